@@ -1,0 +1,169 @@
+// The `rustorium engine` offline tool, run as a real child process.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include "tests/test_util.h"
+#include "tools/rustorium/byte_format.h"
+#include "tools/rustorium/storage_config.h"
+
+#ifndef RUSTORIUM_BINARY
+#error "RUSTORIUM_BINARY must name the rustorium binary"
+#endif
+
+namespace rustorium::tools {
+namespace {
+
+using rustorium::testing::TempDir;
+using rustorium::testing::WriteFile;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun Rustorium(const std::string& args) {
+  CliRun run;
+  std::string cmd = std::string(RUSTORIUM_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return run;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) run.out.append(buf, n);
+  int status = ::pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST(EngineCli, PutGetScanDeleteStats) {
+  TempDir dir;
+  const std::string d = " --data-dir " + dir.Sub("db");
+  for (const char* kv : {"apple red", "banana yellow", "cherry dark-red", "date brown"}) {
+    CliRun put = Rustorium(std::string("engine put ") + kv + d);
+    ASSERT_EQ(put.exit_code, 0) << put.out;
+  }
+  CliRun get = Rustorium("engine get banana" + d);
+  EXPECT_EQ(get.exit_code, 0) << get.out;
+  EXPECT_EQ(get.out, "yellow\n");
+
+  CliRun scan = Rustorium("engine scan --start b --end d" + d);
+  EXPECT_EQ(scan.exit_code, 0) << scan.out;
+  EXPECT_NE(scan.out.find("banana\tyellow\ncherry\tdark-red\n"), std::string::npos) << scan.out;
+  EXPECT_EQ(scan.out.find("apple"), std::string::npos) << scan.out;
+  EXPECT_EQ(scan.out.find("date"), std::string::npos) << "end is exclusive: " << scan.out;
+
+  CliRun reverse = Rustorium("engine scan --reverse --limit 2" + d);
+  EXPECT_EQ(reverse.exit_code, 0);
+  EXPECT_NE(reverse.out.find("date\tbrown\ncherry\tdark-red\n"), std::string::npos) << reverse.out;
+  EXPECT_EQ(reverse.out.find("banana"), std::string::npos) << reverse.out;
+
+  ASSERT_EQ(Rustorium("engine delete banana" + d).exit_code, 0);
+  CliRun missing = Rustorium("engine get banana" + d);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("not found"), std::string::npos) << missing.out;
+
+  CliRun stats = Rustorium("engine stats" + d);
+  EXPECT_EQ(stats.exit_code, 0) << stats.out;
+  EXPECT_NE(stats.out.find("keys.default\t"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("compression_ratio\t"), std::string::npos) << stats.out;
+}
+
+TEST(EngineCli, HexKeysAndFamilies) {
+  TempDir dir;
+  const std::string d = " --data-dir " + dir.Sub("db");
+  ASSERT_EQ(Rustorium("engine put --hex --cf raft 00ff 0a0b" + d).exit_code, 0);
+  CliRun get = Rustorium("engine get --hex --cf raft 00ff" + d);
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.out, "0a0b\n");
+  CliRun plain_scan = Rustorium("engine scan --cf raft" + d);
+  EXPECT_NE(plain_scan.out.find("\\x00\\xff\t\\x0a\\x0b"), std::string::npos) << plain_scan.out;
+  EXPECT_EQ(Rustorium("engine get --hex 00ff" + d).exit_code, 1) << "other family is empty";
+  CliRun bad_cf = Rustorium("engine get --cf nope k" + d);
+  EXPECT_EQ(bad_cf.exit_code, 1);
+  EXPECT_NE(bad_cf.out.find("unknown column family"), std::string::npos) << bad_cf.out;
+  CliRun bad_hex = Rustorium("engine put --hex zz 00" + d);
+  EXPECT_EQ(bad_hex.exit_code, 1);
+  EXPECT_NE(bad_hex.out.find("hex"), std::string::npos) << bad_hex.out;
+}
+
+TEST(EngineCli, ReadingAMissingStoreCreatesNothing) {
+  TempDir dir;
+  CliRun get = Rustorium("engine get k --data-dir " + dir.Sub("absent"));
+  EXPECT_EQ(get.exit_code, 1);
+  EXPECT_NE(get.out.find("no store"), std::string::npos) << get.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));
+  // A put with bad arguments is refused before a store is created.
+  EXPECT_EQ(Rustorium("engine put --hex zz 00 --data-dir " + dir.Sub("absent")).exit_code, 1);
+  EXPECT_EQ(Rustorium("engine put k v --cf nope --data-dir " + dir.Sub("absent")).exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));
+}
+
+TEST(EngineCli, EncryptedStoreNeedsItsKey) {
+  TempDir dir;
+  WriteFile(dir.Sub("key"), std::string(64, '1') + "\n");
+  WriteFile(dir.Sub("other"), std::string(64, '2') + "\n");
+  const std::string d = " --data-dir " + dir.Sub("db");
+  ASSERT_EQ(Rustorium("engine put secret value --encryption-key-file " + dir.Sub("key") + d).exit_code, 0);
+  CliRun ok = Rustorium("engine get secret --encryption-key-file " + dir.Sub("key") + d);
+  EXPECT_EQ(ok.out, "value\n");
+  CliRun wrong = Rustorium("engine get secret --encryption-key-file " + dir.Sub("other") + d);
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.out.find("wrong encryption key"), std::string::npos) << wrong.out;
+  CliRun none = Rustorium("engine get secret" + d);
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.out.find("is encrypted"), std::string::npos) << none.out;
+}
+
+TEST(EngineCli, UsageErrorsExitNonZero) {
+  EXPECT_NE(Rustorium("").exit_code, 0);
+  EXPECT_NE(Rustorium("engine").exit_code, 0);
+  EXPECT_NE(Rustorium("engine put onlykey").exit_code, 0);
+  EXPECT_NE(Rustorium("engine frobnicate").exit_code, 0);
+}
+
+TEST(StorageConfig, ReadsStorageSection) {
+  TempDir dir;
+  WriteFile(dir.Sub("store.toml"),
+            "[storage]\npath = \"/srv/x\"\nsync_mode = \"async\"\nsync_interval_ms = 250\n"
+            "compression = false\nencryption = true\nencryption_key_file = \"/k\"\n"
+            "max_key_size = 100\n");
+  engine::StorageOptions o;
+  Status s = LoadStorageConfig(dir.Sub("store.toml"), o);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(o.path, "/srv/x");
+  EXPECT_EQ(o.sync_mode, engine::SyncMode::kAsync);
+  EXPECT_EQ(o.sync_interval.count(), 250);
+  EXPECT_FALSE(o.compression);
+  EXPECT_TRUE(o.encryption);
+  EXPECT_EQ(o.encryption_key_file, "/k");
+  EXPECT_EQ(o.max_key_size, 100u);
+  EXPECT_EQ(o.max_value_size, engine::StorageOptions{}.max_value_size);
+}
+
+TEST(StorageConfig, RefusesBadFiles) {
+  TempDir dir;
+  engine::StorageOptions o;
+  WriteFile(dir.Sub("a.toml"), "[storage]\nsync_mode = \"sometimes\"\n");
+  EXPECT_TRUE(LoadStorageConfig(dir.Sub("a.toml"), o).IsInvalidArgument());
+  WriteFile(dir.Sub("b.toml"), "[storage]\ncompresion = true\n");
+  Status typo = LoadStorageConfig(dir.Sub("b.toml"), o);
+  EXPECT_TRUE(typo.IsInvalidArgument());
+  EXPECT_NE(typo.message().find("compresion"), std::string::npos) << typo.ToString();
+  WriteFile(dir.Sub("c.toml"), "[storage\n");
+  EXPECT_TRUE(LoadStorageConfig(dir.Sub("c.toml"), o).IsInvalidArgument());
+  WriteFile(dir.Sub("d.toml"), "[storage]\nmax_key_size = \"big\"\n");
+  EXPECT_TRUE(LoadStorageConfig(dir.Sub("d.toml"), o).IsInvalidArgument());
+  EXPECT_TRUE(LoadStorageConfig(dir.Sub("missing.toml"), o).IsInvalidArgument());
+}
+
+TEST(ByteFormat, EscapeAndHex) {
+  EXPECT_EQ(EscapeBytes(std::string("a\\b\x00\xff", 5)), "a\\\\b\\x00\\xff");
+  EXPECT_EQ(ToHex(std::string("\x00\xab", 2)), "00ab");
+  EXPECT_EQ(*FromHex("00AB"), std::string("\x00\xab", 2));
+  EXPECT_TRUE(FromHex("abc").status().IsInvalidArgument());
+  EXPECT_TRUE(FromHex("zz").status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace rustorium::tools
