@@ -371,6 +371,16 @@ Result<std::optional<std::string>> Engine::Get(ColumnFamily cf, std::string_view
   return std::optional<std::string>(std::move(value));
 }
 
+Result<bool> Engine::GetInto(ColumnFamily cf, std::string_view key, std::string& value,
+                             const ReadOptions& options) const {
+  value.clear();
+  if (key.empty()) return Status::InvalidArgument("key is empty");
+  rocksdb::Status s = rep_->db->Get(ToRocks(options), rep_->handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, "get");
+  return true;
+}
+
 std::vector<Result<std::optional<std::string>>> Engine::MultiGet(
     ColumnFamily cf, const std::vector<std::string_view>& keys,
     const ReadOptions& options) const {

@@ -71,6 +71,10 @@ class Engine {
   // The value of `key`, or nullopt when it has none.
   [[nodiscard]] Result<std::optional<std::string>> Get(ColumnFamily cf, std::string_view key,
                                                        const ReadOptions& options = {}) const;
+  // Get into a caller-owned buffer (its capacity is reused across calls): true and the value
+  // in `value` when the key has one, false (and `value` cleared) when it has none.
+  [[nodiscard]] Result<bool> GetInto(ColumnFamily cf, std::string_view key, std::string& value,
+                                     const ReadOptions& options = {}) const;
   // Get of every key at one consistent point; the i-th result answers keys[i].
   [[nodiscard]] std::vector<Result<std::optional<std::string>>> MultiGet(
       ColumnFamily cf, const std::vector<std::string_view>& keys,

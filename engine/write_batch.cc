@@ -60,6 +60,39 @@ void WriteBatch::DeleteRange(ColumnFamily cf, std::string_view begin, std::strin
   if (!s.ok()) has_invalid_key_ = true;
 }
 
+namespace {
+
+// Re-stages the records of one batch into another (ours are only puts, deletes and ranges).
+class AppendHandler final : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit AppendHandler(WriteBatch& to) : to_(to) {}
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    to_.Put(static_cast<ColumnFamily>(cf), ToView(key), ToView(value));
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    to_.Delete(static_cast<ColumnFamily>(cf), ToView(key));
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    to_.DeleteRange(static_cast<ColumnFamily>(cf), ToView(begin), ToView(end));
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  WriteBatch& to_;
+};
+
+}  // namespace
+
+void WriteBatch::Append(const WriteBatch& other) {
+  AppendHandler handler(*this);
+  rocksdb::Status s = other.rep_->Iterate(&handler);
+  if (!s.ok()) has_invalid_key_ = true;  // cannot happen for batches built by this class
+}
+
 std::size_t WriteBatch::Count() const { return static_cast<std::size_t>(rep_->Count()); }
 
 std::size_t WriteBatch::ByteSize() const { return rep_->GetDataSize(); }

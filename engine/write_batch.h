@@ -34,6 +34,9 @@ class WriteBatch {
   // Deletes every key in [begin, end).
   void DeleteRange(ColumnFamily cf, std::string_view begin, std::string_view end);
 
+  // Stages every change of `other` after this batch's own, in order.
+  void Append(const WriteBatch& other);
+
   // Number of operations staged.
   std::size_t Count() const;
   // Encoded size in bytes.

@@ -64,6 +64,23 @@ TEST(Engine, PutGetDeleteRoundTrip) {
   EXPECT_TRUE(e->Delete(ColumnFamily::kDefault, "never-there").ok());
 }
 
+TEST(Engine, GetIntoReusesTheCallersBuffer) {
+  TempDir dir;
+  auto e = OpenOrDie(Options(dir));
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(e->Put(ColumnFamily::kDefault, "k", std::string(1000, 'v')).ok());
+  std::string buffer = "stale";
+  auto hit = e->GetInto(ColumnFamily::kDefault, "k", buffer);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_TRUE(*hit);
+  EXPECT_EQ(buffer, std::string(1000, 'v'));
+  hit = e->GetInto(ColumnFamily::kDefault, "absent", buffer);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_FALSE(*hit);
+  EXPECT_TRUE(buffer.empty()) << "a miss must not leave the previous value behind";
+  EXPECT_TRUE(e->GetInto(ColumnFamily::kDefault, "", buffer).status().IsInvalidArgument());
+}
+
 TEST(Engine, ColumnFamiliesAreSeparate) {
   TempDir dir;
   auto e = OpenOrDie(Options(dir));

@@ -2,16 +2,22 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/rustorium/engine_command.h"
+#include "tools/rustorium/proof_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Rustorium: a distributed key-value store with proof-carrying reads and writes"};
   app.require_subcommand(1);
   int exit_code = 0;
   rustorium::tools::RegisterEngineCommand(app, exit_code);
+  rustorium::tools::RegisterProofCommands(app, exit_code);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Malformed arguments: the message, a pointer to the usage, and exit code 2.
+    app.exit(e);
+    return 2;
   }
   return exit_code;
 }

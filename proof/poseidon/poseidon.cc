@@ -1,0 +1,61 @@
+#include "proof/poseidon/poseidon.h"
+
+#include <array>
+
+namespace rustorium::proof {
+
+namespace {
+
+Fr Pow5(const Fr& x) {
+  const Fr x2 = x.Square();
+  return x2.Square() * x;
+}
+
+Status CheckCount(std::size_t n) {
+  if (n < 1 || n > kPoseidonMaxInputs) {
+    return Status::InvalidArgument("Poseidon takes 1 to 16 inputs, not " + std::to_string(n));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Fr> PoseidonReference(std::span<const Fr> inputs) {
+  RETURN_IF_ERROR(CheckCount(inputs.size()));
+  const int t = static_cast<int>(inputs.size()) + 1;
+  const PoseidonParams& p = PoseidonParamsFor(t);
+  std::array<Fr, kPoseidonMaxInputs + 1> state{};
+  std::array<Fr, kPoseidonMaxInputs + 1> next{};
+  for (int i = 1; i < t; ++i) state[i] = inputs[i - 1];
+  const int half = p.rounds_full / 2;
+  const int rounds = p.rounds_full + p.rounds_partial;
+  for (int r = 0; r < rounds; ++r) {
+    for (int i = 0; i < t; ++i) state[i] += p.round_constants[r * t + i];
+    if (r < half || r >= half + p.rounds_partial) {
+      for (int i = 0; i < t; ++i) state[i] = Pow5(state[i]);
+    } else {
+      state[0] = Pow5(state[0]);
+    }
+    for (int i = 0; i < t; ++i) {
+      Fr acc;
+      for (int j = 0; j < t; ++j) acc += p.mds[i * t + j] * state[j];
+      next[i] = acc;
+    }
+    state = next;
+  }
+  return state[0];
+}
+
+Result<Fr> Poseidon(std::span<const Fr> inputs) { return PoseidonReference(inputs); }
+
+Fr Poseidon2(const Fr& a, const Fr& b) {
+  const std::array<Fr, 2> in = {a, b};
+  return *Poseidon(in);
+}
+
+Fr Poseidon3(const Fr& a, const Fr& b, const Fr& c) {
+  const std::array<Fr, 3> in = {a, b, c};
+  return *Poseidon(in);
+}
+
+}  // namespace rustorium::proof

@@ -1,0 +1,41 @@
+// Poseidon over the BN254 scalar field with circomlib's parameters: S-box x^5, 8 full rounds,
+// the partial-round counts of circomlib for widths t = 2..17 (1..16 inputs), constants from
+// the Poseidon paper's Grain LFSR procedure. Poseidon(inputs) equals circomlib's and
+// circomlibjs's poseidon(inputs).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "engine/status.h"
+#include "proof/field/fr.h"
+
+namespace rustorium::proof {
+
+inline constexpr int kPoseidonMaxInputs = 16;
+
+// The parameters of one width, generated once per process on first use.
+struct PoseidonParams {
+  int t = 0;              // state width = inputs + 1
+  int rounds_full = 8;    // half before and half after the partial rounds
+  int rounds_partial = 0;
+  std::vector<Fr> round_constants;  // (rounds_full + rounds_partial) * t, round by round
+  std::vector<Fr> mds;              // t * t, row-major: state'[i] = sum_j mds[i*t + j] * state[j]
+};
+
+// The parameters for width t (2..17). Thread-safe.
+const PoseidonParams& PoseidonParamsFor(int t);
+
+// Poseidon of 1..16 field elements; InvalidArgument for other counts. Thread-safe.
+Result<Fr> Poseidon(std::span<const Fr> inputs);
+
+// The textbook permutation (every round multiplies by the full MDS matrix): slow, kept to
+// check the fast form in tests. Same contract as Poseidon().
+Result<Fr> PoseidonReference(std::span<const Fr> inputs);
+
+// Poseidon of two elements: the iden3 tree's middle-node hash.
+Fr Poseidon2(const Fr& a, const Fr& b);
+// Poseidon of three elements: the iden3 tree's leaf hash P(k, v, 1).
+Fr Poseidon3(const Fr& a, const Fr& b, const Fr& c);
+
+}  // namespace rustorium::proof

@@ -1,0 +1,89 @@
+// The authenticated index: an iden3-layout sparse Merkle tree over Poseidon, persisted in the
+// engine's `index` column family, versioned, with inclusion and non-inclusion proofs.
+//
+// Layout (compatible with iden3's go-merkletree and js-merkletree): leaf = P(k, v, 1),
+// middle = P(left, right), empty = 0; the path of key k is its bits from the least
+// significant (1 = right); every leaf sits at the shallowest depth where its path is alone,
+// so the root depends only on the set of (k, v), not on the order of updates.
+//
+// Persistence (Jellyfish-Merkle-style): a node is stored under (tree id, depth, path,
+// version that wrote it) and never changed; a parent names each child by hash and version.
+// Apply() stages the nodes of one new version, that version's root record, stale-node
+// records and the pruning of versions no longer kept into the caller's WriteBatch. Nothing
+// is visible until the caller writes the batch, so a crash before that leaves the previous
+// root intact.
+//
+// Threads: any number of readers (Root, Get, Prove) may run alongside one writer (Apply);
+// each read works on one engine snapshot.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "proof/field/fr.h"
+#include "proof/smt/proof.h"
+
+namespace rustorium::proof {
+
+struct SmtOptions {
+  // iden3's maxLevels: a leaf sits at depth <= max_levels - 1, so two keys whose paths share
+  // their first max_levels - 1 bits cannot both be stored (ResourceExhausted-like
+  // InvalidArgument). 2..241; proofs then carry at most 240 siblings.
+  int max_levels = 64;
+  // Versions whose roots stay provable: the newest `keep_versions` applied versions.
+  int keep_versions = 64;
+};
+
+// One change: set `key` to `value`, or delete `key` when value is nullopt (deleting an
+// absent key changes nothing).
+struct SmtUpdate {
+  Fr key;
+  std::optional<Fr> value;
+};
+
+class SparseMerkleTree {
+ public:
+  // A tree stored in `engine` (not owned; must outlive the tree) under `tree_id`; many trees
+  // share one engine. InvalidArgument for options out of range.
+  static Result<SparseMerkleTree> Open(engine::Engine* engine, uint64_t tree_id,
+                                       SmtOptions options = {});
+
+  // The newest applied version, or nullopt for a tree never written.
+  Result<std::optional<uint64_t>> LatestVersion() const;
+
+  // The root at `version` (the newest when nullopt); zero for a tree never written.
+  // NotFound when the version was never applied or is no longer kept.
+  Result<Fr> Root(std::optional<uint64_t> version = std::nullopt) const;
+
+  // Stages `updates` as `version` into `batch` and returns the new root. `version` must be
+  // above every applied version, and the previous version's batch must have been written.
+  // Each touched node is hashed once, however many updates pass through it. When several
+  // updates name one key, the last wins. Errors leave `batch` as it was:
+  //   InvalidArgument  version not increasing, or two keys collide past max_levels
+  //   Corruption       a stored node is missing or malformed
+  Result<Fr> Apply(std::span<const SmtUpdate> updates, uint64_t version,
+                   engine::WriteBatch& batch);
+
+  // The value of `key` at `version` (newest when nullopt), or nullopt when absent.
+  Result<std::optional<Fr>> Get(const Fr& key, std::optional<uint64_t> version = std::nullopt) const;
+
+  // An inclusion proof when `key` is present at `version`, else a non-inclusion proof.
+  Result<SmtProof> Prove(const Fr& key, std::optional<uint64_t> version = std::nullopt) const;
+
+  const SmtOptions& options() const { return options_; }
+  uint64_t tree_id() const { return tree_id_; }
+
+ private:
+  SparseMerkleTree(engine::Engine* engine, uint64_t tree_id, SmtOptions options)
+      : engine_(engine), tree_id_(tree_id), options_(options) {}
+
+  engine::Engine* engine_;
+  uint64_t tree_id_;
+  SmtOptions options_;
+};
+
+}  // namespace rustorium::proof

@@ -1,0 +1,124 @@
+#include "proof/field/fr.h"
+
+#include <gmpxx.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace rustorium::proof {
+namespace {
+
+const mpz_class kR("21888242871839275222246405745257275088548364400416034343698204186575808495617");
+
+mpz_class ToMpz(const Fr& f) { return mpz_class(f.ToDecimal()); }
+
+Fr FromMpz(const mpz_class& v) {
+  auto f = Fr::FromDecimal(v.get_str(10));
+  EXPECT_TRUE(f.ok()) << v.get_str(10);
+  return *f;
+}
+
+mpz_class Random(std::mt19937_64& rng, const mpz_class& below) {
+  mpz_class v = 0;
+  for (int i = 0; i < 5; ++i) v = (v << 64) + mpz_class(std::to_string(rng()));
+  return v % below;
+}
+
+TEST(Fr, ModulusMatchesTheKnownDecimal) {
+  Limbs r = Fr::kModulus;
+  mpz_class m = 0;
+  for (int i = 3; i >= 0; --i) m = (m << 64) + mpz_class(std::to_string(r[i]));
+  EXPECT_EQ(m, kR);
+}
+
+TEST(Fr, ArithmeticAgreesWithGmpOnRandomInputs) {
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 2000; ++i) {
+    // Mix uniform values with edge values near 0 and r.
+    mpz_class a = (i % 10 == 0) ? kR - 1 - (rng() % 3) : Random(rng, kR);
+    mpz_class b = (i % 7 == 0) ? mpz_class(rng() % 3) : Random(rng, kR);
+    Fr fa = FromMpz(a), fb = FromMpz(b);
+    EXPECT_EQ(ToMpz(fa), a);
+    EXPECT_EQ(ToMpz(fa + fb), mpz_class((a + b) % kR));
+    mpz_class diff = (a - b) % kR;
+    if (diff < 0) diff += kR;
+    EXPECT_EQ(ToMpz(fa - fb), diff);
+    EXPECT_EQ(ToMpz(fa * fb), mpz_class((a * b) % kR));
+    EXPECT_EQ(ToMpz(fa.Square()), mpz_class((a * a) % kR));
+    mpz_class neg = (kR - a) % kR;
+    EXPECT_EQ(ToMpz(-fa), neg);
+    if (a != 0) {
+      mpz_class inv;
+      mpz_invert(inv.get_mpz_t(), a.get_mpz_t(), kR.get_mpz_t());
+      EXPECT_EQ(ToMpz(fa.Inverse()), inv);
+      EXPECT_EQ(fa * fa.Inverse(), Fr::One());
+    }
+    uint64_t e = rng();
+    mpz_class pw;
+    mpz_powm_ui(pw.get_mpz_t(), a.get_mpz_t(), e, kR.get_mpz_t());
+    EXPECT_EQ(ToMpz(fa.Pow(e)), pw);
+  }
+}
+
+TEST(Fr, InverseOfZeroIsZero) { EXPECT_TRUE(Fr::Zero().Inverse().IsZero()); }
+
+TEST(Fr, ParsingAndPrinting) {
+  EXPECT_EQ(Fr::Parse("0")->ToDecimal(), "0");
+  EXPECT_EQ(Fr::Parse("123")->ToDecimal(), "123");
+  EXPECT_EQ(Fr::Parse("0x7b")->ToDecimal(), "123");
+  EXPECT_EQ(Fr::Parse("0X7B")->ToDecimal(), "123");
+  EXPECT_EQ(Fr::Parse("000123")->ToDecimal(), "123");
+  EXPECT_EQ(Fr::FromUint64(255).ToHex(),
+            "0x00000000000000000000000000000000000000000000000000000000000000ff");
+  const std::string r_minus_1 =
+      "21888242871839275222246405745257275088548364400416034343698204186575808495616";
+  auto top = Fr::Parse(r_minus_1);
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->ToDecimal(), r_minus_1);
+  EXPECT_EQ(*top + Fr::One(), Fr::Zero());
+  EXPECT_EQ(top->ToHex(), "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000");
+  EXPECT_EQ(Fr::Parse(top->ToHex())->ToDecimal(), r_minus_1);
+}
+
+TEST(Fr, RefusesOutOfRangeAndMalformedInput) {
+  const char* bad[] = {
+      "21888242871839275222246405745257275088548364400416034343698204186575808495617",  // r
+      "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001",              // r
+      "0x" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",           // 2^256-1
+      "1" "0000000000000000000000000000000000000000000000000000000000000000000000000000000",  // > 2^256
+      "", "0x", "-1", "+1", " 1", "1 ", "12a", "0xg", "1e5", "0b101",
+  };
+  for (const char* text : bad) {
+    auto f = Fr::Parse(text);
+    EXPECT_FALSE(f.ok()) << "'" << text << "' was accepted";
+    EXPECT_TRUE(f.status().IsInvalidArgument()) << text;
+  }
+}
+
+TEST(Fr, ByteEncodingsRoundTripAndRefuseOutOfRange) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    Fr f = FromMpz(Random(rng, kR));
+    auto be = f.ToBytesBE();
+    auto le = f.ToBytesLE();
+    for (int j = 0; j < 32; ++j) EXPECT_EQ(be[j], le[31 - j]);
+    EXPECT_EQ(*Fr::FromBytesBE(be), f);
+    EXPECT_EQ(*Fr::FromBytesLE(le), f);
+  }
+  std::array<uint8_t, 32> all_ones;
+  all_ones.fill(0xff);
+  EXPECT_TRUE(Fr::FromBytesBE(all_ones).status().IsInvalidArgument());
+  EXPECT_TRUE(Fr::FromBytesLE(all_ones).status().IsInvalidArgument());
+  auto one = Fr::One().ToBytesBE();
+  EXPECT_EQ(one[31], 1);
+  EXPECT_EQ(one[0], 0);
+}
+
+TEST(Fr, ReducedConstructionTakesAny256BitValue) {
+  Limbs ones = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
+  mpz_class v = (mpz_class(1) << 256) - 1;
+  EXPECT_EQ(ToMpz(Fr::FromLimbsReduced(ones)), mpz_class(v % kR));
+}
+
+}  // namespace
+}  // namespace rustorium::proof
