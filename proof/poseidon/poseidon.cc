@@ -46,7 +46,64 @@ Result<Fr> PoseidonReference(std::span<const Fr> inputs) {
   return state[0];
 }
 
-Result<Fr> Poseidon(std::span<const Fr> inputs) { return PoseidonReference(inputs); }
+Result<Fr> Poseidon(std::span<const Fr> inputs) {
+  RETURN_IF_ERROR(CheckCount(inputs.size()));
+  const int t = static_cast<int>(inputs.size()) + 1;
+  const PoseidonParams& p = PoseidonParamsFor(t);
+  std::array<Fr, kPoseidonMaxInputs + 1> x{};
+  std::array<Fr, kPoseidonMaxInputs + 1> y{};
+  for (int i = 1; i < t; ++i) x[i] = inputs[i - 1];
+  const int half = p.rounds_full / 2;
+  const Fr* c = p.fast_full_constants.data();
+  const Fr* m = p.mds.data();
+  auto dense = [&](const Fr* matrix) {
+    for (int i = 0; i < t; ++i) {
+      Fr acc = matrix[i * t] * x[0];
+      for (int j = 1; j < t; ++j) acc += matrix[i * t + j] * x[j];
+      y[i] = acc;
+    }
+    x = y;
+  };
+  for (int r = 0; r < half; ++r, c += t) {
+    for (int i = 0; i < t; ++i) x[i] = Pow5(x[i] + c[i]);
+    if (r + 1 < half) {
+      dense(m);
+    } else {
+      // The first sparse factor (see DeriveFastForm).
+      const Fr* row = p.sparse_rows.data();
+      const Fr* col = p.sparse_columns.data();
+      Fr acc = row[0] * x[0];
+      for (int j = 1; j < t; ++j) acc += row[j] * x[j];
+      for (int i = 1; i < t; ++i) x[i] += col[i - 1] * x[0];
+      x[0] = acc;
+    }
+  }
+  for (int r = 0; r < p.rounds_partial; ++r) {
+    x[0] = Pow5(x[0] + p.fast_partial_constants[r]);
+    if (r + 1 < p.rounds_partial) {
+      const Fr* row = p.sparse_rows.data() + (r + 1) * t;
+      const Fr* col = p.sparse_columns.data() + (r + 1) * (t - 1);
+      Fr acc = row[0] * x[0];
+      for (int j = 1; j < t; ++j) acc += row[j] * x[j];
+      for (int i = 1; i < t; ++i) x[i] += col[i - 1] * x[0];
+      x[0] = acc;
+    } else {
+      dense(p.last_partial_matrix.data());
+    }
+  }
+  for (int r = 0; r < half; ++r, c += t) {
+    for (int i = 0; i < t; ++i) x[i] = Pow5(x[i] + c[i]);
+    if (r + 1 < half) {
+      dense(m);
+    } else {
+      // Only state[0] is output: the last product needs the first row alone.
+      Fr out = m[0] * x[0];
+      for (int j = 1; j < t; ++j) out += m[j] * x[j];
+      return out;
+    }
+  }
+  return x[0];
+}
 
 Fr Poseidon2(const Fr& a, const Fr& b) {
   const std::array<Fr, 2> in = {a, b};

@@ -21,6 +21,16 @@ struct PoseidonParams {
   int rounds_partial = 0;
   std::vector<Fr> round_constants;  // (rounds_full + rounds_partial) * t, round by round
   std::vector<Fr> mds;              // t * t, row-major: state'[i] = sum_j mds[i*t + j] * state[j]
+
+  // The same permutation rearranged for speed (see poseidon_params.cc): the constants of
+  // each partial round folded into one scalar on state[0], and the MDS products around the
+  // partial rounds factored so that each partial round multiplies by a sparse matrix
+  // (first row, plus state[0] times a column added to the rest).
+  std::vector<Fr> fast_full_constants;     // rounds_full * t
+  std::vector<Fr> fast_partial_constants;  // rounds_partial scalars
+  std::vector<Fr> sparse_rows;             // rounds_partial * t: first rows
+  std::vector<Fr> sparse_columns;          // rounds_partial * (t - 1): added columns
+  std::vector<Fr> last_partial_matrix;     // t * t, dense, after the last partial round
 };
 
 // The parameters for width t (2..17). Thread-safe.

@@ -1,5 +1,6 @@
 // The `rustorium` binary: one executable for every role and operator command.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/proof_command.h"
@@ -15,8 +16,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // Malformed arguments: the message, a pointer to the usage, and exit code 2.
-    app.exit(e);
+    // Malformed arguments: the message, the usage of the command given, and exit code 2.
+    CLI::App* command = &app;
+    while (!command->get_subcommands().empty()) command = command->get_subcommands().front();
+    std::cerr << "error: " << e.what() << "\n\n" << command->help();
     return 2;
   }
   return exit_code;
