@@ -2,7 +2,10 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -47,6 +50,23 @@ inline void WriteFile(const std::string& path, std::string_view contents) {
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The exit code and output (stdout and stderr together) of a shell command.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult run;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return run;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) run.out.append(buf, n);
+  const int status = ::pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
 }
 
 }  // namespace rustorium::testing

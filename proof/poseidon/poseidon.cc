@@ -56,6 +56,15 @@ Result<Fr> Poseidon(std::span<const Fr> inputs) {
   const int half = p.rounds_full / 2;
   const Fr* c = p.fast_full_constants.data();
   const Fr* m = p.mds.data();
+  // x = B_k·x for the k-th sparse factor: its first row, plus x[0] times its column.
+  auto sparse = [&](int k) {
+    const Fr* row = p.sparse_rows.data() + k * t;
+    const Fr* col = p.sparse_columns.data() + k * (t - 1);
+    Fr acc = row[0] * x[0];
+    for (int j = 1; j < t; ++j) acc += row[j] * x[j];
+    for (int i = 1; i < t; ++i) x[i] += col[i - 1] * x[0];
+    x[0] = acc;
+  };
   auto dense = [&](const Fr* matrix) {
     for (int i = 0; i < t; ++i) {
       Fr acc = matrix[i * t] * x[0];
@@ -69,24 +78,13 @@ Result<Fr> Poseidon(std::span<const Fr> inputs) {
     if (r + 1 < half) {
       dense(m);
     } else {
-      // The first sparse factor (see DeriveFastForm).
-      const Fr* row = p.sparse_rows.data();
-      const Fr* col = p.sparse_columns.data();
-      Fr acc = row[0] * x[0];
-      for (int j = 1; j < t; ++j) acc += row[j] * x[j];
-      for (int i = 1; i < t; ++i) x[i] += col[i - 1] * x[0];
-      x[0] = acc;
+      sparse(0);  // the first sparse factor (see DeriveFastForm)
     }
   }
   for (int r = 0; r < p.rounds_partial; ++r) {
     x[0] = Pow5(x[0] + p.fast_partial_constants[r]);
     if (r + 1 < p.rounds_partial) {
-      const Fr* row = p.sparse_rows.data() + (r + 1) * t;
-      const Fr* col = p.sparse_columns.data() + (r + 1) * (t - 1);
-      Fr acc = row[0] * x[0];
-      for (int j = 1; j < t; ++j) acc += row[j] * x[j];
-      for (int i = 1; i < t; ++i) x[i] += col[i - 1] * x[0];
-      x[0] = acc;
+      sparse(r + 1);
     } else {
       dense(p.last_partial_matrix.data());
     }

@@ -19,21 +19,10 @@ namespace {
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using CliRun = rustorium::testing::CommandResult;
 
 CliRun Rustorium(const std::string& args) {
-  CliRun run;
-  std::string cmd = std::string(RUSTORIUM_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return run;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) run.out.append(buf, n);
-  int status = ::pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return rustorium::testing::RunCommand(std::string(RUSTORIUM_BINARY) + " " + args);
 }
 
 TEST(EngineCli, PutGetScanDeleteStats) {
