@@ -159,7 +159,8 @@ class Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long keys = 1000000, js_keys = 10000, hashes = 200000, js_hashes = 20000;
+  long keys = 1000000, js_keys = 10000, hashes = 200000, js_hashes = 20000, singles = 10000;
+  long batches = 10;
   std::string dir = "/tmp/rustorium-proof-bench";
   bool skip_js = false;
   CLI::App app{"Authenticated-index benchmark against circomlibjs and js-merkletree"};
@@ -167,6 +168,9 @@ int main(int argc, char** argv) {
   app.add_option("--js-keys", js_keys, "Keys of the tree compared with js-merkletree")->capture_default_str();
   app.add_option("--hashes", hashes, "Poseidon calls timed (ours)")->capture_default_str();
   app.add_option("--js-hashes", js_hashes, "Poseidon calls timed (circomlibjs)")->capture_default_str();
+  app.add_option("--singles", singles, "Single inserts into the large tree")->capture_default_str();
+  app.add_option("--batches", batches, "Batches of 1,000 inserts into the large tree")
+      ->capture_default_str();
   app.add_option("--dir", dir, "Scratch directory (emptied)")->capture_default_str();
   app.add_flag("--skip-js", skip_js, "Only our figures");
   CLI11_PARSE(app, argc, argv);
@@ -180,12 +184,14 @@ int main(int argc, char** argv) {
   TreeFigures big;
   {
     Bench b(dir + "/large");
-    big = b.Run(keys, 10000, 10, rng, /*one_first=*/true);
+    big = b.Run(keys, singles, batches, rng, /*one_first=*/true);
   }
   std::printf("\ntree of %ld keys (max_levels 64):\n", keys);
   std::printf("  bulk build          %.1f s (%.0f keys/s)\n", big.bulk_s, keys / big.bulk_s);
-  std::printf("  inserts one by one  %.0f /s (10,000 inserts, each its own version and batch)\n", big.inserts_one_per_s);
-  std::printf("  inserts in batches  %.0f /s (10 batches of 1,000)\n", big.inserts_batch_per_s);
+  std::printf("  inserts one by one  %.0f /s (%ld inserts, each its own version and batch)\n",
+              big.inserts_one_per_s, singles);
+  std::printf("  inserts in batches  %.0f /s (%ld batches of 1,000)\n", big.inserts_batch_per_s,
+              batches);
   std::printf("  proof generation    %.1f us\n", big.prove_us);
   std::printf("  proof verification  %.1f us\n", big.verify_us);
   std::printf("  proof size          %.0f bytes (binary form, average)\n", big.proof_bytes);

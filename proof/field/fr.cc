@@ -4,100 +4,7 @@
 
 namespace rustorium::proof {
 
-namespace {
-
-using u128 = unsigned __int128;
-constexpr const Limbs& kR = Fr::kModulus;
-
-// a + b + carry -> (sum, carry out)
-constexpr uint64_t AddCarry(uint64_t a, uint64_t b, uint64_t& carry) {
-  u128 s = static_cast<u128>(a) + b + carry;
-  carry = static_cast<uint64_t>(s >> 64);
-  return static_cast<uint64_t>(s);
-}
-
-// a - b - borrow -> (difference, borrow out)
-constexpr uint64_t SubBorrow(uint64_t a, uint64_t b, uint64_t& borrow) {
-  u128 d = static_cast<u128>(a) - b - borrow;
-  borrow = static_cast<uint64_t>(d >> 64) & 1;
-  return static_cast<uint64_t>(d);
-}
-
-// a >= b as 256-bit integers.
-constexpr bool GreaterOrEqual(const Limbs& a, const Limbs& b) {
-  for (int i = 3; i >= 0; --i) {
-    if (a[i] != b[i]) return a[i] > b[i];
-  }
-  return true;
-}
-
-constexpr Limbs Sub(const Limbs& a, const Limbs& b) {
-  Limbs out{};
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) out[i] = SubBorrow(a[i], b[i], borrow);
-  return out;
-}
-
-// (a + b) mod r for a, b < r.
-constexpr Limbs AddMod(const Limbs& a, const Limbs& b) {
-  Limbs out{};
-  uint64_t carry = 0;
-  for (int i = 0; i < 4; ++i) out[i] = AddCarry(a[i], b[i], carry);
-  // r < 2^254, so the sum never exceeds 2^255: no carry out of the top limb.
-  if (GreaterOrEqual(out, kR)) out = Sub(out, kR);
-  return out;
-}
-
-// -r^{-1} mod 2^64 by Newton's iteration (each step doubles the correct low bits).
-constexpr uint64_t ComputeInv() {
-  uint64_t x = 1;
-  for (int i = 0; i < 7; ++i) x *= 2 - kR[0] * x;
-  return ~x + 1;
-}
-constexpr uint64_t kInv = ComputeInv();
-static_assert(kR[0] * kInv == ~uint64_t{0}, "kInv must be -r^-1 mod 2^64");
-
-// 2^k mod r by doubling.
-constexpr Limbs PowerOfTwoModR(int k) {
-  Limbs x = {1, 0, 0, 0};
-  for (int i = 0; i < k; ++i) x = AddMod(x, x);
-  return x;
-}
-constexpr Limbs kR1 = PowerOfTwoModR(256);  // Montgomery form of 1
-constexpr Limbs kR2 = PowerOfTwoModR(512);  // converts into Montgomery form
-
-// Montgomery product a·b·2^-256 mod r (CIOS).
-inline Limbs MontMul(const Limbs& a, const Limbs& b) {
-  uint64_t t[6] = {0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (int j = 0; j < 4; ++j) {
-      u128 p = static_cast<u128>(a[j]) * b[i] + t[j] + carry;
-      t[j] = static_cast<uint64_t>(p);
-      carry = static_cast<uint64_t>(p >> 64);
-    }
-    u128 s = static_cast<u128>(t[4]) + carry;
-    t[4] = static_cast<uint64_t>(s);
-    t[5] = static_cast<uint64_t>(s >> 64);
-
-    const uint64_t m = t[0] * kInv;
-    u128 p = static_cast<u128>(m) * kR[0] + t[0];
-    carry = static_cast<uint64_t>(p >> 64);
-    for (int j = 1; j < 4; ++j) {
-      p = static_cast<u128>(m) * kR[j] + t[j] + carry;
-      t[j - 1] = static_cast<uint64_t>(p);
-      carry = static_cast<uint64_t>(p >> 64);
-    }
-    s = static_cast<u128>(t[4]) + carry;
-    t[3] = static_cast<uint64_t>(s);
-    t[4] = t[5] + static_cast<uint64_t>(s >> 64);
-  }
-  Limbs out = {t[0], t[1], t[2], t[3]};
-  if (t[4] != 0 || GreaterOrEqual(out, kR)) out = Sub(out, kR);
-  return out;
-}
-
-}  // namespace
+using namespace fr_detail;  // NOLINT(google-build-using-namespace): the kernels in fr.h
 
 Fr Fr::One() { return FromMontgomery(kR1); }
 
@@ -119,22 +26,6 @@ Fr Fr::FromLimbsReduced(const Limbs& v) {
 
 Limbs Fr::ToCanonical() const { return MontMul(m_, Limbs{1, 0, 0, 0}); }
 
-Fr Fr::operator+(const Fr& o) const { return FromMontgomery(AddMod(m_, o.m_)); }
-
-Fr Fr::operator-(const Fr& o) const {
-  Limbs out{};
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) out[i] = SubBorrow(m_[i], o.m_[i], borrow);
-  if (borrow != 0) {
-    uint64_t carry = 0;
-    for (int i = 0; i < 4; ++i) out[i] = AddCarry(out[i], kR[i], carry);
-  }
-  return FromMontgomery(out);
-}
-
-Fr Fr::operator-() const { return Fr() - *this; }
-
-Fr Fr::operator*(const Fr& o) const { return FromMontgomery(MontMul(m_, o.m_)); }
 
 Fr Fr::Pow(const Limbs& exponent) const {
   Fr result = One();

@@ -162,8 +162,10 @@ Result<Fr> RootFromProof(const SmtProof& proof, const Fr& key, const Fr& value) 
     }
     node = Poseidon3(proof.node_aux->key, proof.node_aux->value, Fr::One());
   }
+  const Limbs path = key.ToCanonical();
   for (int i = static_cast<int>(proof.siblings.size()) - 1; i >= 0; --i) {
-    node = PathBit(key, i) ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
+    const bool right = (path[i / 64] >> (i % 64)) & 1;
+    node = right ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
   }
   return node;
 }
@@ -178,8 +180,9 @@ Status VerifyProof(const Fr& root, const Fr& key, const std::optional<Fr>& value
   }
   if (proof.node_aux.has_value()) {
     // The other leaf must really sit on the key's path: share every bit above its depth.
+    const Limbs a = proof.node_aux->key.ToCanonical(), b = key.ToCanonical();
     for (std::size_t i = 0; i < proof.siblings.size(); ++i) {
-      if (PathBit(proof.node_aux->key, static_cast<int>(i)) != PathBit(key, static_cast<int>(i))) {
+      if (((a[i / 64] ^ b[i / 64]) >> (i % 64)) & 1) {
         return Status::FailedPrecondition("node_aux does not lie on the key's path");
       }
     }

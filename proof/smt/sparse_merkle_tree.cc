@@ -430,12 +430,14 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   if (oldest_kept.has_value()) {
     engine::IteratorOptions roots;
     roots.prefix = keys.RootPrefix();
+    if (pruned_through_.has_value()) roots.lower_bound = keys.Root(*pruned_through_);
     roots.upper_bound = keys.Root(*oldest_kept);
     auto r = engine_->NewIterator(ColumnFamily::kIndex, roots);
     for (r->SeekToFirst(); r->Valid(); r->Next()) staged.Delete(ColumnFamily::kIndex, r->key());
     RETURN_IF_ERROR(r->status());
     engine::IteratorOptions stale;
     stale.prefix = keys.StalePrefix();
+    if (pruned_through_.has_value()) stale.lower_bound = keys.Stale(*pruned_through_ + 1, "");
     stale.upper_bound = keys.Stale(*oldest_kept + 1, "");
     auto s = engine_->NewIterator(ColumnFamily::kIndex, stale);
     for (s->SeekToFirst(); s->Valid(); s->Next()) {
@@ -446,6 +448,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   }
   // Nothing reaches the caller's batch unless everything above succeeded.
   batch.Append(staged);
+  if (oldest_kept.has_value()) pruned_through_ = oldest_kept;
   return root.hash;
 }
 

@@ -84,6 +84,11 @@ class SparseMerkleTree {
   engine::Engine* engine_;
   uint64_t tree_id_;
   SmtOptions options_;
+  // The oldest kept version after this object's last Apply: pruning scans start there, not
+  // at the front of the key range, where the tombstones of earlier prunes pile up until
+  // compaction. Only a hint: unset after Open (one full scan), and a batch the caller drops
+  // can only make pruning skip records, never touch kept ones.
+  std::optional<uint64_t> pruned_through_;
 };
 
 }  // namespace rustorium::proof
