@@ -142,6 +142,37 @@ TEST(Engine, BatchAcrossFamiliesIsAtomic) {
   EXPECT_EQ(GetOrDie(*e, ColumnFamily::kDefault, "old"), std::nullopt);
 }
 
+TEST(Engine, AppendCarriesEveryKindOfChange) {
+  TempDir dir;
+  auto e = OpenOrDie(Options(dir));
+  ASSERT_TRUE(e);
+  for (std::string k : {"a", "b", "c", "d"}) ASSERT_TRUE(e->Put(ColumnFamily::kMeta, k, k).ok());
+  WriteBatch staged;
+  staged.Put(ColumnFamily::kIndex, "node", "n");
+  staged.Delete(ColumnFamily::kMeta, "a");
+  staged.DeleteRange(ColumnFamily::kMeta, "b", "d");
+  WriteBatch outer;
+  outer.Put(ColumnFamily::kDefault, "data", "x");
+  outer.Append(staged);
+  EXPECT_EQ(outer.Count(), 4u);
+  ASSERT_TRUE(e->Write(outer).ok());
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kDefault, "data"), "x");
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kIndex, "node"), "n");
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kMeta, "a"), std::nullopt);
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kMeta, "c"), std::nullopt);
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kMeta, "d"), "d");
+  // Limits travel with the appended changes.
+  StorageOptions small = Options(dir, "small");
+  small.max_value_size = 4;
+  auto limited = OpenOrDie(small);
+  ASSERT_TRUE(limited);
+  WriteBatch big;
+  big.Put(ColumnFamily::kDefault, "k", "too long");
+  WriteBatch carrier;
+  carrier.Append(big);
+  EXPECT_TRUE(limited->Write(carrier).IsInvalidArgument());
+}
+
 TEST(Engine, InvalidBatchWritesNothing) {
   TempDir dir;
   StorageOptions o = Options(dir);
