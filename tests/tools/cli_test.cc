@@ -111,6 +111,23 @@ TEST(EngineCli, UsageErrorsExitNonZero) {
   EXPECT_NE(Rustorium("engine frobnicate").exit_code, 0);
 }
 
+TEST(CertsCli, CreateWritesACaAndNodeCertificates) {
+  TempDir dir;
+  const std::string out = dir.Sub("certs");
+  CliRun create = Rustorium("certs create --dir " + out + " --nodes 2");
+  EXPECT_EQ(create.exit_code, 0) << create.out;
+  for (const char* f : {"ca.crt", "ca.key", "node-1.crt", "node-1.key", "node-2.crt", "node-2.key",
+                        "client.crt", "client.key"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out + "/node-3.crt"));
+  CliRun again = Rustorium("certs create --dir " + out);
+  EXPECT_EQ(again.exit_code, 1) << again.out;
+  EXPECT_NE(again.out.find("already holds"), std::string::npos) << again.out;
+  EXPECT_EQ(Rustorium("certs create --dir " + dir.Sub("other") + " --nodes 0").exit_code, 2);
+  EXPECT_EQ(Rustorium("certs create").exit_code, 2);
+}
+
 TEST(StorageConfig, ReadsStorageSection) {
   TempDir dir;
   WriteFile(dir.Sub("store.toml"),

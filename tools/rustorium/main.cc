@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "tools/rustorium/certs_command.h"
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/proof_command.h"
 
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   rustorium::tools::RegisterEngineCommand(app, exit_code);
   rustorium::tools::RegisterProofCommands(app, exit_code);
+  rustorium::tools::RegisterCertsCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
