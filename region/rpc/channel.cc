@@ -1,0 +1,220 @@
+#include "region/rpc/channel.h"
+
+#include <future>
+
+#include "region/rpc/server.h"
+
+namespace rustorium::rpc {
+
+struct RpcChannel::Pending {
+  Callback done;
+  uv_timer_t* timer = nullptr;
+  bool sent = false;  // on the wire: a broken connection makes its outcome unknown
+};
+
+namespace {
+
+struct TimerData {
+  RpcChannel* channel;
+  std::weak_ptr<bool> alive;
+  uint64_t id;
+};
+
+struct ConnectRequest {
+  uv_connect_t req;
+  std::weak_ptr<bool> alive;
+  std::function<void(int)> done;
+};
+
+void CloseTimer(uv_timer_t* timer) {
+  uv_timer_stop(timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) {
+    delete static_cast<TimerData*>(h->data);
+    delete reinterpret_cast<uv_timer_t*>(h);
+  });
+}
+
+}  // namespace
+
+RpcChannel::RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptions options)
+    : loop_(loop),
+      host_(std::move(host)),
+      port_(port),
+      options_(options),
+      alive_(std::make_shared<bool>(true)) {
+  loop_.RunSync([this] {
+    uv_timer_init(loop_.loop(), &reconnect_timer_);
+    reconnect_timer_.data = this;
+  });
+}
+
+RpcChannel::~RpcChannel() {
+  loop_.RunSync([this] {
+    *alive_ = false;
+    uv_timer_stop(&reconnect_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), nullptr);
+    if (connection_) connection_->Close(Status::Aborted("channel closed"));
+    connection_.reset();
+    std::map<uint64_t, std::unique_ptr<Pending>> pending;
+    pending.swap(pending_);
+    for (auto& [id, p] : pending) {
+      if (p->timer != nullptr) CloseTimer(p->timer);
+      p->done(Status::Aborted("channel closed"));
+    }
+  });
+  loop_.RunSync([] {});  // the timer's close callback has run
+}
+
+void RpcChannel::Call(const std::string& method, std::string payload,
+                      std::chrono::milliseconds timeout, Callback done) {
+  loop_.Post([this, method, payload = std::move(payload), timeout, done = std::move(done)]() mutable {
+    Envelope request;
+    const uint64_t id = next_id_++;
+    request.set_id(id);
+    request.set_kind(REQUEST);
+    request.set_method(method);
+    request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+    request.set_payload(std::move(payload));
+    StartCall(id, std::move(request), timeout, std::move(done));
+  });
+}
+
+Result<std::string> RpcChannel::CallSync(const std::string& method, std::string payload,
+                                         std::chrono::milliseconds timeout) {
+  std::promise<Result<std::string>> answer;
+  Call(method, std::move(payload), timeout,
+       [&answer](Result<std::string> r) { answer.set_value(std::move(r)); });
+  return answer.get_future().get();
+}
+
+void RpcChannel::Send(const std::string& method, std::string payload, uint64_t group_id) {
+  loop_.Post([this, method, payload = std::move(payload), group_id]() mutable {
+    if (!connected_) {
+      Connect();
+      return;  // one-way messages are best effort
+    }
+    Envelope message;
+    message.set_kind(ONE_WAY);
+    message.set_method(method);
+    message.set_group_id(group_id);
+    message.set_payload(std::move(payload));
+    connection_->Send(message).IgnoreError();  // best effort; a broken send closes it
+  });
+}
+
+void RpcChannel::StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout,
+                           Callback done) {
+  auto p = std::make_unique<Pending>();
+  p->done = std::move(done);
+  if (timeout.count() > 0) {
+    p->timer = new uv_timer_t;
+    uv_timer_init(loop_.loop(), p->timer);
+    p->timer->data = new TimerData{this, alive_, id};
+    uv_timer_start(
+        p->timer,
+        [](uv_timer_t* t) {
+          auto* d = static_cast<TimerData*>(t->data);
+          if (auto alive = d->alive.lock(); alive && *alive) {
+            d->channel->Finish(d->id, Status::TimedOut("deadline exceeded"));
+          }
+        },
+        static_cast<uint64_t>(timeout.count()), 0);
+  }
+  pending_[id] = std::move(p);
+  if (connected_) {
+    pending_[id]->sent = true;
+    Status s = connection_->Send(request);
+    if (!s.ok()) Finish(id, s);
+    return;
+  }
+  waiting_.push_back(std::move(request));
+  Connect();
+}
+
+void RpcChannel::Connect() {
+  if (connected_ || connecting_ || !*alive_) return;
+  connecting_ = true;
+  connection_ = Connection::Create(loop_, options_.limits);
+  sockaddr_storage addr{};
+  int rc = uv_ip4_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc != 0) rc = uv_ip6_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in6*>(&addr));
+  auto* req = new ConnectRequest{{}, alive_, [this](int status) { OnConnected(status); }};
+  req->req.data = req;
+  if (rc == 0) {
+    rc = uv_tcp_connect(&req->req, connection_->tcp(), reinterpret_cast<const sockaddr*>(&addr),
+                        [](uv_connect_t* r, int status) {
+                          auto* cr = static_cast<ConnectRequest*>(r->data);
+                          if (auto alive = cr->alive.lock(); alive && *alive) cr->done(status);
+                          delete cr;
+                        });
+  }
+  if (rc != 0) {
+    delete req;
+    OnConnected(rc);
+  }
+}
+
+void RpcChannel::OnConnected(int status) {
+  connecting_ = false;
+  if (status != 0) {
+    if (connection_) connection_->Close(Status::IOError(uv_strerror(status)));
+    connection_.reset();
+    // Retry while calls wait, after a doubling pause.
+    backoff_ = backoff_.count() == 0 ? options_.backoff_initial
+                                     : std::min(backoff_ * 2, options_.backoff_max);
+    bool anyone_waiting = false;
+    for (const Envelope& e : waiting_) anyone_waiting |= pending_.count(e.id()) > 0;
+    if (!anyone_waiting) {
+      waiting_.clear();
+      return;
+    }
+    uv_timer_start(
+        &reconnect_timer_,
+        [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->Connect(); },
+        static_cast<uint64_t>(backoff_.count()), 0);
+    return;
+  }
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds(0);
+  connection_->Start([this](Connection&, Envelope& e) { OnFrame(e); },
+                     [this](Connection&, const Status& why) { OnClosed(why); });
+  std::vector<Envelope> waiting;
+  waiting.swap(waiting_);
+  for (Envelope& e : waiting) {
+    auto it = pending_.find(e.id());
+    if (it == pending_.end()) continue;  // timed out while we connected
+    it->second->sent = true;
+    Status s = connection_->Send(e);
+    if (!s.ok()) Finish(e.id(), s);
+  }
+}
+
+void RpcChannel::OnFrame(Envelope& e) {
+  if (e.kind() != RESPONSE) return;  // streams come later; anything else is ignored
+  if (e.error_code() == OK) {
+    Finish(e.id(), std::move(*e.mutable_payload()));
+  } else {
+    Finish(e.id(), FromWire(e.error_code(), e.error_message()));
+  }
+}
+
+void RpcChannel::OnClosed(const Status& why) {
+  connected_ = false;
+  connection_.reset();
+  std::vector<uint64_t> lost;
+  for (const auto& [id, p] : pending_) {
+    if (p->sent) lost.push_back(id);
+  }
+  for (uint64_t id : lost) Finish(id, Status::IOError("connection lost: " + why.message()));
+}
+
+void RpcChannel::Finish(uint64_t id, Result<std::string> result) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;  // answered already (late response or timer)
+  std::unique_ptr<Pending> p = std::move(it->second);
+  pending_.erase(it);
+  if (p->timer != nullptr) CloseTimer(p->timer);
+  p->done(std::move(result));
+}
+
+}  // namespace rustorium::rpc

@@ -1,0 +1,72 @@
+// RpcChannel: a client's connection to one server address, reused by every call, reconnected
+// with exponential backoff when it breaks.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "region/rpc/connection.h"
+#include "region/rpc/event_loop.h"
+
+namespace rustorium::rpc {
+
+struct ChannelOptions {
+  ConnectionLimits limits;
+  // Waits between reconnection attempts: doubling from `backoff_initial` up to `backoff_max`.
+  std::chrono::milliseconds backoff_initial{20};
+  std::chrono::milliseconds backoff_max{2000};
+};
+
+class RpcChannel {
+ public:
+  // The call's answer, on the loop thread: the response payload, or the error. TimedOut when
+  // the deadline passed (the outcome on the server is unknown); IOError when the connection
+  // broke with the call in flight (also unknown); the server's Status otherwise.
+  using Callback = std::function<void(Result<std::string>)>;
+
+  RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptions options = {});
+  // Fails every pending call with Aborted and closes the connection.
+  ~RpcChannel();
+  RpcChannel(const RpcChannel&) = delete;
+  RpcChannel& operator=(const RpcChannel&) = delete;
+
+  // Sends a request; `done` runs exactly once. Thread-safe.
+  void Call(const std::string& method, std::string payload, std::chrono::milliseconds timeout,
+            Callback done);
+  // Call from a thread other than the loop's, waiting for the answer.
+  Result<std::string> CallSync(const std::string& method, std::string payload,
+                               std::chrono::milliseconds timeout);
+  // A one-way message (best effort: dropped when the connection is down). Thread-safe.
+  void Send(const std::string& method, std::string payload, uint64_t group_id = 0);
+
+ private:
+  struct Pending;
+  void StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout, Callback done);
+  void Connect();
+  void OnConnected(int status);
+  void OnFrame(Envelope& e);
+  void OnClosed(const Status& why);
+  void Finish(uint64_t id, Result<std::string> result);
+
+  EventLoop& loop_;
+  std::string host_;
+  int port_;
+  ChannelOptions options_;
+  // Loop-thread state.
+  std::shared_ptr<Connection> connection_;
+  bool connected_ = false;
+  bool connecting_ = false;
+  std::chrono::milliseconds backoff_{0};
+  std::vector<Envelope> waiting_;  // requests queued while connecting
+  std::map<uint64_t, std::unique_ptr<Pending>> pending_;
+  uint64_t next_id_ = 1;
+  uv_timer_t reconnect_timer_;
+  std::shared_ptr<bool> alive_;  // false once destroyed: late libuv callbacks check it
+};
+
+}  // namespace rustorium::rpc

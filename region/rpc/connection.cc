@@ -1,0 +1,121 @@
+#include "region/rpc/connection.h"
+
+namespace rustorium::rpc {
+
+namespace {
+
+// One write in flight: owns its bytes until libuv is done with them.
+struct WriteRequest {
+  uv_write_t req;
+  std::string bytes;
+  std::weak_ptr<Connection> connection;
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> Connection::Create(EventLoop& loop, ConnectionLimits limits) {
+  std::shared_ptr<Connection> c(new Connection(loop, limits));
+  c->self_ = c;  // released by the close callback
+  return c;
+}
+
+Connection::Connection(EventLoop& loop, ConnectionLimits limits)
+    : loop_(loop), limits_(limits), decoder_(limits.max_frame_bytes) {
+  uv_tcp_init(loop_.loop(), &tcp_);
+  tcp_.data = this;
+  read_buffer_.resize(64 * 1024);
+}
+
+Connection::~Connection() = default;
+
+void Connection::Start(FrameHandler on_frame, CloseHandler on_close) {
+  on_frame_ = std::move(on_frame);
+  on_close_ = std::move(on_close);
+  uv_tcp_nodelay(&tcp_, 1);
+  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc,
+                               &Connection::OnRead);
+  if (rc != 0) Close(Status::IOError(std::string("read_start: ") + uv_strerror(rc)));
+}
+
+void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  *buf = uv_buf_init(c->read_buffer_.data(), static_cast<unsigned>(c->read_buffer_.size()));
+}
+
+void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (n < 0) {
+    c->Close(n == UV_EOF ? Status::Aborted("peer closed the connection")
+                         : Status::IOError(std::string("read: ") + uv_strerror(static_cast<int>(n))));
+    return;
+  }
+  if (n == 0 || c->closing_) return;
+  c->decoder_.Feed(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  // A handler may close the connection; keep it alive through the loop.
+  std::shared_ptr<Connection> keep = c->self_;
+  Envelope envelope;
+  while (!c->closing_) {
+    Result<bool> next = c->decoder_.Next(envelope);
+    if (!next.ok()) {
+      c->Close(next.status());
+      return;
+    }
+    if (!*next) break;
+    try {
+      c->on_frame_(*c, envelope);
+    } catch (...) {
+      c->Close(Status::Internal("frame handler threw"));
+    }
+  }
+}
+
+Status Connection::Send(const Envelope& envelope) {
+  if (closing_) return Status::Aborted("connection is closed");
+  if (queued_bytes_ > limits_.max_queued_bytes) {
+    return Status::Busy("connection write queue is full (" + std::to_string(queued_bytes_) +
+                        " bytes)");
+  }
+  auto* w = new WriteRequest();
+  RETURN_IF_ERROR([&] {
+    Status s = AppendFrame(envelope, w->bytes, limits_.max_frame_bytes);
+    if (!s.ok()) delete w;
+    return s;
+  }());
+  w->connection = weak_from_this();
+  w->req.data = w;
+  queued_bytes_ += w->bytes.size();
+  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
+                          [](uv_write_t* req, int status) {
+                            auto* w = static_cast<WriteRequest*>(req->data);
+                            if (auto c = w->connection.lock()) {
+                              c->queued_bytes_ -= w->bytes.size();
+                              if (status < 0 && status != UV_ECANCELED) {
+                                c->Close(Status::IOError(std::string("write: ") +
+                                                         uv_strerror(status)));
+                              }
+                            }
+                            delete w;
+                          });
+  if (rc != 0) {
+    queued_bytes_ -= w->bytes.size();
+    delete w;
+    Status s = Status::IOError(std::string("write: ") + uv_strerror(rc));
+    Close(s);
+    return s;
+  }
+  return Status::OK();
+}
+
+void Connection::Close(const Status& why) {
+  if (closing_) return;
+  closing_ = true;
+  CloseHandler on_close = std::move(on_close_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+    auto* c = static_cast<Connection*>(h->data);
+    std::shared_ptr<Connection> last = std::move(c->self_);  // may destroy c on return
+  });
+  if (on_close) on_close(*this, why);
+}
+
+}  // namespace rustorium::rpc

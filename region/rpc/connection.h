@@ -1,0 +1,65 @@
+// Connection: one TCP stream carrying frames (internal to region/rpc/). Lives on one
+// EventLoop; every method must be called on that loop's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+#include "region/rpc/event_loop.h"
+#include "region/rpc/frame.h"
+
+namespace rustorium::rpc {
+
+struct ConnectionLimits {
+  std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  // Bytes queued for writing beyond which Send refuses with Busy (a slow or stuck peer must
+  // not grow our memory without bound).
+  std::size_t max_queued_bytes = 64 << 20;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using FrameHandler = std::function<void(Connection&, Envelope&)>;
+  using CloseHandler = std::function<void(Connection&, const Status&)>;
+
+  static std::shared_ptr<Connection> Create(EventLoop& loop, ConnectionLimits limits);
+  ~Connection();
+
+  // The TCP handle, to accept into or to connect with before Start.
+  uv_tcp_t* tcp() { return &tcp_; }
+
+  // Starts reading: each decoded envelope goes to `on_frame`; `on_close` runs once, when the
+  // connection closes for any reason (peer, error, malformed frame, Close).
+  void Start(FrameHandler on_frame, CloseHandler on_close);
+
+  // Queues `envelope` for writing. Busy when the write queue is over its limit,
+  // InvalidArgument for an oversized envelope, Aborted when closed.
+  Status Send(const Envelope& envelope);
+
+  // Closes the connection (idempotent); `why` reaches the close handler.
+  void Close(const Status& why);
+  bool closed() const { return closing_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+
+ private:
+  Connection(EventLoop& loop, ConnectionLimits limits);
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+
+  EventLoop& loop_;
+  ConnectionLimits limits_;
+  uv_tcp_t tcp_;
+  FrameDecoder decoder_;
+  FrameHandler on_frame_;
+  CloseHandler on_close_;
+  std::shared_ptr<Connection> self_;  // keeps this alive until libuv's close callback
+  std::string read_buffer_;
+  std::size_t queued_bytes_ = 0;
+  bool closing_ = false;
+};
+
+}  // namespace rustorium::rpc

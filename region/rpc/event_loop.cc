@@ -1,0 +1,79 @@
+#include "region/rpc/event_loop.h"
+
+#include <future>
+
+namespace rustorium::rpc {
+
+EventLoop::EventLoop() {
+  uv_loop_init(&loop_);
+  uv_async_init(&loop_, &wakeup_, &EventLoop::OnAsync);
+  wakeup_.data = this;
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+}
+
+EventLoop::~EventLoop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  uv_async_send(&wakeup_);
+  thread_.join();
+  // Close whatever is left (nothing, when owners were destroyed first) and let the close
+  // callbacks run.
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+void EventLoop::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  uv_async_send(&wakeup_);
+}
+
+void EventLoop::RunSync(const std::function<void()>& fn) {
+  if (InLoopThread()) {
+    fn();
+    return;
+  }
+  std::promise<void> done;
+  Post([&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void EventLoop::OnAsync(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->Drain(); }
+
+void EventLoop::Drain() {
+  for (;;) {
+    std::deque<std::function<void()>> batch;
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch.swap(queue_);
+      stopping = stopping_;
+    }
+    for (auto& fn : batch) {
+      try {
+        fn();
+      } catch (...) {
+        // Nothing may throw through libuv; a throwing task is a bug, and is dropped.
+      }
+    }
+    if (batch.empty()) {
+      if (stopping) uv_stop(&loop_);
+      return;
+    }
+  }
+}
+
+}  // namespace rustorium::rpc

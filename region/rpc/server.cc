@@ -1,0 +1,147 @@
+#include "region/rpc/server.h"
+
+namespace rustorium::rpc {
+
+ErrorCode ToWire(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return OK;
+    case StatusCode::kInvalidArgument: return INVALID_ARGUMENT;
+    case StatusCode::kNotFound: return NOT_FOUND;
+    case StatusCode::kCorruption: return CORRUPTION;
+    case StatusCode::kIOError: return IO_ERROR;
+    case StatusCode::kNotSupported: return NOT_SUPPORTED;
+    case StatusCode::kFailedPrecondition: return FAILED_PRECONDITION;
+    case StatusCode::kBusy: return BUSY;
+    case StatusCode::kTimedOut: return TIMED_OUT;
+    case StatusCode::kAborted: return ABORTED;
+    case StatusCode::kInternal: return INTERNAL;
+  }
+  return INTERNAL;
+}
+
+Status FromWire(ErrorCode code, const std::string& message) {
+  switch (code) {
+    case OK: return Status::OK();
+    case INVALID_ARGUMENT: return Status::InvalidArgument(message);
+    case NOT_FOUND: return Status::NotFound(message);
+    case CORRUPTION: return Status::Corruption(message);
+    case IO_ERROR: return Status::IOError(message);
+    case NOT_SUPPORTED:
+    case UNKNOWN_METHOD: return Status::NotSupported(message);
+    case FAILED_PRECONDITION: return Status::FailedPrecondition(message);
+    case BUSY: return Status::Busy(message);
+    case TIMED_OUT: return Status::TimedOut(message);
+    case ABORTED: return Status::Aborted(message);
+    default: return Status::Internal(message);
+  }
+}
+
+RpcServer::RpcServer(EventLoop& loop, ServerOptions options)
+    : loop_(loop), options_(std::move(options)) {}
+
+RpcServer::~RpcServer() {
+  loop_.RunSync([this] {
+    if (listening_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    for (const auto& c : std::set<std::shared_ptr<Connection>>(connections_)) {
+      c->Close(Status::Aborted("server stopped"));
+    }
+    connections_.clear();
+  });
+  // Let the listener's close complete before its memory goes away.
+  loop_.RunSync([] {});
+}
+
+void RpcServer::Handle(const std::string& method, Handler handler) {
+  handlers_[method] = std::move(handler);
+}
+
+void RpcServer::OnMessage(const std::string& method, MessageHandler handler) {
+  message_handlers_[method] = std::move(handler);
+}
+
+Status RpcServer::Start() {
+  Status result;
+  loop_.RunSync([&] {
+    uv_tcp_init(loop_.loop(), &listener_);
+    listener_.data = this;
+    listening_ = true;
+    sockaddr_storage addr{};
+    int rc = uv_ip4_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in*>(&addr));
+    if (rc != 0) {
+      rc = uv_ip6_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in6*>(&addr));
+    }
+    if (rc == 0) rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+    if (rc == 0) {
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128,
+                     [](uv_stream_t* s, int status) {
+                       if (status == 0) static_cast<RpcServer*>(s->data)->OnConnection();
+                     });
+    }
+    if (rc != 0) {
+      result = Status::IOError("cannot listen on " + options_.host + ":" +
+                               std::to_string(options_.port) + ": " + uv_strerror(rc));
+      return;
+    }
+    sockaddr_storage bound{};
+    int len = sizeof(bound);
+    uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len);
+    port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  });
+  return result;
+}
+
+void RpcServer::OnConnection() {
+  std::shared_ptr<Connection> c = Connection::Create(loop_, options_.limits);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_),
+                reinterpret_cast<uv_stream_t*>(c->tcp())) != 0) {
+    c->Close(Status::IOError("accept failed"));
+    return;
+  }
+  connections_.insert(c);
+  c->Start([this](Connection& conn, Envelope& e) { OnFrame(conn, e); },
+           [this](Connection& conn, const Status& why) {
+             if (why.IsInvalidArgument() || why.IsCorruption()) ++refused_;
+             connections_.erase(conn.shared_from_this());
+           });
+}
+
+void RpcServer::OnFrame(Connection& c, Envelope& e) {
+  if (e.kind() == ONE_WAY) {
+    auto it = message_handlers_.find(e.method());
+    if (it != message_handlers_.end()) it->second(e);
+    return;  // unknown one-way messages are dropped
+  }
+  if (e.kind() != REQUEST) return;  // a server ignores answers and cancels it does not know
+  std::weak_ptr<Connection> weak = c.shared_from_this();
+  const uint64_t id = e.id();
+  EventLoop* loop = &loop_;
+  Responder respond = [weak, id, loop](Result<std::string> result) {
+    loop->Post([weak, id, result = std::move(result)]() mutable {
+      std::shared_ptr<Connection> conn = weak.lock();
+      if (!conn || conn->closed()) return;  // the caller is gone
+      Envelope reply;
+      reply.set_id(id);
+      reply.set_kind(RESPONSE);
+      if (result.ok()) {
+        reply.set_payload(std::move(*result));
+      } else {
+        reply.set_error_code(ToWire(result.status().code()));
+        reply.set_error_message(result.status().message());
+      }
+      conn->Send(reply).IgnoreError();  // a failed send closes the connection itself
+    });
+  };
+  auto it = handlers_.find(e.method());
+  if (it == handlers_.end()) {
+    Envelope reply;
+    reply.set_id(id);
+    reply.set_kind(RESPONSE);
+    reply.set_error_code(UNKNOWN_METHOD);
+    reply.set_error_message("no method " + e.method());
+    c.Send(reply).IgnoreError();  // a failed send closes the connection itself
+    return;
+  }
+  it->second(e, std::move(respond));
+}
+
+}  // namespace rustorium::rpc

@@ -1,0 +1,195 @@
+// The RPC library over real sockets on 127.0.0.1.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "region/rpc/channel.h"
+#include "region/rpc/server.h"
+
+namespace rustorium::rpc {
+namespace {
+
+using std::chrono::milliseconds;
+
+// An echo server with a method that never answers and one that fails.
+std::unique_ptr<RpcServer> StartServer(EventLoop& loop, int port = 0, std::size_t max_frame = 1 << 20) {
+  ServerOptions o;
+  o.port = port;
+  o.limits.max_frame_bytes = max_frame;
+  auto server = std::make_unique<RpcServer>(loop, o);
+  server->Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(req.payload()));
+  });
+  server->Handle("never", [](const Envelope&, RpcServer::Responder) {});
+  server->Handle("fail", [](const Envelope&, RpcServer::Responder respond) {
+    respond(Status::NotFound("no such key"));
+  });
+  Status s = server->Start();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return server;
+}
+
+TEST(Rpc, RoundTripsAndErrors) {
+  EventLoop loop;
+  auto server = StartServer(loop);
+  RpcChannel channel(loop, "127.0.0.1", server->port());
+  auto r = channel.CallSync("echo", "hello", milliseconds(2000));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "hello");
+  auto big = channel.CallSync("echo", std::string(500000, 'x'), milliseconds(5000));
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->size(), 500000u);
+  auto fail = channel.CallSync("fail", "", milliseconds(2000));
+  EXPECT_TRUE(fail.status().IsNotFound()) << fail.status().ToString();
+  EXPECT_EQ(fail.status().message(), "no such key");
+  auto unknown = channel.CallSync("nope", "", milliseconds(2000));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotSupported) << unknown.status().ToString();
+}
+
+TEST(Rpc, ManyConcurrentCallsShareOneConnection) {
+  EventLoop loop;
+  auto server = StartServer(loop);
+  RpcChannel channel(loop, "127.0.0.1", server->port());
+  std::atomic<int> ok{0}, done{0};
+  constexpr int kCalls = 2000;
+  for (int i = 0; i < kCalls; ++i) {
+    channel.Call("echo", std::to_string(i), milliseconds(10000), [&, i](Result<std::string> r) {
+      if (r.ok() && *r == std::to_string(i)) ++ok;
+      ++done;
+    });
+  }
+  for (int spins = 0; done < kCalls && spins < 1000; ++spins) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(ok.load(), kCalls);
+}
+
+TEST(Rpc, DeadlineExpires) {
+  EventLoop loop;
+  auto server = StartServer(loop);
+  RpcChannel channel(loop, "127.0.0.1", server->port());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = channel.CallSync("never", "", milliseconds(100));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(r.status().code() == StatusCode::kTimedOut) << r.status().ToString();
+  EXPECT_GE(waited, milliseconds(90));
+  EXPECT_LT(waited, milliseconds(5000));
+  // The channel still works afterwards.
+  EXPECT_TRUE(channel.CallSync("echo", "x", milliseconds(2000)).ok());
+}
+
+TEST(Rpc, ReconnectsAfterTheServerRestarts) {
+  EventLoop loop;
+  auto server = StartServer(loop);
+  const int port = server->port();
+  RpcChannel channel(loop, "127.0.0.1", port);
+  ASSERT_TRUE(channel.CallSync("echo", "before", milliseconds(2000)).ok());
+  server.reset();
+  // While the server is down calls fail (connection lost, refused or timed out), bounded.
+  auto down = channel.CallSync("echo", "during", milliseconds(200));
+  EXPECT_FALSE(down.ok());
+  server = StartServer(loop, port);
+  Result<std::string> after = Status::Internal("not tried");
+  for (int i = 0; i < 50 && !after.ok(); ++i) after = channel.CallSync("echo", "after", milliseconds(500));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, "after");
+}
+
+TEST(Rpc, NoServerMeansBoundedFailure) {
+  EventLoop loop;
+  int port;
+  {
+    auto server = StartServer(loop);
+    port = server->port();
+  }
+  RpcChannel channel(loop, "127.0.0.1", port);
+  auto r = channel.CallSync("echo", "x", milliseconds(300));
+  EXPECT_TRUE(r.status().code() == StatusCode::kTimedOut) << r.status().ToString();
+}
+
+// A raw socket sending bytes the server must refuse.
+int RawConnect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True when the server closed `fd` within about two seconds.
+bool ClosedByPeer(int fd) {
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[64];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+TEST(Rpc, OversizedAndGarbageFramesCloseOnlyTheirConnection) {
+  EventLoop loop;
+  auto server = StartServer(loop, 0, /*max_frame=*/1024);
+  RpcChannel channel(loop, "127.0.0.1", server->port());
+  ASSERT_TRUE(channel.CallSync("echo", "x", milliseconds(2000)).ok());
+
+  int oversized = RawConnect(server->port());
+  ASSERT_GE(oversized, 0);
+  const char header[4] = {0x7f, 0, 0, 0};  // announces ~2 GiB
+  ASSERT_EQ(::send(oversized, header, 4, 0), 4);
+  EXPECT_TRUE(ClosedByPeer(oversized));
+  ::close(oversized);
+
+  int garbage = RawConnect(server->port());
+  ASSERT_GE(garbage, 0);
+  const char junk[] = "\x00\x00\x00\x05\xff\xff\xff\xff\xff";
+  ASSERT_EQ(::send(garbage, junk, 9, 0), 9);
+  EXPECT_TRUE(ClosedByPeer(garbage));
+  ::close(garbage);
+
+  // A client that connects and says nothing does not block anyone.
+  int silent = RawConnect(server->port());
+  ASSERT_GE(silent, 0);
+  auto r = channel.CallSync("echo", "still serving", milliseconds(2000));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "still serving");
+  ::close(silent);
+  EXPECT_EQ(server->refused_connections(), 2u);
+  // The client side refuses to send an oversized request.
+  ChannelOptions small;
+  small.limits.max_frame_bytes = 1024;
+  RpcChannel limited(loop, "127.0.0.1", server->port(), small);
+  EXPECT_TRUE(limited.CallSync("echo", std::string(4096, 'x'), milliseconds(2000)).status().IsInvalidArgument());
+}
+
+TEST(Rpc, OneWayMessagesArrive) {
+  EventLoop loop;
+  ServerOptions o;
+  RpcServer server(loop, o);
+  std::atomic<int> got{0};
+  std::atomic<uint64_t> group{0};
+  server.OnMessage("raft", [&](const Envelope& m) {
+    group = m.group_id();
+    ++got;
+  });
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  ASSERT_TRUE(server.Start().ok());
+  RpcChannel channel(loop, "127.0.0.1", server.port());
+  ASSERT_TRUE(channel.CallSync("echo", "connect", milliseconds(2000)).ok());
+  for (int i = 0; i < 10; ++i) channel.Send("raft", "msg", 42);
+  // A request after them on the same connection: once it is answered they have arrived.
+  ASSERT_TRUE(channel.CallSync("echo", "barrier", milliseconds(2000)).ok());
+  EXPECT_EQ(got.load(), 10);
+  EXPECT_EQ(group.load(), 42u);
+}
+
+}  // namespace
+}  // namespace rustorium::rpc
