@@ -135,12 +135,25 @@ void RpcChannel::Connect() {
   if (connected_ || connecting_ || !*alive_) return;
   connecting_ = true;
   connection_ = Connection::Create(loop_, options_.limits);
+  if (options_.tls) connection_->EnableTls(*options_.tls, host_);
   sockaddr_storage addr{};
   int rc = uv_ip4_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in*>(&addr));
   if (rc != 0) rc = uv_ip6_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in6*>(&addr));
+  if (rc != 0) {
+    // Not an address: retrying cannot help. (Names are not resolved yet.)
+    connecting_ = false;
+    connection_->Close(Status::InvalidArgument("not an IP address"));
+    connection_.reset();
+    std::vector<Envelope> waiting;
+    waiting.swap(waiting_);
+    for (const Envelope& e : waiting) {
+      Finish(e.id(), Status::InvalidArgument("'" + host_ + "' is not an IP address"));
+    }
+    return;
+  }
   auto* req = new ConnectRequest{{}, alive_, [this](int status) { OnConnected(status); }};
   req->req.data = req;
-  if (rc == 0) {
+  {
     rc = uv_tcp_connect(&req->req, connection_->tcp(), reinterpret_cast<const sockaddr*>(&addr),
                         [](uv_connect_t* r, int status) {
                           auto* cr = static_cast<ConnectRequest*>(r->data);

@@ -20,6 +20,8 @@ struct ChannelOptions {
   // Waits between reconnection attempts: doubling from `backoff_initial` up to `backoff_max`.
   std::chrono::milliseconds backoff_initial{20};
   std::chrono::milliseconds backoff_max{2000};
+  // TLS when set (TlsContext::CreateClient): the server's certificate must name `host`.
+  std::shared_ptr<TlsContext> tls;
 };
 
 class RpcChannel {
@@ -29,6 +31,8 @@ class RpcChannel {
   // broke with the call in flight (also unknown); the server's Status otherwise.
   using Callback = std::function<void(Result<std::string>)>;
 
+  // `host` is an IPv4 or IPv6 address (names are not resolved yet: calls fail with
+  // InvalidArgument).
   RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptions options = {});
   // Fails every pending call with Aborted and closes the connection.
   ~RpcChannel();

@@ -28,13 +28,29 @@ Connection::Connection(EventLoop& loop, ConnectionLimits limits)
 
 Connection::~Connection() = default;
 
+void Connection::EnableTls(const TlsContext& context, const std::string& peer_host) {
+  tls_ = std::make_unique<TlsSession>(context, peer_host);
+}
+
 void Connection::Start(FrameHandler on_frame, CloseHandler on_close) {
   on_frame_ = std::move(on_frame);
   on_close_ = std::move(on_close);
   uv_tcp_nodelay(&tcp_, 1);
   const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc,
                                &Connection::OnRead);
-  if (rc != 0) Close(Status::IOError(std::string("read_start: ") + uv_strerror(rc)));
+  if (rc != 0) {
+    Close(Status::IOError(std::string("read_start: ") + uv_strerror(rc)));
+    return;
+  }
+  if (tls_) {
+    std::string hello;
+    Status s = tls_->Start(hello);
+    if (!s.ok()) {
+      Close(s);
+      return;
+    }
+    if (!hello.empty()) WriteRaw(std::move(hello));
+  }
 }
 
 void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -50,7 +66,19 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     return;
   }
   if (n == 0 || c->closing_) return;
-  c->decoder_.Feed(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  const std::string_view received(buf->base, static_cast<std::size_t>(n));
+  if (c->tls_) {
+    std::string plain, reply;
+    Status s = c->tls_->OnCiphertext(received, plain, reply);
+    if (!reply.empty() && !c->WriteRaw(std::move(reply))) return;
+    if (!s.ok()) {
+      c->Close(s);
+      return;
+    }
+    c->decoder_.Feed(plain);
+  } else {
+    c->decoder_.Feed(received);
+  }
   // A handler may close the connection; keep it alive through the loop.
   std::shared_ptr<Connection> keep = c->self_;
   Envelope envelope;
@@ -75,12 +103,27 @@ Status Connection::Send(const Envelope& envelope) {
     return Status::Busy("connection write queue is full (" + std::to_string(queued_bytes_) +
                         " bytes)");
   }
+  std::string frame;
+  RETURN_IF_ERROR(AppendFrame(envelope, frame, limits_.max_frame_bytes));
+  if (tls_) {
+    std::string cipher;
+    Status s = tls_->Write(frame, cipher);
+    if (!s.ok()) {
+      Close(s);
+      return s;
+    }
+    frame.swap(cipher);
+  }
+  if (!frame.empty() && !WriteRaw(std::move(frame))) {
+    return Status::IOError("connection closed while writing");
+  }
+  return Status::OK();
+}
+
+bool Connection::WriteRaw(std::string bytes) {
+  if (closing_) return false;
   auto* w = new WriteRequest();
-  RETURN_IF_ERROR([&] {
-    Status s = AppendFrame(envelope, w->bytes, limits_.max_frame_bytes);
-    if (!s.ok()) delete w;
-    return s;
-  }());
+  w->bytes = std::move(bytes);
   w->connection = weak_from_this();
   w->req.data = w;
   queued_bytes_ += w->bytes.size();
@@ -100,11 +143,10 @@ Status Connection::Send(const Envelope& envelope) {
   if (rc != 0) {
     queued_bytes_ -= w->bytes.size();
     delete w;
-    Status s = Status::IOError(std::string("write: ") + uv_strerror(rc));
-    Close(s);
-    return s;
+    Close(Status::IOError(std::string("write: ") + uv_strerror(rc)));
+    return false;
   }
-  return Status::OK();
+  return true;
 }
 
 void Connection::Close(const Status& why) {

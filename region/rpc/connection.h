@@ -11,6 +11,7 @@
 #include "engine/status.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/frame.h"
+#include "region/rpc/tls.h"
 
 namespace rustorium::rpc {
 
@@ -32,6 +33,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The TCP handle, to accept into or to connect with before Start.
   uv_tcp_t* tcp() { return &tcp_; }
 
+  // Wraps the stream in TLS (call before Start). `peer_host`: the name a client expects in
+  // the server's certificate.
+  void EnableTls(const TlsContext& context, const std::string& peer_host);
+
   // Starts reading: each decoded envelope goes to `on_frame`; `on_close` runs once, when the
   // connection closes for any reason (peer, error, malformed frame, Close).
   void Start(FrameHandler on_frame, CloseHandler on_close);
@@ -49,11 +54,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(EventLoop& loop, ConnectionLimits limits);
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  // Writes bytes as they are (ciphertext under TLS); false when the connection closed.
+  bool WriteRaw(std::string bytes);
 
   EventLoop& loop_;
   ConnectionLimits limits_;
   uv_tcp_t tcp_;
   FrameDecoder decoder_;
+  std::unique_ptr<TlsSession> tls_;
   FrameHandler on_frame_;
   CloseHandler on_close_;
   std::shared_ptr<Connection> self_;  // keeps this alive until libuv's close callback

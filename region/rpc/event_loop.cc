@@ -54,26 +54,23 @@ void EventLoop::RunSync(const std::function<void()>& fn) {
 void EventLoop::OnAsync(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->Drain(); }
 
 void EventLoop::Drain() {
-  for (;;) {
-    std::deque<std::function<void()>> batch;
-    bool stopping;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      batch.swap(queue_);
-      stopping = stopping_;
-    }
-    for (auto& fn : batch) {
-      try {
-        fn();
-      } catch (...) {
-        // Nothing may throw through libuv; a throwing task is a bug, and is dropped.
-      }
-    }
-    if (batch.empty()) {
-      if (stopping) uv_stop(&loop_);
-      return;
+  // One batch per wakeup: what is posted while it runs waits for the next loop iteration, so
+  // handles closed by this batch finish closing first (RunSync([]{}) after a uv_close relies
+  // on that before freeing the handle's memory).
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(queue_);
+  }
+  for (auto& fn : batch) {
+    try {
+      fn();
+    } catch (...) {
+      // Nothing may throw through libuv; a throwing task is a bug, and is dropped.
     }
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ && queue_.empty()) uv_stop(&loop_);
 }
 
 }  // namespace rustorium::rpc

@@ -98,6 +98,7 @@ void RpcServer::OnConnection() {
     return;
   }
   connections_.insert(c);
+  if (options_.tls) c->EnableTls(*options_.tls, "");
   c->Start([this](Connection& conn, Envelope& e) { OnFrame(conn, e); },
            [this](Connection& conn, const Status& why) {
              if (why.IsInvalidArgument() || why.IsCorruption()) ++refused_;

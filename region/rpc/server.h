@@ -18,6 +18,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: an ephemeral port, readable from port() after Start
   ConnectionLimits limits;
+  // TLS for every connection when set (TlsContext::CreateServer); plain TCP otherwise.
+  std::shared_ptr<TlsContext> tls;
 };
 
 // Errors as they travel on the wire, and back.

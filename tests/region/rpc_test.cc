@@ -112,6 +112,13 @@ TEST(Rpc, NoServerMeansBoundedFailure) {
   EXPECT_TRUE(r.status().code() == StatusCode::kTimedOut) << r.status().ToString();
 }
 
+TEST(Rpc, HostThatIsNotAnAddressFailsAtOnce) {
+  EventLoop loop;
+  RpcChannel channel(loop, "not-an-address", 1);
+  auto r = channel.CallSync("echo", "x", milliseconds(5000));
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+}
+
 // A raw socket sending bytes the server must refuse.
 int RawConnect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

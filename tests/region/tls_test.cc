@@ -1,0 +1,125 @@
+// RPC over TLS 1.3 with the cluster's certificates: mutual authentication works with the
+// right CA and is refused with a wrong one, without a client certificate, or in plain TCP.
+#include <gtest/gtest.h>
+
+#include "region/rpc/certs.h"
+#include "region/rpc/channel.h"
+#include "region/rpc/server.h"
+#include "tests/test_util.h"
+
+namespace rustorium::rpc {
+namespace {
+
+using rustorium::testing::TempDir;
+using std::chrono::milliseconds;
+
+class TlsRpc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClusterCertsOptions a;
+    a.dir = dir_.Sub("a");
+    a.nodes = 2;
+    ASSERT_TRUE(CreateClusterCerts(a).ok());
+    ClusterCertsOptions b = a;
+    b.dir = dir_.Sub("b");
+    ASSERT_TRUE(CreateClusterCerts(b).ok());
+  }
+  TlsOptions Node(const std::string& cluster, int i) {
+    TlsOptions o;
+    o.ca_file = dir_.Sub(cluster + "/ca.crt");
+    o.cert_file = dir_.Sub(cluster + "/node-" + std::to_string(i) + ".crt");
+    o.key_file = dir_.Sub(cluster + "/node-" + std::to_string(i) + ".key");
+    return o;
+  }
+  std::unique_ptr<RpcServer> Serve(EventLoop& loop, TlsOptions tls,
+                                   const std::string& host = "127.0.0.1") {
+    auto ctx = TlsContext::CreateServer(tls);
+    EXPECT_TRUE(ctx.ok()) << ctx.status().ToString();
+    ServerOptions o;
+    o.host = host;
+    o.tls = *ctx;
+    auto server = std::make_unique<RpcServer>(loop, o);
+    server->Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+      respond(std::string(req.payload()));
+    });
+    EXPECT_TRUE(server->Start().ok());
+    return server;
+  }
+  Result<std::string> Echo(EventLoop& loop, int port, const std::optional<TlsOptions>& tls,
+                           const std::string& host = "127.0.0.1") {
+    ChannelOptions o;
+    if (tls.has_value()) {
+      auto ctx = TlsContext::CreateClient(*tls);
+      if (!ctx.ok()) return ctx.status();
+      o.tls = *ctx;
+    }
+    RpcChannel channel(loop, host, port, o);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = channel.CallSync("echo", std::string(100000, 'z'), milliseconds(3000));
+    // A refused handshake fails the call at once, not at its deadline.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000))
+        << "call to " << host << " with " << (tls ? tls->ca_file : "no TLS") << " hung: "
+        << r.status().ToString();
+    return r;
+  }
+  TempDir dir_;
+};
+
+TEST_F(TlsRpc, MutualTlsBetweenNodesOfOneCluster) {
+  EventLoop loop;
+  TlsOptions server_tls = Node("a", 1);
+  server_tls.require_client_cert = true;
+  auto server = Serve(loop, server_tls);
+  auto r = Echo(loop, server->port(), Node("a", 2));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), 100000u);
+}
+
+TEST_F(TlsRpc, WrongCaNoCertificateAndPlainTcpAreRefused) {
+  EventLoop loop;
+  TlsOptions server_tls = Node("a", 1);
+  server_tls.require_client_cert = true;
+  auto server = Serve(loop, server_tls);
+  // A node of another cluster: its certificate is not signed by our CA, and it does not
+  // trust ours either.
+  EXPECT_FALSE(Echo(loop, server->port(), Node("b", 1)).ok());
+  // Our CA but no client certificate, while the server demands one.
+  TlsOptions anonymous;
+  anonymous.ca_file = dir_.Sub("a/ca.crt");
+  EXPECT_FALSE(Echo(loop, server->port(), anonymous).ok());
+  // No TLS at all.
+  EXPECT_FALSE(Echo(loop, server->port(), std::nullopt).ok());
+  // The server is unharmed.
+  EXPECT_TRUE(Echo(loop, server->port(), Node("a", 2)).ok());
+}
+
+TEST_F(TlsRpc, ServerAuthenticatedClientsAndNameChecks) {
+  EventLoop loop;
+  auto server = Serve(loop, Node("a", 1));  // clients need no certificate
+  TlsOptions client;
+  client.ca_file = dir_.Sub("a/ca.crt");
+  EXPECT_TRUE(Echo(loop, server->port(), client).ok());
+  // The certificates name 127.0.0.1 and localhost: a server on 127.0.0.2 with one is refused.
+  auto elsewhere = Serve(loop, Node("a", 1), "127.0.0.2");
+  EXPECT_FALSE(Echo(loop, elsewhere->port(), client, "127.0.0.2").ok());
+
+  // A client trusting another CA refuses our server.
+  TlsOptions other;
+  other.ca_file = dir_.Sub("b/ca.crt");
+  EXPECT_FALSE(Echo(loop, server->port(), other).ok());
+}
+
+TEST_F(TlsRpc, BadFilesAreClearErrors) {
+  TlsOptions o = Node("a", 1);
+  o.key_file = dir_.Sub("a/node-2.key");  // another node's key
+  EXPECT_TRUE(TlsContext::CreateServer(o).status().IsInvalidArgument());
+  o = Node("a", 1);
+  o.ca_file = dir_.Sub("missing.crt");
+  EXPECT_TRUE(TlsContext::CreateServer(o).status().IsInvalidArgument());
+  o = Node("a", 1);
+  o.cert_file = "";
+  EXPECT_TRUE(TlsContext::CreateServer(o).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace rustorium::rpc
