@@ -36,6 +36,7 @@ void Connection::Start(FrameHandler on_frame, CloseHandler on_close) {
   on_frame_ = std::move(on_frame);
   on_close_ = std::move(on_close);
   uv_tcp_nodelay(&tcp_, 1);
+  if (limits_.keepalive_seconds > 0) uv_tcp_keepalive(&tcp_, 1, limits_.keepalive_seconds);
   const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc,
                                &Connection::OnRead);
   if (rc != 0) {
@@ -94,6 +95,11 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     } catch (...) {
       c->Close(Status::Internal("frame handler threw"));
     }
+  }
+  if (c->decoder_.buffered() == 0) {
+    c->partial_since_ = 0;
+  } else if (c->partial_since_ == 0) {
+    c->partial_since_ = uv_now(c->loop_.loop());
   }
 }
 

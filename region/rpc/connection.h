@@ -20,6 +20,9 @@ struct ConnectionLimits {
   // Bytes queued for writing beyond which Send refuses with Busy (a slow or stuck peer must
   // not grow our memory without bound).
   std::size_t max_queued_bytes = 64 << 20;
+  // TCP keepalive probes after this much idle time, so a peer that vanished (half-open
+  // connection) is noticed. 0 turns keepalive off.
+  unsigned keepalive_seconds = 30;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -48,6 +51,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the connection (idempotent); `why` reaches the close handler.
   void Close(const Status& why);
   bool closed() const { return closing_; }
+  // Loop time (uv_now, ms) since which a frame has been partly received, or 0 when no
+  // partial frame is buffered: how a server spots slow-loris peers.
+  uint64_t partial_frame_since() const { return partial_since_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
@@ -67,6 +73,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Connection> self_;  // keeps this alive until libuv's close callback
   std::string read_buffer_;
   std::size_t queued_bytes_ = 0;
+  uint64_t partial_since_ = 0;
   bool closing_ = false;
 };
 

@@ -1,5 +1,8 @@
 #include "region/rpc/server.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace rustorium::rpc {
 
 ErrorCode ToWire(StatusCode code) {
@@ -41,7 +44,10 @@ RpcServer::RpcServer(EventLoop& loop, ServerOptions options)
 
 RpcServer::~RpcServer() {
   loop_.RunSync([this] {
-    if (listening_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    if (listening_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+    }
     for (const auto& c : std::set<std::shared_ptr<Connection>>(connections_)) {
       c->Close(Status::Aborted("server stopped"));
     }
@@ -64,7 +70,13 @@ Status RpcServer::Start() {
   loop_.RunSync([&] {
     uv_tcp_init(loop_.loop(), &listener_);
     listener_.data = this;
+    uv_timer_init(loop_.loop(), &sweep_timer_);
+    sweep_timer_.data = this;
     listening_ = true;
+    const uint64_t period = std::max<uint64_t>(10, options_.frame_timeout.count() / 4);
+    uv_timer_start(
+        &sweep_timer_, [](uv_timer_t* t) { static_cast<RpcServer*>(t->data)->Sweep(); }, period,
+        period);
     sockaddr_storage addr{};
     int rc = uv_ip4_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in*>(&addr));
     if (rc != 0) {
@@ -106,6 +118,22 @@ void RpcServer::OnConnection() {
            });
 }
 
+void RpcServer::Sweep() {
+  const uint64_t now = uv_now(loop_.loop());
+  const auto limit = static_cast<uint64_t>(options_.frame_timeout.count());
+  std::vector<std::shared_ptr<Connection>> stale;
+  total_queued_bytes_ = 0;
+  for (const auto& c : connections_) {
+    total_queued_bytes_ += c->queued_bytes();
+    const uint64_t since = c->partial_frame_since();
+    if (since != 0 && now - since >= limit) stale.push_back(c);
+  }
+  for (const auto& c : stale) {
+    ++timed_out_;
+    c->Close(Status::TimedOut("a frame stayed half-received past frame_timeout"));
+  }
+}
+
 void RpcServer::OnFrame(Connection& c, Envelope& e) {
   if (e.kind() == ONE_WAY) {
     auto it = message_handlers_.find(e.method());
@@ -133,6 +161,15 @@ void RpcServer::OnFrame(Connection& c, Envelope& e) {
     });
   };
   auto it = handlers_.find(e.method());
+  if (it != handlers_.end() && total_queued_bytes_ >= options_.max_total_queued_bytes) {
+    Envelope reply;
+    reply.set_id(id);
+    reply.set_kind(RESPONSE);
+    reply.set_error_code(BUSY);
+    reply.set_error_message("server write queues are full");
+    c.Send(reply).IgnoreError();  // a failed send closes the connection itself
+    return;
+  }
   if (it == handlers_.end()) {
     Envelope reply;
     reply.set_id(id);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,12 @@ struct ServerOptions {
   ConnectionLimits limits;
   // TLS for every connection when set (TlsContext::CreateServer); plain TCP otherwise.
   std::shared_ptr<TlsContext> tls;
+  // A connection that keeps a frame half-received this long is closed (slow-loris peers).
+  std::chrono::milliseconds frame_timeout{10000};
+  // Bytes queued for writing across all connections (as of the last sweep, every
+  // frame_timeout / 4); at or above it requests are answered Busy without running their
+  // handler.
+  std::size_t max_total_queued_bytes = 512 << 20;
 };
 
 // Errors as they travel on the wire, and back.
@@ -51,20 +58,26 @@ class RpcServer {
 
   // Connections closed for a malformed or oversized frame since Start. Thread-safe.
   uint64_t refused_connections() const { return refused_.load(); }
+  // Connections closed for holding a partial frame past frame_timeout. Thread-safe.
+  uint64_t timed_out_connections() const { return timed_out_.load(); }
 
  private:
   void OnConnection();
   void OnFrame(Connection& c, Envelope& e);
+  void Sweep();
 
   EventLoop& loop_;
   ServerOptions options_;
   uv_tcp_t listener_;
+  uv_timer_t sweep_timer_;
   bool listening_ = false;
   int port_ = 0;
   std::map<std::string, Handler> handlers_;
   std::map<std::string, MessageHandler> message_handlers_;
   std::set<std::shared_ptr<Connection>> connections_;  // loop thread only
+  std::size_t total_queued_bytes_ = 0;                   // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> timed_out_{0};
 };
 
 }  // namespace rustorium::rpc

@@ -177,6 +177,64 @@ TEST(Rpc, OversizedAndGarbageFramesCloseOnlyTheirConnection) {
   EXPECT_TRUE(limited.CallSync("echo", std::string(4096, 'x'), milliseconds(2000)).status().IsInvalidArgument());
 }
 
+TEST(Rpc, SlowLorisPeersAreClosed) {
+  EventLoop loop;
+  ServerOptions o;
+  o.frame_timeout = milliseconds(200);
+  RpcServer server(loop, o);
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  ASSERT_TRUE(server.Start().ok());
+  int loris = RawConnect(server.port());
+  ASSERT_GE(loris, 0);
+  ASSERT_EQ(::send(loris, "\x00\x00", 2, 0), 2);  // half a header, then nothing
+  EXPECT_TRUE(ClosedByPeer(loris));
+  ::close(loris);
+  EXPECT_EQ(server.timed_out_connections(), 1u);
+  RpcChannel channel(loop, "127.0.0.1", server.port());
+  EXPECT_TRUE(channel.CallSync("echo", "fine", milliseconds(2000)).ok());
+}
+
+TEST(Rpc, FullWriteQueuesMakeTheServerBusy) {
+  EventLoop loop;
+  ServerOptions o;
+  o.frame_timeout = milliseconds(100);  // sweeps every 25 ms
+  o.max_total_queued_bytes = 4 << 20;
+  RpcServer server(loop, o);
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  ASSERT_TRUE(server.Start().ok());
+  // A peer that asks for 24 MiB of answers and never reads them.
+  int hog = RawConnect(server.port());
+  ASSERT_GE(hog, 0);
+  Envelope big;
+  big.set_kind(REQUEST);
+  big.set_method("echo");
+  big.set_payload(std::string(1 << 20, 'h'));
+  std::string frames;
+  for (int i = 0; i < 24; ++i) {
+    big.set_id(i + 1);
+    ASSERT_TRUE(AppendFrame(big, frames).ok());
+  }
+  for (std::size_t at = 0; at < frames.size();) {
+    const ssize_t n = ::send(hog, frames.data() + at, frames.size() - at, 0);
+    ASSERT_GT(n, 0);
+    at += static_cast<std::size_t>(n);
+  }
+  RpcChannel channel(loop, "127.0.0.1", server.port());
+  Result<std::string> r = std::string();
+  for (int i = 0; i < 100 && r.ok(); ++i) {
+    r = channel.CallSync("echo", "x", milliseconds(2000));
+    if (r.ok()) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(r.status().code(), StatusCode::kBusy) << r.status().ToString();
+  ::close(hog);  // the queue drains (its connection closes) and service resumes
+  Result<std::string> later = Status::Internal("not tried");
+  for (int i = 0; i < 100 && !later.ok(); ++i) {
+    later = channel.CallSync("echo", "again", milliseconds(2000));
+    if (!later.ok()) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(later.ok()) << later.status().ToString();
+}
+
 TEST(Rpc, OneWayMessagesArrive) {
   EventLoop loop;
   ServerOptions o;
