@@ -8,6 +8,7 @@ namespace rustorium::rpc {
 
 struct RpcChannel::Pending {
   Callback done;
+  std::function<void(std::string)> on_item;  // set for streams
   uv_timer_t* timer = nullptr;
   bool sent = false;  // on the wire: a broken connection makes its outcome unknown
 };
@@ -79,6 +80,26 @@ void RpcChannel::Call(const std::string& method, std::string payload,
   });
 }
 
+void RpcChannel::CallStream(const std::string& method, std::string payload,
+                            std::chrono::milliseconds timeout,
+                            std::function<void(std::string)> on_item,
+                            std::function<void(Status)> on_end) {
+  loop_.Post([this, method, payload = std::move(payload), timeout, on_item = std::move(on_item),
+              on_end = std::move(on_end)]() mutable {
+    Envelope request;
+    const uint64_t id = next_id_++;
+    request.set_id(id);
+    request.set_kind(REQUEST);
+    request.set_method(method);
+    request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+    request.set_payload(std::move(payload));
+    StartCall(
+        id, std::move(request), timeout,
+        [on_end = std::move(on_end)](Result<std::string> r) { on_end(r.ok() ? Status::OK() : r.status()); },
+        std::move(on_item));
+  });
+}
+
 Result<std::string> RpcChannel::CallSync(const std::string& method, std::string payload,
                                          std::chrono::milliseconds timeout) {
   std::promise<Result<std::string>> answer;
@@ -103,9 +124,10 @@ void RpcChannel::Send(const std::string& method, std::string payload, uint64_t g
 }
 
 void RpcChannel::StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout,
-                           Callback done) {
+                           Callback done, std::function<void(std::string)> on_item) {
   auto p = std::make_unique<Pending>();
   p->done = std::move(done);
+  p->on_item = std::move(on_item);
   if (timeout.count() > 0) {
     p->timer = new uv_timer_t;
     uv_timer_init(loop_.loop(), p->timer);
@@ -203,7 +225,12 @@ void RpcChannel::OnConnected(int status) {
 }
 
 void RpcChannel::OnFrame(Envelope& e) {
-  if (e.kind() != RESPONSE) return;  // streams come later; anything else is ignored
+  if (e.kind() == STREAM_ITEM) {
+    auto it = pending_.find(e.id());
+    if (it != pending_.end() && it->second->on_item) it->second->on_item(std::move(*e.mutable_payload()));
+    return;
+  }
+  if (e.kind() != RESPONSE && e.kind() != STREAM_END) return;  // nothing else answers a call
   if (e.error_code() == OK) {
     Finish(e.id(), std::move(*e.mutable_payload()));
   } else {

@@ -42,6 +42,12 @@ class RpcChannel {
   // Sends a request; `done` runs exactly once. Thread-safe.
   void Call(const std::string& method, std::string payload, std::chrono::milliseconds timeout,
             Callback done);
+  // A request answered by a server stream: `on_item` runs for each item, then `on_end` once
+  // with the stream's final status (or TimedOut / IOError as for Call). Both on the loop
+  // thread. Thread-safe.
+  void CallStream(const std::string& method, std::string payload,
+                  std::chrono::milliseconds timeout, std::function<void(std::string)> on_item,
+                  std::function<void(Status)> on_end);
   // Call from a thread other than the loop's, waiting for the answer.
   Result<std::string> CallSync(const std::string& method, std::string payload,
                                std::chrono::milliseconds timeout);
@@ -50,7 +56,8 @@ class RpcChannel {
 
  private:
   struct Pending;
-  void StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout, Callback done);
+  void StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout, Callback done,
+                 std::function<void(std::string)> on_item = nullptr);
   void Connect();
   void OnConnected(int status);
   void OnFrame(Envelope& e);

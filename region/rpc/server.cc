@@ -39,6 +39,50 @@ Status FromWire(ErrorCode code, const std::string& message) {
   }
 }
 
+namespace {
+
+class ConnectionStreamWriter final : public RpcServer::StreamWriter {
+ public:
+  ConnectionStreamWriter(EventLoop* loop, std::weak_ptr<Connection> conn, uint64_t id)
+      : loop_(loop), conn_(std::move(conn)), id_(id) {}
+
+  bool Write(std::string item) override {
+    if (finished_.load() || conn_.expired()) return false;
+    Envelope e;
+    e.set_id(id_);
+    e.set_kind(STREAM_ITEM);
+    e.set_payload(std::move(item));
+    SendOnLoop(std::move(e));
+    return true;
+  }
+
+  void Finish(Status status) override {
+    if (finished_.exchange(true)) return;
+    Envelope e;
+    e.set_id(id_);
+    e.set_kind(STREAM_END);
+    e.set_error_code(ToWire(status.code()));
+    e.set_error_message(status.message());
+    SendOnLoop(std::move(e));
+  }
+
+ private:
+  void SendOnLoop(Envelope e) {
+    loop_->Post([conn = conn_, e = std::move(e)] {
+      if (auto c = conn.lock(); c && !c->closed()) {
+        c->Send(e).IgnoreError();  // a failed send closes the connection itself
+      }
+    });
+  }
+
+  EventLoop* loop_;
+  std::weak_ptr<Connection> conn_;
+  uint64_t id_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace
+
 RpcServer::RpcServer(EventLoop& loop, ServerOptions options)
     : loop_(loop), options_(std::move(options)) {}
 
@@ -63,6 +107,10 @@ void RpcServer::Handle(const std::string& method, Handler handler) {
 
 void RpcServer::OnMessage(const std::string& method, MessageHandler handler) {
   message_handlers_[method] = std::move(handler);
+}
+
+void RpcServer::HandleStream(const std::string& method, StreamHandler handler) {
+  stream_handlers_[method] = std::move(handler);
 }
 
 Status RpcServer::Start() {
@@ -160,6 +208,11 @@ void RpcServer::OnFrame(Connection& c, Envelope& e) {
       conn->Send(reply).IgnoreError();  // a failed send closes the connection itself
     });
   };
+  auto stream = stream_handlers_.find(e.method());
+  if (stream != stream_handlers_.end()) {
+    stream->second(e, std::make_shared<ConnectionStreamWriter>(&loop_, weak, id));
+    return;
+  }
   auto it = handlers_.find(e.method());
   if (it != handlers_.end() && total_queued_bytes_ >= options_.max_total_queued_bytes) {
     Envelope reply;

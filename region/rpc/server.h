@@ -42,6 +42,19 @@ class RpcServer {
   // Receives a ONE_WAY message; runs on the loop thread.
   using MessageHandler = std::function<void(const Envelope& message)>;
 
+  // The sending side of a server stream. Thread-safe; items after Finish are dropped.
+  class StreamWriter {
+   public:
+    virtual ~StreamWriter() = default;
+    // Queues one item; false when the caller is gone (stop producing).
+    virtual bool Write(std::string item) = 0;
+    // Ends the stream with `status` (OK for a normal end). Call exactly once.
+    virtual void Finish(Status status) = 0;
+  };
+  // Serves a REQUEST with a stream of items; runs on the loop thread.
+  using StreamHandler =
+      std::function<void(const Envelope& request, std::shared_ptr<StreamWriter> writer)>;
+
   RpcServer(EventLoop& loop, ServerOptions options);
   // Closes the listener and every connection.
   ~RpcServer();
@@ -51,6 +64,7 @@ class RpcServer {
   // Register before Start.
   void Handle(const std::string& method, Handler handler);
   void OnMessage(const std::string& method, MessageHandler handler);
+  void HandleStream(const std::string& method, StreamHandler handler);
 
   // Binds and listens. IOError when the address cannot be bound.
   Status Start();
@@ -74,6 +88,7 @@ class RpcServer {
   int port_ = 0;
   std::map<std::string, Handler> handlers_;
   std::map<std::string, MessageHandler> message_handlers_;
+  std::map<std::string, StreamHandler> stream_handlers_;
   std::set<std::shared_ptr<Connection>> connections_;  // loop thread only
   std::size_t total_queued_bytes_ = 0;                   // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "region/rpc/channel.h"
@@ -233,6 +234,37 @@ TEST(Rpc, FullWriteQueuesMakeTheServerBusy) {
     if (!later.ok()) std::this_thread::sleep_for(milliseconds(20));
   }
   EXPECT_TRUE(later.ok()) << later.status().ToString();
+}
+
+TEST(Rpc, ServerStreamsDeliverItemsInOrderThenTheirStatus) {
+  EventLoop loop;
+  RpcServer server(loop, ServerOptions{});
+  server.HandleStream("count", [](const Envelope& req, std::shared_ptr<RpcServer::StreamWriter> w) {
+    const int n = std::stoi(req.payload());
+    // Produced from another thread, as a scan would.
+    std::thread([w, n] {
+      for (int i = 0; i < n; ++i) w->Write(std::to_string(i));
+      w->Finish(n > 100 ? Status::InvalidArgument("too many") : Status::OK());
+    }).detach();
+  });
+  ASSERT_TRUE(server.Start().ok());
+  RpcChannel channel(loop, "127.0.0.1", server.port());
+  auto collect = [&](int n, std::vector<std::string>& items) {
+    std::promise<Status> end;
+    channel.CallStream("count", std::to_string(n), milliseconds(5000),
+                       [&items](std::string item) { items.push_back(std::move(item)); },
+                       [&end](Status s) { end.set_value(std::move(s)); });
+    return end.get_future().get();
+  };
+  std::vector<std::string> items;
+  Status s = collect(50, items);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(items.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(items[i], std::to_string(i));
+  std::vector<std::string> more;
+  s = collect(150, more);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(more.size(), 150u);
 }
 
 TEST(Rpc, OneWayMessagesArrive) {
