@@ -27,6 +27,17 @@ struct ConnectRequest {
   std::function<void(int)> done;
 };
 
+Envelope MakeRequest(uint64_t id, const std::string& method, std::chrono::milliseconds timeout,
+                     std::string payload) {
+  Envelope request;
+  request.set_id(id);
+  request.set_kind(REQUEST);
+  request.set_method(method);
+  request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+  request.set_payload(std::move(payload));
+  return request;
+}
+
 void CloseTimer(uv_timer_t* timer) {
   uv_timer_stop(timer);
   uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) {
@@ -69,13 +80,8 @@ RpcChannel::~RpcChannel() {
 void RpcChannel::Call(const std::string& method, std::string payload,
                       std::chrono::milliseconds timeout, Callback done) {
   loop_.Post([this, method, payload = std::move(payload), timeout, done = std::move(done)]() mutable {
-    Envelope request;
     const uint64_t id = next_id_++;
-    request.set_id(id);
-    request.set_kind(REQUEST);
-    request.set_method(method);
-    request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
-    request.set_payload(std::move(payload));
+    Envelope request = MakeRequest(id, method, timeout, std::move(payload));
     StartCall(id, std::move(request), timeout, std::move(done));
   });
 }
@@ -86,13 +92,8 @@ void RpcChannel::CallStream(const std::string& method, std::string payload,
                             std::function<void(Status)> on_end) {
   loop_.Post([this, method, payload = std::move(payload), timeout, on_item = std::move(on_item),
               on_end = std::move(on_end)]() mutable {
-    Envelope request;
     const uint64_t id = next_id_++;
-    request.set_id(id);
-    request.set_kind(REQUEST);
-    request.set_method(method);
-    request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
-    request.set_payload(std::move(payload));
+    Envelope request = MakeRequest(id, method, timeout, std::move(payload));
     StartCall(
         id, std::move(request), timeout,
         [on_end = std::move(on_end)](Result<std::string> r) { on_end(r.ok() ? Status::OK() : r.status()); },
