@@ -50,7 +50,7 @@ void Connection::Start(FrameHandler on_frame, CloseHandler on_close) {
       Close(s);
       return;
     }
-    if (!hello.empty()) WriteRaw(std::move(hello));
+    if (!hello.empty()) Enqueue(std::move(hello));
   }
 }
 
@@ -71,7 +71,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   if (c->tls_) {
     std::string plain, reply;
     Status s = c->tls_->OnCiphertext(received, plain, reply);
-    if (!reply.empty() && !c->WriteRaw(std::move(reply))) return;
+    if (!reply.empty()) c->Enqueue(std::move(reply));
     if (!s.ok()) {
       c->Close(s);
       return;
@@ -120,10 +120,31 @@ Status Connection::Send(const Envelope& envelope) {
     }
     frame.swap(cipher);
   }
-  if (!frame.empty() && !WriteRaw(std::move(frame))) {
-    return Status::IOError("connection closed while writing");
-  }
+  if (!frame.empty()) Enqueue(std::move(frame));
   return Status::OK();
+}
+
+void Connection::Enqueue(std::string bytes) {
+  // Everything leaves in the order it was queued (TLS records must), at the end of the loop
+  // turn: frames of one turn go out in one write.
+  queued_bytes_ += bytes.size();
+  out_.append(bytes);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    loop_.AtEndOfTurn([weak] {
+      if (auto c = weak.lock()) c->Flush();
+    });
+  }
+}
+
+void Connection::Flush() {
+  flush_scheduled_ = false;
+  if (out_.empty()) return;
+  std::string bytes;
+  bytes.swap(out_);
+  queued_bytes_ -= bytes.size();  // WriteRaw counts them again while in flight
+  WriteRaw(std::move(bytes));
 }
 
 bool Connection::WriteRaw(std::string bytes) {
@@ -133,6 +154,7 @@ bool Connection::WriteRaw(std::string bytes) {
   w->connection = weak_from_this();
   w->req.data = w;
   queued_bytes_ += w->bytes.size();
+  ++writes_;
   uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
   const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
                           [](uv_write_t* req, int status) {

@@ -55,6 +55,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // partial frame is buffered: how a server spots slow-loris peers.
   uint64_t partial_frame_since() const { return partial_since_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // Socket writes issued so far (frames of one loop turn share one write).
+  uint64_t writes() const { return writes_; }
 
  private:
   Connection(EventLoop& loop, ConnectionLimits limits);
@@ -62,6 +64,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static void OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   // Writes bytes as they are (ciphertext under TLS); false when the connection closed.
   bool WriteRaw(std::string bytes);
+  // Queues bytes (frames, or ciphertext under TLS) for the end-of-turn flush.
+  void Enqueue(std::string bytes);
+  // Writes what this loop turn queued in out_ (at the end of the turn).
+  void Flush();
 
   EventLoop& loop_;
   ConnectionLimits limits_;
@@ -73,6 +79,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Connection> self_;  // keeps this alive until libuv's close callback
   std::string read_buffer_;
   std::size_t queued_bytes_ = 0;
+  std::string out_;  // frames (ciphertext under TLS) queued this turn, counted in queued_bytes_
+  bool flush_scheduled_ = false;
+  uint64_t writes_ = 0;
   uint64_t partial_since_ = 0;
   bool closing_ = false;
 };

@@ -8,6 +8,9 @@ EventLoop::EventLoop() {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wakeup_, &EventLoop::OnAsync);
   wakeup_.data = this;
+  uv_check_init(&loop_, &end_of_turn_check_);
+  end_of_turn_check_.data = this;
+  uv_check_start(&end_of_turn_check_, &EventLoop::OnCheck);
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
 }
 
@@ -52,6 +55,22 @@ void EventLoop::RunSync(const std::function<void()>& fn) {
 }
 
 void EventLoop::OnAsync(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->Drain(); }
+
+void EventLoop::OnCheck(uv_check_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  // Callbacks may schedule more for this turn (a flush that closes and reconnects).
+  while (!self->end_of_turn_.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(self->end_of_turn_);
+    for (auto& fn : batch) {
+      try {
+        fn();
+      } catch (...) {
+        // Nothing may throw through libuv; a throwing callback is a bug, and is dropped.
+      }
+    }
+  }
+}
 
 void EventLoop::Drain() {
   // One batch per wakeup: what is posted while it runs waits for the next loop iteration, so

@@ -8,6 +8,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace rustorium::rpc {
 
@@ -27,15 +28,23 @@ class EventLoop {
   // the loop thread). Thread-safe.
   void RunSync(const std::function<void()>& fn);
 
+  // Runs `fn` on the loop thread at the end of the current loop turn, after the turn's I/O
+  // callbacks and posted tasks: where connections flush what the turn queued, so messages of
+  // one turn to one peer go out in one write. Loop thread only.
+  void AtEndOfTurn(std::function<void()> fn) { end_of_turn_.push_back(std::move(fn)); }
+
   bool InLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
   uv_loop_t* loop() { return &loop_; }
 
  private:
   static void OnAsync(uv_async_t* handle);
+  static void OnCheck(uv_check_t* handle);
   void Drain();
 
   uv_loop_t loop_;
   uv_async_t wakeup_;
+  uv_check_t end_of_turn_check_;
+  std::vector<std::function<void()>> end_of_turn_;  // loop thread only
   std::mutex mu_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "region/rpc/channel.h"
+#include "region/rpc/connection.h"
 #include "region/rpc/server.h"
 
 namespace rustorium::rpc {
@@ -265,6 +266,46 @@ TEST(Rpc, ServerStreamsDeliverItemsInOrderThenTheirStatus) {
   s = collect(150, more);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_EQ(more.size(), 150u);
+}
+
+TEST(Rpc, FramesOfOneLoopTurnLeaveInOneWrite) {
+  EventLoop loop;
+  RpcServer server(loop, ServerOptions{});
+  std::atomic<int> got{0};
+  server.OnMessage("raft", [&](const Envelope&) { ++got; });
+  ASSERT_TRUE(server.Start().ok());
+  // A connection of our own, driven on the loop thread: 1,000 frames queued in one task.
+  std::shared_ptr<Connection> conn;
+  std::promise<int> connected;
+  loop.RunSync([&] {
+    conn = Connection::Create(loop, ConnectionLimits{});
+    sockaddr_in addr{};
+    uv_ip4_addr("127.0.0.1", server.port(), &addr);
+    auto* req = new uv_connect_t;
+    req->data = &connected;
+    uv_tcp_connect(req, conn->tcp(), reinterpret_cast<const sockaddr*>(&addr),
+                   [](uv_connect_t* r, int status) {
+                     static_cast<std::promise<int>*>(r->data)->set_value(status);
+                     delete r;
+                   });
+  });
+  ASSERT_EQ(connected.get_future().get(), 0);
+  uint64_t writes = 0;
+  loop.RunSync([&] {
+    conn->Start([](Connection&, Envelope&) {}, [](Connection&, const Status&) {});
+    Envelope m;
+    m.set_kind(ONE_WAY);
+    m.set_method("raft");
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(conn->Send(m).ok());
+  });
+  for (int i = 0; i < 200 && got < 1000; ++i) std::this_thread::sleep_for(milliseconds(10));
+  loop.RunSync([&] {
+    writes = conn->writes();
+    conn->Close(Status::Aborted("done"));
+    conn.reset();
+  });
+  EXPECT_EQ(got.load(), 1000);
+  EXPECT_EQ(writes, 1u) << "one loop turn, one write";
 }
 
 TEST(Rpc, OneWayMessagesArrive) {
