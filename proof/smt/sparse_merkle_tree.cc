@@ -246,7 +246,7 @@ class Applier {
                                       std::span<Item>(items.begin(), mid)));
     ASSIGN_OR_RETURN(Sub right, Update(depth + 1, right_path, node.right,
                                        std::span<Item>(mid, items.end())));
-    return Combine(depth, path, std::move(left), std::move(right));
+    return Combine(depth, path, left, right);
   }
 
   // Places the top of the new tree at depth 0 and returns the root reference.
@@ -285,7 +285,7 @@ class Applier {
     ASSIGN_OR_RETURN(Sub left, BuildPresent(depth + 1, std::span<Item>(items.begin(), mid)));
     ASSIGN_OR_RETURN(Sub right, BuildPresent(depth + 1, std::span<Item>(mid, items.end())));
     Limbs path = items[0].path;  // any key below shares the first `depth` bits
-    return Combine(depth, path, std::move(left), std::move(right));
+    return Combine(depth, path, left, right);
   }
 
   // The node at (depth, path) with children `left` and `right` (at depth + 1).
@@ -396,7 +396,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   engine::WriteBatch staged;
   Applier applier(*engine_, keys, options_, version, staged);
   ASSIGN_OR_RETURN(Sub top, applier.Update(0, Limbs{}, old_root, items));
-  ASSIGN_OR_RETURN(Ref root, applier.Finish(std::move(top)));
+  ASSIGN_OR_RETURN(Ref root, applier.Finish(top));
 
   std::string record;
   PutFr(record, root.hash);

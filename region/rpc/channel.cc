@@ -52,7 +52,7 @@ RpcChannel::RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptio
     : loop_(loop),
       host_(std::move(host)),
       port_(port),
-      options_(options),
+      options_(std::move(options)),
       alive_(std::make_shared<bool>(true)) {
   loop_.RunSync([this] {
     uv_timer_init(loop_.loop(), &reconnect_timer_);

@@ -128,7 +128,11 @@ void Connection::Enqueue(std::string bytes) {
   // Everything leaves in the order it was queued (TLS records must), at the end of the loop
   // turn: frames of one turn go out in one write.
   queued_bytes_ += bytes.size();
-  out_.append(bytes);
+  if (out_.empty()) {
+    out_ = std::move(bytes);
+  } else {
+    out_.append(bytes);
+  }
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     std::weak_ptr<Connection> weak = weak_from_this();
