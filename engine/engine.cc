@@ -311,7 +311,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const StorageOptions& options) {
 
 const StorageOptions& Engine::options() const { return rep_->options; }
 
-Status Engine::Write(WriteBatch& batch) {
+Status Engine::Write(WriteBatch& batch) { return WriteWith(batch, rep_->options.sync_mode == SyncMode::kFull); }
+
+Status Engine::WriteSync(WriteBatch& batch) { return WriteWith(batch, true); }
+
+Status Engine::WriteWith(WriteBatch& batch, bool sync) {
   const StorageOptions& o = rep_->options;
   if (batch.has_invalid_key()) {
     return Status::InvalidArgument("batch holds an empty key or an empty key range");
@@ -330,7 +334,7 @@ Status Engine::Write(WriteBatch& batch) {
   if (o.sync_mode == SyncMode::kAsync) RETURN_IF_ERROR(rep_->BackgroundError());
   DisablePerfCountersOnThisThread();
   rocksdb::WriteOptions wo;
-  wo.sync = o.sync_mode == SyncMode::kFull;
+  wo.sync = sync;
   return FromRocks(rep_->db->Write(wo, batch.rep()), "write");
 }
 

@@ -65,6 +65,9 @@ class Engine {
   // the batch is as durable as the sync mode promises; in kAsync mode, an error of the
   // background sync is returned by every later Write.
   [[nodiscard]] Status Write(WriteBatch& batch);
+  // Write that fsyncs the log before returning, whatever the sync mode (Raft's term and vote,
+  // group-committed log appends).
+  [[nodiscard]] Status WriteSync(WriteBatch& batch);
   [[nodiscard]] Status Put(ColumnFamily cf, std::string_view key, std::string_view value);
   [[nodiscard]] Status Delete(ColumnFamily cf, std::string_view key);
 
@@ -105,6 +108,7 @@ class Engine {
  private:
   struct Rep;
   explicit Engine(std::unique_ptr<Rep> rep);
+  Status WriteWith(WriteBatch& batch, bool sync);
   std::unique_ptr<Rep> rep_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/codec.h"
 #include "proof/poseidon/poseidon.h"
 
 namespace rustorium::proof {
@@ -21,16 +22,6 @@ struct Ref {
   Fr hash;
   uint64_t version = 0;
 };
-
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetU64(std::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(in[i]);
-  return v;
-}
 
 void PutFr(std::string& out, const Fr& f) {
   const auto le = f.ToBytesLE();
@@ -74,9 +65,9 @@ std::string EncodeLeaf(const Fr& key, const Fr& value) {
 std::string EncodeMiddle(const Ref& left, const Ref& right) {
   std::string out(1, kMiddleType);
   PutFr(out, left.hash);
-  PutU64(out, left.version);
+  PutFixed64BE(out, left.version);
   PutFr(out, right.hash);
-  PutU64(out, right.version);
+  PutFixed64BE(out, right.version);
   return out;
 }
 
@@ -90,9 +81,9 @@ Result<Node> DecodeNode(std::string_view v) {
   }
   if (v.size() == 81 && v[0] == kMiddleType) {
     ASSIGN_OR_RETURN(n.left.hash, GetFr(v.substr(1)));
-    n.left.version = GetU64(v.substr(33));
+    n.left.version = GetFixed64BE(v.substr(33));
     ASSIGN_OR_RETURN(n.right.hash, GetFr(v.substr(41)));
-    n.right.version = GetU64(v.substr(73));
+    n.right.version = GetFixed64BE(v.substr(73));
     return n;
   }
   return Status::Corruption("malformed index node");
@@ -106,12 +97,12 @@ class Keys {
  public:
   explicit Keys(uint64_t tree_id) {
     prefix_.push_back('T');
-    PutU64(prefix_, tree_id);
+    PutFixed64BE(prefix_, tree_id);
   }
   std::string NodeSuffix(int depth, const Limbs& path, uint64_t version) const {
     std::string s;
     PutPath(s, depth, path);
-    PutU64(s, version);
+    PutFixed64BE(s, version);
     return s;
   }
   std::string Node(int depth, const Limbs& path, uint64_t version) const {
@@ -119,13 +110,13 @@ class Keys {
   }
   std::string Root(uint64_t version) const {
     std::string s = prefix_ + kRootTag;
-    PutU64(s, version);
+    PutFixed64BE(s, version);
     return s;
   }
   std::string RootPrefix() const { return prefix_ + kRootTag; }
   std::string Stale(uint64_t since, const std::string& node_suffix) const {
     std::string s = prefix_ + kStaleTag;
-    PutU64(s, since);
+    PutFixed64BE(s, since);
     return s + node_suffix;
   }
   std::string StalePrefix() const { return prefix_ + kStaleTag; }
@@ -155,8 +146,8 @@ Result<std::optional<std::pair<uint64_t, Ref>>> ReadLatestRoot(const engine::Eng
   }
   Ref ref;
   ASSIGN_OR_RETURN(ref.hash, GetFr(v));
-  ref.version = GetU64(v.substr(32));
-  return std::optional<std::pair<uint64_t, Ref>>({GetU64(k.substr(io.prefix.size())), ref});
+  ref.version = GetFixed64BE(v.substr(32));
+  return std::optional<std::pair<uint64_t, Ref>>({GetFixed64BE(k.substr(io.prefix.size())), ref});
 }
 
 Result<Ref> ReadRoot(const engine::Engine& e, const Keys& keys, std::optional<uint64_t> version,
@@ -175,7 +166,7 @@ Result<Ref> ReadRoot(const engine::Engine& e, const Keys& keys, std::optional<ui
   if (v->size() != 40) return Status::Corruption("malformed index root record");
   Ref ref;
   ASSIGN_OR_RETURN(ref.hash, GetFr(*v));
-  ref.version = GetU64(std::string_view(*v).substr(32));
+  ref.version = GetFixed64BE(std::string_view(*v).substr(32));
   return ref;
 }
 
@@ -400,7 +391,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
 
   std::string record;
   PutFr(record, root.hash);
-  PutU64(record, root.version);
+  PutFixed64BE(record, root.version);
   staged.Put(ColumnFamily::kIndex, keys.Root(version), record);
 
   // Pruning: keep the newest keep_versions versions, this one included.
@@ -414,7 +405,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
     int seen = 1;  // this version
     for (it->SeekToLast(); it->Valid(); it->Prev()) {
       if (++seen == options_.keep_versions) {
-        oldest_kept = GetU64(it->key().substr(io.prefix.size()));
+        oldest_kept = GetFixed64BE(it->key().substr(io.prefix.size()));
         break;
       }
     }

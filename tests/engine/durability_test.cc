@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "tests/kill_harness.h"
 #include "tests/test_util.h"
 
 #ifndef RUSTORIUM_DURABILITY_WRITER
@@ -25,33 +26,8 @@ namespace {
 
 using rustorium::testing::TempDir;
 
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-};
-
-Child Spawn(const std::string& dir, int round, long max_keys) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    std::string r = std::to_string(round), m = std::to_string(max_keys);
-    ::execl(RUSTORIUM_DURABILITY_WRITER, RUSTORIUM_DURABILITY_WRITER, dir.c_str(), r.c_str(),
-            m.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  ::close(fds[1]);
-  return {pid, ::fdopen(fds[0], "r")};
-}
-
-// Seed from RUSTORIUM_TEST_SEED when set (to replay a failure), else from the clock.
-uint64_t TestSeed() {
-  if (const char* s = std::getenv("RUSTORIUM_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-}
+using rustorium::testing::RunAndKill;
+using rustorium::testing::TestSeed;
 
 TEST(Durability, AcknowledgedWritesSurviveSigkill) {
   const uint64_t seed = TestSeed();
@@ -65,40 +41,13 @@ TEST(Durability, AcknowledgedWritesSurviveSigkill) {
   std::vector<std::vector<std::string>> acked(kRounds);
 
   for (int round = 0; round < kRounds; ++round) {
-    Child child = Spawn(path, round, /*max_keys=*/1000000);
-    ASSERT_GT(child.pid, 0);
-    ASSERT_NE(child.out, nullptr);
-    // Read acknowledgements on a thread; kill after a random delay once the child is ready.
-    std::atomic<bool> ready{false};
-    std::thread reader([&] {
-      char line[256];
-      while (std::fgets(line, sizeof(line), child.out) != nullptr) {
-        std::string key(line);
-        if (!key.empty() && key.back() == '\n') {
-          key.pop_back();
-        } else {
-          break;  // a line cut by the kill was never fully acknowledged
-        }
-        if (key == "ready") {
-          ready = true;
-        } else {
-          acked[round].push_back(key);
-        }
-      }
-    });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!ready && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
     const int delay_ms = 50 + static_cast<int>(rng() % 400);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    ASSERT_EQ(::kill(child.pid, SIGKILL), 0);
-    int wstatus = 0;
-    ASSERT_EQ(::waitpid(child.pid, &wstatus, 0), child.pid);
-    reader.join();
-    std::fclose(child.out);
-    ASSERT_TRUE(ready.load()) << "writer never became ready in round " << round;
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "writer ended on its own in round " << round;
+    rustorium::testing::KillRun run = RunAndKill(
+        {RUSTORIUM_DURABILITY_WRITER, path, std::to_string(round), "1000000"},
+        std::chrono::milliseconds(delay_ms));
+    ASSERT_TRUE(run.ready) << "writer never became ready in round " << round;
+    ASSERT_TRUE(run.killed) << "writer ended on its own in round " << round;
+    acked[round] = std::move(run.acked);
     std::printf("round %d: killed after %d ms with %zu acknowledged writes\n", round, delay_ms,
                 acked[round].size());
 

@@ -1,0 +1,149 @@
+#include "region/raft/raft_log_store.h"
+
+#include "engine/codec.h"
+
+namespace rustorium::raft {
+
+namespace {
+
+using engine::ColumnFamily;
+
+std::string GroupPrefix(GroupId group) {
+  std::string k(1, 'g');
+  PutFixed64BE(k, group);
+  return k;
+}
+
+std::string HardStateKey(GroupId group) { return GroupPrefix(group) + 'h'; }
+std::string SnapshotKey(GroupId group) { return GroupPrefix(group) + 's'; }
+std::string EntryPrefix(GroupId group) { return GroupPrefix(group) + 'e'; }
+std::string EntryKey(GroupId group, uint64_t index) {
+  std::string k = EntryPrefix(group);
+  PutFixed64BE(k, index);
+  return k;
+}
+
+std::string EncodeEntry(const LogEntry& e) {
+  std::string v;
+  PutFixed64BE(v, e.term);
+  v.push_back(static_cast<char>(e.type >> 8));
+  v.push_back(static_cast<char>(e.type));
+  v += e.data;
+  return v;
+}
+
+Result<LogEntry> DecodeEntry(std::string_view v) {
+  if (v.size() < 10) return Status::Corruption("raft entry record too short");
+  LogEntry e;
+  e.term = GetFixed64BE(v);
+  e.type = static_cast<uint16_t>(static_cast<uint8_t>(v[8]) << 8 | static_cast<uint8_t>(v[9]));
+  e.data.assign(v.substr(10));
+  return e;
+}
+
+}  // namespace
+
+Status RaftLogStore::SetHardState(GroupId group, const HardState& state) {
+  std::string v;
+  PutFixed64BE(v, state.term);
+  PutFixed64BE(v, state.vote);
+  engine::WriteBatch batch;
+  batch.Put(ColumnFamily::kRaft, HardStateKey(group), v);
+  return engine_->WriteSync(batch);
+}
+
+void RaftLogStore::StageAppend(engine::WriteBatch& batch, GroupId group, uint64_t first_index,
+                               std::span<const LogEntry> entries) const {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    batch.Put(ColumnFamily::kRaft, EntryKey(group, first_index + i), EncodeEntry(entries[i]));
+  }
+}
+
+void RaftLogStore::StageTruncateSuffix(engine::WriteBatch& batch, GroupId group,
+                                       uint64_t from_index) const {
+  // The end of the group's entry range: the prefix with its last byte incremented ('e' + 1).
+  std::string end = GroupPrefix(group) + static_cast<char>('e' + 1);
+  batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, from_index), end);
+}
+
+void RaftLogStore::StageSnapshot(engine::WriteBatch& batch, GroupId group,
+                                 const SnapshotMeta& snapshot, uint64_t compact_through) const {
+  std::string v;
+  PutFixed64BE(v, snapshot.index);
+  PutFixed64BE(v, snapshot.term);
+  PutFixed64BE(v, snapshot.configuration_index);
+  v += snapshot.configuration;
+  batch.Put(ColumnFamily::kRaft, SnapshotKey(group), v);
+  if (compact_through > 0) {
+    batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, 0), EntryKey(group, compact_through + 1));
+  }
+}
+
+Status RaftLogStore::Commit(engine::WriteBatch& batch) { return engine_->WriteSync(batch); }
+
+Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
+  LoadedGroup g;
+  auto snap = engine_->GetSnapshot();
+  engine::ReadOptions ro;
+  ro.snapshot = snap.get();
+  ASSIGN_OR_RETURN(std::optional<std::string> hard, engine_->Get(ColumnFamily::kRaft, HardStateKey(group), ro));
+  if (hard.has_value()) {
+    if (hard->size() != 16) return Status::Corruption("raft hard state record malformed");
+    g.hard_state.term = GetFixed64BE(*hard);
+    g.hard_state.vote = GetFixed64BE(std::string_view(*hard).substr(8));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> meta, engine_->Get(ColumnFamily::kRaft, SnapshotKey(group), ro));
+  if (meta.has_value()) {
+    if (meta->size() < 24) return Status::Corruption("raft snapshot record malformed");
+    SnapshotMeta m;
+    std::string_view v(*meta);
+    m.index = GetFixed64BE(v);
+    m.term = GetFixed64BE(v.substr(8));
+    m.configuration_index = GetFixed64BE(v.substr(16));
+    m.configuration.assign(v.substr(24));
+    g.snapshot = std::move(m);
+  }
+  engine::IteratorOptions io;
+  io.prefix = EntryPrefix(group);
+  io.snapshot = snap.get();
+  auto it = engine_->NewIterator(ColumnFamily::kRaft, io);
+  bool first = true;
+  uint64_t expect = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != io.prefix.size() + 8) return Status::Corruption("raft entry key malformed");
+    const uint64_t index = GetFixed64BE(it->key().substr(io.prefix.size()));
+    if (first) {
+      g.first_index = index;
+      first = false;
+    } else if (index != expect) {
+      return Status::Corruption("raft log of group " + std::to_string(group) + " has a gap at " +
+                                std::to_string(expect));
+    }
+    ASSIGN_OR_RETURN(LogEntry e, DecodeEntry(it->value()));
+    g.entries.push_back(std::move(e));
+    expect = index + 1;
+  }
+  RETURN_IF_ERROR(it->status());
+  if (first && g.snapshot.has_value()) g.first_index = g.snapshot->index + 1;
+  return g;
+}
+
+Result<std::vector<GroupId>> RaftLogStore::Groups() const {
+  std::vector<GroupId> out;
+  engine::IteratorOptions io;
+  io.prefix = "g";
+  auto it = engine_->NewIterator(ColumnFamily::kRaft, io);
+  for (it->SeekToFirst(); it->Valid();) {
+    if (it->key().size() < 9) return Status::Corruption("raft key malformed");
+    const GroupId g = GetFixed64BE(it->key().substr(1));
+    out.push_back(g);
+    if (g == UINT64_MAX) break;
+    std::string next(1, 'g');
+    PutFixed64BE(next, g + 1);
+    it->Seek(next);
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace rustorium::raft
