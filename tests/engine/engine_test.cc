@@ -173,6 +173,24 @@ TEST(Engine, AppendCarriesEveryKindOfChange) {
   EXPECT_TRUE(limited->Write(carrier).IsInvalidArgument());
 }
 
+TEST(Engine, WriteSyncAppliesWithTheSameChecks) {
+  TempDir dir;
+  StorageOptions o = Options(dir);
+  o.sync_mode = SyncMode::kNone;
+  o.max_key_size = 8;
+  auto e = OpenOrDie(o);
+  ASSERT_TRUE(e);
+  WriteBatch ok;
+  ok.Put(ColumnFamily::kRaft, "term", "5");
+  ASSERT_TRUE(e->WriteSync(ok).ok());
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kRaft, "term"), "5");
+  WriteBatch bad;
+  bad.Put(ColumnFamily::kRaft, "vote", "1");
+  bad.Put(ColumnFamily::kRaft, "a-key-too-long", "1");
+  EXPECT_TRUE(e->WriteSync(bad).IsInvalidArgument());
+  EXPECT_EQ(GetOrDie(*e, ColumnFamily::kRaft, "vote"), std::nullopt);
+}
+
 TEST(Engine, InvalidBatchWritesNothing) {
   TempDir dir;
   StorageOptions o = Options(dir);
