@@ -8,6 +8,7 @@
 
 #include "proof/smt/sparse_merkle_tree.h"
 #include "tests/interop/node_runner.h"
+#include "tests/engine_util.h"
 #include "tests/test_util.h"
 
 namespace rustorium::proof {
@@ -18,13 +19,8 @@ using nlohmann::json;
 class SmtInterop : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine::StorageOptions o;
-    o.path = dir_.Sub("db");
-    o.block_cache_size = 8 << 20;
-    o.sync_mode = engine::SyncMode::kNone;
-    auto e = engine::Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    ASSERT_TRUE(engine_);
   }
   rustorium::testing::TempDir dir_;
   std::unique_ptr<engine::Engine> engine_;

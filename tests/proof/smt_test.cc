@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "proof/poseidon/poseidon.h"
+#include "tests/engine_util.h"
 #include "tests/test_util.h"
 
 namespace rustorium::proof {
@@ -24,13 +25,8 @@ class SmtTest : public ::testing::Test {
   void SetUp() override { Reopen(); }
   void Reopen() {
     engine_.reset();
-    engine::StorageOptions o;
-    o.path = dir_.Sub("db");
-    o.block_cache_size = 8 << 20;
-    o.sync_mode = engine::SyncMode::kNone;
-    auto e = engine::Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    ASSERT_TRUE(engine_);
   }
   SparseMerkleTree Tree(uint64_t id = 1, SmtOptions options = {}) {
     auto t = SparseMerkleTree::Open(engine_.get(), id, options);

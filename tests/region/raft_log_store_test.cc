@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include "tests/engine_util.h"
 #include "tests/kill_harness.h"
 #include "tests/test_util.h"
 
@@ -23,13 +24,9 @@ class RaftLogStoreTest : public ::testing::Test {
   void Reopen() {
     store_.reset();
     engine_.reset();
-    engine::StorageOptions o;
-    o.path = dir_.Sub("db");
-    o.block_cache_size = 8 << 20;
-    o.sync_mode = engine::SyncMode::kNone;  // the store syncs what Raft needs itself
-    auto e = engine::Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
+    // Sync mode none: the store syncs what Raft needs itself.
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    ASSERT_TRUE(engine_);
     store_ = std::make_unique<RaftLogStore>(engine_.get());
   }
   static std::vector<LogEntry> Entries(uint64_t term, int n, const std::string& tag) {

@@ -110,29 +110,37 @@ int RunHash(CLI::App* cmd, const ProofFlags& f) {
   return 0;
 }
 
-int RunRoot(CLI::App* cmd, const ProofFlags& f) {
+// The tree of --input, or null after printing why and setting `exit_code`.
+std::unique_ptr<ScratchTree> TreeOfInput(CLI::App* cmd, const ProofFlags& f, int& exit_code) {
   auto pairs = ReadPairs(f.input);
-  if (!pairs.ok()) return Usage(cmd, pairs.status().message());
+  if (!pairs.ok()) {
+    exit_code = Usage(cmd, pairs.status().message());
+    return nullptr;
+  }
   auto tree = ScratchTree::Build(*pairs);
   if (!tree.ok()) {
     std::cerr << "error: " << tree.status().ToString() << "\n";
-    return kExitInvalid;
+    exit_code = kExitInvalid;
+    return nullptr;
   }
-  std::cout << (*tree)->root().ToHex() << "\n";
+  return std::move(*tree);
+}
+
+int RunRoot(CLI::App* cmd, const ProofFlags& f) {
+  int exit_code = 0;
+  auto tree = TreeOfInput(cmd, f, exit_code);
+  if (!tree) return exit_code;
+  std::cout << tree->root().ToHex() << "\n";
   return 0;
 }
 
 int RunProve(CLI::App* cmd, const ProofFlags& f) {
   Result<Fr> key = Fr::Parse(f.key);
   if (!key.ok()) return Usage(cmd, "--key: " + key.status().message());
-  auto pairs = ReadPairs(f.input);
-  if (!pairs.ok()) return Usage(cmd, pairs.status().message());
-  auto tree = ScratchTree::Build(*pairs);
-  if (!tree.ok()) {
-    std::cerr << "error: " << tree.status().ToString() << "\n";
-    return kExitInvalid;
-  }
-  auto p = (*tree)->tree().Prove(*key);
+  int exit_code = 0;
+  auto tree = TreeOfInput(cmd, f, exit_code);
+  if (!tree) return exit_code;
+  auto p = tree->tree().Prove(*key);
   if (!p.ok()) {
     std::cerr << "error: " << p.status().ToString() << "\n";
     return kExitInvalid;
