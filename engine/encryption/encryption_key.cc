@@ -5,10 +5,13 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "engine/codec.h"
 
 namespace rustorium::engine {
 
@@ -17,36 +20,18 @@ namespace {
 constexpr std::string_view kKeyCheckLabel = "rustorium-keycheck-v1";
 constexpr std::string_view kKeyCheckHeader = "rustorium-keycheck v1 ";
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes exactly 2*N hex characters into `out`; false on any non-hex character.
+// Decodes exactly 2*N hex characters into `out`.
 template <std::size_t N>
-bool DecodeHex(std::string_view hex, std::array<uint8_t, N>& out) {
-  if (hex.size() != 2 * N) return false;
-  for (std::size_t i = 0; i < N; ++i) {
-    int hi = HexDigit(hex[2 * i]);
-    int lo = HexDigit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+bool DecodeHexInto(std::string_view hex, std::array<uint8_t, N>& out) {
+  std::string bytes;
+  if (hex.size() != 2 * N || !DecodeHex(hex, bytes)) return false;
+  std::copy(bytes.begin(), bytes.end(), out.begin());
   return true;
 }
 
 template <std::size_t N>
-std::string EncodeHex(const std::array<uint8_t, N>& in) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * N);
-  for (uint8_t b : in) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
+std::string HexOf(const std::array<uint8_t, N>& in) {
+  return EncodeHex(std::string_view(reinterpret_cast<const char*>(in.data()), N));
 }
 
 std::array<uint8_t, 32> KeyCheckMac(const EncryptionKey& key,
@@ -73,7 +58,7 @@ Result<EncryptionKey> ParseEncryptionKey(std::string_view contents) {
                                    std::to_string(contents.size()) + " characters");
   }
   EncryptionKey key;
-  if (!DecodeHex(contents, key.bytes)) {
+  if (!DecodeHexInto(contents, key.bytes)) {
     return Status::InvalidArgument("encryption key holds a character that is not hex");
   }
   return key;
@@ -112,7 +97,7 @@ bool KeyCheck::Matches(const EncryptionKey& key) const {
 }
 
 std::string KeyCheck::Encode() const {
-  return std::string(kKeyCheckHeader) + EncodeHex(salt) + " " + EncodeHex(mac) + "\n";
+  return std::string(kKeyCheckHeader) + HexOf(salt) + " " + HexOf(mac) + "\n";
 }
 
 Result<KeyCheck> KeyCheck::Decode(std::string_view text) {
@@ -123,7 +108,7 @@ Result<KeyCheck> KeyCheck::Decode(std::string_view text) {
   }
   KeyCheck check;
   std::string_view body = text.substr(kKeyCheckHeader.size());
-  if (!DecodeHex(body.substr(0, 32), check.salt) || !DecodeHex(body.substr(33, 64), check.mac)) {
+  if (!DecodeHexInto(body.substr(0, 32), check.salt) || !DecodeHexInto(body.substr(33, 64), check.mac)) {
     return Status::Corruption("malformed key-check record");
   }
   return check;

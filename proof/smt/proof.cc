@@ -164,8 +164,7 @@ Result<Fr> RootFromProof(const SmtProof& proof, const Fr& key, const Fr& value) 
   }
   const Limbs path = key.ToCanonical();
   for (int i = static_cast<int>(proof.siblings.size()) - 1; i >= 0; --i) {
-    const bool right = (path[i / 64] >> (i % 64)) & 1;
-    node = right ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
+    node = PathBit(path, i) ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
   }
   return node;
 }
@@ -182,7 +181,7 @@ Status VerifyProof(const Fr& root, const Fr& key, const std::optional<Fr>& value
     // The other leaf must really sit on the key's path: share every bit above its depth.
     const Limbs a = proof.node_aux->key.ToCanonical(), b = key.ToCanonical();
     for (std::size_t i = 0; i < proof.siblings.size(); ++i) {
-      if (((a[i / 64] ^ b[i / 64]) >> (i % 64)) & 1) {
+      if (PathBit(a, static_cast<int>(i)) != PathBit(b, static_cast<int>(i))) {
         return Status::FailedPrecondition("node_aux does not lie on the key's path");
       }
     }

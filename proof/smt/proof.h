@@ -60,10 +60,8 @@ Result<Fr> RootFromProof(const SmtProof& proof, const Fr& key, const Fr& value);
 Status VerifyProof(const Fr& root, const Fr& key, const std::optional<Fr>& value,
                    const SmtProof& proof);
 
-// Bit i of a key's canonical value: the direction (1 = right) at depth i.
-inline bool PathBit(const Fr& key, int i) {
-  const Limbs v = key.ToCanonical();
-  return (v[i / 64] >> (i % 64)) & 1;
-}
+// Bit i of a key's canonical value (key.ToCanonical(), computed once per walk): the direction
+// (1 = right) at depth i.
+inline bool PathBit(const Limbs& path, int i) { return (path[i / 64] >> (i % 64)) & 1; }
 
 }  // namespace rustorium::proof

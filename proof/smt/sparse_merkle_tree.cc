@@ -43,7 +43,7 @@ void PutPath(std::string& out, int depth, const Limbs& path) {
     uint8_t b = 0;
     for (int bit = 0; bit < 8 && byte * 8 + bit < depth; ++bit) {
       const int i = byte * 8 + bit;
-      b |= static_cast<uint8_t>(((path[i / 64] >> (i % 64)) & 1) << bit);
+      b |= static_cast<uint8_t>(PathBit(path, i) << bit);
     }
     out.push_back(static_cast<char>(b));
   }
@@ -229,7 +229,7 @@ class Applier {
     }
     MarkStale(depth, path, current.version);
     auto mid = std::partition(items.begin(), items.end(),
-                              [depth](const Item& it) { return !Bit(it.path, depth); });
+                              [depth](const Item& it) { return !PathBit(it.path, depth); });
     const Limbs left_path = path;
     Limbs right_path = path;
     right_path[depth / 64] |= uint64_t{1} << (depth % 64);
@@ -248,7 +248,6 @@ class Applier {
   }
 
  private:
-  static bool Bit(const Limbs& path, int i) { return (path[i / 64] >> (i % 64)) & 1; }
 
   // A subtree holding exactly `items` (deletions among them drop out), with nothing stored.
   Result<Sub> Build(int depth, std::span<Item> items) {
@@ -272,7 +271,7 @@ class Applier {
                                      items[0].key.ToHex() + ")");
     }
     auto mid = std::partition(items.begin(), items.end(),
-                              [depth](const Item& it) { return !Bit(it.path, depth); });
+                              [depth](const Item& it) { return !PathBit(it.path, depth); });
     ASSIGN_OR_RETURN(Sub left, BuildPresent(depth + 1, std::span<Item>(items.begin(), mid)));
     ASSIGN_OR_RETURN(Sub right, BuildPresent(depth + 1, std::span<Item>(mid, items.end())));
     Limbs path = items[0].path;  // any key below shares the first `depth` bits
@@ -470,7 +469,7 @@ Result<Walk> WalkPath(const engine::Engine& e, uint64_t tree_id, const Fr& key,
       }
       break;
     }
-    const bool right = PathBit(key, depth);
+    const bool right = PathBit(path, depth);
     w.proof.siblings.push_back(right ? node.left.hash : node.right.hash);
     ref = right ? node.right : node.left;
   }

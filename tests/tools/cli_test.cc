@@ -6,12 +6,10 @@
 #include <string>
 
 #include "tests/test_util.h"
+#include "tests/tools/rustorium_runner.h"
 #include "tools/rustorium/byte_format.h"
 #include "tools/rustorium/storage_config.h"
 
-#ifndef RUSTORIUM_BINARY
-#error "RUSTORIUM_BINARY must name the rustorium binary"
-#endif
 
 namespace rustorium::tools {
 namespace {
@@ -19,11 +17,6 @@ namespace {
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
 
-using CliRun = rustorium::testing::CommandResult;
-
-CliRun Rustorium(const std::string& args) {
-  return rustorium::testing::RunCommand(std::string(RUSTORIUM_BINARY) + " " + args);
-}
 
 TEST(EngineCli, PutGetScanDeleteStats) {
   TempDir dir;

@@ -7,10 +7,8 @@
 
 #include "proof/poseidon/byte_hash.h"
 #include "tests/test_util.h"
+#include "tests/tools/rustorium_runner.h"
 
-#ifndef RUSTORIUM_BINARY
-#error "RUSTORIUM_BINARY must name the rustorium binary"
-#endif
 
 namespace rustorium::tools {
 namespace {
@@ -18,11 +16,6 @@ namespace {
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
 
-using CliRun = rustorium::testing::CommandResult;
-
-CliRun Rustorium(const std::string& args) {
-  return rustorium::testing::RunCommand(std::string(RUSTORIUM_BINARY) + " " + args);
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
