@@ -32,7 +32,9 @@ std::string EncodeEntry(const LogEntry& e) {
   return v;
 }
 
-Result<LogEntry> DecodeEntry(std::string_view v) {
+}  // namespace
+
+Result<LogEntry> DecodeEntryRecord(std::string_view v) {
   if (v.size() < 10) return Status::Corruption("raft entry record too short");
   LogEntry e;
   e.term = GetFixed64BE(v);
@@ -41,7 +43,23 @@ Result<LogEntry> DecodeEntry(std::string_view v) {
   return e;
 }
 
-}  // namespace
+Result<HardState> DecodeHardStateRecord(std::string_view v) {
+  if (v.size() != 16) return Status::Corruption("raft hard state record malformed");
+  return HardState{GetFixed64BE(v), GetFixed64BE(v.substr(8))};
+}
+
+Result<SnapshotMeta> DecodeSnapshotRecord(std::string_view v) {
+  if (v.size() < 32) return Status::Corruption("raft snapshot record malformed");
+  SnapshotMeta m;
+  m.index = GetFixed64BE(v);
+  m.term = GetFixed64BE(v.substr(8));
+  m.configuration_index = GetFixed64BE(v.substr(16));
+  const uint64_t conf_len = GetFixed64BE(v.substr(24));
+  if (conf_len > v.size() - 32) return Status::Corruption("raft snapshot record malformed");
+  m.configuration.assign(v.substr(32, conf_len));
+  m.data.assign(v.substr(32 + conf_len));
+  return m;
+}
 
 Status RaftLogStore::SetHardState(GroupId group, const HardState& state) {
   std::string v;
@@ -72,11 +90,23 @@ void RaftLogStore::StageSnapshot(engine::WriteBatch& batch, GroupId group,
   PutFixed64BE(v, snapshot.index);
   PutFixed64BE(v, snapshot.term);
   PutFixed64BE(v, snapshot.configuration_index);
+  PutFixed64BE(v, snapshot.configuration.size());
   v += snapshot.configuration;
+  v += snapshot.data;
   batch.Put(ColumnFamily::kRaft, SnapshotKey(group), v);
   if (compact_through > 0) {
     batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, 0), EntryKey(group, compact_through + 1));
   }
+}
+
+void RaftLogStore::StageDeleteGroup(engine::WriteBatch& batch, GroupId group) const {
+  std::string end(1, 'g');
+  if (group == UINT64_MAX) {
+    end = "h";
+  } else {
+    PutFixed64BE(end, group + 1);
+  }
+  batch.DeleteRange(ColumnFamily::kRaft, GroupPrefix(group), end);
 }
 
 Status RaftLogStore::Commit(engine::WriteBatch& batch) { return engine_->WriteSync(batch); }
@@ -88,20 +118,11 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
   ro.snapshot = snap.get();
   ASSIGN_OR_RETURN(std::optional<std::string> hard, engine_->Get(ColumnFamily::kRaft, HardStateKey(group), ro));
   if (hard.has_value()) {
-    if (hard->size() != 16) return Status::Corruption("raft hard state record malformed");
-    g.hard_state.term = GetFixed64BE(*hard);
-    g.hard_state.vote = GetFixed64BE(std::string_view(*hard).substr(8));
+    ASSIGN_OR_RETURN(g.hard_state, DecodeHardStateRecord(*hard));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> meta, engine_->Get(ColumnFamily::kRaft, SnapshotKey(group), ro));
   if (meta.has_value()) {
-    if (meta->size() < 24) return Status::Corruption("raft snapshot record malformed");
-    SnapshotMeta m;
-    std::string_view v(*meta);
-    m.index = GetFixed64BE(v);
-    m.term = GetFixed64BE(v.substr(8));
-    m.configuration_index = GetFixed64BE(v.substr(16));
-    m.configuration.assign(v.substr(24));
-    g.snapshot = std::move(m);
+    ASSIGN_OR_RETURN(g.snapshot, DecodeSnapshotRecord(*meta));
   }
   engine::IteratorOptions io;
   io.prefix = EntryPrefix(group);
@@ -119,7 +140,7 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
       return Status::Corruption("raft log of group " + std::to_string(group) + " has a gap at " +
                                 std::to_string(expect));
     }
-    ASSIGN_OR_RETURN(LogEntry e, DecodeEntry(it->value()));
+    ASSIGN_OR_RETURN(LogEntry e, DecodeEntryRecord(it->value()));
     g.entries.push_back(std::move(e));
     expect = index + 1;
   }

@@ -9,7 +9,8 @@
 // Key layout (all integers big-endian, so a group's entries sort by index):
 //   'g' group 'h'        -> term, vote
 //   'g' group 'e' index  -> term, type, data
-//   'g' group 's'        -> snapshot index, term, configuration index, configuration bytes
+//   'g' group 's'        -> snapshot index, term, configuration index, configuration length,
+//                           configuration bytes, snapshot data (the state machine's marker)
 #pragma once
 
 #include <cstdint>
@@ -41,7 +42,8 @@ struct SnapshotMeta {
   uint64_t index = 0;
   uint64_t term = 0;
   uint64_t configuration_index = 0;
-  std::string configuration;  // libraft's encoded configuration
+  std::string configuration;  // the backend's encoded configuration
+  std::string data;           // what the state machine's snapshot holds (a small marker)
   friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
 };
 
@@ -52,6 +54,11 @@ struct LoadedGroup {
   uint64_t first_index = 1;       // index of entries[0]
   std::vector<LogEntry> entries;  // contiguous
 };
+
+// The decoders of the store's records (exposed for the fuzz tests): Corruption when malformed.
+Result<LogEntry> DecodeEntryRecord(std::string_view record);
+Result<HardState> DecodeHardStateRecord(std::string_view record);
+Result<SnapshotMeta> DecodeSnapshotRecord(std::string_view record);
 
 class RaftLogStore {
  public:
@@ -71,6 +78,8 @@ class RaftLogStore {
   // `compact_through` (inclusive; entries after it stay for slow followers).
   void StageSnapshot(engine::WriteBatch& batch, GroupId group, const SnapshotMeta& snapshot,
                      uint64_t compact_through) const;
+  // Stages the removal of everything `group` has in the store.
+  void StageDeleteGroup(engine::WriteBatch& batch, GroupId group) const;
   // Writes a staged batch (group commit) with a synced write.
   [[nodiscard]] Status Commit(engine::WriteBatch& batch);
 

@@ -111,15 +111,24 @@ Result<std::string> RpcChannel::CallSync(const std::string& method, std::string 
 
 void RpcChannel::Send(const std::string& method, std::string payload, uint64_t group_id) {
   loop_.Post([this, method, payload = std::move(payload), group_id]() mutable {
-    if (!connected_) {
-      Connect();
-      return;  // one-way messages are best effort
-    }
     Envelope message;
     message.set_kind(ONE_WAY);
     message.set_method(method);
     message.set_group_id(group_id);
     message.set_payload(std::move(payload));
+    if (!connected_) {
+      // While backing off after a failed attempt the peer is taken to be down.
+      if (!connecting_ && uv_now(loop_.loop()) < retry_at_ms_) return;
+      // Held for the connection being made (within the queued-bytes bound); dropped if it
+      // cannot be made: one-way messages are best effort.
+      const std::size_t size = message.ByteSizeLong();
+      if (waiting_one_way_bytes_ + size <= options_.limits.max_queued_bytes) {
+        waiting_one_way_bytes_ += size;
+        waiting_one_way_.push_back(std::move(message));
+      }
+      Connect();
+      return;
+    }
     connection_->Send(message).IgnoreError();  // best effort; a broken send closes it
   });
 }
@@ -192,12 +201,16 @@ void RpcChannel::Connect() {
 
 void RpcChannel::OnConnected(int status) {
   connecting_ = false;
+  std::vector<Envelope> one_way;
+  one_way.swap(waiting_one_way_);
+  waiting_one_way_bytes_ = 0;
   if (status != 0) {
     if (connection_) connection_->Close(Status::IOError(uv_strerror(status)));
     connection_.reset();
     // Retry while calls wait, after a doubling pause.
     backoff_ = backoff_.count() == 0 ? options_.backoff_initial
                                      : std::min(backoff_ * 2, options_.backoff_max);
+    retry_at_ms_ = uv_now(loop_.loop()) + static_cast<uint64_t>(backoff_.count());
     bool anyone_waiting = false;
     for (const Envelope& e : waiting_) anyone_waiting |= pending_.count(e.id()) > 0;
     if (!anyone_waiting) {
@@ -214,6 +227,7 @@ void RpcChannel::OnConnected(int status) {
   backoff_ = std::chrono::milliseconds(0);
   connection_->Start([this](Connection&, Envelope& e) { OnFrame(e); },
                      [this](Connection&, const Status& why) { OnClosed(why); });
+  for (const Envelope& e : one_way) connection_->Send(e).IgnoreError();
   std::vector<Envelope> waiting;
   waiting.swap(waiting_);
   for (Envelope& e : waiting) {

@@ -51,7 +51,8 @@ class RpcChannel {
   // Call from a thread other than the loop's, waiting for the answer.
   Result<std::string> CallSync(const std::string& method, std::string payload,
                                std::chrono::milliseconds timeout);
-  // A one-way message (best effort: dropped when the connection is down). Thread-safe.
+  // A one-way message (best effort: held while the connection is being made, dropped when it
+  // cannot be made or the queued-bytes bound is reached). Thread-safe.
   void Send(const std::string& method, std::string payload, uint64_t group_id = 0);
 
  private:
@@ -74,6 +75,9 @@ class RpcChannel {
   bool connecting_ = false;
   std::chrono::milliseconds backoff_{0};
   std::vector<Envelope> waiting_;  // requests queued while connecting
+  std::vector<Envelope> waiting_one_way_;  // one-way messages queued while connecting
+  std::size_t waiting_one_way_bytes_ = 0;
+  uint64_t retry_at_ms_ = 0;  // one-way messages before this (loop time) are dropped
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   uint64_t next_id_ = 1;
   uv_timer_t reconnect_timer_;

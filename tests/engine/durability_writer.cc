@@ -8,24 +8,15 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "tests/writer_util.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s DATA_DIR ROUND MAX_KEYS\n", argv[0]);
-    return 2;
-  }
   rustorium::engine::StorageOptions options;
-  options.path = argv[1];
   options.sync_mode = rustorium::engine::SyncMode::kFull;
-  options.block_cache_size = 8 << 20;
   options.write_buffer_size = 1 << 20;  // small memtables: kills land during flushes too
+  auto engine = rustorium::testing::OpenWriterEngine(argc, argv, 4, "DATA_DIR ROUND MAX_KEYS", options);
   const std::string round = argv[2];
   const long max_keys = std::strtol(argv[3], nullptr, 10);
-  auto engine = rustorium::engine::Engine::Open(options);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
-    return 1;
-  }
   std::printf("ready\n");
   std::fflush(stdout);
   const std::string padding(200, 'p');
@@ -35,7 +26,7 @@ int main(int argc, char** argv) {
     batch.Put(rustorium::engine::ColumnFamily::kDefault, key,
               "value-" + round + "-" + std::to_string(i) + padding);
     batch.Put(rustorium::engine::ColumnFamily::kMeta, "last/" + round, std::to_string(i));
-    rustorium::Status s = (*engine)->Write(batch);
+    rustorium::Status s = engine->Write(batch);
     if (!s.ok()) {
       std::fprintf(stderr, "write: %s\n", s.ToString().c_str());
       return 1;

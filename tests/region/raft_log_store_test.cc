@@ -83,7 +83,7 @@ TEST_F(RaftLogStoreTest, SnapshotCompactsThePrefix) {
   engine::WriteBatch batch;
   store_->StageAppend(batch, 1, 1, Entries(1, 10, "e"));
   ASSERT_TRUE(store_->Commit(batch).ok());
-  SnapshotMeta meta{8, 1, 1, "conf"};
+  SnapshotMeta meta{8, 1, 1, "conf", std::string("marker\0with nul", 16)};
   engine::WriteBatch snap;
   store_->StageSnapshot(snap, 1, meta, 6);
   ASSERT_TRUE(store_->Commit(snap).ok());
@@ -97,11 +97,32 @@ TEST_F(RaftLogStoreTest, SnapshotCompactsThePrefix) {
   EXPECT_EQ(g->entries[0].data, "e6");
   // Compacting everything: the log starts after the snapshot.
   engine::WriteBatch all;
-  store_->StageSnapshot(all, 1, SnapshotMeta{10, 1, 1, "conf"}, 10);
+  store_->StageSnapshot(all, 1, SnapshotMeta{10, 1, 1, "conf", ""}, 10);
   ASSERT_TRUE(store_->Commit(all).ok());
   g = store_->Load(1);
   EXPECT_TRUE(g->entries.empty());
   EXPECT_EQ(g->first_index, 11u);
+}
+
+TEST_F(RaftLogStoreTest, DeleteGroupRemovesOnlyThatGroup) {
+  engine::WriteBatch batch;
+  for (GroupId g : {GroupId{4}, GroupId{5}, GroupId{6}, UINT64_MAX}) {
+    store_->StageAppend(batch, g, 1, Entries(1, 3, "e"));
+    store_->StageSnapshot(batch, g, SnapshotMeta{1, 1, 1, "c", "m"}, 0);
+  }
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  ASSERT_TRUE(store_->SetHardState(5, {2, 1}).ok());
+  engine::WriteBatch del;
+  store_->StageDeleteGroup(del, 5);
+  store_->StageDeleteGroup(del, UINT64_MAX);
+  ASSERT_TRUE(store_->Commit(del).ok());
+  EXPECT_EQ(*store_->Groups(), (std::vector<GroupId>{4, 6}));
+  auto g = store_->Load(5);
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->entries.empty());
+  EXPECT_FALSE(g->snapshot.has_value());
+  EXPECT_EQ(g->hard_state, (HardState{0, 0}));
+  EXPECT_EQ(store_->Load(6)->entries.size(), 3u);
 }
 
 TEST_F(RaftLogStoreTest, GapsAndMalformedRecordsAreCorruption) {

@@ -6,23 +6,14 @@
 #include <cstdio>
 
 #include "region/raft/raft_log_store.h"
+#include "tests/writer_util.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
-    return 2;
-  }
   rustorium::engine::StorageOptions o;
-  o.path = argv[1];
   o.sync_mode = rustorium::engine::SyncMode::kNone;  // the store syncs its commits itself
-  o.block_cache_size = 8 << 20;
   o.write_buffer_size = 1 << 20;
-  auto engine = rustorium::engine::Engine::Open(o);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
-    return 1;
-  }
-  rustorium::raft::RaftLogStore store(engine->get());
+  auto engine = rustorium::testing::OpenWriterEngine(argc, argv, 2, "DATA_DIR", o);
+  rustorium::raft::RaftLogStore store(engine.get());
   // Continue each group's log where the previous run left it.
   uint64_t next[9] = {};
   for (uint64_t g = 1; g <= 8; ++g) {

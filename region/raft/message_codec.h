@@ -1,0 +1,35 @@
+// Conversion between libraft's messages and configurations and their wire form
+// (region/raft/raft.proto). Decoding allocates exactly as libraft expects of an I/O backend,
+// so that a decoded message can be handed to libraft's receive callback, which then owns it.
+#pragma once
+
+#include "region/raft/libraft.h"
+
+#include "engine/status.h"
+#include "region/raft/raft.pb.h"
+
+namespace rustorium::raft {
+
+// Copies `message` (of any of libraft's six types) into `out`. InvalidArgument for an
+// unknown type.
+Status EncodeMessage(uint64_t group, const raft_message& message, RaftMessage* out);
+
+// Fills `out` from `in`, as a message received from server `from_id` at `from_address` (which
+// must outlive every use of `out`). Entries go into one raft_malloc'd batch, snapshot data
+// into a raft_malloc'd buffer, the configuration into a raft_configuration: libraft frees
+// them once it is given the message; ReleaseMessage frees them otherwise. InvalidArgument (and
+// nothing allocated) when `in` is not a well-formed message: no body, an entry type libraft
+// does not define, a configuration with a zero, duplicate or unknown-role server.
+Status DecodeMessage(const RaftMessage& in, raft_id from_id, const char* from_address,
+                     raft_message* out);
+// Frees what DecodeMessage allocated, for a message not handed to libraft.
+void ReleaseMessage(raft_message* message);
+
+void EncodeConfiguration(const raft_configuration& conf, Configuration* out);
+// `out` is initialised here; on success the caller closes it (raft_configuration_close).
+Status DecodeConfiguration(const Configuration& in, raft_configuration* out);
+
+// Maps a libraft error code to a Status.
+Status FromRaftError(int code, const char* detail);
+
+}  // namespace rustorium::raft
