@@ -10,6 +10,7 @@
 #include <random>
 
 #include "region/raft/message_codec.h"
+#include "region/rpc/certs.h"
 #include "tests/region/raft_cluster.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
@@ -317,6 +318,67 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   ASSERT_TRUE(c.Propose(g, "after=removal").ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged({g}); }, 30s));
   EXPECT_EQ(c.store(2).Machine(g)->Value("after"), "removal");
+}
+
+// Stores authenticate each other with certificates from the cluster CA; a store whose
+// certificate another CA signed is refused and never receives a thing.
+TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
+  TempDir dir;
+  rpc::ClusterCertsOptions cluster;
+  cluster.dir = dir.Sub("certs");
+  cluster.nodes = 2;
+  ASSERT_TRUE(rpc::CreateClusterCerts(cluster).ok());
+  rpc::ClusterCertsOptions other = cluster;
+  other.dir = dir.Sub("other");
+  other.nodes = 1;
+  ASSERT_TRUE(rpc::CreateClusterCerts(other).ok());
+  auto contexts = [](const std::string& certs, int node) {
+    rpc::TlsOptions t;
+    t.ca_file = certs + "/ca.crt";
+    t.cert_file = certs + "/node-" + std::to_string(node) + ".crt";
+    t.key_file = certs + "/node-" + std::to_string(node) + ".key";
+    t.require_client_cert = true;
+    auto server = rpc::TlsContext::CreateServer(t);
+    auto client = rpc::TlsContext::CreateClient(t);
+    EXPECT_TRUE(server.ok() && client.ok());
+    return std::make_pair(*server, *client);
+  };
+  std::vector<std::unique_ptr<TestStore>> stores;
+  std::vector<Peer> peers;
+  for (int i = 1; i <= 3; ++i) {
+    auto [server, client] = i < 3 ? contexts(cluster.dir, i) : contexts(other.dir, 1);
+    MultiRaftOptions o = TestOptions();
+    o.channel.tls = client;
+    stores.push_back(std::make_unique<TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
+    stores.back()->set_server_tls(server);
+    peers.push_back(stores.back()->peer());
+  }
+  const auto groups = Range(1, 5);
+  for (auto& s : stores) ASSERT_TRUE(s->Start(groups, peers).ok());
+  for (GroupId g : groups) {
+    Result<ProposeResult> r = Status::TimedOut("no leader");
+    ASSERT_TRUE(WaitFor([&] {
+      for (int i = 0; i < 2; ++i) {
+        auto info = stores[i]->Info(g);
+        if (info->state == RAFT_LEADER) {
+          r = stores[i]->Propose(g, "tls=on");
+          return r.ok();
+        }
+      }
+      return false;
+    }, 30s)) << "group " << g << ": " << r.status().ToString();
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    for (GroupId g : groups) {
+      if (stores[0]->State(g) != stores[1]->State(g) || stores[0]->State(g).first == 0) return false;
+    }
+    return true;
+  }, 30s));
+  for (GroupId g : groups) {
+    EXPECT_EQ(stores[2]->State(g).first, 0u) << "the stranger must not replicate group " << g;
+    EXPECT_NE(stores[2]->Info(g)->state, RAFT_LEADER);
+  }
+  EXPECT_EQ(stores[2]->raft().stats().messages_received.load(), 0u);
 }
 
 // A peer that is only an RPC server recording the Raft messages it receives.

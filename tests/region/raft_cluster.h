@@ -19,6 +19,7 @@
 #include "region/raft/multi_raft.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/server.h"
+#include "region/rpc/tls.h"
 #include "tests/region/test_state_machine.h"
 
 namespace rustorium::raft::testing {
@@ -49,6 +50,8 @@ class TestStore {
   }
   ~TestStore() { Stop(); }
 
+  // TLS for the store's server (the client side is options.channel.tls); before Start.
+  void set_server_tls(std::shared_ptr<rpc::TlsContext> tls) { server_tls_ = std::move(tls); }
   uint64_t id() const { return id_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   Peer peer() const { return {id_, address()}; }
@@ -67,6 +70,7 @@ class TestStore {
     loop_ = std::make_unique<rpc::EventLoop>();
     rpc::ServerOptions so;
     so.port = port_;
+    so.tls = server_tls_;
     server_ = std::make_unique<rpc::RpcServer>(*loop_, so);
     raft_ = std::make_unique<MultiRaft>(*loop_, engine_.get(), options_);
     raft_->RegisterHandlers(*server_);
@@ -151,6 +155,7 @@ class TestStore {
   std::string dir_;
   int port_;
   MultiRaftOptions options_;
+  std::shared_ptr<rpc::TlsContext> server_tls_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<rpc::RpcServer> server_;
