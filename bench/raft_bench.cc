@@ -70,6 +70,8 @@ double CpuSeconds() {
 class System {
  public:
   virtual ~System() = default;
+  // Creates the groups (the stores exist already, so their base memory is not counted).
+  virtual void Start(int groups) = 0;
   virtual rustorium::rpc::EventLoop& loop(int store) = 0;
   // Loop thread of `store`.
   virtual bool IsLeader(int store, uint64_t group) = 0;
@@ -172,7 +174,7 @@ double Percentile(const std::vector<uint32_t>& sorted, double p) {
 
 class Ours : public System {
  public:
-  Ours(const std::string& dir, int groups) {
+  explicit Ours(const std::string& dir) {
     rr::MultiRaftOptions o;
     o.tick = 100ms;
     o.heartbeat = 1000ms;  // the default
@@ -180,16 +182,16 @@ class Ours : public System {
     for (int i = 1; i <= 3; ++i) {
       stores_.push_back(std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
     }
-    std::vector<rr::Peer> peers;
-    for (auto& s : stores_) peers.push_back(s->peer());
-    std::vector<rr::GroupId> ids;
-    for (int g = 1; g <= groups; ++g) ids.push_back(g);
+    for (auto& s : stores_) peers_.push_back(s->peer());
+    for (auto& s : stores_) Check(s->Start({}, peers_));
+  }
+  void Start(int groups) override {
     for (auto& s : stores_) {
-      auto st = s->Start(ids, peers);
-      if (!st.ok()) {
-        std::fprintf(stderr, "start: %s\n", st.ToString().c_str());
-        std::exit(1);
-      }
+      s->Sync([&] {
+        for (int g = 1; g <= groups; ++g) {
+          Check(s->raft().CreateGroup(g, std::make_unique<rr::testing::TestStateMachine>(&s->engine(), g), peers_));
+        }
+      });
     }
   }
   rustorium::rpc::EventLoop& loop(int s) override { return stores_[s]->loop(); }
@@ -212,7 +214,14 @@ class Ours : public System {
   }
 
  private:
+  static void Check(const rustorium::Status& st) {
+    if (!st.ok()) {
+      std::fprintf(stderr, "start: %s\n", st.ToString().c_str());
+      std::exit(1);
+    }
+  }
   std::vector<std::unique_ptr<rr::testing::TestStore>> stores_;
+  std::vector<rr::Peer> peers_;
 };
 
 // ---- libraft's stock uv backend ----
@@ -237,8 +246,11 @@ int StockRestore(raft_fsm*, raft_buffer* buf) {
 
 class Stock : public System {
  public:
-  Stock(const std::string& dir, int groups) {
+  explicit Stock(std::string dir) : dir_(std::move(dir)) {
     for (int s = 0; s < 3; ++s) loops_.push_back(std::make_unique<rustorium::rpc::EventLoop>());
+  }
+  void Start(int groups) override {
+    const std::string& dir = dir_;
     // One address per replica: the stock backend listens per raft instance.
     std::vector<std::vector<std::string>> address(3, std::vector<std::string>(groups + 1));
     for (int s = 0; s < 3; ++s) {
@@ -342,6 +354,7 @@ class Stock : public System {
       std::exit(1);
     }
   }
+  std::string dir_;
   std::vector<std::unique_ptr<rustorium::rpc::EventLoop>> loops_;
   std::map<uint64_t, std::unique_ptr<Node>> nodes_[3];
 };
@@ -367,12 +380,14 @@ struct Row {
   int groups;
   LoadResult load;
   double idle_cpu_percent;
-  double rss_kib_per_replica;
+  double kib_per_replica_idle;    // resident memory added per replica, after the election
+  double kib_per_replica_loaded;  // and after the load (libraft caches the log up to a snapshot)
 };
 
 Row Measure(const std::string& name, int groups, const Config& c, const std::function<std::unique_ptr<System>()>& make) {
-  const uint64_t rss0 = RssKiB();
   std::unique_ptr<System> sys = make();
+  const uint64_t rss0 = RssKiB();
+  sys->Start(groups);
   if (!WaitLeaders(*sys, groups, 120s)) {
     std::fprintf(stderr, "%s: not every group of %d elected a leader in 120 s\n", name.c_str(), groups);
     std::exit(1);
@@ -382,8 +397,10 @@ Row Measure(const std::string& name, int groups, const Config& c, const std::fun
   const double cpu0 = CpuSeconds();
   std::this_thread::sleep_for(std::chrono::duration<double>(c.idle_seconds));
   const double idle = (CpuSeconds() - cpu0) / c.idle_seconds * 100;
-  Row row{name, groups, RunLoad(*sys, groups, c.window, c.seconds), idle,
-          static_cast<double>(rss1 - std::min(rss0, rss1)) / (3.0 * groups)};
+  LoadResult load = RunLoad(*sys, groups, c.window, c.seconds);
+  const uint64_t rss2 = RssKiB();
+  auto per_replica = [&](uint64_t rss) { return static_cast<double>(rss - std::min(rss0, rss)) / (3.0 * groups); };
+  Row row{name, groups, std::move(load), idle, per_replica(rss1), per_replica(rss2)};
   sys.reset();
   return row;
 }
@@ -398,8 +415,10 @@ void Print(const Row& r) {
                 r.load.syncs / r.load.seconds,
                 r.load.syncs > 0 ? static_cast<double>(r.load.entries) / static_cast<double>(r.load.syncs) : 0.0);
   }
-  std::printf("\n       idle: %.2f%% of a core in all (%.1f us/s per replica), memory %.1f KiB per replica\n",
-              r.idle_cpu_percent, r.idle_cpu_percent / 100 * 1e6 / (3.0 * r.groups), r.rss_kib_per_replica);
+  std::printf("\n       idle: %.2f%% of a core in all (%.1f us/s per replica); memory per replica %.1f KiB idle, "
+              "%.1f KiB after the load (with the engine's memtables)\n",
+              r.idle_cpu_percent, r.idle_cpu_percent / 100 * 1e6 / (3.0 * r.groups), r.kib_per_replica_idle,
+              r.kib_per_replica_loaded);
   std::fflush(stdout);
 }
 
@@ -415,18 +434,24 @@ int main(int argc, char** argv) {
   app.add_option("--stock-max-groups", c.stock_max_groups, "largest group count run on the stock backend (0: none)");
   app.add_option("--dir", c.dir, "scratch directory (emptied)");
   CLI11_PARSE(app, argc, argv);
+  // The stock backend holds several files and sockets per replica.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   std::printf("3 stores in one process on loopback, 3 replicas per group, fsync on; %d proposals in flight, "
               "%.0f s per run; 16-byte keys, 128-byte values; heartbeat 1 s, election 3 s\n",
               c.window, c.seconds);
   for (int groups : c.groups) {
     fs::remove_all(c.dir);
     fs::create_directories(c.dir);
-    Row ours = Measure("ours", groups, c, [&] { return std::make_unique<Ours>(c.dir, groups); });
+    Row ours = Measure("ours", groups, c, [&] { return std::make_unique<Ours>(c.dir); });
     Print(ours);
     if (groups <= c.stock_max_groups) {
       fs::remove_all(c.dir);
       fs::create_directories(c.dir);
-      Row stock = Measure("stock", groups, c, [&] { return std::make_unique<Stock>(c.dir, groups); });
+      Row stock = Measure("stock", groups, c, [&] { return std::make_unique<Stock>(c.dir); });
       Print(stock);
       const double a = static_cast<double>(ours.load.ok) / ours.load.seconds;
       const double b = static_cast<double>(stock.load.ok) / stock.load.seconds;
