@@ -823,6 +823,10 @@ void MultiRaft::OnChunk(const rpc::Envelope& request, rpc::RpcServer::Responder 
     for (auto it = transfers_in_.begin(); it != transfers_in_.end();) {
       it = it->first.first == chunk.from_id() && it->second->group == g->id ? transfers_in_.erase(it) : std::next(it);
     }
+    if (transfers_in_.size() >= options_.max_incoming_snapshots) {
+      respond(Status::Busy("too many snapshots arriving at once"));
+      return;
+    }
     Result<std::unique_ptr<SnapshotWriter>> writer = g->sm->BeginSnapshot();
     if (!writer.ok()) {
       respond(writer.status());

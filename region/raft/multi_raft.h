@@ -61,6 +61,8 @@ struct MultiRaftOptions {
   // Snapshot data streamed to followers, store-wide, and the size of one chunk.
   uint64_t snapshot_bytes_per_second = 64ull << 20;
   std::size_t snapshot_chunk_bytes = 1 << 20;
+  // Snapshots being received at once; more are refused Busy (the leader retries later).
+  std::size_t max_incoming_snapshots = 16;
   // Connections to peer stores (TLS client context for mutual TLS between stores, limits).
   rpc::ChannelOptions channel;
 };
