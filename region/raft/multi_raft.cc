@@ -580,7 +580,11 @@ void MultiRaft::WriteDone(Status status) {
     --p.group->pending_io;
     MaybeFinishClose(*p.group);
   }
-  if (!staged_done_.empty() || staged_dirty_) StartWrite();
+  if (!staged_done_.empty() || staged_dirty_) {
+    StartWrite();
+    return;
+  }
+  MaybeFinishShutdown();
 }
 
 // ---- transport ----
@@ -1096,11 +1100,7 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
       }
       for (auto& fn : owned->close_done) fn();
       owned.reset();
-      if (self->shutting_down_ && self->groups_.empty() && self->shutdown_done_) {
-        auto fn = std::move(self->shutdown_done_);
-        self->shutdown_done_ = nullptr;
-        fn();
-      }
+      self->MaybeFinishShutdown();
     });
   });
 }
@@ -1124,14 +1124,24 @@ void MultiRaft::MaybeFinishClose(Group& g) {
 void MultiRaft::Shutdown(std::function<void()> done) {
   shutting_down_ = true;
   uv_timer_stop(&tick_timer_);
-  if (groups_.empty()) {
-    done();
-    return;
-  }
   shutdown_done_ = std::move(done);
   std::vector<GroupId> ids;
   for (const auto& [id, g] : groups_) ids.push_back(id);
   for (GroupId id : ids) CloseGroup(id, false, [] {});
+  MaybeFinishShutdown();
+}
+
+void MultiRaft::MaybeFinishShutdown() {
+  // Done once every group has closed and no write is in flight (a truncation staged without an
+  // append is still written).
+  if (!shutting_down_ || !groups_.empty() || write_in_flight_ || !shutdown_done_) return;
+  if (staged_dirty_ || !staged_done_.empty()) {
+    StartWrite();
+    return;
+  }
+  auto fn = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  fn();
 }
 
 // ---- inspection ----

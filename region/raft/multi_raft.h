@@ -181,6 +181,7 @@ class MultiRaft {
   int SnapshotGet(Group& g, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb);
   void CloseIo(Group& g, raft_io_close_cb cb);
   void MaybeFinishClose(Group& g);
+  void MaybeFinishShutdown();
 
   // Group commit.
   void ScheduleFlush();
