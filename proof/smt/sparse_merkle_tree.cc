@@ -492,4 +492,16 @@ Result<SmtProof> SparseMerkleTree::Prove(const Fr& key, std::optional<uint64_t> 
   return std::move(w.proof);
 }
 
+void SparseMerkleTree::StageDrop(engine::WriteBatch& batch, uint64_t tree_id) {
+  std::string begin(1, 'T');
+  PutFixed64BE(begin, tree_id);
+  std::string end(1, 'T');
+  if (tree_id == UINT64_MAX) {
+    end = "U";
+  } else {
+    PutFixed64BE(end, tree_id + 1);
+  }
+  batch.DeleteRange(engine::ColumnFamily::kIndex, begin, end);
+}
+
 }  // namespace rustorium::proof

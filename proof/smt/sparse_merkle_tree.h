@@ -74,6 +74,10 @@ class SparseMerkleTree {
   // An inclusion proof when `key` is present at `version`, else a non-inclusion proof.
   Result<SmtProof> Prove(const Fr& key, std::optional<uint64_t> version = std::nullopt) const;
 
+  // Stages the removal of every node, root and record of tree `tree_id` (a region's tree
+  // before it is rebuilt from a snapshot's data).
+  static void StageDrop(engine::WriteBatch& batch, uint64_t tree_id);
+
   const SmtOptions& options() const { return options_; }
   uint64_t tree_id() const { return tree_id_; }
 

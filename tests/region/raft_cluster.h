@@ -50,6 +50,9 @@ class TestStore {
   }
   ~TestStore() { Stop(); }
 
+  // Makes each group's state machine (TestStateMachine by default); before Start.
+  using MachineFactory = std::function<std::unique_ptr<StateMachine>(engine::Engine*, GroupId)>;
+  void set_machine_factory(MachineFactory f) { factory_ = std::move(f); }
   // TLS for the store's server (the client side is options.channel.tls); before Start.
   void set_server_tls(std::shared_ptr<rpc::TlsContext> tls) { server_tls_ = std::move(tls); }
   uint64_t id() const { return id_; }
@@ -78,7 +81,9 @@ class TestStore {
     Status status;
     loop_->RunSync([&] {
       for (GroupId g : groups) {
-        status = raft_->CreateGroup(g, std::make_unique<TestStateMachine>(engine_.get(), g), peers);
+        status = raft_->CreateGroup(g, factory_ ? factory_(engine_.get(), g)
+                                                : std::make_unique<TestStateMachine>(engine_.get(), g),
+                                    peers);
         if (!status.ok()) return;
       }
     });
@@ -156,6 +161,7 @@ class TestStore {
   int port_;
   MultiRaftOptions options_;
   std::shared_ptr<rpc::TlsContext> server_tls_;
+  MachineFactory factory_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<rpc::RpcServer> server_;

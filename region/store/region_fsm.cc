@@ -1,0 +1,303 @@
+#include "region/store/region_fsm.h"
+
+#include <map>
+
+#include "engine/codec.h"
+#include "proof/poseidon/byte_hash.h"
+
+namespace rustorium::store {
+
+namespace {
+
+using engine::ColumnFamily;
+
+constexpr char kDataPrefix = 'z';
+
+// The end of the region's data in the engine: 'z' end, or just past every data key.
+std::string DataEnd(const RegionRange& r) {
+  return r.end.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(r.end);
+}
+
+std::string RootBytes(const proof::Fr& root) {
+  const auto b = root.ToBytesBE();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// Snapshot records: 4-byte big-endian length, key, 4-byte length, value.
+void PutLength(std::string* out, std::size_t n) {
+  std::string b;
+  PutFixed64BE(b, n);
+  out->append(b, 4, 4);
+}
+
+bool TakeField(std::string_view* in, std::string_view* out) {
+  if (in->size() < 4) return false;
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n = n << 8 | static_cast<uint8_t>((*in)[i]);
+  if (in->size() - 4 < n) return false;
+  *out = in->substr(4, n);
+  in->remove_prefix(4 + n);
+  return true;
+}
+
+}  // namespace
+
+std::string DataKey(std::string_view key) {
+  std::string k(1, kDataPrefix);
+  k.append(key);
+  return k;
+}
+
+proof::Fr RegionFsm::TreeKey(std::string_view key) { return proof::HashBytes(key); }
+proof::Fr RegionFsm::TreeValue(std::string_view value) { return proof::HashBytes(value); }
+
+std::string RegionFsm::MetaKey() const {
+  std::string k(1, 'r');
+  PutFixed64BE(k, range_.id);
+  k.push_back('a');
+  return k;
+}
+
+void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const {
+  std::string v;
+  PutFixed64BE(v, applied);
+  v.push_back(rebuilding ? 1 : 0);
+  batch.Put(ColumnFamily::kMeta, MetaKey(), v);
+}
+
+Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, RegionRange range,
+                                                   proof::SmtOptions tree_options) {
+  if (range.id == 0) return Status::InvalidArgument("region id must be > 0");
+  if (!range.end.empty() && range.end <= range.start) return Status::InvalidArgument("region range is empty");
+  ASSIGN_OR_RETURN(proof::SparseMerkleTree tree, proof::SparseMerkleTree::Open(engine, range.id, tree_options));
+  std::unique_ptr<RegionFsm> fsm(new RegionFsm(engine, std::move(range), std::move(tree), tree_options));
+  ASSIGN_OR_RETURN(std::optional<std::string> meta, engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
+  if (meta.has_value()) {
+    if (meta->size() != 9 || static_cast<uint8_t>((*meta)[8]) > 1) {
+      return Status::Corruption("region " + std::to_string(fsm->range_.id) + " meta record malformed");
+    }
+    fsm->applied_ = GetFixed64BE(*meta);
+    if ((*meta)[8] == 1) RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
+  }
+  return fsm;
+}
+
+Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command, engine::WriteBatch& batch) {
+  ApplyResult result;
+  result.set_applied_index(index);
+  const engine::StorageOptions& limits = engine_->options();
+  auto check = [&](const Mutation& m) -> std::string {
+    if (m.key().empty()) return "empty key";
+    if (m.key().size() > limits.max_key_size) return "key longer than " + std::to_string(limits.max_key_size) + " bytes";
+    if (!range_.Contains(m.key())) return "key not in region " + std::to_string(range_.id);
+    if (m.op() == Mutation::PUT && m.value().size() > limits.max_value_size) {
+      return "value longer than " + std::to_string(limits.max_value_size) + " bytes";
+    }
+    if (m.op() != Mutation::PUT && m.op() != Mutation::DELETE) return "unknown mutation";
+    return "";
+  };
+  std::vector<const Mutation*> apply;
+  switch (command.body_case()) {
+    case Command::kWrite:
+      if (command.write().mutations_size() == 0) {
+        result.set_error("empty write batch");
+        return result;
+      }
+      for (const Mutation& m : command.write().mutations()) {
+        if (std::string why = check(m); !why.empty()) {
+          result.set_error(why);
+          return result;
+        }
+        apply.push_back(&m);
+      }
+      break;
+    case Command::kCas: {
+      const CompareAndSwap& cas = command.cas();
+      if (std::string why = check(cas.set()); !why.empty() || cas.set().key() != cas.key()) {
+        result.set_error(why.empty() ? "compare-and-swap sets another key" : why);
+        return result;
+      }
+      ASSIGN_OR_RETURN(std::optional<std::string> current, engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
+      result.set_cas_found(current.has_value());
+      if (current.has_value()) result.set_cas_previous(*current);
+      const bool match = cas.expect_exists() ? current.has_value() && *current == cas.expected() : !current.has_value();
+      result.set_cas_succeeded(match);
+      if (match) apply.push_back(&cas.set());
+      break;
+    }
+    case Command::BODY_NOT_SET:
+      result.set_error("command without a body");
+      return result;
+  }
+  std::vector<proof::SmtUpdate> updates;
+  updates.reserve(apply.size());
+  for (const Mutation* m : apply) {
+    if (m->op() == Mutation::PUT) {
+      batch.Put(ColumnFamily::kDefault, DataKey(m->key()), m->value());
+      updates.push_back({TreeKey(m->key()), TreeValue(m->value())});
+    } else {
+      batch.Delete(ColumnFamily::kDefault, DataKey(m->key()));
+      updates.push_back({TreeKey(m->key()), std::nullopt});
+    }
+  }
+  Result<proof::Fr> root = tree_.Apply(updates, index, batch);
+  if (!root.ok()) {
+    if (root.status().code() != StatusCode::kInvalidArgument) return root.status();
+    // Two tree keys collide past the tree's depth: refused, nothing staged (but the version
+    // still advances below, with no change).
+    result.set_error(root.status().message());
+    return result;
+  }
+  result.set_root(RootBytes(*root));
+  return result;
+}
+
+Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
+  Command command;
+  engine::WriteBatch batch;
+  Result<ApplyResult> staged = ApplyResult();
+  if (!command.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    staged->set_applied_index(index);
+    staged->set_error("malformed command");
+  } else {
+    staged = Stage(index, command, batch);
+    if (!staged.ok()) return staged.status();
+  }
+  if (!staged->error().empty()) {
+    // Refused: no data changes, but the tree gets this version too, so every applied command
+    // index has a root.
+    batch = engine::WriteBatch();
+    ASSIGN_OR_RETURN(proof::Fr root, tree_.Apply({}, index, batch));
+    staged->set_root(RootBytes(root));
+  }
+  StageMeta(batch, index, false);
+  RETURN_IF_ERROR(engine_->Write(batch));
+  applied_ = index;
+  return staged->SerializeAsString();
+}
+
+Result<ReadResult> RegionFsm::Read(std::string_view key) const {
+  if (!range_.Contains(key)) return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
+  // Tree versions never change once written: the proof at the snapshot's applied index is the
+  // proof of the state the snapshot holds.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto snap = engine_->GetSnapshot();
+    engine::ReadOptions ro;
+    ro.snapshot = snap.get();
+    ReadResult out;
+    ASSIGN_OR_RETURN(std::optional<std::string> meta, engine_->Get(ColumnFamily::kMeta, MetaKey(), ro));
+    out.applied_index = meta.has_value() && meta->size() == 9 ? GetFixed64BE(*meta) : 0;
+    ASSIGN_OR_RETURN(out.value, engine_->Get(ColumnFamily::kDefault, DataKey(key), ro));
+    const std::optional<uint64_t> version = out.applied_index == 0 ? std::nullopt : std::optional(out.applied_index);
+    Result<proof::Fr> root = tree_.Root(version);
+    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;  // pruned meanwhile
+    RETURN_IF_ERROR(root.status());
+    out.root = *root;
+    ASSIGN_OR_RETURN(out.proof, tree_.Prove(TreeKey(key), version));
+    return out;
+  }
+  return Status::Busy("region " + std::to_string(range_.id) + " is applying faster than it can be read");
+}
+
+Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
+  std::vector<proof::SmtUpdate> updates;
+  engine::IteratorOptions io;
+  io.lower_bound = DataKey(range_.start);
+  io.upper_bound = DataEnd(range_);
+  auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    updates.push_back({TreeKey(it->key().substr(1)), TreeValue(it->value())});
+  }
+  RETURN_IF_ERROR(it->status());
+  return updates;
+}
+
+Result<proof::Fr> RegionFsm::RootFromData() const {
+  ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
+  // Built on tree id 0, which no region has (ids start at 1), into a batch never written.
+  ASSIGN_OR_RETURN(proof::SparseMerkleTree scratch, proof::SparseMerkleTree::Open(engine_, 0, tree_options_));
+  engine::WriteBatch discard;
+  return scratch.Apply(updates, 1, discard);
+}
+
+Status RegionFsm::RebuildIndex(uint64_t applied) {
+  ASSIGN_OR_RETURN(tree_, proof::SparseMerkleTree::Open(engine_, range_.id, tree_options_));
+  ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
+  engine::WriteBatch batch;
+  RETURN_IF_ERROR(tree_.Apply(updates, applied == 0 ? 1 : applied, batch).status());
+  StageMeta(batch, applied, false);
+  RETURN_IF_ERROR(engine_->WriteSync(batch));
+  applied_ = applied;
+  return Status::OK();
+}
+
+// ---- snapshots ----
+
+class RegionFsm::Reader : public raft::SnapshotReader {
+ public:
+  Reader(const RegionFsm& fsm) : snap_(fsm.engine_->GetSnapshot()), applied_(fsm.applied_) {
+    engine::IteratorOptions io;
+    io.lower_bound = DataKey(fsm.range_.start);
+    io.upper_bound = DataEnd(fsm.range_);
+    io.snapshot = snap_.get();
+    it_ = fsm.engine_->NewIterator(ColumnFamily::kDefault, io);
+    it_->SeekToFirst();
+  }
+  uint64_t applied_index() const override { return applied_; }
+  Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
+    while (it_->Valid() && chunk->size() < max_bytes) {
+      const std::string_view key = it_->key().substr(1);
+      PutLength(chunk, key.size());
+      chunk->append(key);
+      PutLength(chunk, it_->value().size());
+      chunk->append(it_->value());
+      it_->Next();
+    }
+    RETURN_IF_ERROR(it_->status());
+    return !chunk->empty();
+  }
+
+ private:
+  std::unique_ptr<engine::Snapshot> snap_;
+  std::unique_ptr<engine::Iterator> it_;
+  uint64_t applied_;
+};
+
+class RegionFsm::Writer : public raft::SnapshotWriter {
+ public:
+  explicit Writer(RegionFsm* fsm) : fsm_(fsm) {}
+  Status Add(std::string_view chunk) override {
+    while (!chunk.empty()) {
+      std::string_view k, v;
+      if (!TakeField(&chunk, &k) || !TakeField(&chunk, &v)) return Status::Corruption("region snapshot chunk malformed");
+      if (k.empty() || !fsm_->range_.Contains(k)) return Status::Corruption("region snapshot key outside the region");
+      data_[std::string(k)] = std::string(v);
+    }
+    return Status::OK();
+  }
+  Status Finish(uint64_t applied_index) override {
+    // First the data, the tree dropped and the rebuild marked, in one synced write; then the
+    // tree rebuilt. A crash in between finishes the rebuild when the region opens.
+    engine::WriteBatch batch;
+    batch.DeleteRange(ColumnFamily::kDefault, DataKey(fsm_->range_.start), DataEnd(fsm_->range_));
+    for (const auto& [k, v] : data_) batch.Put(ColumnFamily::kDefault, DataKey(k), v);
+    proof::SparseMerkleTree::StageDrop(batch, fsm_->range_.id);
+    fsm_->StageMeta(batch, applied_index, true);
+    RETURN_IF_ERROR(fsm_->engine_->WriteSync(batch));
+    return fsm_->RebuildIndex(applied_index);
+  }
+
+ private:
+  RegionFsm* fsm_;
+  std::map<std::string, std::string> data_;
+};
+
+Result<std::unique_ptr<raft::SnapshotReader>> RegionFsm::OpenSnapshot() {
+  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this));
+}
+
+Result<std::unique_ptr<raft::SnapshotWriter>> RegionFsm::BeginSnapshot() {
+  return std::unique_ptr<raft::SnapshotWriter>(new Writer(this));
+}
+
+}  // namespace rustorium::store

@@ -1,0 +1,96 @@
+// RegionFsm: the state machine of one region's Raft group. Applying a command stages, into one
+// WriteBatch written with one write, the data, the region's authenticated index (a sparse
+// Merkle tree keyed by the byte sponge of each key, valued by the sponge of its value, one
+// tree version per applied index) and the applied index, so data and index never disagree
+// after a crash.
+//
+// Layout in the engine:
+//   default  'z' key                   -> value (data keys are global: regions partition them)
+//   index    the tree with id = region id (proof/smt)
+//   meta     'r' region 'a'            -> applied index, state (0 ready, 1 index rebuilding)
+//
+// Snapshots stream the region's data; the follower rebuilds the tree from it at the snapshot's
+// applied index (marking the rebuild in the meta record first, so a crash in between finishes
+// the rebuild on the next open).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/engine.h"
+#include "proof/smt/sparse_merkle_tree.h"
+#include "region/raft/state_machine.h"
+#include "region/store/kv.pb.h"
+
+namespace rustorium::store {
+
+// A region's identity and key range [start, end); an empty end is unbounded.
+struct RegionRange {
+  uint64_t id = 0;
+  std::string start;
+  std::string end;
+  bool Contains(std::string_view key) const { return key >= start && (end.empty() || key < end); }
+};
+
+// What a read answers: the value (nullopt when absent) and the proof of it at `root`.
+struct ReadResult {
+  std::optional<std::string> value;
+  uint64_t applied_index = 0;
+  proof::Fr root;
+  proof::SmtProof proof;
+};
+
+class RegionFsm : public raft::StateMachine {
+ public:
+  // Opens the region's state in `engine` (not owned), finishing an interrupted index rebuild.
+  static Result<std::unique_ptr<RegionFsm>> Open(engine::Engine* engine, RegionRange range,
+                                                 proof::SmtOptions tree_options = {});
+
+  // `command` is a serialized Command; the result a serialized ApplyResult. A malformed or
+  // refused command is a result with `error` (Raft must go on); an error Status only when the
+  // engine fails.
+  Result<std::string> Apply(uint64_t index, std::string_view command) override;
+  uint64_t AppliedIndex() const override { return applied_; }
+  Result<std::unique_ptr<raft::SnapshotReader>> OpenSnapshot() override;
+  Result<std::unique_ptr<raft::SnapshotWriter>> BeginSnapshot() override;
+
+  // The value of `key` and its proof, from one engine snapshot (so value, root and proof
+  // agree). InvalidArgument when the key is outside the region.
+  Result<ReadResult> Read(std::string_view key) const;
+  // The root at the newest applied version (zero for an empty region never written).
+  Result<proof::Fr> Root() const { return tree_.Root(); }
+  // The root the data implies, computed from scratch (the index-integrity check).
+  Result<proof::Fr> RootFromData() const;
+
+  const RegionRange& range() const { return range_; }
+
+  // The tree key and value of a user key and value (the byte sponge of each).
+  static proof::Fr TreeKey(std::string_view key);
+  static proof::Fr TreeValue(std::string_view value);
+
+ private:
+  RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree, proof::SmtOptions options)
+      : engine_(engine), range_(std::move(range)), tree_(std::move(tree)), tree_options_(options) {}
+  std::string MetaKey() const;
+  void StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const;
+  // Validates the command and stages its effect; returns the result (error set when refused).
+  Result<ApplyResult> Stage(uint64_t index, const Command& command, engine::WriteBatch& batch);
+  // The tree updates that build the region's index from its data.
+  Result<std::vector<proof::SmtUpdate>> UpdatesFromData() const;
+  // Rebuilds the tree from the region's data at version `applied` (after a snapshot).
+  Status RebuildIndex(uint64_t applied);
+  class Reader;
+  class Writer;
+
+  engine::Engine* engine_;
+  RegionRange range_;
+  proof::SparseMerkleTree tree_;
+  proof::SmtOptions tree_options_;
+  uint64_t applied_ = 0;
+};
+
+// The engine key of a user key.
+std::string DataKey(std::string_view key);
+
+}  // namespace rustorium::store
