@@ -1155,6 +1155,7 @@ std::optional<GroupInfo> MultiRaft::Info(GroupId group) const {
   raft_id leader = 0;
   raft_leader(&g->r, &leader, &address);
   info.leader_id = leader;
+  if (address != nullptr) info.leader_address = address;
   info.term = g->r.current_term;
   info.voted_for = g->r.voted_for;
   info.commit_index = g->r.commit_index;

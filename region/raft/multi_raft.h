@@ -80,6 +80,7 @@ struct ProposeResult {
 struct GroupInfo {
   int state = RAFT_UNAVAILABLE;  // RAFT_FOLLOWER, RAFT_CANDIDATE, RAFT_LEADER, ...
   uint64_t leader_id = 0;        // 0 when unknown
+  std::string leader_address;    // empty when unknown
   uint64_t term = 0;
   uint64_t voted_for = 0;
   uint64_t commit_index = 0;

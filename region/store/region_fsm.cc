@@ -176,27 +176,84 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
   return staged->SerializeAsString();
 }
 
+namespace {
+
+// The applied index a snapshot holds (0 for a region never written).
+Result<uint64_t> AppliedAt(const engine::Engine& engine, const std::string& meta_key, const engine::Snapshot* snap) {
+  engine::ReadOptions ro;
+  ro.snapshot = snap;
+  ASSIGN_OR_RETURN(std::optional<std::string> meta, engine.Get(ColumnFamily::kMeta, meta_key, ro));
+  return meta.has_value() && meta->size() == 9 ? GetFixed64BE(*meta) : 0;
+}
+
+std::optional<uint64_t> Version(uint64_t applied) { return applied == 0 ? std::nullopt : std::optional(applied); }
+
+}  // namespace
+
+// Tree versions never change once written: the proofs at a snapshot's applied index are the
+// proofs of the state the snapshot holds. A version pruned meanwhile (the region applied
+// keep_versions commands during the read) makes the read start again.
 Result<ReadResult> RegionFsm::Read(std::string_view key) const {
   if (!range_.Contains(key)) return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
-  // Tree versions never change once written: the proof at the snapshot's applied index is the
-  // proof of the state the snapshot holds.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
     engine::ReadOptions ro;
     ro.snapshot = snap.get();
     ReadResult out;
-    ASSIGN_OR_RETURN(std::optional<std::string> meta, engine_->Get(ColumnFamily::kMeta, MetaKey(), ro));
-    out.applied_index = meta.has_value() && meta->size() == 9 ? GetFixed64BE(*meta) : 0;
+    ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
     ASSIGN_OR_RETURN(out.value, engine_->Get(ColumnFamily::kDefault, DataKey(key), ro));
-    const std::optional<uint64_t> version = out.applied_index == 0 ? std::nullopt : std::optional(out.applied_index);
-    Result<proof::Fr> root = tree_.Root(version);
-    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;  // pruned meanwhile
+    Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
+    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
     RETURN_IF_ERROR(root.status());
     out.root = *root;
-    ASSIGN_OR_RETURN(out.proof, tree_.Prove(TreeKey(key), version));
+    Result<proof::SmtProof> p = tree_.Prove(TreeKey(key), Version(out.applied_index));
+    if (!p.ok() && p.status().code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(p.status());
+    out.proof = std::move(*p);
     return out;
   }
   return Status::Busy("region " + std::to_string(range_.id) + " is applying faster than it can be read");
+}
+
+Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::string_view end, std::size_t limit) const {
+  std::string from = std::max(std::string(start), range_.start);
+  std::string to = range_.end;
+  if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto snap = engine_->GetSnapshot();
+    ScanResult out;
+    ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
+    engine::IteratorOptions io;
+    io.lower_bound = DataKey(from);
+    io.upper_bound = to.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(to);
+    io.snapshot = snap.get();
+    if (!to.empty() && to <= from) io.upper_bound = io.lower_bound;
+    auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (out.kvs.size() == limit) {
+        out.more = true;
+        break;
+      }
+      out.kvs.emplace_back(std::string(it->key().substr(1)), std::string(it->value()));
+    }
+    RETURN_IF_ERROR(it->status());
+    Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
+    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(root.status());
+    out.root = *root;
+    bool pruned = false;
+    for (const auto& [k, v] : out.kvs) {
+      Result<proof::SmtProof> p = tree_.Prove(TreeKey(k), Version(out.applied_index));
+      if (!p.ok() && p.status().code() == StatusCode::kNotFound) {
+        pruned = true;
+        break;
+      }
+      RETURN_IF_ERROR(p.status());
+      out.proofs.push_back(std::move(*p));
+    }
+    if (!pruned) return out;
+  }
+  return Status::Busy("region " + std::to_string(range_.id) + " is applying faster than it can be scanned");
 }
 
 Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "proof/smt/sparse_merkle_tree.h"
@@ -58,6 +59,20 @@ class RegionFsm : public raft::StateMachine {
   // The value of `key` and its proof, from one engine snapshot (so value, root and proof
   // agree). InvalidArgument when the key is outside the region.
   Result<ReadResult> Read(std::string_view key) const;
+  // The keys in [start, end) ∩ the region, at most `limit`, with their proofs, from one engine
+  // snapshot. `more` tells whether the limit cut the scan.
+  struct ScanResult {
+    std::vector<std::pair<std::string, std::string>> kvs;
+    std::vector<proof::SmtProof> proofs;
+    uint64_t applied_index = 0;
+    proof::Fr root;
+    bool more = false;
+  };
+  Result<ScanResult> Scan(std::string_view start, std::string_view end, std::size_t limit) const;
+  // The proof of `key` at tree version `version` (an applied command index still kept).
+  Result<proof::SmtProof> Prove(std::string_view key, uint64_t version) const {
+    return tree_.Prove(TreeKey(key), version);
+  }
   // The root at the newest applied version (zero for an empty region never written).
   Result<proof::Fr> Root() const { return tree_.Root(); }
   // The root the data implies, computed from scratch (the index-integrity check).

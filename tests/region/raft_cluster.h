@@ -53,6 +53,8 @@ class TestStore {
   // Makes each group's state machine (TestStateMachine by default); before Start.
   using MachineFactory = std::function<std::unique_ptr<StateMachine>(engine::Engine*, GroupId)>;
   void set_machine_factory(MachineFactory f) { factory_ = std::move(f); }
+  // Runs after the MultiRaft exists and before the server starts (to register more handlers).
+  void set_before_serve(std::function<void(TestStore&, rpc::RpcServer&)> f) { before_serve_ = std::move(f); }
   // TLS for the store's server (the client side is options.channel.tls); before Start.
   void set_server_tls(std::shared_ptr<rpc::TlsContext> tls) { server_tls_ = std::move(tls); }
   uint64_t id() const { return id_; }
@@ -77,6 +79,7 @@ class TestStore {
     server_ = std::make_unique<rpc::RpcServer>(*loop_, so);
     raft_ = std::make_unique<MultiRaft>(*loop_, engine_.get(), options_);
     raft_->RegisterHandlers(*server_);
+    if (before_serve_) before_serve_(*this, *server_);
     RETURN_IF_ERROR(server_->Start());
     Status status;
     loop_->RunSync([&] {
@@ -162,6 +165,7 @@ class TestStore {
   MultiRaftOptions options_;
   std::shared_ptr<rpc::TlsContext> server_tls_;
   MachineFactory factory_;
+  std::function<void(TestStore&, rpc::RpcServer&)> before_serve_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<rpc::RpcServer> server_;

@@ -1,0 +1,263 @@
+#include "region/store/store.h"
+
+#include <set>
+
+namespace rustorium::store {
+
+namespace {
+
+std::string RootBytes(const proof::Fr& root) {
+  const auto b = root.ToBytesBE();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+RegionRange RangeOf(const Region& r) { return {r.id(), r.start_key(), r.end_key()}; }
+
+}  // namespace
+
+Store::Store(rpc::EventLoop& loop, engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
+             StoreServiceOptions options)
+    : loop_(loop), engine_(engine), raft_(raft), key_(key), options_(options) {}
+
+void Store::RegisterHandlers(rpc::RpcServer& server) {
+  server.Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Get(e, std::move(r)); });
+  server.Handle("kv.Write", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Write(e, std::move(r)); });
+  server.Handle("kv.Scan", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Scan(e, std::move(r)); });
+}
+
+Status Store::AddRegion(const Region& region) {
+  if (regions_.count(region.id()) != 0) return Status::FailedPrecondition("region " + std::to_string(region.id()) + " is hosted already");
+  ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region)));
+  RegionFsm* raw = fsm.get();
+  std::vector<raft::Peer> peers;
+  for (const Peer& p : region.peers()) peers.push_back({p.store_id(), p.address()});
+  RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), peers));
+  regions_[region.id()] = Hosted{region, raw};
+  return Status::OK();
+}
+
+std::vector<Region> Store::Regions() const {
+  std::vector<Region> out;
+  for (const auto& [id, h] : regions_) out.push_back(h.meta);
+  return out;
+}
+
+Store::Hosted* Store::Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error) {
+  auto it = regions_.find(region_id);
+  if (it == regions_.end()) {
+    error->set_message("region " + std::to_string(region_id) + " is not on store " + std::to_string(options_.store_id));
+    error->mutable_region_not_found()->set_region_id(region_id);
+    return nullptr;
+  }
+  const RegionEpoch& current = it->second.meta.epoch();
+  if (epoch.conf_ver() != current.conf_ver() || epoch.version() != current.version()) {
+    error->set_message("epoch of region " + std::to_string(region_id) + " does not match");
+    for (const Region& r : Regions()) *error->mutable_epoch_not_match()->add_current_regions() = r;
+    return nullptr;
+  }
+  return &it->second;
+}
+
+RegionError Store::NotLeaderError(uint64_t region_id) const {
+  RegionError e;
+  auto info = raft_.Info(region_id);
+  NotLeader* nl = e.mutable_not_leader();
+  nl->set_region_id(region_id);
+  if (info) {
+    nl->set_leader_store_id(info->leader_id);
+    nl->set_leader_address(info->leader_address);
+  }
+  e.set_message("store " + std::to_string(options_.store_id) + " is not the leader of region " + std::to_string(region_id));
+  return e;
+}
+
+SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
+  SignedRoot s;
+  s.set_region_id(h.meta.id());
+  *s.mutable_epoch() = h.meta.epoch();
+  s.set_applied_index(applied_index);
+  s.set_root(RootBytes(root));
+  s.set_store_id(options_.store_id);
+  s.set_signature(key_.Sign(
+      RootStatement(h.meta.id(), h.meta.epoch().conf_ver(), h.meta.epoch().version(), applied_index, root)));
+  return s;
+}
+
+namespace {
+
+// Answers a read that could not get its read point: NotLeader when leadership is the reason.
+template <typename Response>
+bool AnswerReadFailure(const Status& s, Response& response, const RegionError& not_leader,
+                       const rpc::RpcServer::Responder& respond) {
+  if (s.ok()) return false;
+  if (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kAborted) {
+    *response.mutable_region_error() = not_leader;
+    respond(response.SerializeAsString());
+  } else {
+    respond(s);
+  }
+  return true;
+}
+
+void SetKeyNotInRegion(RegionError* e, const Region& region, const std::string& key) {
+  KeyNotInRegion* k = e->mutable_key_not_in_region();
+  k->set_key(key);
+  k->set_region_id(region.id());
+  k->set_start_key(region.start_key());
+  k->set_end_key(region.end_key());
+  e->set_message("key not in region " + std::to_string(region.id()));
+}
+
+}  // namespace
+
+template <typename Request, typename Response>
+Store::Hosted* Store::Admit(const rpc::Envelope& envelope, Request* request, const rpc::RpcServer::Responder& respond) {
+  if (!request->ParseFromString(envelope.payload())) {
+    respond(Status::InvalidArgument("malformed " + envelope.method() + " request"));
+    return nullptr;
+  }
+  Response response;
+  Hosted* h = Check(request->region_id(), request->epoch(), response.mutable_region_error());
+  if (h == nullptr) respond(response.SerializeAsString());
+  return h;
+}
+
+void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
+  GetRequest req;
+  Hosted* h = Admit<GetRequest, GetResponse>(request, &req, respond);
+  if (h == nullptr) return;
+  if (!h->fsm->range().Contains(req.key())) {
+    GetResponse response;
+    SetKeyNotInRegion(response.mutable_region_error(), h->meta, req.key());
+    respond(response.SerializeAsString());
+    return;
+  }
+  const uint64_t region_id = req.region_id();
+  raft_.ReadIndex(region_id, [this, region_id, key = req.key(), respond](Result<uint64_t> at) {
+    GetResponse response;
+    if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
+    const Hosted& h = regions_.at(region_id);
+    Result<ReadResult> r = h.fsm->Read(key);
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    KvProof* kv = response.mutable_kv();
+    kv->set_key(key);
+    kv->set_found(r->value.has_value());
+    if (r->value) kv->set_value(*r->value);
+    kv->set_proof(r->proof.EncodeBinary());
+    *response.mutable_root() = Sign(h, r->applied_index, r->root);
+    respond(response.SerializeAsString());
+  });
+}
+
+void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
+  WriteRequest req;
+  Hosted* h = Admit<WriteRequest, WriteResponse>(request, &req, respond);
+  if (h == nullptr) return;
+  WriteResponse response;
+  // The keys the command writes, each checked against the region.
+  std::vector<std::string> keys;
+  if (req.command().has_write()) {
+    for (const Mutation& m : req.command().write().mutations()) keys.push_back(m.key());
+  } else if (req.command().has_cas()) {
+    keys.push_back(req.command().cas().key());
+  } else {
+    respond(Status::InvalidArgument("kv.Write without a command"));
+    return;
+  }
+  for (const std::string& k : keys) {
+    if (!h->fsm->range().Contains(k)) {
+      SetKeyNotInRegion(response.mutable_region_error(), h->meta, k);
+      respond(response.SerializeAsString());
+      return;
+    }
+  }
+  if (pending_writes_ >= options_.max_pending_writes) {
+    response.mutable_region_error()->mutable_server_busy()->set_reason("too many writes in flight");
+    response.mutable_region_error()->set_message("server busy");
+    respond(response.SerializeAsString());
+    return;
+  }
+  ++pending_writes_;
+  const uint64_t region_id = req.region_id();
+  raft_.Propose(region_id, req.command().SerializeAsString(),
+                [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
+                  --pending_writes_;
+                  WriteResponse response;
+                  if (!r.ok()) {
+                    if (r.status().code() == StatusCode::kFailedPrecondition) {
+                      *response.mutable_region_error() = NotLeaderError(region_id);
+                      respond(response.SerializeAsString());
+                    } else {
+                      respond(r.status());  // Aborted: leadership lost in flight, outcome unknown
+                    }
+                    return;
+                  }
+                  if (!response.mutable_result()->ParseFromString(r->result)) {
+                    respond(Status::Internal("apply result does not parse"));
+                    return;
+                  }
+                  const Hosted& h = regions_.at(region_id);
+                  const ApplyResult& applied = response.result();
+                  std::array<uint8_t, 32> root_bytes{};
+                  std::copy(applied.root().begin(), applied.root().end(), root_bytes.begin());
+                  const Result<proof::Fr> root = proof::Fr::FromBytesBE(root_bytes);
+                  if (applied.root().size() != 32 || !root.ok()) {
+                    respond(Status::Internal("apply result without a root"));
+                    return;
+                  }
+                  // Proofs at the version this command wrote (kept for the next
+                  // keep_versions commands).
+                  std::set<std::string> seen;
+                  for (const std::string& k : keys) {
+                    if (!seen.insert(k).second) continue;
+                    Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
+                    if (!p.ok()) {
+                      respond(p.status());
+                      return;
+                    }
+                    KvProof* kv = response.add_proofs();
+                    kv->set_key(k);
+                    kv->set_found(p->existence);
+                    kv->set_proof(p->EncodeBinary());
+                  }
+                  *response.mutable_root() = Sign(h, applied.applied_index(), *root);
+                  respond(response.SerializeAsString());
+                });
+}
+
+void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
+  ScanRequest req;
+  Hosted* h = Admit<ScanRequest, ScanResponse>(request, &req, respond);
+  if (h == nullptr) return;
+  if (req.limit() == 0 || req.limit() > options_.max_scan_limit) {
+    respond(Status::InvalidArgument("scan limit must be 1.." + std::to_string(options_.max_scan_limit)));
+    return;
+  }
+  const uint64_t region_id = req.region_id();
+  raft_.ReadIndex(region_id, [this, region_id, req, respond](Result<uint64_t> at) {
+    ScanResponse response;
+    if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
+    const Hosted& h = regions_.at(region_id);
+    Result<RegionFsm::ScanResult> r = h.fsm->Scan(req.start_key(), req.end_key(), req.limit());
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    for (std::size_t i = 0; i < r->kvs.size(); ++i) {
+      KvProof* kv = response.add_kvs();
+      kv->set_key(r->kvs[i].first);
+      kv->set_found(true);
+      kv->set_value(r->kvs[i].second);
+      kv->set_proof(r->proofs[i].EncodeBinary());
+    }
+    response.set_more(r->more);
+    if (r->more) response.set_next_key(r->kvs.back().first + std::string(1, '\0'));
+    *response.mutable_root() = Sign(h, r->applied_index, r->root);
+    respond(response.SerializeAsString());
+  });
+}
+
+}  // namespace rustorium::store

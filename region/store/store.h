@@ -1,0 +1,73 @@
+// Store: the key-value service of one store process. It hosts regions (each a RegionFsm in a
+// Raft group of the store's MultiRaft) and answers "kv.Get", "kv.Write" and "kv.Scan" with
+// proofs and a signed root:
+//   - a write is proposed to the region's group; once applied, the leader answers the apply
+//     result, a proof per written key at the new root, and its signature of
+//     (region, epoch, applied index, root);
+//   - a read waits for a linearizable read point (MultiRaft::ReadIndex) and then reads value
+//     and proof from one engine snapshot.
+// Requests that name a stale epoch, a key outside the region, a region this store does not
+// have, or reach a follower get a RegionError the client acts on.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "engine/engine.h"
+#include "region/raft/multi_raft.h"
+#include "region/rpc/server.h"
+#include "region/store/kv.pb.h"
+#include "region/store/region_fsm.h"
+#include "region/store/root_signature.h"
+
+namespace rustorium::store {
+
+struct StoreServiceOptions {
+  uint64_t store_id = 0;
+  // Proposals in flight beyond which writes are refused with ServerBusy.
+  std::size_t max_pending_writes = 4096;
+  // Scans return at most this many keys per call.
+  uint32_t max_scan_limit = 10000;
+};
+
+class Store {
+ public:
+  // Everything is borrowed and must outlive the Store; `raft` runs on `loop`.
+  Store(rpc::EventLoop& loop, engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
+        StoreServiceOptions options);
+
+  // Registers the kv.* handlers; before server.Start().
+  void RegisterHandlers(rpc::RpcServer& server);
+
+  // Hosts `region` (loop thread): opens its state machine and starts its Raft group, as one of
+  // the first members (bootstrapping with its peers) when the store has no state for it yet.
+  Status AddRegion(const Region& region);
+  std::vector<Region> Regions() const;  // loop thread
+
+ private:
+  struct Hosted {
+    Region meta;
+    RegionFsm* fsm;  // owned by the Raft group
+  };
+  // Parses a request and finds its region; answers (and returns nullptr) when it cannot.
+  template <typename Request, typename Response>
+  Hosted* Admit(const rpc::Envelope& envelope, Request* request, const rpc::RpcServer::Responder& respond);
+  // The region for a request, or the error to answer with.
+  Hosted* Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error);
+  RegionError NotLeaderError(uint64_t region_id) const;
+  SignedRoot Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
+
+  void Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  void Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+
+  rpc::EventLoop& loop_;
+  engine::Engine* engine_;
+  raft::MultiRaft& raft_;
+  const StoreKey& key_;
+  StoreServiceOptions options_;
+  std::map<uint64_t, Hosted> regions_;  // loop thread
+  std::size_t pending_writes_ = 0;      // loop thread
+};
+
+}  // namespace rustorium::store
