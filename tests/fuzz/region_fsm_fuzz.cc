@@ -1,9 +1,11 @@
-// The region state machine's decoders: Raft log entries (commands) and snapshot chunks from a
-// leader. Whatever the bytes, Apply answers a result (a refusal at worst) and never an error,
-// a snapshot writer refuses or accepts, and the index always matches the data.
+// The replicated state machines' decoders (the region's and PD's): Raft log entries and
+// snapshot chunks from a leader. Whatever the bytes, Apply answers a result (a refusal at
+// worst) and never an error, a snapshot writer refuses or accepts, and the region's index
+// always matches its data.
 #include <memory>
 #include <string>
 
+#include "region/pd/pd_fsm.h"
 #include "region/store/region_fsm.h"
 #include "tests/fuzz/fuzz_driver.h"
 #include "tests/test_util.h"
@@ -16,6 +18,7 @@ struct Fixture {
   rustorium::testing::TempDir dir;
   std::unique_ptr<rustorium::engine::Engine> engine;
   std::unique_ptr<st::RegionFsm> fsm;
+  std::unique_ptr<rustorium::pd::PdFsm> pd;
   uint64_t index = 0;
   Fixture() {
     rustorium::engine::StorageOptions o;
@@ -24,6 +27,7 @@ struct Fixture {
     o.block_cache_size = 8 << 20;
     engine = std::move(*rustorium::engine::Engine::Open(o));
     fsm = std::move(*st::RegionFsm::Open(engine.get(), {3, "a", "q"}));
+    pd = std::move(*rustorium::pd::PdFsm::Open(engine.get()));
   }
 };
 
@@ -48,15 +52,26 @@ std::vector<std::string> FuzzSeeds() {
   cas.mutable_cas()->set_expected("value");
   *cas.mutable_cas()->mutable_set() = *m;
   std::string record("\x00\x00\x00\x02" "ab" "\x00\x00\x00\x01" "v", 11);
+  rustorium::pd::PdCommand reg;
+  reg.mutable_register_store()->set_address("127.0.0.1:20161");
+  rustorium::pd::PdCommand region;
+  region.mutable_put_region()->set_id(4);
+  region.mutable_put_region()->add_peers()->set_store_id(1);
   return {std::string(1, 0) + put.SerializeAsString(), std::string(1, 0) + cas.SerializeAsString(),
-          std::string(1, 1) + record};
+          std::string(1, 1) + record, std::string(1, 2) + reg.SerializeAsString(),
+          std::string(1, 2) + region.SerializeAsString()};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Fixture& f = F();
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] % 2 == 0) {
+  if (data[0] % 3 == 2) {
+    auto r = f.pd->Apply(++f.index, input);
+    FUZZ_CHECK(r.ok());
+    rustorium::pd::PdResult result;
+    FUZZ_CHECK(result.ParseFromString(*r));
+  } else if (data[0] % 3 == 0) {
     auto r = f.fsm->Apply(++f.index, input);
     FUZZ_CHECK(r.ok());
     st::ApplyResult result;

@@ -1,0 +1,161 @@
+#include "region/pd/pd_fsm.h"
+
+#include "engine/codec.h"
+
+namespace rustorium::pd {
+
+namespace {
+
+constexpr char kStateKey[] = "pd/state";
+
+bool EpochNewer(const store::RegionEpoch& a, const store::RegionEpoch& b) {
+  return a.conf_ver() > b.conf_ver() || a.version() > b.version();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PdFsm>> PdFsm::Open(engine::Engine* engine) {
+  std::unique_ptr<PdFsm> fsm(new PdFsm(engine));
+  ASSIGN_OR_RETURN(std::optional<std::string> v, engine->Get(engine::ColumnFamily::kMeta, kStateKey));
+  if (v.has_value()) {
+    if (v->size() < 8 || !fsm->state_.ParseFromArray(v->data() + 8, static_cast<int>(v->size() - 8))) {
+      return Status::Corruption("PD state record malformed");
+    }
+    fsm->applied_ = GetFixed64BE(*v);
+  }
+  if (fsm->state_.next_id() == 0) fsm->state_.set_next_id(1);
+  return fsm;
+}
+
+Status PdFsm::Persist(uint64_t applied, const PdState& state, bool sync) {
+  std::string v;
+  PutFixed64BE(v, applied);
+  v += state.SerializeAsString();
+  engine::WriteBatch batch;
+  batch.Put(engine::ColumnFamily::kMeta, kStateKey, v);
+  return sync ? engine_->WriteSync(batch) : engine_->Write(batch);
+}
+
+Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
+  PdCommand command;
+  PdResult result;
+  PdState next = state_;
+  if (!command.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    result.set_error("malformed PD command");
+  } else {
+    switch (command.body_case()) {
+      case PdCommand::kRegisterStore: {
+        const StoreInfo& in = command.register_store();
+        if (in.address().empty()) {
+          result.set_error("a store needs an address");
+          break;
+        }
+        StoreInfo* found = nullptr;
+        for (StoreInfo& s : *next.mutable_stores()) {
+          if (s.address() == in.address() || (in.id() != 0 && s.id() == in.id())) found = &s;
+        }
+        if (found == nullptr) {
+          found = next.add_stores();
+          found->set_id(in.id() != 0 ? in.id() : next.next_id());
+          next.set_next_id(std::max(next.next_id(), found->id() + 1));
+        }
+        const uint64_t id = found->id();
+        *found = in;
+        found->set_id(id);
+        result.set_store_id(id);
+        break;
+      }
+      case PdCommand::kAllocIds:
+        if (command.alloc_ids() == 0 || command.alloc_ids() > 1000000) {
+          result.set_error("ids are allocated 1..1000000 at a time");
+          break;
+        }
+        result.set_first_id(next.next_id());
+        next.set_next_id(next.next_id() + command.alloc_ids());
+        break;
+      case PdCommand::kPutRegion: {
+        const store::Region& r = command.put_region();
+        if (r.id() == 0) {
+          result.set_error("a region needs an id");
+          break;
+        }
+        bool replaced = false;
+        for (store::Region& existing : *next.mutable_regions()) {
+          if (existing.id() != r.id()) continue;
+          replaced = true;
+          if (EpochNewer(r.epoch(), existing.epoch())) existing = r;
+        }
+        if (!replaced) *next.add_regions() = r;
+        next.set_next_id(std::max(next.next_id(), r.id() + 1));
+        break;
+      }
+      case PdCommand::kSaveTimestamp:
+        next.set_timestamp_high_water(std::max(next.timestamp_high_water(), command.save_timestamp()));
+        break;
+      case PdCommand::BODY_NOT_SET:
+        result.set_error("PD command without a body");
+        break;
+    }
+  }
+  // The high-water mark must be durable before a timestamp below it is served.
+  RETURN_IF_ERROR(Persist(index, next, command.has_save_timestamp()));
+  state_ = std::move(next);
+  applied_ = index;
+  return result.SerializeAsString();
+}
+
+const store::Region* PdFsm::RegionFor(std::string_view key) const {
+  for (const store::Region& r : state_.regions()) {
+    if (key >= r.start_key() && (r.end_key().empty() || key < r.end_key())) return &r;
+  }
+  return nullptr;
+}
+
+class PdFsm::Reader : public raft::SnapshotReader {
+ public:
+  explicit Reader(const PdFsm& fsm) : applied_(fsm.applied_), bytes_(fsm.state_.SerializeAsString()) {}
+  uint64_t applied_index() const override { return applied_; }
+  Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
+    const std::size_t n = std::min(max_bytes, bytes_.size() - offset_);
+    chunk->append(bytes_, offset_, n);
+    offset_ += n;
+    return n > 0;
+  }
+
+ private:
+  uint64_t applied_;
+  std::string bytes_;
+  std::size_t offset_ = 0;
+};
+
+class PdFsm::Writer : public raft::SnapshotWriter {
+ public:
+  explicit Writer(PdFsm* fsm) : fsm_(fsm) {}
+  Status Add(std::string_view chunk) override {
+    if (bytes_.size() + chunk.size() > (64u << 20)) return Status::InvalidArgument("PD snapshot too large");
+    bytes_.append(chunk);
+    return Status::OK();
+  }
+  Status Finish(uint64_t applied_index) override {
+    PdState state;
+    if (!state.ParseFromString(bytes_)) return Status::Corruption("PD snapshot does not parse");
+    RETURN_IF_ERROR(fsm_->Persist(applied_index, state, true));
+    fsm_->state_ = std::move(state);
+    fsm_->applied_ = applied_index;
+    return Status::OK();
+  }
+
+ private:
+  PdFsm* fsm_;
+  std::string bytes_;
+};
+
+Result<std::unique_ptr<raft::SnapshotReader>> PdFsm::OpenSnapshot() {
+  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this));
+}
+
+Result<std::unique_ptr<raft::SnapshotWriter>> PdFsm::BeginSnapshot() {
+  return std::unique_ptr<raft::SnapshotWriter>(new Writer(this));
+}
+
+}  // namespace rustorium::pd

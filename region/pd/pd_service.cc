@@ -1,0 +1,304 @@
+#include "region/pd/pd_service.h"
+
+#include <algorithm>
+
+namespace rustorium::pd {
+
+namespace {
+
+constexpr uint64_t kLogicalLimit = uint64_t{1} << 18;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+template <typename Request>
+bool Parse(const rpc::Envelope& e, Request* request, const rpc::RpcServer::Responder& respond) {
+  if (request->ParseFromString(e.payload())) return true;
+  respond(Status::InvalidArgument("malformed " + e.method() + " request"));
+  return false;
+}
+
+}  // namespace
+
+PdService::PdService(rpc::EventLoop& loop, raft::MultiRaft& raft, PdServiceOptions options)
+    : loop_(loop), raft_(raft), options_(options) {}
+
+void PdService::RegisterHandlers(rpc::RpcServer& server) {
+  auto bind = [this](void (PdService::*method)(const rpc::Envelope&, Respond)) {
+    return [this, method](const rpc::Envelope& e, Respond r) { (this->*method)(e, std::move(r)); };
+  };
+  server.Handle("pd.RegisterStore", bind(&PdService::RegisterStore));
+  server.Handle("pd.AllocId", bind(&PdService::AllocId));
+  server.Handle("pd.GetRegion", bind(&PdService::GetRegion));
+  server.Handle("pd.GetStoreRegions", bind(&PdService::GetStoreRegions));
+  server.Handle("pd.GetStores", bind(&PdService::GetStores));
+  server.Handle("pd.StoreHeartbeat", bind(&PdService::StoreHeartbeat));
+  server.Handle("pd.RegionHeartbeat", bind(&PdService::RegionHeartbeat));
+  server.Handle("pd.Tso", bind(&PdService::Tso));
+}
+
+PdFsm* PdService::fsm() const { return static_cast<PdFsm*>(raft_.state_machine(options_.group)); }
+
+void PdService::Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done) {
+  raft_.Propose(options_.group, command.SerializeAsString(), [done = std::move(done)](Result<raft::ProposeResult> r) {
+    if (!r.ok()) {
+      done(r.status());
+      return;
+    }
+    PdResult result;
+    if (!result.ParseFromString(r->result)) {
+      done(Status::Internal("PD result does not parse"));
+      return;
+    }
+    if (!result.error().empty()) {
+      done(Status::InvalidArgument(result.error()));
+      return;
+    }
+    done(std::move(result));
+  });
+}
+
+void PdService::AtReadPoint(const Respond& respond, std::function<void()> fn) {
+  raft_.ReadIndex(options_.group, [respond, fn = std::move(fn)](Result<uint64_t> at) {
+    if (!at.ok()) {
+      respond(at.status());
+      return;
+    }
+    fn();
+  });
+}
+
+void PdService::RegisterStore(const rpc::Envelope& e, Respond respond) {
+  RegisterStoreRequest req;
+  if (!Parse(e, &req, respond)) return;
+  if (req.store().address().empty() || req.store().public_key().size() != 32) {
+    respond(Status::InvalidArgument("a store registers with its address and its 32-byte public key"));
+    return;
+  }
+  PdCommand c;
+  *c.mutable_register_store() = req.store();
+  Propose(c, [this, respond](Result<PdResult> r) {
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    store_seen_ms_[r->store_id()] = SteadyMs();
+    RegisterStoreResponse out;
+    out.set_store_id(r->store_id());
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::AllocId(const rpc::Envelope& e, Respond respond) {
+  AllocIdRequest req;
+  if (!Parse(e, &req, respond)) return;
+  const uint64_t count = req.count() == 0 ? 1 : req.count();
+  PdCommand c;
+  c.set_alloc_ids(count);
+  Propose(c, [respond, count](Result<PdResult> r) {
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    AllocIdResponse out;
+    out.set_first_id(r->first_id());
+    out.set_count(count);
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::GetRegion(const rpc::Envelope& e, Respond respond) {
+  GetRegionRequest req;
+  if (!Parse(e, &req, respond)) return;
+  AtReadPoint(respond, [this, key = req.key(), respond] {
+    GetRegionResponse out;
+    if (const store::Region* r = fsm()->RegionFor(key)) {
+      *out.mutable_region() = *r;
+      out.set_found(true);
+      auto it = region_leader_.find(r->id());
+      if (it != region_leader_.end()) out.set_leader_store_id(it->second);
+    }
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::GetStoreRegions(const rpc::Envelope& e, Respond respond) {
+  GetStoreRegionsRequest req;
+  if (!Parse(e, &req, respond)) return;
+  AtReadPoint(respond, [this, store_id = req.store_id(), respond] {
+    GetStoreRegionsResponse out;
+    for (const store::Region& r : fsm()->state().regions()) {
+      for (const store::Peer& p : r.peers()) {
+        if (p.store_id() == store_id) *out.add_regions() = r;
+      }
+    }
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::GetStores(const rpc::Envelope& e, Respond respond) {
+  GetStoresRequest req;
+  if (!Parse(e, &req, respond)) return;
+  AtReadPoint(respond, [this, respond] {
+    GetStoresResponse out;
+    const uint64_t now = SteadyMs();
+    for (const StoreInfo& s : fsm()->state().stores()) {
+      *out.add_stores() = s;
+      auto it = store_seen_ms_.find(s.id());
+      out.add_up(it != store_seen_ms_.end() &&
+                 now - it->second <= static_cast<uint64_t>(options_.store_down_after.count()));
+    }
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
+  StoreHeartbeatRequest req;
+  if (!Parse(e, &req, respond)) return;
+  AtReadPoint(respond, [this, req, respond] {
+    const PdState& state = fsm()->state();
+    bool known = false;
+    for (const StoreInfo& s : state.stores()) known |= s.id() == req.store_id();
+    if (!known) {
+      respond(Status::NotFound("store " + std::to_string(req.store_id()) + " is not registered"));
+      return;
+    }
+    store_seen_ms_[req.store_id()] = SteadyMs();
+    StoreHeartbeatResponse out;
+    out.set_bootstrapped(state.regions_size() > 0);
+    if (state.regions_size() == 0 && state.stores_size() >= options_.replicas && !bootstrapping_) {
+      // The first region: the whole key space on the first `replicas` stores.
+      std::vector<StoreInfo> stores(state.stores().begin(), state.stores().end());
+      std::sort(stores.begin(), stores.end(), [](const StoreInfo& a, const StoreInfo& b) { return a.id() < b.id(); });
+      PdCommand c;
+      store::Region* r = c.mutable_put_region();
+      r->set_id(1);
+      r->mutable_epoch()->set_conf_ver(1);
+      r->mutable_epoch()->set_version(1);
+      for (int i = 0; i < options_.replicas; ++i) {
+        store::Peer* p = r->add_peers();
+        p->set_store_id(stores[static_cast<std::size_t>(i)].id());
+        p->set_address(stores[static_cast<std::size_t>(i)].address());
+      }
+      bootstrapping_ = true;
+      Propose(c, [this](Result<PdResult>) { bootstrapping_ = false; });
+    }
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::RegionHeartbeat(const rpc::Envelope& e, Respond respond) {
+  RegionHeartbeatRequest req;
+  if (!Parse(e, &req, respond)) return;
+  if (req.region().id() == 0) {
+    respond(Status::InvalidArgument("region heartbeat without a region id"));
+    return;
+  }
+  region_leader_[req.region().id()] = req.leader_store_id();
+  PdCommand c;
+  *c.mutable_put_region() = req.region();
+  bool newer = true;
+  for (const store::Region& r : fsm()->state().regions()) {
+    if (r.id() == req.region().id()) {
+      newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() || req.region().epoch().version() > r.epoch().version();
+    }
+  }
+  if (!newer) {
+    respond(RegionHeartbeatResponse().SerializeAsString());
+    return;
+  }
+  Propose(c, [respond](Result<PdResult> r) {
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    respond(RegionHeartbeatResponse().SerializeAsString());
+  });
+}
+
+void PdService::Tso(const rpc::Envelope& e, Respond respond) {
+  TsoRequest req;
+  if (!Parse(e, &req, respond)) return;
+  if (req.count() == 0 || req.count() >= kLogicalLimit) {
+    respond(Status::InvalidArgument("tso count must be 1.." + std::to_string(kLogicalLimit - 1)));
+    return;
+  }
+  tso_waiting_.emplace_back(req.count(), std::move(respond));
+  ServeTso();
+}
+
+void PdService::ServeTso() {
+  if (tso_saving_ || tso_waiting_.empty()) return;
+  auto fail_all = [this](const Status& s) {
+    std::deque<std::pair<uint32_t, Respond>> waiting;
+    waiting.swap(tso_waiting_);
+    for (auto& [count, respond] : waiting) respond(s);
+  };
+  auto info = raft_.Info(options_.group);
+  if (!info || info->state != RAFT_LEADER) {
+    fail_all(Status::FailedPrecondition("not the PD leader; leader at " +
+                                        (info && !info->leader_address.empty() ? info->leader_address : "unknown")));
+    return;
+  }
+  if (tso_term_ != info->term) {
+    // A new term: start above whatever an earlier leader may have handed out.
+    tso_saving_ = true;
+    raft_.ReadIndex(options_.group, [this, term = info->term, fail_all](Result<uint64_t> at) {
+      tso_saving_ = false;
+      if (!at.ok()) {
+        fail_all(at.status());
+        return;
+      }
+      tso_term_ = term;
+      tso_physical_ = std::max(NowMs(), fsm()->state().timestamp_high_water() + 1);
+      tso_logical_ = 0;
+      ServeTso();
+    });
+    return;
+  }
+  while (!tso_waiting_.empty()) {
+    const uint32_t count = tso_waiting_.front().first;
+    const uint64_t now = NowMs();
+    if (now > tso_physical_) {
+      tso_physical_ = now;
+      tso_logical_ = 0;
+    }
+    if (tso_logical_ + count >= kLogicalLimit) {
+      ++tso_physical_;
+      tso_logical_ = 0;
+    }
+    if (tso_physical_ >= fsm()->state().timestamp_high_water()) {
+      tso_saving_ = true;
+      PdCommand c;
+      c.set_save_timestamp(tso_physical_ + static_cast<uint64_t>(options_.tso_save_window.count()));
+      Propose(c, [this, fail_all](Result<PdResult> r) {
+        tso_saving_ = false;
+        if (!r.ok()) {
+          tso_term_ = 0;  // start over from the saved mark
+          fail_all(r.status());
+          return;
+        }
+        ServeTso();
+      });
+      return;
+    }
+    tso_logical_ += count;
+    TsoResponse out;
+    out.set_physical(tso_physical_);
+    out.set_logical(tso_logical_);
+    Respond respond = std::move(tso_waiting_.front().second);
+    tso_waiting_.pop_front();
+    respond(out.SerializeAsString());
+  }
+}
+
+}  // namespace rustorium::pd

@@ -1,0 +1,72 @@
+// PdService: the placement driver's RPC service over its replicated state (PdFsm in Raft group
+// `group` of a MultiRaft). Changes go through the log; reads wait for a linearizable read
+// point. Heartbeat times and reported leaders are the serving leader's memory (as in TiKV's
+// PD, they are rebuilt from heartbeats after a PD leader change).
+//
+// Bootstrap: once `replicas` stores have registered, the first store heartbeat after that
+// creates region 1 over the whole key space with those stores as peers.
+//
+// Timestamp oracle: 46-bit physical milliseconds and an 18-bit logical counter. The serving
+// leader hands out timestamps below a high-water mark saved through the log (and synced), 3 s
+// ahead of the clock; after a restart or a leader change it starts above the saved mark, so
+// timestamps never go back.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+
+#include "region/pd/pd.pb.h"
+#include "region/pd/pd_fsm.h"
+#include "region/raft/multi_raft.h"
+#include "region/rpc/server.h"
+
+namespace rustorium::pd {
+
+struct PdServiceOptions {
+  raft::GroupId group = 1;  // PD's Raft group id in its MultiRaft
+  int replicas = 3;         // replicas of the first region (and stores needed to bootstrap it)
+  std::chrono::milliseconds store_down_after{30000};
+  std::chrono::milliseconds tso_save_window{3000};
+};
+
+class PdService {
+ public:
+  PdService(rpc::EventLoop& loop, raft::MultiRaft& raft, PdServiceOptions options);
+  // Registers the pd.* handlers; before server.Start().
+  void RegisterHandlers(rpc::RpcServer& server);
+
+ private:
+  using Respond = rpc::RpcServer::Responder;
+  PdFsm* fsm() const;
+  // Proposes `command`; `done` gets its result or the error (FailedPrecondition off the leader).
+  void Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done);
+  // Runs `fn` at a linearizable read point, or answers the error.
+  void AtReadPoint(const Respond& respond, std::function<void()> fn);
+
+  void RegisterStore(const rpc::Envelope& e, Respond respond);
+  void AllocId(const rpc::Envelope& e, Respond respond);
+  void GetRegion(const rpc::Envelope& e, Respond respond);
+  void GetStoreRegions(const rpc::Envelope& e, Respond respond);
+  void GetStores(const rpc::Envelope& e, Respond respond);
+  void StoreHeartbeat(const rpc::Envelope& e, Respond respond);
+  void RegionHeartbeat(const rpc::Envelope& e, Respond respond);
+  void Tso(const rpc::Envelope& e, Respond respond);
+  void ServeTso();
+
+  rpc::EventLoop& loop_;
+  raft::MultiRaft& raft_;
+  PdServiceOptions options_;
+  // Loop-thread state of the serving leader.
+  std::map<uint64_t, uint64_t> store_seen_ms_;
+  std::map<uint64_t, uint64_t> region_leader_;
+  bool bootstrapping_ = false;
+  uint64_t tso_physical_ = 0;
+  uint64_t tso_logical_ = 0;
+  uint64_t tso_term_ = 0;  // the Raft term the oracle's state belongs to
+  bool tso_saving_ = false;
+  std::deque<std::pair<uint32_t, Respond>> tso_waiting_;
+};
+
+}  // namespace rustorium::pd

@@ -1,0 +1,221 @@
+// The placement driver over real sockets: registration, ids, bootstrap of the first region,
+// routing, heartbeats and the timestamp oracle, on one PD member and on three.
+#include "region/pd/pd_service.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/region/raft_cluster.h"
+#include "tests/test_util.h"
+
+namespace rustorium::pd {
+namespace {
+
+using namespace std::chrono_literals;
+using rustorium::testing::TempDir;
+
+struct PdNode {
+  std::unique_ptr<raft::testing::TestStore> base;
+  std::unique_ptr<PdService> service;
+};
+
+class PdCluster {
+ public:
+  PdCluster(TempDir& dir, int members) {
+    raft::MultiRaftOptions o;
+    o.tick = 20ms;
+    o.heartbeat = 100ms;
+    o.election = 1000ms;
+    for (int i = 1; i <= members; ++i) {
+      auto n = std::make_unique<PdNode>();
+      n->base = std::make_unique<raft::testing::TestStore>(i, dir.Sub("pd" + std::to_string(i)), o);
+      n->base->set_machine_factory([](engine::Engine* e, raft::GroupId) -> std::unique_ptr<raft::StateMachine> {
+        auto fsm = PdFsm::Open(e);
+        return fsm.ok() ? std::move(*fsm) : nullptr;
+      });
+      PdNode* raw = n.get();
+      n->base->set_before_serve([raw](raft::testing::TestStore& ts, rpc::RpcServer& server) {
+        raw->service = std::make_unique<PdService>(ts.loop(), ts.raft(), PdServiceOptions{});
+        raw->service->RegisterHandlers(server);
+      });
+      nodes_.push_back(std::move(n));
+    }
+    for (auto& n : nodes_) peers_.push_back(n->base->peer());
+  }
+  ~PdCluster() {
+    channels_.clear();
+    for (auto& n : nodes_) n->base->Stop();
+  }
+  Status Start(int i) { return nodes_[i]->base->Start({1}, peers_); }
+  // Member i's saved TSO high-water mark.
+  uint64_t HighWater(int i) {
+    auto& b = *nodes_[i]->base;
+    return b.Sync([&] { return static_cast<PdFsm*>(b.raft().state_machine(1))->state().timestamp_high_water(); });
+  }
+  void Stop(int i) { nodes_[i]->base->Stop(); }
+  PdNode* Leader() {
+    for (auto& n : nodes_) {
+      if (!n->base->running()) continue;
+      auto info = n->base->Info(1);
+      if (info && info->state == RAFT_LEADER) return n.get();
+    }
+    return nullptr;
+  }
+  PdNode* WaitLeader() {
+    PdNode* l = nullptr;
+    raft::testing::WaitFor([&] { return (l = Leader()) != nullptr; }, 30s);
+    return l;
+  }
+  template <typename Response>
+  Result<Response> Call(const std::string& method, const google::protobuf::Message& req) {
+    PdNode* l = WaitLeader();
+    if (l == nullptr) return Status::TimedOut("no PD leader");
+    auto& c = channels_[l->base->address()];
+    if (!c) {
+      const std::string a = l->base->address();
+      c = std::make_unique<rpc::RpcChannel>(client_loop_, "127.0.0.1", std::stoi(a.substr(a.rfind(':') + 1)));
+    }
+    ASSIGN_OR_RETURN(std::string bytes, c->CallSync(method, req.SerializeAsString(), 10s));
+    Response out;
+    if (!out.ParseFromString(bytes)) return Status::Corruption("response does not parse");
+    return out;
+  }
+  Result<std::pair<uint64_t, uint64_t>> Tso(uint32_t count = 1) {
+    TsoRequest req;
+    req.set_count(count);
+    ASSIGN_OR_RETURN(TsoResponse r, Call<TsoResponse>("pd.Tso", req));
+    return std::make_pair(r.physical(), r.logical());
+  }
+
+ private:
+  std::vector<std::unique_ptr<PdNode>> nodes_;
+  std::vector<raft::Peer> peers_;
+  rpc::EventLoop client_loop_;
+  std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;
+};
+
+StoreInfo MakeStore(const std::string& address, const std::string& zone) {
+  StoreInfo s;
+  s.set_address(address);
+  s.set_public_key(std::string(32, 'k'));
+  (*s.mutable_labels())["region"] = "asia-northeast";
+  (*s.mutable_labels())["zone"] = zone;
+  return s;
+}
+
+TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {
+  TempDir dir;
+  PdCluster pd(dir, 1);
+  ASSERT_TRUE(pd.Start(0).ok());
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    RegisterStoreRequest req;
+    *req.mutable_store() = MakeStore("127.0.0.1:" + std::to_string(20161 + i), "z" + std::to_string(i));
+    auto r = pd.Call<RegisterStoreResponse>("pd.RegisterStore", req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ids.push_back(r->store_id());
+    // Not bootstrapped while fewer than 3 stores exist.
+    StoreHeartbeatRequest hb;
+    hb.set_store_id(r->store_id());
+    auto h = pd.Call<StoreHeartbeatResponse>("pd.StoreHeartbeat", hb);
+    ASSERT_TRUE(h.ok());
+    if (i < 2) EXPECT_FALSE(h->bootstrapped());
+  }
+  EXPECT_EQ(std::set<uint64_t>(ids.begin(), ids.end()).size(), 3u);
+  // The same address again keeps its id.
+  RegisterStoreRequest again;
+  *again.mutable_store() = MakeStore("127.0.0.1:20162", "z9");
+  EXPECT_EQ(pd.Call<RegisterStoreResponse>("pd.RegisterStore", again)->store_id(), ids[1]);
+  RegisterStoreRequest bad;
+  bad.mutable_store()->set_address("127.0.0.1:1");
+  EXPECT_EQ(pd.Call<RegisterStoreResponse>("pd.RegisterStore", bad).status().code(), StatusCode::kInvalidArgument);
+
+  GetRegionRequest where;
+  where.set_key("any key at all");
+  Result<GetRegionResponse> region = Status::NotFound("");
+  ASSERT_TRUE(raft::testing::WaitFor([&] {
+    region = pd.Call<GetRegionResponse>("pd.GetRegion", where);
+    return region.ok() && region->found();
+  }, 10s));
+  EXPECT_EQ(region->region().peers_size(), 3);
+  EXPECT_TRUE(region->region().start_key().empty() && region->region().end_key().empty());
+
+  GetStoreRegionsRequest mine;
+  mine.set_store_id(ids[2]);
+  EXPECT_EQ(pd.Call<GetStoreRegionsResponse>("pd.GetStoreRegions", mine)->regions_size(), 1);
+
+  RegionHeartbeatRequest rh;
+  *rh.mutable_region() = region->region();
+  rh.set_leader_store_id(ids[1]);
+  ASSERT_TRUE(pd.Call<RegionHeartbeatResponse>("pd.RegionHeartbeat", rh).ok());
+  EXPECT_EQ(pd.Call<GetRegionResponse>("pd.GetRegion", where)->leader_store_id(), ids[1]);
+
+  AllocIdRequest alloc;
+  alloc.set_count(10);
+  auto a = pd.Call<AllocIdResponse>("pd.AllocId", alloc);
+  auto b = pd.Call<AllocIdResponse>("pd.AllocId", alloc);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GE(b->first_id(), a->first_id() + 10);
+  EXPECT_GT(a->first_id(), std::max(ids[2], uint64_t{1})) << "ids never repeat store or region ids";
+
+  auto stores = pd.Call<GetStoresResponse>("pd.GetStores", GetStoresRequest());
+  ASSERT_TRUE(stores.ok());
+  EXPECT_EQ(stores->stores_size(), 3);
+  EXPECT_EQ(stores->stores(0).labels().at("region"), "asia-northeast");
+
+  // Everything survives a PD restart.
+  pd.Stop(0);
+  ASSERT_TRUE(pd.Start(0).ok());
+  EXPECT_TRUE(pd.Call<GetRegionResponse>("pd.GetRegion", where)->found());
+  EXPECT_GE(pd.Call<AllocIdResponse>("pd.AllocId", alloc)->first_id(), b->first_id() + 10);
+}
+
+bool Before(std::pair<uint64_t, uint64_t> a, std::pair<uint64_t, uint64_t> b) { return a < b; }
+
+TEST(Pd, TimestampsOnlyGoForwardAcrossRestartsAndLeaderChanges) {
+  TempDir dir;
+  PdCluster pd(dir, 3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pd.Start(i).ok());
+  std::pair<uint64_t, uint64_t> last{0, 0};
+  for (int i = 0; i < 200; ++i) {
+    auto t = pd.Tso(1 + i % 50);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_TRUE(Before(last, *t)) << i;
+    EXPECT_LT(t->second, uint64_t{1} << 18);
+    last = *t;
+  }
+  // The leader goes away; its successor starts above everything handed out.
+  PdNode* leader = pd.WaitLeader();
+  ASSERT_NE(leader, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    if (pd.Leader() == leader) {
+      leader->base->Stop();
+      break;
+    }
+  }
+  auto t = pd.Tso();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(Before(last, *t));
+  last = *t;
+  EXPECT_EQ(pd.Tso(0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(pd.Tso(1 << 18).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Pd, OneMemberTimestampsSurviveARestart) {
+  TempDir dir;
+  PdCluster pd(dir, 1);
+  ASSERT_TRUE(pd.Start(0).ok());
+  std::pair<uint64_t, uint64_t> last{0, 0};
+  for (int i = 0; i < 20; ++i) last = *pd.Tso(1000);
+  // Served timestamps stay below a mark saved ahead of them.
+  const uint64_t mark = pd.HighWater(0);
+  EXPECT_GT(mark, last.first);
+  pd.Stop(0);
+  ASSERT_TRUE(pd.Start(0).ok());
+  auto t = pd.Tso();
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(Before(last, *t)) << last.first << "." << last.second << " then " << t->first << "." << t->second;
+  EXPECT_GT(t->first, mark) << "a restarted oracle starts above the saved mark, whatever the clock says";
+}
+
+}  // namespace
+}  // namespace rustorium::pd
