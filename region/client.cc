@@ -1,0 +1,351 @@
+#include "region/client.h"
+
+#include <thread>
+
+#include "region/store/region_fsm.h"
+#include "region/store/root_signature.h"
+
+namespace rustorium::client {
+
+namespace {
+
+bool SplitAddress(const std::string& address, std::string* host, int* port) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  try {
+    *port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return false;
+  }
+  *host = address.substr(0, colon);
+  return *port > 0 && *port < 65536;
+}
+
+bool InRegion(const store::Region& r, const std::string& key) {
+  return key >= r.start_key() && (r.end_key().empty() || key < r.end_key());
+}
+
+// Whether a transport error is worth another attempt (the server may simply be away).
+bool Retryable(const Status& s) {
+  return s.code() == StatusCode::kIOError || s.code() == StatusCode::kTimedOut || s.code() == StatusCode::kBusy ||
+         s.code() == StatusCode::kFailedPrecondition;
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {}
+
+Client::~Client() {
+  std::lock_guard<std::mutex> lock(mu_);
+  channels_.clear();  // off the loop thread, before the loop goes
+}
+
+Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.pd.empty()) return Status::InvalidArgument("no PD address given");
+  for (const std::string& a : options.pd) {
+    std::string host;
+    int port = 0;
+    if (!SplitAddress(a, &host, &port)) return Status::InvalidArgument("PD address '" + a + "' is not ip:port");
+  }
+  return std::unique_ptr<Client>(new Client(std::move(options)));
+}
+
+rpc::RpcChannel& Client::Channel(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& c = channels_[address];
+  if (!c) {
+    std::string host;
+    int port = 0;
+    SplitAddress(address, &host, &port);
+    c = std::make_unique<rpc::RpcChannel>(loop_, host, port, options_.channel);
+  }
+  return *c;
+}
+
+Result<std::string> Client::CallStore(const std::string& address, const std::string& method, const std::string& payload) {
+  std::string host;
+  int port = 0;
+  if (!SplitAddress(address, &host, &port)) return Status::InvalidArgument("store address '" + address + "' is not ip:port");
+  return Channel(address).CallSync(method, payload, options_.timeout);
+}
+
+Result<std::string> Client::CallPd(const std::string& method, const std::string& payload) {
+  Status last = Status::IOError("PD unreachable");
+  auto backoff = options_.backoff_initial;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    for (const std::string& a : options_.pd) {
+      Result<std::string> r = CallStore(a, method, payload);
+      if (r.ok()) return r;
+      last = r.status();
+      if (!Retryable(last)) return last;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, options_.backoff_max);
+  }
+  return Status(last.code(), "PD at " + options_.pd.front() + ": " + last.message());
+}
+
+Result<Client::CachedRegion> Client::Locate(const std::string& key) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, c] : regions_) {
+      if (InRegion(c.region, key)) return c;
+    }
+  }
+  pd::GetRegionRequest req;
+  req.set_key(key);
+  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetRegion", req.SerializeAsString()));
+  pd::GetRegionResponse resp;
+  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetRegion answer does not parse");
+  if (!resp.found()) return Status::Busy("the cluster is not bootstrapped yet (fewer stores than replicas?)");
+  CachedRegion c{resp.region(), resp.leader_store_id()};
+  std::lock_guard<std::mutex> lock(mu_);
+  regions_[c.region.id()] = c;
+  return c;
+}
+
+void Client::Forget(uint64_t region_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  regions_.erase(region_id);
+}
+
+Result<pd::GetStoresResponse> Client::Stores() {
+  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetStores", pd::GetStoresRequest().SerializeAsString()));
+  pd::GetStoresResponse resp;
+  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetStores answer does not parse");
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const pd::StoreInfo& s : resp.stores()) stores_[s.id()] = s;
+  return resp;
+}
+
+Result<std::string> Client::PublicKey(uint64_t store_id) {
+  for (int pass = 0; pass < 2; ++pass) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = stores_.find(store_id);
+      if (it != stores_.end()) return it->second.public_key();
+    }
+    if (pass == 0) RETURN_IF_ERROR(Stores().status());
+  }
+  return Status::Corruption("store " + std::to_string(store_id) + " is unknown to PD: its signature cannot be trusted");
+}
+
+Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store::Region& region) {
+  SignedRoot out;
+  out.region_id = root.region_id();
+  out.applied_index = root.applied_index();
+  out.store_id = root.store_id();
+  std::array<uint8_t, 32> b{};
+  if (root.root().size() != 32) return Status::Corruption("the store's root is not 32 bytes");
+  std::copy(root.root().begin(), root.root().end(), b.begin());
+  ASSIGN_OR_RETURN(out.root, proof::Fr::FromBytesBE(b));
+  if (!options_.verify) return out;
+  if (root.region_id() != region.id()) return Status::Corruption("the signed root names another region");
+  ASSIGN_OR_RETURN(std::string key, PublicKey(root.store_id()));
+  const std::string statement = store::RootStatement(root.region_id(), root.epoch().conf_ver(),
+                                                     root.epoch().version(), root.applied_index(), out.root);
+  if (!store::VerifySignature(key, statement, root.signature())) {
+    return Status::Corruption("the root's signature does not verify with store " + std::to_string(root.store_id()) + "'s key");
+  }
+  out.verified = true;
+  return out;
+}
+
+namespace {
+
+Status CheckProof(const proof::Fr& root, const std::string& key, const std::optional<std::string>& value,
+                  const std::string& proof_bytes) {
+  ASSIGN_OR_RETURN(proof::SmtProof p, proof::SmtProof::DecodeBinary(proof_bytes));
+  std::optional<proof::Fr> v;
+  if (value) v = store::RegionFsm::TreeValue(*value);
+  Status s = proof::VerifyProof(root, store::RegionFsm::TreeKey(key), v, p);
+  if (!s.ok()) return Status::Corruption("the proof of '" + key + "' does not verify: " + s.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+template <typename Response>
+Result<std::pair<Response, store::Region>> Client::RegionCall(
+    const std::string& key, const std::string& method, const std::function<std::string(const store::Region&)>& make) {
+  Status last = Status::TimedOut("no attempt");
+  auto backoff = options_.backoff_initial;
+  std::size_t peer_turn = 0;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, options_.backoff_max);
+    }
+    Result<CachedRegion> c = Locate(key);
+    if (!c.ok()) {
+      last = c.status();
+      if (!Retryable(last)) return last;
+      continue;
+    }
+    // The leader when known, else the peers in turn.
+    uint64_t target = c->leader;
+    if (target == 0 && c->region.peers_size() > 0) {
+      target = c->region.peers(static_cast<int>(peer_turn++ % static_cast<std::size_t>(c->region.peers_size()))).store_id();
+    }
+    std::string address;
+    for (const store::Peer& p : c->region.peers()) {
+      if (p.store_id() == target) address = p.address();
+    }
+    if (address.empty()) {
+      Forget(c->region.id());
+      last = Status::NotFound("region " + std::to_string(c->region.id()) + " has no reachable peer");
+      continue;
+    }
+    Result<std::string> bytes = CallStore(address, method, make(c->region));
+    if (!bytes.ok()) {
+      last = bytes.status();
+      if (!Retryable(last)) return last;
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = regions_.find(c->region.id());
+      if (it != regions_.end()) it->second.leader = 0;  // try the others
+      continue;
+    }
+    Response resp;
+    if (!resp.ParseFromString(*bytes)) return Status::Corruption(method + " answer does not parse");
+    if (!resp.has_region_error()) return std::make_pair(std::move(resp), c->region);
+    const store::RegionError& e = resp.region_error();
+    last = Status::Busy(e.message());
+    if (e.has_not_leader()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = regions_.find(c->region.id());
+      if (it != regions_.end()) it->second.leader = e.not_leader().leader_store_id();
+      if (e.not_leader().leader_store_id() != 0) backoff = options_.backoff_initial;  // a hint: go at once
+    } else if (e.has_server_busy()) {
+      // back off and retry
+    } else {
+      // EpochNotMatch, KeyNotInRegion, RegionNotFound: the cache is stale.
+      Forget(c->region.id());
+    }
+  }
+  return Status(last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code(),
+                method + " for key '" + key + "' gave up after " + std::to_string(options_.max_attempts) +
+                    " attempts: " + last.message());
+}
+
+Result<ReadResult> Client::Get(const std::string& key) {
+  store::GetRequest req;
+  req.set_key(key);
+  ASSIGN_OR_RETURN(auto got, RegionCall<store::GetResponse>(key, "kv.Get", [&](const store::Region& r) {
+    req.set_region_id(r.id());
+    *req.mutable_epoch() = r.epoch();
+    return req.SerializeAsString();
+  }));
+  auto& [resp, region] = got;
+  ReadResult out;
+  ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
+  if (resp.kv().key() != key) return Status::Corruption("the store answered for another key");
+  if (resp.kv().found()) out.value = resp.kv().value();
+  out.proof = resp.kv().proof();
+  if (options_.verify) RETURN_IF_ERROR(CheckProof(out.root.root, key, out.value, out.proof));
+  return out;
+}
+
+Result<WriteResult> Client::Write(const std::string& key, store::Command command) {
+  store::WriteRequest req;
+  *req.mutable_command() = std::move(command);
+  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", [&](const store::Region& r) {
+    req.set_region_id(r.id());
+    *req.mutable_epoch() = r.epoch();
+    return req.SerializeAsString();
+  }));
+  auto& [resp, region] = got;
+  WriteResult out;
+  out.result = resp.result();
+  if (!out.result.error().empty()) return Status::InvalidArgument(out.result.error());
+  ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
+  // What each key must now hold, from the command itself.
+  std::map<std::string, std::optional<std::string>> expect;
+  const store::Command& c = req.command();
+  if (c.has_write()) {
+    for (const store::Mutation& m : c.write().mutations()) {
+      expect[m.key()] = m.op() == store::Mutation::PUT ? std::optional(m.value()) : std::nullopt;
+    }
+  } else if (out.result.cas_succeeded()) {
+    const store::Mutation& m = c.cas().set();
+    expect[m.key()] = m.op() == store::Mutation::PUT ? std::optional(m.value()) : std::nullopt;
+  } else {
+    // A failed swap changed nothing: the key holds what it held.
+    expect[c.cas().key()] = out.result.cas_found() ? std::optional(out.result.cas_previous()) : std::nullopt;
+  }
+  for (const store::KvProof& kv : resp.proofs()) {
+    auto it = expect.find(kv.key());
+    if (it == expect.end()) return Status::Corruption("the store proved a key that was not written");
+    if (options_.verify) RETURN_IF_ERROR(CheckProof(out.root.root, kv.key(), it->second, kv.proof()));
+    store::KvProof p = kv;
+    p.set_found(it->second.has_value());
+    if (it->second) p.set_value(*it->second);
+    out.proofs.push_back(std::move(p));
+  }
+  if (options_.verify && out.proofs.size() != expect.size()) return Status::Corruption("a written key came without its proof");
+  return out;
+}
+
+Result<WriteResult> Client::Put(const std::string& key, const std::string& value) {
+  store::Command c;
+  store::Mutation* m = c.mutable_write()->add_mutations();
+  m->set_op(store::Mutation::PUT);
+  m->set_key(key);
+  m->set_value(value);
+  return Write(key, std::move(c));
+}
+
+Result<WriteResult> Client::Delete(const std::string& key) {
+  store::Command c;
+  store::Mutation* m = c.mutable_write()->add_mutations();
+  m->set_op(store::Mutation::DELETE);
+  m->set_key(key);
+  return Write(key, std::move(c));
+}
+
+Result<WriteResult> Client::CompareAndSwap(const std::string& key, const std::optional<std::string>& expected,
+                                           const std::optional<std::string>& next) {
+  store::Command c;
+  store::CompareAndSwap* cas = c.mutable_cas();
+  cas->set_key(key);
+  cas->set_expect_exists(expected.has_value());
+  if (expected) cas->set_expected(*expected);
+  cas->mutable_set()->set_key(key);
+  cas->mutable_set()->set_op(next ? store::Mutation::PUT : store::Mutation::DELETE);
+  if (next) cas->mutable_set()->set_value(*next);
+  return Write(key, std::move(c));
+}
+
+Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::string& end, uint32_t limit) {
+  std::vector<ScanItem> out;
+  std::string from = start;
+  while (out.size() < limit) {
+    store::ScanRequest req;
+    req.set_start_key(from);
+    req.set_end_key(end);
+    req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
+    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", [&](const store::Region& r) {
+      req.set_region_id(r.id());
+      *req.mutable_epoch() = r.epoch();
+      return req.SerializeAsString();
+    }));
+    auto& [resp, region] = got;
+    ASSIGN_OR_RETURN(SignedRoot root, CheckRoot(resp.root(), region));
+    for (const store::KvProof& kv : resp.kvs()) {
+      if (kv.key() < from || (!end.empty() && kv.key() >= end) || !InRegion(region, kv.key())) {
+        return Status::Corruption("the scan answered a key outside what was asked");
+      }
+      if (options_.verify) RETURN_IF_ERROR(CheckProof(root.root, kv.key(), kv.value(), kv.proof()));
+      out.push_back({kv.key(), kv.value(), kv.proof()});
+    }
+    if (resp.more()) {
+      from = resp.next_key();
+      continue;
+    }
+    // This region is done: go on in the next one, unless the range ends here.
+    if (region.end_key().empty() || (!end.empty() && region.end_key() >= end)) break;
+    from = region.end_key();
+  }
+  return out;
+}
+
+}  // namespace rustorium::client

@@ -1,0 +1,112 @@
+// The region client: what applications (and the chain, SQL and rebalancer layers) use to read
+// and write the store. It finds each key's region and leader through PD (with a cache), sends
+// the request to the leader, follows NotLeader / EpochNotMatch / KeyNotInRegion / ServerBusy
+// and connection failures with bounded retries and backoff, and by default checks every
+// answer: the store's ed25519 signature of the root (keys from PD) and the proof of each key
+// against that root. A reply that fails a check is an error (Corruption), never a value.
+//
+// Thread-safe; calls block the calling thread (never call from the client's own loop).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "proof/smt/proof.h"
+#include "region/pd/pd.pb.h"
+#include "region/rpc/channel.h"
+#include "region/rpc/event_loop.h"
+#include "region/store/kv.pb.h"
+
+namespace rustorium::client {
+
+struct ClientOptions {
+  std::vector<std::string> pd;  // PD member addresses, "ip:port"
+  rpc::ChannelOptions channel;  // TLS (server-authenticated or mutual) and limits
+  std::chrono::milliseconds timeout{5000};  // per RPC
+  int max_attempts = 12;                    // per operation
+  std::chrono::milliseconds backoff_initial{20};
+  std::chrono::milliseconds backoff_max{1000};
+  bool verify = true;  // check signatures and proofs (turn off only to measure their cost)
+};
+
+// The root a store vouched for.
+struct SignedRoot {
+  uint64_t region_id = 0;
+  uint64_t applied_index = 0;
+  proof::Fr root;
+  uint64_t store_id = 0;
+  bool verified = false;  // signature and proofs checked
+};
+
+struct ReadResult {
+  std::optional<std::string> value;  // nullopt: absent (with a non-inclusion proof)
+  SignedRoot root;
+  std::string proof;  // the key's proof, binary form (proof/smt/proof.h)
+};
+
+struct WriteResult {
+  SignedRoot root;
+  store::ApplyResult result;         // cas_succeeded / cas_previous for a compare-and-swap
+  std::vector<store::KvProof> proofs;  // one per key written, at `root`
+};
+
+struct ScanItem {
+  std::string key;
+  std::string value;
+  std::string proof;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Connect(ClientOptions options);
+  ~Client();
+
+  Result<ReadResult> Get(const std::string& key);
+  Result<WriteResult> Put(const std::string& key, const std::string& value);
+  Result<WriteResult> Delete(const std::string& key);
+  // Sets `key` to `next` (nullopt: deletes it) when its value is `expected` (nullopt: absent).
+  Result<WriteResult> CompareAndSwap(const std::string& key, const std::optional<std::string>& expected,
+                                     const std::optional<std::string>& next);
+  // Keys in [start, end) (end empty: to the end of the key space), at most `limit`, across
+  // regions, each with its proof (checked) at its region's signed root.
+  Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end, uint32_t limit);
+
+  // PD's view of the stores (for `status check`).
+  Result<pd::GetStoresResponse> Stores();
+
+ private:
+  struct CachedRegion {
+    store::Region region;
+    uint64_t leader = 0;  // store id; 0 unknown
+  };
+  explicit Client(ClientOptions options);
+  Result<std::string> CallPd(const std::string& method, const std::string& payload);
+  Result<std::string> CallStore(const std::string& address, const std::string& method, const std::string& payload);
+  rpc::RpcChannel& Channel(const std::string& address);
+  Result<CachedRegion> Locate(const std::string& key);
+  void Forget(uint64_t region_id);
+  Result<std::string> PublicKey(uint64_t store_id);
+  // Checks the signature of `root` and returns the root element.
+  Result<SignedRoot> CheckRoot(const store::SignedRoot& root, const store::Region& region);
+  // Sends a region request for `key` to its leader, following region errors; `make` builds the
+  // payload for the region; returns the leader's reply and the region it went to.
+  template <typename Response>
+  Result<std::pair<Response, store::Region>> RegionCall(const std::string& key, const std::string& method,
+                                                        const std::function<std::string(const store::Region&)>& make);
+  Result<WriteResult> Write(const std::string& key, store::Command command);
+
+  ClientOptions options_;
+  rpc::EventLoop loop_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;  // guarded by mu_
+  std::map<uint64_t, CachedRegion> regions_;                         // guarded by mu_
+  std::map<uint64_t, pd::StoreInfo> stores_;                         // guarded by mu_
+};
+
+}  // namespace rustorium::client
