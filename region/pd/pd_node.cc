@@ -1,0 +1,72 @@
+#include "region/pd/pd_node.h"
+
+#include <filesystem>
+#include <future>
+
+namespace rustorium::pd {
+
+Result<std::pair<std::string, int>> ParseAddress(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    return Status::InvalidArgument("address '" + address + "' is not ip:port");
+  }
+  int port = 0;
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return Status::InvalidArgument("address '" + address + "' has a bad port");
+    port = port * 10 + (c - '0');
+  }
+  if (port == 0 || port > 65535) return Status::InvalidArgument("address '" + address + "' has a bad port");
+  return std::make_pair(address.substr(0, colon), port);
+}
+
+Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
+  ASSIGN_OR_RETURN(auto hostport, ParseAddress(options.address));
+  if (options.members.empty()) options.members.push_back({options.member_id, options.address});
+  std::unique_ptr<PdNode> node(new PdNode(std::move(options)));
+  PdNodeOptions& o = node->options_;
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  engine::StorageOptions so;
+  so.path = o.data_dir + "/db";
+  so.sync_mode = engine::SyncMode::kNone;  // Raft syncs what it needs
+  ASSIGN_OR_RETURN(node->engine_, engine::Engine::Open(so));
+  node->loop_ = std::make_unique<rpc::EventLoop>();
+  rpc::ServerOptions srv;
+  srv.host = hostport.first;
+  srv.port = hostport.second;
+  srv.tls = o.server_tls;
+  node->server_ = std::make_unique<rpc::RpcServer>(*node->loop_, srv);
+  o.raft.store_id = o.member_id;
+  o.raft.address = o.address;
+  node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
+  node->raft_->RegisterHandlers(*node->server_);
+  node->service_ = std::make_unique<PdService>(*node->loop_, *node->raft_, o.service);
+  node->service_->RegisterHandlers(*node->server_);
+  RETURN_IF_ERROR(node->server_->Start());
+  Status created;
+  node->loop_->RunSync([&] {
+    auto fsm = PdFsm::Open(node->engine_.get());
+    if (!fsm.ok()) {
+      created = fsm.status();
+      return;
+    }
+    created = node->raft_->CreateGroup(o.service.group, std::move(*fsm), o.members);
+  });
+  RETURN_IF_ERROR(created);
+  return node;
+}
+
+PdNode::~PdNode() {
+  if (raft_) {
+    std::promise<void> closed;
+    loop_->RunSync([&] { raft_->Shutdown([&] { closed.set_value(); }); });
+    closed.get_future().wait();
+  }
+  server_.reset();
+  service_.reset();
+  raft_.reset();
+  loop_.reset();
+  engine_.reset();
+}
+
+}  // namespace rustorium::pd

@@ -1,0 +1,46 @@
+// PdNode: a running placement driver member: its engine, event loop, RPC server, Raft group
+// (group 1 of its own MultiRaft) with PdFsm, and the PD service. `rustorium pd` runs one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "region/pd/pd_service.h"
+#include "region/raft/multi_raft.h"
+#include "region/rpc/server.h"
+#include "region/rpc/tls.h"
+
+namespace rustorium::pd {
+
+struct PdNodeOptions {
+  std::string data_dir;                  // the engine lives in data_dir/db
+  std::string address = "127.0.0.1:2479";  // listens here; also its Raft address
+  uint64_t member_id = 1;
+  std::vector<raft::Peer> members;  // every member, this one included; empty: a single member
+  PdServiceOptions service;
+  raft::MultiRaftOptions raft;      // timings; store_id and address are filled in
+  std::shared_ptr<rpc::TlsContext> server_tls;  // clients and stores connect with TLS when set
+};
+
+class PdNode {
+ public:
+  static Result<std::unique_ptr<PdNode>> Start(PdNodeOptions options);
+  ~PdNode();  // stops cleanly
+  const std::string& address() const { return options_.address; }
+
+ private:
+  explicit PdNode(PdNodeOptions options) : options_(std::move(options)) {}
+  PdNodeOptions options_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<rpc::EventLoop> loop_;
+  std::unique_ptr<rpc::RpcServer> server_;
+  std::unique_ptr<raft::MultiRaft> raft_;
+  std::unique_ptr<PdService> service_;
+};
+
+// "ip:port" -> (ip, port); InvalidArgument when it does not parse.
+Result<std::pair<std::string, int>> ParseAddress(const std::string& address);
+
+}  // namespace rustorium::pd

@@ -1,0 +1,70 @@
+// StoreNode: a running store: its engine, key, event loop, RPC server (kv service and Raft
+// transport on one port), MultiRaft and kv Store, registered with PD. A background thread
+// heartbeats PD, starts the regions PD places on this store and reports the regions it leads.
+// `rustorium server` runs one.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "region/raft/multi_raft.h"
+#include "region/rpc/channel.h"
+#include "region/rpc/server.h"
+#include "region/store/store.h"
+
+namespace rustorium::store {
+
+struct StoreNodeOptions {
+  std::string data_dir;  // engine in data_dir/db, key in data_dir/store.key
+  std::string address = "127.0.0.1:20161";  // listens here; peers and clients dial it
+  std::vector<std::string> pd = {"127.0.0.1:2479"};
+  std::map<std::string, std::string> labels;  // "region", "zone", "host"
+  raft::MultiRaftOptions raft;                // timings; store id and address are filled in
+  std::chrono::milliseconds heartbeat{1000};
+  std::shared_ptr<rpc::TlsContext> server_tls;
+  rpc::ChannelOptions channel;  // to PD and to peer stores (client TLS)
+  // How long Start waits for PD to answer the registration.
+  std::chrono::milliseconds register_timeout{30000};
+};
+
+class StoreNode {
+ public:
+  static Result<std::unique_ptr<StoreNode>> Start(StoreNodeOptions options);
+  ~StoreNode();  // stops cleanly
+  uint64_t store_id() const { return store_id_; }
+  const std::string& address() const { return options_.address; }
+  const StoreKey& key() const { return key_; }
+  // Regions hosted now (thread-safe).
+  std::vector<Region> Regions();
+
+ private:
+  explicit StoreNode(StoreNodeOptions options) : options_(std::move(options)) {}
+  Result<std::string> CallPd(const std::string& method, const std::string& payload);
+  void Heartbeat();
+  void HeartbeatLoop();
+
+  StoreNodeOptions options_;
+  StoreKey key_;
+  uint64_t store_id_ = 0;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<rpc::EventLoop> loop_;
+  std::unique_ptr<rpc::RpcServer> server_;
+  std::unique_ptr<raft::MultiRaft> raft_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<rpc::EventLoop> pd_loop_;  // the PD channels' loop (calls block this thread)
+  std::vector<std::unique_ptr<rpc::RpcChannel>> pd_channels_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread heartbeat_;
+};
+
+}  // namespace rustorium::store
