@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "tools/rustorium/certs_command.h"
+#include "tools/rustorium/cluster_command.h"
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/proof_command.h"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   rustorium::tools::RegisterEngineCommand(app, exit_code);
   rustorium::tools::RegisterProofCommands(app, exit_code);
   rustorium::tools::RegisterCertsCommand(app, exit_code);
+  rustorium::tools::RegisterClusterCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,495 @@
+#include "tools/rustorium/cluster_command.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "region/client.h"
+#include "region/rpc/certs.h"
+#include "region/store/region_fsm.h"
+#include "tools/rustorium/byte_format.h"
+#include "tools/rustorium/cluster_config.h"
+
+namespace rustorium::tools {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr char kDefaultDir[] = "./rustorium-data";
+constexpr char kDefaultPd[] = "127.0.0.1:2479";
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts after, so that
+// WaitForStop() receives them.
+void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForStop() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "error: " << s.ToString() << "\n";
+  return s.IsInvalidArgument() ? 2 : 1;
+}
+
+// ---- pd and server ----
+
+void RegisterPd(CLI::App& app, int& exit_code) {
+  auto config = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("pd", "Run a placement driver member until SIGINT or SIGTERM");
+  cmd->add_option("--config", *config, "pd.toml (docs/operations.md)")->required();
+  cmd->callback([config, &exit_code] {
+    pd::PdNodeOptions o;
+    Status s = LoadPdConfig(*config, o);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    BlockStopSignals();
+    auto node = pd::PdNode::Start(o);
+    if (!node.ok()) {
+      exit_code = Fail(node.status());
+      return;
+    }
+    std::cout << "pd serving on " << o.address << " (data in " << o.data_dir << ")" << std::endl;
+    WaitForStop();
+    node->reset();
+    std::cout << "pd stopped" << std::endl;
+    exit_code = 0;
+  });
+}
+
+void RegisterServer(CLI::App& app, int& exit_code) {
+  auto config = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("server", "Run a store until SIGINT or SIGTERM");
+  cmd->add_option("--config", *config, "store.toml (docs/operations.md)")->required();
+  cmd->callback([config, &exit_code] {
+    store::StoreNodeOptions o;
+    Status s = LoadStoreConfig(*config, o);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    BlockStopSignals();
+    auto node = store::StoreNode::Start(o);
+    if (!node.ok()) {
+      exit_code = Fail(node.status());
+      return;
+    }
+    std::cout << "store " << (*node)->store_id() << " serving on " << o.address << " (data in " << o.data_dir
+              << ")" << std::endl;
+    WaitForStop();
+    node->reset();
+    std::cout << "store stopped" << std::endl;
+    exit_code = 0;
+  });
+}
+
+// ---- kv and status: clients ----
+
+struct ClientFlags {
+  std::string pd;
+  std::string certs;  // directory with ca.crt, client.crt, client.key
+  bool plain = false;
+  bool json = false;
+  std::string proof_out;
+};
+
+void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
+  cmd->add_option("--pd", f.pd, "PD address (default: $RUSTORIUM_PD, then 127.0.0.1:2479)");
+  cmd->add_option("--certs", f.certs, "Directory with ca.crt, client.crt, client.key (default: ./rustorium-data/certs)");
+  cmd->add_flag("--plain", f.plain, "Plain TCP (only for a cluster configured with plain = true)");
+}
+
+Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {
+  client::ClientOptions o;
+  std::string pd = f.pd;
+  if (pd.empty()) {
+    const char* env = std::getenv("RUSTORIUM_PD");
+    pd = env != nullptr && *env != '\0' ? env : kDefaultPd;
+  }
+  o.pd = {pd};
+  o.max_attempts = 8;
+  if (!f.plain) {
+    const std::string dir = f.certs.empty() ? std::string(kDefaultDir) + "/certs" : f.certs;
+    if (!fs::exists(dir + "/ca.crt")) {
+      return Status::InvalidArgument("no cluster CA at " + dir + "/ca.crt: give --certs DIR (or --plain)");
+    }
+    ASSIGN_OR_RETURN(NodeTls tls, MakeTls(dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"));
+    o.channel.tls = tls.client;
+  }
+  return client::Client::Connect(o);
+}
+
+std::string RootHex(const proof::Fr& root) { return root.ToHex(); }
+
+json RootJson(const client::SignedRoot& r) {
+  return {{"region_id", r.region_id}, {"applied_index", r.applied_index}, {"root", RootHex(r.root)},
+          {"store_id", r.store_id}, {"verified", r.verified}};
+}
+
+Status WriteProof(const std::string& path, const std::string& proof) {
+  if (path.empty()) return Status::OK();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(proof.data(), static_cast<std::streamsize>(proof.size()));
+  return out.good() ? Status::OK() : Status::IOError("cannot write " + path);
+}
+
+void PrintWrite(const ClientFlags& f, const std::string& what, const client::WriteResult& w) {
+  if (f.json) {
+    json j = RootJson(w.root);
+    j["op"] = what;
+    json proofs = json::array();
+    for (const store::KvProof& p : w.proofs) {
+      proofs.push_back({{"key", EscapeBytes(p.key())}, {"found", p.found()}, {"proof", ToHex(p.proof())},
+                        {"tree_key", store::RegionFsm::TreeKey(p.key()).ToDecimal()}});
+    }
+    j["proofs"] = proofs;
+    if (what == "cas") j["cas_succeeded"] = w.result.cas_succeeded();
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << what << ": ok\nroot: " << RootHex(w.root.root) << "\napplied index: " << w.root.applied_index
+            << "\nregion: " << w.root.region_id << " (signed by store " << w.root.store_id << ")\n"
+            << "proof: " << (w.root.verified ? "verified" : "not checked") << "\n";
+}
+
+void RegisterKv(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<ClientFlags>();
+  auto key = std::make_shared<std::string>();
+  auto value = std::make_shared<std::string>();
+  auto end = std::make_shared<std::string>();
+  auto expected = std::make_shared<std::string>();
+  auto limit = std::make_shared<uint32_t>(100);
+  CLI::App* kv = app.add_subcommand("kv", "Read and write the cluster, with verified proofs");
+  kv->require_subcommand(1);
+  auto common = [&](CLI::App* c) {
+    AddClientFlags(c, *f);
+    c->add_flag("--json", f->json, "Machine-readable output (docs/cli.md)");
+  };
+
+  CLI::App* put = kv->add_subcommand("put", "Set KEY to VALUE");
+  put->add_option("KEY", *key)->required();
+  put->add_option("VALUE", *value)->required();
+  common(put);
+  put->callback([=, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto w = (*c)->Put(*key, *value);
+    if (!w.ok()) {
+      exit_code = Fail(w.status());
+      return;
+    }
+    PrintWrite(*f, "put", *w);
+    exit_code = 0;
+  });
+
+  CLI::App* del = kv->add_subcommand("delete", "Delete KEY");
+  del->add_option("KEY", *key)->required();
+  common(del);
+  del->callback([=, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto w = (*c)->Delete(*key);
+    if (!w.ok()) {
+      exit_code = Fail(w.status());
+      return;
+    }
+    PrintWrite(*f, "delete", *w);
+    exit_code = 0;
+  });
+
+  CLI::App* get = kv->add_subcommand("get", "Read KEY with its proof (exit 1 when absent)");
+  get->add_option("KEY", *key)->required();
+  get->add_option("--proof-out", f->proof_out, "Write the key's binary proof to FILE (for `rustorium proof verify`)");
+  common(get);
+  get->callback([=, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto r = (*c)->Get(*key);
+    if (!r.ok()) {
+      exit_code = Fail(r.status());
+      return;
+    }
+    Status s = WriteProof(f->proof_out, r->proof);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (f->json) {
+      json j = RootJson(r->root);
+      j["key"] = EscapeBytes(*key);
+      j["found"] = r->value.has_value();
+      if (r->value) {
+        j["value"] = EscapeBytes(*r->value);
+        j["tree_value"] = store::RegionFsm::TreeValue(*r->value).ToDecimal();
+      }
+      j["tree_key"] = store::RegionFsm::TreeKey(*key).ToDecimal();
+      j["proof"] = ToHex(r->proof);
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << (r->value ? EscapeBytes(*r->value) : std::string("not found")) << "\nroot: " << RootHex(r->root.root)
+                << "\napplied index: " << r->root.applied_index << "\nregion: " << r->root.region_id
+                << " (signed by store " << r->root.store_id << ")\nproof: "
+                << (r->root.verified ? (r->value ? "verified" : "verified (non-inclusion)") : "not checked") << "\n";
+    }
+    exit_code = r->value ? 0 : 1;
+  });
+
+  CLI::App* scan = kv->add_subcommand("scan", "Keys in [START, END) with their proofs");
+  scan->add_option("START", *key)->required();
+  scan->add_option("END", *end, "Exclusive end; \"\" for the end of the key space")->required();
+  scan->add_option("--limit", *limit, "At most this many keys")->capture_default_str();
+  common(scan);
+  scan->callback([=, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto items = (*c)->Scan(*key, *end, *limit);
+    if (!items.ok()) {
+      exit_code = Fail(items.status());
+      return;
+    }
+    if (f->json) {
+      json arr = json::array();
+      for (const auto& it : *items) {
+        arr.push_back({{"key", EscapeBytes(it.key)}, {"value", EscapeBytes(it.value)}, {"proof", ToHex(it.proof)}});
+      }
+      std::cout << json{{"items", arr}, {"verified", true}}.dump() << "\n";
+    } else {
+      for (const auto& it : *items) std::cout << EscapeBytes(it.key) << " = " << EscapeBytes(it.value) << "\n";
+      std::cout << items->size() << " keys, every proof verified\n";
+    }
+    exit_code = 0;
+  });
+
+  CLI::App* cas = kv->add_subcommand("cas", "Set KEY to NEW if it holds EXPECTED (exit 1 when it does not)");
+  cas->add_option("KEY", *key)->required();
+  cas->add_option("EXPECTED", *expected)->required();
+  cas->add_option("NEW", *value)->required();
+  common(cas);
+  cas->callback([=, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto w = (*c)->CompareAndSwap(*key, *expected, *value);
+    if (!w.ok()) {
+      exit_code = Fail(w.status());
+      return;
+    }
+    PrintWrite(*f, "cas", *w);
+    if (!f->json && !w->result.cas_succeeded()) {
+      std::cout << "not swapped: " << (w->result.cas_found() ? EscapeBytes(w->result.cas_previous()) : "absent") << "\n";
+    }
+    exit_code = w->result.cas_succeeded() ? 0 : 1;
+  });
+}
+
+void RegisterStatus(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<ClientFlags>();
+  CLI::App* status = app.add_subcommand("status", "Cluster health");
+  status->require_subcommand(1);
+  CLI::App* check = status->add_subcommand("check", "PD, stores up or down, the first region's leader (exit 0 when healthy)");
+  AddClientFlags(check, *f);
+  check->callback([f, &exit_code] {
+    auto c = MakeClient(*f);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    auto stores = (*c)->Stores();
+    if (!stores.ok()) {
+      std::cout << "pd: unreachable (" << stores.status().ToString() << ")\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "pd: ok\n";
+    bool healthy = stores->stores_size() > 0;
+    for (int i = 0; i < stores->stores_size(); ++i) {
+      const bool up = i < stores->up_size() && stores->up(i);
+      healthy = healthy && up;
+      std::cout << "store " << stores->stores(i).id() << " at " << stores->stores(i).address() << ": "
+                << (up ? "up" : "down") << "\n";
+    }
+    // A read through the region client shows that the region has a leader that serves.
+    auto probe = (*c)->Get("");
+    const bool serving = probe.ok() || probe.status().IsInvalidArgument();
+    std::cout << "regions: " << (serving ? "serving" : "not serving (" + probe.status().ToString() + ")") << "\n";
+    exit_code = healthy && serving ? 0 : 1;
+  });
+}
+
+// ---- playground ----
+
+std::string Self() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("rustorium") : p.string();
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t set;
+    sigemptyset(&set);
+    pthread_sigmask(SIG_SETMASK, &set, nullptr);  // children stop on SIGTERM themselves
+    std::FILE* out = std::fopen(log.c_str(), "a");
+    if (out != nullptr) {
+      dup2(fileno(out), STDOUT_FILENO);
+      dup2(fileno(out), STDERR_FILENO);
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return out.good() ? Status::OK() : Status::IOError("cannot write " + path);
+}
+
+void RegisterPlayground(CLI::App& app, int& exit_code) {
+  auto dir = std::make_shared<std::string>(kDefaultDir);
+  auto stores = std::make_shared<int>(3);
+  CLI::App* cmd = app.add_subcommand("playground", "Start a local TLS cluster (PD + stores) until Ctrl-C");
+  cmd->add_option("--dir", *dir, "Data directory (reused on the next run)")->capture_default_str();
+  cmd->add_option("--stores", *stores, "Stores to start (1..7)")->capture_default_str()->check(CLI::Range(1, 7));
+  cmd->callback([dir, stores, &exit_code] {
+    const std::string root = fs::absolute(*dir).lexically_normal().string();
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    const std::string certs = root + "/certs";
+    if (!fs::exists(certs + "/ca.key")) {
+      rpc::ClusterCertsOptions co;
+      co.dir = certs;
+      co.nodes = 8;
+      Status s = rpc::CreateClusterCerts(co);
+      if (!s.ok()) {
+        exit_code = Fail(s);
+        return;
+      }
+    }
+    auto tls = [&](int node) {
+      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" + std::to_string(node) +
+             ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) + ".key\"\n";
+    };
+    const int replicas = std::min(3, *stores);
+    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" + kDefaultPd +
+                                                "\"\nreplicas = " + std::to_string(replicas) + "\n\n" + tls(8));
+    for (int i = 1; s.ok() && i <= *stores; ++i) {
+      s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
+                    "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) + "\"\naddress = \"127.0.0.1:" +
+                        std::to_string(20160 + i) + "\"\npd = [\"" + kDefaultPd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
+                        std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" + tls(i));
+    }
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    BlockStopSignals();
+    const std::string self = Self();
+    std::vector<pid_t> children;
+    children.push_back(Spawn({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
+    for (int i = 1; i <= *stores; ++i) {
+      children.push_back(Spawn({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
+                               root + "/store" + std::to_string(i) + ".log"));
+    }
+    auto stop_all = [&children] {
+      for (pid_t p : children) kill(p, SIGTERM);
+      for (pid_t p : children) waitpid(p, nullptr, 0);
+    };
+    // Serving once a verified read goes through.
+    ClientFlags f;
+    f.certs = certs;
+    bool serving = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    while (!serving && std::chrono::steady_clock::now() < deadline) {
+      auto c = MakeClient(f);
+      if (c.ok()) {
+        auto r = (*c)->Get("playground");
+        serving = r.ok() && r->root.verified;
+      }
+      if (!serving) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      int status = 0;
+      for (pid_t p : children) {
+        if (waitpid(p, &status, WNOHANG) == p) {
+          std::cerr << "error: a cluster process exited early; see the logs in " << root << "\n";
+          stop_all();
+          exit_code = 1;
+          return;
+        }
+      }
+    }
+    if (!serving) {
+      std::cerr << "error: the cluster did not serve within 90 s; see the logs in " << root << "\n";
+      stop_all();
+      exit_code = 1;
+      return;
+    }
+    std::cout << "Rustorium playground: PD on " << kDefaultPd << ", " << *stores << " store(s) on 127.0.0.1:20161.."
+              << 20160 + *stores << ", TLS with the CA in " << certs << ", data and logs in " << root << "\n"
+              << "Try, from this directory:\n"
+              << "  rustorium kv put hello world --certs " << certs << "\n"
+              << "  rustorium kv get hello --certs " << certs << "\n"
+              << "  rustorium status check --certs " << certs << "\n"
+              << "Ctrl-C stops the cluster; running this again restarts it with the data intact." << std::endl;
+    WaitForStop();
+    std::cout << "stopping..." << std::endl;
+    stop_all();
+    std::cout << "stopped" << std::endl;
+    exit_code = 0;
+  });
+}
+
+}  // namespace
+
+void RegisterClusterCommands(CLI::App& app, int& exit_code) {
+  RegisterPd(app, exit_code);
+  RegisterServer(app, exit_code);
+  RegisterKv(app, exit_code);
+  RegisterStatus(app, exit_code);
+  RegisterPlayground(app, exit_code);
+}
+
+}  // namespace rustorium::tools

@@ -1,0 +1,35 @@
+// The TOML configs of `rustorium pd` and `rustorium server` (docs/operations.md):
+//   pd.toml:    [pd] data_dir, address, replicas; [raft]; [tls]
+//   store.toml: [store] data_dir, address, pd (array), heartbeat_ms; [labels] region, zone,
+//               host; [raft]; [tls]
+//   [raft] tick_ms, heartbeat_ms, election_ms
+//   [tls]  ca_file, cert_file, key_file (this node's certificate from `rustorium certs create`),
+//          or plain = true for plain TCP (never the default)
+// Unknown keys and wrong types are InvalidArgument.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+#include "region/pd/pd_node.h"
+#include "region/rpc/channel.h"
+#include "region/rpc/tls.h"
+#include "region/store/store_node.h"
+
+namespace rustorium::tools {
+
+// A node's TLS: the server side (mutual TLS: peers and clients show a cluster certificate) and
+// the client side (to PD and peer stores). Both null for plain TCP.
+struct NodeTls {
+  std::shared_ptr<rpc::TlsContext> server;
+  std::shared_ptr<rpc::TlsContext> client;
+};
+
+Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& options);
+Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& options);
+
+// TLS contexts from the cluster CA and a certificate and key signed by it.
+Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file, const std::string& key_file);
+
+}  // namespace rustorium::tools
