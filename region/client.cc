@@ -1,5 +1,7 @@
 #include "region/client.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "region/store/region_fsm.h"
@@ -69,18 +71,14 @@ Result<std::string> Client::CallStore(const std::string& address, const std::str
   return Channel(address).CallSync(method, payload, options_.timeout);
 }
 
+// One pass over the PD members; the operation's retry loop (RegionCall) decides about more.
 Result<std::string> Client::CallPd(const std::string& method, const std::string& payload) {
   Status last = Status::IOError("PD unreachable");
-  auto backoff = options_.backoff_initial;
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    for (const std::string& a : options_.pd) {
-      Result<std::string> r = CallStore(a, method, payload);
-      if (r.ok()) return r;
-      last = r.status();
-      if (!Retryable(last)) return last;
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, options_.backoff_max);
+  for (const std::string& a : options_.pd) {
+    Result<std::string> r = CallStore(a, method, payload);
+    if (r.ok()) return r;
+    last = r.status();
+    if (!Retryable(last)) return last;
   }
   return Status(last.code(), "PD at " + options_.pd.front() + ": " + last.message());
 }
@@ -171,7 +169,8 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
   Status last = Status::TimedOut("no attempt");
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+  const auto give_up = std::chrono::steady_clock::now() + options_.deadline;
+  for (int attempt = 0; attempt < options_.max_attempts && std::chrono::steady_clock::now() < give_up; ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, options_.backoff_max);
@@ -210,6 +209,12 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     if (!resp.has_region_error()) return std::make_pair(std::move(resp), c->region);
     const store::RegionError& e = resp.region_error();
     last = Status::Busy(e.message());
+    if (std::getenv("RUSTORIUM_TRACE") != nullptr) {
+      std::fprintf(stderr, "trace: %s region %llu at store %llu (%s): %s (hint %llu)\n", method.c_str(),
+                   static_cast<unsigned long long>(c->region.id()), static_cast<unsigned long long>(target),
+                   address.c_str(), e.message().c_str(),
+                   static_cast<unsigned long long>(e.has_not_leader() ? e.not_leader().leader_store_id() : 0));
+    }
     if (e.has_not_leader()) {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = regions_.find(c->region.id());
@@ -223,8 +228,7 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     }
   }
   return Status(last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code(),
-                method + " for key '" + key + "' gave up after " + std::to_string(options_.max_attempts) +
-                    " attempts: " + last.message());
+                method + " for key '" + key + "' gave up: " + last.message());
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {

@@ -30,6 +30,7 @@ struct ClientOptions {
   rpc::ChannelOptions channel;  // TLS (server-authenticated or mutual) and limits
   std::chrono::milliseconds timeout{5000};  // per RPC
   int max_attempts = 12;                    // per operation
+  std::chrono::milliseconds deadline{20000};  // per operation, retries included
   std::chrono::milliseconds backoff_initial{20};
   std::chrono::milliseconds backoff_max{1000};
   bool verify = true;  // check signatures and proofs (turn off only to measure their cost)

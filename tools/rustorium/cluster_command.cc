@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "region/client.h"
+#include "region/pd/pd_node.h"
 #include "region/rpc/certs.h"
 #include "region/store/region_fsm.h"
 #include "tools/rustorium/byte_format.h"
@@ -133,6 +134,8 @@ Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {
   }
   o.pd = {pd};
   o.max_attempts = 8;
+  o.timeout = std::chrono::seconds(3);
+  o.deadline = std::chrono::seconds(10);
   if (!f.plain) {
     const std::string dir = f.certs.empty() ? std::string(kDefaultDir) + "/certs" : f.certs;
     if (!fs::exists(dir + "/ca.crt")) {
@@ -392,10 +395,21 @@ Status WriteFile(const std::string& path, const std::string& text) {
 void RegisterPlayground(CLI::App& app, int& exit_code) {
   auto dir = std::make_shared<std::string>(kDefaultDir);
   auto stores = std::make_shared<int>(3);
+  auto pd_address = std::make_shared<std::string>(kDefaultPd);
+  auto store_port = std::make_shared<int>(20161);
   CLI::App* cmd = app.add_subcommand("playground", "Start a local TLS cluster (PD + stores) until Ctrl-C");
   cmd->add_option("--dir", *dir, "Data directory (reused on the next run)")->capture_default_str();
   cmd->add_option("--stores", *stores, "Stores to start (1..7)")->capture_default_str()->check(CLI::Range(1, 7));
-  cmd->callback([dir, stores, &exit_code] {
+  cmd->add_option("--pd", *pd_address, "PD's address")->capture_default_str();
+  cmd->add_option("--store-port", *store_port, "First store's port (the others follow)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65528));
+  cmd->callback([dir, stores, pd_address, store_port, &exit_code] {
+    const std::string pd = *pd_address;
+    if (!pd::ParseAddress(pd).ok()) {
+      exit_code = Fail(Status::InvalidArgument("--pd '" + pd + "' is not ip:port"));
+      return;
+    }
     const std::string root = fs::absolute(*dir).lexically_normal().string();
     std::error_code ec;
     fs::create_directories(root, ec);
@@ -415,12 +429,12 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
              ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) + ".key\"\n";
     };
     const int replicas = std::min(3, *stores);
-    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" + kDefaultPd +
+    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" + pd +
                                                 "\"\nreplicas = " + std::to_string(replicas) + "\n\n" + tls(8));
     for (int i = 1; s.ok() && i <= *stores; ++i) {
       s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
                     "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) + "\"\naddress = \"127.0.0.1:" +
-                        std::to_string(20160 + i) + "\"\npd = [\"" + kDefaultPd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
+                        std::to_string(*store_port + i - 1) + "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
                         std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" + tls(i));
     }
     if (!s.ok()) {
@@ -442,6 +456,7 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
     // Serving once a verified read goes through.
     ClientFlags f;
     f.certs = certs;
+    f.pd = pd;
     bool serving = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
     while (!serving && std::chrono::steady_clock::now() < deadline) {
@@ -467,12 +482,13 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    std::cout << "Rustorium playground: PD on " << kDefaultPd << ", " << *stores << " store(s) on 127.0.0.1:20161.."
-              << 20160 + *stores << ", TLS with the CA in " << certs << ", data and logs in " << root << "\n"
-              << "Try, from this directory:\n"
-              << "  rustorium kv put hello world --certs " << certs << "\n"
-              << "  rustorium kv get hello --certs " << certs << "\n"
-              << "  rustorium status check --certs " << certs << "\n"
+    const std::string flags = "--certs " + certs + (pd == kDefaultPd ? std::string() : " --pd " + pd);
+    std::cout << "Rustorium playground: PD on " << pd << ", " << *stores << " store(s) on 127.0.0.1:" << *store_port
+              << ".." << *store_port + *stores - 1 << ", TLS with the CA in " << certs << ", data and logs in " << root
+              << "\nTry:\n"
+              << "  " << self << " kv put hello world " << flags << "\n"
+              << "  " << self << " kv get hello " << flags << "\n"
+              << "  " << self << " status check " << flags << "\n"
               << "Ctrl-C stops the cluster; running this again restarts it with the data intact." << std::endl;
     WaitForStop();
     std::cout << "stopping..." << std::endl;
