@@ -153,7 +153,9 @@ namespace {
 
 Status CheckProof(const proof::Fr& root, const std::string& key, const std::optional<std::string>& value,
                   const std::string& proof_bytes) {
-  ASSIGN_OR_RETURN(proof::SmtProof p, proof::SmtProof::DecodeBinary(proof_bytes));
+  Result<proof::SmtProof> decoded = proof::SmtProof::DecodeBinary(proof_bytes);
+  if (!decoded.ok()) return Status::Corruption("the proof of '" + key + "' does not decode: " + decoded.status().message());
+  const proof::SmtProof& p = *decoded;
   std::optional<proof::Fr> v;
   if (value) v = store::RegionFsm::TreeValue(*value);
   Status s = proof::VerifyProof(root, store::RegionFsm::TreeKey(key), v, p);

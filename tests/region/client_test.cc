@@ -1,0 +1,150 @@
+// The region client refuses answers that do not check: a fake PD and a fake store (real RPC
+// servers) answer from a real region state machine, signed with a real store key, and then
+// tamper with the answer in one way at a time.
+#include "region/client.h"
+
+#include <gtest/gtest.h>
+
+#include "region/rpc/server.h"
+#include "region/store/region_fsm.h"
+#include "region/store/root_signature.h"
+#include "tests/engine_util.h"
+#include "tests/test_util.h"
+
+namespace rustorium::client {
+namespace {
+
+using rustorium::testing::TempDir;
+
+enum class Tamper { kNone, kValue, kProof, kRoot, kSignature, kUnknownStore, kOtherKey };
+
+class FakeCluster {
+ public:
+  FakeCluster() {
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    fsm_ = std::move(*store::RegionFsm::Open(engine_.get(), {1, "", ""}));
+    store::Command c;
+    for (const char* k : {"apple", "pear", "plum"}) {
+      store::Mutation* m = c.mutable_write()->add_mutations();
+      m->set_key(k);
+      m->set_value(std::string(k) + "-value");
+    }
+    EXPECT_TRUE(fsm_->Apply(7, c.SerializeAsString()).ok());
+
+    store_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
+    store_server_->Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+      store::GetRequest req;
+      req.ParseFromString(e.payload());
+      respond(Answer(req).SerializeAsString());
+    });
+    EXPECT_TRUE(store_server_->Start().ok());
+
+    pd_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
+    pd_server_->Handle("pd.GetRegion", [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+      pd::GetRegionResponse r;
+      r.set_found(true);
+      *r.mutable_region() = Region();
+      r.set_leader_store_id(1);
+      respond(r.SerializeAsString());
+    });
+    pd_server_->Handle("pd.GetStores", [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+      pd::GetStoresResponse r;
+      pd::StoreInfo* s = r.add_stores();
+      s->set_id(1);
+      s->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
+      s->set_public_key(key_.public_key_bytes());
+      r.add_up(true);
+      respond(r.SerializeAsString());
+    });
+    EXPECT_TRUE(pd_server_->Start().ok());
+  }
+  ~FakeCluster() {
+    pd_server_.reset();
+    store_server_.reset();
+  }
+
+  store::Region Region() const {
+    store::Region r;
+    r.set_id(1);
+    r.mutable_epoch()->set_conf_ver(1);
+    r.mutable_epoch()->set_version(1);
+    store::Peer* p = r.add_peers();
+    p->set_store_id(1);
+    p->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
+    return r;
+  }
+
+  std::unique_ptr<Client> NewClient() {
+    ClientOptions o;
+    o.pd = {"127.0.0.1:" + std::to_string(pd_server_->port())};
+    o.max_attempts = 2;
+    return std::move(*Client::Connect(o));
+  }
+
+  Tamper tamper = Tamper::kNone;
+
+ private:
+  store::GetResponse Answer(const store::GetRequest& req) {
+    store::GetResponse out;
+    auto read = fsm_->Read(tamper == Tamper::kOtherKey ? "pear" : req.key());
+    EXPECT_TRUE(read.ok());
+    store::KvProof* kv = out.mutable_kv();
+    kv->set_key(req.key());
+    kv->set_found(read->value.has_value());
+    if (read->value) kv->set_value(tamper == Tamper::kValue ? "forged" : *read->value);
+    std::string proof = read->proof.EncodeBinary();
+    if (tamper == Tamper::kProof) proof[proof.size() - 1] ^= 1;
+    kv->set_proof(proof);
+    proof::Fr root = read->root;
+    store::SignedRoot* s = out.mutable_root();
+    s->set_region_id(1);
+    s->mutable_epoch()->set_conf_ver(1);
+    s->mutable_epoch()->set_version(1);
+    s->set_applied_index(read->applied_index);
+    s->set_store_id(tamper == Tamper::kUnknownStore ? 9 : 1);
+    const std::string statement = store::RootStatement(1, 1, 1, read->applied_index, root);
+    s->set_signature(tamper == Tamper::kSignature ? store::StoreKey::Generate().Sign(statement) : key_.Sign(statement));
+    if (tamper == Tamper::kRoot) root = proof::Fr::FromUint64(12345);
+    const auto b = root.ToBytesBE();
+    s->set_root(std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<store::RegionFsm> fsm_;
+  store::StoreKey key_ = store::StoreKey::Generate();
+  rpc::EventLoop loop_;
+  std::unique_ptr<rpc::RpcServer> store_server_;
+  std::unique_ptr<rpc::RpcServer> pd_server_;
+};
+
+TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
+  FakeCluster cluster;
+  auto client = cluster.NewClient();
+  auto ok = client->Get("apple");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->value, "apple-value");
+  EXPECT_TRUE(ok->root.verified);
+  auto absent = client->Get("fig");
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_FALSE(absent->value.has_value());
+
+  for (Tamper t : {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature, Tamper::kUnknownStore,
+                   Tamper::kOtherKey}) {
+    cluster.tamper = t;
+    auto r = client->Get("apple");
+    ASSERT_FALSE(r.ok()) << "tamper mode " << static_cast<int>(t) << " was accepted";
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  }
+}
+
+TEST(Client, RefusesBadAddresses) {
+  EXPECT_EQ(Client::Connect({}).status().code(), StatusCode::kInvalidArgument);
+  ClientOptions o;
+  o.pd = {"not-an-address"};
+  EXPECT_EQ(Client::Connect(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rustorium::client
