@@ -38,8 +38,56 @@ bool Retryable(const Status& s) {
 Client::Client(ClientOptions options) : options_(std::move(options)) {}
 
 Client::~Client() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  for (std::thread& t : workers_) t.join();  // queued calls run to the end first
   std::lock_guard<std::mutex> lock(mu_);
   channels_.clear();  // off the loop thread, before the loop goes
+}
+
+void Client::Enqueue(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (workers_.empty()) {
+    for (int i = 0; i < std::max(1, options_.async_threads); ++i) {
+      workers_.emplace_back([this] {
+        for (;;) {
+          std::function<void()> next;
+          {
+            std::unique_lock<std::mutex> lock(queue_mu_);
+            queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) return;
+            next = std::move(queue_.front());
+            queue_.pop_front();
+          }
+          next();
+        }
+      });
+    }
+  }
+  queue_.push_back(std::move(task));
+  queue_cv_.notify_one();
+}
+
+void Client::GetAsync(std::string key, std::function<void(Result<ReadResult>)> done) {
+  Enqueue([this, key = std::move(key), done = std::move(done)] { done(Get(key)); });
+}
+
+void Client::PutAsync(std::string key, std::string value, std::function<void(Result<WriteResult>)> done) {
+  Enqueue([this, key = std::move(key), value = std::move(value), done = std::move(done)] { done(Put(key, value)); });
+}
+
+void Client::DeleteAsync(std::string key, std::function<void(Result<WriteResult>)> done) {
+  Enqueue([this, key = std::move(key), done = std::move(done)] { done(Delete(key)); });
+}
+
+Result<pd::GetRegionsResponse> Client::Regions() {
+  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetRegions", pd::GetRegionsRequest().SerializeAsString()));
+  pd::GetRegionsResponse resp;
+  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetRegions answer does not parse");
+  return resp;
 }
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {

@@ -9,6 +9,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +38,7 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_initial{20};
   std::chrono::milliseconds backoff_max{1000};
   bool verify = true;  // check signatures and proofs (turn off only to measure their cost)
+  int async_threads = 2;  // workers running the asynchronous calls
 };
 
 // The root a store vouched for.
@@ -78,8 +83,15 @@ class Client {
   // regions, each with its proof (checked) at its region's signed root.
   Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end, uint32_t limit);
 
-  // PD's view of the stores (for `status check`).
+  // PD's view of the stores and regions (for `status check`).
   Result<pd::GetStoresResponse> Stores();
+  Result<pd::GetRegionsResponse> Regions();
+
+  // The asynchronous API: each call returns at once and `done` runs later on one of the
+  // client's worker threads (ClientOptions::async_threads) with what the blocking call returns.
+  void GetAsync(std::string key, std::function<void(Result<ReadResult>)> done);
+  void PutAsync(std::string key, std::string value, std::function<void(Result<WriteResult>)> done);
+  void DeleteAsync(std::string key, std::function<void(Result<WriteResult>)> done);
 
  private:
   struct CachedRegion {
@@ -102,8 +114,16 @@ class Client {
                                                         const std::function<std::string(const store::Region&)>& make);
   Result<WriteResult> Write(const std::string& key, store::Command command);
 
+  void Enqueue(std::function<void()> task);
+
   ClientOptions options_;
   rpc::EventLoop loop_;
+  // The asynchronous calls' workers and queue.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;                    // guarded by queue_mu_
+  std::vector<std::thread> workers_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;  // guarded by mu_
   std::map<uint64_t, CachedRegion> regions_;                         // guarded by mu_

@@ -41,6 +41,7 @@ void PdService::RegisterHandlers(rpc::RpcServer& server) {
   server.Handle("pd.GetRegion", bind(&PdService::GetRegion));
   server.Handle("pd.GetStoreRegions", bind(&PdService::GetStoreRegions));
   server.Handle("pd.GetStores", bind(&PdService::GetStores));
+  server.Handle("pd.GetRegions", bind(&PdService::GetRegions));
   server.Handle("pd.StoreHeartbeat", bind(&PdService::StoreHeartbeat));
   server.Handle("pd.RegionHeartbeat", bind(&PdService::RegionHeartbeat));
   server.Handle("pd.Tso", bind(&PdService::Tso));
@@ -156,6 +157,21 @@ void PdService::GetStores(const rpc::Envelope& e, Respond respond) {
       auto it = store_seen_ms_.find(s.id());
       out.add_up(it != store_seen_ms_.end() &&
                  now - it->second <= static_cast<uint64_t>(options_.store_down_after.count()));
+    }
+    respond(out.SerializeAsString());
+  });
+}
+
+void PdService::GetRegions(const rpc::Envelope& e, Respond respond) {
+  GetRegionsRequest req;
+  if (!Parse(e, &req, respond)) return;
+  AtReadPoint(respond, [this, respond] {
+    GetRegionsResponse out;
+    out.set_replicas(static_cast<uint32_t>(options_.replicas));
+    for (const store::Region& r : fsm()->state().regions()) {
+      *out.add_regions() = r;
+      auto it = region_leader_.find(r.id());
+      out.add_leader_store_ids(it == region_leader_.end() ? 0 : it->second);
     }
     respond(out.SerializeAsString());
   });

@@ -50,6 +50,7 @@ class PdService {
   void GetRegion(const rpc::Envelope& e, Respond respond);
   void GetStoreRegions(const rpc::Envelope& e, Respond respond);
   void GetStores(const rpc::Envelope& e, Respond respond);
+  void GetRegions(const rpc::Envelope& e, Respond respond);
   void StoreHeartbeat(const rpc::Envelope& e, Respond respond);
   void RegionHeartbeat(const rpc::Envelope& e, Respond respond);
   void Tso(const rpc::Envelope& e, Respond respond);

@@ -2,6 +2,8 @@
 // region client writing and reading with verified proofs, across a restart of everything.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "region/client.h"
 #include "region/pd/pd_node.h"
 #include "region/store/store_node.h"
@@ -109,6 +111,23 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   EXPECT_EQ(cas->result.cas_previous(), "there");
   ASSERT_TRUE(client->Delete("k10").ok());
   EXPECT_FALSE(client->Get("k10")->value.has_value());
+
+  // The asynchronous API: calls return at once, callbacks bring the same results.
+  std::promise<Status> put_done;
+  client->PutAsync("async", "yes", [&](Result<client::WriteResult> r) { put_done.set_value(r.status()); });
+  ASSERT_TRUE(put_done.get_future().get().ok());
+  std::promise<std::optional<std::string>> got_async;
+  client->GetAsync("async", [&](Result<client::ReadResult> r) {
+    got_async.set_value(r.ok() && r->root.verified ? r->value : std::nullopt);
+  });
+  EXPECT_EQ(got_async.get_future().get(), "yes");
+
+  // PD's view: one region with three replicas and a reported leader.
+  ASSERT_TRUE(raft::testing::WaitFor([&] {
+    auto regions = client->Regions();
+    return regions.ok() && regions->regions_size() == 1 && regions->leader_store_ids(0) != 0 &&
+           regions->regions(0).peers_size() == 3;
+  }, 10s));
 
   const auto before = client->Get("hello");
   ASSERT_TRUE(before.ok());

@@ -119,6 +119,7 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     r = Rustorium("status check" + flags);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find(": up"), std::string::npos);
+    EXPECT_NE(r.out.find("region 1 [, ): 3 replicas, leader store "), std::string::npos) << r.out;
 
     // Clear errors: a malformed argument, a cluster that is not there, plain TCP against TLS.
     EXPECT_EQ(Rustorium("kv put onlykey" + flags).exit_code, 2);

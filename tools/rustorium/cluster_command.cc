@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -328,7 +329,8 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<ClientFlags>();
   CLI::App* status = app.add_subcommand("status", "Cluster health");
   status->require_subcommand(1);
-  CLI::App* check = status->add_subcommand("check", "PD, stores up or down, the first region's leader (exit 0 when healthy)");
+  CLI::App* check = status->add_subcommand(
+      "check", "PD, stores up or down, regions without a leader or under-replicated (exit 0 when healthy)");
   AddClientFlags(check, *f);
   check->callback([f, &exit_code] {
     auto c = MakeClient(*f);
@@ -350,7 +352,33 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
       std::cout << "store " << stores->stores(i).id() << " at " << stores->stores(i).address() << ": "
                 << (up ? "up" : "down") << "\n";
     }
-    // A read through the region client shows that the region has a leader that serves.
+    std::map<uint64_t, bool> up;
+    for (int i = 0; i < stores->stores_size(); ++i) up[stores->stores(i).id()] = i < stores->up_size() && stores->up(i);
+    auto regions = (*c)->Regions();
+    if (!regions.ok()) {
+      std::cout << "regions: unknown (" << regions.status().ToString() << ")\n";
+      healthy = false;
+    } else {
+      if (regions->regions_size() == 0) {
+        std::cout << "regions: none yet (the cluster bootstraps once " << regions->replicas() << " stores exist)\n";
+        healthy = false;
+      }
+      for (int i = 0; i < regions->regions_size(); ++i) {
+        const store::Region& r = regions->regions(i);
+        const uint64_t leader = i < regions->leader_store_ids_size() ? regions->leader_store_ids(i) : 0;
+        int live = 0;
+        for (const store::Peer& p : r.peers()) live += up[p.store_id()] ? 1 : 0;
+        std::string problems;
+        if (leader == 0) problems += " no leader reported;";
+        if (r.peers_size() < static_cast<int>(regions->replicas())) problems += " under-replicated;";
+        if (live < r.peers_size()) problems += " " + std::to_string(r.peers_size() - live) + " replica(s) on stores that are down;";
+        std::cout << "region " << r.id() << " [" << EscapeBytes(r.start_key()) << ", " << EscapeBytes(r.end_key())
+                  << "): " << r.peers_size() << " replicas, leader store " << leader
+                  << (problems.empty() ? ", ok" : "," + problems) << "\n";
+        healthy = healthy && problems.empty();
+      }
+    }
+    // A read through the region client shows that the regions serve.
     auto probe = (*c)->Get("");
     const bool serving = probe.ok() || probe.status().IsInvalidArgument();
     std::cout << "regions: " << (serving ? "serving" : "not serving (" + probe.status().ToString() + ")") << "\n";
