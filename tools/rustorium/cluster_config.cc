@@ -88,9 +88,31 @@ Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file
 Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   ASSIGN_OR_RETURN(toml::table root, Parse(path, {"pd", "raft", "tls"}));
   if (const toml::table* t = root["pd"].as_table()) {
-    RETURN_IF_ERROR(Known(*t, "pd", {"data_dir", "address", "replicas"}));
+    RETURN_IF_ERROR(Known(*t, "pd", {"data_dir", "address", "replicas", "member_id", "members"}));
     RETURN_IF_ERROR(Read(*t, "pd", "data_dir", o.data_dir));
     RETURN_IF_ERROR(Read(*t, "pd", "address", o.address));
+    int64_t member_id = static_cast<int64_t>(o.member_id);
+    RETURN_IF_ERROR(Read(*t, "pd", "member_id", member_id));
+    if (member_id < 1) return Status::InvalidArgument("pd.member_id must be >= 1");
+    o.member_id = static_cast<uint64_t>(member_id);
+    if (const toml::node* members = t->get("members")) {
+      // "ID=ADDRESS" for every member of a multi-member PD, this one included.
+      const toml::array* a = members->as_array();
+      if (a == nullptr) return Status::InvalidArgument("pd.members must be an array of \"ID=ADDRESS\"");
+      for (const toml::node& n : *a) {
+        std::optional<std::string> m = n.value<std::string>();
+        const auto eq = m ? m->find('=') : std::string::npos;
+        if (eq == std::string::npos) return Status::InvalidArgument("pd.members entries look like \"1=127.0.0.1:2479\"");
+        uint64_t id = 0;
+        try {
+          id = std::stoull(m->substr(0, eq));
+        } catch (...) {
+          return Status::InvalidArgument("pd.members: bad member id in \"" + *m + "\"");
+        }
+        RETURN_IF_ERROR(pd::ParseAddress(m->substr(eq + 1)).status());
+        o.members.push_back({id, m->substr(eq + 1)});
+      }
+    }
     int64_t replicas = o.service.replicas;
     RETURN_IF_ERROR(Read(*t, "pd", "replicas", replicas));
     if (replicas < 1 || replicas > 7) return Status::InvalidArgument("pd.replicas must be 1..7");
