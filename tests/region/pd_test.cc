@@ -118,7 +118,9 @@ TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {
     hb.set_store_id(r->store_id());
     auto h = pd.Call<StoreHeartbeatResponse>("pd.StoreHeartbeat", hb);
     ASSERT_TRUE(h.ok());
-    if (i < 2) EXPECT_FALSE(h->bootstrapped());
+    if (i < 2) {
+      EXPECT_FALSE(h->bootstrapped());
+    }
   }
   EXPECT_EQ(std::set<uint64_t>(ids.begin(), ids.end()).size(), 3u);
   // The same address again keeps its id.

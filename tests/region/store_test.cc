@@ -89,7 +89,9 @@ class StoreTest : public ::testing::Test {
     auto r = ChannelTo(n).CallSync(method, request.SerializeAsString(), 10s);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     Response out;
-    if (r.ok()) EXPECT_TRUE(out.ParseFromString(*r));
+    if (r.ok()) {
+      EXPECT_TRUE(out.ParseFromString(*r));
+    }
     return out;
   }
   WriteResponse Put(StoreNode* n, uint64_t region, const std::string& k, const std::string& v) {
