@@ -5,7 +5,8 @@
 // answer: the store's ed25519 signature of the root (keys from PD) and the proof of each key
 // against that root. A reply that fails a check is an error (Corruption), never a value.
 //
-// Thread-safe; calls block the calling thread (never call from the client's own loop).
+// Thread-safe. The plain calls block the calling thread; the *Async calls return at once and
+// call back on the client's worker threads.
 #pragma once
 
 #include <chrono>
