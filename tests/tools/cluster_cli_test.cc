@@ -141,6 +141,13 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
   EXPECT_EQ(r.exit_code, 0) << r.out << logs;
   EXPECT_EQ(r.out.substr(0, 6), "there\n");
   EXPECT_EQ(again.Stop(), 0);
+  // The children (built with the sanitizers in CI) stopped without a finding.
+  for (const char* name : {"pd.log", "store1.log", "store2.log", "store3.log"}) {
+    const std::string log = rustorium::testing::ReadFile(d + "/data/" + name);
+    EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << name << ":\n" << log;
+    EXPECT_EQ(log.find("runtime error"), std::string::npos) << name << ":\n" << log;
+    EXPECT_NE(log.find("stopped"), std::string::npos) << name << " did not stop cleanly:\n" << log;
+  }
 }
 
 }  // namespace
