@@ -1,7 +1,6 @@
 #include "region/pd/pd_node.h"
 
 #include <filesystem>
-#include <future>
 
 namespace rustorium::pd {
 
@@ -57,11 +56,7 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
 }
 
 PdNode::~PdNode() {
-  if (raft_) {
-    std::promise<void> closed;
-    loop_->RunSync([&] { raft_->Shutdown([&] { closed.set_value(); }); });
-    closed.get_future().wait();
-  }
+  if (raft_) raft_->ShutdownAndWait();
   server_.reset();
   service_.reset();
   raft_.reset();

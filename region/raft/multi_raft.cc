@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <random>
 
 #include "engine/codec.h"
@@ -1129,6 +1130,12 @@ void MultiRaft::Shutdown(std::function<void()> done) {
   for (const auto& [id, g] : groups_) ids.push_back(id);
   for (GroupId id : ids) CloseGroup(id, false, [] {});
   MaybeFinishShutdown();
+}
+
+void MultiRaft::ShutdownAndWait() {
+  std::promise<void> closed;
+  loop_.RunSync([&] { Shutdown([&] { closed.set_value(); }); });
+  closed.get_future().wait();
 }
 
 void MultiRaft::MaybeFinishShutdown() {

@@ -150,6 +150,8 @@ class MultiRaft {
   void CloseGroup(GroupId group, bool destroy, std::function<void()> done);
   // Closes every group; `done` runs when all I/O has finished.
   void Shutdown(std::function<void()> done);
+  // Shutdown, called from another thread, returning when it is done.
+  void ShutdownAndWait();
 
   std::optional<GroupInfo> Info(GroupId group) const;
   std::vector<GroupId> Groups() const;

@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <set>
 
 #include "engine/codec.h"
@@ -89,11 +88,7 @@ StoreNode::~StoreNode() {
   }
   cv_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
-  if (raft_) {
-    std::promise<void> closed;
-    loop_->RunSync([&] { raft_->Shutdown([&] { closed.set_value(); }); });
-    closed.get_future().wait();
-  }
+  if (raft_) raft_->ShutdownAndWait();
   server_.reset();
   store_.reset();
   raft_.reset();

@@ -95,9 +95,7 @@ class TestStore {
 
   void Stop() {
     if (!raft_) return;
-    std::promise<void> closed;
-    loop_->RunSync([&] { raft_->Shutdown([&] { closed.set_value(); }); });
-    closed.get_future().wait();
+    raft_->ShutdownAndWait();
     server_.reset();
     raft_.reset();
     loop_.reset();
