@@ -39,7 +39,7 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
   o.raft.address = o.address;
   node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
   node->raft_->RegisterHandlers(*node->server_);
-  node->service_ = std::make_unique<PdService>(*node->loop_, *node->raft_, o.service);
+  node->service_ = std::make_unique<PdService>(*node->raft_, o.service);
   node->service_->RegisterHandlers(*node->server_);
   RETURN_IF_ERROR(node->server_->Start());
   Status created;

@@ -29,8 +29,7 @@ bool Parse(const rpc::Envelope& e, Request* request, const rpc::RpcServer::Respo
 
 }  // namespace
 
-PdService::PdService(rpc::EventLoop& loop, raft::MultiRaft& raft, PdServiceOptions options)
-    : loop_(loop), raft_(raft), options_(options) {}
+PdService::PdService(raft::MultiRaft& raft, PdServiceOptions options) : raft_(raft), options_(options) {}
 
 void PdService::RegisterHandlers(rpc::RpcServer& server) {
   auto bind = [this](void (PdService::*method)(const rpc::Envelope&, Respond)) {

@@ -33,7 +33,8 @@ struct PdServiceOptions {
 
 class PdService {
  public:
-  PdService(rpc::EventLoop& loop, raft::MultiRaft& raft, PdServiceOptions options);
+  // `raft` is borrowed; the service runs on its loop.
+  PdService(raft::MultiRaft& raft, PdServiceOptions options);
   // Registers the pd.* handlers; before server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
 
@@ -56,7 +57,6 @@ class PdService {
   void Tso(const rpc::Envelope& e, Respond respond);
   void ServeTso();
 
-  rpc::EventLoop& loop_;
   raft::MultiRaft& raft_;
   PdServiceOptions options_;
   // Loop-thread state of the serving leader.

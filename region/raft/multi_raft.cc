@@ -85,7 +85,6 @@ struct MultiRaft::Group {
   std::unique_ptr<StateMachine> sm;
   raft_io_tick_cb tick_cb = nullptr;
   raft_io_recv_cb recv_cb = nullptr;
-  bool initialised = false;  // raft_init succeeded
   bool closing = false;
   bool destroy = false;
   int pending_io = 0;  // completions owed to libraft (appends, sends, snapshot puts and gets)
@@ -214,7 +213,6 @@ struct RaftIoGlue {
 
 MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOptions options)
     : loop_(loop),
-      engine_(engine),
       options_(std::move(options)),
       log_store_(engine),
       staged_(std::make_unique<engine::WriteBatch>()) {
@@ -306,7 +304,6 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
 
   int rv = raft_init(&g.r, &g.io, &g.fsm, options_.store_id, options_.address.c_str());
   if (rv != 0) return FromRaftError(rv, g.r.errmsg);
-  g.initialised = true;
   groups_.emplace(group, std::move(owned));
   raft_set_election_timeout(&g.r, static_cast<unsigned>(options_.election.count()));
   raft_set_heartbeat_timeout(&g.r, static_cast<unsigned>(options_.heartbeat.count()));

@@ -208,7 +208,6 @@ class MultiRaft {
               const std::function<int(struct ::raft*, raft_change*)>& start);
 
   rpc::EventLoop& loop_;
-  engine::Engine* engine_;
   MultiRaftOptions options_;
   RaftLogStore log_store_;
   MultiRaftStats stats_;

@@ -15,9 +15,8 @@ RegionRange RangeOf(const Region& r) { return {r.id(), r.start_key(), r.end_key(
 
 }  // namespace
 
-Store::Store(rpc::EventLoop& loop, engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
-             StoreServiceOptions options)
-    : loop_(loop), engine_(engine), raft_(raft), key_(key), options_(options) {}
+Store::Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key, StoreServiceOptions options)
+    : engine_(engine), raft_(raft), key_(key), options_(options) {}
 
 void Store::RegisterHandlers(rpc::RpcServer& server) {
   server.Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Get(e, std::move(r)); });

@@ -32,9 +32,8 @@ struct StoreServiceOptions {
 
 class Store {
  public:
-  // Everything is borrowed and must outlive the Store; `raft` runs on `loop`.
-  Store(rpc::EventLoop& loop, engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
-        StoreServiceOptions options);
+  // Everything is borrowed and must outlive the Store; it runs on `raft`'s loop.
+  Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key, StoreServiceOptions options);
 
   // Registers the kv.* handlers; before server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
@@ -61,7 +60,6 @@ class Store {
   void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
 
-  rpc::EventLoop& loop_;
   engine::Engine* engine_;
   raft::MultiRaft& raft_;
   const StoreKey& key_;

@@ -72,7 +72,7 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   o.raft.channel = o.channel;
   node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
   node->raft_->RegisterHandlers(*node->server_);
-  node->store_ = std::make_unique<Store>(*node->loop_, node->engine_.get(), *node->raft_, node->key_,
+  node->store_ = std::make_unique<Store>(node->engine_.get(), *node->raft_, node->key_,
                                          StoreServiceOptions{node->store_id_});
   node->store_->RegisterHandlers(*node->server_);
   RETURN_IF_ERROR(node->server_->Start());

@@ -34,7 +34,7 @@ class PdCluster {
       });
       PdNode* raw = n.get();
       n->base->set_before_serve([raw](raft::testing::TestStore& ts, rpc::RpcServer& server) {
-        raw->service = std::make_unique<PdService>(ts.loop(), ts.raft(), PdServiceOptions{});
+        raw->service = std::make_unique<PdService>(ts.raft(), PdServiceOptions{});
         raw->service->RegisterHandlers(server);
       });
       nodes_.push_back(std::move(n));

@@ -32,7 +32,7 @@ class StoreTest : public ::testing::Test {
       n->base = std::make_unique<raft::testing::TestStore>(i, dir_.Sub("s" + std::to_string(i)), o);
       StoreNode* raw = n.get();
       n->base->set_before_serve([raw, i](raft::testing::TestStore& ts, rpc::RpcServer& server) {
-        raw->store = std::make_unique<Store>(ts.loop(), &ts.engine(), ts.raft(), raw->key,
+        raw->store = std::make_unique<Store>(&ts.engine(), ts.raft(), raw->key,
                                              StoreServiceOptions{static_cast<uint64_t>(i)});
         raw->store->RegisterHandlers(server);
       });
