@@ -11,18 +11,6 @@ namespace rustorium::client {
 
 namespace {
 
-bool SplitAddress(const std::string& address, std::string* host, int* port) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  try {
-    *port = std::stoi(address.substr(colon + 1));
-  } catch (...) {
-    return false;
-  }
-  *host = address.substr(0, colon);
-  return *port > 0 && *port < 65536;
-}
-
 bool InRegion(const store::Region& r, const std::string& key) {
   return key >= r.start_key() && (r.end_key().empty() || key < r.end_key());
 }
@@ -92,31 +80,23 @@ Result<pd::GetRegionsResponse> Client::Regions() {
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.pd.empty()) return Status::InvalidArgument("no PD address given");
-  for (const std::string& a : options.pd) {
-    std::string host;
-    int port = 0;
-    if (!SplitAddress(a, &host, &port)) return Status::InvalidArgument("PD address '" + a + "' is not ip:port");
-  }
+  for (const std::string& a : options.pd) RETURN_IF_ERROR(rpc::ParseAddress(a).status());
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }
 
-rpc::RpcChannel& Client::Channel(const std::string& address) {
+Result<rpc::RpcChannel*> Client::Channel(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& c = channels_[address];
   if (!c) {
-    std::string host;
-    int port = 0;
-    SplitAddress(address, &host, &port);
-    c = std::make_unique<rpc::RpcChannel>(loop_, host, port, options_.channel);
+    ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
+    c = std::make_unique<rpc::RpcChannel>(loop_, hp.host, hp.port, options_.channel);
   }
-  return *c;
+  return c.get();
 }
 
 Result<std::string> Client::CallStore(const std::string& address, const std::string& method, const std::string& payload) {
-  std::string host;
-  int port = 0;
-  if (!SplitAddress(address, &host, &port)) return Status::InvalidArgument("store address '" + address + "' is not ip:port");
-  return Channel(address).CallSync(method, payload, options_.timeout);
+  ASSIGN_OR_RETURN(rpc::RpcChannel * channel, Channel(address));
+  return channel->CallSync(method, payload, options_.timeout);
 }
 
 // One pass over the PD members; the operation's retry loop (RegionCall) decides about more.
@@ -181,10 +161,7 @@ Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store:
   out.region_id = root.region_id();
   out.applied_index = root.applied_index();
   out.store_id = root.store_id();
-  std::array<uint8_t, 32> b{};
-  if (root.root().size() != 32) return Status::Corruption("the store's root is not 32 bytes");
-  std::copy(root.root().begin(), root.root().end(), b.begin());
-  ASSIGN_OR_RETURN(out.root, proof::Fr::FromBytesBE(b));
+  ASSIGN_OR_RETURN(out.root, store::RootFromBytes(root.root()));
   if (!options_.verify) return out;
   if (root.region_id() != region.id()) return Status::Corruption("the signed root names another region");
   ASSIGN_OR_RETURN(std::string key, PublicKey(root.store_id()));

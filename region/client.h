@@ -102,7 +102,7 @@ class Client {
   explicit Client(ClientOptions options);
   Result<std::string> CallPd(const std::string& method, const std::string& payload);
   Result<std::string> CallStore(const std::string& address, const std::string& method, const std::string& payload);
-  rpc::RpcChannel& Channel(const std::string& address);
+  Result<rpc::RpcChannel*> Channel(const std::string& address);
   Result<CachedRegion> Locate(const std::string& key);
   void Forget(uint64_t region_id);
   Result<std::string> PublicKey(uint64_t store_id);

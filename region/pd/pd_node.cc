@@ -4,22 +4,8 @@
 
 namespace rustorium::pd {
 
-Result<std::pair<std::string, int>> ParseAddress(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    return Status::InvalidArgument("address '" + address + "' is not ip:port");
-  }
-  int port = 0;
-  for (char c : address.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) return Status::InvalidArgument("address '" + address + "' has a bad port");
-    port = port * 10 + (c - '0');
-  }
-  if (port == 0 || port > 65535) return Status::InvalidArgument("address '" + address + "' has a bad port");
-  return std::make_pair(address.substr(0, colon), port);
-}
-
 Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
-  ASSIGN_OR_RETURN(auto hostport, ParseAddress(options.address));
+  ASSIGN_OR_RETURN(rpc::HostPort hostport, rpc::ParseAddress(options.address));
   if (options.members.empty()) options.members.push_back({options.member_id, options.address});
   std::unique_ptr<PdNode> node(new PdNode(std::move(options)));
   PdNodeOptions& o = node->options_;
@@ -31,8 +17,8 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
   ASSIGN_OR_RETURN(node->engine_, engine::Engine::Open(so));
   node->loop_ = std::make_unique<rpc::EventLoop>();
   rpc::ServerOptions srv;
-  srv.host = hostport.first;
-  srv.port = hostport.second;
+  srv.host = hostport.host;
+  srv.port = hostport.port;
   srv.tls = o.server_tls;
   node->server_ = std::make_unique<rpc::RpcServer>(*node->loop_, srv);
   o.raft.store_id = o.member_id;

@@ -40,7 +40,4 @@ class PdNode {
   std::unique_ptr<PdService> service_;
 };
 
-// "ip:port" -> (ip, port); InvalidArgument when it does not parse.
-Result<std::pair<std::string, int>> ParseAddress(const std::string& address);
-
 }  // namespace rustorium::pd

@@ -100,45 +100,53 @@ Status EncodeMessage(uint64_t group, const raft_message& m, RaftMessage* out) {
   }
 }
 
-namespace {
-
-// A raft_malloc'd copy of `bytes` (never null, so that empty data still has a buffer).
-void* CopyOut(const std::string& bytes) {
-  void* p = raft_malloc(bytes.size() == 0 ? 1 : bytes.size());
+void* RaftCopy(std::string_view bytes) {
+  void* p = raft_malloc(bytes.empty() ? 1 : bytes.size());
   if (p != nullptr && !bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
   return p;
 }
+
+raft_entry* NewEntryBatch(std::size_t n, const std::function<EntryView(std::size_t)>& at) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) total += at(i).data.size();
+  auto* entries = static_cast<raft_entry*>(raft_malloc(sizeof(raft_entry) * n));
+  auto* batch = static_cast<char*>(raft_malloc(total == 0 ? 1 : total));
+  if (entries == nullptr || batch == nullptr) {
+    raft_free(entries);
+    raft_free(batch);
+    return nullptr;
+  }
+  char* cursor = batch;
+  for (std::size_t i = 0; i < n; ++i) {
+    const EntryView e = at(i);
+    entries[i].term = e.term;
+    entries[i].type = e.type;
+    entries[i].buf.base = cursor;
+    entries[i].buf.len = e.data.size();
+    entries[i].batch = batch;
+    if (!e.data.empty()) std::memcpy(cursor, e.data.data(), e.data.size());
+    cursor += e.data.size();
+  }
+  return entries;
+}
+
+namespace {
 
 Status DecodeEntries(const AppendEntries& in, raft_append_entries* out) {
   out->entries = nullptr;
   out->n_entries = 0;
   const int n = in.entries_size();
   if (n == 0) return Status::OK();
-  std::size_t total = 0;
   for (const Entry& e : in.entries()) {
     if (e.type() < RAFT_COMMAND || e.type() > RAFT_CHANGE) {
       return Status::InvalidArgument("raft entry of unknown type " + std::to_string(e.type()));
     }
-    total += e.data().size();
   }
-  auto* entries = static_cast<raft_entry*>(raft_malloc(sizeof(raft_entry) * static_cast<std::size_t>(n)));
-  auto* batch = static_cast<char*>(raft_malloc(total == 0 ? 1 : total));
-  if (entries == nullptr || batch == nullptr) {
-    raft_free(entries);
-    raft_free(batch);
-    return Status::Internal("out of memory decoding raft entries");
-  }
-  char* cursor = batch;
-  for (int i = 0; i < n; ++i) {
-    const Entry& e = in.entries(i);
-    entries[i].term = e.term();
-    entries[i].type = static_cast<unsigned short>(e.type());
-    entries[i].buf.base = cursor;
-    entries[i].buf.len = e.data().size();
-    entries[i].batch = batch;
-    if (!e.data().empty()) std::memcpy(cursor, e.data().data(), e.data().size());
-    cursor += e.data().size();
-  }
+  raft_entry* entries = NewEntryBatch(static_cast<std::size_t>(n), [&](std::size_t i) {
+    const Entry& e = in.entries(static_cast<int>(i));
+    return EntryView{e.term(), static_cast<uint16_t>(e.type()), e.data()};
+  });
+  if (entries == nullptr) return Status::Internal("out of memory decoding raft entries");
   out->entries = entries;
   out->n_entries = static_cast<unsigned>(n);
   return Status::OK();
@@ -195,7 +203,7 @@ Status DecodeMessage(const RaftMessage& in, raft_id from_id, const char* from_ad
       out->install_snapshot.last_term = s.last_term();
       out->install_snapshot.conf_index = s.conf_index();
       RETURN_IF_ERROR(DecodeConfiguration(s.conf(), &out->install_snapshot.conf));
-      out->install_snapshot.data.base = CopyOut(s.data());
+      out->install_snapshot.data.base = RaftCopy(s.data());
       out->install_snapshot.data.len = s.data().size();
       if (out->install_snapshot.data.base == nullptr) {
         raft_configuration_close(&out->install_snapshot.conf);

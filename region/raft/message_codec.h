@@ -5,6 +5,9 @@
 
 #include "region/raft/libraft.h"
 
+#include <functional>
+#include <string_view>
+
 #include "engine/status.h"
 #include "region/raft/raft.pb.h"
 
@@ -28,6 +31,20 @@ void ReleaseMessage(raft_message* message);
 void EncodeConfiguration(const raft_configuration& conf, Configuration* out);
 // `out` is initialised here; on success the caller closes it (raft_configuration_close).
 Status DecodeConfiguration(const Configuration& in, raft_configuration* out);
+
+// A raft_malloc'd copy of `bytes` (never null, so that empty data still has a buffer);
+// nullptr when out of memory.
+void* RaftCopy(std::string_view bytes);
+
+// One entry's fields, for building libraft entry arrays.
+struct EntryView {
+  uint64_t term;
+  uint16_t type;
+  std::string_view data;
+};
+// `n` entries in one raft_malloc'd array whose data share one raft_malloc'd batch, as libraft
+// frees loaded and received entries; nullptr when out of memory (n > 0).
+raft_entry* NewEntryBatch(std::size_t n, const std::function<EntryView(std::size_t)>& at);
 
 // Maps a libraft error code to a Status.
 Status FromRaftError(int code, const char* detail);

@@ -17,29 +17,6 @@ constexpr char kChunkMethod[] = "raft.SnapshotChunk";
 constexpr char kSnapshotMarker[] = "rustorium.raft.snapshot.v1";
 constexpr std::chrono::milliseconds kChunkTimeout{30000};
 
-// A raft_malloc'd copy of `bytes` (never null, so that empty data still has a buffer).
-void* RaftCopy(std::string_view bytes) {
-  void* p = raft_malloc(bytes.empty() ? 1 : bytes.size());
-  if (p != nullptr && !bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
-  return p;
-}
-
-// "ip:port" -> (ip, port); false when it does not parse.
-bool SplitAddress(const std::string& address, std::string* host, int* port) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
-  int p = 0;
-  for (std::size_t i = colon + 1; i < address.size(); ++i) {
-    if (address[i] < '0' || address[i] > '9') return false;
-    p = p * 10 + (address[i] - '0');
-    if (p > 65535) return false;
-  }
-  *host = address.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
-  *port = p;
-  return p > 0;
-}
-
 // A libraft snapshot built from stored metadata; nullptr when the metadata does not parse.
 raft_snapshot* MakeSnapshot(const SnapshotMeta& meta) {
   Configuration conf;
@@ -359,27 +336,11 @@ int MultiRaft::Load(Group& g, raft_term* term, raft_id* vote, raft_snapshot** sn
     }
   }
   if (!loaded->entries.empty()) {
-    // One array and one batch holding every entry's data, as libraft frees them.
-    std::size_t total = 0;
-    for (const LogEntry& e : loaded->entries) total += e.data.size();
-    auto* array = static_cast<raft_entry*>(raft_malloc(sizeof(raft_entry) * loaded->entries.size()));
-    auto* batch = static_cast<char*>(raft_malloc(total == 0 ? 1 : total));
-    if (array == nullptr || batch == nullptr) {
-      raft_free(array);
-      raft_free(batch);
-      return RAFT_NOMEM;
-    }
-    char* cursor = batch;
-    for (std::size_t i = 0; i < loaded->entries.size(); ++i) {
+    raft_entry* array = NewEntryBatch(loaded->entries.size(), [&](std::size_t i) {
       const LogEntry& e = loaded->entries[i];
-      array[i].term = e.term;
-      array[i].type = e.type;
-      array[i].buf.base = cursor;
-      array[i].buf.len = e.data.size();
-      array[i].batch = batch;
-      if (!e.data.empty()) std::memcpy(cursor, e.data.data(), e.data.size());
-      cursor += e.data.size();
-    }
+      return EntryView{e.term, e.type, e.data};
+    });
+    if (array == nullptr) return RAFT_NOMEM;
     *entries = array;
     *n_entries = loaded->entries.size();
   }
@@ -435,13 +396,10 @@ int MultiRaft::SetHardState(Group& g, raft_term term, raft_id vote) {
 int MultiRaft::Append(Group& g, raft_io_append* req, const raft_entry entries[], unsigned n,
                       raft_io_append_cb cb) {
   if (g.closing) return RAFT_CANCELED;
-  std::vector<LogEntry> copy(n);
   for (unsigned i = 0; i < n; ++i) {
-    copy[i].term = entries[i].term;
-    copy[i].type = entries[i].type;
-    copy[i].data.assign(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len);
+    log_store_.StageEntry(*staged_, g.id, g.next_index + i, entries[i].term, entries[i].type,
+                          std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len));
   }
-  log_store_.StageAppend(*staged_, g.id, g.next_index, copy);
   g.next_index += n;
   stats_.append_requests++;
   stats_.entries_appended += n;
@@ -619,10 +577,9 @@ void MultiRaft::QueueMessage(const std::string& address, RaftMessage message) {
 rpc::RpcChannel* MultiRaft::ChannelTo(const std::string& address) {
   auto it = channels_.find(address);
   if (it != channels_.end()) return it->second.get();
-  std::string host;
-  int port = 0;
-  if (!SplitAddress(address, &host, &port)) return nullptr;
-  auto channel = std::make_unique<rpc::RpcChannel>(loop_, host, port, options_.channel);
+  Result<rpc::HostPort> hp = rpc::ParseAddress(address);
+  if (!hp.ok()) return nullptr;
+  auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port, options_.channel);
   rpc::RpcChannel* raw = channel.get();
   channels_.emplace(address, std::move(channel));
   return raw;

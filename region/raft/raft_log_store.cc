@@ -23,12 +23,13 @@ std::string EntryKey(GroupId group, uint64_t index) {
   return k;
 }
 
-std::string EncodeEntry(const LogEntry& e) {
+std::string EncodeEntry(uint64_t term, uint16_t type, std::string_view data) {
   std::string v;
-  PutFixed64BE(v, e.term);
-  v.push_back(static_cast<char>(e.type >> 8));
-  v.push_back(static_cast<char>(e.type));
-  v += e.data;
+  v.reserve(10 + data.size());
+  PutFixed64BE(v, term);
+  v.push_back(static_cast<char>(type >> 8));
+  v.push_back(static_cast<char>(type));
+  v += data;
   return v;
 }
 
@@ -73,8 +74,13 @@ Status RaftLogStore::SetHardState(GroupId group, const HardState& state) {
 void RaftLogStore::StageAppend(engine::WriteBatch& batch, GroupId group, uint64_t first_index,
                                std::span<const LogEntry> entries) const {
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    batch.Put(ColumnFamily::kRaft, EntryKey(group, first_index + i), EncodeEntry(entries[i]));
+    StageEntry(batch, group, first_index + i, entries[i].term, entries[i].type, entries[i].data);
   }
+}
+
+void RaftLogStore::StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index, uint64_t term,
+                              uint16_t type, std::string_view data) const {
+  batch.Put(ColumnFamily::kRaft, EntryKey(group, index), EncodeEntry(term, type, data));
 }
 
 void RaftLogStore::StageTruncateSuffix(engine::WriteBatch& batch, GroupId group,

@@ -15,6 +15,13 @@
 
 namespace rustorium::rpc {
 
+// "ip:port" (IPv6 as "[ip]:port") -> host and port; InvalidArgument when it does not parse.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+Result<HostPort> ParseAddress(const std::string& address);
+
 struct ChannelOptions {
   ConnectionLimits limits;
   // Waits between reconnection attempts: doubling from `backoff_initial` up to `backoff_max`.

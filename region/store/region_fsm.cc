@@ -4,6 +4,7 @@
 
 #include "engine/codec.h"
 #include "proof/poseidon/byte_hash.h"
+#include "region/store/root_signature.h"
 
 namespace rustorium::store {
 
@@ -16,11 +17,6 @@ constexpr char kDataPrefix = 'z';
 // The end of the region's data in the engine: 'z' end, or just past every data key.
 std::string DataEnd(const RegionRange& r) {
   return r.end.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(r.end);
-}
-
-std::string RootBytes(const proof::Fr& root) {
-  const auto b = root.ToBytesBE();
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
 // Snapshot records: 4-byte big-endian length, key, 4-byte length, value.
@@ -148,7 +144,7 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command, eng
     result.set_error(root.status().message());
     return result;
   }
-  result.set_root(RootBytes(*root));
+  result.set_root(RootToBytes(*root));
   return result;
 }
 
@@ -168,7 +164,7 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
     // index has a root.
     batch = engine::WriteBatch();
     ASSIGN_OR_RETURN(proof::Fr root, tree_.Apply({}, index, batch));
-    staged->set_root(RootBytes(root));
+    staged->set_root(RootToBytes(root));
   }
   StageMeta(batch, index, false);
   RETURN_IF_ERROR(engine_->Write(batch));

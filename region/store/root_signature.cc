@@ -20,6 +20,20 @@ bool SodiumReady() {
 
 }  // namespace
 
+std::string RootToBytes(const proof::Fr& root) {
+  const auto b = root.ToBytesBE();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+Result<proof::Fr> RootFromBytes(std::string_view bytes) {
+  if (bytes.size() != 32) return Status::Corruption("a root is 32 bytes, not " + std::to_string(bytes.size()));
+  std::array<uint8_t, 32> b{};
+  std::copy(bytes.begin(), bytes.end(), b.begin());
+  Result<proof::Fr> root = proof::Fr::FromBytesBE(b);
+  if (!root.ok()) return Status::Corruption("a root is not a field element");
+  return root;
+}
+
 std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t version, uint64_t applied_index,
                           const proof::Fr& root) {
   std::string s = "rustorium.root.v1";
@@ -27,9 +41,7 @@ std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t versio
   PutFixed64BE(s, conf_ver);
   PutFixed64BE(s, version);
   PutFixed64BE(s, applied_index);
-  const auto r = root.ToBytesBE();
-  s.append(reinterpret_cast<const char*>(r.data()), r.size());
-  return s;
+  return s + RootToBytes(root);
 }
 
 StoreKey StoreKey::Generate() {

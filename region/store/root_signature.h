@@ -11,6 +11,11 @@
 
 namespace rustorium::store {
 
+// A root on the wire and in apply results: 32 bytes, big-endian.
+std::string RootToBytes(const proof::Fr& root);
+// Corruption unless `bytes` is 32 bytes holding a field element.
+Result<proof::Fr> RootFromBytes(std::string_view bytes);
+
 // The bytes signed: "rustorium.root.v1", region id, conf_ver, version, applied index (each
 // 8 bytes big-endian) and the root (32 bytes big-endian).
 std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t version, uint64_t applied_index,

@@ -6,11 +6,6 @@ namespace rustorium::store {
 
 namespace {
 
-std::string RootBytes(const proof::Fr& root) {
-  const auto b = root.ToBytesBE();
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 RegionRange RangeOf(const Region& r) { return {r.id(), r.start_key(), r.end_key()}; }
 
 }  // namespace
@@ -75,7 +70,7 @@ SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr&
   s.set_region_id(h.meta.id());
   *s.mutable_epoch() = h.meta.epoch();
   s.set_applied_index(applied_index);
-  s.set_root(RootBytes(root));
+  s.set_root(RootToBytes(root));
   s.set_store_id(options_.store_id);
   s.set_signature(key_.Sign(
       RootStatement(h.meta.id(), h.meta.epoch().conf_ver(), h.meta.epoch().version(), applied_index, root)));
@@ -200,10 +195,8 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                   }
                   const Hosted& h = regions_.at(region_id);
                   const ApplyResult& applied = response.result();
-                  std::array<uint8_t, 32> root_bytes{};
-                  std::copy(applied.root().begin(), applied.root().end(), root_bytes.begin());
-                  const Result<proof::Fr> root = proof::Fr::FromBytesBE(root_bytes);
-                  if (applied.root().size() != 32 || !root.ok()) {
+                  const Result<proof::Fr> root = RootFromBytes(applied.root());
+                  if (!root.ok()) {
                     respond(Status::Internal("apply result without a root"));
                     return;
                   }

@@ -7,7 +7,6 @@
 
 #include "engine/codec.h"
 #include "region/pd/pd.pb.h"
-#include "region/pd/pd_node.h"
 
 namespace rustorium::store {
 
@@ -22,7 +21,7 @@ Result<std::string> StoreNode::CallPd(const std::string& method, const std::stri
 }
 
 Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
-  ASSIGN_OR_RETURN(auto hostport, pd::ParseAddress(options.address));
+  ASSIGN_OR_RETURN(rpc::HostPort hostport, rpc::ParseAddress(options.address));
   std::unique_ptr<StoreNode> node(new StoreNode(std::move(options)));
   StoreNodeOptions& o = node->options_;
   std::error_code ec;
@@ -37,8 +36,8 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   // Register with PD: the same address (or the id this store had) keeps its id.
   node->pd_loop_ = std::make_unique<rpc::EventLoop>();
   for (const std::string& a : o.pd) {
-    ASSIGN_OR_RETURN(auto pd_hp, pd::ParseAddress(a));
-    node->pd_channels_.push_back(std::make_unique<rpc::RpcChannel>(*node->pd_loop_, pd_hp.first, pd_hp.second, o.channel));
+    ASSIGN_OR_RETURN(rpc::HostPort pd_hp, rpc::ParseAddress(a));
+    node->pd_channels_.push_back(std::make_unique<rpc::RpcChannel>(*node->pd_loop_, pd_hp.host, pd_hp.port, o.channel));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> known, node->engine_->Get(engine::ColumnFamily::kMeta, "store/id"));
   pd::RegisterStoreRequest reg;
@@ -63,8 +62,8 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
 
   node->loop_ = std::make_unique<rpc::EventLoop>();
   rpc::ServerOptions srv;
-  srv.host = hostport.first;
-  srv.port = hostport.second;
+  srv.host = hostport.host;
+  srv.port = hostport.port;
   srv.tls = o.server_tls;
   node->server_ = std::make_unique<rpc::RpcServer>(*node->loop_, srv);
   o.raft.store_id = node->store_id_;

@@ -105,8 +105,7 @@ class FakeCluster {
     const std::string statement = store::RootStatement(1, 1, 1, read->applied_index, root);
     s->set_signature(tamper == Tamper::kSignature ? store::StoreKey::Generate().Sign(statement) : key_.Sign(statement));
     if (tamper == Tamper::kRoot) root = proof::Fr::FromUint64(12345);
-    const auto b = root.ToBytesBE();
-    s->set_root(std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+    s->set_root(store::RootToBytes(root));
     return out;
   }
 

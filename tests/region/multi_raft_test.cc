@@ -428,8 +428,8 @@ class FakePeer {
   // Sends `m` to `to` as if from this peer.
   void Send(const TestStore& to, RaftMessage m) {
     if (!channel_) {
-      const auto colon = to.address().rfind(':');
-      channel_ = std::make_unique<rpc::RpcChannel>(loop_, "127.0.0.1", std::stoi(to.address().substr(colon + 1)));
+      const rpc::HostPort hp = *rpc::ParseAddress(to.address());
+      channel_ = std::make_unique<rpc::RpcChannel>(loop_, hp.host, hp.port);
     }
     RaftBatch b;
     b.set_from_id(id_);

@@ -71,8 +71,8 @@ class PdCluster {
     if (l == nullptr) return Status::TimedOut("no PD leader");
     auto& c = channels_[l->base->address()];
     if (!c) {
-      const std::string a = l->base->address();
-      c = std::make_unique<rpc::RpcChannel>(client_loop_, "127.0.0.1", std::stoi(a.substr(a.rfind(':') + 1)));
+      const rpc::HostPort hp = *rpc::ParseAddress(l->base->address());
+      c = std::make_unique<rpc::RpcChannel>(client_loop_, hp.host, hp.port);
     }
     ASSIGN_OR_RETURN(std::string bytes, c->CallSync(method, req.SerializeAsString(), 10s));
     Response out;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "proof/smt/proof.h"
+#include "region/store/root_signature.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
 #include "tests/region/raft_cluster.h"
@@ -57,10 +58,9 @@ ApplyResult MustApply(RegionFsm& fsm, uint64_t index, const std::string& command
 }
 
 proof::Fr RootOf(const ApplyResult& r) {
-  std::array<uint8_t, 32> b{};
-  EXPECT_EQ(r.root().size(), 32u);
-  std::copy(r.root().begin(), r.root().end(), b.begin());
-  return *proof::Fr::FromBytesBE(b);
+  auto root = RootFromBytes(r.root());
+  EXPECT_TRUE(root.ok());
+  return root.ok() ? *root : proof::Fr::Zero();
 }
 
 // Checks a read's proof against its root: inclusion of the value, or non-inclusion.

@@ -79,8 +79,8 @@ class StoreTest : public ::testing::Test {
   rpc::RpcChannel& ChannelTo(StoreNode* n) {
     auto& c = channels_[n->base->id()];
     if (!c) {
-      const std::string a = n->base->address();
-      c = std::make_unique<rpc::RpcChannel>(client_loop_, "127.0.0.1", std::stoi(a.substr(a.rfind(':') + 1)));
+      const rpc::HostPort hp = *rpc::ParseAddress(n->base->address());
+      c = std::make_unique<rpc::RpcChannel>(client_loop_, hp.host, hp.port);
     }
     return *c;
   }
@@ -112,10 +112,9 @@ class StoreTest : public ::testing::Test {
   }
   // Checks the root's signature by the store's key and the proof of `kv` against it.
   static ::testing::AssertionResult Verified(const StoreNode& n, const SignedRoot& root, const KvProof& kv) {
-    std::array<uint8_t, 32> b{};
-    if (root.root().size() != 32) return ::testing::AssertionFailure() << "root size";
-    std::copy(root.root().begin(), root.root().end(), b.begin());
-    const proof::Fr r = *proof::Fr::FromBytesBE(b);
+    auto parsed = RootFromBytes(root.root());
+    if (!parsed.ok()) return ::testing::AssertionFailure() << parsed.status().ToString();
+    const proof::Fr r = *parsed;
     if (!VerifySignature(n.key.public_key_bytes(),
                          RootStatement(root.region_id(), root.epoch().conf_ver(), root.epoch().version(),
                                        root.applied_index(), r),

@@ -434,7 +434,7 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 65528));
   cmd->callback([dir, stores, pd_address, store_port, &exit_code] {
     const std::string pd = *pd_address;
-    if (!pd::ParseAddress(pd).ok()) {
+    if (!rpc::ParseAddress(pd).ok()) {
       exit_code = Fail(Status::InvalidArgument("--pd '" + pd + "' is not ip:port"));
       return;
     }

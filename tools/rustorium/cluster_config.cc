@@ -109,7 +109,7 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
         } catch (...) {
           return Status::InvalidArgument("pd.members: bad member id in \"" + *m + "\"");
         }
-        RETURN_IF_ERROR(pd::ParseAddress(m->substr(eq + 1)).status());
+        RETURN_IF_ERROR(rpc::ParseAddress(m->substr(eq + 1)).status());
         o.members.push_back({id, m->substr(eq + 1)});
       }
     }
