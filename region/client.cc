@@ -192,7 +192,8 @@ Status CheckProof(const proof::Fr& root, const std::string& key, const std::opti
 
 template <typename Response>
 Result<std::pair<Response, store::Region>> Client::RegionCall(
-    const std::string& key, const std::string& method, const std::function<std::string(const store::Region&)>& make) {
+    const std::string& key, const std::string& method, bool idempotent,
+    const std::function<std::string(const store::Region&)>& make) {
   Status last = Status::TimedOut("no attempt");
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
@@ -225,6 +226,14 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     Result<std::string> bytes = CallStore(address, method, make(c->region));
     if (!bytes.ok()) {
       last = bytes.status();
+      // A write that reached the store and got no answer may have been applied (or may be
+      // applied later): sending it again could apply it twice, so the caller hears that its
+      // outcome is unknown. A refused connection ("not sent") or a region error is a sure no.
+      const bool maybe_applied = last.code() == StatusCode::kTimedOut || last.code() == StatusCode::kIOError ||
+                                 last.code() == StatusCode::kAborted;
+      if (!idempotent && maybe_applied) {
+        return Status::TimedOut(method + " for key '" + key + "': outcome unknown: " + last.message());
+      }
       if (!Retryable(last)) return last;
       std::lock_guard<std::mutex> lock(mu_);
       auto it = regions_.find(c->region.id());
@@ -254,14 +263,16 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
       Forget(c->region.id());
     }
   }
-  return Status(last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code(),
-                method + " for key '" + key + "' gave up: " + last.message());
+  // Every attempt surely failed; for a write, TimedOut would wrongly say "maybe applied".
+  StatusCode code = last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code();
+  if (!idempotent && code == StatusCode::kTimedOut) code = StatusCode::kBusy;
+  return Status(code, method + " for key '" + key + "' gave up: " + last.message());
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {
   store::GetRequest req;
   req.set_key(key);
-  ASSIGN_OR_RETURN(auto got, RegionCall<store::GetResponse>(key, "kv.Get", [&](const store::Region& r) {
+  ASSIGN_OR_RETURN(auto got, RegionCall<store::GetResponse>(key, "kv.Get", true, [&](const store::Region& r) {
     req.set_region_id(r.id());
     *req.mutable_epoch() = r.epoch();
     return req.SerializeAsString();
@@ -279,7 +290,7 @@ Result<ReadResult> Client::Get(const std::string& key) {
 Result<WriteResult> Client::Write(const std::string& key, store::Command command) {
   store::WriteRequest req;
   *req.mutable_command() = std::move(command);
-  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", [&](const store::Region& r) {
+  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", false, [&](const store::Region& r) {
     req.set_region_id(r.id());
     *req.mutable_epoch() = r.epoch();
     return req.SerializeAsString();
@@ -354,7 +365,7 @@ Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::
     req.set_start_key(from);
     req.set_end_key(end);
     req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
-    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", [&](const store::Region& r) {
+    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", true, [&](const store::Region& r) {
       req.set_region_id(r.id());
       *req.mutable_epoch() = r.epoch();
       return req.SerializeAsString();

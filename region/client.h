@@ -7,6 +7,12 @@
 //
 // Thread-safe. The plain calls block the calling thread; the *Async calls return at once and
 // call back on the client's worker threads.
+//
+// A write (Put, Delete, CompareAndSwap) that fails with TimedOut has an unknown outcome: it
+// reached a store and no answer came back, so it may have been applied, or may be applied
+// later. The client never sends such a write again (that could apply it twice). Corruption
+// means the answer failed its checks (whatever happened, that store is not to be trusted). Any
+// other error means the write was not applied. Reads are retried freely.
 #pragma once
 
 #include <chrono>
@@ -109,9 +115,10 @@ class Client {
   // Checks the signature of `root` and returns the root element.
   Result<SignedRoot> CheckRoot(const store::SignedRoot& root, const store::Region& region);
   // Sends a region request for `key` to its leader, following region errors; `make` builds the
-  // payload for the region; returns the leader's reply and the region it went to.
+  // payload for the region; returns the leader's reply and the region it went to. A call that
+  // is not `idempotent` is sent again only when it surely was not applied.
   template <typename Response>
-  Result<std::pair<Response, store::Region>> RegionCall(const std::string& key, const std::string& method,
+  Result<std::pair<Response, store::Region>> RegionCall(const std::string& key, const std::string& method, bool idempotent,
                                                         const std::function<std::string(const store::Region&)>& make);
   Result<WriteResult> Write(const std::string& key, store::Command command);
 

@@ -1,5 +1,6 @@
 #include "region/rpc/channel.h"
 
+#include <algorithm>
 #include <future>
 
 #include "region/rpc/server.h"
@@ -75,16 +76,17 @@ RpcChannel::RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptio
       options_(std::move(options)),
       alive_(std::make_shared<bool>(true)) {
   loop_.RunSync([this] {
-    uv_timer_init(loop_.loop(), &reconnect_timer_);
-    reconnect_timer_.data = this;
+    uv_timer_init(loop_.loop(), &delay_timer_);
+    delay_timer_.data = this;
   });
 }
 
 RpcChannel::~RpcChannel() {
   loop_.RunSync([this] {
     *alive_ = false;
-    uv_timer_stop(&reconnect_timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), nullptr);
+    uv_timer_stop(&delay_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&delay_timer_), nullptr);
+    delayed_.clear();
     if (connection_) connection_->Close(Status::Aborted("channel closed"));
     connection_.reset();
     std::map<uint64_t, std::unique_ptr<Pending>> pending;
@@ -94,7 +96,7 @@ RpcChannel::~RpcChannel() {
       p->done(Status::Aborted("channel closed"));
     }
   });
-  loop_.RunSync([] {});  // the timer's close callback has run
+  loop_.RunSync([] {});  // the timers' close callbacks have run
 }
 
 void RpcChannel::Call(const std::string& method, std::string payload,
@@ -131,26 +133,61 @@ Result<std::string> RpcChannel::CallSync(const std::string& method, std::string 
 
 void RpcChannel::Send(const std::string& method, std::string payload, uint64_t group_id) {
   loop_.Post([this, method, payload = std::move(payload), group_id]() mutable {
-    Envelope message;
-    message.set_kind(ONE_WAY);
-    message.set_method(method);
-    message.set_group_id(group_id);
-    message.set_payload(std::move(payload));
-    if (!connected_) {
-      // While backing off after a failed attempt the peer is taken to be down.
-      if (!connecting_ && uv_now(loop_.loop()) < retry_at_ms_) return;
-      // Held for the connection being made (within the queued-bytes bound); dropped if it
-      // cannot be made: one-way messages are best effort.
-      const std::size_t size = message.ByteSizeLong();
-      if (waiting_one_way_bytes_ + size <= options_.limits.max_queued_bytes) {
-        waiting_one_way_bytes_ += size;
-        waiting_one_way_.push_back(std::move(message));
-      }
-      Connect();
-      return;
-    }
-    connection_->Send(message).IgnoreError();  // best effort; a broken send closes it
+    auto message = std::make_shared<Envelope>();
+    message->set_kind(ONE_WAY);
+    message->set_method(method);
+    message->set_group_id(group_id);
+    message->set_payload(std::move(payload));
+    if (Filtered([this, message] { SendOneWay(std::move(*message)); })) return;
+    SendOneWay(std::move(*message));
   });
+}
+
+void RpcChannel::SendOneWay(Envelope message) {
+  if (!connected_) {
+    // While backing off after a failed attempt the peer is taken to be down.
+    if (!connecting_ && uv_now(loop_.loop()) < retry_at_ms_) return;
+    // Held for the connection being made (within the queued-bytes bound); dropped if it
+    // cannot be made: one-way messages are best effort.
+    const std::size_t size = message.ByteSizeLong();
+    if (waiting_one_way_bytes_ + size <= options_.limits.max_queued_bytes) {
+      waiting_one_way_bytes_ += size;
+      waiting_one_way_.push_back(std::move(message));
+    }
+    Connect();
+    return;
+  }
+  connection_->Send(message).IgnoreError();  // best effort; a broken send closes it
+}
+
+bool RpcChannel::Filtered(std::function<void()> send) {
+  if (!options_.filter) return false;
+  const LinkRule rule = options_.filter->For(host_ + ":" + std::to_string(port_));
+  if (rule.drop) return true;
+  if (rule.delay.count() == 0 && delayed_.empty()) return false;
+  // Behind what is already held, so that frames leave in order.
+  const uint64_t due = uv_now(loop_.loop()) + static_cast<uint64_t>(rule.delay.count());
+  delayed_.emplace_back(std::max(due, delayed_.empty() ? 0 : delayed_.back().first), std::move(send));
+  if (delayed_.size() == 1) {
+    uv_timer_start(
+        &delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
+        delayed_.front().first - uv_now(loop_.loop()), 0);
+  }
+  return true;
+}
+
+void RpcChannel::RunDelayed() {
+  const uint64_t now = uv_now(loop_.loop());
+  while (!delayed_.empty() && delayed_.front().first <= now) {
+    std::function<void()> send = std::move(delayed_.front().second);
+    delayed_.pop_front();
+    send();
+  }
+  if (!delayed_.empty()) {
+    uv_timer_start(
+        &delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
+        delayed_.front().first - now, 0);
+  }
 }
 
 void RpcChannel::StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout,
@@ -173,8 +210,18 @@ void RpcChannel::StartCall(uint64_t id, Envelope request, std::chrono::milliseco
         static_cast<uint64_t>(timeout.count()), 0);
   }
   pending_[id] = std::move(p);
+  // A dropped call is never answered: it times out, as across a partition.
+  auto held = std::make_shared<Envelope>(std::move(request));
+  if (Filtered([this, held] { SendRequest(std::move(*held)); })) return;
+  SendRequest(std::move(*held));
+}
+
+void RpcChannel::SendRequest(Envelope request) {
+  const uint64_t id = request.id();
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;  // timed out while held
   if (connected_) {
-    pending_[id]->sent = true;
+    it->second->sent = true;
     Status s = connection_->Send(request);
     if (!s.ok()) Finish(id, s);
     return;
@@ -231,16 +278,14 @@ void RpcChannel::OnConnected(int status) {
     backoff_ = backoff_.count() == 0 ? options_.backoff_initial
                                      : std::min(backoff_ * 2, options_.backoff_max);
     retry_at_ms_ = uv_now(loop_.loop()) + static_cast<uint64_t>(backoff_.count());
-    bool anyone_waiting = false;
-    for (const Envelope& e : waiting_) anyone_waiting |= pending_.count(e.id()) > 0;
-    if (!anyone_waiting) {
-      waiting_.clear();
-      return;
-    }
-    uv_timer_start(
-        &reconnect_timer_,
-        [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->Connect(); },
-        static_cast<uint64_t>(backoff_.count()), 0);
+    // The waiting calls were never sent: they fail now, saying so, and the caller may try
+    // elsewhere at once (a write that was not sent is known not to have happened). The next
+    // call reconnects, once the pause is over.
+    std::vector<Envelope> waiting;
+    waiting.swap(waiting_);
+    const Status not_sent = Status::Busy("not sent: cannot connect to " + host_ + ":" +
+                                         std::to_string(port_) + ": " + uv_strerror(status));
+    for (const Envelope& e : waiting) Finish(e.id(), not_sent);
     return;
   }
   connected_ = true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "engine/status.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
+#include "region/rpc/link_filter.h"
 
 namespace rustorium::rpc {
 
@@ -24,18 +26,23 @@ Result<HostPort> ParseAddress(const std::string& address);
 
 struct ChannelOptions {
   ConnectionLimits limits;
-  // Waits between reconnection attempts: doubling from `backoff_initial` up to `backoff_max`.
+  // After a failed connection attempt, one-way messages are dropped for a pause doubling from
+  // `backoff_initial` up to `backoff_max` (the peer is taken to be down); calls fail at once
+  // and every new call tries again.
   std::chrono::milliseconds backoff_initial{20};
   std::chrono::milliseconds backoff_max{2000};
   // TLS when set (TlsContext::CreateClient): the server's certificate must name `host`.
   std::shared_ptr<TlsContext> tls;
+  // Fault injection for tests: drops or delays what goes to this channel's address.
+  std::shared_ptr<LinkFilter> filter;
 };
 
 class RpcChannel {
  public:
   // The call's answer, on the loop thread: the response payload, or the error. TimedOut when
   // the deadline passed (the outcome on the server is unknown); IOError when the connection
-  // broke with the call in flight (also unknown); the server's Status otherwise.
+  // broke with the call in flight (also unknown); Busy ("not sent: ...") when no connection
+  // could be made, so the server never saw the call; the server's Status otherwise.
   using Callback = std::function<void(Result<std::string>)>;
 
   // `host` is an IPv4 or IPv6 address (names are not resolved yet: calls fail with
@@ -66,6 +73,12 @@ class RpcChannel {
   struct Pending;
   void StartCall(uint64_t id, Envelope request, std::chrono::milliseconds timeout, Callback done,
                  std::function<void(std::string)> on_item = nullptr);
+  void SendRequest(Envelope request);
+  void SendOneWay(Envelope message);
+  // Applies the link filter to a frame: false when it goes now; true when it was dropped or
+  // is held (`send` then runs after the delay).
+  bool Filtered(std::function<void()> send);
+  void RunDelayed();
   void Connect();
   void OnConnected(int status);
   void OnFrame(Envelope& e);
@@ -87,7 +100,9 @@ class RpcChannel {
   uint64_t retry_at_ms_ = 0;  // one-way messages before this (loop time) are dropped
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   uint64_t next_id_ = 1;
-  uv_timer_t reconnect_timer_;
+  // Frames held by a delay rule, in order, with when (loop time, ms) each may go.
+  std::deque<std::pair<uint64_t, std::function<void()>>> delayed_;
+  uv_timer_t delay_timer_;
   std::shared_ptr<bool> alive_;  // false once destroyed: late libuv callbacks check it
 };
 

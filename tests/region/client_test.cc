@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include "region/rpc/server.h"
 #include "region/store/region_fsm.h"
 #include "region/store/root_signature.h"
@@ -37,6 +40,8 @@ class FakeCluster {
       req.ParseFromString(e.payload());
       respond(Answer(req).SerializeAsString());
     });
+    // A store that takes every write and never answers (it crashed, or the link broke).
+    store_server_->Handle("kv.Write", [this](const rpc::Envelope&, rpc::RpcServer::Responder) { writes_seen++; });
     EXPECT_TRUE(store_server_->Start().ok());
 
     pd_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
@@ -78,10 +83,12 @@ class FakeCluster {
     ClientOptions o;
     o.pd = {"127.0.0.1:" + std::to_string(pd_server_->port())};
     o.max_attempts = 2;
+    o.timeout = std::chrono::milliseconds(500);
     return std::move(*Client::Connect(o));
   }
 
   Tamper tamper = Tamper::kNone;
+  std::atomic<int> writes_seen{0};
 
  private:
   store::GetResponse Answer(const store::GetRequest& req) {
@@ -136,6 +143,22 @@ TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
     ASSERT_FALSE(r.ok()) << "tamper mode " << static_cast<int>(t) << " was accepted";
     EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
   }
+}
+
+// Sending a write again after it went unanswered could apply it twice (a compare-and-swap
+// would then report failure although it swapped): the caller hears "outcome unknown" instead.
+TEST(Client, AWriteThatGotNoAnswerIsNotSentAgainAndItsOutcomeIsUnknown) {
+  FakeCluster cluster;
+  auto client = cluster.NewClient();
+  auto put = client->Put("apple", "new");
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.status().code(), StatusCode::kTimedOut) << put.status().ToString();
+  EXPECT_NE(put.status().message().find("outcome unknown"), std::string::npos) << put.status().ToString();
+  auto cas = client->CompareAndSwap("apple", std::string("apple-value"), std::string("newer"));
+  EXPECT_EQ(cas.status().code(), StatusCode::kTimedOut) << cas.status().ToString();
+  EXPECT_EQ(cluster.writes_seen.load(), 2);
+  // Reads have no effect to repeat: they still go through.
+  EXPECT_TRUE(client->Get("apple").ok());
 }
 
 TEST(Client, RefusesBadAddresses) {

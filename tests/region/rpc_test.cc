@@ -6,12 +6,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "region/rpc/channel.h"
 #include "region/rpc/connection.h"
+#include "region/rpc/link_filter.h"
 #include "region/rpc/server.h"
+#include "tests/test_util.h"
 
 namespace rustorium::rpc {
 namespace {
@@ -110,8 +115,12 @@ TEST(Rpc, NoServerMeansBoundedFailure) {
     port = server->port();
   }
   RpcChannel channel(loop, "127.0.0.1", port);
-  auto r = channel.CallSync("echo", "x", milliseconds(300));
-  EXPECT_TRUE(r.status().code() == StatusCode::kTimedOut) << r.status().ToString();
+  // Refused: the call fails at once (well before its deadline), saying it was never sent.
+  const auto start = std::chrono::steady_clock::now();
+  auto r = channel.CallSync("echo", "x", milliseconds(5000));
+  EXPECT_TRUE(r.status().code() == StatusCode::kBusy) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("not sent"), std::string::npos) << r.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
 TEST(Rpc, HostThatIsNotAnAddressFailsAtOnce) {
@@ -327,6 +336,76 @@ TEST(Rpc, OneWayMessagesArrive) {
   ASSERT_TRUE(channel.CallSync("echo", "barrier", milliseconds(2000)).ok());
   EXPECT_EQ(got.load(), 10);
   EXPECT_EQ(group.load(), 42u);
+}
+
+TEST(LinkFilter, ParsesRulesAndNamesTheBadLine) {
+  auto rules = LinkFilter::Parse("# partition\ndrop 127.0.0.1:20162\n\ndelay 127.0.0.1:20163 250\n");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  EXPECT_TRUE((*rules)["127.0.0.1:20162"].drop);
+  EXPECT_EQ((*rules)["127.0.0.1:20163"].delay, milliseconds(250));
+  for (const char* bad : {"drop", "drop nowhere", "delay 127.0.0.1:1", "delay 127.0.0.1:1 -5", "delay 127.0.0.1:1 9999999",
+                          "cut 127.0.0.1:1", "drop 127.0.0.1:1 extra"}) {
+    auto r = LinkFilter::Parse(std::string("drop 127.0.0.1:2\n") + bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(LinkFilter, DroppedCallsTimeOutAndDelayedOnesArriveLateInOrder) {
+  EventLoop loop;
+  auto server = StartServer(loop);
+  const std::string address = "127.0.0.1:" + std::to_string(server->port());
+  ChannelOptions o;
+  o.filter = std::make_shared<LinkFilter>();
+  RpcChannel channel(loop, "127.0.0.1", server->port(), o);
+  ASSERT_TRUE(channel.CallSync("echo", "open", milliseconds(2000)).ok());
+
+  o.filter->Set({{address, LinkRule{true, milliseconds(0)}}});
+  auto dropped = channel.CallSync("echo", "lost", milliseconds(300));
+  EXPECT_EQ(dropped.status().code(), StatusCode::kTimedOut) << dropped.status().ToString();
+
+  o.filter->Set({{address, LinkRule{false, milliseconds(200)}}});
+  const auto start = std::chrono::steady_clock::now();
+  std::mutex mu;
+  std::vector<std::string> answers;
+  std::promise<void> all;
+  for (int i = 0; i < 3; ++i) {
+    channel.Call("echo", std::to_string(i), milliseconds(5000), [&](Result<std::string> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      answers.push_back(r.ok() ? *r : r.status().ToString());
+      if (answers.size() == 3) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(190));
+  EXPECT_EQ(answers, (std::vector<std::string>{"0", "1", "2"}));
+
+  o.filter->Set({});
+  EXPECT_TRUE(channel.CallSync("echo", "healed", milliseconds(2000)).ok());
+}
+
+TEST(LinkFilter, WatchesItsFile) {
+  rustorium::testing::TempDir tmp;
+  const std::string path = tmp.path().string() + "/links";
+  LinkFilter filter;
+  filter.Watch(path, milliseconds(10));
+  EXPECT_FALSE(filter.For("127.0.0.1:7").drop);  // no file: no rules
+  { std::ofstream(path) << "drop 127.0.0.1:7\n"; }
+  bool dropped = false;
+  for (int i = 0; i < 200 && !dropped; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    dropped = filter.For("127.0.0.1:7").drop;
+  }
+  EXPECT_TRUE(dropped);
+  { std::ofstream(path) << "nonsense\n"; }  // refused: the rules stay
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(filter.For("127.0.0.1:7").drop);
+  { std::ofstream(path) << ""; }
+  for (int i = 0; i < 200 && dropped; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    dropped = filter.For("127.0.0.1:7").drop;
+  }
+  EXPECT_FALSE(dropped);
 }
 
 }  // namespace

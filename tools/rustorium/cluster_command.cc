@@ -95,6 +95,13 @@ void RegisterServer(CLI::App& app, int& exit_code) {
       exit_code = Fail(s);
       return;
     }
+    // For the fault harness (tests/faults/) only: drop or delay what this store sends to
+    // chosen addresses, by rules read from a file (region/rpc/link_filter.h).
+    if (const char* faults = std::getenv("RUSTORIUM_LINK_FAULTS"); faults != nullptr && *faults != '\0') {
+      o.channel.filter = std::make_shared<rpc::LinkFilter>();
+      o.channel.filter->Watch(faults);
+      std::cout << "link faults from " << faults << " (testing only)" << std::endl;
+    }
     BlockStopSignals();
     auto node = store::StoreNode::Start(o);
     if (!node.ok()) {

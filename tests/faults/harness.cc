@@ -1,0 +1,442 @@
+#include "tests/faults/harness.h"
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "engine/engine.h"
+#include "region/store/region_fsm.h"
+#include "tests/faults/fault_cluster.h"
+#include "tests/faults/linearizability.h"
+
+namespace rustorium::faults {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Every choice comes from one seeded mt19937_64 through this (not a standard-library
+// distribution, whose results differ between implementations): a seed replays the schedule.
+uint64_t Pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
+
+std::chrono::milliseconds PickDuration(std::mt19937_64& rng, std::chrono::milliseconds lo, std::chrono::milliseconds hi) {
+  return std::chrono::milliseconds(Pick(rng, static_cast<uint64_t>(lo.count()), static_cast<uint64_t>(hi.count())));
+}
+
+// How a finished client call counts in the history.
+enum class Ending { kOk, kFailed, kUnknown, kProofFailure };
+
+Ending EndingOf(const Status& s, bool is_write) {
+  if (s.ok()) return Ending::kOk;
+  if (s.code() == StatusCode::kCorruption) return Ending::kProofFailure;
+  // The client's contract (region/client.h): a write that timed out may have been applied.
+  if (is_write && s.code() == StatusCode::kTimedOut) return Ending::kUnknown;
+  return Ending::kFailed;
+}
+
+class Run {
+ public:
+  Run(const FaultOptions& options, FaultCluster& cluster) : o_(options), cluster_(cluster), start_(Clock::now()) {}
+
+  void Log(const std::string& what) {
+    const double at = std::chrono::duration<double>(Clock::now() - start_).count();
+    char line[512];
+    std::snprintf(line, sizeof(line), "[%7.2f s] %s", at, what.c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.faults.push_back(line);
+    if (o_.verbose) {
+      std::printf("%s\n", line);
+      std::fflush(stdout);
+    }
+  }
+
+  // ---- workloads ----
+
+  void RegisterClient(int process) {
+    auto client = client::Client::Connect(cluster_.ClientOptions());
+    if (!client.ok()) {
+      Fail("register client " + std::to_string(process) + " cannot start: " + client.status().ToString());
+      return;
+    }
+    std::mt19937_64 rng(o_.seed * 1000003 + static_cast<uint64_t>(process));
+    std::map<std::string, std::optional<std::string>> seen;  // per key, what this client last read
+    uint64_t n = 0;
+    std::vector<Operation> history;
+    while (!stop_workload_.load()) {
+      Operation op;
+      op.process = process;
+      op.key = "reg/" + std::to_string(Pick(rng, 0, static_cast<uint64_t>(o_.register_keys - 1)));
+      const uint64_t dice = Pick(rng, 0, 99);
+      op.invoke_ns = Now();
+      Status status;
+      if (dice < 45) {
+        op.kind = OpKind::kRead;
+        auto r = (*client)->Get(op.key);
+        status = r.status();
+        if (r.ok()) op.value = seen[op.key] = r->value;
+      } else if (dice < 75) {
+        op.kind = OpKind::kWrite;
+        op.value = "v" + std::to_string(process) + "." + std::to_string(++n);
+        status = (*client)->Put(op.key, *op.value).status();
+      } else {
+        op.kind = OpKind::kCas;
+        op.expected = seen[op.key];
+        op.value = "v" + std::to_string(process) + "." + std::to_string(++n);
+        auto r = (*client)->CompareAndSwap(op.key, op.expected, op.value);
+        status = r.status();
+        if (r.ok()) op.cas_succeeded = r->result.cas_succeeded();
+      }
+      op.complete_ns = Now();
+      switch (EndingOf(status, op.kind != OpKind::kRead)) {
+        case Ending::kOk: op.outcome = Outcome::kOk; break;
+        case Ending::kFailed: op.outcome = Outcome::kFail; break;
+        case Ending::kUnknown: op.outcome = Outcome::kUnknown; break;
+        case Ending::kProofFailure:
+          op.outcome = Outcome::kUnknown;
+          ProofFailure(status);
+          break;
+      }
+      history.push_back(std::move(op));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    history_.insert(history_.end(), history.begin(), history.end());
+  }
+
+  void SetClient() {
+    auto client = client::Client::Connect(cluster_.ClientOptions());
+    if (!client.ok()) {
+      Fail("set client cannot start: " + client.status().ToString());
+      return;
+    }
+    for (uint64_t n = 0; !stop_workload_.load(); ++n) {
+      char key[32];
+      std::snprintf(key, sizeof(key), "set/%08llu", static_cast<unsigned long long>(n));
+      const Status s = (*client)->Put(key, "member").status();
+      std::lock_guard<std::mutex> lock(mu_);
+      switch (EndingOf(s, true)) {
+        case Ending::kOk: set_acknowledged_.insert(key); break;
+        case Ending::kFailed: set_failed_.insert(key); break;
+        case Ending::kUnknown: set_unknown_.insert(key); break;
+        case Ending::kProofFailure:
+          set_unknown_.insert(key);
+          report_.proof_failures++;
+          report_.failures.push_back("a set insert's answer failed its check: " + s.ToString());
+          break;
+      }
+    }
+  }
+
+  // ---- the nemesis ----
+
+  // The store index of the region's leader as PD last heard it, or a random store.
+  int LeaderOrRandom(std::mt19937_64& rng) {
+    auto client = client::Client::Connect(cluster_.ClientOptions());
+    if (client.ok()) {
+      auto regions = (*client)->Regions();
+      auto stores = (*client)->Stores();
+      if (regions.ok() && stores.ok() && regions->leader_store_ids_size() > 0) {
+        const uint64_t leader = regions->leader_store_ids(0);
+        for (const auto& s : stores->stores()) {
+          if (s.id() != leader) continue;
+          for (int i = 0; i < cluster_.stores(); ++i) {
+            if (cluster_.store_address(i) == s.address()) return i;
+          }
+        }
+      }
+    }
+    return static_cast<int>(Pick(rng, 0, static_cast<uint64_t>(cluster_.stores() - 1)));
+  }
+
+  void Nemesis() {
+    std::mt19937_64 rng(o_.seed);
+    const auto end = start_ + o_.duration;
+    while (Clock::now() < end) {
+      SleepUntil(std::min(end, Clock::now() + PickDuration(rng, o_.quiet_min, o_.quiet_max)));
+      if (Clock::now() >= end) break;
+      const std::string& kind = o_.nemeses[Pick(rng, 0, o_.nemeses.size() - 1)];
+      const auto hold = PickDuration(rng, o_.fault_min, o_.fault_max);
+      const bool leader = Pick(rng, 0, 1) == 0;
+      const int random_store = static_cast<int>(Pick(rng, 0, static_cast<uint64_t>(cluster_.stores() - 1)));
+      const uint64_t delay_ms = Pick(rng, 50, 300);
+      if (kind == "kill-leader" || kind == "kill-store") {
+        const int i = kind == "kill-leader" ? LeaderOrRandom(rng) : random_store;
+        Log("SIGKILL store " + std::to_string(i + 1) + (kind == "kill-leader" ? " (leader)" : ""));
+        cluster_.KillStore(i);
+        SleepUntil(Clock::now() + hold);
+        cluster_.StartStore(i);
+        Log("restarted store " + std::to_string(i + 1));
+      } else if (kind == "pause") {
+        const int i = leader ? LeaderOrRandom(rng) : random_store;
+        Log("SIGSTOP store " + std::to_string(i + 1) + (leader ? " (leader)" : ""));
+        cluster_.PauseStore(i);
+        SleepUntil(Clock::now() + hold);
+        cluster_.ResumeStore(i);
+        Log("SIGCONT store " + std::to_string(i + 1));
+      } else if (kind == "kill-all") {
+        Log("SIGKILL PD and every store");
+        for (int i = 0; i < cluster_.stores(); ++i) cluster_.KillStore(i);
+        cluster_.KillPd();
+        SleepUntil(Clock::now() + std::min(hold, std::chrono::milliseconds(2000)));
+        cluster_.StartAll();
+        Log("restarted PD and every store");
+      } else if (kind == "isolate") {
+        const int i = leader ? LeaderOrRandom(rng) : random_store;
+        Log("isolate store " + std::to_string(i + 1) + (leader ? " (leader)" : "") + " from the stores and PD");
+        for (int j = 0; j < cluster_.stores(); ++j) {
+          rpc::LinkRules rules;
+          if (j == i) {
+            for (int k = 0; k < cluster_.stores(); ++k) {
+              if (k != i) rules[cluster_.store_address(k)].drop = true;
+            }
+            rules[cluster_.pd_address()].drop = true;
+          } else {
+            rules[cluster_.store_address(i)].drop = true;
+          }
+          Check(cluster_.SetLinks(j, rules));
+        }
+        SleepUntil(Clock::now() + hold);
+        Check(cluster_.ClearLinks());
+        Log("healed the partition");
+      } else if (kind == "delay") {
+        Log("delay every link between stores by " + std::to_string(delay_ms) + " ms");
+        for (int j = 0; j < cluster_.stores(); ++j) {
+          rpc::LinkRules rules;
+          for (int k = 0; k < cluster_.stores(); ++k) {
+            if (k != j) rules[cluster_.store_address(k)].delay = std::chrono::milliseconds(delay_ms);
+          }
+          Check(cluster_.SetLinks(j, rules));
+        }
+        SleepUntil(Clock::now() + hold);
+        Check(cluster_.ClearLinks());
+        Log("links back to normal");
+      }
+      for (const std::string& e : cluster_.UnexpectedExits()) Fail(e);
+    }
+  }
+
+  // ---- checks ----
+
+  void CheckRegisters() {
+    std::vector<Operation> history;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      history = history_;
+    }
+    for (const Operation& op : history) {
+      report_.ops++;
+      if (op.outcome == Outcome::kOk) report_.ops_ok++;
+      if (op.outcome == Outcome::kFail) report_.ops_failed++;
+      if (op.outcome == Outcome::kUnknown) report_.ops_unknown++;
+    }
+    const CheckResult result = faults::CheckRegisters(history, o_.check_budget);
+    report_.linearizability = result.Summary();
+    if (!result.linearizable) Fail("register histories: " + result.Summary());
+    if (report_.ops_ok < 20) Fail("too few register operations succeeded to mean anything: " + std::to_string(report_.ops_ok));
+  }
+
+  void CheckSet() {
+    auto client = client::Client::Connect(cluster_.ClientOptions());
+    Result<std::vector<client::ScanItem>> items = Status::Internal("not read");
+    for (int attempt = 0; attempt < 20 && client.ok(); ++attempt) {
+      items = (*client)->Scan("set/", "set0", 1000000);
+      if (items.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    if (!items.ok()) {
+      Fail("the final set read failed: " + items.status().ToString());
+      return;
+    }
+    std::set<std::string> present;
+    for (const auto& it : *items) present.insert(it.key);
+    report_.set_acknowledged = set_acknowledged_.size();
+    report_.set_unknown = set_unknown_.size();
+    report_.set_failed = set_failed_.size();
+    for (const std::string& k : set_acknowledged_) {
+      if (present.count(k) == 0) {
+        if (report_.set_lost++ < 10) Fail("acknowledged insert " + k + " is lost");
+      }
+    }
+    for (const std::string& k : set_failed_) {
+      if (present.count(k) != 0) Fail("insert " + k + " was reported failed but is present");
+    }
+    for (const std::string& k : present) {
+      if (!set_acknowledged_.count(k) && !set_unknown_.count(k) && !set_failed_.count(k)) {
+        Fail("set element " + k + " was never inserted");
+      }
+    }
+    if (report_.set_acknowledged < 10) Fail("too few set inserts were acknowledged: " + std::to_string(report_.set_acknowledged));
+  }
+
+  // Each replica, read offline from its store's data after a clean stop: its applied index,
+  // its index root and the root rebuilt from its data. Empty when a store cannot be read.
+  struct Replica {
+    uint64_t applied = 0;
+    proof::Fr root;
+    proof::Fr rebuilt;
+  };
+  Result<std::vector<Replica>> ReadReplicas() {
+    std::vector<Replica> out;
+    for (int i = 0; i < cluster_.stores(); ++i) {
+      engine::StorageOptions so;
+      so.path = cluster_.store_data_dir(i) + "/db";
+      ASSIGN_OR_RETURN(auto engine, engine::Engine::Open(so));
+      ASSIGN_OR_RETURN(auto fsm, store::RegionFsm::Open(engine.get(), store::RegionRange{1, "", ""}));
+      Replica r;
+      r.applied = fsm->AppliedIndex();
+      ASSIGN_OR_RETURN(r.root, fsm->Root());
+      ASSIGN_OR_RETURN(r.rebuilt, fsm->RootFromData());
+      out.push_back(r);
+    }
+    return out;
+  }
+
+  // Stops the cluster cleanly and compares the replicas; when they have not all caught up,
+  // runs the cluster a while longer and looks again.
+  void CheckIntegrity() {
+    for (int round = 0; round < 3; ++round) {
+      std::string problems;
+      if (!cluster_.StopAll(&problems)) Fail(problems);
+      auto replicas = ReadReplicas();
+      if (!replicas.ok()) {
+        Fail("cannot read the replicas: " + replicas.status().ToString());
+        return;
+      }
+      std::ostringstream line;
+      bool same_index = true;
+      for (std::size_t i = 0; i < replicas->size(); ++i) {
+        const Replica& r = (*replicas)[i];
+        line << "store " << i + 1 << ": applied " << r.applied << " root " << r.root.ToHex().substr(0, 18) << "...; ";
+        if (r.root != r.rebuilt) Fail("store " + std::to_string(i + 1) + ": the index root disagrees with the root of its data");
+        same_index &= r.applied == (*replicas)[0].applied;
+      }
+      report_.integrity = line.str();
+      if (same_index) {
+        for (const Replica& r : *replicas) {
+          if (r.root != (*replicas)[0].root) Fail("replicas at the same applied index have different roots: " + line.str());
+        }
+        return;
+      }
+      if (round == 2) {
+        Fail("the replicas did not converge on one applied index: " + line.str());
+        return;
+      }
+      Log("replicas not caught up yet (" + line.str() + "): running the cluster a while longer");
+      cluster_.StartAll();
+      if (!cluster_.WaitServing(std::chrono::seconds(60)).ok()) {
+        Fail("the cluster did not serve again for the integrity check");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+    }
+  }
+
+  FaultReport Go() {
+    report_.seed = o_.seed;
+    Log("seed " + std::to_string(o_.seed) + ", " + std::to_string(o_.duration.count()) + " s of faults");
+    std::vector<std::thread> workers;
+    for (int p = 0; p < o_.register_clients; ++p) workers.emplace_back([this, p] { RegisterClient(p); });
+    workers.emplace_back([this] { SetClient(); });
+    Nemesis();
+    Check(cluster_.ClearLinks());
+    for (int i = 0; i < cluster_.stores(); ++i) {
+      if (cluster_.StorePaused(i)) cluster_.ResumeStore(i);
+    }
+    cluster_.StartAll();
+    Log("faults over; healing");
+    // The workload runs on through the healing, so that the last operations see a sound cluster.
+    if (Status s = cluster_.WaitServing(std::chrono::seconds(60)); !s.ok()) Fail("after the faults: " + s.ToString());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    stop_workload_ = true;
+    for (std::thread& t : workers) t.join();
+    Log("workload stopped; checking");
+    for (const std::string& e : cluster_.UnexpectedExits()) Fail(e);
+    CheckRegisters();
+    CheckSet();
+    CheckIntegrity();
+    for (int i = 0; i < cluster_.stores(); ++i) ScanLog(cluster_.store_log(i), "store " + std::to_string(i + 1));
+    ScanLog(cluster_.pd_log(), "pd");
+    report_.ok = report_.failures.empty();
+    return report_;
+  }
+
+ private:
+  int64_t Now() const { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count(); }
+  void SleepUntil(Clock::time_point t) { std::this_thread::sleep_until(t); }
+  void Fail(const std::string& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.failures.push_back(why);
+  }
+  void Check(const Status& s) {
+    if (!s.ok()) Fail("harness: " + s.ToString());
+  }
+  void ProofFailure(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.proof_failures++;
+    report_.failures.push_back("an answer failed its signature or proof check: " + s.ToString());
+  }
+  // Sanitizer findings in a child's log fail the run.
+  void ScanLog(const std::string& path, const std::string& name) {
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) return;
+    char line[4096];
+    while (std::fgets(line, sizeof(line), f) != nullptr) {
+      const std::string l(line);
+      if (l.find("Sanitizer") != std::string::npos || l.find("runtime error") != std::string::npos) {
+        Fail(name + " log: " + l);
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+
+  const FaultOptions& o_;
+  FaultCluster& cluster_;
+  const Clock::time_point start_;
+  std::atomic<bool> stop_workload_{false};
+  std::mutex mu_;
+  FaultReport report_;             // guarded by mu_ while workers run
+  std::vector<Operation> history_;  // guarded by mu_
+  std::set<std::string> set_acknowledged_, set_unknown_, set_failed_;  // guarded by mu_
+};
+
+}  // namespace
+
+std::string FaultReport::Summary() const {
+  std::ostringstream out;
+  out << "seed " << seed << ": " << (ok ? "PASS" : "FAIL") << "\n"
+      << "  faults: " << faults.size() << " events\n"
+      << "  register ops: " << ops << " (" << ops_ok << " ok, " << ops_failed << " failed, " << ops_unknown
+      << " unknown); " << linearizability << "\n"
+      << "  set: " << set_acknowledged << " acknowledged, " << set_unknown << " unknown, " << set_failed
+      << " failed; lost " << set_lost << "\n"
+      << "  proof failures: " << proof_failures << "\n"
+      << "  replicas: " << integrity << "\n";
+  for (const std::string& f : failures) out << "  FAILURE: " << f << "\n";
+  return out.str();
+}
+
+FaultReport RunFaults(const FaultOptions& options) {
+  FaultReport report;
+  report.seed = options.seed;
+  auto cluster = FaultCluster::Create(options.binary, options.dir);
+  if (!cluster.ok()) {
+    report.failures.push_back("cannot set up the cluster: " + cluster.status().ToString());
+    return report;
+  }
+  (*cluster)->StartAll();
+  if (Status s = (*cluster)->WaitServing(std::chrono::seconds(90)); !s.ok()) {
+    report.failures.push_back(s.ToString());
+    return report;
+  }
+  Run run(options, **cluster);
+  return run.Go();
+}
+
+}  // namespace rustorium::faults
