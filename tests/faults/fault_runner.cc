@@ -2,7 +2,7 @@
 // longer than CI's. Prints the schedule as it happens and a summary per seed; exit 0 when
 // every run passed.
 //   fault_runner --binary PATH --dir DIR [--seed S] [--minutes M | --seconds S] [--runs N]
-//                [--nemeses kill-leader,pause,...] [--clients N]
+//                [--nemeses kill-leader,pause,...] [--clients N] [--keys N]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   std::string binary, dir, nemeses;
   uint64_t seed = static_cast<uint64_t>(std::time(nullptr));
   double minutes = 0;
-  int seconds = 30, runs = 1, clients = 4;
+  int seconds = 30, runs = 1, clients = 4, keys = 4;
   app.add_option("--binary", binary, "The rustorium binary")->required();
   app.add_option("--dir", dir, "Working directory (a subdirectory per run)")->required();
   app.add_option("--seed", seed, "First seed (the runs use seed, seed+1, ...)");
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Faulty time per run, in seconds");
   app.add_option("--runs", runs, "Runs, one seed each");
   app.add_option("--clients", clients, "Register clients");
+  app.add_option("--keys", keys, "Register keys (more keys: shorter histories per key for long runs)");
   app.add_option("--nemeses", nemeses, "Comma-separated faults (default: all)");
   CLI11_PARSE(app, argc, argv);
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   o.binary = binary;
   o.duration = minutes > 0 ? std::chrono::seconds(static_cast<int64_t>(minutes * 60)) : std::chrono::seconds(seconds);
   o.register_clients = clients;
+  o.register_keys = keys;
   if (!nemeses.empty()) {
     o.nemeses.clear();
     std::istringstream in(nemeses);
