@@ -1,8 +1,11 @@
-// The CI fault profile: a few seeded runs of the fault harness with every nemesis, each a
-// bounded 25 seconds of faults. Zero linearizability violations, zero lost acknowledged
+// The CI fault profile: three seeded runs of the fault harness, each a bounded 25 seconds of
+// faults. Zero linearizability violations, zero lost acknowledged
 // writes, index integrity and every proof verified, or the test fails and prints the seed
 // (replay it with tools/faults --seed S).
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "tests/faults/harness.h"
 #include "tests/test_util.h"
@@ -10,12 +13,19 @@
 namespace rustorium::faults {
 namespace {
 
-class FaultProfile : public ::testing::TestWithParam<uint64_t> {};
+struct Profile {
+  uint64_t seed;
+  std::vector<std::string> nemeses;
+};
+void PrintTo(const Profile& p, std::ostream* out) { *out << "seed " << p.seed << ", " << p.nemeses.size() << " nemeses"; }
+
+class FaultProfile : public ::testing::TestWithParam<Profile> {};
 
 TEST_P(FaultProfile, LinearizableDurableAndIntact) {
   rustorium::testing::TempDir tmp;
   FaultOptions o;
-  o.seed = GetParam();
+  o.seed = GetParam().seed;
+  o.nemeses = GetParam().nemeses;
   o.duration = std::chrono::seconds(25);
   o.binary = RUSTORIUM_BINARY;
   o.dir = tmp.path().string() + "/cluster";
@@ -24,7 +34,15 @@ TEST_P(FaultProfile, LinearizableDurableAndIntact) {
   std::printf("%s", report.Summary().c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile, ::testing::Values(11, 22, 33));
+// Every nemesis runs in every CI run: one run draws from all of them, and two more split them
+// between partitions and pauses on one side and crashes on the other, so each gets several turns.
+INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile,
+                         ::testing::Values(Profile{11, AllNemeses()},
+                                           Profile{22, {"isolate", "pause", "delay"}},
+                                           Profile{33, {"kill-leader", "kill-store", "kill-all"}}),
+                         [](const ::testing::TestParamInfo<Profile>& p) {
+                           return "seed" + std::to_string(p.param.seed) + (p.index == 0 ? "_all" : p.index == 1 ? "_partitions" : "_crashes");
+                         });
 
 }  // namespace
 }  // namespace rustorium::faults
