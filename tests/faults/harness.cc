@@ -217,7 +217,10 @@ class Run {
         Check(cluster_.ClearLinks());
         Log("links back to normal");
       }
-      for (const std::string& e : cluster_.UnexpectedExits()) Fail(e);
+      for (const std::string& e : cluster_.UnexpectedExits()) {
+        Log("UNEXPECTED: " + e);
+        Fail(e);
+      }
     }
   }
 
@@ -242,22 +245,33 @@ class Run {
   }
 
   void CheckSet() {
-    auto client = client::Client::Connect(cluster_.ClientOptions());
-    Result<std::vector<client::ScanItem>> items = Status::Internal("not read");
-    for (int attempt = 0; attempt < 20 && client.ok(); ++attempt) {
-      items = (*client)->Scan("set/", "set0", 1000000);
-      if (items.ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    if (!items.ok()) {
-      Fail("the final set read failed: " + items.status().ToString());
-      return;
-    }
-    std::set<std::string> present;
-    for (const auto& it : *items) present.insert(it.key);
     report_.set_acknowledged = set_acknowledged_.size();
     report_.set_unknown = set_unknown_.size();
     report_.set_failed = set_failed_.size();
+    // The whole set, in pages (each page's proofs are made and checked in one call), with a
+    // patient client: the faults are over, and a long run's set is large.
+    client::ClientOptions patient = cluster_.ClientOptions();
+    patient.timeout = std::chrono::seconds(30);
+    patient.deadline = std::chrono::seconds(120);
+    auto client = client::Client::Connect(patient);
+    if (!client.ok()) {
+      Fail("the final set read cannot start: " + client.status().ToString());
+      return;
+    }
+    constexpr uint32_t kPage = 2000;
+    std::vector<client::ScanItem> all;
+    for (std::string from = "set/";;) {
+      auto page = (*client)->Scan(from, "set0", kPage);
+      if (!page.ok()) {
+        Fail("the final set read failed: " + page.status().ToString());
+        return;
+      }
+      all.insert(all.end(), page->begin(), page->end());
+      if (page->size() < kPage) break;
+      from = page->back().key + std::string(1, '\0');
+    }
+    std::set<std::string> present;
+    for (const auto& it : all) present.insert(it.key);
     for (const std::string& k : set_acknowledged_) {
       if (present.count(k) == 0) {
         if (report_.set_lost++ < 10) Fail("acknowledged insert " + k + " is lost");
