@@ -65,6 +65,10 @@ struct MultiRaft::Group {
   bool closing = false;
   bool destroy = false;
   int pending_io = 0;  // completions owed to libraft (appends, sends, snapshot puts and gets)
+  // A snapshot from a leader is being written. libraft 0.15 must not tick meanwhile: a tick
+  // can make it a candidate, and its completion of the install then answers "the leader" from
+  // the candidate's state (a wild pointer; the upstream fix holds elections off the same way).
+  bool installing_snapshot = false;
   raft_io_close_cb io_close_cb = nullptr;
   std::vector<std::function<void()>> close_done;
   uint64_t next_index = 1;  // where the next append goes
@@ -202,7 +206,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
         [](uv_timer_t* t) {
           auto* self = static_cast<MultiRaft*>(t->data);
           for (auto& [id, g] : self->groups_) {
-            if (g->tick_cb != nullptr && !g->closing) g->tick_cb(&g->io);
+            if (g->tick_cb != nullptr && !g->closing && !g->installing_snapshot) g->tick_cb(&g->io);
           }
           // Incoming snapshot transfers whose sender went quiet are abandoned.
           const uint64_t now = uv_now(self->loop_.loop());
@@ -438,12 +442,14 @@ int MultiRaft::SnapshotPut(Group& g, unsigned trailing, raft_io_snapshot_put* re
     log_store_.StageTruncateSuffix(*staged_, g.id, 0);
     log_store_.StageSnapshot(*staged_, g.id, meta, 0);
     g.next_index = meta.index + 1;
+    g.installing_snapshot = true;
   } else {
     log_store_.StageSnapshot(*staged_, g.id, meta, meta.index > trailing ? meta.index - trailing : 0);
   }
   ++g.pending_io;
   Group* gp = &g;
   staged_done_.push_back({&g, [gp, meta = std::move(meta), req, cb](int status) mutable {
+                            gp->installing_snapshot = false;
                             if (status == 0) gp->snapshot = std::move(meta);
                             if (cb != nullptr) cb(req, status);
                           }});
