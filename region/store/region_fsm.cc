@@ -189,7 +189,7 @@ std::optional<uint64_t> Version(uint64_t applied) { return applied == 0 ? std::n
 // Tree versions never change once written: the proofs at a snapshot's applied index are the
 // proofs of the state the snapshot holds. A version pruned meanwhile (the region applied
 // keep_versions commands during the read) makes the read start again.
-Result<ReadResult> RegionFsm::Read(std::string_view key) const {
+Result<ReadResult> RegionFsm::Read(std::string_view key, bool with_proof) const {
   if (!range_.Contains(key)) return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
@@ -202,6 +202,7 @@ Result<ReadResult> RegionFsm::Read(std::string_view key) const {
     if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
     RETURN_IF_ERROR(root.status());
     out.root = *root;
+    if (!with_proof) return out;
     Result<proof::SmtProof> p = tree_.Prove(TreeKey(key), Version(out.applied_index));
     if (!p.ok() && p.status().code() == StatusCode::kNotFound) continue;
     RETURN_IF_ERROR(p.status());

@@ -57,8 +57,9 @@ class RegionFsm : public raft::StateMachine {
   Result<std::unique_ptr<raft::SnapshotWriter>> BeginSnapshot() override;
 
   // The value of `key` and its proof, from one engine snapshot (so value, root and proof
-  // agree). InvalidArgument when the key is outside the region.
-  Result<ReadResult> Read(std::string_view key) const;
+  // agree). InvalidArgument when the key is outside the region. Without `with_proof` the
+  // proof is left empty (value, applied index and root are still read together).
+  Result<ReadResult> Read(std::string_view key, bool with_proof = true) const;
   // The keys in [start, end) ∩ the region, at most `limit`, with their proofs, from one engine
   // snapshot. `more` tells whether the limit cut the scan.
   struct ScanResult {

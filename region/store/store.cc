@@ -127,11 +127,12 @@ void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond)
     return;
   }
   const uint64_t region_id = req.region_id();
-  raft_.ReadIndex(region_id, [this, region_id, key = req.key(), respond](Result<uint64_t> at) {
+  const bool with_proof = !req.skip_proofs();
+  raft_.ReadIndex(region_id, [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
     GetResponse response;
     if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
     const Hosted& h = regions_.at(region_id);
-    Result<ReadResult> r = h.fsm->Read(key);
+    Result<ReadResult> r = h.fsm->Read(key, with_proof);
     if (!r.ok()) {
       respond(r.status());
       return;
@@ -140,7 +141,7 @@ void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond)
     kv->set_key(key);
     kv->set_found(r->value.has_value());
     if (r->value) kv->set_value(*r->value);
-    kv->set_proof(r->proof.EncodeBinary());
+    if (with_proof) kv->set_proof(r->proof.EncodeBinary());
     *response.mutable_root() = Sign(h, r->applied_index, r->root);
     respond(response.SerializeAsString());
   });
@@ -176,6 +177,7 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   }
   ++pending_writes_;
   const uint64_t region_id = req.region_id();
+  if (req.skip_proofs()) keys.clear();  // nothing to prove
   raft_.Propose(region_id, req.command().SerializeAsString(),
                 [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
                   --pending_writes_;

@@ -5,7 +5,9 @@
 //     result, a proof per written key at the new root, and its signature of
 //     (region, epoch, applied index, root);
 //   - a read waits for a linearizable read point (MultiRaft::ReadIndex) and then reads value
-//     and proof from one engine snapshot.
+//     and proof from one engine snapshot;
+//   - a request with skip_proofs gets the same answer without the proofs (the signed root
+//     stays), for a client that does not verify.
 // Requests that name a stale epoch, a key outside the region, a region this store does not
 // have, or reach a follower get a RegionError the client acts on.
 #pragma once

@@ -1,6 +1,5 @@
 #include "tests/faults/fault_cluster.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,11 +7,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <string_view>
 #include <thread>
 
 #include "region/rpc/certs.h"
 #include "tests/region/raft_cluster.h"
+#include "tools/rustorium/child_process.h"
 #include "tools/rustorium/cluster_config.h"
 
 namespace rustorium::faults {
@@ -87,36 +86,6 @@ std::string FaultCluster::store_data_dir(int i) const { return dir_ + "/store" +
 std::string FaultCluster::store_log(int i) const { return dir_ + "/store" + std::to_string(i + 1) + ".log"; }
 std::string FaultCluster::pd_log() const { return dir_ + "/pd.log"; }
 
-pid_t FaultCluster::Spawn(const std::vector<std::string>& argv, const std::string& log, const std::string& link_file) {
-  // Everything the child needs is made before fork: the harness has threads, so the child may
-  // only make async-signal-safe calls before exec.
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).substr(0, 22) != "RUSTORIUM_LINK_FAULTS=") env.emplace_back(*e);
-  }
-  if (!link_file.empty()) env.push_back("RUSTORIUM_LINK_FAULTS=" + link_file);
-  std::vector<char*> envp;
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t set;
-    sigemptyset(&set);
-    pthread_sigmask(SIG_SETMASK, &set, nullptr);
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (out >= 0) {
-      dup2(out, STDOUT_FILENO);
-      dup2(out, STDERR_FILENO);
-    }
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 void FaultCluster::Signal(Child& c, int signal, bool wait) {
   if (c.pid <= 0) return;
   if (c.paused && signal != SIGCONT) kill(c.pid, SIGCONT);  // a stopped process must run to exit
@@ -132,15 +101,17 @@ void FaultCluster::Signal(Child& c, int signal, bool wait) {
 
 void FaultCluster::StartPd() {
   if (pd_.pid > 0) return;
-  pd_.pid = Spawn({binary_, "pd", "--config", dir_ + "/pd.toml"}, pd_log(), "");
+  pd_.pid = tools::SpawnChild({binary_, "pd", "--config", dir_ + "/pd.toml"}, pd_log());
 }
 
 void FaultCluster::StartStore(int i) {
   Child& c = store_procs_[static_cast<std::size_t>(i)];
   if (c.pid > 0) return;
   const std::string n = std::to_string(i + 1);
-  c.pid = Spawn({binary_, "server", "--config", dir_ + "/store" + n + ".toml"}, store_log(i),
-                dir_ + "/store" + n + ".links");
+  tools::ChildOptions o;
+  o.log = store_log(i);
+  o.env = {"RUSTORIUM_LINK_FAULTS=" + dir_ + "/store" + n + ".links"};
+  c.pid = tools::SpawnChild({binary_, "server", "--config", dir_ + "/store" + n + ".toml"}, o);
 }
 
 void FaultCluster::StartAll() {

@@ -62,7 +62,6 @@ class FaultCluster {
     bool paused = false;
   };
   FaultCluster() = default;
-  pid_t Spawn(const std::vector<std::string>& argv, const std::string& log, const std::string& link_file);
   static void Signal(Child& c, int signal, bool wait);
 
   std::string binary_;

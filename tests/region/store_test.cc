@@ -169,6 +169,39 @@ TEST_F(StoreTest, WritesAndReadsCarrySignedVerifiedProofs) {
   EXPECT_TRUE(Verified(*leader, missing.root(), missing.kv()));
 }
 
+TEST_F(StoreTest, SkipProofsLeavesOutProofsButKeepsTheSignedRoot) {
+  StoreNode* leader = Leader(1);
+  WriteRequest put;
+  put.set_region_id(1);
+  *put.mutable_epoch() = regions_[1].epoch();
+  put.set_skip_proofs(true);
+  Mutation* m = put.mutable_command()->mutable_write()->add_mutations();
+  m->set_key("cherry");
+  m->set_value("dark");
+  WriteResponse w = Call<WriteResponse>(leader, "kv.Write", put);
+  ASSERT_FALSE(w.has_region_error()) << w.region_error().message();
+  ASSERT_TRUE(w.result().error().empty()) << w.result().error();
+  EXPECT_EQ(w.proofs_size(), 0);
+  EXPECT_EQ(w.root().root(), w.result().root());
+  EXPECT_FALSE(w.root().signature().empty());
+
+  GetRequest get;
+  get.set_region_id(1);
+  *get.mutable_epoch() = regions_[1].epoch();
+  get.set_key("cherry");
+  get.set_skip_proofs(true);
+  GetResponse g = Call<GetResponse>(leader, "kv.Get", get);
+  ASSERT_FALSE(g.has_region_error()) << g.region_error().message();
+  EXPECT_TRUE(g.kv().found());
+  EXPECT_EQ(g.kv().value(), "dark");
+  EXPECT_TRUE(g.kv().proof().empty());
+
+  // The tree was updated all the same: a read with proofs verifies at the root it names.
+  GetResponse proven = Get(leader, 1, "cherry");
+  EXPECT_EQ(proven.kv().value(), "dark");
+  EXPECT_TRUE(Verified(*leader, proven.root(), proven.kv()));
+}
+
 TEST_F(StoreTest, ClientErrorsNameWhatToDo) {
   StoreNode* follower = Follower(1);
   StoreNode* leader = Leader(1);

@@ -20,6 +20,8 @@
 #include "region/rpc/certs.h"
 #include "region/store/region_fsm.h"
 #include "tools/rustorium/byte_format.h"
+#include "tools/rustorium/child_process.h"
+#include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/cluster_config.h"
 
 namespace rustorium::tools {
@@ -28,9 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-constexpr char kDefaultDir[] = "./rustorium-data";
-constexpr char kDefaultPd[] = "127.0.0.1:2479";
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts after, so that
 // WaitForStop() receives them.
@@ -118,42 +117,6 @@ void RegisterServer(CLI::App& app, int& exit_code) {
 }
 
 // ---- kv and status: clients ----
-
-struct ClientFlags {
-  std::string pd;
-  std::string certs;  // directory with ca.crt, client.crt, client.key
-  bool plain = false;
-  bool json = false;
-  std::string proof_out;
-};
-
-void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
-  cmd->add_option("--pd", f.pd, "PD address (default: $RUSTORIUM_PD, then 127.0.0.1:2479)");
-  cmd->add_option("--certs", f.certs, "Directory with ca.crt, client.crt, client.key (default: ./rustorium-data/certs)");
-  cmd->add_flag("--plain", f.plain, "Plain TCP (only for a cluster configured with plain = true)");
-}
-
-Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {
-  client::ClientOptions o;
-  std::string pd = f.pd;
-  if (pd.empty()) {
-    const char* env = std::getenv("RUSTORIUM_PD");
-    pd = env != nullptr && *env != '\0' ? env : kDefaultPd;
-  }
-  o.pd = {pd};
-  o.max_attempts = 8;
-  o.timeout = std::chrono::seconds(3);
-  o.deadline = std::chrono::seconds(10);
-  if (!f.plain) {
-    const std::string dir = f.certs.empty() ? std::string(kDefaultDir) + "/certs" : f.certs;
-    if (!fs::exists(dir + "/ca.crt")) {
-      return Status::InvalidArgument("no cluster CA at " + dir + "/ca.crt: give --certs DIR (or --plain)");
-    }
-    ASSIGN_OR_RETURN(NodeTls tls, MakeTls(dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"));
-    o.channel.tls = tls.client;
-  }
-  return client::Client::Connect(o);
-}
 
 std::string RootHex(const proof::Fr& root) { return root.ToHex(); }
 
@@ -401,26 +364,6 @@ std::string Self() {
   return ec ? std::string("rustorium") : p.string();
 }
 
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t set;
-    sigemptyset(&set);
-    pthread_sigmask(SIG_SETMASK, &set, nullptr);  // children stop on SIGTERM themselves
-    std::FILE* out = std::fopen(log.c_str(), "a");
-    if (out != nullptr) {
-      dup2(fileno(out), STDOUT_FILENO);
-      dup2(fileno(out), STDERR_FILENO);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 Status WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -428,7 +371,7 @@ Status WriteFile(const std::string& path, const std::string& text) {
 }
 
 void RegisterPlayground(CLI::App& app, int& exit_code) {
-  auto dir = std::make_shared<std::string>(kDefaultDir);
+  auto dir = std::make_shared<std::string>(kDefaultDataDir);
   auto stores = std::make_shared<int>(3);
   auto pd_address = std::make_shared<std::string>(kDefaultPd);
   auto store_port = std::make_shared<int>(20161);
@@ -479,10 +422,10 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
     BlockStopSignals();
     const std::string self = Self();
     std::vector<pid_t> children;
-    children.push_back(Spawn({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
+    children.push_back(SpawnChild({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
     for (int i = 1; i <= *stores; ++i) {
-      children.push_back(Spawn({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
-                               root + "/store" + std::to_string(i) + ".log"));
+      children.push_back(SpawnChild({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
+                                    root + "/store" + std::to_string(i) + ".log"));
     }
     auto stop_all = [&children] {
       for (pid_t p : children) kill(p, SIGTERM);

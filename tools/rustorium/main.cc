@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "tools/rustorium/bench_command.h"
 #include "tools/rustorium/certs_command.h"
 #include "tools/rustorium/cluster_command.h"
 #include "tools/rustorium/engine_command.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   rustorium::tools::RegisterProofCommands(app, exit_code);
   rustorium::tools::RegisterCertsCommand(app, exit_code);
   rustorium::tools::RegisterClusterCommands(app, exit_code);
+  rustorium::tools::RegisterBenchCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,568 @@
+// The store against etcd: the same put/get load (tools/rustorium/kv_load.h) on a three-store
+// Rustorium cluster and on a three-member etcd 3.4 cluster, both started here on loopback, in
+// one run; prints ops/s and p50/p99/p999 latency of each, the CPU time per operation of the
+// cluster's processes and of the clients (this process), and the ratios.
+//
+// Like against like: each side's native protocol (our RPC through region/client.h; etcd's gRPC
+// KV service, Put and linearizable Range), plain TCP on both (our cluster runs with
+// `[tls] plain = true` here, as etcd runs without TLS), fsync on both (our Raft log's group
+// commit, etcd's WAL by default), the same client threads with one client connection each
+// (one region client per thread; one gRPC channel per thread with its own subchannel), 16-byte
+// keys and 256-byte values. Our cluster runs twice on the same data: proofs on (every answer's
+// signature and proof checked by the client), then proofs off (no verification; see
+// docs/benchmarks.md for what the store still does).
+//
+// Every child process gets SIGTERM when this process ends (PR_SET_PDEATHSIG), and is stopped
+// and waited for on every return path.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/etcd_kv.grpc.pb.h"
+#include "tools/rustorium/child_process.h"
+#include "tools/rustorium/kv_load.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using rustorium::Result;
+using rustorium::Status;
+namespace rt = rustorium::tools;
+
+namespace {
+
+struct Config {
+  rt::KvLoadOptions load;
+  std::string etcd_endpoints = "leader";  // or "all": thread i dials member i % 3
+  std::string dir;                        // parent of the run's directory; default $TMPDIR or /tmp
+  std::string rustorium;                  // default: ../tools/rustorium next to this binary
+  std::string etcd = "etcd";
+  bool keep = false;  // keep data and logs
+};
+
+// ---- child processes ----
+
+// The processes of one cluster; stopped (SIGTERM, then SIGKILL after 20 s) and reaped when
+// StopAll runs or the object goes.
+class Children {
+ public:
+  Children() = default;
+  Children(const Children&) = delete;
+  Children& operator=(const Children&) = delete;
+  ~Children() { StopAll(); }
+
+  // Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`.
+  Status Start(const std::vector<std::string>& argv, const std::string& log) {
+    rt::ChildOptions o;
+    o.log = log;
+    o.stop_with_parent = true;  // stop with the benchmark, however it ends
+    const pid_t pid = rt::SpawnChild(argv, o);
+    if (pid < 0) return Status::IOError("fork failed");
+    pids_.push_back({pid, fs::path(argv[0]).filename().string() + " (log " + log + ")"});
+    return Status::OK();
+  }
+
+  // An error naming the first child that has exited, OK while all run.
+  Status CheckRunning() {
+    for (auto it = pids_.begin(); it != pids_.end(); ++it) {
+      int status = 0;
+      if (waitpid(it->first, &status, WNOHANG) == it->first) {
+        const std::string what = it->second;
+        pids_.erase(it);
+        return Status::Aborted(what + " exited early");
+      }
+    }
+    return Status::OK();
+  }
+
+  // CPU seconds (user and system) the running children have used so far.
+  double CpuSeconds() const {
+    double total = 0;
+    for (const auto& [pid, name] : pids_) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::size_t end_of_name = stat.rfind(')');
+      if (end_of_name == std::string::npos) continue;
+      std::istringstream fields(stat.substr(end_of_name + 2));  // from field 3, the state
+      std::string field;
+      unsigned long long utime = 0, stime = 0;
+      for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+      }
+      total += static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+    return total;
+  }
+
+  void StopAll() {
+    for (const auto& [pid, name] : pids_) kill(pid, SIGTERM);
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!pids_.empty()) {
+      for (auto it = pids_.begin(); it != pids_.end();) {
+        it = waitpid(it->first, nullptr, WNOHANG) == it->first ? pids_.erase(it) : it + 1;
+      }
+      if (pids_.empty()) break;
+      if (std::chrono::steady_clock::now() > give_up) {
+        for (const auto& [pid, name] : pids_) {
+          std::cerr << "warning: " << name << " ignored SIGTERM; killing it\n";
+          kill(pid, SIGKILL);
+          waitpid(pid, nullptr, 0);
+        }
+        pids_.clear();
+        break;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+ private:
+  std::vector<std::pair<pid_t, std::string>> pids_;
+};
+
+// `n` distinct free loopback ports (held open together while choosing, so none repeats).
+Result<std::vector<int>> FreePorts(int n) {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  Status s;
+  for (int i = 0; i < n && s.ok(); ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      s = Status::IOError("cannot find a free loopback port");
+    } else {
+      ports.push_back(ntohs(a.sin_port));
+    }
+    if (fd >= 0) fds.push_back(fd);
+  }
+  for (int fd : fds) close(fd);
+  if (!s.ok()) return s;
+  return ports;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return out.good() ? Status::OK() : Status::IOError("cannot write " + path);
+}
+
+// `name` itself when it names a file, else the first executable `name` on $PATH; empty if none.
+std::string FindProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  std::size_t from = 0;
+  while (from <= dirs.size()) {
+    std::size_t to = dirs.find(':', from);
+    if (to == std::string::npos) to = dirs.size();
+    const std::string candidate = dirs.substr(from, to - from) + "/" + name;
+    if (to > from && access(candidate.c_str(), X_OK) == 0) return candidate;
+    from = to + 1;
+  }
+  return "";
+}
+
+// Polls `ready` every 250 ms until it succeeds, a child exits, or `limit` passes.
+Status WaitUntil(Children& children, std::chrono::seconds limit, const std::string& what,
+                 const std::function<Status()>& ready) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  Status last = Status::TimedOut("not tried");
+  while (std::chrono::steady_clock::now() < give_up) {
+    last = ready();
+    if (last.ok()) return last;
+    RETURN_IF_ERROR(children.CheckRunning());
+    std::this_thread::sleep_for(250ms);
+  }
+  return Status::TimedOut(what + " not ready within " + std::to_string(limit.count()) +
+                          " s: " + last.ToString());
+}
+
+// ---- our cluster ----
+
+// Starts PD and three stores (plain TCP) under `dir`; returns PD's address once a verified read
+// goes through.
+Result<std::string> StartOurs(const Config& c, const std::string& dir, Children& children) {
+  ASSIGN_OR_RETURN(std::vector<int> ports, FreePorts(4));
+  const std::string pd = "127.0.0.1:" + std::to_string(ports[0]);
+  // Elections after 3-6 s rather than the default 10-20 s, only so that the cluster starts sooner.
+  const std::string raft = "[raft]\nelection_ms = 3000\n\n[tls]\nplain = true\n";
+  RETURN_IF_ERROR(WriteFile(dir + "/pd.toml", "[pd]\ndata_dir = \"" + dir + "/pd\"\naddress = \"" +
+                                                  pd + "\"\nreplicas = 3\n\n" + raft));
+  for (int i = 1; i <= 3; ++i) {
+    const std::string n = std::to_string(i);
+    RETURN_IF_ERROR(WriteFile(
+        dir + "/store" + n + ".toml",
+        "[store]\ndata_dir = \"" + dir + "/store" + n +
+            "\"\naddress = \"127.0.0.1:" + std::to_string(ports[static_cast<std::size_t>(i)]) +
+            "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" + n +
+            "\"\nhost = \"store" + n + "\"\n\n" + raft));
+  }
+  RETURN_IF_ERROR(
+      children.Start({c.rustorium, "pd", "--config", dir + "/pd.toml"}, dir + "/pd.log"));
+  for (int i = 1; i <= 3; ++i) {
+    const std::string n = std::to_string(i);
+    RETURN_IF_ERROR(
+        children.Start({c.rustorium, "server", "--config", dir + "/store" + n + ".toml"},
+                       dir + "/store" + n + ".log"));
+  }
+  rustorium::client::ClientOptions o;
+  o.pd = {pd};
+  o.timeout = 2s;
+  o.deadline = 4s;
+  ASSIGN_OR_RETURN(std::unique_ptr<rustorium::client::Client> probe,
+                   rustorium::client::Client::Connect(o));
+  RETURN_IF_ERROR(WaitUntil(children, 90s, "our cluster", [&]() -> Status {
+    Result<rustorium::client::ReadResult> r = probe->Get(rt::KvKey(0));
+    if (!r.ok()) return r.status();
+    return r->root.verified ? Status::OK() : Status::Corruption("read not verified");
+  }));
+  return pd;
+}
+
+// ---- etcd ----
+
+std::unique_ptr<etcdserverpb::KV::Stub> EtcdStub(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+  return etcdserverpb::KV::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return Status::OK();
+  return Status(s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                    ? rustorium::StatusCode::kTimedOut
+                    : rustorium::StatusCode::kIOError,
+                "etcd: " + s.error_message());
+}
+
+class EtcdTarget : public rt::KvTarget {
+ public:
+  explicit EtcdTarget(const std::string& address) : stub_(EtcdStub(address)) {}
+
+  Status Put(const std::string& key, const std::string& value) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    etcdserverpb::PutRequest req;
+    req.set_key(key);
+    req.set_value(value);
+    etcdserverpb::PutResponse resp;
+    return FromGrpc(stub_->Put(&ctx, req, &resp));
+  }
+
+  Status Get(const std::string& key) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    etcdserverpb::RangeRequest req;
+    req.set_key(key);  // serializable = false: linearizable, like our ReadIndex reads
+    etcdserverpb::RangeResponse resp;
+    return FromGrpc(stub_->Range(&ctx, req, &resp));
+  }
+
+ private:
+  std::unique_ptr<etcdserverpb::KV::Stub> stub_;
+};
+
+struct EtcdCluster {
+  std::vector<std::string> clients;  // client addresses, "127.0.0.1:port"
+  std::string leader;                // the leader's client address
+  std::string version;
+};
+
+// Starts three etcd members under `dir` (fsync on: etcd's default) and waits until they agree
+// on a leader and a put reads back.
+Result<EtcdCluster> StartEtcd(const Config& c, const std::string& dir, Children& children) {
+  ASSIGN_OR_RETURN(std::vector<int> ports, FreePorts(6));
+  auto url = [](int port) { return "http://127.0.0.1:" + std::to_string(port); };
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    initial +=
+        (i > 0 ? "," : "") + std::string("m") + std::to_string(i + 1) + "=" + url(ports[3 + i]);
+  }
+  EtcdCluster cluster;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "m" + std::to_string(i + 1);
+    const int client = ports[static_cast<std::size_t>(i)];
+    const int peer = ports[static_cast<std::size_t>(3 + i)];
+    cluster.clients.push_back("127.0.0.1:" + std::to_string(client));
+    RETURN_IF_ERROR(children.Start({c.etcd,
+                                    "--name",
+                                    name,
+                                    "--data-dir",
+                                    dir + "/" + name,
+                                    "--listen-client-urls",
+                                    url(client),
+                                    "--advertise-client-urls",
+                                    url(client),
+                                    "--listen-peer-urls",
+                                    url(peer),
+                                    "--initial-advertise-peer-urls",
+                                    url(peer),
+                                    "--initial-cluster",
+                                    initial,
+                                    "--initial-cluster-state",
+                                    "new",
+                                    "--initial-cluster-token",
+                                    "kv-bench",
+                                    "--logger",
+                                    "zap"},
+                                   dir + "/" + name + ".log"));
+  }
+  RETURN_IF_ERROR(WaitUntil(children, 60s, "etcd", [&]() -> Status {
+    uint64_t leader = 0;
+    for (const std::string& address : cluster.clients) {
+      auto stub = etcdserverpb::Maintenance::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 1s);
+      etcdserverpb::StatusResponse resp;
+      RETURN_IF_ERROR(FromGrpc(stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp)));
+      if (resp.leader() == 0 || (leader != 0 && resp.leader() != leader))
+        return Status::Busy("no agreed leader yet");
+      leader = resp.leader();
+      if (resp.header().member_id() == leader) cluster.leader = address;
+      cluster.version = resp.version();
+    }
+    return cluster.leader.empty() ? Status::Busy("the leader has not answered") : Status::OK();
+  }));
+  // A put that reads back shows that the cluster serves and that our field numbers are etcd's.
+  EtcdTarget check(cluster.leader);
+  RETURN_IF_ERROR(check.Put("kv-bench-check", "checked"));
+  auto stub = EtcdStub(cluster.leader);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  etcdserverpb::RangeRequest req;
+  req.set_key("kv-bench-check");
+  etcdserverpb::RangeResponse resp;
+  RETURN_IF_ERROR(FromGrpc(stub->Range(&ctx, req, &resp)));
+  if (resp.kvs_size() != 1 || resp.kvs(0).key() != "kv-bench-check" ||
+      resp.kvs(0).value() != "checked" || resp.header().revision() <= 0) {
+    return Status::Corruption(
+        "etcd's Range did not return the key just put: bench/etcd_kv.proto disagrees with etcd");
+  }
+  return cluster;
+}
+
+// ---- the run ----
+
+struct Row {
+  std::string name;
+  rt::KvLoadReport report;
+  double server_cpu_us = 0;  // CPU time of the cluster's processes per operation, measured time
+  double client_cpu_us = 0;  // CPU time of this process (the clients) per operation
+};
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs `load` on `targets` and samples the CPU time of `cluster` and of this process over the
+// measured time.
+Result<Row> Measure(const std::string& name, rt::KvLoadOptions load,
+                    const rt::KvTargetFactory& targets, const Children& cluster) {
+  double servers = 0, client = 0;
+  load.at_measure_start = [&] {
+    servers = cluster.CpuSeconds();
+    client = SelfCpuSeconds();
+  };
+  load.at_measure_end = [&] {
+    servers = cluster.CpuSeconds() - servers;
+    client = SelfCpuSeconds() - client;
+  };
+  ASSIGN_OR_RETURN(rt::KvLoadReport r, rt::RunKvLoad(load, targets));
+  const double ops = static_cast<double>(std::max<uint64_t>(1, r.all.ops + r.all.errors));
+  return Row{name, r, servers * 1e6 / ops, client * 1e6 / ops};
+}
+
+void PrintTable(const std::vector<Row>& rows) {
+  std::cout << "\n"
+            << std::left << std::setw(22) << "system" << std::right << std::setw(10) << "ops/s"
+            << std::setw(11) << "put ops/s" << std::setw(11) << "get ops/s" << std::setw(9)
+            << "p50 ms" << std::setw(9) << "p99 ms" << std::setw(10) << "p999 ms" << std::setw(9)
+            << "put p99" << std::setw(9) << "get p99" << std::setw(8) << "errors" << std::setw(15)
+            << "server CPU/op" << std::setw(15) << "client CPU/op"
+            << "\n";
+  for (const Row& r : rows) {
+    const rt::KvLoadReport& k = r.report;
+    std::cout << std::left << std::setw(22) << r.name << std::right << std::fixed
+              << std::setprecision(0) << std::setw(10) << k.all.ops_per_second << std::setw(11)
+              << k.put.ops_per_second << std::setw(11) << k.get.ops_per_second
+              << std::setprecision(2) << std::setw(9) << k.all.p50_ms << std::setw(9)
+              << k.all.p99_ms << std::setw(10) << k.all.p999_ms << std::setw(9) << k.put.p99_ms
+              << std::setw(9) << k.get.p99_ms << std::setw(8) << k.all.errors
+              << std::setprecision(0) << std::setw(12) << r.server_cpu_us << " us" << std::setw(12)
+              << r.client_cpu_us << " us\n";
+  }
+  for (const Row& r : rows) {
+    if (!r.report.first_error.empty())
+      std::cout << r.name << ": first error: " << r.report.first_error << "\n";
+  }
+}
+
+void PrintRatios(const Row& on, const Row& off, const Row& etcd) {
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::cout << std::fixed << std::setprecision(2) << "\nours / etcd, ops/s: proofs on "
+            << ratio(on.report.all.ops_per_second, etcd.report.all.ops_per_second)
+            << ", proofs off "
+            << ratio(off.report.all.ops_per_second, etcd.report.all.ops_per_second)
+            << "\np99 ms: ours proofs on " << on.report.all.p99_ms << ", ours proofs off "
+            << off.report.all.p99_ms << ", etcd " << etcd.report.all.p99_ms << "\nproofs cost "
+            << std::setprecision(1)
+            << 100 * (1 - ratio(on.report.all.ops_per_second, off.report.all.ops_per_second))
+            << "% of our throughput (proofs on against off)\n";
+}
+
+Result<std::vector<Row>> Run(const Config& c, const std::string& dir) {
+  std::vector<Row> rows;
+  {
+    std::cout << "starting our cluster (PD and 3 stores, plain TCP) in " << dir << "/ours ..."
+              << std::endl;
+    fs::create_directories(dir + "/ours");
+    Children ours;
+    ASSIGN_OR_RETURN(std::string pd, StartOurs(c, dir + "/ours", ours));
+    rustorium::client::ClientOptions o;
+    o.pd = {pd};
+    for (const bool verify : {true, false}) {
+      o.verify = verify;
+      rt::KvLoadOptions load = c.load;
+      load.preload = verify;  // the second run finds the keys written
+      std::cout << "loading it, proofs " << (verify ? "on" : "off") << " ..." << std::endl;
+      ASSIGN_OR_RETURN(Row row, Measure(verify ? "rustorium, proofs on" : "rustorium, proofs off",
+                                        load, rt::ClusterTargets(o), ours));
+      rows.push_back(std::move(row));
+    }
+    RETURN_IF_ERROR(ours.CheckRunning());
+  }
+  {
+    std::cout << "starting etcd (3 members) in " << dir << "/etcd ..." << std::endl;
+    fs::create_directories(dir + "/etcd");
+    Children etcd;
+    ASSIGN_OR_RETURN(EtcdCluster cluster, StartEtcd(c, dir + "/etcd", etcd));
+    std::cout << "loading etcd " << cluster.version << " (requests to "
+              << (c.etcd_endpoints == "all" ? "all members in turn" : "the leader") << ") ..."
+              << std::endl;
+    const rt::KvTargetFactory targets = [&](int thread) -> Result<std::unique_ptr<rt::KvTarget>> {
+      const std::string& address = c.etcd_endpoints == "all"
+                                       ? cluster.clients[static_cast<std::size_t>(thread) % 3]
+                                       : cluster.leader;
+      return std::unique_ptr<rt::KvTarget>(std::make_unique<EtcdTarget>(address));
+    };
+    ASSIGN_OR_RETURN(Row row, Measure("etcd " + cluster.version, c.load, targets, etcd));
+    rows.push_back(std::move(row));
+    RETURN_IF_ERROR(etcd.CheckRunning());
+  }
+  return rows;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config c;
+  CLI::App app{
+      "Rustorium against etcd: the same put/get load on both, in one run (docs/benchmarks.md)"};
+  app.add_option("--threads", c.load.threads, "Client threads, one connection each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--seconds", c.load.seconds, "Measured time per run (after a 1 s warm-up)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--read-percent", c.load.read_percent, "Share of gets; the rest are puts")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--keys", c.load.keys,
+                 "Key space (16-byte keys), written once first when the load reads")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1000000000}));
+  app.add_option("--value-size", c.load.value_size, "Value size in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--etcd-endpoints", c.etcd_endpoints,
+                 "leader: every thread dials etcd's leader; all: members in turn")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"leader", "all"}));
+  app.add_option("--dir", c.dir, "Where the run's data and logs go (default: $TMPDIR or /tmp)");
+  app.add_option("--rustorium", c.rustorium,
+                 "The rustorium binary (default: ../tools/rustorium beside this one)");
+  app.add_option("--etcd", c.etcd, "The etcd binary (Debian's etcd-server)")->capture_default_str();
+  app.add_flag("--keep", c.keep, "Keep the data and logs");
+  CLI11_PARSE(app, argc, argv);
+
+  if (c.rustorium.empty()) {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    c.rustorium = (self.parent_path().parent_path() / "tools" / "rustorium").string();
+  }
+  if (access(c.rustorium.c_str(), X_OK) != 0) {
+    std::cerr << "error: no rustorium binary at " << c.rustorium
+              << " (build the rustorium target or give --rustorium)\n";
+    return 1;
+  }
+  const std::string etcd = FindProgram(c.etcd);
+  if (etcd.empty()) {
+    std::cerr << "error: etcd not found ('" << c.etcd
+              << "'): install Debian's etcd-server (tools/install-deps does) or give --etcd PATH\n";
+    return 1;
+  }
+  c.etcd = etcd;
+
+  std::string parent = c.dir;
+  if (parent.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  std::string pattern = parent + "/rustorium-kv-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::cerr << "error: cannot create a directory under " << parent << "\n";
+    return 1;
+  }
+  const std::string dir = pattern;
+
+  const rt::KvLoadOptions& o = c.load;
+  std::cout << "kv_bench: " << o.threads << " client threads (one connection each), " << o.seconds
+            << " s measured after a " << o.warmup_seconds << " s warm-up, " << o.read_percent
+            << "% gets, " << o.keys << " keys of 16 B, values of " << o.value_size
+            << " B; 3 replicas, fsync on, plain TCP on loopback" << std::endl;
+  Result<std::vector<Row>> rows = Run(c, dir);
+  if (!rows.ok()) {
+    std::cerr << "error: " << rows.status().ToString() << "\nthe data and logs are in " << dir
+              << "\n";
+    return 1;
+  }
+  PrintTable(*rows);
+  PrintRatios((*rows)[0], (*rows)[1], (*rows)[2]);
+  if (c.keep) {
+    std::cout << "data and logs kept in " << dir << "\n";
+  } else {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  return 0;
+}

@@ -1,0 +1,47 @@
+#include "tools/rustorium/client_flags.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "tools/rustorium/cluster_config.h"
+
+namespace rustorium::tools {
+
+void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
+  cmd->add_option("--pd", f.pd, "PD address (default: $RUSTORIUM_PD, then 127.0.0.1:2479)");
+  cmd->add_option(
+      "--certs", f.certs,
+      "Directory with ca.crt, client.crt, client.key (default: ./rustorium-data/certs)");
+  cmd->add_flag("--plain", f.plain, "Plain TCP (only for a cluster configured with plain = true)");
+}
+
+Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
+  client::ClientOptions o;
+  std::string pd = f.pd;
+  if (pd.empty()) {
+    const char* env = std::getenv("RUSTORIUM_PD");
+    pd = env != nullptr && *env != '\0' ? env : kDefaultPd;
+  }
+  o.pd = {pd};
+  o.max_attempts = 8;
+  o.timeout = std::chrono::seconds(3);
+  o.deadline = std::chrono::seconds(10);
+  if (!f.plain) {
+    const std::string dir = f.certs.empty() ? std::string(kDefaultDataDir) + "/certs" : f.certs;
+    if (!std::filesystem::exists(dir + "/ca.crt")) {
+      return Status::InvalidArgument("no cluster CA at " + dir +
+                                     "/ca.crt: give --certs DIR (or --plain)");
+    }
+    ASSIGN_OR_RETURN(NodeTls tls,
+                     MakeTls(dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"));
+    o.channel.tls = tls.client;
+  }
+  return o;
+}
+
+Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {
+  ASSIGN_OR_RETURN(client::ClientOptions o, ClientOptionsFrom(f));
+  return client::Client::Connect(std::move(o));
+}
+
+}  // namespace rustorium::tools

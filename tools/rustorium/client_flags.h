@@ -1,0 +1,35 @@
+// The flags every client command shares (`rustorium kv`, `status check`, `bench kv`): where
+// PD is (--pd), how to reach the cluster (--certs DIR or --plain), and the client they make.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+#include "region/client.h"
+
+namespace rustorium::tools {
+
+inline constexpr char kDefaultDataDir[] = "./rustorium-data";
+inline constexpr char kDefaultPd[] = "127.0.0.1:2479";
+
+struct ClientFlags {
+  std::string pd;     // empty: $RUSTORIUM_PD, then kDefaultPd
+  std::string certs;  // directory with ca.crt, client.crt, client.key; empty: kDefaultDataDir/certs
+  bool plain = false;  // plain TCP, for a cluster configured with plain = true
+  bool json = false;
+  std::string proof_out;
+};
+
+// Adds --pd, --certs and --plain to `cmd`, bound to `f` (which must outlive the parse).
+void AddClientFlags(CLI::App* cmd, ClientFlags& f);
+
+// The client options the flags describe: PD address, TLS from the certificates (unless plain),
+// and the command-line retry budget. InvalidArgument when the certificates are missing.
+Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
+
+// Connects a client with ClientOptionsFrom(f).
+Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f);
+
+}  // namespace rustorium::tools
