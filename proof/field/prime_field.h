@@ -1,0 +1,265 @@
+// PrimeField<P>: a prime field of at most 254 bits in fixed-width Montgomery form, the one
+// implementation behind Fr (the BN254 scalar field) and Fq (its base field).
+//
+// Elements are kept in Montgomery form (a·2^256 mod p) on four 64-bit limbs, least
+// significant first. No heap, no exceptions; all operations are constant-size and safe to
+// call from any thread. Not constant-time where noted (Pow's exponent, parsing).
+//
+// P is a parameter struct with
+//   static constexpr Limbs kModulus;              // p, odd, below 2^254
+//   static constexpr std::string_view kName;      // names p in error messages
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/status.h"
+
+namespace rustorium::proof {
+
+using Limbs = std::array<uint64_t, 4>;  // a 256-bit integer, least significant limb first
+
+// The arithmetic kernels, in the header so that hot loops inline them. Not part of the API.
+namespace field_detail {
+
+using u128 = unsigned __int128;
+
+// a + b + carry -> (sum, carry out)
+constexpr uint64_t AddCarry(uint64_t a, uint64_t b, uint64_t& carry) {
+  u128 s = static_cast<u128>(a) + b + carry;
+  carry = static_cast<uint64_t>(s >> 64);
+  return static_cast<uint64_t>(s);
+}
+
+// a - b - borrow -> (difference, borrow out)
+constexpr uint64_t SubBorrow(uint64_t a, uint64_t b, uint64_t& borrow) {
+  u128 d = static_cast<u128>(a) - b - borrow;
+  borrow = static_cast<uint64_t>(d >> 64) & 1;
+  return static_cast<uint64_t>(d);
+}
+
+// a >= b as 256-bit integers.
+constexpr bool GreaterOrEqual(const Limbs& a, const Limbs& b) {
+  for (int i = 3; i >= 0; --i) {
+    if (a[i] != b[i]) return a[i] > b[i];
+  }
+  return true;
+}
+
+// a - b as 256-bit integers (wrapping).
+constexpr Limbs Sub(const Limbs& a, const Limbs& b) {
+  Limbs out{};
+  uint64_t borrow = 0;
+  for (int i = 0; i < 4; ++i) out[i] = SubBorrow(a[i], b[i], borrow);
+  return out;
+}
+
+// a + b as 256-bit integers (wrapping).
+constexpr Limbs Add(const Limbs& a, const Limbs& b) {
+  Limbs out{};
+  uint64_t carry = 0;
+  for (int i = 0; i < 4; ++i) out[i] = AddCarry(a[i], b[i], carry);
+  return out;
+}
+
+// a >> k for 0 <= k < 64.
+constexpr Limbs ShiftRight(const Limbs& a, int k) {
+  if (k == 0) return a;
+  Limbs out{};
+  for (int i = 0; i < 4; ++i) {
+    out[i] = a[i] >> k;
+    if (i < 3) out[i] |= a[i + 1] << (64 - k);
+  }
+  return out;
+}
+
+// Montgomery arithmetic modulo P::kModulus.
+template <typename P>
+struct Montgomery {
+  static constexpr Limbs kM = P::kModulus;
+
+  // p below 2^254 keeps sums of two elements below 2^255 (no carry out of the top limb) and
+  // lets the CIOS loop go without a fifth limb (the "no-carry" variant).
+  static_assert(kM[3] < (uint64_t{1} << 62), "Montgomery kernels need a modulus below 2^254");
+  static_assert((kM[0] & 1) == 1, "Montgomery form needs an odd modulus");
+
+  // -p^{-1} mod 2^64 by Newton's iteration (each step doubles the correct low bits).
+  static constexpr uint64_t ComputeInv() {
+    uint64_t x = 1;
+    for (int i = 0; i < 7; ++i) x *= 2 - kM[0] * x;
+    return ~x + 1;
+  }
+  static constexpr uint64_t kInv = ComputeInv();
+  static_assert(kM[0] * kInv == ~uint64_t{0}, "kInv must be -p^-1 mod 2^64");
+
+  // (a + b) mod p for a, b < p, without a branch.
+  static constexpr Limbs AddMod(const Limbs& a, const Limbs& b) {
+    Limbs sum{};
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) sum[i] = AddCarry(a[i], b[i], carry);
+    // Subtract p unless that borrows.
+    Limbs diff{};
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) diff[i] = SubBorrow(sum[i], kM[i], borrow);
+    const uint64_t keep = 0 - borrow;
+    for (int i = 0; i < 4; ++i) sum[i] = (sum[i] & keep) | (diff[i] & ~keep);
+    return sum;
+  }
+
+  // (a - b) mod p for a, b < p, without a branch.
+  static constexpr Limbs SubMod(const Limbs& a, const Limbs& b) {
+    Limbs out{};
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) out[i] = SubBorrow(a[i], b[i], borrow);
+    const uint64_t mask = 0 - borrow;  // all ones when a < b: add p back
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) out[i] = AddCarry(out[i], kM[i] & mask, carry);
+    return out;
+  }
+
+  // Montgomery product a·b·2^-256 mod p (CIOS, no-carry), fully unrolled.
+  static constexpr Limbs MontMul(const Limbs& a, const Limbs& b) {
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t bi = b[i];
+      u128 p = static_cast<u128>(a[0]) * bi + t0;
+      t0 = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[1]) * bi + t1 + static_cast<uint64_t>(p >> 64);
+      t1 = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[2]) * bi + t2 + static_cast<uint64_t>(p >> 64);
+      t2 = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[3]) * bi + t3 + static_cast<uint64_t>(p >> 64);
+      t3 = static_cast<uint64_t>(p);
+      const uint64_t t4 = static_cast<uint64_t>(p >> 64);
+
+      const uint64_t m = t0 * kInv;
+      p = static_cast<u128>(m) * kM[0] + t0;
+      p = static_cast<u128>(m) * kM[1] + t1 + static_cast<uint64_t>(p >> 64);
+      t0 = static_cast<uint64_t>(p);
+      p = static_cast<u128>(m) * kM[2] + t2 + static_cast<uint64_t>(p >> 64);
+      t1 = static_cast<uint64_t>(p);
+      p = static_cast<u128>(m) * kM[3] + t3 + static_cast<uint64_t>(p >> 64);
+      t2 = static_cast<uint64_t>(p);
+      t3 = t4 + static_cast<uint64_t>(p >> 64);
+    }
+    // The result is below 2p: one conditional subtraction, without a branch.
+    uint64_t borrow = 0;
+    const uint64_t s0 = SubBorrow(t0, kM[0], borrow);
+    const uint64_t s1 = SubBorrow(t1, kM[1], borrow);
+    const uint64_t s2 = SubBorrow(t2, kM[2], borrow);
+    const uint64_t s3 = SubBorrow(t3, kM[3], borrow);
+    const uint64_t keep = 0 - borrow;  // all ones when t < p
+    return {(t0 & keep) | (s0 & ~keep), (t1 & keep) | (s1 & ~keep), (t2 & keep) | (s2 & ~keep),
+            (t3 & keep) | (s3 & ~keep)};
+  }
+
+  // 2^k mod p by doubling.
+  static constexpr Limbs PowerOfTwo(int k) {
+    Limbs x = {1, 0, 0, 0};
+    for (int i = 0; i < k; ++i) x = AddMod(x, x);
+    return x;
+  }
+  static constexpr Limbs kR1 = PowerOfTwo(256);  // Montgomery form of 1
+  static constexpr Limbs kR2 = PowerOfTwo(512);  // converts into Montgomery form
+};
+
+}  // namespace field_detail
+
+template <typename P>
+class PrimeField {
+  using Mont = field_detail::Montgomery<P>;
+
+ public:
+  // The modulus p, as limbs.
+  static constexpr Limbs kModulus = P::kModulus;
+
+  constexpr PrimeField() = default;  // zero
+
+  static constexpr PrimeField Zero() { return PrimeField(); }
+  static constexpr PrimeField One() { return FromMontgomery(Mont::kR1); }
+  static constexpr PrimeField FromUint64(uint64_t v) {
+    return FromMontgomery(Mont::MontMul(Limbs{v, 0, 0, 0}, Mont::kR2));
+  }
+  // The element whose canonical value is `v`; InvalidArgument when v >= p.
+  static Result<PrimeField> FromCanonical(const Limbs& v);
+  // v mod p, for any 256-bit v (used for hash outputs and random draws).
+  static PrimeField FromLimbsReduced(const Limbs& v);
+
+  // Decimal ("123") or hex with a 0x prefix ("0x7b"). Leading zeros are allowed; signs,
+  // spaces, empty strings, other characters and values >= p are InvalidArgument.
+  static Result<PrimeField> Parse(std::string_view text);
+  static Result<PrimeField> FromDecimal(std::string_view text);
+  static Result<PrimeField> FromHex(std::string_view text);  // with or without 0x
+
+  // Canonical 32-byte encodings; decoding refuses values >= p.
+  static Result<PrimeField> FromBytesBE(std::span<const uint8_t, 32> bytes);
+  static Result<PrimeField> FromBytesLE(std::span<const uint8_t, 32> bytes);
+  std::array<uint8_t, 32> ToBytesBE() const;
+  std::array<uint8_t, 32> ToBytesLE() const;
+  // The Montgomery form as 32 little-endian bytes: how snarkjs (ffjavascript) stores field
+  // elements in .zkey files. Decoding refuses Montgomery values >= p.
+  static Result<PrimeField> FromMontgomeryBytesLE(std::span<const uint8_t, 32> bytes);
+  std::array<uint8_t, 32> ToMontgomeryBytesLE() const;
+
+  std::string ToDecimal() const;
+  std::string ToHex() const;  // "0x" and 64 lower-case hex digits
+
+  // The canonical value (not Montgomery form).
+  constexpr Limbs ToCanonical() const { return Mont::MontMul(m_, Limbs{1, 0, 0, 0}); }
+
+  constexpr PrimeField operator+(const PrimeField& o) const {
+    return FromMontgomery(Mont::AddMod(m_, o.m_));
+  }
+  constexpr PrimeField operator-(const PrimeField& o) const {
+    return FromMontgomery(Mont::SubMod(m_, o.m_));
+  }
+  constexpr PrimeField operator-() const { return PrimeField() - *this; }
+  constexpr PrimeField operator*(const PrimeField& o) const {
+    return FromMontgomery(Mont::MontMul(m_, o.m_));
+  }
+  constexpr PrimeField& operator+=(const PrimeField& o) { return *this = *this + o; }
+  constexpr PrimeField& operator-=(const PrimeField& o) { return *this = *this - o; }
+  constexpr PrimeField& operator*=(const PrimeField& o) { return *this = *this * o; }
+  constexpr PrimeField Square() const { return *this * *this; }
+  constexpr PrimeField Double() const { return *this + *this; }
+  // this^exponent, the exponent a canonical 256-bit integer. Not constant-time in the
+  // exponent.
+  constexpr PrimeField Pow(const Limbs& exponent) const {
+    PrimeField result = One();
+    for (int i = 3; i >= 0; --i) {
+      for (int bit = 63; bit >= 0; --bit) {
+        result = result.Square();
+        if ((exponent[i] >> bit) & 1) result = result * *this;
+      }
+    }
+    return result;
+  }
+  constexpr PrimeField Pow(uint64_t exponent) const { return Pow(Limbs{exponent, 0, 0, 0}); }
+  // The multiplicative inverse; the inverse of zero is zero.
+  constexpr PrimeField Inverse() const {
+    // Fermat: a^(p-2).
+    return Pow(field_detail::Sub(kModulus, Limbs{2, 0, 0, 0}));
+  }
+
+  constexpr bool IsZero() const { return (m_[0] | m_[1] | m_[2] | m_[3]) == 0; }
+  friend constexpr bool operator==(const PrimeField& a, const PrimeField& b) {
+    return a.m_ == b.m_;
+  }
+
+  // Montgomery-form limbs, for code that stores or compares elements in bulk.
+  constexpr const Limbs& montgomery() const { return m_; }
+  // The element with Montgomery-form limbs `m`, which must be < p (as montgomery() gives).
+  static constexpr PrimeField FromMontgomery(const Limbs& m) {
+    PrimeField f;
+    f.m_ = m;
+    return f;
+  }
+
+ private:
+  Limbs m_{};  // Montgomery form, always < p
+};
+
+}  // namespace rustorium::proof
