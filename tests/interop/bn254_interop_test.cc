@@ -1,6 +1,6 @@
 // BN254 against ffjavascript's bn128 (snarkjs's engine): scalar multiples of the generators,
 // every byte form of G1 and G2 points, and pairings and pairing products on random points,
-// coefficient for coefficient.
+// coefficient for coefficient; and the NTT against Fr.fft / Fr.ifft.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include "proof/curve/g1.h"
 #include "proof/curve/g2.h"
 #include "proof/curve/pairing.h"
+#include "proof/field/ntt.h"
 #include "tests/interop/node_runner.h"
 #include "tests/kill_harness.h"
 
@@ -98,6 +99,17 @@ TEST(Bn254Interop, AgreesWithFfjavascript) {
   for (const auto& [p, q] : balanced) eq.push_back(json::array({G1Json(p), G2Json(q)}));
   cmds << json{{"pairingEq", eq}}.dump() << "\n";
 
+  // 5. NTTs of random vectors, 1 to 2^10 elements.
+  std::vector<std::vector<Fr>> vectors;
+  for (int log_n : {0, 1, 3, 10}) {
+    std::vector<Fr> v;
+    for (int i = 0; i < (1 << log_n); ++i) v.push_back(random_fr());
+    json values = json::array();
+    for (const Fr& f : v) values.push_back(f.ToDecimal());
+    cmds << json{{"fft", values}}.dump() << "\n" << json{{"ifft", values}}.dump() << "\n";
+    vectors.push_back(std::move(v));
+  }
+
   auto out = rustorium::testing::RunNodeScript("bn254_ref.mjs", cmds.str());
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::istringstream lines(*out);
@@ -134,6 +146,18 @@ TEST(Bn254Interop, AgreesWithFfjavascript) {
             Fq12Decimals(MultiPairing(std::span<const PairingInput>(pairs.data(), 4))));
   EXPECT_EQ(next()["one"], true);
   EXPECT_TRUE(PairingProductIsOne(balanced));
+  auto decimals = [](const std::vector<Fr>& v) {
+    std::vector<std::string> out;
+    for (const Fr& f : v) out.push_back(f.ToDecimal());
+    return out;
+  };
+  for (const auto& v : vectors) {
+    std::vector<Fr> forward = v, inverse = v;
+    ASSERT_TRUE(Ntt(forward).ok());
+    ASSERT_TRUE(InverseNtt(inverse).ok());
+    EXPECT_EQ(next()["values"].get<std::vector<std::string>>(), decimals(forward)) << v.size();
+    EXPECT_EQ(next()["values"].get<std::vector<std::string>>(), decimals(inverse)) << v.size();
+  }
 }
 
 }  // namespace

@@ -7,12 +7,19 @@
 //                                       "fromCompressed": point read back from "compressed"}
 //   {"pairing": [[P, Q], ...]}      -> {"f12": [12 decimals]}: the product of the pairings
 //   {"pairingEq": [[P, Q], ...]}    -> {"one": bool} from ffjavascript's pairingEq
+//   {"fft": [a0, ...]} / {"ifft": ...} -> {"values": [...]}: Fr.fft / Fr.ifft (n a power of 2)
 // An error answers {"error": "..."}.
 import { buildBn128 } from "ffjavascript";
 import { createInterface } from "node:readline";
 
 const curve = await buildBn128(true);
-const { G1, G2, F12 } = curve;
+const { G1, G2, F12, Fr } = curve;
+const frVector = async (values, op) => {
+  const buff = new Uint8Array(32 * values.length);
+  values.forEach((v, i) => buff.set(Fr.e(BigInt(v)), 32 * i));
+  const res = await op(buff);
+  return values.map((_, i) => Fr.toString(res.slice(32 * i, 32 * i + 32)));
+};
 
 const hex = (u8) => Buffer.from(u8).toString("hex");
 const dec = (v) => v.toString();
@@ -64,6 +71,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     } else if (cmd.pairingEq !== undefined) {
       const args = cmd.pairingEq.flatMap(([p, q]) => [g1In(p), g2In(q)]);
       out.push({ one: await curve.pairingEq(...args) });
+    } else if (cmd.fft !== undefined) {
+      out.push({ values: await frVector(cmd.fft, (b) => Fr.fft(b)) });
+    } else if (cmd.ifft !== undefined) {
+      out.push({ values: await frVector(cmd.ifft, (b) => Fr.ifft(b)) });
     } else {
       out.push({ error: "unknown command" });
     }
