@@ -22,7 +22,9 @@ std::array<uint8_t, 32> EncodeG1Compressed(const G1Affine& p) {
 Result<G1Affine> DecodeG1Compressed(std::span<const uint8_t, 32> bytes) {
   return curve_detail::DecodeCompressed<G1Curve>(bytes, kGroup);
 }
-std::array<uint8_t, 64> EncodeG1Snarkjs(const G1Affine& p) { return curve_detail::EncodeSnarkjs(p); }
+std::array<uint8_t, 64> EncodeG1Snarkjs(const G1Affine& p) {
+  return curve_detail::EncodeSnarkjs(p);
+}
 Result<G1Affine> DecodeG1Snarkjs(std::span<const uint8_t, 64> bytes) {
   return curve_detail::DecodeSnarkjs<G1Curve>(bytes, kGroup);
 }

@@ -8,7 +8,9 @@ namespace {
 
 constexpr char kGroup[] = "G2";
 
-Fq2 ParseFq2(const char* c0, const char* c1) { return {*Fq::FromDecimal(c0), *Fq::FromDecimal(c1)}; }
+Fq2 ParseFq2(const char* c0, const char* c1) {
+  return {*Fq::FromDecimal(c0), *Fq::FromDecimal(c1)};
+}
 
 Result<G2Affine> Checked(Result<G2Affine> p, SubgroupCheck check, const char* form) {
   if (p.ok() && check == SubgroupCheck::kCheck && !IsInG2Subgroup(*p)) {

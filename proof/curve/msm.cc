@@ -74,20 +74,20 @@ template <typename C>
 Result<JacobianPoint<C>> Msm(std::span<const AffinePoint<C>> points, std::span<const Fr> scalars,
                              const MsmOptions& options) {
   if (points.size() != scalars.size()) {
-    return Status::InvalidArgument("multi-scalar multiplication: " +
-                                   std::to_string(points.size()) + " points but " +
-                                   std::to_string(scalars.size()) + " scalars");
+    return Status::InvalidArgument("multi-scalar multiplication: " + std::to_string(points.size()) +
+                                   " points but " + std::to_string(scalars.size()) + " scalars");
   }
   if (options.window_bits < 0 || options.window_bits > kMaxWindowBits || options.threads < 0) {
-    return Status::InvalidArgument("multi-scalar multiplication: window_bits must be 0..15 and "
-                                   "threads >= 0");
+    return Status::InvalidArgument(
+        "multi-scalar multiplication: window_bits must be 0..15 and threads >= 0");
   }
   const std::size_t n = points.size();
   if (n == 0) return JacobianPoint<C>::Infinity();
   const int c = options.window_bits != 0 ? options.window_bits : MsmWindowBits(n);
   const int windows = WindowCount(c);
-  int threads = options.threads != 0 ? options.threads
-                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads != 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (n < kSerialBelow) threads = 1;
 
   // Runs body(t) for t in [0, threads) on `threads` threads, this one included.
@@ -109,7 +109,8 @@ Result<JacobianPoint<C>> Msm(std::span<const AffinePoint<C>> points, std::span<c
   run([&](int t) {
     std::vector<JacobianPoint<C>> buckets;
     for (int w = t; w < windows; w += threads) {
-      window_sums[w] = WindowSum<C>(points, digits.data() + static_cast<std::size_t>(w) * n, c, buckets);
+      window_sums[w] =
+          WindowSum<C>(points, digits.data() + static_cast<std::size_t>(w) * n, c, buckets);
     }
   });
 

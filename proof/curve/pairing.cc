@@ -116,12 +116,15 @@ static_assert(kBnX >> 62 == 1, "PowX starts with bit 62 of x set");
 Fq12 MillerLoop(std::span<const PairingInput> pairs) {
   std::vector<G1Affine> ps;
   std::vector<G2Affine> qs;
+  ps.reserve(pairs.size());
+  qs.reserve(pairs.size());
   for (const auto& [p, q] : pairs) {
     if (p.IsInfinity() || q.IsInfinity()) continue;  // e(0, Q) = e(P, 0) = 1
     ps.push_back(p);
     qs.push_back(q);
   }
   std::vector<TwistPoint> ts;
+  ts.reserve(qs.size());
   for (const G2Affine& q : qs) ts.push_back({q.x(), q.y(), Fq2::One()});
 
   Fq12 f = Fq12::One();
@@ -156,10 +159,10 @@ Fq12 FinalExponentiation(const Fq12& f) {
   const Fq12 g6x = g2x * g2x.Square();
   const Fq12 g6x2 = PowX(g6x);
   const Fq12 g12x3 = PowX(g6x2.Square());
-  const Fq12 k = g12x3 * g6x2 * g6x;          // 12x³ + 6x² + 6x
-  const Fq12 l = k * g2x.Conjugate();         // 12x³ + 6x² + 4x
-  const Fq12 m = k * g6x2 * g;                // 12x³ + 12x² + 6x + 1
-  const Fq12 t = l * g.Conjugate();           // 12x³ + 6x² + 4x - 1
+  const Fq12 k = g12x3 * g6x2 * g6x;   // 12x³ + 6x² + 6x
+  const Fq12 l = k * g2x.Conjugate();  // 12x³ + 6x² + 4x
+  const Fq12 m = k * g6x2 * g;         // 12x³ + 12x² + 6x + 1
+  const Fq12 t = l * g.Conjugate();    // 12x³ + 6x² + 4x - 1
   return t.Frobenius(3) * k.Frobenius(2) * l.Frobenius(1) * m;
 }
 

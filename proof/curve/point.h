@@ -39,9 +39,7 @@ class AffinePoint {
   constexpr const F& y() const { return y_; }
 
   // y² = x³ + b, or the point at infinity.
-  constexpr bool IsOnCurve() const {
-    return infinity_ || y_.Square() == x_.Square() * x_ + C::kB;
-  }
+  constexpr bool IsOnCurve() const { return infinity_ || y_.Square() == x_.Square() * x_ + C::kB; }
 
   constexpr AffinePoint operator-() const { return infinity_ ? *this : AffinePoint(x_, -y_); }
   friend constexpr bool operator==(const AffinePoint& a, const AffinePoint& b) {
@@ -225,8 +223,7 @@ JacobianPoint<C> JacobianPoint<C>::Mul(const Limbs& k) const {
 }
 
 template <typename C>
-void JacobianPoint<C>::BatchToAffine(std::span<const JacobianPoint> points,
-                                     std::span<Affine> out) {
+void JacobianPoint<C>::BatchToAffine(std::span<const JacobianPoint> points, std::span<Affine> out) {
   // prefix[i] = product of the nonzero z's before i.
   std::vector<F> prefix(points.size());
   F acc = F::One();

@@ -45,7 +45,9 @@ inline bool GetBE(const uint8_t* in, Fq& out) {
   out = *f;
   return true;
 }
-inline bool GetBE(const uint8_t* in, Fq2& out) { return GetBE(in, out.c1) && GetBE(in + 32, out.c0); }
+inline bool GetBE(const uint8_t* in, Fq2& out) {
+  return GetBE(in, out.c1) && GetBE(in + 32, out.c0);
+}
 inline bool GetMontgomeryLE(const uint8_t* in, Fq& out) {
   auto f = Fq::FromMontgomeryBytesLE(std::span<const uint8_t, 32>(in, 32));
   if (!f.ok()) return false;
@@ -159,8 +161,7 @@ Result<AffinePoint<C>> DecodeSnarkjs(std::span<const uint8_t> in, const char* gr
 // The affine point with Jacobian coordinates (x, y, z), as snarkjs's JSON files give them
 // (ffjavascript's fromObject: z = 0 is the point at infinity whatever x and y are).
 template <typename C>
-Result<AffinePoint<C>> FromJsonCoordinates(const typename C::Field& x,
-                                           const typename C::Field& y,
+Result<AffinePoint<C>> FromJsonCoordinates(const typename C::Field& x, const typename C::Field& y,
                                            const typename C::Field& z, const char* group) {
   if (z.IsZero()) return AffinePoint<C>::Infinity();
   const AffinePoint<C> p = JacobianPoint<C>::FromCoordinates(x, y, z).ToAffine();

@@ -54,11 +54,15 @@ std::vector<std::string> Lines(std::string_view input) {
 std::vector<std::string> FuzzSeeds() {
   const G1Affine g1 = (G1(G1Generator()) * Fr::FromUint64(12345)).ToAffine();
   const G2Affine g2 = (G2(G2Generator()) * Fr::FromUint64(54321)).ToAffine();
-  std::vector<std::string> seeds = {
-      Str(EncodeG1Uncompressed(g1)), Str(EncodeG1Compressed(g1)), Str(EncodeG1Snarkjs(g1)),
-      Str(EncodeG2Uncompressed(g2)), Str(EncodeG2Compressed(g2)), Str(EncodeG2Snarkjs(g2)),
-      Str(EncodeG1Compressed(G1Affine::Infinity())), Str(EncodeG2Compressed(G2Affine::Infinity())),
-      Str(EncodeG2Uncompressed(G2Affine::Infinity()))};
+  std::vector<std::string> seeds = {Str(EncodeG1Uncompressed(g1)),
+                                    Str(EncodeG1Compressed(g1)),
+                                    Str(EncodeG1Snarkjs(g1)),
+                                    Str(EncodeG2Uncompressed(g2)),
+                                    Str(EncodeG2Compressed(g2)),
+                                    Str(EncodeG2Snarkjs(g2)),
+                                    Str(EncodeG1Compressed(G1Affine::Infinity())),
+                                    Str(EncodeG2Compressed(G2Affine::Infinity())),
+                                    Str(EncodeG2Uncompressed(G2Affine::Infinity()))};
   const auto j1 = G1ToSnarkjsJson(g1);
   seeds.push_back(j1[0] + "\n" + j1[1] + "\n" + j1[2]);
   const auto j2 = G2ToSnarkjsJson(g2);
@@ -74,9 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Exercise<64>(data, size, DecodeG1Uncompressed, EncodeG1Uncompressed, any1);
   Exercise<32>(data, size, DecodeG1Compressed, EncodeG1Compressed, any1);
   Exercise<64>(data, size, DecodeG1Snarkjs, EncodeG1Snarkjs, any1);
-  Exercise<128>(data, size, [](auto b) { return DecodeG2Uncompressed(b); }, EncodeG2Uncompressed, in_g2);
-  Exercise<64>(data, size, [](auto b) { return DecodeG2Compressed(b); }, EncodeG2Compressed, in_g2);
-  Exercise<128>(data, size, [](auto b) { return DecodeG2Snarkjs(b); }, EncodeG2Snarkjs, in_g2);
+  Exercise<128>(
+      data, size, [](auto b) { return DecodeG2Uncompressed(b); }, EncodeG2Uncompressed, in_g2);
+  Exercise<64>(
+      data, size, [](auto b) { return DecodeG2Compressed(b); }, EncodeG2Compressed, in_g2);
+  Exercise<128>(
+      data, size, [](auto b) { return DecodeG2Snarkjs(b); }, EncodeG2Snarkjs, in_g2);
 
   const std::vector<std::string> lines =
       Lines(std::string_view(reinterpret_cast<const char*>(data), size));
@@ -91,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (lines.size() >= 4 && lines.size() <= 6 && lines.size() % 2 == 0) {
     std::vector<std::array<std::string, 2>> coords;
-    for (std::size_t i = 0; i + 1 < lines.size(); i += 2) coords.push_back({lines[i], lines[i + 1]});
+    for (std::size_t i = 0; i + 1 < lines.size(); i += 2)
+      coords.push_back({lines[i], lines[i + 1]});
     auto q = G2FromSnarkjsJson(coords);
     if (q.ok()) {
       FUZZ_CHECK(q->IsOnCurve() && IsInG2Subgroup(*q));

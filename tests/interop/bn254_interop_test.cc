@@ -67,7 +67,8 @@ TEST(Bn254Interop, AgreesWithFfjavascript) {
   std::vector<Fr> scalars = {Fr::Zero(), Fr::One(), Fr::FromUint64(2), -Fr::One()};
   for (int i = 0; i < 8; ++i) scalars.push_back(random_fr());
   for (const Fr& k : scalars) {
-    cmds << json{{"g1mul", k.ToDecimal()}}.dump() << "\n" << json{{"g2mul", k.ToDecimal()}}.dump() << "\n";
+    cmds << json{{"g1mul", k.ToDecimal()}}.dump() << "\n"
+         << json{{"g2mul", k.ToDecimal()}}.dump() << "\n";
   }
   // 2. Byte forms.
   std::vector<G1Affine> g1s = {G1Affine::Infinity(), G1Generator()};
@@ -88,7 +89,8 @@ TEST(Bn254Interop, AgreesWithFfjavascript) {
     cmds << json{{"pairing", json::array({pair})}}.dump() << "\n";
   }
   json product = json::array();
-  for (int i = 0; i < 4; ++i) product.push_back(json::array({G1Json(pairs[i].first), G2Json(pairs[i].second)}));
+  for (int i = 0; i < 4; ++i)
+    product.push_back(json::array({G1Json(pairs[i].first), G2Json(pairs[i].second)}));
   cmds << json{{"pairing", product}}.dump() << "\n";
   // 4. A product that is 1, e(aP, Q)·e(-P, aQ), through ffjavascript's pairingEq.
   const Fr a = random_fr();

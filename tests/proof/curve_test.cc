@@ -122,15 +122,12 @@ TYPED_TEST(CurveTest, GroupLaws) {
 TYPED_TEST(CurveTest, ScalarMultiplicationMatchesDoubleAndAdd) {
   using Point = typename TestFixture::Point;
   const Point p = this->RandomPoint();
-  std::vector<Limbs> scalars = {{0, 0, 0, 0},
-                                {1, 0, 0, 0},
-                                {2, 0, 0, 0},
-                                {15, 0, 0, 0},
-                                {31, 0, 0, 0},
-                                {~0ULL, ~0ULL, ~0ULL, ~0ULL},  // 2^256 - 1: the NAF is 257 digits
-                                {0, 0, 0, 1ULL << 63},
-                                Fr::kModulus,
-                                MpzToLimbs4(kR - 1)};
+  std::vector<Limbs> scalars = {
+      {0, 0, 0, 0},          {1, 0, 0, 0},
+      {2, 0, 0, 0},          {15, 0, 0, 0},
+      {31, 0, 0, 0},         {~0ULL, ~0ULL, ~0ULL, ~0ULL},  // 2^256 - 1: the NAF is 257 digits
+      {0, 0, 0, 1ULL << 63}, Fr::kModulus,
+      MpzToLimbs4(kR - 1)};
   for (int i = 0; i < 12; ++i) {
     scalars.push_back({this->rng_(), this->rng_(), this->rng_(), this->rng_()});
   }
@@ -255,7 +252,8 @@ void ExpectRoundTrip(const Point& p, Encode encode, Decode decode) {
 TEST(G1, EncodingsRoundTrip) {
   auto rng = testing::SeededRng();
   std::vector<G1Affine> points = {G1Affine::Infinity(), G1Generator(), -G1Generator()};
-  for (int i = 0; i < 20; ++i) points.push_back((G1(G1Generator()) * testing::RandomFr(rng)).ToAffine());
+  for (int i = 0; i < 20; ++i)
+    points.push_back((G1(G1Generator()) * testing::RandomFr(rng)).ToAffine());
   for (const G1Affine& p : points) {
     ExpectRoundTrip(p, EncodeG1Uncompressed, DecodeG1Uncompressed);
     ExpectRoundTrip(p, EncodeG1Compressed, DecodeG1Compressed);
@@ -316,7 +314,8 @@ TEST(G1, DecodersRefuseBadPoints) {
   }
   // x = q (and above) is refused rather than reduced.
   std::array<uint8_t, 32> q_bytes{};
-  for (int i = 0; i < 32; ++i) q_bytes[31 - i] = static_cast<uint8_t>(Fq::kModulus[i / 8] >> (8 * (i % 8)));
+  for (int i = 0; i < 32; ++i)
+    q_bytes[31 - i] = static_cast<uint8_t>(Fq::kModulus[i / 8] >> (8 * (i % 8)));
   EXPECT_TRUE(DecodeG1Compressed(q_bytes).status().IsInvalidArgument());
 
   const std::vector<std::vector<std::string>> bad_json = {
@@ -331,7 +330,8 @@ TEST(G1, DecodersRefuseBadPoints) {
 TEST(G2, EncodingsRoundTripAndRefuseBadPoints) {
   auto rng = testing::SeededRng();
   std::vector<G2Affine> points = {G2Affine::Infinity(), G2Generator(), -G2Generator()};
-  for (int i = 0; i < 8; ++i) points.push_back((G2(G2Generator()) * testing::RandomFr(rng)).ToAffine());
+  for (int i = 0; i < 8; ++i)
+    points.push_back((G2(G2Generator()) * testing::RandomFr(rng)).ToAffine());
   auto uncompressed = [](std::span<const uint8_t, 128> b) { return DecodeG2Uncompressed(b); };
   auto compressed = [](std::span<const uint8_t, 64> b) { return DecodeG2Compressed(b); };
   auto snarkjs = [](std::span<const uint8_t, 128> b) { return DecodeG2Snarkjs(b); };

@@ -65,8 +65,12 @@ inline mpz_class RandomMpz(std::mt19937_64& rng, const mpz_class& below) {
   return v % below;
 }
 
-inline Fq RandomFq(std::mt19937_64& rng) { return Fq::FromLimbsReduced({rng(), rng(), rng(), rng() >> 2}); }
-inline Fr RandomFr(std::mt19937_64& rng) { return Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 2}); }
+inline Fq RandomFq(std::mt19937_64& rng) {
+  return Fq::FromLimbsReduced({rng(), rng(), rng(), rng() >> 2});
+}
+inline Fr RandomFr(std::mt19937_64& rng) {
+  return Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 2});
+}
 inline Fq2 RandomFq2(std::mt19937_64& rng) { return {RandomFq(rng), RandomFq(rng)}; }
 inline Fq6 RandomFq6(std::mt19937_64& rng) {
   return {RandomFq2(rng), RandomFq2(rng), RandomFq2(rng)};

@@ -66,7 +66,7 @@ TEST(Fq, SquareRootsAgreeWithTheLegendreSymbol) {
     ASSERT_TRUE(back.has_value());
     EXPECT_TRUE(*back == fa || *back == -fa);
   }
-  EXPECT_GT(squares, 150);  // about half
+  EXPECT_GT(squares, 150);                     // about half
   EXPECT_FALSE(Sqrt(-Fq::One()).has_value());  // q ≡ 3 (mod 4)
 }
 
@@ -101,7 +101,8 @@ TEST(Fq, EncodingsRoundTripAndRefuseOutOfRange) {
   for (int i = 31; i >= 0; --i) got = (got << 8) + one[i];
   EXPECT_EQ(got, r1);
   std::array<uint8_t, 32> q_bytes = Fq::Zero().ToBytesLE();
-  for (int i = 0; i < 32; ++i) q_bytes[i] = static_cast<uint8_t>(Fq::kModulus[i / 8] >> (8 * (i % 8)));
+  for (int i = 0; i < 32; ++i)
+    q_bytes[i] = static_cast<uint8_t>(Fq::kModulus[i / 8] >> (8 * (i % 8)));
   EXPECT_TRUE(Fq::FromBytesLE(q_bytes).status().IsInvalidArgument());
   EXPECT_TRUE(Fq::FromMontgomeryBytesLE(q_bytes).status().IsInvalidArgument());
   EXPECT_TRUE(Fq::Parse(kQ.get_str()).status().IsInvalidArgument());

@@ -21,16 +21,21 @@ struct MsmCase {
 template <typename C>
 JacobianPoint<C> Naive(const MsmCase<C>& m) {
   JacobianPoint<C> sum;
-  for (std::size_t i = 0; i < m.points.size(); ++i) sum += JacobianPoint<C>(m.points[i]) * m.scalars[i];
+  for (std::size_t i = 0; i < m.points.size(); ++i)
+    sum += JacobianPoint<C>(m.points[i]) * m.scalars[i];
   return sum;
 }
 
 template <typename C>
 AffinePoint<C> Generator();
 template <>
-G1Affine Generator<G1Curve>() { return G1Generator(); }
+G1Affine Generator<G1Curve>() {
+  return G1Generator();
+}
 template <>
-G2Affine Generator<G2Curve>() { return G2Generator(); }
+G2Affine Generator<G2Curve>() {
+  return G2Generator();
+}
 
 // n points and scalars with the edge cases mixed in.
 template <typename C>
@@ -48,10 +53,18 @@ MsmCase<C> MakeCase(std::mt19937_64& rng, std::size_t n) {
   m.points = JacobianPoint<C>::BatchToAffine(jac);
   for (std::size_t i = 0; i < n; ++i) {
     switch (rng() % 10) {
-      case 0: m.scalars.push_back(Fr::Zero()); break;
-      case 1: m.scalars.push_back(-Fr::One()); break;  // r - 1: every window, top carry
-      case 2: m.scalars.push_back(Fr::FromUint64(rng() % 5)); break;
-      default: m.scalars.push_back(testing::RandomFr(rng)); break;
+      case 0:
+        m.scalars.push_back(Fr::Zero());
+        break;
+      case 1:
+        m.scalars.push_back(-Fr::One());
+        break;  // r - 1: every window, top carry
+      case 2:
+        m.scalars.push_back(Fr::FromUint64(rng() % 5));
+        break;
+      default:
+        m.scalars.push_back(testing::RandomFr(rng));
+        break;
     }
     if (i > 0 && rng() % 8 == 0) m.points[i] = m.points[rng() % i];  // repeated point
     if (rng() % 12 == 0) m.points[i] = AffinePoint<C>::Infinity();
@@ -60,7 +73,8 @@ MsmCase<C> MakeCase(std::mt19937_64& rng, std::size_t n) {
 }
 
 template <typename C>
-void ExpectMsmMatches(const MsmCase<C>& m, const MsmOptions& options, const JacobianPoint<C>& want) {
+void ExpectMsmMatches(const MsmCase<C>& m, const MsmOptions& options,
+                      const JacobianPoint<C>& want) {
   auto got = MultiScalarMul(m.points, m.scalars, options);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, want) << "n=" << m.points.size() << " c=" << options.window_bits
@@ -73,7 +87,8 @@ TEST(Msm, G1MatchesNaiveSummation) {
     const auto m = MakeCase<G1Curve>(rng, n);
     const G1 want = Naive(m);
     ExpectMsmMatches(m, {}, want);
-    for (int c : {1, 2, 3, 4, 7, 8, 11, 15}) ExpectMsmMatches(m, {.threads = 1, .window_bits = c}, want);
+    for (int c : {1, 2, 3, 4, 7, 8, 11, 15})
+      ExpectMsmMatches(m, {.threads = 1, .window_bits = c}, want);
   }
 }
 
@@ -97,7 +112,8 @@ TEST(Msm, ThreadsAgreeOnLargerInputs) {
     for (int c : {0, 5, 12}) ExpectMsmMatches(m, {.threads = threads, .window_bits = c}, *one);
   }
   // And the result is right: a 200-point prefix against the naive sum.
-  MsmCase<G1Curve> prefix{{m.points.begin(), m.points.begin() + 200}, {m.scalars.begin(), m.scalars.begin() + 200}};
+  MsmCase<G1Curve> prefix{{m.points.begin(), m.points.begin() + 200},
+                          {m.scalars.begin(), m.scalars.begin() + 200}};
   ExpectMsmMatches(prefix, {.threads = 2}, Naive(prefix));
   // Linearity: MSM(P, a) + MSM(P, b) = MSM(P, a + b).
   std::vector<Fr> b, sum;

@@ -19,8 +19,12 @@ using testing::MpzToLimbs;
 
 const mpz_class kX(std::to_string(kBnX));
 
-G1Affine RandomG1(std::mt19937_64& rng) { return (G1(G1Generator()) * testing::RandomFr(rng)).ToAffine(); }
-G2Affine RandomG2(std::mt19937_64& rng) { return (G2(G2Generator()) * testing::RandomFr(rng)).ToAffine(); }
+G1Affine RandomG1(std::mt19937_64& rng) {
+  return (G1(G1Generator()) * testing::RandomFr(rng)).ToAffine();
+}
+G2Affine RandomG2(std::mt19937_64& rng) {
+  return (G2(G2Generator()) * testing::RandomFr(rng)).ToAffine();
+}
 
 mpz_class FrToMpz(const Fr& f) { return testing::ToMpz(f); }
 
@@ -39,7 +43,8 @@ TEST(Pairing, HardPartExponentIsAMultipleOfTheTextbookOne) {
   const mpz_class h = phi12 / kR;
   const mpz_class e = (12 * x * x * x + 6 * x * x + 4 * x - 1) * q * q * q +
                       (12 * x * x * x + 6 * x * x + 6 * x) * q * q +
-                      (12 * x * x * x + 6 * x * x + 4 * x) * q + (12 * x * x * x + 12 * x * x + 6 * x + 1);
+                      (12 * x * x * x + 6 * x * x + 4 * x) * q +
+                      (12 * x * x * x + 12 * x * x + 6 * x + 1);
   const mpz_class m = 2 * x * (6 * x * x + 3 * x + 1);
   EXPECT_EQ(e, m * h);
   mpz_class g;
@@ -103,7 +108,8 @@ TEST(Pairing, MultiPairingIsTheProductOfPairings) {
   const Fr a = testing::RandomFr(rng);
   const G1Affine p = RandomG1(rng);
   const G2Affine q = RandomG2(rng);
-  const std::vector<PairingInput> check = {{(G1(p) * a).ToAffine(), q}, {-p, (G2(q) * a).ToAffine()}};
+  const std::vector<PairingInput> check = {{(G1(p) * a).ToAffine(), q},
+                                           {-p, (G2(q) * a).ToAffine()}};
   EXPECT_TRUE(PairingProductIsOne(check));
   const std::vector<PairingInput> wrong = {{(G1(p) * a).ToAffine(), q},
                                            {-p, (G2(q) * (a + Fr::One())).ToAffine()}};
