@@ -141,6 +141,18 @@ TEST(FqTower, FrobeniusIsPowerByQ) {
   }
 }
 
+TEST(FqTower, CyclotomicSquareIsTheSquareInTheCyclotomicSubgroup) {
+  auto rng = testing::SeededRng();
+  for (int i = 0; i < 50; ++i) {
+    const Fq12 f = RandomFq12(rng);
+    // f^((q^6 - 1)(q^2 + 1)) has order dividing q^4 - q^2 + 1.
+    const Fq12 f1 = f.Conjugate() * f.Inverse();
+    const Fq12 g = f1.Frobenius(2) * f1;
+    EXPECT_EQ(g.CyclotomicSquare(), g.Square());
+    EXPECT_EQ(g.CyclotomicSquare().CyclotomicSquare(), g.Square().Square());
+  }
+}
+
 TEST(FqTower, Fq2SquareRoots) {
   auto rng = testing::SeededRng();
   // (q² - 1)/2: Euler's criterion in Fq2.
