@@ -95,34 +95,46 @@ struct Montgomery {
   static constexpr uint64_t kInv = ComputeInv();
   static_assert(kM[0] * kInv == ~uint64_t{0}, "kInv must be -p^-1 mod 2^64");
 
-  // (a + b) mod p for a, b < p, without a branch.
+  // (a + b) mod p for a, b < p, without a branch. Written out limb by limb: loops over
+  // arrays here compile (at -O2) to stack round trips and vector selects that stall on
+  // store forwarding, several times slower.
   static constexpr Limbs AddMod(const Limbs& a, const Limbs& b) {
-    Limbs sum{};
     uint64_t carry = 0;
-    for (int i = 0; i < 4; ++i) sum[i] = AddCarry(a[i], b[i], carry);
+    const uint64_t s0 = AddCarry(a[0], b[0], carry);
+    const uint64_t s1 = AddCarry(a[1], b[1], carry);
+    const uint64_t s2 = AddCarry(a[2], b[2], carry);
+    const uint64_t s3 = AddCarry(a[3], b[3], carry);
     // Subtract p unless that borrows.
-    Limbs diff{};
     uint64_t borrow = 0;
-    for (int i = 0; i < 4; ++i) diff[i] = SubBorrow(sum[i], kM[i], borrow);
-    const uint64_t keep = 0 - borrow;
-    for (int i = 0; i < 4; ++i) sum[i] = (sum[i] & keep) | (diff[i] & ~keep);
-    return sum;
+    const uint64_t d0 = SubBorrow(s0, kM[0], borrow);
+    const uint64_t d1 = SubBorrow(s1, kM[1], borrow);
+    const uint64_t d2 = SubBorrow(s2, kM[2], borrow);
+    const uint64_t d3 = SubBorrow(s3, kM[3], borrow);
+    const uint64_t keep = 0 - borrow;  // all ones when the sum is below p
+    return {(s0 & keep) | (d0 & ~keep), (s1 & keep) | (d1 & ~keep), (s2 & keep) | (d2 & ~keep),
+            (s3 & keep) | (d3 & ~keep)};
   }
 
   // (a - b) mod p for a, b < p, without a branch.
   static constexpr Limbs SubMod(const Limbs& a, const Limbs& b) {
-    Limbs out{};
     uint64_t borrow = 0;
-    for (int i = 0; i < 4; ++i) out[i] = SubBorrow(a[i], b[i], borrow);
+    const uint64_t d0 = SubBorrow(a[0], b[0], borrow);
+    const uint64_t d1 = SubBorrow(a[1], b[1], borrow);
+    const uint64_t d2 = SubBorrow(a[2], b[2], borrow);
+    const uint64_t d3 = SubBorrow(a[3], b[3], borrow);
     const uint64_t mask = 0 - borrow;  // all ones when a < b: add p back
     uint64_t carry = 0;
-    for (int i = 0; i < 4; ++i) out[i] = AddCarry(out[i], kM[i] & mask, carry);
-    return out;
+    const uint64_t r0 = AddCarry(d0, kM[0] & mask, carry);
+    const uint64_t r1 = AddCarry(d1, kM[1] & mask, carry);
+    const uint64_t r2 = AddCarry(d2, kM[2] & mask, carry);
+    const uint64_t r3 = AddCarry(d3, kM[3] & mask, carry);
+    return {r0, r1, r2, r3};
   }
 
   // Montgomery product a·b·2^-256 mod p (CIOS, no-carry), fully unrolled.
   static constexpr Limbs MontMul(const Limbs& a, const Limbs& b) {
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
       const uint64_t bi = b[i];
       u128 p = static_cast<u128>(a[0]) * bi + t0;
