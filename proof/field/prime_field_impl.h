@@ -167,8 +167,8 @@ std::string PrimeField<P>::ToDecimal() const {
       chunk /= 10;
     }
   }
+  if (digits.empty()) return std::string(1, '0');
   while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  if (digits.empty()) digits = "0";
   std::reverse(digits.begin(), digits.end());
   return digits;
 }
