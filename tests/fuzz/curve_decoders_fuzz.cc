@@ -1,5 +1,6 @@
 // Decoders of BN254 points that arrive from the network or files: G1 and G2 in uncompressed,
-// compressed and snarkjs binary form, and snarkjs JSON coordinates. None may crash; what
+// compressed and snarkjs binary form, and snarkjs JSON coordinates; and the field-element
+// decoders they rest on (Fq text and bytes, Fr and Fq Montgomery-form bytes). None may crash; what
 // decodes is on the curve (and, for G2, in the subgroup) and re-encodes to the same bytes;
 // what does not decode is InvalidArgument.
 #include <algorithm>
@@ -35,6 +36,12 @@ void Exercise(const uint8_t* data, std::size_t size, Decode decode, Encode encod
   } else {
     FUZZ_CHECK(p.status().IsInvalidArgument());
   }
+}
+
+std::array<uint8_t, 32> First32(const uint8_t* data) {
+  std::array<uint8_t, 32> out;
+  std::copy(data, data + 32, out.begin());
+  return out;
 }
 
 // The input's lines, as the coordinate strings of a JSON point.
@@ -84,6 +91,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       data, size, [](auto b) { return DecodeG2Compressed(b); }, EncodeG2Compressed, in_g2);
   Exercise<128>(
       data, size, [](auto b) { return DecodeG2Snarkjs(b); }, EncodeG2Snarkjs, in_g2);
+
+  if (size >= 32) {
+    const std::span<const uint8_t, 32> raw(data, 32);
+    auto fr = Fr::FromMontgomeryBytesLE(raw);
+    FUZZ_CHECK(fr.ok() ? fr->ToMontgomeryBytesLE() == First32(data)
+                       : fr.status().IsInvalidArgument());
+    auto fq = Fq::FromMontgomeryBytesLE(raw);
+    FUZZ_CHECK(fq.ok() ? fq->ToMontgomeryBytesLE() == First32(data)
+                       : fq.status().IsInvalidArgument());
+    auto be = Fq::FromBytesBE(raw);
+    FUZZ_CHECK(be.ok() ? be->ToBytesBE() == First32(data) : be.status().IsInvalidArgument());
+  }
+  auto text = Fq::Parse(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (text.ok()) {
+    FUZZ_CHECK(*Fq::Parse(text->ToDecimal()) == *text && *Fq::Parse(text->ToHex()) == *text);
+  } else {
+    FUZZ_CHECK(text.status().IsInvalidArgument());
+  }
 
   const std::vector<std::string> lines =
       Lines(std::string_view(reinterpret_cast<const char*>(data), size));
