@@ -14,6 +14,7 @@
 #include "proof/field/ntt.h"
 #include "tests/interop/node_runner.h"
 #include "tests/kill_harness.h"
+#include "tests/proof/fq12_decimals.h"
 
 namespace rustorium::proof {
 namespace {
@@ -39,17 +40,6 @@ std::string Hex(const std::array<uint8_t, N>& bytes) {
   for (uint8_t b : bytes) {
     out.push_back(kDigits[b >> 4]);
     out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
-std::vector<std::string> Fq12Decimals(const Fq12& x) {
-  std::vector<std::string> out;
-  for (const Fq6* six : {&x.c0, &x.c1}) {
-    for (const Fq2* two : {&six->c0, &six->c1, &six->c2}) {
-      out.push_back(two->c0.ToDecimal());
-      out.push_back(two->c1.ToDecimal());
-    }
   }
   return out;
 }
@@ -142,10 +132,10 @@ TEST(Bn254Interop, AgreesWithFfjavascript) {
     EXPECT_EQ(theirs["fromCompressed"], G2Json(q));
   }
   for (const auto& [p, q] : pairs) {
-    EXPECT_EQ(next()["f12"].get<std::vector<std::string>>(), Fq12Decimals(Pairing(p, q)));
+    EXPECT_EQ(next()["f12"].get<std::vector<std::string>>(), testing::Fq12Decimals(Pairing(p, q)));
   }
   EXPECT_EQ(next()["f12"].get<std::vector<std::string>>(),
-            Fq12Decimals(MultiPairing(std::span<const PairingInput>(pairs.data(), 4))));
+            testing::Fq12Decimals(MultiPairing(std::span<const PairingInput>(pairs.data(), 4))));
   EXPECT_EQ(next()["one"], true);
   EXPECT_TRUE(PairingProductIsOne(balanced));
   auto decimals = [](const std::vector<Fr>& v) {

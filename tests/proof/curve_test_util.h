@@ -13,6 +13,7 @@
 #include "proof/curve/fq_tower.h"
 #include "proof/field/fr.h"
 #include "tests/kill_harness.h"
+#include "tests/proof/fq12_decimals.h"
 
 namespace rustorium::proof::testing {
 
@@ -76,18 +77,5 @@ inline Fq6 RandomFq6(std::mt19937_64& rng) {
   return {RandomFq2(rng), RandomFq2(rng), RandomFq2(rng)};
 }
 inline Fq12 RandomFq12(std::mt19937_64& rng) { return {RandomFq6(rng), RandomFq6(rng)}; }
-
-// The twelve Fq coefficients of an Fq12 element in tower order (c0.c0.c0, c0.c0.c1,
-// c0.c1.c0, ..., c1.c2.c1) as decimal strings, the order of ffjavascript's F12.toObject.
-inline std::vector<std::string> Fq12Decimals(const Fq12& x) {
-  std::vector<std::string> out;
-  for (const Fq6* six : {&x.c0, &x.c1}) {
-    for (const Fq2* two : {&six->c0, &six->c1, &six->c2}) {
-      out.push_back(two->c0.ToDecimal());
-      out.push_back(two->c1.ToDecimal());
-    }
-  }
-  return out;
-}
 
 }  // namespace rustorium::proof::testing
