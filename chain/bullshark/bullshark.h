@@ -57,7 +57,7 @@ class Bullshark {
   size_t dag_size() const;
 
  private:
-  // ... (implementation)
+  ConsensusState state_;
 };
 
 }  // namespace rustorium::chain

@@ -1,0 +1,192 @@
+#include "chain/narwhal/worker.h"
+
+#include <spdlog/spdlog.h>
+
+namespace rustorium::chain {
+
+Worker::Worker(const Committee& committee, const PublicKey& name, uint32_t id,
+               const NarwhalParameters& params, Env* env, Transport* transport, DagStore* store,
+               Callbacks callbacks)
+    : committee_(committee),
+      name_(name),
+      id_(id),
+      params_(params),
+      env_(env),
+      transport_(transport),
+      store_(store),
+      callbacks_(std::move(callbacks)) {
+  tick_timer_ = env_->StartTimer(params_.retry_delay_ms, [this] { Tick(); });
+}
+
+Worker::~Worker() {
+  env_->CancelTimer(tick_timer_);
+  if (seal_timer_armed_) env_->CancelTimer(seal_timer_);
+}
+
+Status Worker::SubmitTransaction(std::string transaction) {
+  if (transaction.empty()) return Status::InvalidArgument("empty transaction");
+  if (transaction.size() > kMaxTransactionSize) {
+    return Status::InvalidArgument("transaction of " + std::to_string(transaction.size()) +
+                                   " bytes is over the limit of " + std::to_string(kMaxTransactionSize));
+  }
+  ++stats_.transactions;
+  current_bytes_ += transaction.size();
+  current_.transactions.push_back(std::move(transaction));
+  if (current_bytes_ >= params_.batch_size || current_.transactions.size() >= kMaxBatchTransactions) {
+    Seal();
+  } else if (!seal_timer_armed_) {
+    seal_timer_armed_ = true;
+    seal_timer_ = env_->StartTimer(params_.max_batch_delay_ms, [this] {
+      seal_timer_armed_ = false;
+      Seal();
+    });
+  }
+  return Status::OK();
+}
+
+void Worker::Seal() {
+  if (seal_timer_armed_) {
+    env_->CancelTimer(seal_timer_);
+    seal_timer_armed_ = false;
+  }
+  if (current_.transactions.empty()) return;
+  Batch batch = std::move(current_);
+  current_ = Batch{};
+  current_bytes_ = 0;
+  const Digest digest = batch.ComputeDigest();
+  if (Status s = store_->PutBatch(digest, batch); !s.ok()) {
+    // Without the batch stored we cannot vouch for it; its transactions are lost like those
+    // of a crashed worker, and clients resubmit.
+    spdlog::error("worker {}: cannot store batch {}: {}", id_, ShortHex(digest), s.ToString());
+    return;
+  }
+  ++stats_.batches_sealed;
+  Spreading& spreading = spreading_[digest];
+  spreading.acks.insert(name_);
+  spreading.stake = committee_.Stake(name_);
+  const BatchMessage message{name_, id_, batch};
+  spreading.batch = std::move(batch);
+  const std::string bytes = EncodeMessage(message);
+  for (const Authority& a : committee_.authorities()) {
+    if (a.name != name_) transport_->SendToWorker(a.name, id_, bytes);
+  }
+  if (spreading.stake >= committee_.QuorumThreshold()) {  // a committee of one
+    spreading_.erase(digest);
+    ++stats_.batches_reported;
+    callbacks_.on_batch_ready(PayloadEntry{digest, id_});
+  }
+}
+
+void Worker::OnMessage(std::string_view bytes) {
+  auto message = DecodeMessage(bytes);
+  if (!message.ok()) {
+    ++stats_.dropped_messages;
+    return;
+  }
+  std::visit(
+      [this](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, BatchMessage>) {
+          OnBatch(std::move(m));
+        } else if constexpr (std::is_same_v<T, BatchAck>) {
+          OnAck(m);
+        } else if constexpr (std::is_same_v<T, BatchesRequest>) {
+          OnRequest(m);
+        } else if constexpr (std::is_same_v<T, TransactionMessage>) {
+          if (!SubmitTransaction(std::move(m.transaction)).ok()) ++stats_.dropped_messages;
+        } else {
+          ++stats_.dropped_messages;  // a primary's message sent to a worker
+        }
+      },
+      std::move(message).value());
+}
+
+void Worker::OnBatch(BatchMessage message) {
+  if (message.worker_id != id_ || !committee_.Contains(message.origin)) {
+    ++stats_.dropped_messages;
+    return;
+  }
+  const Digest digest = message.batch.ComputeDigest();
+  if (!store_->HasBatch(digest)) {
+    if (Status s = store_->PutBatch(digest, message.batch); !s.ok()) {
+      spdlog::error("worker {}: cannot store batch {}: {}", id_, ShortHex(digest), s.ToString());
+      return;  // no acknowledgement: the author will resend
+    }
+  }
+  if (message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
+  fetching_.erase(digest);
+  callbacks_.on_batch_stored(digest);
+}
+
+void Worker::OnAck(const BatchAck& ack) {
+  auto it = spreading_.find(ack.batch);
+  if (it == spreading_.end()) return;  // already reported, or not ours
+  const uint64_t stake = committee_.Stake(ack.author);
+  if (stake == 0) {
+    ++stats_.dropped_messages;
+    return;
+  }
+  if (!it->second.acks.insert(ack.author).second) return;  // duplicate
+  it->second.stake += stake;
+  if (it->second.stake >= committee_.QuorumThreshold()) {
+    const PayloadEntry entry{ack.batch, id_};
+    spreading_.erase(it);
+    ++stats_.batches_reported;
+    callbacks_.on_batch_ready(entry);
+  }
+}
+
+void Worker::OnRequest(const BatchesRequest& request) {
+  if (request.worker_id != id_ || !committee_.Contains(request.requester)) {
+    ++stats_.dropped_messages;
+    return;
+  }
+  for (const Digest& digest : request.digests) {
+    auto batch = store_->GetBatch(digest);
+    // The author field says who sealed it; a fetched copy answers for ourselves.
+    if (batch.ok()) SendTo(request.requester, BatchMessage{name_, id_, std::move(batch).value()});
+  }
+}
+
+void Worker::Synchronize(const std::vector<Digest>& digests, const PublicKey& author) {
+  BatchesRequest request{name_, id_, {}};
+  for (const Digest& digest : digests) {
+    if (fetching_.count(digest) || store_->HasBatch(digest)) continue;
+    fetching_[digest] = Fetch{author, env_->NowMs()};
+    request.digests.push_back(digest);
+  }
+  if (!request.digests.empty() && author != name_) SendTo(author, request);
+}
+
+void Worker::CancelSynchronize(const std::vector<Digest>& digests) {
+  for (const Digest& digest : digests) fetching_.erase(digest);
+}
+
+void Worker::Tick() {
+  tick_timer_ = env_->StartTimer(params_.retry_delay_ms, [this] { Tick(); });
+  // Batches not yet held by a quorum go again to those that have not acknowledged them.
+  for (const auto& [digest, spreading] : spreading_) {
+    const std::string bytes = EncodeMessage(BatchMessage{name_, id_, spreading.batch});
+    for (const Authority& a : committee_.authorities()) {
+      if (!spreading.acks.count(a.name)) transport_->SendToWorker(a.name, id_, bytes);
+    }
+  }
+  // Fetches the author has not answered go to everybody else.
+  BatchesRequest request{name_, id_, {}};
+  const uint64_t now = env_->NowMs();
+  for (const auto& [digest, fetch] : fetching_) {
+    if (now - fetch.since_ms >= params_.retry_delay_ms) request.digests.push_back(digest);
+    if (request.digests.size() == kMaxListLength) break;
+  }
+  if (request.digests.empty()) return;
+  const std::string bytes = EncodeMessage(request);
+  for (const Authority& a : committee_.authorities()) {
+    if (a.name != name_) transport_->SendToWorker(a.name, id_, bytes);
+  }
+}
+
+void Worker::SendTo(const PublicKey& to, const Message& message) {
+  transport_->SendToWorker(to, id_, EncodeMessage(message));
+}
+
+}  // namespace rustorium::chain

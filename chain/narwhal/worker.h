@@ -1,0 +1,100 @@
+// A Narwhal worker: seals client transactions into batches, spreads them to the workers with
+// the same id at every other validator, and reports a batch to its primary once validators
+// holding 2f + 1 stake (itself included) have stored it. It also serves and fetches batches
+// for the primary's synchronizer.
+//
+// Single-threaded: the Env's thread calls everything, timers included.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/narwhal/committee.h"
+#include "chain/narwhal/dag_store.h"
+#include "chain/narwhal/env.h"
+#include "chain/narwhal/messages.h"
+#include "chain/narwhal/parameters.h"
+
+namespace rustorium::chain {
+
+struct WorkerStats {
+  uint64_t transactions = 0;      // accepted from clients
+  uint64_t batches_sealed = 0;
+  uint64_t batches_reported = 0;  // reached 2f + 1 acknowledgements
+  uint64_t dropped_messages = 0;  // malformed, unknown senders, wrong worker id
+};
+
+class Worker {
+ public:
+  struct Callbacks {
+    // One of this worker's batches is held by 2f + 1 stake: it may go into a header.
+    std::function<void(const PayloadEntry&)> on_batch_ready;
+    // A batch (any author's) is now in the store.
+    std::function<void(const Digest&)> on_batch_stored;
+  };
+
+  // `env`, `transport` and `store` must outlive the worker.
+  Worker(const Committee& committee, const PublicKey& name, uint32_t id, const NarwhalParameters& params,
+         Env* env, Transport* transport, DagStore* store, Callbacks callbacks);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Queues a client's transaction. InvalidArgument (nothing queued) when it is empty or over
+  // kMaxTransactionSize.
+  Status SubmitTransaction(std::string transaction);
+  // A message from another validator's worker or from a client; malformed ones are counted
+  // and dropped.
+  void OnMessage(std::string_view bytes);
+  // Fetches batches the primary misses: first from `author`'s worker with this id, then,
+  // after the retry delay, from every other validator's.
+  void Synchronize(const std::vector<Digest>& digests, const PublicKey& author);
+  // Stops fetching batches nobody needs any more (their headers fell below the GC bound).
+  void CancelSynchronize(const std::vector<Digest>& digests);
+
+  uint32_t id() const { return id_; }
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  struct Spreading {
+    Batch batch;
+    std::set<PublicKey> acks;
+    uint64_t stake = 0;
+  };
+  struct Fetch {
+    PublicKey author{};
+    uint64_t since_ms = 0;
+  };
+
+  void Seal();
+  void OnBatch(BatchMessage message);
+  void OnAck(const BatchAck& ack);
+  void OnRequest(const BatchesRequest& request);
+  void Tick();
+  void SendTo(const PublicKey& to, const Message& message);
+
+  const Committee& committee_;
+  PublicKey name_;
+  uint32_t id_;
+  NarwhalParameters params_;
+  Env* env_;
+  Transport* transport_;
+  DagStore* store_;
+  Callbacks callbacks_;
+
+  Batch current_;
+  size_t current_bytes_ = 0;
+  TimerId seal_timer_ = 0;
+  bool seal_timer_armed_ = false;
+  TimerId tick_timer_ = 0;
+  std::map<Digest, Spreading> spreading_;
+  std::map<Digest, Fetch> fetching_;
+  WorkerStats stats_;
+};
+
+}  // namespace rustorium::chain

@@ -1,0 +1,86 @@
+// A validator: one Narwhal primary, its workers, Bullshark over the primary's DAG, and the
+// executor fed with the committed output, all on one thread and one local engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/bullshark/bullshark.h"
+#include "chain/executor.h"
+#include "chain/narwhal/committee.h"
+#include "chain/narwhal/dag_store.h"
+#include "chain/narwhal/env.h"
+#include "chain/narwhal/parameters.h"
+#include "chain/narwhal/primary.h"
+#include "chain/narwhal/worker.h"
+
+namespace rustorium::chain {
+
+struct ValidatorOptions {
+  NarwhalParameters parameters;
+  // Directory of the validator's engine; created when missing, reloaded when present.
+  std::string data_dir;
+  // Fsync votes, own headers and commits before acting on them (see DagStore::Open).
+  bool sync = true;
+};
+
+struct ValidatorStats {
+  PrimaryStats primary;
+  std::vector<WorkerStats> workers;
+  uint64_t last_committed_round = 0;
+  uint64_t consensus_index = 0;
+  uint64_t committed_certificates = 0;  // since this process started
+  uint64_t committed_transactions = 0;  // since this process started
+  size_t dag_size = 0;                  // certificates Bullshark holds
+  size_t primary_items = 0;             // certificates, waiting items and fetches the primary holds
+};
+
+class Validator {
+ public:
+  // Opens the data directory, reloads what it holds, hands `executor` every committed
+  // output after executor->LastExecutedIndex(), and starts proposing. `committee`, `env`,
+  // `transport` and `executor` must outlive the validator. Errors: those of the engine, or Corruption
+  // when its records do not decode, or InvalidArgument when `key` is not in the committee.
+  static Result<std::unique_ptr<Validator>> Open(const Committee& committee, const KeyPair& key,
+                                                 ValidatorOptions options, Env* env, Transport* transport,
+                                                 Executor* executor);
+  ~Validator();
+
+  // Bytes from another validator's primary, or to our worker `worker_id` (from workers and
+  // clients). Bad messages are counted and dropped.
+  void OnPrimaryMessage(std::string_view bytes);
+  void OnWorkerMessage(uint32_t worker_id, std::string_view bytes);
+  // A client's transaction to worker `worker_id`. InvalidArgument when the transaction is
+  // empty or too large, or the worker does not exist.
+  Status SubmitTransaction(uint32_t worker_id, std::string transaction);
+
+  ValidatorStats stats() const;
+  const PublicKey& name() const { return key_.public_key(); }
+
+ private:
+  Validator(const Committee& committee, const KeyPair& key, ValidatorOptions options, Env* env,
+            Transport* transport, Executor* executor, std::unique_ptr<DagStore> store, ConsensusState state);
+  Status Start();
+  void OnCertificate(const Certificate& certificate);
+  Result<ConsensusOutput> Resolve(uint64_t index, const Certificate& anchor,
+                                  const std::vector<Certificate>& certificates) const;
+  void Deliver(const ConsensusOutput& output);
+
+  const Committee& committee_;
+  KeyPair key_;
+  ValidatorOptions options_;
+  Env* env_;
+  Transport* transport_;
+  Executor* executor_;
+  std::unique_ptr<DagStore> store_;
+  Bullshark bullshark_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Primary> primary_;
+  uint64_t committed_certificates_ = 0;
+  uint64_t committed_transactions_ = 0;
+};
+
+}  // namespace rustorium::chain
