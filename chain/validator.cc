@@ -38,7 +38,10 @@ Status Validator::Start() {
   const uint64_t gc_round = bullshark_.gc_round();
   // Outputs committed before a crash that the executor has not applied go to it first.
   if (executor_->LastExecutedIndex() < bullshark_.state().last_index) {
-    ASSIGN_OR_RETURN(std::vector<Certificate> stored, store_->LoadCertificatesAbove(gc_round));
+    // Every stored certificate, not only those above the restored bound: a sub-DAG may hold
+    // certificates at or below the bound its own commit set (the store collects them only
+    // after delivery).
+    ASSIGN_OR_RETURN(std::vector<Certificate> stored, store_->LoadCertificatesAbove(0));
     std::map<Digest, const Certificate*> by_digest;
     for (const Certificate& c : stored) by_digest[c.ComputeDigest()] = &c;
     for (uint64_t index = executor_->LastExecutedIndex() + 1; index <= bullshark_.state().last_index; ++index) {

@@ -58,6 +58,8 @@ class Validator {
   Status SubmitTransaction(uint32_t worker_id, std::string transaction);
 
   ValidatorStats stats() const;
+  // Our latest header, if any.
+  const std::optional<Header>& LatestOwnHeader() const { return primary_->own_header(); }
   const PublicKey& name() const { return key_.public_key(); }
 
  private:

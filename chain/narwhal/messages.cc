@@ -261,6 +261,7 @@ std::string EncodeMessage(const Message& message) {
           w.U8(static_cast<uint8_t>(Kind::kCertificatesRequest));
           w.Fixed(m.requester);
           WriteDigests(w, m.digests);
+          w.U64(m.from_round);
         } else if constexpr (std::is_same_v<T, BatchMessage>) {
           w.U8(static_cast<uint8_t>(Kind::kBatch));
           w.Fixed(m.origin);
@@ -314,7 +315,7 @@ Result<Message> DecodeMessage(std::string_view bytes) {
     }
     case Kind::kCertificatesRequest: {
       CertificatesRequest q;
-      ok = r.Fixed(q.requester) && ReadDigests(r, q.digests);
+      ok = r.Fixed(q.requester) && ReadDigests(r, q.digests) && r.U64(q.from_round);
       out = std::move(q);
       break;
     }

@@ -80,9 +80,14 @@ struct Certificate {
 };
 
 // Messages between primaries.
+// The certificates named by `digests`, and when `from_round` > 0 also every certificate the
+// responder holds of rounds from_round .. from_round + kCatchUpRounds - 1 (a validator that
+// fell behind catches up in one round trip instead of one per missing round).
+inline constexpr uint64_t kCatchUpRounds = 50;
 struct CertificatesRequest {
   PublicKey requester{};
   std::vector<Digest> digests;
+  uint64_t from_round = 0;
   bool operator==(const CertificatesRequest&) const = default;
 };
 // Messages between workers (a worker talks to the workers with its own id).

@@ -186,6 +186,13 @@ void Primary::OnCertificate(Certificate certificate, const PublicKey& source) {
                   certificate.round(), why);
     return;
   }
+  const uint64_t now = env_->NowMs();
+  if (certificate.round() > stats_.highest_accepted_round + 1 && source != name_ &&
+      (last_catch_up_ms_ == 0 || now - last_catch_up_ms_ >= params_.retry_delay_ms)) {
+    // A gap: ask the sender for everything above what we hold.
+    last_catch_up_ms_ = now;
+    SendTo(source, CertificatesRequest{name_, {}, std::max(stats_.highest_accepted_round, gc_round_) + 1});
+  }
   Admit(std::move(certificate), source);
 }
 
@@ -219,7 +226,7 @@ void Primary::Admit(Item item, const PublicKey& source) {
   for (auto& [worker_id, digests] : batches_by_worker) {
     callbacks_.fetch_batches(worker_id, digests, header.author);
   }
-  CertificatesRequest request{name_, {}};
+  CertificatesRequest request{name_, {}, 0};
   for (const Digest& parent : waiting.missing_certificates) {
     waiting_on_certificate_[parent].insert(key);
     if (!fetching_.count(parent)) {
@@ -449,6 +456,11 @@ void Primary::OnCertificatesRequest(const CertificatesRequest& request) {
       SendTo(request.requester, *c);
     }
   }
+  if (request.from_round == 0) return;
+  for (auto it = dag_.lower_bound(request.from_round);
+       it != dag_.end() && it->first < request.from_round + kCatchUpRounds; ++it) {
+    for (const auto& [author, c] : it->second) SendTo(request.requester, c);
+  }
 }
 
 void Primary::Tick() {
@@ -458,7 +470,7 @@ void Primary::Tick() {
   } else if (own_certificate_ && own_certificate_->round() == round_) {
     Broadcast(*own_certificate_);  // until the next round starts, in case copies were lost
   }
-  CertificatesRequest request{name_, {}};
+  CertificatesRequest request{name_, {}, 0};
   const uint64_t now = env_->NowMs();
   for (const auto& [digest, fetch] : fetching_) {
     if (now - fetch.since_ms >= params_.retry_delay_ms) request.digests.push_back(digest);

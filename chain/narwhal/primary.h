@@ -83,6 +83,8 @@ class Primary {
   uint64_t gc_round() const { return gc_round_; }
   // Certificates held in memory (accepted and waiting).
   size_t memory_items() const;
+  // Our latest header (the one being certified, or certified last), if any.
+  const std::optional<Header>& own_header() const { return own_header_; }
   // The accepted certificate with this digest, or nullptr.
   const Certificate* FindCertificate(const Digest& digest) const;
 
@@ -158,6 +160,7 @@ class Primary {
   uint64_t own_votes_stake_ = 0;
   std::optional<Certificate> own_certificate_;
   TimerId tick_timer_ = 0;
+  uint64_t last_catch_up_ms_ = 0;
   bool started_ = false;
 
   PrimaryStats stats_;

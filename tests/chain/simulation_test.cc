@@ -1,0 +1,348 @@
+// Narwhal + Bullshark under deterministic simulation: every scenario prints its seed, and a
+// failing seed replays exactly.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tests/chain/random_scenario.h"
+#include "tests/chain/simulator.h"
+#include "tests/test_util.h"
+
+namespace rustorium::chain::sim {
+namespace {
+
+using rustorium::testing::TempDir;
+
+SimulationOptions Options(uint64_t seed, const TempDir& dir) {
+  SimulationOptions options;
+  options.seed = seed;
+  options.dir = dir.path().string();
+  options.parameters = SimulationParameters();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  return options;
+}
+
+void ExpectSafe(const Simulation& sim) {
+  const std::string bad = sim.CheckSafety();
+  EXPECT_TRUE(bad.empty()) << "seed " << sim.seed() << ": " << bad;
+}
+
+// The first commits need certificates of rounds 1-3: a few hundred milliseconds.
+TEST(Simulation, CommitsAndAgreesWithoutFaults) {
+  for (uint64_t seed : {1, 2, 3}) {
+    TempDir dir;
+    Simulation sim(Options(seed, dir));
+    sim.RunFor(10'000);
+    for (size_t i = 0; i < sim.size(); ++i) {
+      const ValidatorStats s = sim.validator(i).stats();
+      std::printf("v%zu round %llu accepted %llu votes %llu formed %llu rejh %llu rejc %llu refused %llu items %zu batches %llu\n", i,
+                  (unsigned long long)s.primary.round, (unsigned long long)s.primary.certificates_accepted,
+                  (unsigned long long)s.primary.votes_sent, (unsigned long long)s.primary.certificates_formed,
+                  (unsigned long long)s.primary.rejected_headers, (unsigned long long)s.primary.rejected_certificates,
+                  (unsigned long long)s.primary.refused_votes, s.primary_items, (unsigned long long)s.workers[0].batches_reported);
+    }
+    ExpectSafe(sim);
+    EXPECT_GE(sim.MinCommitted(), 20u) << "seed " << seed;
+    EXPECT_GT(sim.executor(0).transactions(), 300u) << "seed " << seed;
+    for (size_t i = 0; i < sim.size(); ++i) {
+      EXPECT_EQ(sim.validator(i).stats().primary.rejected_certificates, 0u);
+      EXPECT_EQ(sim.validator(i).stats().primary.dropped_messages, 0u);
+    }
+  }
+}
+
+TEST(Simulation, SameSeedReplaysExactly) {
+  std::vector<std::vector<OutputEntry>> logs;
+  for (int run = 0; run < 2; ++run) {
+    TempDir dir;
+    SimulationOptions options = Options(77, dir);
+    options.network.drop_per_mille = 30;
+    options.network.duplicate_per_mille = 30;
+    Simulation sim(options);
+    sim.RunFor(3'000);
+    sim.Crash(1);
+    sim.RunFor(1'000);
+    ASSERT_TRUE(sim.Restart(1).ok());
+    sim.RunFor(3'000);
+    logs.push_back(sim.executor(1).log());
+  }
+  ASSERT_GT(logs[0].size(), 5u);
+  EXPECT_EQ(logs[0], logs[1]);
+}
+
+TEST(Simulation, LossyReorderingDuplicatingNetwork) {
+  for (uint64_t seed : {11, 12}) {
+    TempDir dir;
+    SimulationOptions options = Options(seed, dir);
+    options.network = NetworkOptions{1, 250, 100, 100};
+    Simulation sim(options);
+    sim.RunFor(20'000);
+    ExpectSafe(sim);
+    EXPECT_GE(sim.MinCommitted(), 10u) << "seed " << seed;
+  }
+}
+
+TEST(Simulation, FCrashedValidatorsKeepLiveness) {
+  TempDir dir;
+  Simulation sim(Options(21, dir));
+  sim.Crash(3);
+  sim.RunFor(10'000);
+  ExpectSafe(sim);
+  EXPECT_GE(sim.MinCommitted({0, 1, 2}), 10u);
+}
+
+TEST(Simulation, SymmetricPartitionStopsThenRecovers) {
+  TempDir dir;
+  Simulation sim(Options(31, dir));
+  sim.RunFor(3'000);
+  sim.Partition({{0, 1}, {2, 3}});
+  sim.RunFor(1'000);  // what was in flight settles
+  std::vector<uint64_t> during;
+  for (size_t i = 0; i < sim.size(); ++i) during.push_back(sim.executor(i).LastExecutedIndex());
+  sim.RunFor(5'000);
+  for (size_t i = 0; i < sim.size(); ++i) {
+    EXPECT_EQ(sim.executor(i).LastExecutedIndex(), during[i]) << "validator " << i << " committed without a quorum";
+  }
+  ExpectSafe(sim);
+  sim.Heal();
+  uint64_t target = *std::max_element(during.begin(), during.end()) + 5;
+  EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 20'000));
+  ExpectSafe(sim);
+}
+
+TEST(Simulation, IsolatedValidatorCatchesUp) {
+  TempDir dir;
+  Simulation sim(Options(32, dir));
+  sim.RunFor(2'000);
+  sim.Isolate(0);
+  sim.RunFor(3'000);
+  EXPECT_LT(sim.executor(0).LastExecutedIndex(), sim.executor(1).LastExecutedIndex());
+  sim.Heal();
+  sim.RunFor(3'000);
+  const uint64_t target = sim.executor(1).LastExecutedIndex();
+  EXPECT_TRUE(sim.RunUntil([&] { return sim.executor(0).LastExecutedIndex() >= target; }, 10'000));
+  ExpectSafe(sim);
+}
+
+TEST(Simulation, CrashAndRestartOfOneValidator) {
+  for (uint64_t seed : {41, 42}) {
+    TempDir dir;
+    Simulation sim(Options(seed, dir));
+    sim.RunFor(3'000);
+    sim.Crash(2);
+    sim.RunFor(2'000);
+    ASSERT_TRUE(sim.Restart(2).ok());
+    sim.RunFor(2'000);
+    const uint64_t target = sim.executor(0).LastExecutedIndex() + 3;
+    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 10'000)) << "seed " << seed;
+    ExpectSafe(sim);
+    EXPECT_EQ(sim.executor(2).order_violations(), 0u);
+  }
+}
+
+// The reference implementations' stall bugs: after f + 1 crash together, restarted
+// proposers must reload their round and the previous round's certificates, must not start
+// again from round 1, and a header voted for before the crash must still be certifiable.
+TEST(Simulation, CrashAndRestartOfFPlusOneValidators) {
+  for (uint64_t seed : {51, 52, 53}) {
+    TempDir dir;
+    Simulation sim(Options(seed, dir));
+    sim.RunFor(3'000);
+    sim.Crash(1);
+    sim.Crash(3);
+    sim.RunFor(1'000);
+    const uint64_t stuck = sim.executor(0).LastExecutedIndex();
+    sim.RunFor(3'000);
+    EXPECT_EQ(sim.executor(0).LastExecutedIndex(), stuck) << "progress without a quorum";
+    const uint64_t round_before = sim.validator(0).stats().primary.round;
+    ASSERT_TRUE(sim.Restart(1).ok());
+    ASSERT_TRUE(sim.Restart(3).ok());
+    EXPECT_GE(sim.validator(1).stats().primary.round + 2, round_before) << "restarted from an old round";
+    const uint64_t target = stuck + 5;
+    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 15'000)) << "seed " << seed;
+    ExpectSafe(sim);
+  }
+}
+
+TEST(Simulation, CrashOfEveryValidatorAndRestart) {
+  TempDir dir;
+  Simulation sim(Options(55, dir));
+  sim.RunFor(3'000);
+  for (size_t i = 0; i < sim.size(); ++i) sim.Crash(i);
+  sim.RunFor(500);
+  for (size_t i = 0; i < sim.size(); ++i) ASSERT_TRUE(sim.Restart(i).ok());
+  const uint64_t target = sim.executor(0).LastExecutedIndex() + 5;
+  EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 15'000));
+  ExpectSafe(sim);
+}
+
+// Validator 3 never sends validator 0 anything, neither batches nor headers nor
+// certificates: validator 0 gets them from the others and orders them all the same.
+TEST(Simulation, WithholdingAuthor) {
+  TempDir dir;
+  Simulation sim(Options(61, dir));
+  sim.SetFilter([](size_t from, size_t to, bool) { return from == 3 && to == 0; });
+  sim.RunFor(10'000);
+  ExpectSafe(sim);
+  EXPECT_GE(sim.MinCommitted(), 10u);
+  size_t from_3 = 0;
+  for (const OutputEntry& e : sim.executor(0).log()) {
+    for (const auto& [author, round] : e.slots) from_3 += author == sim.key(3).public_key();
+  }
+  EXPECT_GT(from_3, 5u) << "validator 0 should order validator 3's certificates, fetched from others";
+}
+
+TEST(Simulation, GarbageCollectionBoundsMemory) {
+  TempDir dir;
+  SimulationOptions options = Options(71, dir);
+  options.parameters.gc_depth = 10;
+  Simulation sim(options);
+  size_t peak_dag = 0, peak_primary = 0;
+  for (int step = 0; step < 60; ++step) {
+    sim.RunFor(1'000);
+    for (size_t i = 0; i < sim.size(); ++i) {
+      const ValidatorStats s = sim.validator(i).stats();
+      if (step >= 5) {
+        peak_dag = std::max(peak_dag, s.dag_size);
+        peak_primary = std::max(peak_primary, s.primary_items);
+      }
+    }
+  }
+  ExpectSafe(sim);
+  const ValidatorStats s = sim.validator(0).stats();
+  EXPECT_GT(s.last_committed_round, 200u) << "the run should go far past the GC depth";
+  // gc_depth + a few rounds above the last commit, 4 certificates each.
+  EXPECT_LE(peak_dag, (10u + 8u) * 4u);
+  EXPECT_LE(peak_primary, (10u + 8u) * 4u * 2u);
+}
+
+// Validator 3 makes a second, different header for each round it proposes and sends it to
+// everybody. Honest validators vote once per (author, round), so at most one of the two
+// headers can gather 2f + 1 votes (validator 3 counted for both), and nothing is committed
+// twice for one (author, round).
+TEST(Simulation, EquivocatingAuthorGetsNoSecondCertificate) {
+  TempDir dir;
+  Simulation sim(Options(81, dir));
+  const PublicKey byzantine = sim.key(3).public_key();
+  std::map<uint64_t, std::map<Digest, std::set<PublicKey>>> votes;  // round → header → voters
+  sim.SetTap([&](size_t, size_t to, bool to_worker, const std::string& bytes) {
+    if (to != 3 || to_worker) return;
+    auto m = DecodeMessage(bytes);
+    if (m.ok() && std::holds_alternative<Vote>(*m)) {
+      const Vote& v = std::get<Vote>(*m);
+      votes[v.round][v.header_id].insert(v.author);
+    }
+  });
+  sim.RunFor(1'000);
+  std::set<uint64_t> twinned;
+  for (int step = 0; step < 200; ++step) {
+    sim.RunFor(50);
+    const auto& own = sim.validator(3).LatestOwnHeader();
+    if (!own || twinned.count(own->round)) continue;
+    std::vector<Digest> parents = own->parents;
+    std::vector<PayloadEntry> payload = own->payload;
+    if (parents.size() > 3) {
+      parents.pop_back();
+    } else if (!payload.empty()) {
+      payload.clear();
+    } else {
+      continue;
+    }
+    twinned.insert(own->round);
+    const Header twin = Header::Make(sim.key(3), own->round, payload, parents);
+    for (size_t to = 0; to < 3; ++to) sim.InjectToPrimary(3, to, EncodeMessage(twin));
+  }
+  sim.RunFor(2'000);
+  ASSERT_GT(twinned.size(), 20u);
+  uint64_t refused = 0;
+  for (size_t i = 0; i < 3; ++i) refused += sim.validator(i).stats().primary.refused_votes;
+  EXPECT_GT(refused, 0u) << "the second header of a round must be refused";
+  for (const auto& [round, headers] : votes) {
+    size_t quorums = 0;
+    for (const auto& [id, voters] : headers) {
+      std::set<PublicKey> with_author = voters;
+      with_author.insert(byzantine);
+      quorums += with_author.size() >= 3;
+    }
+    EXPECT_LE(quorums, 1u) << "round " << round << ": two headers could be certified";
+  }
+  ExpectSafe(sim);
+  EXPECT_GE(sim.MinCommitted(), 10u);
+}
+
+// Forged and broken messages: each is rejected and counted, and nothing changes.
+TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
+  TempDir dir;
+  Simulation sim(Options(91, dir));
+  sim.RunFor(2'000);
+  const Header own = *sim.validator(3).LatestOwnHeader();
+  // A header for the same round that no certificate exists for (validator 3 equivocates).
+  std::vector<Digest> parents = own.parents;
+  const Header fresh = Header::Make(sim.key(3), own.round, {}, parents.size() > 3 ?
+      std::vector<Digest>(parents.begin(), parents.begin() + 3) : parents);
+  auto vote = [&](size_t i) { return std::make_pair(sim.key(i).public_key(), Vote::Make(sim.key(i), fresh).signature); };
+  auto sorted = [](Certificate c) {
+    std::sort(c.votes.begin(), c.votes.end());
+    return c;
+  };
+  std::vector<Certificate> bad_certificates;
+  {
+    Certificate c{fresh, {vote(0), vote(1), vote(2)}};
+    c.votes[1].second[5] ^= 1;  // a bad signature
+    bad_certificates.push_back(sorted(c));
+  }
+  bad_certificates.push_back(sorted(Certificate{fresh, {vote(0), vote(1), vote(1)}}));  // a voter twice
+  bad_certificates.push_back(sorted(Certificate{fresh, {vote(0), vote(1)}}));           // below quorum
+  {
+    const KeyPair outsider = KeyPair::FromSeed(HashBytes("outsider"));
+    Certificate c{fresh, {vote(0), vote(1), {outsider.public_key(), Vote::Make(outsider, fresh).signature}}};
+    bad_certificates.push_back(sorted(c));  // a voter outside the committee
+  }
+  {
+    Certificate c{fresh, {vote(0), vote(1), vote(2)}};
+    c.header.signature[0] ^= 1;  // the author's signature broken
+    bad_certificates.push_back(sorted(c));
+  }
+  std::vector<Header> bad_headers;
+  bad_headers.push_back(Header::Make(sim.key(3), own.round + 1, {PayloadEntry{HashBytes("b"), 7}}, parents));
+  bad_headers.push_back(Header::Make(sim.key(3), own.round + 10'000, {}, parents));  // too far ahead
+  bad_headers.push_back(Header::Make(sim.key(3), 0, {}, parents));                   // genesis round
+  {
+    Header h = Header::Make(sim.key(3), own.round + 1, {}, parents);
+    h.author = sim.key(2).public_key();  // claims another author
+    bad_headers.push_back(h);
+  }
+  const ValidatorStats before = sim.validator(0).stats();
+  for (const Certificate& c : bad_certificates) sim.InjectToPrimary(3, 0, EncodeMessage(c));
+  for (const Header& h : bad_headers) sim.InjectToPrimary(3, 0, EncodeMessage(h));
+  sim.InjectToPrimary(3, 0, "\x03garbage");
+  sim.RunFor(500);
+  const ValidatorStats after = sim.validator(0).stats();
+  EXPECT_EQ(after.primary.rejected_certificates - before.primary.rejected_certificates, bad_certificates.size());
+  EXPECT_EQ(after.primary.rejected_headers - before.primary.rejected_headers, bad_headers.size());
+  EXPECT_EQ(after.primary.dropped_messages - before.primary.dropped_messages, 1u);
+  sim.RunFor(5'000);
+  ExpectSafe(sim);
+  for (const OutputEntry& e : sim.executor(0).log()) {
+    for (const Digest& d : e.certificates) EXPECT_NE(d, (Certificate{fresh, {}}).ComputeDigest());
+  }
+}
+
+// Randomized faults of every kind: two fixed seeds, then fresh ones (printed, so a failure
+// replays with chain_sim_runner --start SEED --seeds 1).
+TEST(Simulation, RandomScenarios) {
+  std::vector<uint64_t> seeds = {1001, 1002};
+  std::random_device fresh;
+  for (int i = 0; i < 3; ++i) seeds.push_back((uint64_t{fresh()} << 32 | fresh()) >> 1);
+  for (uint64_t seed : seeds) {
+    TempDir dir;
+    std::printf("random scenario seed %llu\n", static_cast<unsigned long long>(seed));
+    const RandomScenarioResult r = RunRandomScenario(seed, dir.path().string(), 15'000);
+    EXPECT_TRUE(r.failure.empty()) << "seed " << seed << ": " << r.failure;
+    std::printf("  %llu faults, %llu committed\n", static_cast<unsigned long long>(r.faults),
+                static_cast<unsigned long long>(r.committed));
+  }
+}
+
+}  // namespace
+}  // namespace rustorium::chain::sim
