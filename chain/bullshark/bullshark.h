@@ -8,9 +8,11 @@
 // bound, is ordered depth-first from the anchor (parents visited in digest order) and then
 // stably sorted by round: a sub-DAG. Every choice depends only on the certificates, never on
 // arrival order, hash-table layout or time: any causal delivery order of one DAG gives the
-// same sequence of sub-DAGs.
+// same sequence of sub-DAGs. That needs every certificate to have parents of 2f + 1 stake
+// (Narwhal checks it): then an anchor's f + 1 supporters and the 2f + 1 parents of any later
+// certificate share one, so a directly committed anchor is reached by every later anchor.
 //
-// Rules in detail (bullshark.cc follows them to the letter):
+// The rules in detail:
 // - Trigger: only a certificate of round r + 1 can commit the anchor of round r, and only
 //   when r is even and above last_committed_round. Earlier anchors are committed only
 //   through a later committed anchor that reaches them.
@@ -80,7 +82,9 @@ class Bullshark {
   // the committee, and a second certificate for an (author, round) already held (Narwhal's
   // quorums make that impossible; the first one stays). A parent that is absent is taken as
   // ordered or collected. After a restart, feed every certificate above gc_round() again,
-  // in causal order: the ones already committed are ignored and nothing is output twice.
+  // in causal order (by round will do): the ones already committed are ignored and nothing
+  // is output twice. state() covers every sub-DAG returned so far, so persist it in the same
+  // atomic write as the sub-DAGs of a call, before handing them on.
   std::vector<CommittedSubDag> ProcessCertificate(const Certificate& certificate);
 
   const ConsensusState& state() const { return state_; }

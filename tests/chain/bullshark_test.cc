@@ -268,6 +268,35 @@ TEST(Bullshark, CommitOne) {
   EXPECT_EQ(h.bullshark().dag_size(), 4u + 4u + 3u);
 }
 
+// A certificate given twice, a second certificate for a taken (author, round) and one from
+// outside the committee are not held and add no support.
+TEST(Bullshark, RepeatsEquivocationsAndStrangersAreIgnored) {
+  DagBuilder dag, twin;  // the same keys: the same rounds 1 and 2, then a conflicting round 3
+  dag.AddRounds(1, 2, dag.Everyone());
+  twin.AddRounds(1, 2, twin.Everyone());
+  const size_t l2 = dag.LeaderIndex(2);
+  Harness h(dag, 50);
+  h.FeedAll(dag.InRoundOrder());
+  const Certificate& first = dag.Add(0, 3, dag.Everyone());
+  const Certificate& second = twin.Add(0, 3, dag.AllBut(l2 == 3 ? 2 : 3));
+  ASSERT_NE(first.ComputeDigest(), second.ComputeDigest());
+  ASSERT_NE(
+      std::count(second.header.parents.begin(), second.header.parents.end(), dag.DigestOf(2, l2)),
+      0);
+  DagBuilder outsider({1, 1, 1, 1, 1});
+  size_t stranger = 0;
+  while (dag.committee().Contains(outsider.Name(stranger))) ++stranger;
+  const size_t held = h.bullshark().dag_size();
+  EXPECT_TRUE(h.Feed(first).empty());
+  for (const Certificate& c : {first, second, outsider.Add(stranger, 1, outsider.Everyone())}) {
+    EXPECT_TRUE(h.Feed(c).empty());
+    EXPECT_EQ(h.bullshark().dag_size(), held + 1);
+  }
+  std::vector<CommittedSubDag> out = h.Feed(dag.Add(2, 3, dag.Everyone()));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].anchor, *dag.Get(2, l2));
+}
+
 TEST(Bullshark, DeadNode) {
   DagBuilder dag;
   const size_t dead = 3;
