@@ -24,6 +24,9 @@ struct NarwhalParameters {
   // Period of every retry: re-broadcasts of our own batch, header and certificate to those
   // that have not answered, and fetches of missing certificates and batches from others.
   uint64_t retry_delay_ms = 1'000;
+  // Sealed batches a worker holds that 2f + 1 stake have not yet acknowledged; past this it
+  // refuses new transactions (Busy) instead of growing without bound while a quorum is down.
+  size_t max_pending_batches = 1'000;
   // Most batches one header may carry.
   size_t max_header_batches = 1'000;
 };

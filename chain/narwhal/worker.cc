@@ -29,6 +29,11 @@ Status Worker::SubmitTransaction(std::string transaction) {
     return Status::InvalidArgument("transaction of " + std::to_string(transaction.size()) +
                                    " bytes is over the limit of " + std::to_string(kMaxTransactionSize));
   }
+  if (spreading_.size() >= params_.max_pending_batches) {
+    ++stats_.refused_busy;
+    return Status::Busy("worker " + std::to_string(id_) + " is overloaded: " + std::to_string(spreading_.size()) +
+                        " batches wait for acknowledgements from a quorum");
+  }
   ++stats_.transactions;
   current_bytes_ += transaction.size();
   current_.transactions.push_back(std::move(transaction));

@@ -27,6 +27,7 @@ struct WorkerStats {
   uint64_t batches_sealed = 0;
   uint64_t batches_reported = 0;  // reached 2f + 1 acknowledgements
   uint64_t dropped_messages = 0;  // malformed, unknown senders, wrong worker id
+  uint64_t refused_busy = 0;      // transactions refused while batches could not spread
 };
 
 class Worker {
@@ -46,7 +47,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Queues a client's transaction. InvalidArgument (nothing queued) when it is empty or over
-  // kMaxTransactionSize.
+  // kMaxTransactionSize; Busy when max_pending_batches batches still wait for a quorum.
   Status SubmitTransaction(std::string transaction);
   // A message from another validator's worker or from a client; malformed ones are counted
   // and dropped.

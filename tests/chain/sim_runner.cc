@@ -34,8 +34,12 @@ int main(int argc, char** argv) {
     if (!r.failure.empty()) {
       ++failed;
       std::printf("seed %llu FAILED: %s\n", static_cast<unsigned long long>(seed), r.failure.c_str());
-    } else if ((seed - start + 1) % 100 == 0) {
-      std::printf("%llu seeds done\n", static_cast<unsigned long long>(seed - start + 1));
+    }
+    if ((seed - start + 1) % 100 == 0) {
+      std::printf("%llu seeds done, %llu failed; %llu faults, %llu sub-DAGs, %llu transactions, %.0f virtual s\n",
+                  static_cast<unsigned long long>(seed - start + 1), static_cast<unsigned long long>(failed),
+                  static_cast<unsigned long long>(faults), static_cast<unsigned long long>(committed),
+                  static_cast<unsigned long long>(transactions), virtual_ms / 1000.0);
     }
     std::fflush(stdout);
   }

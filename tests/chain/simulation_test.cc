@@ -321,6 +321,28 @@ TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
   }
 }
 
+// With f + 1 validators down no batch reaches a quorum: the workers stop taking
+// transactions at max_pending_batches instead of holding ever more, and go on after.
+TEST(Simulation, WorkersRefuseTransactionsWhenBatchesCannotSpread) {
+  TempDir dir;
+  SimulationOptions options = Options(95, dir);
+  options.parameters.max_pending_batches = 5;
+  Simulation sim(options);
+  sim.RunFor(1'000);
+  sim.Crash(2);
+  sim.Crash(3);
+  sim.RunFor(5'000);
+  const WorkerStats busy = sim.validator(0).stats().workers[0];
+  EXPECT_GT(busy.refused_busy, 0u);
+  EXPECT_EQ(sim.validator(0).SubmitTransaction(0, "set a b").code(), StatusCode::kBusy);
+  ASSERT_TRUE(sim.Restart(2).ok());
+  ASSERT_TRUE(sim.Restart(3).ok());
+  const uint64_t target = sim.executor(0).LastExecutedIndex() + 3;
+  EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 10'000));
+  EXPECT_TRUE(sim.validator(0).SubmitTransaction(0, "set a b").ok());
+  ExpectSafe(sim);
+}
+
 // Randomized faults of every kind: two fixed seeds, then fresh ones (printed, so a failure
 // replays with chain_sim_runner --start SEED --seeds 1).
 TEST(Simulation, RandomScenarios) {

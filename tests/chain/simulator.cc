@@ -233,7 +233,7 @@ void Simulation::ClientTick(uint64_t generation) {
                          std::to_string(++client_counter_);
   const uint32_t worker = static_cast<uint32_t>(Random(options_.workers));
   Status s = nodes_[i].validator->SubmitTransaction(worker, tx);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(s.ok() || s.code() == StatusCode::kBusy) << s.ToString();  // Busy: no quorum to spread to
 }
 
 std::string Simulation::CheckSafety() const {
