@@ -83,8 +83,9 @@ uint32_t Groth16DomainSize(const R1cs& r1cs);
 
 // A proving key from fresh toxic waste (τ, α, β, γ, δ drawn from options.random and then
 // forgotten). FOR DEVELOPMENT ONLY: whoever watches this process can forge proofs; a
-// deployment imports a key from a multi-party ceremony (ReadZkey). InvalidArgument for a
-// circuit too large for Fr's 2-adicity.
+// deployment imports a key from a multi-party ceremony (DecodeZkey). Silent: callers that
+// face a user (rustorium zk setup) print the warning. InvalidArgument for a circuit too
+// large for Fr's 2-adicity.
 Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options = {});
 
 // A proof for `witness` (num_wires values in wire order). The witness is not checked

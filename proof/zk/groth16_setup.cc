@@ -1,5 +1,4 @@
 // DevSetup: a Groth16 proving key in snarkjs's layout from fresh randomness.
-#include <iostream>
 #include <string>
 
 #include "proof/field/ntt.h"
@@ -104,10 +103,6 @@ Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options) {
   int log_n = 0;
   while ((uint64_t{1} << log_n) < n) ++log_n;
   if (log_n + 1 > kFrTwoAdicity) return Status::InvalidArgument("circuit too large for Fr's roots of unity");
-  std::cerr << "WARNING: development setup from local randomness. This is NOT a trusted-setup "
-               "ceremony: anyone who saw this process's memory can forge proofs. Use a key from a "
-               "multi-party ceremony (a snarkjs .zkey) in production.\n";
-
   Fr tau;
   do {
     tau = NonzeroScalar(options.random);

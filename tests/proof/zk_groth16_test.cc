@@ -7,17 +7,13 @@
 #include "proof/zk/batch_circuit.h"
 #include "proof/zk/gadgets.h"
 #include "proof/zk/groth16.h"
+#include "tests/proof/zk_test_util.h"
 
 namespace rustorium::proof::zk {
 namespace {
 
-Fr F(uint64_t v) { return Fr::FromUint64(v); }
-
-// A seeded scalar source, so a failure replays.
-ScalarSource Seeded(uint64_t seed) {
-  auto rng = std::make_shared<std::mt19937_64>(seed);
-  return [rng] { return Fr::FromLimbsReduced({(*rng)(), (*rng)(), (*rng)(), (*rng)() >> 3}); };
-}
+using testing::F;
+using testing::Seeded;
 
 // out = x³ + x·y + 5 with out and y public.
 ConstraintSystem Cubic(uint64_t x, uint64_t y) {
