@@ -151,6 +151,27 @@ TEST_F(ZkBatchTest, CircuitRootsEqualTheStoredTree) {
   }
 }
 
+// Keys whose paths agree on their low 44 bits: leaves pushed down to depth 45 and back up.
+TEST_F(ZkBatchTest, LongSharedPrefixes) {
+  const int levels = 48;
+  SparseMerkleTree stored = Stored(levels);
+  WitnessTree tree(levels);
+  const uint64_t prefix = 0xabcdef12345ULL;  // 44 bits
+  const Fr a = F(prefix), b = F(prefix | (uint64_t{1} << 44)), c = F(prefix | (uint64_t{3} << 44));
+  ASSERT_TRUE(tree.Put(a, F(1)).ok());
+  EXPECT_EQ(ApplyStored(stored, {a, F(1)}), tree.root());
+  const Fr r0 = tree.root();
+  std::vector<UpdateWitness> updates = {*tree.Put(b, F(2)), *tree.Put(c, F(3)), *tree.Delete(a)};
+  EXPECT_EQ(updates[0].leaf_depth, 45);
+  EXPECT_EQ(ApplyStored(stored, {b, F(2)}), updates[0].new_root);
+  EXPECT_EQ(ApplyStored(stored, {c, F(3)}), updates[1].new_root);
+  EXPECT_EQ(ApplyStored(stored, {a, std::nullopt}), tree.root());
+  ConstraintSystem cs;
+  ASSERT_TRUE(SynthesizeBatch({levels, 3}, r0, updates, cs).ok());
+  EXPECT_TRUE(cs.ToR1cs().CheckSatisfied(cs.Witness()).ok());
+  EXPECT_EQ(cs.PublicInputs()[1], tree.root());
+}
+
 TEST_F(ZkBatchTest, EveryKindOfUpdateIsProven) {
   const int levels = 8;
   WitnessTree tree(levels);
