@@ -7,6 +7,7 @@
 #include "tools/rustorium/cluster_command.h"
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/proof_command.h"
+#include "tools/rustorium/zk_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Rustorium: a distributed key-value store with proof-carrying reads and writes"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   rustorium::tools::RegisterEngineCommand(app, exit_code);
   rustorium::tools::RegisterProofCommands(app, exit_code);
+  rustorium::tools::RegisterZkCommands(app, exit_code);
   rustorium::tools::RegisterCertsCommand(app, exit_code);
   rustorium::tools::RegisterClusterCommands(app, exit_code);
   rustorium::tools::RegisterBenchCommand(app, exit_code);

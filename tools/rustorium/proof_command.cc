@@ -12,6 +12,7 @@
 #include "proof/poseidon/byte_hash.h"
 #include "proof/poseidon/poseidon.h"
 #include "proof/smt/sparse_merkle_tree.h"
+#include "tools/rustorium/pair_file.h"
 
 namespace rustorium::tools {
 
@@ -33,30 +34,6 @@ struct ProofFlags {
   std::string key, value, key_bytes, value_bytes, root, proof_file;
   bool value_given = false;
 };
-
-// Reads "k v" pairs (field elements, decimal or 0x-hex), one per line; blank lines and lines
-// starting with '#' are skipped.
-Result<std::vector<proof::SmtUpdate>> ReadPairs(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("cannot read input file " + path);
-  std::vector<proof::SmtUpdate> pairs;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    std::istringstream fields(line);
-    std::string k, v, extra;
-    if (!(fields >> k) || k[0] == '#') continue;
-    if (!(fields >> v) || (fields >> extra)) {
-      return Status::InvalidArgument(path + " line " + std::to_string(n) +
-                                     ": expected two field elements 'k v'");
-    }
-    Result<Fr> fk = Fr::Parse(k);
-    Result<Fr> fv = Fr::Parse(v);
-    if (!fk.ok()) return fk.status().WithContext(path + " line " + std::to_string(n));
-    if (!fv.ok()) return fv.status().WithContext(path + " line " + std::to_string(n));
-    pairs.push_back({*fk, *fv});
-  }
-  return pairs;
-}
 
 // A tree built from `pairs` in a scratch engine that lives as long as this object.
 class ScratchTree {

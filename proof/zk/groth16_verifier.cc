@@ -1,0 +1,71 @@
+// Verify and VerifyBatch: the Groth16 pairing check, alone or for many proofs at once.
+#include <array>
+#include <string>
+
+#include "proof/curve/msm.h"
+#include "proof/curve/pairing.h"
+#include "proof/zk/groth16.h"
+
+namespace rustorium::proof::zk {
+namespace {
+
+// Σ x_i·IC_i with x_0 = 1.
+Result<G1> PublicCombination(const VerifyingKey& vk, std::span<const Fr> public_inputs) {
+  if (public_inputs.size() != vk.num_public()) {
+    return Status::InvalidArgument("expected " + std::to_string(vk.num_public()) +
+                                   " public inputs, got " + std::to_string(public_inputs.size()));
+  }
+  std::vector<Fr> scalars = {Fr::One()};
+  scalars.insert(scalars.end(), public_inputs.begin(), public_inputs.end());
+  return MultiScalarMul(vk.ic, scalars, MsmOptions{1, 0});
+}
+
+// A random nonzero weight below 2^128.
+Fr Weight(const ScalarSource& random) {
+  for (;;) {
+    Limbs x = random().ToCanonical();
+    x[2] = x[3] = 0;
+    if ((x[0] | x[1]) != 0) return *Fr::FromCanonical(x);
+  }
+}
+
+}  // namespace
+
+Status Verify(const VerifyingKey& vk, std::span<const Fr> public_inputs,
+              const Groth16Proof& proof) {
+  ASSIGN_OR_RETURN(G1 vk_x, PublicCombination(vk, public_inputs));
+  const std::array<PairingInput, 4> pairs = {
+      PairingInput{-proof.a, proof.b}, PairingInput{vk.alpha1, vk.beta2},
+      PairingInput{vk_x.ToAffine(), vk.gamma2}, PairingInput{proof.c, vk.delta2}};
+  if (!PairingProductIsOne(pairs)) {
+    return Status::FailedPrecondition("the Groth16 pairing check fails");
+  }
+  return Status::OK();
+}
+
+Status VerifyBatch(const VerifyingKey& vk, std::span<const ProofToVerify> proofs,
+                   const ScalarSource& random) {
+  std::vector<PairingInput> pairs;
+  std::vector<G1> scaled_a;
+  Fr weight_sum;
+  G1 vk_x_sum, c_sum;
+  for (const ProofToVerify& p : proofs) {
+    ASSIGN_OR_RETURN(G1 vk_x, PublicCombination(vk, p.public_inputs));
+    const Fr rho = Weight(random);
+    weight_sum += rho;
+    vk_x_sum += vk_x * rho;
+    c_sum += G1(p.proof.c) * rho;
+    scaled_a.push_back(-(G1(p.proof.a) * rho));
+  }
+  const std::vector<G1Affine> a = G1::BatchToAffine(scaled_a);
+  for (std::size_t i = 0; i < proofs.size(); ++i) pairs.push_back({a[i], proofs[i].proof.b});
+  pairs.push_back({(G1(vk.alpha1) * weight_sum).ToAffine(), vk.beta2});
+  pairs.push_back({vk_x_sum.ToAffine(), vk.gamma2});
+  pairs.push_back({c_sum.ToAffine(), vk.delta2});
+  if (!PairingProductIsOne(pairs)) {
+    return Status::FailedPrecondition("the batched Groth16 pairing check fails");
+  }
+  return Status::OK();
+}
+
+}  // namespace rustorium::proof::zk

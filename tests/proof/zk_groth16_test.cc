@@ -1,0 +1,150 @@
+// Groth16: setup, prove, verify and batch verification on small circuits.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <random>
+
+#include "proof/zk/batch_circuit.h"
+#include "proof/zk/gadgets.h"
+#include "proof/zk/groth16.h"
+#include "tests/proof/zk_test_util.h"
+
+namespace rustorium::proof::zk {
+namespace {
+
+using testing::F;
+using testing::Seeded;
+
+// out = x³ + x·y + 5 with out and y public.
+ConstraintSystem Cubic(uint64_t x, uint64_t y) {
+  ConstraintSystem cs;
+  const Fr out = F(x) * F(x) * F(x) + F(x) * F(y) + F(5);
+  const LC pub_out = LC::Of(cs.AllocatePublic(out));
+  const LC pub_y = LC::Of(cs.AllocatePublic(F(y)));
+  const LC vx = LC::Of(cs.Allocate(F(x)));
+  const LC x2 = cs.Multiply(vx, vx);
+  const LC x3 = cs.Multiply(x2, vx);
+  const LC xy = cs.Multiply(vx, pub_y);
+  EnforceEqual(cs, x3 + xy + F(5), pub_out);
+  return cs;
+}
+
+class Groth16Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cs_ = Cubic(3, 4);
+    r1cs_ = cs_.ToR1cs();
+    auto key = DevSetup(r1cs_, {1, Seeded(1)});
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    key_ = *key;
+    ASSERT_TRUE(key_.CheckShape().ok());
+  }
+  Groth16Proof ProveOk(const std::vector<Fr>& witness, uint64_t seed) {
+    auto p = Prove(key_, witness, {1, Seeded(seed)});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return p.ok() ? *p : Groth16Proof{};
+  }
+  ConstraintSystem cs_;
+  R1cs r1cs_;
+  ProvingKey key_;
+};
+
+TEST_F(Groth16Test, ValidProofsVerifyAndDiffer) {
+  const VerifyingKey vk = key_.verifying_key();
+  EXPECT_EQ(key_.domain_size, 8u);  // 4 constraints + 2 public + 1 rows
+  const Groth16Proof p1 = ProveOk(cs_.Witness(), 2);
+  const Groth16Proof p2 = ProveOk(cs_.Witness(), 3);
+  EXPECT_TRUE(Verify(vk, cs_.PublicInputs(), p1).ok());
+  EXPECT_TRUE(Verify(vk, cs_.PublicInputs(), p2).ok());
+  EXPECT_FALSE(p1 == p2);  // randomised by r and s
+  // The default source (the OS's CSPRNG) works too.
+  auto p3 = Prove(key_, cs_.Witness());
+  ASSERT_TRUE(p3.ok());
+  EXPECT_TRUE(Verify(vk, cs_.PublicInputs(), *p3).ok());
+}
+
+TEST_F(Groth16Test, AlteredProofsAndWrongInputsAreRejected) {
+  const VerifyingKey vk = key_.verifying_key();
+  const std::vector<Fr> pub = cs_.PublicInputs();
+  const Groth16Proof p = ProveOk(cs_.Witness(), 2);
+  const G1 g(G1Generator());
+  std::vector<Groth16Proof> altered(5, p);
+  altered[0].a = (G1(p.a) + g).ToAffine();
+  altered[1].c = (G1(p.c) + g).ToAffine();
+  altered[2].b = (G2(p.b) + G2(G2Generator())).ToAffine();
+  altered[3].a = -p.a;
+  std::swap(altered[4].a, altered[4].c);
+  for (const Groth16Proof& bad : altered) {
+    EXPECT_TRUE(Verify(vk, pub, bad).IsFailedPrecondition());
+  }
+  for (std::size_t i = 0; i < pub.size(); ++i) {
+    std::vector<Fr> wrong = pub;
+    wrong[i] += F(1);
+    EXPECT_TRUE(Verify(vk, wrong, p).IsFailedPrecondition()) << i;
+  }
+  EXPECT_TRUE(Verify(vk, std::vector<Fr>{pub[0]}, p).IsInvalidArgument());
+  // A proof of a witness that does not satisfy the circuit does not verify.
+  std::vector<Fr> forged = cs_.Witness();
+  forged[1] += F(1);  // claims another output
+  ASSERT_FALSE(r1cs_.CheckSatisfied(forged).ok());
+  const Groth16Proof pf = ProveOk(forged, 4);
+  EXPECT_FALSE(Verify(vk, std::vector<Fr>{forged[1], forged[2]}, pf).ok());
+}
+
+TEST_F(Groth16Test, ProofUnderAnotherKeyIsRejected) {
+  auto other = DevSetup(r1cs_, {1, Seeded(99)});
+  ASSERT_TRUE(other.ok());
+  const Groth16Proof p = ProveOk(cs_.Witness(), 2);
+  EXPECT_TRUE(Verify(other->verifying_key(), cs_.PublicInputs(), p).IsFailedPrecondition());
+  auto q = Prove(*other, cs_.Witness(), {1, Seeded(5)});
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(Verify(other->verifying_key(), cs_.PublicInputs(), *q).ok());
+  EXPECT_TRUE(Verify(key_.verifying_key(), cs_.PublicInputs(), *q).IsFailedPrecondition());
+}
+
+TEST_F(Groth16Test, BatchVerificationAcceptsAllValidAndCatchesOneBad) {
+  const VerifyingKey vk = key_.verifying_key();
+  std::vector<ConstraintSystem> systems;
+  for (uint64_t x = 1; x <= 4; ++x) systems.push_back(Cubic(x, 10 + x));
+  std::vector<std::vector<Fr>> inputs;
+  std::vector<Groth16Proof> proofs;
+  for (auto& cs : systems) {
+    inputs.push_back(cs.PublicInputs());
+    proofs.push_back(ProveOk(cs.Witness(), inputs.size()));
+  }
+  std::vector<ProofToVerify> batch;
+  for (std::size_t i = 0; i < proofs.size(); ++i) batch.push_back({inputs[i], proofs[i]});
+  EXPECT_TRUE(VerifyBatch(vk, batch, Seeded(7)).ok());
+  EXPECT_TRUE(VerifyBatch(vk, batch).ok());
+  // Two proofs' inputs swapped: each fails alone, so the batch must fail.
+  std::vector<ProofToVerify> swapped = batch;
+  std::swap(swapped[1].public_inputs, swapped[2].public_inputs);
+  EXPECT_TRUE(VerifyBatch(vk, swapped, Seeded(8)).IsFailedPrecondition());
+  std::vector<ProofToVerify> bad = batch;
+  bad[3].proof.c = (G1(bad[3].proof.c) + G1(G1Generator())).ToAffine();
+  EXPECT_TRUE(VerifyBatch(vk, bad, Seeded(9)).IsFailedPrecondition());
+}
+
+TEST(Groth16Batch, UpdateBatchProofVerifies) {
+  const BatchShape shape{4, 2};
+  WitnessTree tree(shape.levels);
+  ASSERT_TRUE(tree.Put(F(2), F(20)).ok());
+  const Fr r0 = tree.root();
+  std::vector<UpdateWitness> updates = {*tree.Put(F(6), F(60)), *tree.Delete(F(2))};
+  ConstraintSystem cs;
+  ASSERT_TRUE(SynthesizeBatch(shape, r0, updates, cs).ok());
+  const R1cs r1cs = cs.ToR1cs();
+  auto key = DevSetup(r1cs, {0, Seeded(11)});
+  ASSERT_TRUE(key.ok());
+  auto p = Prove(*key, cs.Witness(), {0, Seeded(12)});
+  ASSERT_TRUE(p.ok());
+  const std::vector<Fr> pub = cs.PublicInputs();
+  EXPECT_TRUE(Verify(key->verifying_key(), pub, *p).ok());
+  EXPECT_EQ(pub[1], tree.root());
+  std::vector<Fr> wrong_root = pub;
+  wrong_root[1] = r0;
+  EXPECT_TRUE(Verify(key->verifying_key(), wrong_root, *p).IsFailedPrecondition());
+}
+
+}  // namespace
+}  // namespace rustorium::proof::zk
