@@ -230,7 +230,7 @@ void Primary::Admit(Item item, const PublicKey& source) {
   for (const Digest& parent : waiting.missing_certificates) {
     waiting_on_certificate_[parent].insert(key);
     if (!fetching_.count(parent)) {
-      fetching_[parent] = Fetch{source, env_->NowMs(), header.round - 1};
+      fetching_[parent] = Fetch{env_->NowMs(), header.round - 1};
       request.digests.push_back(parent);
     }
   }

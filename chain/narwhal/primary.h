@@ -97,7 +97,6 @@ class Primary {
     std::set<Digest> missing_batches;
   };
   struct Fetch {
-    PublicKey source{};
     uint64_t since_ms = 0;
     uint64_t round = 0;  // round of the certificate fetched
   };

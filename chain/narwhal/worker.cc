@@ -157,7 +157,7 @@ void Worker::Synchronize(const std::vector<Digest>& digests, const PublicKey& au
   BatchesRequest request{name_, id_, {}};
   for (const Digest& digest : digests) {
     if (fetching_.count(digest) || store_->HasBatch(digest)) continue;
-    fetching_[digest] = Fetch{author, env_->NowMs()};
+    fetching_[digest] = Fetch{env_->NowMs()};
     request.digests.push_back(digest);
   }
   if (!request.digests.empty() && author != name_) SendTo(author, request);

@@ -68,7 +68,6 @@ class Worker {
     uint64_t stake = 0;
   };
   struct Fetch {
-    PublicKey author{};
     uint64_t since_ms = 0;
   };
 
