@@ -23,6 +23,7 @@
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/cluster_config.h"
+#include "tools/rustorium/stop_signals.h"
 
 namespace rustorium::tools {
 
@@ -30,26 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-// Blocks SIGINT and SIGTERM in this thread and every thread it starts after, so that
-// WaitForStop() receives them.
-void BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
-int WaitForStop() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
-}
 
 int Fail(const Status& s) {
   std::cerr << "error: " << s.ToString() << "\n";

@@ -4,6 +4,7 @@
 
 #include "tools/rustorium/bench_command.h"
 #include "tools/rustorium/certs_command.h"
+#include "tools/rustorium/chain_command.h"
 #include "tools/rustorium/cluster_command.h"
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/proof_command.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   rustorium::tools::RegisterCertsCommand(app, exit_code);
   rustorium::tools::RegisterClusterCommands(app, exit_code);
   rustorium::tools::RegisterBenchCommand(app, exit_code);
+  rustorium::tools::RegisterChainCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,208 @@
+#include "chain/net/chain_node.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "chain/net/loop_env.h"
+#include "chain/net/rpc_transport.h"
+#include "chain/validator.h"
+#include "engine/codec.h"
+#include "region/rpc/tls.h"
+
+namespace rustorium::chain {
+namespace {
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Status WriteAtomically(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << contents;
+    if (!out) return Status::IOError("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("cannot rename " + tmp);
+  return Status::OK();
+}
+
+// Keeps the committed sequence and the count of committed transactions in files next to the
+// engine. A process crash loses nothing written (the OS holds it); the sequence is replayed
+// from the engine after the last index recorded here.
+class FileExecutor : public Executor {
+ public:
+  static Result<std::unique_ptr<FileExecutor>> Open(const std::string& dir) {
+    auto e = std::make_unique<FileExecutor>();
+    e->progress_path_ = dir + "/executed";
+    e->log_path_ = dir + "/output.log";
+    if (auto text = ReadSmallFile(e->progress_path_); text.ok()) {
+      std::istringstream in(*text);
+      if (!(in >> e->last_index_ >> e->transactions_)) return Status::Corruption(e->progress_path_ + " is malformed");
+    }
+    e->log_.open(e->log_path_, std::ios::app);
+    if (!e->log_) return Status::IOError("cannot open " + e->log_path_);
+    return e;
+  }
+  uint64_t LastExecutedIndex() const override { return last_index_; }
+  void Execute(const ConsensusOutput& output) override {
+    last_index_ = output.index;
+    transactions_ += output.transactions.size();
+    log_ << output.index << ' ' << output.anchor_round << ' ' << ShortHex(output.certificates.back().ComputeDigest())
+         << ' ' << output.certificates.size() << ' ' << output.transactions.size() << '\n';
+    log_.flush();
+    WriteAtomically(progress_path_, std::to_string(last_index_) + " " + std::to_string(transactions_) + "\n")
+        .IgnoreError();  // the next output writes it again; a restart replays from the engine
+  }
+  uint64_t transactions() const { return transactions_; }
+
+ private:
+  std::string progress_path_, log_path_;
+  std::ofstream log_;
+  uint64_t last_index_ = 0;
+  uint64_t transactions_ = 0;
+};
+
+}  // namespace
+
+struct ChainNode::Rep {
+  NodeConfig config;
+  std::unique_ptr<Committee> committee;
+  std::unique_ptr<KeyPair> key;
+  std::unique_ptr<rpc::EventLoop> loop;
+  std::unique_ptr<rpc::RpcServer> primary_server;
+  std::vector<std::unique_ptr<rpc::RpcServer>> worker_servers;
+  std::unique_ptr<LoopEnv> env;
+  std::unique_ptr<RpcTransport> transport;
+  std::unique_ptr<FileExecutor> executor;
+  std::unique_ptr<Validator> validator;
+
+  std::string Status() const {
+    const ValidatorStats s = validator->stats();
+    uint64_t dropped = s.primary.dropped_messages, transactions = 0;
+    for (const WorkerStats& w : s.workers) {
+      dropped += w.dropped_messages;
+      transactions += w.transactions;
+    }
+    std::ostringstream out;
+    out << "name: " << EncodeHex(AsBytes(key->public_key())) << "\nround: " << s.primary.round
+        << "\nlast_committed_round: " << s.last_committed_round << "\nconsensus_index: " << s.consensus_index
+        << "\ncommitted: " << executor->transactions() << "\nsubmitted: " << transactions
+        << "\nrejected_headers: " << s.primary.rejected_headers
+        << "\nrejected_certificates: " << s.primary.rejected_certificates << "\ndropped_messages: " << dropped
+        << "\n";
+    return out.str();
+  }
+};
+
+Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
+  auto rep = std::make_unique<Rep>();
+  rep->config = config;
+  ASSIGN_OR_RETURN(std::string seed, ReadSmallFile(config.key_file));
+  while (!seed.empty() && (seed.back() == '\n' || seed.back() == '\r')) seed.pop_back();
+  ASSIGN_OR_RETURN(KeyPair key, KeyPair::FromSeedHex(seed));
+  rep->key = std::make_unique<KeyPair>(key);
+  ASSIGN_OR_RETURN(Committee committee, LoadCommittee(config.committee_file));
+  rep->committee = std::make_unique<Committee>(std::move(committee));
+  const Authority* self = rep->committee->Find(rep->key->public_key());
+  if (self == nullptr) return Status::InvalidArgument("the key in " + config.key_file + " is not in the committee");
+
+  rpc::ChannelOptions channel_options;
+  std::shared_ptr<rpc::TlsContext> server_tls;
+  if (!config.tls_ca_file.empty()) {
+    rpc::TlsOptions tls{config.tls_ca_file, config.tls_cert_file, config.tls_key_file, true};
+    ASSIGN_OR_RETURN(server_tls, rpc::TlsContext::CreateServer(tls));
+    ASSIGN_OR_RETURN(channel_options.tls, rpc::TlsContext::CreateClient(tls));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  ASSIGN_OR_RETURN(rep->executor, FileExecutor::Open(config.data_dir));
+
+  rep->loop = std::make_unique<rpc::EventLoop>();
+  Rep* r = rep.get();
+  Status started;
+  r->loop->RunSync([&] {
+    auto make_server = [&](const std::string& address, uint32_t worker_id) -> Result<std::unique_ptr<rpc::RpcServer>> {
+      ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
+      rpc::ServerOptions options;
+      options.host = hp.host;
+      options.port = hp.port;
+      options.tls = server_tls;
+      auto server = std::make_unique<rpc::RpcServer>(*r->loop, options);
+      server->OnMessage(kPrimaryMethod, [r](const rpc::Envelope& e) {
+        if (r->validator) r->validator->OnPrimaryMessage(e.payload());
+      });
+      server->OnMessage(kWorkerMethod, [r](const rpc::Envelope& e) {
+        if (r->validator) r->validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
+      });
+      server->Handle(kSubmitMethod, [r, worker_id](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+        if (!r->validator) return respond(Status::FailedPrecondition("starting"));
+        const Status s = r->validator->SubmitTransaction(worker_id, e.payload());
+        if (!s.ok()) return respond(s);
+        respond(std::string());
+      });
+      server->Handle(kStatusMethod, [r](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+        if (!r->validator) return respond(Status::FailedPrecondition("starting"));
+        respond(r->Status());
+      });
+      RETURN_IF_ERROR(server->Start());
+      return server;
+    };
+    auto primary = make_server(self->primary_address, 0);
+    if (!primary.ok()) {
+      started = primary.status();
+      return;
+    }
+    r->primary_server = std::move(primary).value();
+    for (uint32_t id = 0; id < self->worker_addresses.size(); ++id) {
+      auto worker = make_server(self->worker_addresses[id], id);
+      if (!worker.ok()) {
+        started = worker.status();
+        return;
+      }
+      r->worker_servers.push_back(std::move(worker).value());
+    }
+    r->env = std::make_unique<LoopEnv>(*r->loop);
+    r->transport = std::make_unique<RpcTransport>(*r->loop, *r->committee, channel_options);
+    ValidatorOptions options;
+    options.parameters = config.parameters;
+    options.data_dir = config.data_dir + "/engine";
+    auto validator = Validator::Open(*r->committee, *r->key, options, r->env.get(), r->transport.get(),
+                                     r->executor.get());
+    if (!validator.ok()) {
+      started = validator.status();
+      return;
+    }
+    r->validator = std::move(validator).value();
+  });
+  std::unique_ptr<ChainNode> node(new ChainNode(std::move(rep)));
+  if (!started.ok()) return started;  // the destructor stops what did start
+  return node;
+}
+
+ChainNode::ChainNode(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+ChainNode::~ChainNode() {
+  if (!rep_ || !rep_->loop) return;
+  Rep* r = rep_.get();
+  r->loop->RunSync([r] {
+    r->validator.reset();
+    r->transport.reset();
+    r->env.reset();
+    r->worker_servers.clear();
+    r->primary_server.reset();
+  });
+}
+
+std::string ChainNode::StatusText() {
+  std::string text;
+  rep_->loop->RunSync([&] { text = rep_->validator ? rep_->Status() : "starting\n"; });
+  return text;
+}
+
+}  // namespace rustorium::chain

@@ -1,0 +1,41 @@
+// One validator process: its primary's and workers' RPC servers, the validator on one event
+// loop, and an executor that keeps the committed sequence in the data directory
+// (`output.log`: one line per consensus index, "index anchor-round anchor-digest
+// certificates transactions") and its progress (`executed`).
+//
+// Besides consensus traffic the servers answer clients: "chain.submit" (a REQUEST to a
+// worker's address, or the primary's for worker 0: the payload is one transaction; OK once
+// the worker queued it) and
+// "chain.status" (a REQUEST to the primary's address: "key: value" lines).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "chain/net/node_config.h"
+#include "engine/status.h"
+
+namespace rustorium::chain {
+
+inline constexpr char kSubmitMethod[] = "chain.submit";
+inline constexpr char kStatusMethod[] = "chain.status";
+
+class ChainNode {
+ public:
+  // Loads the key and committee, binds the addresses the committee gives this key, opens the
+  // data directory and starts. Errors: config, key or committee files; addresses that cannot
+  // be bound; the engine's.
+  static Result<std::unique_ptr<ChainNode>> Start(const NodeConfig& config);
+  // Stops the servers and the validator (what was committed is on disk).
+  ~ChainNode();
+
+  // The status lines served by "chain.status". Thread-safe.
+  std::string StatusText();
+
+ private:
+  struct Rep;
+  explicit ChainNode(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace rustorium::chain

@@ -1,0 +1,42 @@
+// A validator process's configuration: validator.toml (its key, data directory, committee
+// file, listen addresses' TLS files and protocol parameters) and the committee file.
+//
+// committee.toml:
+//   [[authority]]
+//   name = "<64 hex: ed25519 public key>"
+//   stake = 1
+//   primary = "127.0.0.1:21000"
+//   workers = ["127.0.0.1:21100"]
+//
+// validator.toml:
+//   key_file = "validator-0.key"     # 64 hex characters: the ed25519 seed (rustorium chain keygen)
+//   committee = "committee.toml"     # relative paths are relative to validator.toml's directory
+//   data_dir = "validator-0"
+//   [tls]  ca_file, cert_file, key_file (all three, or none for plain TCP)
+//   [parameters] batch_size, max_batch_delay_ms, header_size, max_header_delay_ms, gc_depth,
+//                retry_delay_ms
+#pragma once
+
+#include <string>
+
+#include "chain/narwhal/committee.h"
+#include "chain/narwhal/parameters.h"
+#include "engine/status.h"
+
+namespace rustorium::chain {
+
+struct NodeConfig {
+  std::string key_file;
+  std::string committee_file;
+  std::string data_dir;
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  NarwhalParameters parameters;
+};
+
+// InvalidArgument naming the file and key on anything malformed or unknown.
+Result<NodeConfig> LoadNodeConfig(const std::string& path);
+Result<Committee> LoadCommittee(const std::string& path);
+// Writes the committee file for `committee` (authorities' addresses included).
+std::string CommitteeToToml(const Committee& committee);
+
+}  // namespace rustorium::chain

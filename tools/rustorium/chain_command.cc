@@ -1,0 +1,228 @@
+#include "tools/rustorium/chain_command.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "chain/net/chain_node.h"
+#include "chain/net/node_config.h"
+#include "engine/codec.h"
+#include "region/rpc/channel.h"
+#include "region/rpc/event_loop.h"
+#include "tools/rustorium/child_process.h"
+#include "tools/rustorium/stop_signals.h"
+
+namespace rustorium::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using chain::KeyPair;
+
+// The local committee's default addresses: validator i's primary on 21000 + i and its worker on
+// 21100 + i, so that `submit` and `status` find validator 0 without flags.
+constexpr int kPrimaryBasePort = 21000;
+constexpr int kWorkerBasePort = 21100;
+const std::string kDefaultPrimary = "127.0.0.1:21000";
+const std::string kDefaultWorker = "127.0.0.1:21100";
+
+int Fail(const Status& s) {
+  std::cerr << "error: " << s.ToString() << "\n";
+  return s.IsInvalidArgument() ? 2 : 1;
+}
+
+Status WriteKey(const std::string& path, const KeyPair& key) {
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << key.SeedHex() << "\n";
+    if (!out) return Status::IOError("cannot write " + path);
+  }
+  if (::chmod(path.c_str(), 0600) != 0) return Status::IOError("cannot chmod " + path);
+  return Status::OK();
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return out ? Status::OK() : Status::IOError("cannot write " + path);
+}
+
+// Generates keys, the committee and one validator.toml per validator into `dir`.
+Status CreateLocalCommittee(const std::string& dir, int validators) {
+  std::vector<chain::Authority> authorities;
+  for (int i = 0; i < validators; ++i) {
+    const KeyPair key = KeyPair::Generate();
+    RETURN_IF_ERROR(WriteKey(dir + "/validator-" + std::to_string(i) + ".key", key));
+    chain::Authority a;
+    a.name = key.public_key();
+    a.primary_address = "127.0.0.1:" + std::to_string(kPrimaryBasePort + i);
+    a.worker_addresses = {"127.0.0.1:" + std::to_string(kWorkerBasePort + i)};
+    authorities.push_back(a);
+    RETURN_IF_ERROR(WriteText(dir + "/validator-" + std::to_string(i) + ".toml",
+                              "key_file = \"validator-" + std::to_string(i) + ".key\"\n"
+                              "committee = \"committee.toml\"\n"
+                              "data_dir = \"validator-" + std::to_string(i) + "\"\n"));
+  }
+  ASSIGN_OR_RETURN(chain::Committee committee, chain::Committee::Create(authorities));
+  return WriteText(dir + "/committee.toml", chain::CommitteeToToml(committee));
+}
+
+Result<std::string> Call(const std::string& address, const std::string& method, std::string payload) {
+  ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
+  rpc::EventLoop loop;
+  Result<std::string> answer = Status::Internal("no answer");
+  {
+    auto channel = std::make_unique<rpc::RpcChannel>(loop, hp.host, hp.port);
+    answer = channel->CallSync(method, std::move(payload), std::chrono::seconds(5));
+    loop.RunSync([&] { channel.reset(); });
+  }
+  return answer;
+}
+
+void RegisterKeygen(CLI::App& chain, int& exit_code) {
+  auto out = std::make_shared<std::string>();
+  CLI::App* cmd = chain.add_subcommand("keygen", "Write a new validator key (ed25519 seed, hex) and print its public key");
+  cmd->add_option("--out", *out, "key file to create")->required();
+  cmd->callback([out, &exit_code] {
+    if (fs::exists(*out)) {
+      exit_code = Fail(Status::InvalidArgument(*out + " exists; refusing to overwrite a key"));
+      return;
+    }
+    const KeyPair key = KeyPair::Generate();
+    if (Status s = WriteKey(*out, key); !s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    std::cout << EncodeHex(chain::AsBytes(key.public_key())) << std::endl;
+    exit_code = 0;
+  });
+}
+
+void RegisterNode(CLI::App& chain, int& exit_code) {
+  auto config = std::make_shared<std::string>();
+  CLI::App* cmd = chain.add_subcommand("node", "Run a validator (primary and workers) until SIGINT or SIGTERM");
+  cmd->add_option("--config", *config, "validator.toml (docs/operations.md)")->required();
+  cmd->callback([config, &exit_code] {
+    auto c = chain::LoadNodeConfig(*config);
+    if (!c.ok()) {
+      exit_code = Fail(c.status());
+      return;
+    }
+    BlockStopSignals();
+    auto node = chain::ChainNode::Start(*c);
+    if (!node.ok()) {
+      exit_code = Fail(node.status());
+      return;
+    }
+    std::cout << "validator running\n" << (*node)->StatusText() << std::flush;
+    WaitForStop();
+    node->reset();
+    std::cout << "validator stopped" << std::endl;
+    exit_code = 0;
+  });
+}
+
+void RegisterLocal(CLI::App& chain, int& exit_code) {
+  auto validators = std::make_shared<int>(4);
+  auto dir = std::make_shared<std::string>("./rustorium-data/chain");
+  CLI::App* cmd = chain.add_subcommand("local", "Run a local committee on loopback until Ctrl-C or SIGTERM");
+  cmd->add_option("--validators", *validators, "committee size (keys and files are made on first use)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--dir", *dir, "directory of keys, committee, configs, data and logs");
+  cmd->callback([validators, dir, &exit_code] {
+    std::error_code ec;
+    fs::create_directories(*dir, ec);
+    const std::string committee = *dir + "/committee.toml";
+    if (!fs::exists(committee)) {
+      if (Status s = CreateLocalCommittee(*dir, *validators); !s.ok()) {
+        exit_code = Fail(s);
+        return;
+      }
+    } else if (auto existing = chain::LoadCommittee(committee); !existing.ok()) {
+      exit_code = Fail(existing.status());
+      return;
+    } else if (static_cast<int>(existing->size()) != *validators) {
+      exit_code = Fail(Status::InvalidArgument(*dir + " holds a committee of " + std::to_string(existing->size()) +
+                                               " validators; use that --validators or another --dir"));
+      return;
+    }
+    BlockStopSignals();
+    const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+    std::vector<pid_t> children;
+    for (int i = 0; i < *validators; ++i) {
+      const std::string name = "validator-" + std::to_string(i);
+      ChildOptions options;
+      options.log = *dir + "/" + name + ".log";
+      options.stop_with_parent = true;
+      const pid_t pid = SpawnChild({self, "chain", "node", "--config", *dir + "/" + name + ".toml"}, options);
+      if (pid < 0) {
+        for (pid_t p : children) kill(p, SIGTERM);
+        exit_code = Fail(Status::IOError("cannot start " + name));
+        return;
+      }
+      children.push_back(pid);
+      std::cout << name << ": pid " << pid << ", primary 127.0.0.1:" << kPrimaryBasePort + i << ", worker 127.0.0.1:"
+                << kWorkerBasePort + i << ", log " << options.log << std::endl;
+    }
+    std::cout << "committee of " << *validators << " running in " << *dir
+              << "; rustorium chain submit --tx DATA, rustorium chain status; Ctrl-C stops it" << std::endl;
+    WaitForStop();
+    for (pid_t p : children) kill(p, SIGTERM);
+    for (pid_t p : children) waitpid(p, nullptr, 0);
+    std::cout << "committee stopped" << std::endl;
+    exit_code = 0;
+  });
+}
+
+void RegisterSubmit(CLI::App& chain, int& exit_code) {
+  auto tx = std::make_shared<std::string>();
+  auto node = std::make_shared<std::string>(kDefaultWorker);
+  CLI::App* cmd = chain.add_subcommand("submit", "Send a transaction to a worker; exit 0 once it is accepted");
+  cmd->add_option("--tx", *tx, "the transaction's bytes")->required();
+  cmd->add_option("--node", *node, "a worker's address (default: validator 0 of `chain local`)");
+  cmd->callback([tx, node, &exit_code] {
+    auto answer = Call(*node, chain::kSubmitMethod, *tx);
+    if (!answer.ok()) {
+      exit_code = Fail(answer.status());
+      return;
+    }
+    std::cout << "accepted" << std::endl;
+    exit_code = 0;
+  });
+}
+
+void RegisterStatus(CLI::App& chain, int& exit_code) {
+  auto node = std::make_shared<std::string>(kDefaultPrimary);
+  CLI::App* cmd = chain.add_subcommand("status", "Print a validator's round, last committed round and committed count");
+  cmd->add_option("--node", *node, "a primary's address (default: validator 0 of `chain local`)");
+  cmd->callback([node, &exit_code] {
+    auto answer = Call(*node, chain::kStatusMethod, "");
+    if (!answer.ok()) {
+      exit_code = Fail(answer.status());
+      return;
+    }
+    std::cout << *answer << std::flush;
+    exit_code = 0;
+  });
+}
+
+}  // namespace
+
+void RegisterChainCommands(CLI::App& app, int& exit_code) {
+  CLI::App* chain = app.add_subcommand("chain", "Validators of the Narwhal + Bullshark chain");
+  chain->require_subcommand(1);
+  RegisterKeygen(*chain, exit_code);
+  RegisterNode(*chain, exit_code);
+  RegisterLocal(*chain, exit_code);
+  RegisterSubmit(*chain, exit_code);
+  RegisterStatus(*chain, exit_code);
+}
+
+}  // namespace rustorium::tools
