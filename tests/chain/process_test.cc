@@ -157,7 +157,9 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   EXPECT_EQ(c.Committed(0), before) << "committed without a quorum";
   c.Start(2);
   c.Start(3);
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, 40s)) << "recovery after f + 1 restarts";
+  const bool recovered = c.WaitCommitted({0, 1, 2, 3}, 80, 40s);
+  for (int i = 0; i < 4; ++i) std::printf("validator %d committed %lld\n", i, static_cast<long long>(c.Committed(i)));
+  ASSERT_TRUE(recovered) << "recovery after f + 1 restarts";
   c.ExpectSameSequence();
 }
 
