@@ -107,6 +107,7 @@ void Validator::OnCertificate(const Certificate& certificate) {
                        output.status().ToString());
       std::abort();
     }
+    for (const Certificate& c : dag.certificates) primary_->OnCommitted(c);
     Deliver(*output);
   }
   std::vector<Digest> batches = primary_->GarbageCollect(bullshark_.gc_round());

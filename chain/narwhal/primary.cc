@@ -339,8 +339,17 @@ void Primary::OnVote(const chain::Vote& vote) {
   Certificate certificate;
   certificate.header = *own_header_;
   certificate.votes.assign(own_votes_.begin(), own_votes_.end());
+  // Stored before anybody sees it: after a crash the reloaded DAG holds it, so the header is
+  // never certified a second time with other votes (two certificates for one round), and a
+  // header found uncertified after a restart was certified nowhere (see Propose).
+  if (Status s = store_->PutCertificate(certificate); !s.ok()) {
+    spdlog::error("primary {}: cannot store our certificate of round {}: {}", ShortHex(name_), certificate.round(),
+                  s.ToString());
+    return;
+  }
   own_certificate_ = certificate;
   ++stats_.certificates_formed;
+  if (!certificate.header.payload.empty()) uncommitted_own_[certificate.round()] = certificate.header.payload;
   Broadcast(certificate);
   if (!accepted_.count(certificate.ComputeDigest())) Accept(certificate);
 }
@@ -413,14 +422,21 @@ void Primary::TryPropose() {
 void Primary::Propose(uint64_t r) {
   std::vector<Digest> parents;
   for (const auto& [author, c] : dag_.at(r)) parents.push_back(c.ComputeDigest());
-  const size_t take = std::min(payload_.size(), params_.max_header_batches);
-  std::vector<PayloadEntry> payload(payload_.begin(), payload_.begin() + static_cast<std::ptrdiff_t>(take));
+  // Our header of an earlier round that was never certified (the others moved on without it)
+  // can no longer be: its votes are dropped below and a certificate is stored before it is
+  // sent. Its batches go first into this one, or their transactions would never commit.
+  std::vector<PayloadEntry> pending;
+  if (own_header_ && !own_certificate_) pending = own_header_->payload;
+  pending.insert(pending.end(), payload_.begin(), payload_.end());
+  const size_t take = std::min(pending.size(), params_.max_header_batches);
+  std::vector<PayloadEntry> payload(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
   Header header = Header::Make(key_, r + 1, std::move(payload), std::move(parents));
   if (Status s = store_->PutOwnHeader(header); !s.ok()) {
     spdlog::error("primary {}: cannot store header of round {}: {}", ShortHex(name_), r + 1, s.ToString());
     return;  // tried again at the next event
   }
-  payload_.erase(payload_.begin(), payload_.begin() + static_cast<std::ptrdiff_t>(take));
+  stats_.batches_carried_over += own_header_ && !own_certificate_ ? own_header_->payload.size() : 0;
+  payload_.assign(pending.begin() + static_cast<std::ptrdiff_t>(take), pending.end());
   round_ = r + 1;
   stats_.round = round_;
   ++stats_.headers_proposed;
@@ -479,10 +495,27 @@ void Primary::Tick() {
   if (!request.digests.empty()) Broadcast(request);
 }
 
+void Primary::OnCommitted(const Certificate& certificate) {
+  if (certificate.origin() == name_) uncommitted_own_.erase(certificate.round());
+}
+
 std::vector<Digest> Primary::GarbageCollect(uint64_t gc_round) {
   std::vector<Digest> batches;
   if (gc_round <= gc_round_) return batches;
   gc_round_ = gc_round;
+  // Our certificates below the bound that consensus did not commit never will be (no later
+  // certificate can link them now, and every validator collects the same rounds): their
+  // batches go into our next header, ahead of newer ones.
+  std::vector<PayloadEntry> again;
+  while (!uncommitted_own_.empty() && uncommitted_own_.begin()->first <= gc_round) {
+    auto& payload = uncommitted_own_.begin()->second;
+    again.insert(again.end(), payload.begin(), payload.end());
+    uncommitted_own_.erase(uncommitted_own_.begin());
+  }
+  if (!again.empty()) {
+    stats_.batches_carried_over += again.size();
+    payload_.insert(payload_.begin(), again.begin(), again.end());
+  }
   while (!dag_.empty() && dag_.begin()->first <= gc_round) {
     for (const auto& [author, c] : dag_.begin()->second) {
       accepted_.erase(c.ComputeDigest());
@@ -511,6 +544,13 @@ std::vector<Digest> Primary::GarbageCollect(uint64_t gc_round) {
   };
   prune(waiting_on_certificate_);
   prune(waiting_on_batch_);
+  // Batches still to be proposed (carried over) stay stored.
+  std::set<Digest> live;
+  for (const PayloadEntry& p : payload_) live.insert(p.batch);
+  if (own_header_) {
+    for (const PayloadEntry& p : own_header_->payload) live.insert(p.batch);
+  }
+  std::erase_if(batches, [&](const Digest& d) { return live.count(d) > 0; });
   return batches;
 }
 

@@ -47,6 +47,7 @@ struct PrimaryStats {
   uint64_t rejected_headers = 0;      // failed verification
   uint64_t rejected_certificates = 0;
   uint64_t refused_votes = 0;         // a header we will not vote for (equivocation, old round)
+  uint64_t batches_carried_over = 0;  // batches of an uncertified own header proposed again
 };
 
 class Primary {
@@ -78,6 +79,8 @@ class Primary {
   // Consensus committed up to a new bound: forget everything at or below `gc_round`.
   // Returns the payload digests of the certificates forgotten (their batches can go).
   std::vector<Digest> GarbageCollect(uint64_t gc_round);
+  // Consensus committed this certificate (called before GarbageCollect for the same commit).
+  void OnCommitted(const Certificate& certificate);
 
   const PrimaryStats& stats() const { return stats_; }
   uint64_t gc_round() const { return gc_round_; }
@@ -158,6 +161,10 @@ class Primary {
   std::map<PublicKey, Signature> own_votes_;
   uint64_t own_votes_stake_ = 0;
   std::optional<Certificate> own_certificate_;
+  // Payloads of our certificates not yet committed, by round: proposed again once garbage
+  // collection passes them uncommitted. In memory only: a restart loses them, like the
+  // batches a worker had not yet sealed.
+  std::map<uint64_t, std::vector<PayloadEntry>> uncommitted_own_;
   TimerId tick_timer_ = 0;
   uint64_t last_catch_up_ms_ = 0;
   bool started_ = false;

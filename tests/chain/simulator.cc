@@ -25,6 +25,7 @@ void TestExecutor::Execute(const ConsensusOutput& output) {
   last_index_ = output.index;
   for (const std::string& tx : output.transactions) {
     ++transactions_;
+    if (!executed_.insert(tx).second) ++duplicates_;
     // "set K V"; anything else is applied as a no-op (consensus orders opaque bytes).
     if (tx.rfind("set ", 0) != 0) continue;
     const size_t space = tx.find(' ', 4);
@@ -234,6 +235,13 @@ void Simulation::ClientTick(uint64_t generation) {
   const uint32_t worker = static_cast<uint32_t>(Random(options_.workers));
   Status s = nodes_[i].validator->SubmitTransaction(worker, tx);
   EXPECT_TRUE(s.ok() || s.code() == StatusCode::kBusy) << s.ToString();  // Busy: no quorum to spread to
+  if (s.ok()) accepted_.push_back(tx);
+}
+
+size_t Simulation::Unexecuted(size_t i) const {
+  size_t missing = 0;
+  for (const std::string& tx : accepted_) missing += nodes_[i].executor->Executed(tx) ? 0 : 1;
+  return missing;
 }
 
 std::string Simulation::CheckSafety() const {
@@ -243,6 +251,10 @@ std::string Simulation::CheckSafety() const {
     if (e.order_violations() > 0) {
       return "validator " + std::to_string(i) + " delivered " + std::to_string(e.order_violations()) +
              " outputs out of order or twice";
+    }
+    if (e.duplicates() > 0) {
+      return "validator " + std::to_string(i) + " executed " + std::to_string(e.duplicates()) +
+             " transactions twice";
     }
     for (const OutputEntry& entry : e.log()) {
       for (size_t k = 0; k < entry.slots.size(); ++k) {

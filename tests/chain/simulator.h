@@ -62,9 +62,14 @@ class TestExecutor : public Executor {
   // Outputs that did not come exactly once, in order (should stay 0).
   uint64_t order_violations() const { return order_violations_; }
   uint64_t transactions() const { return transactions_; }
+  bool Executed(const std::string& tx) const { return executed_.count(tx) > 0; }
+  // Transactions executed a second time (should stay 0: every client transaction is unique).
+  uint64_t duplicates() const { return duplicates_; }
 
  private:
   std::map<std::string, std::string> state_;
+  std::set<std::string> executed_;
+  uint64_t duplicates_ = 0;
   std::vector<OutputEntry> log_;
   uint64_t last_index_ = 0;
   uint64_t order_violations_ = 0;
@@ -117,6 +122,8 @@ class Simulation {
   // same state hash at every index), no output came twice or out of order, and no
   // (author, round) was committed with two different certificates; else what is wrong.
   std::string CheckSafety() const;
+  // Client transactions a worker accepted that validator i has not executed.
+  size_t Unexecuted(size_t i) const;
   // The smallest consensus index among the given validators (all when empty).
   uint64_t MinCommitted(const std::vector<size_t>& among = {}) const;
 
@@ -157,6 +164,7 @@ class Simulation {
   Tap tap_;
   uint64_t client_generation_ = 0;
   uint64_t client_counter_ = 0;
+  std::vector<std::string> accepted_;  // client transactions a worker accepted
 };
 
 }  // namespace rustorium::chain::sim
