@@ -76,16 +76,19 @@ RpcChannel::RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptio
       options_(std::move(options)),
       alive_(std::make_shared<bool>(true)) {
   loop_.RunSync([this] {
-    uv_timer_init(loop_.loop(), &delay_timer_);
-    delay_timer_.data = this;
+    uv_timer_init(loop_.loop(), delay_timer_);
+    delay_timer_->data = this;
   });
 }
 
 RpcChannel::~RpcChannel() {
   loop_.RunSync([this] {
     *alive_ = false;
-    uv_timer_stop(&delay_timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(&delay_timer_), nullptr);
+    // Freed by its close callback: the channel may be destroyed on the loop thread, before
+    // libuv finishes closing the handle.
+    uv_timer_stop(delay_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(delay_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     delayed_.clear();
     if (connection_) connection_->Close(Status::Aborted("channel closed"));
     connection_.reset();
@@ -101,7 +104,11 @@ RpcChannel::~RpcChannel() {
 
 void RpcChannel::Call(const std::string& method, std::string payload,
                       std::chrono::milliseconds timeout, Callback done) {
-  loop_.Post([this, method, payload = std::move(payload), timeout, done = std::move(done)]() mutable {
+  // Each posted task checks that the channel still exists: one destroyed on the loop thread
+  // leaves behind the tasks posted before.
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), timeout,
+              done = std::move(done)]() mutable {
+    if (auto a = alive.lock(); !a || !*a) return done(Status::Aborted("channel closed"));
     const uint64_t id = next_id_++;
     Envelope request = MakeRequest(id, method, timeout, std::move(payload));
     StartCall(id, std::move(request), timeout, std::move(done));
@@ -112,8 +119,9 @@ void RpcChannel::CallStream(const std::string& method, std::string payload,
                             std::chrono::milliseconds timeout,
                             std::function<void(std::string)> on_item,
                             std::function<void(Status)> on_end) {
-  loop_.Post([this, method, payload = std::move(payload), timeout, on_item = std::move(on_item),
-              on_end = std::move(on_end)]() mutable {
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), timeout,
+              on_item = std::move(on_item), on_end = std::move(on_end)]() mutable {
+    if (auto a = alive.lock(); !a || !*a) return on_end(Status::Aborted("channel closed"));
     const uint64_t id = next_id_++;
     Envelope request = MakeRequest(id, method, timeout, std::move(payload));
     StartCall(
@@ -132,7 +140,8 @@ Result<std::string> RpcChannel::CallSync(const std::string& method, std::string 
 }
 
 void RpcChannel::Send(const std::string& method, std::string payload, uint64_t group_id) {
-  loop_.Post([this, method, payload = std::move(payload), group_id]() mutable {
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), group_id]() mutable {
+    if (auto a = alive.lock(); !a || !*a) return;
     auto message = std::make_shared<Envelope>();
     message->set_kind(ONE_WAY);
     message->set_method(method);
@@ -170,7 +179,7 @@ bool RpcChannel::Filtered(std::function<void()> send) {
   delayed_.emplace_back(std::max(due, delayed_.empty() ? 0 : delayed_.back().first), std::move(send));
   if (delayed_.size() == 1) {
     uv_timer_start(
-        &delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
+        delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
         delayed_.front().first - uv_now(loop_.loop()), 0);
   }
   return true;
@@ -185,7 +194,7 @@ void RpcChannel::RunDelayed() {
   }
   if (!delayed_.empty()) {
     uv_timer_start(
-        &delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
+        delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
         delayed_.front().first - now, 0);
   }
 }

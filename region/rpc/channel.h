@@ -102,7 +102,7 @@ class RpcChannel {
   uint64_t next_id_ = 1;
   // Frames held by a delay rule, in order, with when (loop time, ms) each may go.
   std::deque<std::pair<uint64_t, std::function<void()>>> delayed_;
-  uv_timer_t delay_timer_;
+  uv_timer_t* delay_timer_ = new uv_timer_t;  // freed when libuv has closed it
   std::shared_ptr<bool> alive_;  // false once destroyed: late libuv callbacks check it
 };
 
