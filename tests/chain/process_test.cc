@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "chain/net/chain_node.h"
+#include "chain/narwhal/messages.h"
 #include "chain/net/node_config.h"
+#include "chain/net/rpc_transport.h"
 #include "engine/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
@@ -34,6 +36,7 @@ class Committee4 {
       const KeyPair key = KeyPair::Generate();
       Authority a;
       a.name = key.public_key();
+      names_.push_back(a.name);
       a.primary_address = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
       a.worker_addresses = {"127.0.0.1:" + std::to_string(raft::testing::PickPort())};
       primaries_.push_back(a.primary_address);
@@ -76,13 +79,32 @@ class Committee4 {
     loop_.RunSync([&] { channel.reset(); });
     return answer;
   }
-  // "committed: N" of validator i, or -1 when it does not answer.
-  int64_t Committed(int i) {
+  // One-way messages to validator i's primary (worker < 0) or worker, then its status from
+  // the same connection, which the server reads after them.
+  Result<std::string> SendThenStatus(int i, int worker, const std::vector<std::string>& messages) {
+    auto hp = rpc::ParseAddress(worker < 0 ? primaries_[i] : workers_[i]);
+    if (!hp.ok()) return hp.status();
+    auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port);
+    for (const std::string& m : messages) {
+      channel->Send(worker < 0 ? kPrimaryMethod : kWorkerMethod, m, worker < 0 ? 0 : static_cast<uint64_t>(worker));
+    }
+    auto answer = channel->CallSync(kStatusMethod, "", 2s);
+    loop_.RunSync([&] { channel.reset(); });
+    return answer;
+  }
+  // The value of "key: N" in validator i's status, or -1 when it does not answer.
+  int64_t StatusValue(int i, const std::string& key) {
     auto text = Call(primaries_[i], kStatusMethod, "");
     if (!text.ok()) return -1;
-    const size_t at = text->find("committed: ");
-    return at == std::string::npos ? -1 : std::stoll(text->substr(at + 11));
+    return ValueIn(*text, key);
   }
+  static int64_t ValueIn(const std::string& text, const std::string& key) {
+    const size_t at = text.find("\n" + key + ": ");
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size() + 3));
+  }
+  int64_t Committed(int i) { return StatusValue(i, "committed"); }
+  const PublicKey& name(int i) const { return names_[i]; }
+  const std::string& worker(int i) const { return workers_[i]; }
   bool WaitCommitted(const std::vector<int>& who, int64_t at_least, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -116,6 +138,20 @@ class Committee4 {
     }
     return out;
   }
+  // Every validator's status and the end of its log, for a failed expectation.
+  std::string Describe() {
+    std::ostringstream out;
+    for (int i = 0; i < 4; ++i) {
+      auto status = Call(primaries_[i], kStatusMethod, "");
+      out << "--- validator " << i << " (pid " << pids_[i] << ")\n"
+          << (status.ok() ? *status : status.status().ToString() + "\n");
+      std::ifstream log(dir_ + "/v" + std::to_string(i) + ".log");
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(log, line);) lines.push_back(line);
+      for (size_t k = lines.size() > 40 ? lines.size() - 40 : 0; k < lines.size(); ++k) out << "  " << lines[k] << "\n";
+    }
+    return out.str();
+  }
   void ExpectSameSequence() {
     const auto reference = Outputs(0);
     for (int i = 1; i < 4; ++i) {
@@ -129,6 +165,7 @@ class Committee4 {
  private:
   std::string dir_;
   std::vector<std::string> primaries_, workers_;
+  std::vector<PublicKey> names_;
   std::vector<pid_t> pids_;
   rpc::EventLoop loop_;
 };
@@ -138,14 +175,14 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   Committee4 c(dir);
   for (int i = 0; i < 4; ++i) c.Start(i);
   for (int i = 0; i < 4; ++i) c.Submit(i, 10, "a" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, 30s)) << "every transaction committed everywhere";
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, 30s)) << "every transaction committed everywhere\n" << c.Describe();
   c.ExpectSameSequence();
 
   c.Kill(3, SIGKILL);  // f = 1: the rest keep committing
   for (int i = 0; i < 3; ++i) c.Submit(i, 10, "b" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2}, 70, 30s));
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2}, 70, 30s)) << c.Describe();
   c.Start(3);  // catches up from the others
-  ASSERT_TRUE(c.WaitCommitted({3}, 70, 30s));
+  ASSERT_TRUE(c.WaitCommitted({3}, 70, 30s)) << c.Describe();
   c.ExpectSameSequence();
 
   c.Kill(2, SIGKILL);  // f + 1 down: no progress
@@ -157,9 +194,50 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   EXPECT_EQ(c.Committed(0), before) << "committed without a quorum";
   c.Start(2);
   c.Start(3);
-  const bool recovered = c.WaitCommitted({0, 1, 2, 3}, 80, 40s);
-  for (int i = 0; i < 4; ++i) std::printf("validator %d committed %lld\n", i, static_cast<long long>(c.Committed(i)));
-  ASSERT_TRUE(recovered) << "recovery after f + 1 restarts";
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, 40s)) << "recovery after f + 1 restarts\n" << c.Describe();
+  c.ExpectSameSequence();
+}
+
+// Clients get errors for bad transactions; malformed, forged and misaddressed messages are
+// dropped and counted, and the committee keeps committing.
+TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
+  TempDir dir;
+  Committee4 c(dir);
+  for (int i = 0; i < 4; ++i) c.Start(i);
+  c.Submit(0, 5, "warm");
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, 30s)) << c.Describe();
+
+  auto empty = c.Call(c.worker(0), kSubmitMethod, "");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(empty.status().IsInvalidArgument()) << empty.status().ToString();
+  auto oversized = c.Call(c.worker(0), kSubmitMethod, std::string(kMaxTransactionSize + 1, 'x'));
+  ASSERT_FALSE(oversized.ok());
+  EXPECT_NE(oversized.status().message().find("over the limit"), std::string::npos) << oversized.status().ToString();
+
+  const int64_t dropped = c.StatusValue(0, "dropped_messages");
+  const int64_t rejected = c.StatusValue(0, "rejected_headers");
+  ASSERT_GE(dropped, 0);
+  // A header of validator 1 signed by a key outside the committee, one signed right but
+  // altered after, and bytes that decode to nothing.
+  const KeyPair outsider = KeyPair::Generate();
+  Header forged = Header::Make(outsider, 3, {}, {HashBytes("p1"), HashBytes("p2"), HashBytes("p3")});
+  forged.author = c.name(1);
+  forged.id = forged.ComputeId();  // consistent, but the signature is the outsider's
+  Header altered = forged;
+  altered.round = 4;  // the id no longer matches
+  auto after = c.SendThenStatus(0, -1, {EncodeMessage(forged), EncodeMessage(altered), "\x01garbage", ""});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Committee4::ValueIn(*after, "rejected_headers"), rejected + 2) << *after;
+  EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 2) << *after;
+  // To the worker: garbage, and a batch from outside the committee.
+  Batch batch;
+  batch.transactions = {"from nowhere"};
+  after = c.SendThenStatus(0, 0, {"\xff\xff", EncodeMessage(BatchMessage{outsider.public_key(), 0, batch})});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 4) << *after;
+
+  for (int i = 0; i < 4; ++i) c.Submit(i, 5, "after" + std::to_string(i));
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, 30s)) << "the committee goes on\n" << c.Describe();
   c.ExpectSameSequence();
 }
 

@@ -1,6 +1,7 @@
 // The `rustorium` binary: one executable for every role and operator command.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <spdlog/cfg/env.h>
 
 #include "tools/rustorium/bench_command.h"
 #include "tools/rustorium/certs_command.h"
@@ -11,6 +12,7 @@
 #include "tools/rustorium/zk_command.h"
 
 int main(int argc, char** argv) {
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug (or info, warn, ...) sets the log level
   CLI::App app{"Rustorium: a distributed key-value store with proof-carrying reads and writes"};
   app.require_subcommand(1);
   int exit_code = 0;
