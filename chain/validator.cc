@@ -74,6 +74,7 @@ Status Validator::Start() {
       [this](uint32_t worker_id, const std::vector<Digest>& digests, const PublicKey& author) {
         if (worker_id < workers_.size()) workers_[worker_id]->Synchronize(digests, author);
       },
+      options_.on_proposed,
   };
   primary_ = std::make_unique<Primary>(committee_, key_, options_.parameters, env_, transport_, store_.get(),
                                        std::move(callbacks));

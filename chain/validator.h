@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct ValidatorOptions {
   std::string data_dir;
   // Fsync votes, own headers and commits before acting on them (see DagStore::Open).
   bool sync = true;
+  // Optional: called on the validator's thread with each header this validator proposes.
+  std::function<void(const Header&)> on_proposed;
 };
 
 struct ValidatorStats {

@@ -451,6 +451,7 @@ void Primary::Propose(uint64_t r) {
     TryPropose();
   });
   BroadcastOwnHeader(false);
+  if (callbacks_.on_proposed) callbacks_.on_proposed(*own_header_);
   Admit(*own_header_, name_);
 }
 

@@ -57,6 +57,8 @@ class Primary {
     std::function<void(const Certificate&)> on_certificate;
     // Fetch these batches of `author`'s worker `worker_id`.
     std::function<void(uint32_t worker_id, const std::vector<Digest>&, const PublicKey& author)> fetch_batches;
+    // Optional: we proposed this header (for latency measurements).
+    std::function<void(const Header&)> on_proposed;
   };
 
   // `env`, `transport` and `store` must outlive the primary. Call Start() next.

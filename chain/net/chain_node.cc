@@ -1,6 +1,10 @@
 #include "chain/net/chain_node.h"
 
+#include <algorithm>
+#include <chrono>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -11,7 +15,24 @@
 #include "region/rpc/tls.h"
 
 namespace rustorium::chain {
+
+uint64_t UnixMicros() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::string MakeSampleTransaction(uint64_t unix_us, uint64_t nonce, size_t size) {
+  std::string tx(kSampleMagic);
+  PutFixed64BE(tx, unix_us);
+  PutFixed64BE(tx, nonce);
+  tx.resize(std::max(size, tx.size()), 's');
+  return tx;
+}
+
 namespace {
+
+constexpr uint64_t kDefaultLatencyWindowMs = 10'000;
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path);
@@ -32,13 +53,48 @@ Status WriteAtomically(const std::string& path, const std::string& contents) {
   return Status::OK();
 }
 
+// Latency samples (commit time, latency), the newest kept; on the loop thread.
+class LatencyLog {
+ public:
+  void Add(uint64_t at_ms, uint64_t latency_ms) {
+    if (samples_.size() == kMaxSamples) samples_.pop_front();
+    samples_.emplace_back(at_ms, latency_ms);
+  }
+  // "NAME_ms_p50: X\nNAME_ms_p99: Y\nNAME_samples: N\n" over the samples at or after `since_ms`.
+  std::string Describe(const std::string& name, uint64_t since_ms) const {
+    std::vector<uint64_t> values;
+    for (const auto& [at, latency] : samples_) {
+      if (at >= since_ms) values.push_back(latency);
+    }
+    std::ostringstream out;
+    out << name << "_samples: " << values.size() << "\n";
+    if (values.empty()) return out.str();
+    std::sort(values.begin(), values.end());
+    auto at = [&](double q) { return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))]; };
+    out << name << "_ms_p50: " << at(0.50) << "\n" << name << "_ms_p99: " << at(0.99) << "\n";
+    return out.str();
+  }
+
+ private:
+  static constexpr size_t kMaxSamples = 1'000'000;
+  std::deque<std::pair<uint64_t, uint64_t>> samples_;
+};
+
+struct Latencies {
+  LatencyLog end_to_end, consensus;
+  std::map<uint64_t, uint64_t> proposed_ms;  // our headers' rounds → when proposed
+};
+
 // Keeps the committed sequence and the count of committed transactions in files next to the
 // engine. A process crash loses nothing written (the OS holds it); the sequence is replayed
 // from the engine after the last index recorded here.
 class FileExecutor : public Executor {
  public:
-  static Result<std::unique_ptr<FileExecutor>> Open(const std::string& dir) {
+  static Result<std::unique_ptr<FileExecutor>> Open(const std::string& dir, const PublicKey& self,
+                                                    Latencies* latencies) {
     auto e = std::make_unique<FileExecutor>();
+    e->self_ = self;
+    e->latencies_ = latencies;
     e->progress_path_ = dir + "/executed";
     e->log_path_ = dir + "/output.log";
     if (auto text = ReadSmallFile(e->progress_path_); text.ok()) {
@@ -51,6 +107,20 @@ class FileExecutor : public Executor {
   }
   uint64_t LastExecutedIndex() const override { return last_index_; }
   void Execute(const ConsensusOutput& output) override {
+    const uint64_t now_us = UnixMicros(), now_ms = now_us / 1000;
+    for (const std::string& tx : output.transactions) {
+      if (tx.size() < 16 || std::string_view(tx).substr(0, 8) != kSampleMagic) continue;
+      const uint64_t sent = GetFixed64BE(std::string_view(tx).substr(8, 8));
+      if (sent <= now_us) latencies_->end_to_end.Add(now_ms, (now_us - sent) / 1000);
+    }
+    for (const Certificate& c : output.certificates) {
+      if (c.origin() != self_) continue;
+      auto& proposed = latencies_->proposed_ms;
+      if (auto it = proposed.find(c.round()); it != proposed.end() && it->second <= now_ms) {
+        latencies_->consensus.Add(now_ms, now_ms - it->second);
+      }
+      proposed.erase(proposed.begin(), proposed.upper_bound(c.round()));
+    }
     last_index_ = output.index;
     transactions_ += output.transactions.size();
     log_ << output.index << ' ' << output.anchor_round << ' ' << ShortHex(output.certificates.back().ComputeDigest())
@@ -62,6 +132,8 @@ class FileExecutor : public Executor {
   uint64_t transactions() const { return transactions_; }
 
  private:
+  PublicKey self_{};
+  Latencies* latencies_ = nullptr;
   std::string progress_path_, log_path_;
   std::ofstream log_;
   uint64_t last_index_ = 0;
@@ -79,10 +151,11 @@ struct ChainNode::Rep {
   std::vector<std::unique_ptr<rpc::RpcServer>> worker_servers;
   std::unique_ptr<LoopEnv> env;
   std::unique_ptr<RpcTransport> transport;
+  Latencies latencies;
   std::unique_ptr<FileExecutor> executor;
   std::unique_ptr<Validator> validator;
 
-  std::string Status() const {
+  std::string Status(uint64_t since_ms) const {
     const ValidatorStats s = validator->stats();
     uint64_t dropped = s.primary.dropped_messages, transactions = 0;
     for (const WorkerStats& w : s.workers) {
@@ -95,7 +168,9 @@ struct ChainNode::Rep {
         << "\ncommitted: " << executor->transactions() << "\nsubmitted: " << transactions
         << "\nrejected_headers: " << s.primary.rejected_headers
         << "\nrejected_certificates: " << s.primary.rejected_certificates << "\ndropped_messages: " << dropped
-        << "\n";
+        << "\n"
+        << latencies.end_to_end.Describe("end_to_end_latency", since_ms)
+        << latencies.consensus.Describe("consensus_latency", since_ms);
     return out.str();
   }
 };
@@ -121,7 +196,7 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  ASSIGN_OR_RETURN(rep->executor, FileExecutor::Open(config.data_dir));
+  ASSIGN_OR_RETURN(rep->executor, FileExecutor::Open(config.data_dir, rep->key->public_key(), &rep->latencies));
 
   rep->loop = std::make_unique<rpc::EventLoop>();
   Rep* r = rep.get();
@@ -146,9 +221,18 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
         if (!s.ok()) return respond(s);
         respond(std::string());
       });
-      server->Handle(kStatusMethod, [r](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+      server->Handle(kStatusMethod, [r](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
         if (!r->validator) return respond(Status::FailedPrecondition("starting"));
-        respond(r->Status());
+        uint64_t since_ms = UnixMicros() / 1000 - kDefaultLatencyWindowMs;
+        if (!e.payload().empty()) {
+          const std::string& p = e.payload();
+          if (p.rfind("since_ms=", 0) != 0 || p.size() == 9 || p.size() > 29 ||
+              p.find_first_not_of("0123456789", 9) != std::string::npos) {
+            return respond(Status::InvalidArgument("status takes no payload or since_ms=<unix ms>"));
+          }
+          since_ms = std::stoull(p.substr(9));
+        }
+        respond(r->Status(since_ms));
       });
       RETURN_IF_ERROR(server->Start());
       return server;
@@ -172,6 +256,7 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
     ValidatorOptions options;
     options.parameters = config.parameters;
     options.data_dir = config.data_dir + "/engine";
+    options.on_proposed = [r](const Header& h) { r->latencies.proposed_ms[h.round] = UnixMicros() / 1000; };
     auto validator = Validator::Open(*r->committee, *r->key, options, r->env.get(), r->transport.get(),
                                      r->executor.get());
     if (!validator.ok()) {
@@ -201,7 +286,8 @@ ChainNode::~ChainNode() {
 
 std::string ChainNode::StatusText() {
   std::string text;
-  rep_->loop->RunSync([&] { text = rep_->validator ? rep_->Status() : "starting\n"; });
+  rep_->loop->RunSync(
+      [&] { text = rep_->validator ? rep_->Status(UnixMicros() / 1000 - kDefaultLatencyWindowMs) : "starting\n"; });
   return text;
 }
 
