@@ -63,6 +63,7 @@ struct Config {
   uint64_t header_size = 1'000;
   uint64_t max_header_delay_ms = 200;
   uint64_t gc_depth = 50;
+  uint64_t retry_delay_ms = 1'000;
   std::string dir = "/tmp/rustorium-chain-bench";
 };
 
@@ -184,7 +185,7 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
         << "key_file = \"v" << n << ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" << n
         << "\"\n[parameters]\nbatch_size = " << config.batch_size << "\nmax_batch_delay_ms = " << config.max_batch_delay_ms
         << "\nheader_size = " << config.header_size << "\nmax_header_delay_ms = " << config.max_header_delay_ms
-        << "\ngc_depth = " << config.gc_depth << "\n";
+        << "\ngc_depth = " << config.gc_depth << "\nretry_delay_ms = " << config.retry_delay_ms << "\n";
   }
   auto committee = ch::Committee::Create(authorities);
   if (!committee.ok()) {
@@ -269,17 +270,19 @@ int main(int argc, char** argv) {
   app.add_option("--header-size", config.header_size);
   app.add_option("--max-header-delay-ms", config.max_header_delay_ms);
   app.add_option("--gc-depth", config.gc_depth);
+  app.add_option("--retry-delay-ms", config.retry_delay_ms, "resend and fetch retry period");
   app.add_option("--dir", config.dir, "scratch directory (emptied per run)");
   CLI11_PARSE(app, argc, argv);
 
   std::printf("chain benchmark: %d validators, %zu B transactions, %.0f tx/s offered, %.0f s measured after %.0f s\n",
               config.validators, config.size, config.rate, config.seconds, config.warmup);
-  std::printf("parameters: batch %llu B / %llu ms, header %llu B / %llu ms, gc depth %llu\n",
+  std::printf("parameters: batch %llu B / %llu ms, header %llu B / %llu ms, gc depth %llu, retry %llu ms\n",
               static_cast<unsigned long long>(config.batch_size),
               static_cast<unsigned long long>(config.max_batch_delay_ms),
               static_cast<unsigned long long>(config.header_size),
               static_cast<unsigned long long>(config.max_header_delay_ms),
-              static_cast<unsigned long long>(config.gc_depth));
+              static_cast<unsigned long long>(config.gc_depth),
+              static_cast<unsigned long long>(config.retry_delay_ms));
   std::printf("%-9s %8s %8s %12s %14s %14s %14s %14s\n", "run", "running", "workers", "tx/s", "consensus p50",
               "consensus p99", "e2e p50", "e2e p99");
   std::vector<Report> reports;
