@@ -545,12 +545,20 @@ std::vector<Digest> Primary::GarbageCollect(uint64_t gc_round) {
   };
   prune(waiting_on_certificate_);
   prune(waiting_on_batch_);
-  // Batches still to be proposed (carried over) stay stored.
+  // A batch proposed again (by us or by its author: see Propose) is referenced by a newer
+  // header too: batches still to be proposed, or named by a certificate or header we still
+  // hold, stay stored.
+  if (batches.empty()) return batches;
   std::set<Digest> live;
-  for (const PayloadEntry& p : payload_) live.insert(p.batch);
-  if (own_header_) {
-    for (const PayloadEntry& p : own_header_->payload) live.insert(p.batch);
+  auto keep = [&live](const std::vector<PayloadEntry>& payload) {
+    for (const PayloadEntry& p : payload) live.insert(p.batch);
+  };
+  keep(payload_);
+  if (own_header_) keep(own_header_->payload);
+  for (const auto& [round, certificates] : dag_) {
+    for (const auto& [author, c] : certificates) keep(c.header.payload);
   }
+  for (const auto& [digest, w] : waiting_) keep(HeaderOf(w.item).payload);
   std::erase_if(batches, [&](const Digest& d) { return live.count(d) > 0; });
   return batches;
 }
