@@ -208,7 +208,10 @@ TEST(Rpc, SlowLorisPeersAreClosed) {
 TEST(Rpc, FullWriteQueuesMakeTheServerBusy) {
   EventLoop loop;
   ServerOptions o;
-  o.frame_timeout = milliseconds(100);  // sweeps every 25 ms
+  // Sweeps (which recount the queued bytes) every 250 ms; not shorter, or the hog's own
+  // half-sent frame times out when this thread is preempted on a loaded machine (seen in CI:
+  // the hog's send failed).
+  o.frame_timeout = milliseconds(1000);
   o.max_total_queued_bytes = 4 << 20;
   RpcServer server(loop, o);
   server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
