@@ -29,7 +29,7 @@ using chain::KeyPair;
 // The local committee's default addresses: validator i's primary on 21000 + i and its worker on
 // 21100 + i, so that `submit` and `status` find validator 0 without flags.
 constexpr int kPrimaryBasePort = 21000;
-constexpr int kWorkerBasePort = 21100;
+constexpr int kWorkerPortOffset = 100;
 const std::string kDefaultPrimary = "127.0.0.1:21000";
 const std::string kDefaultWorker = "127.0.0.1:21100";
 
@@ -55,15 +55,15 @@ Status WriteText(const std::string& path, const std::string& text) {
 }
 
 // Generates keys, the committee and one validator.toml per validator into `dir`.
-Status CreateLocalCommittee(const std::string& dir, int validators) {
+Status CreateLocalCommittee(const std::string& dir, int validators, int base_port) {
   std::vector<chain::Authority> authorities;
   for (int i = 0; i < validators; ++i) {
     const KeyPair key = KeyPair::Generate();
     RETURN_IF_ERROR(WriteKey(dir + "/validator-" + std::to_string(i) + ".key", key));
     chain::Authority a;
     a.name = key.public_key();
-    a.primary_address = "127.0.0.1:" + std::to_string(kPrimaryBasePort + i);
-    a.worker_addresses = {"127.0.0.1:" + std::to_string(kWorkerBasePort + i)};
+    a.primary_address = "127.0.0.1:" + std::to_string(base_port + i);
+    a.worker_addresses = {"127.0.0.1:" + std::to_string(base_port + kWorkerPortOffset + i)};
     authorities.push_back(a);
     RETURN_IF_ERROR(WriteText(dir + "/validator-" + std::to_string(i) + ".toml",
                               "key_file = \"validator-" + std::to_string(i) + ".key\"\n"
@@ -132,16 +132,21 @@ void RegisterNode(CLI::App& chain, int& exit_code) {
 void RegisterLocal(CLI::App& chain, int& exit_code) {
   auto validators = std::make_shared<int>(4);
   auto dir = std::make_shared<std::string>("./rustorium-data/chain");
+  auto base_port = std::make_shared<int>(kPrimaryBasePort);
   CLI::App* cmd = chain.add_subcommand("local", "Run a local committee on loopback until Ctrl-C or SIGTERM");
   cmd->add_option("--validators", *validators, "committee size (keys and files are made on first use)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--dir", *dir, "directory of keys, committee, configs, data and logs");
-  cmd->callback([validators, dir, &exit_code] {
+  cmd->add_option("--base-port", *base_port,
+                  "validator i's primary listens on base + i, its worker on base + 100 + i (used when the "
+                  "committee is first made)")
+      ->check(CLI::Range(1024, 65000));
+  cmd->callback([validators, dir, base_port, &exit_code] {
     std::error_code ec;
     fs::create_directories(*dir, ec);
     const std::string committee = *dir + "/committee.toml";
     if (!fs::exists(committee)) {
-      if (Status s = CreateLocalCommittee(*dir, *validators); !s.ok()) {
+      if (Status s = CreateLocalCommittee(*dir, *validators, *base_port); !s.ok()) {
         exit_code = Fail(s);
         return;
       }
@@ -168,9 +173,9 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
         return;
       }
       children.push_back(pid);
-      std::cout << name << ": pid " << pid << ", primary 127.0.0.1:" << kPrimaryBasePort + i << ", worker 127.0.0.1:"
-                << kWorkerBasePort + i << ", log " << options.log << std::endl;
+      std::cout << name << ": pid " << pid << ", log " << options.log << std::endl;
     }
+    std::cout << "addresses (primary, workers) in " << committee << "\n";
     std::cout << "committee of " << *validators << " running in " << *dir
               << "; rustorium chain submit --tx DATA, rustorium chain status; Ctrl-C stops it" << std::endl;
     WaitForStop();
