@@ -33,7 +33,7 @@
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
 #include "chain/net/rpc_transport.h"
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tests/region/raft_cluster.h"

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "engine/column_family.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::engine {
 

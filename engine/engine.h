@@ -16,7 +16,7 @@
 #include "engine/column_family.h"
 #include "engine/iterator.h"
 #include "engine/options.h"
-#include "engine/status.h"
+#include "base/status.h"
 #include "engine/write_batch.h"
 
 namespace rustorium::engine {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/smt/proof.h"
 #include "region/pd/pd.pb.h"
 #include "region/rpc/channel.h"

@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain {
 namespace {

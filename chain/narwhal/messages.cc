@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain {
 namespace {

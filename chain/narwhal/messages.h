@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "chain/narwhal/crypto.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::chain {
 

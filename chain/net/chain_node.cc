@@ -11,7 +11,7 @@
 #include "chain/net/loop_env.h"
 #include "chain/net/rpc_transport.h"
 #include "chain/validator.h"
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "region/rpc/tls.h"
 
 namespace rustorium::chain {

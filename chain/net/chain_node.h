@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "chain/net/node_config.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::chain {
 

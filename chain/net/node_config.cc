@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain {
 namespace {

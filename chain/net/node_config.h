@@ -21,7 +21,7 @@
 
 #include "chain/narwhal/committee.h"
 #include "chain/narwhal/parameters.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::chain {
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "engine/encryption/encryption_key.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::engine {
 

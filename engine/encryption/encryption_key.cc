@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::engine {
 

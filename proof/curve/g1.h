@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/curve/fq.h"
 #include "proof/curve/point.h"
 

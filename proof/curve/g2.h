@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/curve/fq_tower.h"
 #include "proof/curve/point.h"
 

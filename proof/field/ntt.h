@@ -9,7 +9,7 @@
 
 #include <span>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/field/fr.h"
 
 namespace rustorium::proof {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "proof/poseidon/poseidon.h"
 
 namespace rustorium::proof {

@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/field/fr.h"
 #include "proof/zk/constraint_system.h"
 #include "proof/zk/witness_tree.h"

@@ -19,7 +19,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/curve/g1.h"
 #include "proof/curve/g2.h"
 #include "proof/field/fr.h"

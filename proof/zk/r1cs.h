@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/field/fr.h"
 
 namespace rustorium::proof::zk {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/field/fr.h"
 #include "proof/zk/groth16.h"
 #include "proof/zk/r1cs.h"

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/zk/groth16.h"
 
 namespace rustorium::proof::zk {

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "proof/field/fr.h"
 
 namespace rustorium::proof::zk {

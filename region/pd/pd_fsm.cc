@@ -1,6 +1,6 @@
 #include "region/pd/pd_fsm.h"
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::pd {
 

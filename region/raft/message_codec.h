@@ -8,7 +8,7 @@
 #include <functional>
 #include <string_view>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/raft/raft.pb.h"
 
 namespace rustorium::raft {

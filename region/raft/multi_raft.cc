@@ -5,7 +5,7 @@
 #include <future>
 #include <random>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "region/raft/message_codec.h"
 
 namespace rustorium::raft {

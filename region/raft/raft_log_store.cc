@@ -1,6 +1,6 @@
 #include "region/raft/raft_log_store.h"
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::raft {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/link_filter.h"

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/frame.h"
 #include "region/rpc/tls.h"

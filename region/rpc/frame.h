@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/rpc/rpc.pb.h"
 
 namespace rustorium::rpc {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <thread>
 
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::rpc {
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
 

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "proof/poseidon/byte_hash.h"
 #include "region/store/root_signature.h"
 

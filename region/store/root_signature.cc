@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::store {
 

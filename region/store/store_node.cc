@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "region/pd/pd.pb.h"
 
 namespace rustorium::store {

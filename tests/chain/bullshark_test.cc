@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "tests/chain/dag_builder.h"
 
 namespace rustorium::chain {

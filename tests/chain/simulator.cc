@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::chain::sim {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/client.h"
 #include "region/rpc/link_filter.h"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 
 #ifndef RUSTORIUM_TESTS_DIR
 #error "RUSTORIUM_TESTS_DIR must name the tests/ directory"

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "engine/engine.h"
 #include "region/raft/state_machine.h"
 

@@ -1,6 +1,6 @@
 #include "tools/rustorium/byte_format.h"
 
-#include "engine/codec.h"
+#include "base/codec.h"
 
 namespace rustorium::tools {
 

@@ -14,7 +14,7 @@
 
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
-#include "engine/codec.h"
+#include "base/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tools/rustorium/child_process.h"

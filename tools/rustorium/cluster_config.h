@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/pd/pd_node.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/tls.h"

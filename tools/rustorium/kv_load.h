@@ -11,7 +11,7 @@
 #include <ostream>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "region/client.h"
 
 namespace rustorium::tools {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "engine/options.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace rustorium::tools {
 
