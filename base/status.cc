@@ -4,17 +4,28 @@ namespace rustorium {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kCorruption: return "corruption";
-    case StatusCode::kIOError: return "io_error";
-    case StatusCode::kNotSupported: return "not_supported";
-    case StatusCode::kFailedPrecondition: return "failed_precondition";
-    case StatusCode::kBusy: return "busy";
-    case StatusCode::kTimedOut: return "timed_out";
-    case StatusCode::kAborted: return "aborted";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kCorruption:
+      return "corruption";
+    case StatusCode::kIOError:
+      return "io_error";
+    case StatusCode::kNotSupported:
+      return "not_supported";
+    case StatusCode::kFailedPrecondition:
+      return "failed_precondition";
+    case StatusCode::kBusy:
+      return "busy";
+    case StatusCode::kTimedOut:
+      return "timed_out";
+    case StatusCode::kAborted:
+      return "aborted";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

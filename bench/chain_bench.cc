@@ -27,13 +27,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/codec.h"
 #include "chain/narwhal/committee.h"
 #include "chain/narwhal/crypto.h"
 #include "chain/narwhal/messages.h"
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
 #include "chain/net/rpc_transport.h"
-#include "base/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tests/region/raft_cluster.h"
@@ -73,7 +73,8 @@ struct Validator {
   pid_t pid = -1;
 };
 
-rustorium::Result<std::string> Call(rpc::EventLoop& loop, const std::string& address, const std::string& payload) {
+rustorium::Result<std::string> Call(rpc::EventLoop& loop, const std::string& address,
+                                    const std::string& payload) {
   auto hp = rpc::ParseAddress(address);
   if (!hp.ok()) return hp.status();
   auto channel = std::make_unique<rpc::RpcChannel>(loop, hp->host, hp->port);
@@ -131,7 +132,8 @@ class Client {
           tx.resize(size_, 'x');
         }
         ++counter;
-        channel_->Send(ch::kWorkerMethod, ch::EncodeMessage(ch::TransactionMessage{std::move(tx)}), worker_id_);
+        channel_->Send(ch::kWorkerMethod, ch::EncodeMessage(ch::TransactionMessage{std::move(tx)}),
+                       worker_id_);
       }
       sent_ += burst;
       next += kTick;
@@ -174,7 +176,8 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
     a.name = key.public_key();
     a.primary_address = "127.0.0.1:" + std::to_string(rustorium::raft::testing::PickPort());
     for (int w = 0; w < workers; ++w) {
-      a.worker_addresses.push_back("127.0.0.1:" + std::to_string(rustorium::raft::testing::PickPort()));
+      a.worker_addresses.push_back("127.0.0.1:" +
+                                   std::to_string(rustorium::raft::testing::PickPort()));
     }
     validators[i].primary = a.primary_address;
     validators[i].workers = a.worker_addresses;
@@ -183,9 +186,12 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
     std::ofstream(dir + "/v" + n + ".key") << key.SeedHex() << "\n";
     std::ofstream(dir + "/v" + n + ".toml")
         << "key_file = \"v" << n << ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" << n
-        << "\"\n[parameters]\nbatch_size = " << config.batch_size << "\nmax_batch_delay_ms = " << config.max_batch_delay_ms
-        << "\nheader_size = " << config.header_size << "\nmax_header_delay_ms = " << config.max_header_delay_ms
-        << "\ngc_depth = " << config.gc_depth << "\nretry_delay_ms = " << config.retry_delay_ms << "\n";
+        << "\"\n[parameters]\nbatch_size = " << config.batch_size
+        << "\nmax_batch_delay_ms = " << config.max_batch_delay_ms
+        << "\nheader_size = " << config.header_size
+        << "\nmax_header_delay_ms = " << config.max_header_delay_ms
+        << "\ngc_depth = " << config.gc_depth << "\nretry_delay_ms = " << config.retry_delay_ms
+        << "\n";
   }
   auto committee = ch::Committee::Create(authorities);
   if (!committee.ok()) {
@@ -199,7 +205,8 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
   for (int i = 0; i < running; ++i) {
     const std::string n = std::to_string(i);
     validators[i].pid = rustorium::tools::SpawnChild(
-        {RUSTORIUM_BINARY, "chain", "node", "--config", dir + "/v" + n + ".toml"}, dir + "/v" + n + ".log");
+        {RUSTORIUM_BINARY, "chain", "node", "--config", dir + "/v" + n + ".toml"},
+        dir + "/v" + n + ".log");
   }
   rpc::EventLoop loop;
   for (int i = 0; i < running; ++i) {
@@ -225,7 +232,10 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
     }
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(config.warmup));
-  auto committed = [&](int i) { auto s = Call(loop, validators[i].primary, ""); return s.ok() ? Value(*s, "\ncommitted") : -1; };
+  auto committed = [&](int i) {
+    auto s = Call(loop, validators[i].primary, "");
+    return s.ok() ? Value(*s, "\ncommitted") : -1;
+  };
   const uint64_t start_ms = ch::UnixMicros() / 1000;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<double> before(running);
@@ -233,7 +243,8 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
   std::this_thread::sleep_for(std::chrono::duration<double>(config.seconds));
   std::vector<double> tps, c50, c99, e50, e99;
   for (int i = 0; i < running; ++i) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     auto s = Call(loop, validators[i].primary, "since_ms=" + std::to_string(start_ms));
     if (!s.ok()) continue;
     tps.push_back((Value(*s, "\ncommitted") - before[i]) / elapsed);
@@ -260,7 +271,8 @@ int main(int argc, char** argv) {
   Config config;
   CLI::App app{"Chain benchmark: a local committee of validator processes under an offered load"};
   app.add_option("--validators", config.validators, "committee size")->check(CLI::Range(1, 16));
-  app.add_option("--runs", config.runs, "base, crash (last validator down), workers2")->delimiter(',');
+  app.add_option("--runs", config.runs, "base, crash (last validator down), workers2")
+      ->delimiter(',');
   app.add_option("--rate", config.rate, "offered transactions per second, over all clients");
   app.add_option("--size", config.size, "transaction size in bytes")->check(CLI::Range(24, 65536));
   app.add_option("--seconds", config.seconds, "measured period");
@@ -274,17 +286,20 @@ int main(int argc, char** argv) {
   app.add_option("--dir", config.dir, "scratch directory (emptied per run)");
   CLI11_PARSE(app, argc, argv);
 
-  std::printf("chain benchmark: %d validators, %zu B transactions, %.0f tx/s offered, %.0f s measured after %.0f s\n",
-              config.validators, config.size, config.rate, config.seconds, config.warmup);
-  std::printf("parameters: batch %llu B / %llu ms, header %llu B / %llu ms, gc depth %llu, retry %llu ms\n",
-              static_cast<unsigned long long>(config.batch_size),
-              static_cast<unsigned long long>(config.max_batch_delay_ms),
-              static_cast<unsigned long long>(config.header_size),
-              static_cast<unsigned long long>(config.max_header_delay_ms),
-              static_cast<unsigned long long>(config.gc_depth),
-              static_cast<unsigned long long>(config.retry_delay_ms));
-  std::printf("%-9s %8s %8s %12s %14s %14s %14s %14s\n", "run", "running", "workers", "tx/s", "consensus p50",
-              "consensus p99", "e2e p50", "e2e p99");
+  std::printf(
+      "chain benchmark: %d validators, %zu B transactions, %.0f tx/s offered, %.0f s measured "
+      "after %.0f s\n",
+      config.validators, config.size, config.rate, config.seconds, config.warmup);
+  std::printf(
+      "parameters: batch %llu B / %llu ms, header %llu B / %llu ms, gc depth %llu, retry %llu ms\n",
+      static_cast<unsigned long long>(config.batch_size),
+      static_cast<unsigned long long>(config.max_batch_delay_ms),
+      static_cast<unsigned long long>(config.header_size),
+      static_cast<unsigned long long>(config.max_header_delay_ms),
+      static_cast<unsigned long long>(config.gc_depth),
+      static_cast<unsigned long long>(config.retry_delay_ms));
+  std::printf("%-9s %8s %8s %12s %14s %14s %14s %14s\n", "run", "running", "workers", "tx/s",
+              "consensus p50", "consensus p99", "e2e p50", "e2e p99");
   std::vector<Report> reports;
   for (const std::string& run : config.runs) {
     int workers = 1, crashed = 0;
@@ -297,17 +312,20 @@ int main(int argc, char** argv) {
       return 2;
     }
     const Report r = RunOne(config, run, workers, crashed);
-    std::printf("%-9s %8d %8d %12.0f %11.0f ms %11.0f ms %11.0f ms %11.0f ms\n", r.name.c_str(), r.running, r.workers,
-                r.tps, r.consensus_p50, r.consensus_p99, r.e2e_p50, r.e2e_p99);
+    std::printf("%-9s %8d %8d %12.0f %11.0f ms %11.0f ms %11.0f ms %11.0f ms\n", r.name.c_str(),
+                r.running, r.workers, r.tps, r.consensus_p50, r.consensus_p99, r.e2e_p50,
+                r.e2e_p99);
     std::fflush(stdout);
     reports.push_back(r);
   }
-  std::printf("\nreference (published, not run here: Narwhal/Bullshark local benchmark, 4 nodes, 1 worker, 512 B,\n"
-              "50,000 tx/s offered): %.0f tx/s, consensus %.0f ms, end-to-end %.0f ms (mean latencies)\n",
-              kReferenceTps, kReferenceConsensusMs, kReferenceEndToEndMs);
+  std::printf(
+      "\nreference (published, not run here: Narwhal/Bullshark local benchmark, 4 nodes, 1 worker, "
+      "512 B,\n"
+      "50,000 tx/s offered): %.0f tx/s, consensus %.0f ms, end-to-end %.0f ms (mean latencies)\n",
+      kReferenceTps, kReferenceConsensusMs, kReferenceEndToEndMs);
   for (const Report& r : reports) {
-    std::printf("ratio %-9s ours / reference: throughput %.2fx, end-to-end p50 latency %.2fx\n", r.name.c_str(),
-                r.tps / kReferenceTps, r.e2e_p50 / kReferenceEndToEndMs);
+    std::printf("ratio %-9s ours / reference: throughput %.2fx, end-to-end p50 latency %.2fx\n",
+                r.name.c_str(), r.tps / kReferenceTps, r.e2e_p50 / kReferenceEndToEndMs);
   }
   return 0;
 }

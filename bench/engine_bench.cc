@@ -136,13 +136,13 @@ std::string LatestOptionsFile(const std::string& dir) {
 Phase RunDbBench(const Config& c, const std::string& options_file, const std::string& path,
                  long num, int value_size) {
   fs::remove_all(path);
-  std::string cmd = c.db_bench + " --benchmarks=fillrandom,readrandom --num=" +
-                    std::to_string(num) + " --key_size=16 --value_size=" +
-                    std::to_string(value_size) + " --threads=1 --sync=0 --disable_wal=0" +
-                    " --compression_ratio=0.5 --cache_size=" + std::to_string(c.cache_size) +
-                    " --statistics=1 --stats_level=1 --use_existing_db=0 --seed=" +
-                    std::to_string(c.seed) + " --options_file=" + options_file +
-                    " --db=" + path + " 2>&1";
+  std::string cmd =
+      c.db_bench + " --benchmarks=fillrandom,readrandom --num=" + std::to_string(num) +
+      " --key_size=16 --value_size=" + std::to_string(value_size) +
+      " --threads=1 --sync=0 --disable_wal=0" +
+      " --compression_ratio=0.5 --cache_size=" + std::to_string(c.cache_size) +
+      " --statistics=1 --stats_level=1 --use_existing_db=0 --seed=" + std::to_string(c.seed) +
+      " --options_file=" + options_file + " --db=" + path + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) {
     std::fprintf(stderr, "cannot run %s\n", cmd.c_str());
@@ -225,9 +225,10 @@ int main(int argc, char** argv) {
   }
   // db_bench runs with the OPTIONS file a plain store of ours writes: the same settings.
   const std::string options_file = WriteOptionsFile(c);
-  std::printf("engine benchmark: 16-byte keys, 1 thread, sync none (WAL on), lz4 + zstd bottommost,"
-              " bloom 10 bits, block cache %zu MiB, seed %llu, repeat %d\n\n",
-              c.cache_size >> 20, static_cast<unsigned long long>(c.seed), c.repeat);
+  std::printf(
+      "engine benchmark: 16-byte keys, 1 thread, sync none (WAL on), lz4 + zstd bottommost,"
+      " bloom 10 bits, block cache %zu MiB, seed %llu, repeat %d\n\n",
+      c.cache_size >> 20, static_cast<unsigned long long>(c.seed), c.repeat);
   std::printf("%-22s %14s %14s %8s %16s %10s\n", "workload", "rustorium op/s", "db_bench op/s",
               "ratio", "encrypted op/s", "enc. cost");
   for (int value_size : c.value_sizes) {

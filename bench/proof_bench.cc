@@ -94,7 +94,10 @@ class Bench {
   // bulk: keys put in one Apply (0 = none); then `one` single inserts, `batches` of 1,000.
   TreeFigures Run(long bulk, long one, long batches, std::mt19937_64& rng, bool one_first) {
     TreeFigures f;
-    auto fresh = [&] { return SmtUpdate{Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 4}), Fr::FromUint64(rng())}; };
+    auto fresh = [&] {
+      return SmtUpdate{Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 4}),
+                       Fr::FromUint64(rng())};
+    };
     if (bulk > 0) {
       std::vector<SmtUpdate> all;
       for (long i = 0; i < bulk; ++i) all.push_back(fresh());
@@ -165,9 +168,11 @@ int main(int argc, char** argv) {
   bool skip_js = false;
   CLI::App app{"Authenticated-index benchmark against circomlibjs and js-merkletree"};
   app.add_option("--keys", keys, "Keys of the large tree")->capture_default_str();
-  app.add_option("--js-keys", js_keys, "Keys of the tree compared with js-merkletree")->capture_default_str();
+  app.add_option("--js-keys", js_keys, "Keys of the tree compared with js-merkletree")
+      ->capture_default_str();
   app.add_option("--hashes", hashes, "Poseidon calls timed (ours)")->capture_default_str();
-  app.add_option("--js-hashes", js_hashes, "Poseidon calls timed (circomlibjs)")->capture_default_str();
+  app.add_option("--js-hashes", js_hashes, "Poseidon calls timed (circomlibjs)")
+      ->capture_default_str();
   app.add_option("--singles", singles, "Single inserts into the large tree")->capture_default_str();
   app.add_option("--batches", batches, "Batches of 1,000 inserts into the large tree")
       ->capture_default_str();
@@ -208,22 +213,27 @@ int main(int argc, char** argv) {
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
-  for (std::size_t n; p != nullptr && (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
+  for (std::size_t n; p != nullptr && (n = std::fread(buf, 1, sizeof(buf), p)) > 0;)
+    out.append(buf, n);
   const int status = p != nullptr ? ::pclose(p) : -1;
   auto js = nlohmann::json::parse(out, nullptr, false);
   if (status != 0 || js.is_discarded()) {
-    std::fprintf(stderr, "the JavaScript references failed (run tools/install-deps):\n%s\n", out.c_str());
+    std::fprintf(stderr, "the JavaScript references failed (run tools/install-deps):\n%s\n",
+                 out.c_str());
     return 1;
   }
-  std::printf("\nside by side on a %ld-key tree (ours in the engine, js-merkletree in memory):\n", js_keys);
+  std::printf("\nside by side on a %ld-key tree (ours in the engine, js-merkletree in memory):\n",
+              js_keys);
   std::printf("  %-22s %14s %14s %10s\n", "operation", "rustorium", "JavaScript", "speed-up");
-  auto row = [](const char* name, double ours, double theirs, const char* unit, bool higher_better) {
+  auto row = [](const char* name, double ours, double theirs, const char* unit,
+                bool higher_better) {
     std::printf("  %-22s %11.2f %-3s %10.2f %-3s %9.1fx\n", name, ours, unit, theirs, unit,
                 higher_better ? ours / theirs : theirs / ours);
   };
   row("Poseidon t=3", t3, js["poseidon_t3_us"].get<double>(), "us", false);
   row("Poseidon t=5", t5, js["poseidon_t5_us"].get<double>(), "us", false);
-  row("insert (one by one)", small.inserts_one_per_s, js["inserts_per_second"].get<double>(), "/s", true);
+  row("insert (one by one)", small.inserts_one_per_s, js["inserts_per_second"].get<double>(), "/s",
+      true);
   row("proof generation", small.prove_us, js["prove_us"].get<double>(), "us", false);
   row("proof verification", small.verify_us, js["verify_us"].get<double>(), "us", false);
   std::printf("  %-22s %11.0f B   %10.0f B\n", "proof size", small.proof_bytes,

@@ -75,7 +75,8 @@ class System {
   virtual rustorium::rpc::EventLoop& loop(int store) = 0;
   // Loop thread of `store`.
   virtual bool IsLeader(int store, uint64_t group) = 0;
-  virtual void Propose(int store, uint64_t group, std::string command, std::function<void(bool)> done) = 0;
+  virtual void Propose(int store, uint64_t group, std::string command,
+                       std::function<void(bool)> done) = 0;
   // Entries appended and synced writes so far, summed over the stores (-1 when unknown).
   virtual std::pair<int64_t, int64_t> Counters() = 0;
 };
@@ -116,7 +117,8 @@ LoadResult RunLoad(System& sys, int groups, int window, double seconds) {
                                std::chrono::duration<double>(seconds));
   for (int s = 0; s < 3; ++s) {
     Driver* d = drivers[s].get();
-    const int slots = d->led.empty() ? 0 : std::max(1, window * static_cast<int>(d->led.size()) / groups);
+    const int slots =
+        d->led.empty() ? 0 : std::max(1, window * static_cast<int>(d->led.size()) / groups);
     if (slots == 0) {
       d->done.set_value();
       continue;
@@ -128,21 +130,22 @@ LoadResult RunLoad(System& sys, int groups, int window, double seconds) {
         char key[17];
         std::snprintf(key, sizeof(key), "%016llx", static_cast<unsigned long long>(d->next));
         const auto t0 = std::chrono::steady_clock::now();
-        sys.Propose(s, g, std::string(key) + "=" + std::string(128, 'v'), [d, t0, end, one](bool ok) {
-          const auto t1 = std::chrono::steady_clock::now();
-          if (ok) {
-            ++d->ok;
-            d->latency_us.push_back(static_cast<uint32_t>(
-                std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()));
-          } else {
-            ++d->failed;
-          }
-          if (t1 < end) {
-            (*one)();
-          } else if (--d->active == 0) {
-            d->done.set_value();
-          }
-        });
+        sys.Propose(
+            s, g, std::string(key) + "=" + std::string(128, 'v'), [d, t0, end, one](bool ok) {
+              const auto t1 = std::chrono::steady_clock::now();
+              if (ok) {
+                ++d->ok;
+                d->latency_us.push_back(static_cast<uint32_t>(
+                    std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()));
+              } else {
+                ++d->failed;
+              }
+              if (t1 < end) {
+                (*one)();
+              } else if (--d->active == 0) {
+                d->done.set_value();
+              }
+            });
       };
       d->active = slots;
       for (int i = 0; i < slots; ++i) (*one)();
@@ -167,7 +170,9 @@ LoadResult RunLoad(System& sys, int groups, int window, double seconds) {
 
 double Percentile(const std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())))] / 1000.0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(sorted.size())))] /
+         1000.0;
 }
 
 // ---- ours ----
@@ -180,7 +185,8 @@ class Ours : public System {
     o.heartbeat = 1000ms;  // the default
     o.election = 3000ms;   // shorter than the default 10 s only so that the bench starts sooner
     for (int i = 1; i <= 3; ++i) {
-      stores_.push_back(std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
+      stores_.push_back(
+          std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
     }
     for (auto& s : stores_) peers_.push_back(s->peer());
     for (auto& s : stores_) Check(s->Start({}, peers_));
@@ -189,7 +195,8 @@ class Ours : public System {
     for (auto& s : stores_) {
       s->Sync([&] {
         for (int g = 1; g <= groups; ++g) {
-          Check(s->raft().CreateGroup(g, std::make_unique<rr::testing::TestStateMachine>(&s->engine(), g), peers_));
+          Check(s->raft().CreateGroup(
+              g, std::make_unique<rr::testing::TestStateMachine>(&s->engine(), g), peers_));
         }
       });
     }
@@ -200,8 +207,9 @@ class Ours : public System {
     return info && info->state == RAFT_LEADER;
   }
   void Propose(int s, uint64_t g, std::string command, std::function<void(bool)> done) override {
-    stores_[s]->raft().Propose(g, std::move(command),
-                               [done = std::move(done)](rustorium::Result<rr::ProposeResult> r) { done(r.ok()); });
+    stores_[s]->raft().Propose(
+        g, std::move(command),
+        [done = std::move(done)](rustorium::Result<rr::ProposeResult> r) { done(r.ok()); });
   }
   std::pair<int64_t, int64_t> Counters() override {
     int64_t entries = 0, syncs = 0;
@@ -272,13 +280,16 @@ class Stock : public System {
           Check(raft_uv_tcp_init(&n->transport, loops_[s]->loop()), "tcp init");
           Check(raft_uv_init(&n->io, loops_[s]->loop(), path.c_str(), &n->transport), "uv init");
           raft_uv_set_segment_size(&n->io, 1 << 20);
-          Check(raft_init(&n->raft, &n->io, &n->fsm, static_cast<raft_id>(s + 1), address[s][g].c_str()), "init");
+          Check(raft_init(&n->raft, &n->io, &n->fsm, static_cast<raft_id>(s + 1),
+                          address[s][g].c_str()),
+                "init");
           raft_set_election_timeout(&n->raft, 3000);
           raft_set_heartbeat_timeout(&n->raft, 1000);
           raft_set_pre_vote(&n->raft, true);
           raft_configuration conf;
           raft_configuration_init(&conf);
-          for (int p = 0; p < 3; ++p) raft_configuration_add(&conf, p + 1, address[p][g].c_str(), RAFT_VOTER);
+          for (int p = 0; p < 3; ++p)
+            raft_configuration_add(&conf, p + 1, address[p][g].c_str(), RAFT_VOTER);
           Check(raft_bootstrap(&n->raft, &conf), "bootstrap");
           raft_configuration_close(&conf);
           Check(raft_start(&n->raft), "start");
@@ -319,7 +330,9 @@ class Stock : public System {
     }
   }
   rustorium::rpc::EventLoop& loop(int s) override { return *loops_[s]; }
-  bool IsLeader(int s, uint64_t g) override { return raft_state(&nodes_[s][g]->raft) == RAFT_LEADER; }
+  bool IsLeader(int s, uint64_t g) override {
+    return raft_state(&nodes_[s][g]->raft) == RAFT_LEADER;
+  }
   void Propose(int s, uint64_t g, std::string command, std::function<void(bool)> done) override {
     struct Req {
       struct raft_apply req;
@@ -329,10 +342,11 @@ class Stock : public System {
     r->req.data = r;
     raft_buffer buf{raft_malloc(command.size()), command.size()};
     std::memcpy(buf.base, command.data(), command.size());
-    if (raft_apply(&nodes_[s][g]->raft, &r->req, &buf, 1, [](struct raft_apply* req, int status, void*) {
-          std::unique_ptr<Req> r(static_cast<Req*>(req->data));
-          r->done(status == 0);
-        }) != 0) {
+    if (raft_apply(&nodes_[s][g]->raft, &r->req, &buf, 1,
+                   [](struct raft_apply* req, int status, void*) {
+                     std::unique_ptr<Req> r(static_cast<Req*>(req->data));
+                     r->done(status == 0);
+                   }) != 0) {
       raft_free(buf.base);
       std::unique_ptr<Req> owned(r);
       owned->done(false);
@@ -384,12 +398,14 @@ struct Row {
   double kib_per_replica_loaded;  // and after the load (libraft caches the log up to a snapshot)
 };
 
-Row Measure(const std::string& name, int groups, const Config& c, const std::function<std::unique_ptr<System>()>& make) {
+Row Measure(const std::string& name, int groups, const Config& c,
+            const std::function<std::unique_ptr<System>()>& make) {
   std::unique_ptr<System> sys = make();
   const uint64_t rss0 = RssKiB();
   sys->Start(groups);
   if (!WaitLeaders(*sys, groups, 120s)) {
-    std::fprintf(stderr, "%s: not every group of %d elected a leader in 120 s\n", name.c_str(), groups);
+    std::fprintf(stderr, "%s: not every group of %d elected a leader in 120 s\n", name.c_str(),
+                 groups);
     std::exit(1);
   }
   const uint64_t rss1 = RssKiB();
@@ -399,7 +415,9 @@ Row Measure(const std::string& name, int groups, const Config& c, const std::fun
   const double idle = (CpuSeconds() - cpu0) / c.idle_seconds * 100;
   LoadResult load = RunLoad(*sys, groups, c.window, c.seconds);
   const uint64_t rss2 = RssKiB();
-  auto per_replica = [&](uint64_t rss) { return static_cast<double>(rss - std::min(rss0, rss)) / (3.0 * groups); };
+  auto per_replica = [&](uint64_t rss) {
+    return static_cast<double>(rss - std::min(rss0, rss)) / (3.0 * groups);
+  };
   Row row{name, groups, std::move(load), idle, per_replica(rss1), per_replica(rss2)};
   sys.reset();
   return row;
@@ -407,18 +425,22 @@ Row Measure(const std::string& name, int groups, const Config& c, const std::fun
 
 void Print(const Row& r) {
   const double tput = static_cast<double>(r.load.ok) / r.load.seconds;
-  std::printf("%-6s %6d groups: %9.0f commits/s  p50 %7.2f ms  p99 %7.2f ms  failed %llu", r.name.c_str(), r.groups,
-              tput, Percentile(r.load.latency_us, 0.50), Percentile(r.load.latency_us, 0.99),
-              static_cast<unsigned long long>(r.load.failed));
+  std::printf("%-6s %6d groups: %9.0f commits/s  p50 %7.2f ms  p99 %7.2f ms  failed %llu",
+              r.name.c_str(), r.groups, tput, Percentile(r.load.latency_us, 0.50),
+              Percentile(r.load.latency_us, 0.99), static_cast<unsigned long long>(r.load.failed));
   if (r.load.entries >= 0) {
-    std::printf("  appends %9.0f/s  fsyncs %7.0f/s (%.1f appends per fsync)", r.load.entries / r.load.seconds,
-                r.load.syncs / r.load.seconds,
-                r.load.syncs > 0 ? static_cast<double>(r.load.entries) / static_cast<double>(r.load.syncs) : 0.0);
+    std::printf("  appends %9.0f/s  fsyncs %7.0f/s (%.1f appends per fsync)",
+                r.load.entries / r.load.seconds, r.load.syncs / r.load.seconds,
+                r.load.syncs > 0
+                    ? static_cast<double>(r.load.entries) / static_cast<double>(r.load.syncs)
+                    : 0.0);
   }
-  std::printf("\n       idle: %.2f%% of a core in all (%.1f us/s per replica); memory per replica %.1f KiB idle, "
-              "%.1f KiB after the load (with the engine's memtables)\n",
-              r.idle_cpu_percent, r.idle_cpu_percent / 100 * 1e6 / (3.0 * r.groups), r.kib_per_replica_idle,
-              r.kib_per_replica_loaded);
+  std::printf(
+      "\n       idle: %.2f%% of a core in all (%.1f us/s per replica); memory per replica %.1f KiB "
+      "idle, "
+      "%.1f KiB after the load (with the engine's memtables)\n",
+      r.idle_cpu_percent, r.idle_cpu_percent / 100 * 1e6 / (3.0 * r.groups), r.kib_per_replica_idle,
+      r.kib_per_replica_loaded);
   std::fflush(stdout);
 }
 
@@ -431,7 +453,8 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", c.seconds, "load duration per run");
   app.add_option("--window", c.window, "proposals in flight across all groups");
   app.add_option("--idle-seconds", c.idle_seconds, "idle measurement per run");
-  app.add_option("--stock-max-groups", c.stock_max_groups, "largest group count run on the stock backend (0: none)");
+  app.add_option("--stock-max-groups", c.stock_max_groups,
+                 "largest group count run on the stock backend (0: none)");
   app.add_option("--dir", c.dir, "scratch directory (emptied)");
   CLI11_PARSE(app, argc, argv);
   // The stock backend holds several files and sockets per replica.
@@ -440,9 +463,11 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  std::printf("3 stores in one process on loopback, 3 replicas per group, fsync on; %d proposals in flight, "
-              "%.0f s per run; 16-byte keys, 128-byte values; heartbeat 1 s, election 3 s\n",
-              c.window, c.seconds);
+  std::printf(
+      "3 stores in one process on loopback, 3 replicas per group, fsync on; %d proposals in "
+      "flight, "
+      "%.0f s per run; 16-byte keys, 128-byte values; heartbeat 1 s, election 3 s\n",
+      c.window, c.seconds);
   for (int groups : c.groups) {
     fs::remove_all(c.dir);
     fs::create_directories(c.dir);

@@ -116,9 +116,10 @@ int main(int argc, char** argv) {
     const Fr r0 = tree.root();
     std::vector<UpdateWitness> updates;
     for (int j = 0; j < k; ++j) {
-      Result<UpdateWitness> w = j % 3 == 0   ? tree.Put(random_fr(), random_fr())
-                                : j % 3 == 1 ? tree.Put(present[rng() % present.size()], random_fr())
-                                             : tree.Delete(present[rng() % present.size()]);
+      Result<UpdateWitness> w = j % 3 == 0 ? tree.Put(random_fr(), random_fr())
+                                : j % 3 == 1
+                                    ? tree.Put(present[rng() % present.size()], random_fr())
+                                    : tree.Delete(present[rng() % present.size()]);
       if (!w.ok()) {
         std::fprintf(stderr, "%s\n", w.status().ToString().c_str());
         return 1;

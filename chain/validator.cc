@@ -7,22 +7,24 @@
 namespace rustorium::chain {
 
 Result<std::unique_ptr<Validator>> Validator::Open(const Committee& committee, const KeyPair& key,
-                                                   ValidatorOptions options, Env* env, Transport* transport,
-                                                   Executor* executor) {
+                                                   ValidatorOptions options, Env* env,
+                                                   Transport* transport, Executor* executor) {
   if (!committee.Contains(key.public_key())) {
-    return Status::InvalidArgument("validator key " + ShortHex(key.public_key()) + " is not in the committee");
+    return Status::InvalidArgument("validator key " + ShortHex(key.public_key()) +
+                                   " is not in the committee");
   }
   ASSIGN_OR_RETURN(auto store, DagStore::Open(options.data_dir, options.sync));
   ASSIGN_OR_RETURN(std::optional<ConsensusState> state, store->LoadConsensusState());
-  std::unique_ptr<Validator> validator(new Validator(committee, key, std::move(options), env, transport, executor,
-                                                     std::move(store), state.value_or(ConsensusState{})));
+  std::unique_ptr<Validator> validator(new Validator(committee, key, std::move(options), env,
+                                                     transport, executor, std::move(store),
+                                                     state.value_or(ConsensusState{})));
   RETURN_IF_ERROR(validator->Start());
   return validator;
 }
 
-Validator::Validator(const Committee& committee, const KeyPair& key, ValidatorOptions options, Env* env,
-                     Transport* transport, Executor* executor, std::unique_ptr<DagStore> store,
-                     ConsensusState state)
+Validator::Validator(const Committee& committee, const KeyPair& key, ValidatorOptions options,
+                     Env* env, Transport* transport, Executor* executor,
+                     std::unique_ptr<DagStore> store, ConsensusState state)
     : committee_(committee),
       key_(key),
       options_(std::move(options)),
@@ -44,19 +46,22 @@ Status Validator::Start() {
     ASSIGN_OR_RETURN(std::vector<Certificate> stored, store_->LoadCertificatesAbove(0));
     std::map<Digest, const Certificate*> by_digest;
     for (const Certificate& c : stored) by_digest[c.ComputeDigest()] = &c;
-    for (uint64_t index = executor_->LastExecutedIndex() + 1; index <= bullshark_.state().last_index; ++index) {
+    for (uint64_t index = executor_->LastExecutedIndex() + 1;
+         index <= bullshark_.state().last_index; ++index) {
       ASSIGN_OR_RETURN(std::optional<OutputRecord> record, store_->GetOutput(index));
       if (!record) return Status::Corruption("output " + std::to_string(index) + " is missing");
       std::vector<Certificate> certificates;
       for (const Digest& d : record->certificates) {
         auto it = by_digest.find(d);
         if (it == by_digest.end()) {
-          return Status::FailedPrecondition("output " + std::to_string(index) +
-                                            " fell below the GC bound before the executor applied it");
+          return Status::FailedPrecondition(
+              "output " + std::to_string(index) +
+              " fell below the GC bound before the executor applied it");
         }
         certificates.push_back(*it->second);
       }
-      if (certificates.empty()) return Status::Corruption("output " + std::to_string(index) + " is empty");
+      if (certificates.empty())
+        return Status::Corruption("output " + std::to_string(index) + " is empty");
       ASSIGN_OR_RETURN(ConsensusOutput output, Resolve(index, certificates.back(), certificates));
       Deliver(output);
     }
@@ -66,8 +71,8 @@ Status Validator::Start() {
         [this](const PayloadEntry& entry) { primary_->OnOwnBatch(entry); },
         [this](const Digest& digest) { primary_->OnBatchStored(digest); },
     };
-    workers_.push_back(std::make_unique<Worker>(committee_, name(), id, options_.parameters, env_, transport_,
-                                                store_.get(), std::move(callbacks)));
+    workers_.push_back(std::make_unique<Worker>(committee_, name(), id, options_.parameters, env_,
+                                                transport_, store_.get(), std::move(callbacks)));
   }
   Primary::Callbacks callbacks{
       [this](const Certificate& c) { OnCertificate(c); },
@@ -76,8 +81,8 @@ Status Validator::Start() {
       },
       options_.on_proposed,
   };
-  primary_ = std::make_unique<Primary>(committee_, key_, options_.parameters, env_, transport_, store_.get(),
-                                       std::move(callbacks));
+  primary_ = std::make_unique<Primary>(committee_, key_, options_.parameters, env_, transport_,
+                                       store_.get(), std::move(callbacks));
   return primary_->Start(gc_round);
 }
 
@@ -88,7 +93,8 @@ void Validator::OnWorkerMessage(uint32_t worker_id, std::string_view bytes) {
 }
 
 Status Validator::SubmitTransaction(uint32_t worker_id, std::string transaction) {
-  if (worker_id >= workers_.size()) return Status::InvalidArgument("no worker " + std::to_string(worker_id));
+  if (worker_id >= workers_.size())
+    return Status::InvalidArgument("no worker " + std::to_string(worker_id));
   return workers_[worker_id]->SubmitTransaction(std::move(transaction));
 }
 
@@ -104,8 +110,8 @@ void Validator::OnCertificate(const Certificate& certificate) {
   for (const CommittedSubDag& dag : commits) {
     auto output = Resolve(dag.index, dag.anchor, dag.certificates);
     if (!output.ok()) {
-      spdlog::critical("validator {}: committed output {} cannot be read back: {}", ShortHex(name()), dag.index,
-                       output.status().ToString());
+      spdlog::critical("validator {}: committed output {} cannot be read back: {}",
+                       ShortHex(name()), dag.index, output.status().ToString());
       std::abort();
     }
     for (const Certificate& c : dag.certificates) primary_->OnCommitted(c);
@@ -114,8 +120,8 @@ void Validator::OnCertificate(const Certificate& certificate) {
   std::vector<Digest> batches = primary_->GarbageCollect(bullshark_.gc_round());
   for (auto& worker : workers_) worker->CancelSynchronize(batches);
   if (Status s = store_->GarbageCollect(bullshark_.gc_round(), batches); !s.ok()) {
-    spdlog::warn("validator {}: garbage collection failed (retried at the next commit): {}", ShortHex(name()),
-                 s.ToString());
+    spdlog::warn("validator {}: garbage collection failed (retried at the next commit): {}",
+                 ShortHex(name()), s.ToString());
   }
 }
 

@@ -45,11 +45,12 @@ class Validator {
  public:
   // Opens the data directory, reloads what it holds, hands `executor` every committed
   // output after executor->LastExecutedIndex(), and starts proposing. `committee`, `env`,
-  // `transport` and `executor` must outlive the validator. Errors: those of the engine, or Corruption
-  // when its records do not decode, or InvalidArgument when `key` is not in the committee.
+  // `transport` and `executor` must outlive the validator. Errors: those of the engine, or
+  // Corruption when its records do not decode, or InvalidArgument when `key` is not in the
+  // committee.
   static Result<std::unique_ptr<Validator>> Open(const Committee& committee, const KeyPair& key,
-                                                 ValidatorOptions options, Env* env, Transport* transport,
-                                                 Executor* executor);
+                                                 ValidatorOptions options, Env* env,
+                                                 Transport* transport, Executor* executor);
   ~Validator();
 
   // Bytes from another validator's primary, or to our worker `worker_id` (from workers and
@@ -67,7 +68,8 @@ class Validator {
 
  private:
   Validator(const Committee& committee, const KeyPair& key, ValidatorOptions options, Env* env,
-            Transport* transport, Executor* executor, std::unique_ptr<DagStore> store, ConsensusState state);
+            Transport* transport, Executor* executor, std::unique_ptr<DagStore> store,
+            ConsensusState state);
   Status Start();
   void OnCertificate(const Certificate& certificate);
   Result<ConsensusOutput> Resolve(uint64_t index, const Certificate& anchor,

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/column_family.h"
 #include "base/status.h"
+#include "engine/column_family.h"
 
 namespace rustorium::engine {
 
@@ -39,9 +39,12 @@ class ColumnFamilyIdOnlyHandle final : public rocksdb::ColumnFamilyHandle {
 
 inline rocksdb::ColumnFamilyHandle* ColumnFamilyIdHandle(ColumnFamily cf) {
   static ColumnFamilyIdOnlyHandle handles[kNumColumnFamilies] = {
-      ColumnFamilyIdOnlyHandle(ColumnFamily::kDefault), ColumnFamilyIdOnlyHandle(ColumnFamily::kLock),
-      ColumnFamilyIdOnlyHandle(ColumnFamily::kWrite),   ColumnFamilyIdOnlyHandle(ColumnFamily::kRaft),
-      ColumnFamilyIdOnlyHandle(ColumnFamily::kMeta),    ColumnFamilyIdOnlyHandle(ColumnFamily::kIndex)};
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kDefault),
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kLock),
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kWrite),
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kRaft),
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kMeta),
+      ColumnFamilyIdOnlyHandle(ColumnFamily::kIndex)};
   return &handles[static_cast<int>(cf)];
 }
 

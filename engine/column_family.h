@@ -24,8 +24,8 @@ inline constexpr std::array<ColumnFamily, kNumColumnFamilies> kAllColumnFamilies
 
 // RocksDB's name for the family: "default", "lock", "write", "raft", "meta", "index".
 constexpr std::string_view ColumnFamilyName(ColumnFamily cf) {
-  constexpr std::array<std::string_view, kNumColumnFamilies> kNames = {
-      "default", "lock", "write", "raft", "meta", "index"};
+  constexpr std::array<std::string_view, kNumColumnFamilies> kNames = {"default", "lock", "write",
+                                                                       "raft",    "meta", "index"};
   return kNames[static_cast<int>(cf)];
 }
 

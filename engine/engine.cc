@@ -38,17 +38,26 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   }
   msg += s.ToString();
   switch (s.code()) {
-    case rocksdb::Status::kNotFound: return Status::NotFound(std::move(msg));
-    case rocksdb::Status::kCorruption: return Status::Corruption(std::move(msg));
-    case rocksdb::Status::kNotSupported: return Status::NotSupported(std::move(msg));
-    case rocksdb::Status::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
-    case rocksdb::Status::kIOError: return Status::IOError(std::move(msg));
+    case rocksdb::Status::kNotFound:
+      return Status::NotFound(std::move(msg));
+    case rocksdb::Status::kCorruption:
+      return Status::Corruption(std::move(msg));
+    case rocksdb::Status::kNotSupported:
+      return Status::NotSupported(std::move(msg));
+    case rocksdb::Status::kInvalidArgument:
+      return Status::InvalidArgument(std::move(msg));
+    case rocksdb::Status::kIOError:
+      return Status::IOError(std::move(msg));
     case rocksdb::Status::kBusy:
-    case rocksdb::Status::kTryAgain: return Status::Busy(std::move(msg));
-    case rocksdb::Status::kTimedOut: return Status::TimedOut(std::move(msg));
+    case rocksdb::Status::kTryAgain:
+      return Status::Busy(std::move(msg));
+    case rocksdb::Status::kTimedOut:
+      return Status::TimedOut(std::move(msg));
     case rocksdb::Status::kAborted:
-    case rocksdb::Status::kShutdownInProgress: return Status::Aborted(std::move(msg));
-    default: return Status::Internal(std::move(msg));
+    case rocksdb::Status::kShutdownInProgress:
+      return Status::Aborted(std::move(msg));
+    default:
+      return Status::Internal(std::move(msg));
   }
 }
 
@@ -188,8 +197,8 @@ struct Engine::Rep {
   std::thread sync_thread;
   std::mutex mu;
   std::condition_variable cv;
-  bool stopping = false;     // guarded by mu
-  Status background_error;   // guarded by mu
+  bool stopping = false;    // guarded by mu
+  Status background_error;  // guarded by mu
 
   rocksdb::ColumnFamilyHandle* handle(ColumnFamily cf) const {
     return handles[static_cast<int>(cf)];
@@ -311,7 +320,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const StorageOptions& options) {
 
 const StorageOptions& Engine::options() const { return rep_->options; }
 
-Status Engine::Write(WriteBatch& batch) { return WriteWith(batch, rep_->options.sync_mode == SyncMode::kFull); }
+Status Engine::Write(WriteBatch& batch) {
+  return WriteWith(batch, rep_->options.sync_mode == SyncMode::kFull);
+}
 
 Status Engine::WriteSync(WriteBatch& batch) { return WriteWith(batch, true); }
 
@@ -322,8 +333,7 @@ Status Engine::WriteWith(WriteBatch& batch, bool sync) {
   }
   if (batch.max_key_size() > o.max_key_size) {
     return Status::InvalidArgument("key of " + std::to_string(batch.max_key_size()) +
-                                   " bytes exceeds max_key_size " +
-                                   std::to_string(o.max_key_size));
+                                   " bytes exceeds max_key_size " + std::to_string(o.max_key_size));
   }
   if (batch.max_value_size() > o.max_value_size) {
     return Status::InvalidArgument("value of " + std::to_string(batch.max_value_size()) +
@@ -386,8 +396,7 @@ Result<bool> Engine::GetInto(ColumnFamily cf, std::string_view key, std::string&
 }
 
 std::vector<Result<std::optional<std::string>>> Engine::MultiGet(
-    ColumnFamily cf, const std::vector<std::string_view>& keys,
-    const ReadOptions& options) const {
+    ColumnFamily cf, const std::vector<std::string_view>& keys, const ReadOptions& options) const {
   std::vector<rocksdb::Slice> slices;
   slices.reserve(keys.size());
   for (std::string_view k : keys) slices.push_back(ToSlice(k));
@@ -445,12 +454,12 @@ Result<EngineStats> Engine::Stats() const {
   EngineStats st;
   rocksdb::Statistics& t = *rep_->statistics;
   st.bytes_written = t.getTickerCount(rocksdb::BYTES_WRITTEN);
-  st.bytes_read = t.getTickerCount(rocksdb::BYTES_READ) +
-                  t.getTickerCount(rocksdb::NUMBER_MULTIGET_BYTES_READ);
+  st.bytes_read =
+      t.getTickerCount(rocksdb::BYTES_READ) + t.getTickerCount(rocksdb::NUMBER_MULTIGET_BYTES_READ);
   st.iterator_bytes_read = t.getTickerCount(rocksdb::ITER_BYTES_READ);
   st.compaction_bytes_read = t.getTickerCount(rocksdb::COMPACT_READ_BYTES);
-  st.compaction_bytes_written = t.getTickerCount(rocksdb::COMPACT_WRITE_BYTES) +
-                                t.getTickerCount(rocksdb::FLUSH_WRITE_BYTES);
+  st.compaction_bytes_written =
+      t.getTickerCount(rocksdb::COMPACT_WRITE_BYTES) + t.getTickerCount(rocksdb::FLUSH_WRITE_BYTES);
   st.block_cache_hits = t.getTickerCount(rocksdb::BLOCK_CACHE_HIT);
   st.block_cache_misses = t.getTickerCount(rocksdb::BLOCK_CACHE_MISS);
   const uint64_t lookups = st.block_cache_hits + st.block_cache_misses;

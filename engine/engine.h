@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "engine/column_family.h"
 #include "engine/iterator.h"
 #include "engine/options.h"
-#include "base/status.h"
 #include "engine/write_batch.h"
 
 namespace rustorium::engine {

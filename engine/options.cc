@@ -12,9 +12,12 @@ Result<SyncMode> ParseSyncMode(std::string_view text) {
 
 std::string_view SyncModeName(SyncMode mode) {
   switch (mode) {
-    case SyncMode::kNone: return "none";
-    case SyncMode::kAsync: return "async";
-    case SyncMode::kFull: return "full";
+    case SyncMode::kNone:
+      return "none";
+    case SyncMode::kAsync:
+      return "async";
+    case SyncMode::kFull:
+      return "full";
   }
   return "unknown";
 }

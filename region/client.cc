@@ -17,8 +17,8 @@ bool InRegion(const store::Region& r, const std::string& key) {
 
 // Whether a transport error is worth another attempt (the server may simply be away).
 bool Retryable(const Status& s) {
-  return s.code() == StatusCode::kIOError || s.code() == StatusCode::kTimedOut || s.code() == StatusCode::kBusy ||
-         s.code() == StatusCode::kFailedPrecondition;
+  return s.code() == StatusCode::kIOError || s.code() == StatusCode::kTimedOut ||
+         s.code() == StatusCode::kBusy || s.code() == StatusCode::kFailedPrecondition;
 }
 
 }  // namespace
@@ -63,8 +63,11 @@ void Client::GetAsync(std::string key, std::function<void(Result<ReadResult>)> d
   Enqueue([this, key = std::move(key), done = std::move(done)] { done(Get(key)); });
 }
 
-void Client::PutAsync(std::string key, std::string value, std::function<void(Result<WriteResult>)> done) {
-  Enqueue([this, key = std::move(key), value = std::move(value), done = std::move(done)] { done(Put(key, value)); });
+void Client::PutAsync(std::string key, std::string value,
+                      std::function<void(Result<WriteResult>)> done) {
+  Enqueue([this, key = std::move(key), value = std::move(value), done = std::move(done)] {
+    done(Put(key, value));
+  });
 }
 
 void Client::DeleteAsync(std::string key, std::function<void(Result<WriteResult>)> done) {
@@ -72,9 +75,11 @@ void Client::DeleteAsync(std::string key, std::function<void(Result<WriteResult>
 }
 
 Result<pd::GetRegionsResponse> Client::Regions() {
-  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetRegions", pd::GetRegionsRequest().SerializeAsString()));
+  ASSIGN_OR_RETURN(std::string bytes,
+                   CallPd("pd.GetRegions", pd::GetRegionsRequest().SerializeAsString()));
   pd::GetRegionsResponse resp;
-  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetRegions answer does not parse");
+  if (!resp.ParseFromString(bytes))
+    return Status::Corruption("PD's GetRegions answer does not parse");
   return resp;
 }
 
@@ -94,7 +99,8 @@ Result<rpc::RpcChannel*> Client::Channel(const std::string& address) {
   return c.get();
 }
 
-Result<std::string> Client::CallStore(const std::string& address, const std::string& method, const std::string& payload) {
+Result<std::string> Client::CallStore(const std::string& address, const std::string& method,
+                                      const std::string& payload) {
   ASSIGN_OR_RETURN(rpc::RpcChannel * channel, Channel(address));
   return channel->CallSync(method, payload, options_.timeout);
 }
@@ -122,8 +128,10 @@ Result<Client::CachedRegion> Client::Locate(const std::string& key) {
   req.set_key(key);
   ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetRegion", req.SerializeAsString()));
   pd::GetRegionResponse resp;
-  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetRegion answer does not parse");
-  if (!resp.found()) return Status::Busy("the cluster is not bootstrapped yet (fewer stores than replicas?)");
+  if (!resp.ParseFromString(bytes))
+    return Status::Corruption("PD's GetRegion answer does not parse");
+  if (!resp.found())
+    return Status::Busy("the cluster is not bootstrapped yet (fewer stores than replicas?)");
   CachedRegion c{resp.region(), resp.leader_store_id()};
   std::lock_guard<std::mutex> lock(mu_);
   regions_[c.region.id()] = c;
@@ -136,9 +144,11 @@ void Client::Forget(uint64_t region_id) {
 }
 
 Result<pd::GetStoresResponse> Client::Stores() {
-  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetStores", pd::GetStoresRequest().SerializeAsString()));
+  ASSIGN_OR_RETURN(std::string bytes,
+                   CallPd("pd.GetStores", pd::GetStoresRequest().SerializeAsString()));
   pd::GetStoresResponse resp;
-  if (!resp.ParseFromString(bytes)) return Status::Corruption("PD's GetStores answer does not parse");
+  if (!resp.ParseFromString(bytes))
+    return Status::Corruption("PD's GetStores answer does not parse");
   std::lock_guard<std::mutex> lock(mu_);
   for (const pd::StoreInfo& s : resp.stores()) stores_[s.id()] = s;
   return resp;
@@ -153,7 +163,8 @@ Result<std::string> Client::PublicKey(uint64_t store_id) {
     }
     if (pass == 0) RETURN_IF_ERROR(Stores().status());
   }
-  return Status::Corruption("store " + std::to_string(store_id) + " is unknown to PD: its signature cannot be trusted");
+  return Status::Corruption("store " + std::to_string(store_id) +
+                            " is unknown to PD: its signature cannot be trusted");
 }
 
 Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store::Region& region) {
@@ -163,12 +174,15 @@ Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store:
   out.store_id = root.store_id();
   ASSIGN_OR_RETURN(out.root, store::RootFromBytes(root.root()));
   if (!options_.verify) return out;
-  if (root.region_id() != region.id()) return Status::Corruption("the signed root names another region");
+  if (root.region_id() != region.id())
+    return Status::Corruption("the signed root names another region");
   ASSIGN_OR_RETURN(std::string key, PublicKey(root.store_id()));
-  const std::string statement = store::RootStatement(root.region_id(), root.epoch().conf_ver(),
-                                                     root.epoch().version(), root.applied_index(), out.root);
+  const std::string statement =
+      store::RootStatement(root.region_id(), root.epoch().conf_ver(), root.epoch().version(),
+                           root.applied_index(), out.root);
   if (!store::VerifySignature(key, statement, root.signature())) {
-    return Status::Corruption("the root's signature does not verify with store " + std::to_string(root.store_id()) + "'s key");
+    return Status::Corruption("the root's signature does not verify with store " +
+                              std::to_string(root.store_id()) + "'s key");
   }
   out.verified = true;
   return out;
@@ -176,15 +190,18 @@ Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store:
 
 namespace {
 
-Status CheckProof(const proof::Fr& root, const std::string& key, const std::optional<std::string>& value,
-                  const std::string& proof_bytes) {
+Status CheckProof(const proof::Fr& root, const std::string& key,
+                  const std::optional<std::string>& value, const std::string& proof_bytes) {
   Result<proof::SmtProof> decoded = proof::SmtProof::DecodeBinary(proof_bytes);
-  if (!decoded.ok()) return Status::Corruption("the proof of '" + key + "' does not decode: " + decoded.status().message());
+  if (!decoded.ok())
+    return Status::Corruption("the proof of '" + key +
+                              "' does not decode: " + decoded.status().message());
   const proof::SmtProof& p = *decoded;
   std::optional<proof::Fr> v;
   if (value) v = store::RegionFsm::TreeValue(*value);
   Status s = proof::VerifyProof(root, store::RegionFsm::TreeKey(key), v, p);
-  if (!s.ok()) return Status::Corruption("the proof of '" + key + "' does not verify: " + s.message());
+  if (!s.ok())
+    return Status::Corruption("the proof of '" + key + "' does not verify: " + s.message());
   return Status::OK();
 }
 
@@ -198,7 +215,8 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
   const auto give_up = std::chrono::steady_clock::now() + options_.deadline;
-  for (int attempt = 0; attempt < options_.max_attempts && std::chrono::steady_clock::now() < give_up; ++attempt) {
+  for (int attempt = 0;
+       attempt < options_.max_attempts && std::chrono::steady_clock::now() < give_up; ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, options_.backoff_max);
@@ -212,7 +230,10 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     // The leader when known, else the peers in turn.
     uint64_t target = c->leader;
     if (target == 0 && c->region.peers_size() > 0) {
-      target = c->region.peers(static_cast<int>(peer_turn++ % static_cast<std::size_t>(c->region.peers_size()))).store_id();
+      target = c->region
+                   .peers(static_cast<int>(peer_turn++ %
+                                           static_cast<std::size_t>(c->region.peers_size())))
+                   .store_id();
     }
     std::string address;
     for (const store::Peer& p : c->region.peers()) {
@@ -220,7 +241,8 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     }
     if (address.empty()) {
       Forget(c->region.id());
-      last = Status::NotFound("region " + std::to_string(c->region.id()) + " has no reachable peer");
+      last =
+          Status::NotFound("region " + std::to_string(c->region.id()) + " has no reachable peer");
       continue;
     }
     Result<std::string> bytes = CallStore(address, method, make(c->region));
@@ -229,10 +251,12 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
       // A write that reached the store and got no answer may have been applied (or may be
       // applied later): sending it again could apply it twice, so the caller hears that its
       // outcome is unknown. A refused connection ("not sent") or a region error is a sure no.
-      const bool maybe_applied = last.code() == StatusCode::kTimedOut || last.code() == StatusCode::kIOError ||
+      const bool maybe_applied = last.code() == StatusCode::kTimedOut ||
+                                 last.code() == StatusCode::kIOError ||
                                  last.code() == StatusCode::kAborted;
       if (!idempotent && maybe_applied) {
-        return Status::TimedOut(method + " for key '" + key + "': outcome unknown: " + last.message());
+        return Status::TimedOut(method + " for key '" + key +
+                                "': outcome unknown: " + last.message());
       }
       if (!Retryable(last)) return last;
       std::lock_guard<std::mutex> lock(mu_);
@@ -246,16 +270,18 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     const store::RegionError& e = resp.region_error();
     last = Status::Busy(e.message());
     if (std::getenv("RUSTORIUM_TRACE") != nullptr) {
-      std::fprintf(stderr, "trace: %s region %llu at store %llu (%s): %s (hint %llu)\n", method.c_str(),
-                   static_cast<unsigned long long>(c->region.id()), static_cast<unsigned long long>(target),
-                   address.c_str(), e.message().c_str(),
-                   static_cast<unsigned long long>(e.has_not_leader() ? e.not_leader().leader_store_id() : 0));
+      std::fprintf(stderr, "trace: %s region %llu at store %llu (%s): %s (hint %llu)\n",
+                   method.c_str(), static_cast<unsigned long long>(c->region.id()),
+                   static_cast<unsigned long long>(target), address.c_str(), e.message().c_str(),
+                   static_cast<unsigned long long>(
+                       e.has_not_leader() ? e.not_leader().leader_store_id() : 0));
     }
     if (e.has_not_leader()) {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = regions_.find(c->region.id());
       if (it != regions_.end()) it->second.leader = e.not_leader().leader_store_id();
-      if (e.not_leader().leader_store_id() != 0) backoff = options_.backoff_initial;  // a hint: go at once
+      if (e.not_leader().leader_store_id() != 0)
+        backoff = options_.backoff_initial;  // a hint: go at once
     } else if (e.has_server_busy()) {
       // back off and retry
     } else {
@@ -273,11 +299,12 @@ Result<ReadResult> Client::Get(const std::string& key) {
   store::GetRequest req;
   req.set_key(key);
   req.set_skip_proofs(!options_.verify);  // nobody would check them
-  ASSIGN_OR_RETURN(auto got, RegionCall<store::GetResponse>(key, "kv.Get", true, [&](const store::Region& r) {
-    req.set_region_id(r.id());
-    *req.mutable_epoch() = r.epoch();
-    return req.SerializeAsString();
-  }));
+  ASSIGN_OR_RETURN(auto got,
+                   RegionCall<store::GetResponse>(key, "kv.Get", true, [&](const store::Region& r) {
+                     req.set_region_id(r.id());
+                     *req.mutable_epoch() = r.epoch();
+                     return req.SerializeAsString();
+                   }));
   auto& [resp, region] = got;
   ReadResult out;
   ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
@@ -292,11 +319,12 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
   store::WriteRequest req;
   *req.mutable_command() = std::move(command);
   req.set_skip_proofs(!options_.verify);
-  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", false, [&](const store::Region& r) {
-    req.set_region_id(r.id());
-    *req.mutable_epoch() = r.epoch();
-    return req.SerializeAsString();
-  }));
+  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", false,
+                                                              [&](const store::Region& r) {
+                                                                req.set_region_id(r.id());
+                                                                *req.mutable_epoch() = r.epoch();
+                                                                return req.SerializeAsString();
+                                                              }));
   auto& [resp, region] = got;
   WriteResult out;
   out.result = resp.result();
@@ -314,18 +342,22 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
     expect[m.key()] = m.op() == store::Mutation::PUT ? std::optional(m.value()) : std::nullopt;
   } else {
     // A failed swap changed nothing: the key holds what it held.
-    expect[c.cas().key()] = out.result.cas_found() ? std::optional(out.result.cas_previous()) : std::nullopt;
+    expect[c.cas().key()] =
+        out.result.cas_found() ? std::optional(out.result.cas_previous()) : std::nullopt;
   }
   for (const store::KvProof& kv : resp.proofs()) {
     auto it = expect.find(kv.key());
-    if (it == expect.end()) return Status::Corruption("the store proved a key that was not written");
-    if (options_.verify) RETURN_IF_ERROR(CheckProof(out.root.root, kv.key(), it->second, kv.proof()));
+    if (it == expect.end())
+      return Status::Corruption("the store proved a key that was not written");
+    if (options_.verify)
+      RETURN_IF_ERROR(CheckProof(out.root.root, kv.key(), it->second, kv.proof()));
     store::KvProof p = kv;
     p.set_found(it->second.has_value());
     if (it->second) p.set_value(*it->second);
     out.proofs.push_back(std::move(p));
   }
-  if (options_.verify && out.proofs.size() != expect.size()) return Status::Corruption("a written key came without its proof");
+  if (options_.verify && out.proofs.size() != expect.size())
+    return Status::Corruption("a written key came without its proof");
   return out;
 }
 
@@ -346,7 +378,8 @@ Result<WriteResult> Client::Delete(const std::string& key) {
   return Write(key, std::move(c));
 }
 
-Result<WriteResult> Client::CompareAndSwap(const std::string& key, const std::optional<std::string>& expected,
+Result<WriteResult> Client::CompareAndSwap(const std::string& key,
+                                           const std::optional<std::string>& expected,
                                            const std::optional<std::string>& next) {
   store::Command c;
   store::CompareAndSwap* cas = c.mutable_cas();
@@ -359,7 +392,8 @@ Result<WriteResult> Client::CompareAndSwap(const std::string& key, const std::op
   return Write(key, std::move(c));
 }
 
-Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::string& end, uint32_t limit) {
+Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::string& end,
+                                           uint32_t limit) {
   std::vector<ScanItem> out;
   std::string from = start;
   while (out.size() < limit) {
@@ -367,11 +401,12 @@ Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::
     req.set_start_key(from);
     req.set_end_key(end);
     req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
-    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", true, [&](const store::Region& r) {
-      req.set_region_id(r.id());
-      *req.mutable_epoch() = r.epoch();
-      return req.SerializeAsString();
-    }));
+    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", true,
+                                                               [&](const store::Region& r) {
+                                                                 req.set_region_id(r.id());
+                                                                 *req.mutable_epoch() = r.epoch();
+                                                                 return req.SerializeAsString();
+                                                               }));
     auto& [resp, region] = got;
     ASSIGN_OR_RETURN(SignedRoot root, CheckRoot(resp.root(), region));
     for (const store::KvProof& kv : resp.kvs()) {

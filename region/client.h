@@ -19,12 +19,12 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -37,14 +37,14 @@
 namespace rustorium::client {
 
 struct ClientOptions {
-  std::vector<std::string> pd;  // PD member addresses, "ip:port"
-  rpc::ChannelOptions channel;  // TLS (server-authenticated or mutual) and limits
-  std::chrono::milliseconds timeout{5000};  // per RPC
-  int max_attempts = 12;                    // per operation
+  std::vector<std::string> pd;                // PD member addresses, "ip:port"
+  rpc::ChannelOptions channel;                // TLS (server-authenticated or mutual) and limits
+  std::chrono::milliseconds timeout{5000};    // per RPC
+  int max_attempts = 12;                      // per operation
   std::chrono::milliseconds deadline{20000};  // per operation, retries included
   std::chrono::milliseconds backoff_initial{20};
   std::chrono::milliseconds backoff_max{1000};
-  bool verify = true;  // check signatures and proofs (turn off only to measure their cost)
+  bool verify = true;     // check signatures and proofs (turn off only to measure their cost)
   int async_threads = 2;  // workers running the asynchronous calls
 };
 
@@ -65,7 +65,7 @@ struct ReadResult {
 
 struct WriteResult {
   SignedRoot root;
-  store::ApplyResult result;         // cas_succeeded / cas_previous for a compare-and-swap
+  store::ApplyResult result;           // cas_succeeded / cas_previous for a compare-and-swap
   std::vector<store::KvProof> proofs;  // one per key written, at `root`
 };
 
@@ -84,11 +84,13 @@ class Client {
   Result<WriteResult> Put(const std::string& key, const std::string& value);
   Result<WriteResult> Delete(const std::string& key);
   // Sets `key` to `next` (nullopt: deletes it) when its value is `expected` (nullopt: absent).
-  Result<WriteResult> CompareAndSwap(const std::string& key, const std::optional<std::string>& expected,
+  Result<WriteResult> CompareAndSwap(const std::string& key,
+                                     const std::optional<std::string>& expected,
                                      const std::optional<std::string>& next);
   // Keys in [start, end) (end empty: to the end of the key space), at most `limit`, across
   // regions, each with its proof (checked) at its region's signed root.
-  Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end, uint32_t limit);
+  Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end,
+                                     uint32_t limit);
 
   // PD's view of the stores and regions (for `status check`).
   Result<pd::GetStoresResponse> Stores();
@@ -107,7 +109,8 @@ class Client {
   };
   explicit Client(ClientOptions options);
   Result<std::string> CallPd(const std::string& method, const std::string& payload);
-  Result<std::string> CallStore(const std::string& address, const std::string& method, const std::string& payload);
+  Result<std::string> CallStore(const std::string& address, const std::string& method,
+                                const std::string& payload);
   Result<rpc::RpcChannel*> Channel(const std::string& address);
   Result<CachedRegion> Locate(const std::string& key);
   void Forget(uint64_t region_id);
@@ -118,8 +121,9 @@ class Client {
   // payload for the region; returns the leader's reply and the region it went to. A call that
   // is not `idempotent` is sent again only when it surely was not applied.
   template <typename Response>
-  Result<std::pair<Response, store::Region>> RegionCall(const std::string& key, const std::string& method, bool idempotent,
-                                                        const std::function<std::string(const store::Region&)>& make);
+  Result<std::pair<Response, store::Region>> RegionCall(
+      const std::string& key, const std::string& method, bool idempotent,
+      const std::function<std::string(const store::Region&)>& make);
   Result<WriteResult> Write(const std::string& key, store::Command command);
 
   void Enqueue(std::function<void()> task);
@@ -134,8 +138,8 @@ class Client {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;  // guarded by mu_
-  std::map<uint64_t, CachedRegion> regions_;                         // guarded by mu_
-  std::map<uint64_t, pd::StoreInfo> stores_;                         // guarded by mu_
+  std::map<uint64_t, CachedRegion> regions_;                          // guarded by mu_
+  std::map<uint64_t, pd::StoreInfo> stores_;                          // guarded by mu_
 };
 
 }  // namespace rustorium::client

@@ -23,8 +23,8 @@ inline uint64_t TestSeed() {
 }
 
 struct KillRun {
-  bool ready = false;   // the child printed "ready"
-  bool killed = false;  // it was still running and died of our SIGKILL
+  bool ready = false;              // the child printed "ready"
+  bool killed = false;             // it was still running and died of our SIGKILL
   std::vector<std::string> acked;  // every complete line after "ready"
 };
 

@@ -5,7 +5,8 @@
 namespace rustorium::chain {
 
 Result<Committee> Committee::Create(std::vector<Authority> authorities) {
-  if (authorities.empty()) return Status::InvalidArgument("a committee needs at least one authority");
+  if (authorities.empty())
+    return Status::InvalidArgument("a committee needs at least one authority");
   std::sort(authorities.begin(), authorities.end(),
             [](const Authority& a, const Authority& b) { return a.name < b.name; });
   Committee committee;
@@ -14,8 +15,10 @@ Result<Committee> Committee::Create(std::vector<Authority> authorities) {
     if (i > 0 && authorities[i - 1].name == a.name) {
       return Status::InvalidArgument("authority " + ShortHex(a.name) + " is listed twice");
     }
-    if (a.stake == 0) return Status::InvalidArgument("authority " + ShortHex(a.name) + " has no stake");
-    if (a.workers == 0) return Status::InvalidArgument("authority " + ShortHex(a.name) + " has no worker");
+    if (a.stake == 0)
+      return Status::InvalidArgument("authority " + ShortHex(a.name) + " has no stake");
+    if (a.workers == 0)
+      return Status::InvalidArgument("authority " + ShortHex(a.name) + " has no worker");
     if (committee.total_stake_ + a.stake < committee.total_stake_ ||
         committee.total_stake_ + a.stake > (uint64_t{1} << 62)) {
       return Status::InvalidArgument("total stake overflows");

@@ -65,7 +65,8 @@ Signature KeyPair::Sign(const Digest& digest) const {
 
 bool VerifySignature(const PublicKey& key, const Digest& digest, const Signature& signature) {
   InitSodium();
-  return crypto_sign_verify_detached(signature.data(), digest.data(), digest.size(), key.data()) == 0;
+  return crypto_sign_verify_detached(signature.data(), digest.data(), digest.size(), key.data()) ==
+         0;
 }
 
 }  // namespace rustorium::chain

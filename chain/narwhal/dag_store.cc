@@ -132,7 +132,8 @@ Result<std::optional<Header>> DagStore::LoadOwnHeader() const {
   return std::optional<Header>(std::get<Header>(std::move(message)));
 }
 
-Status DagStore::PutCommits(const ConsensusState& state, const std::vector<CommittedSubDag>& commits) {
+Status DagStore::PutCommits(const ConsensusState& state,
+                            const std::vector<CommittedSubDag>& commits) {
   engine::WriteBatch batch;
   for (const CommittedSubDag& dag : commits) {
     std::string value(AsBytes(dag.anchor.ComputeDigest()));
@@ -153,7 +154,8 @@ Result<std::optional<ConsensusState>> DagStore::LoadConsensusState() const {
 Result<std::optional<OutputRecord>> DagStore::GetOutput(uint64_t index) const {
   ASSIGN_OR_RETURN(auto bytes, engine_->Get(kCf, OutputKey(index)));
   if (!bytes) return std::optional<OutputRecord>();
-  if (bytes->empty() || bytes->size() % 32 != 0) return Status::Corruption("malformed output record");
+  if (bytes->empty() || bytes->size() % 32 != 0)
+    return Status::Corruption("malformed output record");
   OutputRecord record;
   record.index = index;
   CopyFixed(std::string_view(*bytes).substr(0, 32), record.anchor);

@@ -64,7 +64,8 @@ class DagStore {
   Status GarbageCollect(uint64_t gc_round, const std::vector<Digest>& batches);
 
  private:
-  DagStore(std::unique_ptr<engine::Engine> engine, bool sync) : engine_(std::move(engine)), sync_(sync) {}
+  DagStore(std::unique_ptr<engine::Engine> engine, bool sync)
+      : engine_(std::move(engine)), sync_(sync) {}
   Status Write(engine::WriteBatch& batch, bool durable);
 
   std::unique_ptr<engine::Engine> engine_;

@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "chain/narwhal/crypto.h"
 #include "base/status.h"
+#include "chain/narwhal/crypto.h"
 
 namespace rustorium::chain {
 
@@ -114,8 +114,8 @@ struct TransactionMessage {
   bool operator==(const TransactionMessage&) const = default;
 };
 
-using Message = std::variant<Header, Vote, Certificate, CertificatesRequest, BatchMessage,
-                             BatchAck, BatchesRequest, TransactionMessage>;
+using Message = std::variant<Header, Vote, Certificate, CertificatesRequest, BatchMessage, BatchAck,
+                             BatchesRequest, TransactionMessage>;
 
 std::string EncodeMessage(const Message& message);
 // Corruption on anything that is not exactly one encoded message within the limits above.

@@ -13,7 +13,8 @@ constexpr size_t kPayloadEntryBytes = 36;
 constexpr size_t kMaxWaiting = 100'000;
 
 const Header& HeaderOf(const std::variant<Header, Certificate>& item) {
-  return std::holds_alternative<Header>(item) ? std::get<Header>(item) : std::get<Certificate>(item).header;
+  return std::holds_alternative<Header>(item) ? std::get<Header>(item)
+                                              : std::get<Certificate>(item).header;
 }
 
 Digest KeyOf(const std::variant<Header, Certificate>& item) {
@@ -23,8 +24,8 @@ Digest KeyOf(const std::variant<Header, Certificate>& item) {
 
 }  // namespace
 
-Primary::Primary(const Committee& committee, const KeyPair& key, const NarwhalParameters& params, Env* env,
-                 Transport* transport, DagStore* store, Callbacks callbacks)
+Primary::Primary(const Committee& committee, const KeyPair& key, const NarwhalParameters& params,
+                 Env* env, Transport* transport, DagStore* store, Callbacks callbacks)
     : committee_(committee),
       key_(key),
       name_(key.public_key()),
@@ -88,7 +89,9 @@ Status Primary::Start(uint64_t gc_round) {
   return Status::OK();
 }
 
-size_t Primary::memory_items() const { return accepted_.size() + waiting_.size() + fetching_.size(); }
+size_t Primary::memory_items() const {
+  return accepted_.size() + waiting_.size() + fetching_.size();
+}
 
 const Certificate* Primary::FindCertificate(const Digest& digest) const {
   auto it = accepted_.find(digest);
@@ -127,7 +130,8 @@ std::string Primary::CheckHeader(const Header& h) const {
   if (author == nullptr) return "author outside the committee";
   if (h.round == 0) return "round 0 is genesis";
   if (h.round <= gc_round_) return "round at or below the GC bound";
-  if (h.round > stats_.highest_accepted_round + params_.max_rounds_ahead) return "round too far ahead";
+  if (h.round > stats_.highest_accepted_round + params_.max_rounds_ahead)
+    return "round too far ahead";
   if (h.payload.size() > params_.max_header_batches) return "too many batches";
   if (h.parents.empty() || h.parents.size() > committee_.size()) return "wrong number of parents";
   for (const PayloadEntry& p : h.payload) {
@@ -162,8 +166,8 @@ std::string Primary::CheckVotes(const Certificate& c) const {
 void Primary::OnHeader(Header header, const PublicKey& source) {
   if (std::string why = CheckHeader(header); !why.empty()) {
     ++stats_.rejected_headers;
-    spdlog::debug("primary {}: header {} round {} rejected: {}", ShortHex(name_), ShortHex(header.id),
-                  header.round, why);
+    spdlog::debug("primary {}: header {} round {} rejected: {}", ShortHex(name_),
+                  ShortHex(header.id), header.round, why);
     return;
   }
   Admit(std::move(header), source);
@@ -182,8 +186,8 @@ void Primary::OnCertificate(Certificate certificate, const PublicKey& source) {
   }
   if (!why.empty()) {
     ++stats_.rejected_certificates;
-    spdlog::debug("primary {}: certificate {} round {} rejected: {}", ShortHex(name_), ShortHex(digest),
-                  certificate.round(), why);
+    spdlog::debug("primary {}: certificate {} round {} rejected: {}", ShortHex(name_),
+                  ShortHex(digest), certificate.round(), why);
     return;
   }
   const uint64_t now = env_->NowMs();
@@ -191,7 +195,8 @@ void Primary::OnCertificate(Certificate certificate, const PublicKey& source) {
       (last_catch_up_ms_ == 0 || now - last_catch_up_ms_ >= params_.retry_delay_ms)) {
     // A gap: ask the sender for everything above what we hold.
     last_catch_up_ms_ = now;
-    SendTo(source, CertificatesRequest{name_, {}, std::max(stats_.highest_accepted_round, gc_round_) + 1});
+    SendTo(source,
+           CertificatesRequest{name_, {}, std::max(stats_.highest_accepted_round, gc_round_) + 1});
   }
   Admit(std::move(certificate), source);
 }
@@ -277,8 +282,9 @@ void Primary::Run(Item item) {
     } else {
       ++stats_.rejected_certificates;
     }
-    spdlog::debug("primary {}: round {} from {}: parents are not 2f + 1 certificates of the round before",
-                  ShortHex(name_), header.round, ShortHex(header.author));
+    spdlog::debug(
+        "primary {}: round {} from {}: parents are not 2f + 1 certificates of the round before",
+        ShortHex(name_), header.round, ShortHex(header.author));
     return;
   }
   if (std::holds_alternative<Header>(item)) {
@@ -286,10 +292,11 @@ void Primary::Run(Item item) {
   } else {
     const Certificate& certificate = std::get<Certificate>(item);
     if (accepted_.count(certificate.ComputeDigest())) return;
-    if (auto round = dag_.find(header.round); round != dag_.end() && round->second.count(header.author)) {
+    if (auto round = dag_.find(header.round);
+        round != dag_.end() && round->second.count(header.author)) {
       ++stats_.rejected_certificates;  // a second certificate for (author, round): never both
-      spdlog::warn("primary {}: two certificates for {} round {}", ShortHex(name_), ShortHex(header.author),
-                   header.round);
+      spdlog::warn("primary {}: two certificates for {} round {}", ShortHex(name_),
+                   ShortHex(header.author), header.round);
       return;
     }
     Accept(certificate);
@@ -302,8 +309,8 @@ void Primary::Vote(const Header& header) {
     if (header.round < last->second.round ||
         (header.round == last->second.round && header.id != last->second.header_id)) {
       ++stats_.refused_votes;
-      spdlog::debug("primary {}: no vote for header {} of {} round {}: voted {} round {}", ShortHex(name_),
-                    ShortHex(header.id), ShortHex(header.author), header.round,
+      spdlog::debug("primary {}: no vote for header {} of {} round {}: voted {} round {}",
+                    ShortHex(name_), ShortHex(header.id), ShortHex(header.author), header.round,
                     ShortHex(last->second.header_id), last->second.round);
       return;
     }
@@ -343,13 +350,14 @@ void Primary::OnVote(const chain::Vote& vote) {
   // never certified a second time with other votes (two certificates for one round), and a
   // header found uncertified after a restart was certified nowhere (see Propose).
   if (Status s = store_->PutCertificate(certificate); !s.ok()) {
-    spdlog::error("primary {}: cannot store our certificate of round {}: {}", ShortHex(name_), certificate.round(),
-                  s.ToString());
+    spdlog::error("primary {}: cannot store our certificate of round {}: {}", ShortHex(name_),
+                  certificate.round(), s.ToString());
     return;
   }
   own_certificate_ = certificate;
   ++stats_.certificates_formed;
-  if (!certificate.header.payload.empty()) uncommitted_own_[certificate.round()] = certificate.header.payload;
+  if (!certificate.header.payload.empty())
+    uncommitted_own_[certificate.round()] = certificate.header.payload;
   Broadcast(certificate);
   if (!accepted_.count(certificate.ComputeDigest())) Accept(certificate);
 }
@@ -357,7 +365,8 @@ void Primary::OnVote(const chain::Vote& vote) {
 void Primary::Accept(const Certificate& certificate) {
   const Digest digest = certificate.ComputeDigest();
   if (Status s = store_->PutCertificate(certificate); !s.ok()) {
-    spdlog::error("primary {}: cannot store certificate {}: {}", ShortHex(name_), ShortHex(digest), s.ToString());
+    spdlog::error("primary {}: cannot store certificate {}: {}", ShortHex(name_), ShortHex(digest),
+                  s.ToString());
     return;  // not accepted; a later copy or fetch tries again
   }
   accepted_[digest] = {certificate.round(), certificate.origin()};
@@ -410,10 +419,12 @@ void Primary::TryPropose() {
     }
     uint64_t support = 0, against = 0;
     for (const auto& [author, c] : it->second) {
-      const bool refers = anchor && std::binary_search(c.header.parents.begin(), c.header.parents.end(), *anchor);
+      const bool refers =
+          anchor && std::binary_search(c.header.parents.begin(), c.header.parents.end(), *anchor);
       (refers ? support : against) += committee_.Stake(author);
     }
-    anchor_allows = support >= committee_.ValidityThreshold() || against >= committee_.QuorumThreshold();
+    anchor_allows =
+        support >= committee_.ValidityThreshold() || against >= committee_.QuorumThreshold();
   }
   const bool payload_full = payload_.size() * kPayloadEntryBytes >= params_.header_size;
   if (header_delay_passed_ || (anchor_allows && payload_full)) Propose(r);
@@ -429,10 +440,12 @@ void Primary::Propose(uint64_t r) {
   if (own_header_ && !own_certificate_) pending = own_header_->payload;
   pending.insert(pending.end(), payload_.begin(), payload_.end());
   const size_t take = std::min(pending.size(), params_.max_header_batches);
-  std::vector<PayloadEntry> payload(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+  std::vector<PayloadEntry> payload(pending.begin(),
+                                    pending.begin() + static_cast<std::ptrdiff_t>(take));
   Header header = Header::Make(key_, r + 1, std::move(payload), std::move(parents));
   if (Status s = store_->PutOwnHeader(header); !s.ok()) {
-    spdlog::error("primary {}: cannot store header of round {}: {}", ShortHex(name_), r + 1, s.ToString());
+    spdlog::error("primary {}: cannot store header of round {}: {}", ShortHex(name_), r + 1,
+                  s.ToString());
     return;  // tried again at the next event
   }
   stats_.batches_carried_over += own_header_ && !own_certificate_ ? own_header_->payload.size() : 0;

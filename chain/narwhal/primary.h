@@ -37,14 +37,14 @@
 namespace rustorium::chain {
 
 struct PrimaryStats {
-  uint64_t round = 0;                 // round of our latest header
+  uint64_t round = 0;  // round of our latest header
   uint64_t highest_accepted_round = 0;
   uint64_t headers_proposed = 0;
   uint64_t votes_sent = 0;
   uint64_t certificates_formed = 0;
   uint64_t certificates_accepted = 0;
-  uint64_t dropped_messages = 0;      // malformed or from outside the committee
-  uint64_t rejected_headers = 0;      // failed verification
+  uint64_t dropped_messages = 0;  // malformed or from outside the committee
+  uint64_t rejected_headers = 0;  // failed verification
   uint64_t rejected_certificates = 0;
   uint64_t refused_votes = 0;         // a header we will not vote for (equivocation, old round)
   uint64_t batches_carried_over = 0;  // batches of an uncertified own header proposed again
@@ -56,7 +56,8 @@ class Primary {
     // A certificate joined the DAG; its parents came before it.
     std::function<void(const Certificate&)> on_certificate;
     // Fetch these batches of `author`'s worker `worker_id`.
-    std::function<void(uint32_t worker_id, const std::vector<Digest>&, const PublicKey& author)> fetch_batches;
+    std::function<void(uint32_t worker_id, const std::vector<Digest>&, const PublicKey& author)>
+        fetch_batches;
     // Optional: we proposed this header (for latency measurements).
     std::function<void(const Header&)> on_proposed;
   };

@@ -27,17 +27,20 @@ Status Worker::SubmitTransaction(std::string transaction) {
   if (transaction.empty()) return Status::InvalidArgument("empty transaction");
   if (transaction.size() > kMaxTransactionSize) {
     return Status::InvalidArgument("transaction of " + std::to_string(transaction.size()) +
-                                   " bytes is over the limit of " + std::to_string(kMaxTransactionSize));
+                                   " bytes is over the limit of " +
+                                   std::to_string(kMaxTransactionSize));
   }
   if (spreading_.size() >= params_.max_pending_batches) {
     ++stats_.refused_busy;
-    return Status::Busy("worker " + std::to_string(id_) + " is overloaded: " + std::to_string(spreading_.size()) +
+    return Status::Busy("worker " + std::to_string(id_) +
+                        " is overloaded: " + std::to_string(spreading_.size()) +
                         " batches wait for acknowledgements from a quorum");
   }
   ++stats_.transactions;
   current_bytes_ += transaction.size();
   current_.transactions.push_back(std::move(transaction));
-  if (current_bytes_ >= params_.batch_size || current_.transactions.size() >= kMaxBatchTransactions) {
+  if (current_bytes_ >= params_.batch_size ||
+      current_.transactions.size() >= kMaxBatchTransactions) {
     Seal();
   } else if (!seal_timer_armed_) {
     seal_timer_armed_ = true;

@@ -23,7 +23,7 @@
 namespace rustorium::chain {
 
 struct WorkerStats {
-  uint64_t transactions = 0;      // accepted from clients
+  uint64_t transactions = 0;  // accepted from clients
   uint64_t batches_sealed = 0;
   uint64_t batches_reported = 0;  // reached 2f + 1 acknowledgements
   uint64_t dropped_messages = 0;  // malformed, unknown senders, wrong worker id
@@ -40,8 +40,9 @@ class Worker {
   };
 
   // `env`, `transport` and `store` must outlive the worker.
-  Worker(const Committee& committee, const PublicKey& name, uint32_t id, const NarwhalParameters& params,
-         Env* env, Transport* transport, DagStore* store, Callbacks callbacks);
+  Worker(const Committee& committee, const PublicKey& name, uint32_t id,
+         const NarwhalParameters& params, Env* env, Transport* transport, DagStore* store,
+         Callbacks callbacks);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -4,22 +4,22 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "base/codec.h"
 #include "chain/net/loop_env.h"
 #include "chain/net/rpc_transport.h"
 #include "chain/validator.h"
-#include "base/codec.h"
 #include "region/rpc/tls.h"
 
 namespace rustorium::chain {
 
 uint64_t UnixMicros() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 std::string MakeSampleTransaction(uint64_t unix_us, uint64_t nonce, size_t size) {
@@ -70,7 +70,9 @@ class LatencyLog {
     out << name << "_samples: " << values.size() << "\n";
     if (values.empty()) return out.str();
     std::sort(values.begin(), values.end());
-    auto at = [&](double q) { return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))]; };
+    auto at = [&](double q) {
+      return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
+    };
     out << name << "_ms_p50: " << at(0.50) << "\n" << name << "_ms_p99: " << at(0.99) << "\n";
     return out.str();
   }
@@ -99,7 +101,8 @@ class FileExecutor : public Executor {
     e->log_path_ = dir + "/output.log";
     if (auto text = ReadSmallFile(e->progress_path_); text.ok()) {
       std::istringstream in(*text);
-      if (!(in >> e->last_index_ >> e->transactions_)) return Status::Corruption(e->progress_path_ + " is malformed");
+      if (!(in >> e->last_index_ >> e->transactions_))
+        return Status::Corruption(e->progress_path_ + " is malformed");
     }
     e->log_.open(e->log_path_, std::ios::app);
     if (!e->log_) return Status::IOError("cannot open " + e->log_path_);
@@ -123,10 +126,12 @@ class FileExecutor : public Executor {
     }
     last_index_ = output.index;
     transactions_ += output.transactions.size();
-    log_ << output.index << ' ' << output.anchor_round << ' ' << ShortHex(output.certificates.back().ComputeDigest())
-         << ' ' << output.certificates.size() << ' ' << output.transactions.size() << '\n';
+    log_ << output.index << ' ' << output.anchor_round << ' '
+         << ShortHex(output.certificates.back().ComputeDigest()) << ' '
+         << output.certificates.size() << ' ' << output.transactions.size() << '\n';
     log_.flush();
-    WriteAtomically(progress_path_, std::to_string(last_index_) + " " + std::to_string(transactions_) + "\n")
+    WriteAtomically(progress_path_,
+                    std::to_string(last_index_) + " " + std::to_string(transactions_) + "\n")
         .IgnoreError();  // the next output writes it again; a restart replays from the engine
   }
   uint64_t transactions() const { return transactions_; }
@@ -164,11 +169,11 @@ struct ChainNode::Rep {
     }
     std::ostringstream out;
     out << "name: " << EncodeHex(AsBytes(key->public_key())) << "\nround: " << s.primary.round
-        << "\nlast_committed_round: " << s.last_committed_round << "\nconsensus_index: " << s.consensus_index
-        << "\ncommitted: " << executor->transactions() << "\nsubmitted: " << transactions
-        << "\nrejected_headers: " << s.primary.rejected_headers
-        << "\nrejected_certificates: " << s.primary.rejected_certificates << "\ndropped_messages: " << dropped
-        << "\n"
+        << "\nlast_committed_round: " << s.last_committed_round
+        << "\nconsensus_index: " << s.consensus_index << "\ncommitted: " << executor->transactions()
+        << "\nsubmitted: " << transactions << "\nrejected_headers: " << s.primary.rejected_headers
+        << "\nrejected_certificates: " << s.primary.rejected_certificates
+        << "\ndropped_messages: " << dropped << "\n"
         << latencies.end_to_end.Describe("end_to_end_latency", since_ms)
         << latencies.consensus.Describe("consensus_latency", since_ms);
     return out.str();
@@ -185,7 +190,8 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
   ASSIGN_OR_RETURN(Committee committee, LoadCommittee(config.committee_file));
   rep->committee = std::make_unique<Committee>(std::move(committee));
   const Authority* self = rep->committee->Find(rep->key->public_key());
-  if (self == nullptr) return Status::InvalidArgument("the key in " + config.key_file + " is not in the committee");
+  if (self == nullptr)
+    return Status::InvalidArgument("the key in " + config.key_file + " is not in the committee");
 
   rpc::ChannelOptions channel_options;
   std::shared_ptr<rpc::TlsContext> server_tls;
@@ -196,13 +202,15 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  ASSIGN_OR_RETURN(rep->executor, FileExecutor::Open(config.data_dir, rep->key->public_key(), &rep->latencies));
+  ASSIGN_OR_RETURN(rep->executor,
+                   FileExecutor::Open(config.data_dir, rep->key->public_key(), &rep->latencies));
 
   rep->loop = std::make_unique<rpc::EventLoop>();
   Rep* r = rep.get();
   Status started;
   r->loop->RunSync([&] {
-    auto make_server = [&](const std::string& address, uint32_t worker_id) -> Result<std::unique_ptr<rpc::RpcServer>> {
+    auto make_server = [&](const std::string& address,
+                           uint32_t worker_id) -> Result<std::unique_ptr<rpc::RpcServer>> {
       ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
       rpc::ServerOptions options;
       options.host = hp.host;
@@ -213,14 +221,16 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
         if (r->validator) r->validator->OnPrimaryMessage(e.payload());
       });
       server->OnMessage(kWorkerMethod, [r](const rpc::Envelope& e) {
-        if (r->validator) r->validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
+        if (r->validator)
+          r->validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
       });
-      server->Handle(kSubmitMethod, [r, worker_id](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-        if (!r->validator) return respond(Status::FailedPrecondition("starting"));
-        const Status s = r->validator->SubmitTransaction(worker_id, e.payload());
-        if (!s.ok()) return respond(s);
-        respond(std::string());
-      });
+      server->Handle(kSubmitMethod,
+                     [r, worker_id](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+                       if (!r->validator) return respond(Status::FailedPrecondition("starting"));
+                       const Status s = r->validator->SubmitTransaction(worker_id, e.payload());
+                       if (!s.ok()) return respond(s);
+                       respond(std::string());
+                     });
       server->Handle(kStatusMethod, [r](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
         if (!r->validator) return respond(Status::FailedPrecondition("starting"));
         uint64_t since_ms = UnixMicros() / 1000 - kDefaultLatencyWindowMs;
@@ -228,7 +238,8 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
           const std::string& p = e.payload();
           if (p.rfind("since_ms=", 0) != 0 || p.size() == 9 || p.size() > 29 ||
               p.find_first_not_of("0123456789", 9) != std::string::npos) {
-            return respond(Status::InvalidArgument("status takes no payload or since_ms=<unix ms>"));
+            return respond(
+                Status::InvalidArgument("status takes no payload or since_ms=<unix ms>"));
           }
           since_ms = std::stoull(p.substr(9));
         }
@@ -256,9 +267,11 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
     ValidatorOptions options;
     options.parameters = config.parameters;
     options.data_dir = config.data_dir + "/engine";
-    options.on_proposed = [r](const Header& h) { r->latencies.proposed_ms[h.round] = UnixMicros() / 1000; };
-    auto validator = Validator::Open(*r->committee, *r->key, options, r->env.get(), r->transport.get(),
-                                     r->executor.get());
+    options.on_proposed = [r](const Header& h) {
+      r->latencies.proposed_ms[h.round] = UnixMicros() / 1000;
+    };
+    auto validator = Validator::Open(*r->committee, *r->key, options, r->env.get(),
+                                     r->transport.get(), r->executor.get());
     if (!validator.ok()) {
       started = validator.status();
       return;
@@ -286,8 +299,10 @@ ChainNode::~ChainNode() {
 
 std::string ChainNode::StatusText() {
   std::string text;
-  rep_->loop->RunSync(
-      [&] { text = rep_->validator ? rep_->Status(UnixMicros() / 1000 - kDefaultLatencyWindowMs) : "starting\n"; });
+  rep_->loop->RunSync([&] {
+    text = rep_->validator ? rep_->Status(UnixMicros() / 1000 - kDefaultLatencyWindowMs)
+                           : "starting\n";
+  });
   return text;
 }
 

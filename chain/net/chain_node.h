@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "chain/net/node_config.h"
 #include "base/status.h"
+#include "chain/net/node_config.h"
 
 namespace rustorium::chain {
 

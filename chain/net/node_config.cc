@@ -37,10 +37,11 @@ Status ReadUnsigned(const toml::table& t, const std::string& path, std::string_v
   return Status::OK();
 }
 
-Status ReadString(const toml::table& t, const std::string& path, std::string_view key, std::string& out,
-                  bool required) {
+Status ReadString(const toml::table& t, const std::string& path, std::string_view key,
+                  std::string& out, bool required) {
   const toml::node* node = t.get(key);
-  if (node == nullptr) return required ? Bad(path, std::string(key) + " is required") : Status::OK();
+  if (node == nullptr)
+    return required ? Bad(path, std::string(key) + " is required") : Status::OK();
   auto v = node->value<std::string>();
   if (!v) return Bad(path, std::string(key) + " must be a string");
   out = *v;
@@ -74,7 +75,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(ReadUnsigned(*p, path, "max_header_delay_ms", q.max_header_delay_ms));
     RETURN_IF_ERROR(ReadUnsigned(*p, path, "gc_depth", q.gc_depth));
     RETURN_IF_ERROR(ReadUnsigned(*p, path, "retry_delay_ms", q.retry_delay_ms));
-    if (q.gc_depth == 0 || q.retry_delay_ms == 0) return Bad(path, "gc_depth and retry_delay_ms must be positive");
+    if (q.gc_depth == 0 || q.retry_delay_ms == 0)
+      return Bad(path, "gc_depth and retry_delay_ms must be positive");
   }
   c.key_file = Resolve(path, c.key_file);
   c.committee_file = Resolve(path, c.committee_file);
@@ -96,12 +98,14 @@ Result<Committee> LoadCommittee(const std::string& path) {
     Authority out;
     std::string name_hex, name;
     RETURN_IF_ERROR(ReadString(*a, path, "name", name_hex, true));
-    if (name_hex.size() != 64 || !DecodeHex(name_hex, name)) return Bad(path, "name must be 64 hex characters");
+    if (name_hex.size() != 64 || !DecodeHex(name_hex, name))
+      return Bad(path, "name must be 64 hex characters");
     std::copy(name.begin(), name.end(), out.name.begin());
     RETURN_IF_ERROR(ReadUnsigned(*a, path, "stake", out.stake));
     RETURN_IF_ERROR(ReadString(*a, path, "primary", out.primary_address, true));
     const toml::array* workers = (*a)["workers"].as_array();
-    if (workers == nullptr || workers->empty()) return Bad(path, "workers must be a non-empty array of addresses");
+    if (workers == nullptr || workers->empty())
+      return Bad(path, "workers must be a non-empty array of addresses");
     for (const toml::node& w : *workers) {
       auto address = w.value<std::string>();
       if (!address) return Bad(path, "workers must be strings");

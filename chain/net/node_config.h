@@ -19,9 +19,9 @@
 
 #include <string>
 
+#include "base/status.h"
 #include "chain/narwhal/committee.h"
 #include "chain/narwhal/parameters.h"
-#include "base/status.h"
 
 namespace rustorium::chain {
 

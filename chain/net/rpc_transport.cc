@@ -4,7 +4,8 @@
 
 namespace rustorium::chain {
 
-RpcTransport::RpcTransport(rpc::EventLoop& loop, const Committee& committee, rpc::ChannelOptions channel_options)
+RpcTransport::RpcTransport(rpc::EventLoop& loop, const Committee& committee,
+                           rpc::ChannelOptions channel_options)
     : loop_(loop), committee_(committee), options_(std::move(channel_options)) {}
 
 rpc::RpcChannel* RpcTransport::ChannelTo(const std::string& address) {
@@ -28,7 +29,8 @@ void RpcTransport::SendToPrimary(const PublicKey& to, std::string bytes) {
 void RpcTransport::SendToWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) {
   const Authority* a = committee_.Find(to);
   if (a == nullptr || worker_id >= a->worker_addresses.size()) return;
-  if (rpc::RpcChannel* c = ChannelTo(a->worker_addresses[worker_id])) c->Send(kWorkerMethod, std::move(bytes), worker_id);
+  if (rpc::RpcChannel* c = ChannelTo(a->worker_addresses[worker_id]))
+    c->Send(kWorkerMethod, std::move(bytes), worker_id);
 }
 
 }  // namespace rustorium::chain

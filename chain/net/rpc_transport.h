@@ -22,7 +22,8 @@ class RpcTransport : public Transport {
  public:
   // Sends to the addresses in `committee`; `channel_options` carries TLS between
   // validators. `committee` and `loop` must outlive this. Loop thread only.
-  RpcTransport(rpc::EventLoop& loop, const Committee& committee, rpc::ChannelOptions channel_options);
+  RpcTransport(rpc::EventLoop& loop, const Committee& committee,
+               rpc::ChannelOptions channel_options);
   void SendToPrimary(const PublicKey& to, std::string bytes) override;
   void SendToWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) override;
 

@@ -138,8 +138,7 @@ rocksdb::Status AesCtrEncryptionProvider::CreateNewPrefix(const std::string& fna
   return rocksdb::Status::OK();
 }
 
-rocksdb::Status AesCtrEncryptionProvider::AddCipher(const std::string&, const char*, size_t,
-                                                    bool) {
+rocksdb::Status AesCtrEncryptionProvider::AddCipher(const std::string&, const char*, size_t, bool) {
   return rocksdb::Status::NotSupported("the key is fixed when the provider is made");
 }
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "engine/encryption/encryption_key.h"
 #include "base/status.h"
+#include "engine/encryption/encryption_key.h"
 
 namespace rustorium::engine {
 

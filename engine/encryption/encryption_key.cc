@@ -34,8 +34,7 @@ std::string HexOf(const std::array<uint8_t, N>& in) {
   return EncodeHex(std::string_view(reinterpret_cast<const char*>(in.data()), N));
 }
 
-std::array<uint8_t, 32> KeyCheckMac(const EncryptionKey& key,
-                                    const std::array<uint8_t, 16>& salt) {
+std::array<uint8_t, 32> KeyCheckMac(const EncryptionKey& key, const std::array<uint8_t, 16>& salt) {
   std::string message(kKeyCheckLabel);
   message.append(reinterpret_cast<const char*>(salt.data()), salt.size());
   std::array<uint8_t, 32> mac{};
@@ -108,7 +107,8 @@ Result<KeyCheck> KeyCheck::Decode(std::string_view text) {
   }
   KeyCheck check;
   std::string_view body = text.substr(kKeyCheckHeader.size());
-  if (!DecodeHexInto(body.substr(0, 32), check.salt) || !DecodeHexInto(body.substr(33, 64), check.mac)) {
+  if (!DecodeHexInto(body.substr(0, 32), check.salt) ||
+      !DecodeHexInto(body.substr(33, 64), check.mac)) {
     return Status::Corruption("malformed key-check record");
   }
   return check;

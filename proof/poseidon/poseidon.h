@@ -16,8 +16,8 @@ inline constexpr int kPoseidonMaxInputs = 16;
 
 // The parameters of one width, generated once per process on first use.
 struct PoseidonParams {
-  int t = 0;              // state width = inputs + 1
-  int rounds_full = 8;    // half before and half after the partial rounds
+  int t = 0;            // state width = inputs + 1
+  int rounds_full = 8;  // half before and half after the partial rounds
   int rounds_partial = 0;
   std::vector<Fr> round_constants;  // (rounds_full + rounds_partial) * t, round by round
   std::vector<Fr> mds;              // t * t, row-major: state'[i] = sum_j mds[i*t + j] * state[j]

@@ -109,7 +109,8 @@ PoseidonParams Generate(int t) {
   GrainLfsr lfsr(1, 0, 254, t, p.rounds_full, p.rounds_partial);
   const int n_constants = (p.rounds_full + p.rounds_partial) * t;
   p.round_constants.reserve(n_constants);
-  for (int i = 0; i < n_constants; ++i) p.round_constants.push_back(lfsr.NextFieldElementRejecting());
+  for (int i = 0; i < n_constants; ++i)
+    p.round_constants.push_back(lfsr.NextFieldElementRejecting());
   // Cauchy matrix M[i][j] = 1 / (x_i + y_j) from 2t further draws, reduced mod r. For the
   // circomlib widths the first draw is distinct and secure (checked against known answers).
   std::vector<Fr> xy;

@@ -164,7 +164,8 @@ Result<Fr> RootFromProof(const SmtProof& proof, const Fr& key, const Fr& value) 
   }
   const Limbs path = key.ToCanonical();
   for (int i = static_cast<int>(proof.siblings.size()) - 1; i >= 0; --i) {
-    node = PathBit(path, i) ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
+    node =
+        PathBit(path, i) ? Poseidon2(proof.siblings[i], node) : Poseidon2(node, proof.siblings[i]);
   }
   return node;
 }

@@ -51,8 +51,8 @@ void PutPath(std::string& out, int depth, const Limbs& path) {
 
 struct Node {
   bool leaf = false;
-  Fr key, value;     // leaf
-  Ref left, right;   // middle
+  Fr key, value;    // leaf
+  Ref left, right;  // middle
 };
 
 std::string EncodeLeaf(const Fr& key, const Fr& value) {
@@ -158,7 +158,8 @@ Result<Ref> ReadRoot(const engine::Engine& e, const Keys& keys, std::optional<ui
   }
   engine::ReadOptions ro;
   ro.snapshot = snap;
-  ASSIGN_OR_RETURN(std::optional<std::string> v, e.Get(ColumnFamily::kIndex, keys.Root(*version), ro));
+  ASSIGN_OR_RETURN(std::optional<std::string> v,
+                   e.Get(ColumnFamily::kIndex, keys.Root(*version), ro));
   if (!v.has_value()) {
     return Status::NotFound("index version " + std::to_string(*version) +
                             " was never applied or is no longer kept");
@@ -193,8 +194,8 @@ struct Item {
 // What a subtree became.
 struct Sub {
   enum Kind { kEmpty, kLeaf, kStored } kind = kEmpty;
-  Fr key, value;  // kLeaf: a leaf still to be written where its parent puts it
-  Ref ref;        // kLeaf: ref.hash is its hash; kStored: the subtree's root node
+  Fr key, value;        // kLeaf: a leaf still to be written where its parent puts it
+  Ref ref;              // kLeaf: ref.hash is its hash; kStored: the subtree's root node
   bool middle = false;  // kStored: known to be a middle node (written by this apply)
 };
 
@@ -233,10 +234,10 @@ class Applier {
     const Limbs left_path = path;
     Limbs right_path = path;
     right_path[depth / 64] |= uint64_t{1} << (depth % 64);
-    ASSIGN_OR_RETURN(Sub left, Update(depth + 1, left_path, node.left,
-                                      std::span<Item>(items.begin(), mid)));
-    ASSIGN_OR_RETURN(Sub right, Update(depth + 1, right_path, node.right,
-                                       std::span<Item>(mid, items.end())));
+    ASSIGN_OR_RETURN(Sub left,
+                     Update(depth + 1, left_path, node.left, std::span<Item>(items.begin(), mid)));
+    ASSIGN_OR_RETURN(Sub right,
+                     Update(depth + 1, right_path, node.right, std::span<Item>(mid, items.end())));
     return Combine(depth, path, left, right);
   }
 
@@ -248,7 +249,6 @@ class Applier {
   }
 
  private:
-
   // A subtree holding exactly `items` (deletions among them drop out), with nothing stored.
   Result<Sub> Build(int depth, std::span<Item> items) {
     std::vector<Item> present;
@@ -289,8 +289,8 @@ class Applier {
       if (lone->kind == Sub::kStored && !lone->middle) {
         Limbs child_path = path;
         const uint64_t bit = uint64_t{1} << (depth % 64);
-        child_path[depth / 64] = lone == &right ? (child_path[depth / 64] | bit)
-                                                : (child_path[depth / 64] & ~bit);
+        child_path[depth / 64] =
+            lone == &right ? (child_path[depth / 64] | bit) : (child_path[depth / 64] & ~bit);
         ASSIGN_OR_RETURN(Node n, LoadNode(e_, keys_, depth + 1, child_path, lone->ref, nullptr));
         if (n.leaf) {
           MarkStale(depth + 1, child_path, lone->ref.version);
@@ -431,7 +431,8 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
     stale.upper_bound = keys.Stale(*oldest_kept + 1, "");
     auto s = engine_->NewIterator(ColumnFamily::kIndex, stale);
     for (s->SeekToFirst(); s->Valid(); s->Next()) {
-      staged.Delete(ColumnFamily::kIndex, keys.NodeFromSuffix(s->key().substr(stale.prefix.size() + 8)));
+      staged.Delete(ColumnFamily::kIndex,
+                    keys.NodeFromSuffix(s->key().substr(stale.prefix.size() + 8)));
       staged.Delete(ColumnFamily::kIndex, s->key());
     }
     RETURN_IF_ERROR(s->status());

@@ -65,11 +65,11 @@ class SparseMerkleTree {
   // updates name one key, the last wins. Errors leave `batch` as it was:
   //   InvalidArgument  version not increasing, or two keys collide past max_levels
   //   Corruption       a stored node is missing or malformed
-  Result<Fr> Apply(std::span<const SmtUpdate> updates, uint64_t version,
-                   engine::WriteBatch& batch);
+  Result<Fr> Apply(std::span<const SmtUpdate> updates, uint64_t version, engine::WriteBatch& batch);
 
   // The value of `key` at `version` (newest when nullopt), or nullopt when absent.
-  Result<std::optional<Fr>> Get(const Fr& key, std::optional<uint64_t> version = std::nullopt) const;
+  Result<std::optional<Fr>> Get(const Fr& key,
+                                std::optional<uint64_t> version = std::nullopt) const;
 
   // An inclusion proof when `key` is present at `version`, else a non-inclusion proof.
   Result<SmtProof> Prove(const Fr& key, std::optional<uint64_t> version = std::nullopt) const;

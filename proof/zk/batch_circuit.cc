@@ -183,8 +183,8 @@ Status SynthesizeBatch(const BatchShape& shape, const Fr& old_root,
   for (const UpdateWitness& u : updates) {
     if (u.siblings.size() != static_cast<std::size_t>(shape.levels - 1) || u.leaf_depth < 0 ||
         u.leaf_depth >= shape.levels || u.other_depth < 0 || u.other_depth >= shape.levels) {
-      return Status::InvalidArgument("update witness does not fit " +
-                                     std::to_string(shape.levels) + " levels");
+      return Status::InvalidArgument("update witness does not fit " + std::to_string(shape.levels) +
+                                     " levels");
     }
   }
   UpdateWitness noop;

@@ -26,8 +26,7 @@ class ConstraintSystem {
   // A new private variable with `value`.
   Variable Allocate(const Fr& value);
   // a·b = c.
-  void Enforce(const LinearCombination& a, const LinearCombination& b,
-               const LinearCombination& c);
+  void Enforce(const LinearCombination& a, const LinearCombination& b, const LinearCombination& c);
   // a·b as a combination: a new variable and one constraint, or no constraint at all when
   // either side is a constant (circom's simplification does the same).
   LinearCombination Multiply(const LinearCombination& a, const LinearCombination& b);

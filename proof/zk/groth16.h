@@ -49,12 +49,12 @@ struct ProvingKey {
   uint32_t domain_size = 0;  // n, a power of two
   G1Affine alpha1, beta1, delta1;
   G2Affine beta2, gamma2, delta2;
-  std::vector<G1Affine> ic;               // num_public + 1
+  std::vector<G1Affine> ic;                  // num_public + 1
   std::vector<QapCoefficient> coefficients;  // A and B, with A's extra public rows
-  std::vector<G1Affine> a, b1;            // num_wires: [u_i(τ)]₁, [v_i(τ)]₁
-  std::vector<G2Affine> b2;               // num_wires: [v_i(τ)]₂
-  std::vector<G1Affine> c;                // private wires: [(β·u_i + α·v_i + w_i)/δ]₁
-  std::vector<G1Affine> h;                // domain_size: [L^(2n)_(2i+1)(τ)/δ]₁
+  std::vector<G1Affine> a, b1;               // num_wires: [u_i(τ)]₁, [v_i(τ)]₁
+  std::vector<G2Affine> b2;                  // num_wires: [v_i(τ)]₂
+  std::vector<G1Affine> c;                   // private wires: [(β·u_i + α·v_i + w_i)/δ]₁
+  std::vector<G1Affine> h;                   // domain_size: [L^(2n)_(2i+1)(τ)/δ]₁
 
   VerifyingKey verifying_key() const;
   // InvalidArgument when the sizes disagree with each other (a key from an untrusted file).

@@ -102,7 +102,8 @@ Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options) {
   const uint64_t n = Groth16DomainSize(r1cs);
   int log_n = 0;
   while ((uint64_t{1} << log_n) < n) ++log_n;
-  if (log_n + 1 > kFrTwoAdicity) return Status::InvalidArgument("circuit too large for Fr's roots of unity");
+  if (log_n + 1 > kFrTwoAdicity)
+    return Status::InvalidArgument("circuit too large for Fr's roots of unity");
   Fr tau;
   do {
     tau = NonzeroScalar(options.random);
@@ -126,7 +127,8 @@ Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options) {
     for (uint32_t m = 0; m < 3; ++m) {
       const SparseMatrix& mat = *matrices[m];
       for (uint64_t k = mat.row_start[row]; k < mat.row_start[row + 1]; ++k) {
-        if (mat.wires[k] >= r1cs.num_wires) return Status::InvalidArgument("R1CS names a wire out of range");
+        if (mat.wires[k] >= r1cs.num_wires)
+          return Status::InvalidArgument("R1CS names a wire out of range");
         (*targets[m])[mat.wires[k]] += mat.coefficients[k] * lagrange[row];
         if (m < 2) {
           key.coefficients.push_back(
@@ -181,8 +183,8 @@ Status ProvingKey::CheckShape() const {
     return Status::InvalidArgument("proving key: domain size is not a power of two");
   }
   if (num_wires <= num_public || ic.size() != num_public + 1u || a.size() != num_wires ||
-      b1.size() != num_wires || b2.size() != num_wires ||
-      c.size() != num_wires - num_public - 1u || h.size() != domain_size) {
+      b1.size() != num_wires || b2.size() != num_wires || c.size() != num_wires - num_public - 1u ||
+      h.size() != domain_size) {
     return Status::InvalidArgument("proving key: section sizes disagree");
   }
   for (const QapCoefficient& q : coefficients) {

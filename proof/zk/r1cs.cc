@@ -20,8 +20,7 @@ Fr SparseMatrix::RowDot(std::size_t i, std::span<const Fr> w) const {
 Status R1cs::CheckSatisfied(std::span<const Fr> witness) const {
   if (witness.size() != num_wires) {
     return Status::InvalidArgument("witness has " + std::to_string(witness.size()) +
-                                   " values, the circuit " + std::to_string(num_wires) +
-                                   " wires");
+                                   " values, the circuit " + std::to_string(num_wires) + " wires");
   }
   if (witness[0] != Fr::One()) return Status::InvalidArgument("witness[0] is not 1");
   for (std::size_t i = 0; i < num_constraints(); ++i) {

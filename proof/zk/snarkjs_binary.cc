@@ -18,7 +18,9 @@ class Writer {
   void U64(uint64_t v) { Raw(&v, 8); }
   void Raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
   template <std::size_t N>
-  void Bytes(const std::array<uint8_t, N>& b) { Raw(b.data(), N); }
+  void Bytes(const std::array<uint8_t, N>& b) {
+    Raw(b.data(), N);
+  }
   void Modulus(const Limbs& m) {
     U32(kN8);
     for (uint64_t limb : m) U64(limb);
@@ -78,14 +80,14 @@ Status Bad(const char* file, const std::string& why) {
 
 // The sections of a container, by type (a type given twice is refused).
 Result<std::map<uint32_t, std::string_view>> ReadSections(std::string_view bytes,
-                                                          const char magic[4],
-                                                          uint32_t max_version,
+                                                          const char magic[4], uint32_t max_version,
                                                           const char* file) {
   Reader r(bytes);
   char m[4];
   uint32_t version, count;
   if (!r.Raw(m, 4) || std::memcmp(m, magic, 4) != 0) return Bad(file, "wrong magic");
-  if (!r.U32(version) || version == 0 || version > max_version) return Bad(file, "unsupported version");
+  if (!r.U32(version) || version == 0 || version > max_version)
+    return Bad(file, "unsupported version");
   if (!r.U32(count)) return Bad(file, "truncated header");
   std::map<uint32_t, std::string_view> sections;
   std::size_t offset = 12;
@@ -168,7 +170,8 @@ bool GetG2(Reader& r, G2Affine& out, SubgroupCheck check) {
 template <typename Point, typename Get>
 Status ReadPoints(std::string_view section, std::size_t count, std::size_t size, Get get,
                   std::vector<Point>& out, const char* what) {
-  if (section.size() != count * size) return Bad("zkey", std::string(what) + " section has the wrong size");
+  if (section.size() != count * size)
+    return Bad("zkey", std::string(what) + " section has the wrong size");
   Reader r(section);
   out.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -268,7 +271,8 @@ Result<std::vector<Fr>> DecodeWtns(std::string_view bytes) {
   if (!ReadModulus(h, Fr::kModulus) || !h.U32(count) || !h.Done()) {
     return Bad("wtns", "malformed header or not over the BN254 scalar field");
   }
-  if (values.size() != uint64_t{count} * 32) return Bad("wtns", "value count disagrees with the header");
+  if (values.size() != uint64_t{count} * 32)
+    return Bad("wtns", "value count disagrees with the header");
   std::vector<Fr> out(count);
   Reader r(values);
   for (Fr& x : out) {
@@ -343,9 +347,9 @@ Result<ProvingKey> DecodeZkey(std::string_view bytes) {
     return Bad("zkey", "not a BN254 key");
   }
   if (!h.U32(key.num_wires) || !h.U32(key.num_public) || !h.U32(key.domain_size) ||
-      !GetG1(h, key.alpha1) || !GetG1(h, key.beta1) || !GetG2(h, key.beta2, SubgroupCheck::kCheck) ||
-      !GetG2(h, key.gamma2, SubgroupCheck::kCheck) || !GetG1(h, key.delta1) ||
-      !GetG2(h, key.delta2, SubgroupCheck::kCheck) || !h.Done()) {
+      !GetG1(h, key.alpha1) || !GetG1(h, key.beta1) ||
+      !GetG2(h, key.beta2, SubgroupCheck::kCheck) || !GetG2(h, key.gamma2, SubgroupCheck::kCheck) ||
+      !GetG1(h, key.delta1) || !GetG2(h, key.delta2, SubgroupCheck::kCheck) || !h.Done()) {
     return Bad("zkey", "malformed Groth16 header");
   }
   if (key.num_wires <= key.num_public || key.domain_size == 0 ||

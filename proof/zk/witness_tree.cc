@@ -44,7 +44,7 @@ namespace {
 template <typename Node>
 struct Walk {
   std::vector<std::unique_ptr<Node>*> slots;  // slots[d]: the slot at depth d (back(): the end)
-  std::vector<Fr> siblings;                   // siblings[d]: the hash beside the path at depth d + 1
+  std::vector<Fr> siblings;  // siblings[d]: the hash beside the path at depth d + 1
 };
 
 template <typename Node>

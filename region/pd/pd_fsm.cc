@@ -16,9 +16,11 @@ bool EpochNewer(const store::RegionEpoch& a, const store::RegionEpoch& b) {
 
 Result<std::unique_ptr<PdFsm>> PdFsm::Open(engine::Engine* engine) {
   std::unique_ptr<PdFsm> fsm(new PdFsm(engine));
-  ASSIGN_OR_RETURN(std::optional<std::string> v, engine->Get(engine::ColumnFamily::kMeta, kStateKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> v,
+                   engine->Get(engine::ColumnFamily::kMeta, kStateKey));
   if (v.has_value()) {
-    if (v->size() < 8 || !fsm->state_.ParseFromArray(v->data() + 8, static_cast<int>(v->size() - 8))) {
+    if (v->size() < 8 ||
+        !fsm->state_.ParseFromArray(v->data() + 8, static_cast<int>(v->size() - 8))) {
       return Status::Corruption("PD state record malformed");
     }
     fsm->applied_ = GetFixed64BE(*v);
@@ -90,7 +92,8 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
         break;
       }
       case PdCommand::kSaveTimestamp:
-        next.set_timestamp_high_water(std::max(next.timestamp_high_water(), command.save_timestamp()));
+        next.set_timestamp_high_water(
+            std::max(next.timestamp_high_water(), command.save_timestamp()));
         break;
       case PdCommand::BODY_NOT_SET:
         result.set_error("PD command without a body");
@@ -113,7 +116,8 @@ const store::Region* PdFsm::RegionFor(std::string_view key) const {
 
 class PdFsm::Reader : public raft::SnapshotReader {
  public:
-  explicit Reader(const PdFsm& fsm) : applied_(fsm.applied_), bytes_(fsm.state_.SerializeAsString()) {}
+  explicit Reader(const PdFsm& fsm)
+      : applied_(fsm.applied_), bytes_(fsm.state_.SerializeAsString()) {}
   uint64_t applied_index() const override { return applied_; }
   Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
     const std::size_t n = std::min(max_bytes, bytes_.size() - offset_);
@@ -132,7 +136,8 @@ class PdFsm::Writer : public raft::SnapshotWriter {
  public:
   explicit Writer(PdFsm* fsm) : fsm_(fsm) {}
   Status Add(std::string_view chunk) override {
-    if (bytes_.size() + chunk.size() > (64u << 20)) return Status::InvalidArgument("PD snapshot too large");
+    if (bytes_.size() + chunk.size() > (64u << 20))
+      return Status::InvalidArgument("PD snapshot too large");
     bytes_.append(chunk);
     return Status::OK();
   }

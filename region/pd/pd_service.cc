@@ -9,15 +9,15 @@ namespace {
 constexpr uint64_t kLogicalLimit = uint64_t{1} << 18;
 
 uint64_t NowMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 uint64_t SteadyMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
 }
 
 template <typename Request>
@@ -29,7 +29,8 @@ bool Parse(const rpc::Envelope& e, Request* request, const rpc::RpcServer::Respo
 
 }  // namespace
 
-PdService::PdService(raft::MultiRaft& raft, PdServiceOptions options) : raft_(raft), options_(options) {}
+PdService::PdService(raft::MultiRaft& raft, PdServiceOptions options)
+    : raft_(raft), options_(options) {}
 
 void PdService::RegisterHandlers(rpc::RpcServer& server) {
   auto bind = [this](void (PdService::*method)(const rpc::Envelope&, Respond)) {
@@ -49,22 +50,23 @@ void PdService::RegisterHandlers(rpc::RpcServer& server) {
 PdFsm* PdService::fsm() const { return static_cast<PdFsm*>(raft_.state_machine(options_.group)); }
 
 void PdService::Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done) {
-  raft_.Propose(options_.group, command.SerializeAsString(), [done = std::move(done)](Result<raft::ProposeResult> r) {
-    if (!r.ok()) {
-      done(r.status());
-      return;
-    }
-    PdResult result;
-    if (!result.ParseFromString(r->result)) {
-      done(Status::Internal("PD result does not parse"));
-      return;
-    }
-    if (!result.error().empty()) {
-      done(Status::InvalidArgument(result.error()));
-      return;
-    }
-    done(std::move(result));
-  });
+  raft_.Propose(options_.group, command.SerializeAsString(),
+                [done = std::move(done)](Result<raft::ProposeResult> r) {
+                  if (!r.ok()) {
+                    done(r.status());
+                    return;
+                  }
+                  PdResult result;
+                  if (!result.ParseFromString(r->result)) {
+                    done(Status::Internal("PD result does not parse"));
+                    return;
+                  }
+                  if (!result.error().empty()) {
+                    done(Status::InvalidArgument(result.error()));
+                    return;
+                  }
+                  done(std::move(result));
+                });
 }
 
 void PdService::AtReadPoint(const Respond& respond, std::function<void()> fn) {
@@ -81,7 +83,8 @@ void PdService::RegisterStore(const rpc::Envelope& e, Respond respond) {
   RegisterStoreRequest req;
   if (!Parse(e, &req, respond)) return;
   if (req.store().address().empty() || req.store().public_key().size() != 32) {
-    respond(Status::InvalidArgument("a store registers with its address and its 32-byte public key"));
+    respond(
+        Status::InvalidArgument("a store registers with its address and its 32-byte public key"));
     return;
   }
   PdCommand c;
@@ -193,7 +196,8 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
     if (state.regions_size() == 0 && state.stores_size() >= options_.replicas && !bootstrapping_) {
       // The first region: the whole key space on the first `replicas` stores.
       std::vector<StoreInfo> stores(state.stores().begin(), state.stores().end());
-      std::sort(stores.begin(), stores.end(), [](const StoreInfo& a, const StoreInfo& b) { return a.id() < b.id(); });
+      std::sort(stores.begin(), stores.end(),
+                [](const StoreInfo& a, const StoreInfo& b) { return a.id() < b.id(); });
       PdCommand c;
       store::Region* r = c.mutable_put_region();
       r->set_id(1);
@@ -224,7 +228,8 @@ void PdService::RegionHeartbeat(const rpc::Envelope& e, Respond respond) {
   bool newer = true;
   for (const store::Region& r : fsm()->state().regions()) {
     if (r.id() == req.region().id()) {
-      newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() || req.region().epoch().version() > r.epoch().version();
+      newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() ||
+              req.region().epoch().version() > r.epoch().version();
     }
   }
   if (!newer) {
@@ -260,8 +265,9 @@ void PdService::ServeTso() {
   };
   auto info = raft_.Info(options_.group);
   if (!info || info->state != RAFT_LEADER) {
-    fail_all(Status::FailedPrecondition("not the PD leader; leader at " +
-                                        (info && !info->leader_address.empty() ? info->leader_address : "unknown")));
+    fail_all(Status::FailedPrecondition(
+        "not the PD leader; leader at " +
+        (info && !info->leader_address.empty() ? info->leader_address : "unknown")));
     return;
   }
   if (tso_term_ != info->term) {

@@ -22,7 +22,8 @@ Status DecodeConfiguration(const Configuration& in, raft_configuration* out) {
       raft_configuration_close(out);
       return Status::InvalidArgument("raft configuration has a malformed server");
     }
-    const int rv = raft_configuration_add(out, s.id(), s.address().c_str(), static_cast<int>(s.role()));
+    const int rv =
+        raft_configuration_add(out, s.id(), s.address().c_str(), static_cast<int>(s.role()));
     if (rv != 0) {
       raft_configuration_close(out);
       return Status::InvalidArgument(std::string("raft configuration: ") + raft_strerror(rv));
@@ -188,7 +189,8 @@ Status DecodeMessage(const RaftMessage& in, raft_id from_id, const char* from_ad
     }
     case RaftMessage::kRequestVoteResult: {
       const RequestVoteResult& r = in.request_vote_result();
-      if (r.pre_vote() > raft_tribool_false) return Status::InvalidArgument("raft pre_vote tribool out of range");
+      if (r.pre_vote() > raft_tribool_false)
+        return Status::InvalidArgument("raft pre_vote tribool out of range");
       out->type = RAFT_IO_REQUEST_VOTE_RESULT;
       out->request_vote_result.term = r.term();
       out->request_vote_result.vote_granted = r.vote_granted();

@@ -3,12 +3,11 @@
 // so that a decoded message can be handed to libraft's receive callback, which then owns it.
 #pragma once
 
-#include "region/raft/libraft.h"
-
 #include <functional>
 #include <string_view>
 
 #include "base/status.h"
+#include "region/raft/libraft.h"
 #include "region/raft/raft.pb.h"
 
 namespace rustorium::raft {

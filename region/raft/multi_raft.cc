@@ -123,7 +123,9 @@ struct RaftIoGlue {
   static int Recover(raft_io* io, const raft_configuration* conf) {
     return G(io).owner->Recover(G(io), conf);
   }
-  static int SetTerm(raft_io* io, raft_term term) { return G(io).owner->SetHardState(G(io), term, 0); }
+  static int SetTerm(raft_io* io, raft_term term) {
+    return G(io).owner->SetHardState(G(io), term, 0);
+  }
   static int SetVote(raft_io* io, raft_id vote) {
     return G(io).owner->SetHardState(G(io), G(io).hard.term, vote);
   }
@@ -200,7 +202,8 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   loop_.RunSync([this] {
     uv_timer_init(loop_.loop(), &tick_timer_);
     tick_timer_.data = this;
-    const auto tick = static_cast<uint64_t>(options_.tick.count() > 0 ? options_.tick.count() : 100);
+    const auto tick =
+        static_cast<uint64_t>(options_.tick.count() > 0 ? options_.tick.count() : 100);
     uv_timer_start(
         &tick_timer_,
         [](uv_timer_t* t) {
@@ -212,7 +215,8 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
           const uint64_t now = uv_now(self->loop_.loop());
           const auto limit = static_cast<uint64_t>(self->options_.install_snapshot_timeout.count());
           for (auto it = self->transfers_in_.begin(); it != self->transfers_in_.end();) {
-            it = now - it->second->last_activity_ms > limit ? self->transfers_in_.erase(it) : std::next(it);
+            it = now - it->second->last_activity_ms > limit ? self->transfers_in_.erase(it)
+                                                            : std::next(it);
           }
         },
         tick, tick);
@@ -252,7 +256,8 @@ MultiRaft::Group* MultiRaft::Find(GroupId group) const {
 Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
                               const std::vector<Peer>& bootstrap_peers) {
   if (shutting_down_) return Status::FailedPrecondition("multi-raft is shutting down");
-  if (groups_.count(group) != 0) return Status::FailedPrecondition("group " + std::to_string(group) + " exists");
+  if (groups_.count(group) != 0)
+    return Status::FailedPrecondition("group " + std::to_string(group) + " exists");
   if (options_.store_id == 0) return Status::InvalidArgument("store id must be > 0");
   auto owned = std::make_unique<Group>();
   Group& g = *owned;
@@ -288,7 +293,8 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
   groups_.emplace(group, std::move(owned));
   raft_set_election_timeout(&g.r, static_cast<unsigned>(options_.election.count()));
   raft_set_heartbeat_timeout(&g.r, static_cast<unsigned>(options_.heartbeat.count()));
-  raft_set_install_snapshot_timeout(&g.r, static_cast<unsigned>(options_.install_snapshot_timeout.count()));
+  raft_set_install_snapshot_timeout(
+      &g.r, static_cast<unsigned>(options_.install_snapshot_timeout.count()));
   raft_set_snapshot_threshold(&g.r, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&g.r, options_.snapshot_trailing);
   raft_set_pre_vote(&g.r, options_.pre_vote);
@@ -334,7 +340,8 @@ int MultiRaft::Load(Group& g, raft_term* term, raft_id* vote, raft_snapshot** sn
   if (g.snapshot.has_value()) {
     *snapshot = MakeSnapshot(*g.snapshot);
     if (*snapshot == nullptr) {
-      std::snprintf(g.io.errmsg, sizeof(g.io.errmsg), "snapshot metadata of group %llu does not parse",
+      std::snprintf(g.io.errmsg, sizeof(g.io.errmsg),
+                    "snapshot metadata of group %llu does not parse",
                     static_cast<unsigned long long>(g.id));
       return RAFT_CORRUPT;
     }
@@ -375,7 +382,8 @@ int MultiRaft::Recover(Group& g, const raft_configuration* conf) {
   raft_buffer buf;
   int rv = raft_configuration_encode(conf, &buf);
   if (rv != 0) return rv;
-  LogEntry entry{loaded->hard_state.term, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
+  LogEntry entry{loaded->hard_state.term, RAFT_CHANGE,
+                 std::string(static_cast<const char*>(buf.base), buf.len)};
   raft_free(buf.base);
   engine::WriteBatch batch;
   log_store_.StageAppend(batch, g.id, loaded->first_index + loaded->entries.size(),
@@ -401,8 +409,9 @@ int MultiRaft::Append(Group& g, raft_io_append* req, const raft_entry entries[],
                       raft_io_append_cb cb) {
   if (g.closing) return RAFT_CANCELED;
   for (unsigned i = 0; i < n; ++i) {
-    log_store_.StageEntry(*staged_, g.id, g.next_index + i, entries[i].term, entries[i].type,
-                          std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len));
+    log_store_.StageEntry(
+        *staged_, g.id, g.next_index + i, entries[i].term, entries[i].type,
+        std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len));
   }
   g.next_index += n;
   stats_.append_requests++;
@@ -444,7 +453,8 @@ int MultiRaft::SnapshotPut(Group& g, unsigned trailing, raft_io_snapshot_put* re
     g.next_index = meta.index + 1;
     g.installing_snapshot = true;
   } else {
-    log_store_.StageSnapshot(*staged_, g.id, meta, meta.index > trailing ? meta.index - trailing : 0);
+    log_store_.StageSnapshot(*staged_, g.id, meta,
+                             meta.index > trailing ? meta.index - trailing : 0);
   }
   ++g.pending_io;
   Group* gp = &g;
@@ -564,7 +574,8 @@ int MultiRaft::Send(Group& g, raft_io_send* req, const raft_message* message, ra
   // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
   ++g.pending_io;
   deferred_.push_back({&g, [req, cb](int status) {
-                         if (cb != nullptr) cb(req, status);  // libraft sends some messages without one
+                         if (cb != nullptr)
+                           cb(req, status);  // libraft sends some messages without one
                        }});
   ScheduleFlush();
   return 0;
@@ -623,7 +634,8 @@ void MultiRaft::OnBatch(const rpc::Envelope& envelope) {
   }
 }
 
-void MultiRaft::Deliver(Group& g, const RaftMessage& m, uint64_t from_id, const std::string& from_address) {
+void MultiRaft::Deliver(Group& g, const RaftMessage& m, uint64_t from_id,
+                        const std::string& from_address) {
   if (m.has_install_snapshot() && m.install_snapshot().transfer_id() != 0) {
     // The data must be complete and installed before Raft hears of the snapshot: once libraft
     // stores the marker and drops its log, the data has to be there.
@@ -767,7 +779,8 @@ void MultiRaft::EndTransfer(uint64_t transfer_id) {
     uv_timer_stop(timer);
     delete static_cast<std::function<void()>*>(timer->data);
     timer->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(timer),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   }
 }
 
@@ -779,14 +792,17 @@ void MultiRaft::OnChunk(const rpc::Envelope& request, rpc::RpcServer::Responder 
   }
   Group* g = Find(chunk.group_id());
   if (g == nullptr || g->closing) {
-    respond(Status::NotFound("no raft group " + std::to_string(chunk.group_id()) + " on this store"));
+    respond(
+        Status::NotFound("no raft group " + std::to_string(chunk.group_id()) + " on this store"));
     return;
   }
   const std::pair<uint64_t, uint64_t> key{chunk.from_id(), chunk.transfer_id()};
   if (chunk.seq() == 0) {
     // A new transfer from this sender replaces any older one for the same group.
     for (auto it = transfers_in_.begin(); it != transfers_in_.end();) {
-      it = it->first.first == chunk.from_id() && it->second->group == g->id ? transfers_in_.erase(it) : std::next(it);
+      it = it->first.first == chunk.from_id() && it->second->group == g->id
+               ? transfers_in_.erase(it)
+               : std::next(it);
     }
     if (transfers_in_.size() >= options_.max_incoming_snapshots) {
       respond(Status::Busy("too many snapshots arriving at once"));
@@ -842,7 +858,9 @@ Status Refused(struct ::raft* r, int rv) {
   return rv == RAFT_NOTLEADER ? NotLeader(r) : FromRaftError(rv, raft_errmsg(r));
 }
 
-Status NoGroup(GroupId group) { return Status::NotFound("no raft group " + std::to_string(group) + " on this store"); }
+Status NoGroup(GroupId group) {
+  return Status::NotFound("no raft group " + std::to_string(group) + " on this store");
+}
 
 struct ApplyRequest {
   struct raft_apply req;
@@ -898,17 +916,18 @@ void MultiRaft::Propose(GroupId group, std::string command,
   }
   auto* a = new ApplyRequest{{}, std::move(done)};
   a->req.data = a;
-  const int rv = raft_apply(&g->r, &a->req, &buf, 1, [](struct raft_apply* req, int status, void* result) {
-    std::unique_ptr<ApplyRequest> a(static_cast<ApplyRequest*>(req->data));
-    if (status != 0) {
-      a->done(FromRaftError(status, nullptr));
-      return;
-    }
-    ProposeResult out;
-    out.index = req->index;
-    if (result != nullptr) out.result = *static_cast<std::string*>(result);
-    a->done(std::move(out));
-  });
+  const int rv =
+      raft_apply(&g->r, &a->req, &buf, 1, [](struct raft_apply* req, int status, void* result) {
+        std::unique_ptr<ApplyRequest> a(static_cast<ApplyRequest*>(req->data));
+        if (status != 0) {
+          a->done(FromRaftError(status, nullptr));
+          return;
+        }
+        ProposeResult out;
+        out.index = req->index;
+        if (result != nullptr) out.result = *static_cast<std::string*>(result);
+        a->done(std::move(out));
+      });
   if (rv != 0) {
     raft_free(buf.base);
     auto done_cb = std::move(a->done);
@@ -1057,7 +1076,9 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
         engine::WriteBatch batch;
         self->log_store_.StageDeleteGroup(batch, id);
         Status s = self->log_store_.Commit(batch);
-        if (!s.ok()) std::fprintf(stderr, "deleting raft group %llu: %s\n", static_cast<unsigned long long>(id), s.ToString().c_str());
+        if (!s.ok())
+          std::fprintf(stderr, "deleting raft group %llu: %s\n",
+                       static_cast<unsigned long long>(id), s.ToString().c_str());
       }
       for (auto& fn : owned->close_done) fn();
       owned.reset();

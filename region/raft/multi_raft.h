@@ -21,8 +21,6 @@
 // the loop thread.
 #pragma once
 
-#include "region/raft/libraft.h"
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -33,6 +31,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "region/raft/libraft.h"
 #include "region/raft/raft.pb.h"
 #include "region/raft/raft_log_store.h"
 #include "region/raft/state_machine.h"
@@ -96,9 +95,9 @@ struct MultiRaftStats {
   std::atomic<uint64_t> log_writes{0};         // synced group-commit writes (fsyncs)
   std::atomic<uint64_t> hard_state_writes{0};  // synced term / vote writes
   std::atomic<uint64_t> messages_sent{0};
-  std::atomic<uint64_t> batches_sent{0};       // RaftBatch frames (one per peer per turn)
+  std::atomic<uint64_t> batches_sent{0};  // RaftBatch frames (one per peer per turn)
   std::atomic<uint64_t> messages_received{0};
-  std::atomic<uint64_t> messages_dropped{0};   // malformed, for unknown groups, or unusable
+  std::atomic<uint64_t> messages_dropped{0};  // malformed, for unknown groups, or unusable
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};

@@ -78,8 +78,8 @@ void RaftLogStore::StageAppend(engine::WriteBatch& batch, GroupId group, uint64_
   }
 }
 
-void RaftLogStore::StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index, uint64_t term,
-                              uint16_t type, std::string_view data) const {
+void RaftLogStore::StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index,
+                              uint64_t term, uint16_t type, std::string_view data) const {
   batch.Put(ColumnFamily::kRaft, EntryKey(group, index), EncodeEntry(term, type, data));
 }
 
@@ -101,7 +101,8 @@ void RaftLogStore::StageSnapshot(engine::WriteBatch& batch, GroupId group,
   v += snapshot.data;
   batch.Put(ColumnFamily::kRaft, SnapshotKey(group), v);
   if (compact_through > 0) {
-    batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, 0), EntryKey(group, compact_through + 1));
+    batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, 0),
+                      EntryKey(group, compact_through + 1));
   }
 }
 
@@ -122,11 +123,13 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
   auto snap = engine_->GetSnapshot();
   engine::ReadOptions ro;
   ro.snapshot = snap.get();
-  ASSIGN_OR_RETURN(std::optional<std::string> hard, engine_->Get(ColumnFamily::kRaft, HardStateKey(group), ro));
+  ASSIGN_OR_RETURN(std::optional<std::string> hard,
+                   engine_->Get(ColumnFamily::kRaft, HardStateKey(group), ro));
   if (hard.has_value()) {
     ASSIGN_OR_RETURN(g.hard_state, DecodeHardStateRecord(*hard));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> meta, engine_->Get(ColumnFamily::kRaft, SnapshotKey(group), ro));
+  ASSIGN_OR_RETURN(std::optional<std::string> meta,
+                   engine_->Get(ColumnFamily::kRaft, SnapshotKey(group), ro));
   if (meta.has_value()) {
     ASSIGN_OR_RETURN(g.snapshot, DecodeSnapshotRecord(*meta));
   }
@@ -137,7 +140,8 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
   bool first = true;
   uint64_t expect = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != io.prefix.size() + 8) return Status::Corruption("raft entry key malformed");
+    if (it->key().size() != io.prefix.size() + 8)
+      return Status::Corruption("raft entry key malformed");
     const uint64_t index = GetFixed64BE(it->key().substr(io.prefix.size()));
     if (first) {
       g.first_index = index;

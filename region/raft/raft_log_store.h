@@ -73,8 +73,8 @@ class RaftLogStore {
   void StageAppend(engine::WriteBatch& batch, GroupId group, uint64_t first_index,
                    std::span<const LogEntry> entries) const;
   // Stages one entry (what StageAppend does per entry, without a LogEntry to build).
-  void StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index, uint64_t term, uint16_t type,
-                  std::string_view data) const;
+  void StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index, uint64_t term,
+                  uint16_t type, std::string_view data) const;
   // Stages the removal of every entry of `group` at or after `from_index`.
   void StageTruncateSuffix(engine::WriteBatch& batch, GroupId group, uint64_t from_index) const;
   // Stages a snapshot's metadata and the removal of the entries it covers up to

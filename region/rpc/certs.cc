@@ -96,8 +96,8 @@ std::string SubjectAltNames(const std::vector<std::string>& hosts) {
   std::string out;
   for (const std::string& h : hosts) {
     if (!out.empty()) out += ",";
-    const bool ip = h.find_first_not_of("0123456789.") == std::string::npos ||
-                    h.find(':') != std::string::npos;
+    const bool ip =
+        h.find_first_not_of("0123456789.") == std::string::npos || h.find(':') != std::string::npos;
     out += (ip ? "IP:" : "DNS:") + h;
   }
   return out;
@@ -118,18 +118,19 @@ Status CreateClusterCerts(const ClusterCertsOptions& o) {
   const fs::path dir(o.dir);
   std::error_code ec;
   if (fs::exists(dir / "ca.key", ec)) {
-    return Status::FailedPrecondition(o.dir + " already holds a cluster CA (ca.key); refusing to "
+    return Status::FailedPrecondition(o.dir +
+                                      " already holds a cluster CA (ca.key); refusing to "
                                       "overwrite it");
   }
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("cannot create " + o.dir + ": " + ec.message());
 
   ASSIGN_OR_RETURN(Key ca_key, NewKey());
-  ASSIGN_OR_RETURN(Cert ca, MakeCert(ca_key.get(), "Rustorium cluster CA", nullptr, nullptr,
-                                     o.valid_days,
-                                     {{NID_basic_constraints, "critical,CA:TRUE"},
-                                      {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                                      {NID_subject_key_identifier, "hash"}}));
+  ASSIGN_OR_RETURN(Cert ca,
+                   MakeCert(ca_key.get(), "Rustorium cluster CA", nullptr, nullptr, o.valid_days,
+                            {{NID_basic_constraints, "critical,CA:TRUE"},
+                             {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                             {NID_subject_key_identifier, "hash"}}));
   RETURN_IF_ERROR(WritePem(dir / "ca.key", nullptr, ca_key.get()));
   RETURN_IF_ERROR(WritePem(dir / "ca.crt", ca.get(), nullptr));
 

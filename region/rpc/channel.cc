@@ -19,7 +19,8 @@ Result<HostPort> ParseAddress(const std::string& address) {
     }
     port = port * 10 + (address[i] - '0');
   }
-  if (port == 0 || port > 65535) return Status::InvalidArgument("address '" + address + "' has a bad port");
+  if (port == 0 || port > 65535)
+    return Status::InvalidArgument("address '" + address + "' has a bad port");
   HostPort out{address.substr(0, colon), port};
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
     out.host = out.host.substr(1, out.host.size() - 2);
@@ -106,8 +107,8 @@ void RpcChannel::Call(const std::string& method, std::string payload,
                       std::chrono::milliseconds timeout, Callback done) {
   // Each posted task checks that the channel still exists: one destroyed on the loop thread
   // leaves behind the tasks posted before.
-  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), timeout,
-              done = std::move(done)]() mutable {
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload),
+              timeout, done = std::move(done)]() mutable {
     if (auto a = alive.lock(); !a || !*a) return done(Status::Aborted("channel closed"));
     const uint64_t id = next_id_++;
     Envelope request = MakeRequest(id, method, timeout, std::move(payload));
@@ -119,14 +120,16 @@ void RpcChannel::CallStream(const std::string& method, std::string payload,
                             std::chrono::milliseconds timeout,
                             std::function<void(std::string)> on_item,
                             std::function<void(Status)> on_end) {
-  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), timeout,
-              on_item = std::move(on_item), on_end = std::move(on_end)]() mutable {
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload),
+              timeout, on_item = std::move(on_item), on_end = std::move(on_end)]() mutable {
     if (auto a = alive.lock(); !a || !*a) return on_end(Status::Aborted("channel closed"));
     const uint64_t id = next_id_++;
     Envelope request = MakeRequest(id, method, timeout, std::move(payload));
     StartCall(
         id, std::move(request), timeout,
-        [on_end = std::move(on_end)](Result<std::string> r) { on_end(r.ok() ? Status::OK() : r.status()); },
+        [on_end = std::move(on_end)](Result<std::string> r) {
+          on_end(r.ok() ? Status::OK() : r.status());
+        },
         std::move(on_item));
   });
 }
@@ -140,7 +143,8 @@ Result<std::string> RpcChannel::CallSync(const std::string& method, std::string 
 }
 
 void RpcChannel::Send(const std::string& method, std::string payload, uint64_t group_id) {
-  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload), group_id]() mutable {
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_), method, payload = std::move(payload),
+              group_id]() mutable {
     if (auto a = alive.lock(); !a || !*a) return;
     auto message = std::make_shared<Envelope>();
     message->set_kind(ONE_WAY);
@@ -176,7 +180,8 @@ bool RpcChannel::Filtered(std::function<void()> send) {
   if (rule.delay.count() == 0 && delayed_.empty()) return false;
   // Behind what is already held, so that frames leave in order.
   const uint64_t due = uv_now(loop_.loop()) + static_cast<uint64_t>(rule.delay.count());
-  delayed_.emplace_back(std::max(due, delayed_.empty() ? 0 : delayed_.back().first), std::move(send));
+  delayed_.emplace_back(std::max(due, delayed_.empty() ? 0 : delayed_.back().first),
+                        std::move(send));
   if (delayed_.size() == 1) {
     uv_timer_start(
         delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
@@ -316,7 +321,8 @@ void RpcChannel::OnConnected(int status) {
 void RpcChannel::OnFrame(Envelope& e) {
   if (e.kind() == STREAM_ITEM) {
     auto it = pending_.find(e.id());
-    if (it != pending_.end() && it->second->on_item) it->second->on_item(std::move(*e.mutable_payload()));
+    if (it != pending_.end() && it->second->on_item)
+      it->second->on_item(std::move(*e.mutable_payload()));
     return;
   }
   if (e.kind() != RESPONSE && e.kind() != STREAM_END) return;  // nothing else answers a call

@@ -59,9 +59,8 @@ class RpcChannel {
   // A request answered by a server stream: `on_item` runs for each item, then `on_end` once
   // with the stream's final status (or TimedOut / IOError as for Call). Both on the loop
   // thread. Thread-safe.
-  void CallStream(const std::string& method, std::string payload,
-                  std::chrono::milliseconds timeout, std::function<void(std::string)> on_item,
-                  std::function<void(Status)> on_end);
+  void CallStream(const std::string& method, std::string payload, std::chrono::milliseconds timeout,
+                  std::function<void(std::string)> on_item, std::function<void(Status)> on_end);
   // Call from a thread other than the loop's, waiting for the answer.
   Result<std::string> CallSync(const std::string& method, std::string payload,
                                std::chrono::milliseconds timeout);
@@ -94,7 +93,7 @@ class RpcChannel {
   bool connected_ = false;
   bool connecting_ = false;
   std::chrono::milliseconds backoff_{0};
-  std::vector<Envelope> waiting_;  // requests queued while connecting
+  std::vector<Envelope> waiting_;          // requests queued while connecting
   std::vector<Envelope> waiting_one_way_;  // one-way messages queued while connecting
   std::size_t waiting_one_way_bytes_ = 0;
   uint64_t retry_at_ms_ = 0;  // one-way messages before this (loop time) are dropped
@@ -103,7 +102,7 @@ class RpcChannel {
   // Frames held by a delay rule, in order, with when (loop time, ms) each may go.
   std::deque<std::pair<uint64_t, std::function<void()>>> delayed_;
   uv_timer_t* delay_timer_ = new uv_timer_t;  // freed when libuv has closed it
-  std::shared_ptr<bool> alive_;  // false once destroyed: late libuv callbacks check it
+  std::shared_ptr<bool> alive_;               // false once destroyed: late libuv callbacks check it
 };
 
 }  // namespace rustorium::rpc

@@ -62,8 +62,9 @@ void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(s->data);
   if (n < 0) {
-    c->Close(n == UV_EOF ? Status::Aborted("peer closed the connection")
-                         : Status::IOError(std::string("read: ") + uv_strerror(static_cast<int>(n))));
+    c->Close(n == UV_EOF
+                 ? Status::Aborted("peer closed the connection")
+                 : Status::IOError(std::string("read: ") + uv_strerror(static_cast<int>(n))));
     return;
   }
   if (n == 0 || c->closing_) return;
@@ -160,18 +161,17 @@ bool Connection::WriteRaw(std::string bytes) {
   queued_bytes_ += w->bytes.size();
   ++writes_;
   uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
-                          [](uv_write_t* req, int status) {
-                            auto* w = static_cast<WriteRequest*>(req->data);
-                            if (auto c = w->connection.lock()) {
-                              c->queued_bytes_ -= w->bytes.size();
-                              if (status < 0 && status != UV_ECANCELED) {
-                                c->Close(Status::IOError(std::string("write: ") +
-                                                         uv_strerror(status)));
-                              }
-                            }
-                            delete w;
-                          });
+  const int rc = uv_write(
+      &w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, [](uv_write_t* req, int status) {
+        auto* w = static_cast<WriteRequest*>(req->data);
+        if (auto c = w->connection.lock()) {
+          c->queued_bytes_ -= w->bytes.size();
+          if (status < 0 && status != UV_ECANCELED) {
+            c->Close(Status::IOError(std::string("write: ") + uv_strerror(status)));
+          }
+        }
+        delete w;
+      });
   if (rc != 0) {
     queued_bytes_ -= w->bytes.size();
     delete w;

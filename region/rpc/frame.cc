@@ -34,7 +34,8 @@ Result<bool> FrameDecoder::Next(Envelope& out) {
   const std::size_t available = buffer_.size() - consumed_;
   if (available < kFrameHeaderBytes) return false;
   const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  const std::size_t size = static_cast<std::size_t>(p[0]) << 24 | static_cast<std::size_t>(p[1]) << 16 |
+  const std::size_t size = static_cast<std::size_t>(p[0]) << 24 |
+                           static_cast<std::size_t>(p[1]) << 16 |
                            static_cast<std::size_t>(p[2]) << 8 | p[3];
   if (size > max_frame_bytes_) {
     error_ = Status::InvalidArgument("frame of " + std::to_string(size) +

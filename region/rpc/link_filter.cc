@@ -46,7 +46,8 @@ Result<LinkRules> LinkFilter::Parse(std::string_view text) {
       rule.drop = true;
     } else if (verb == "delay") {
       std::string ms;
-      if (!(words >> ms) || ms.size() > 6 || ms.find_first_not_of("0123456789") != std::string::npos) {
+      if (!(words >> ms) || ms.size() > 6 ||
+          ms.find_first_not_of("0123456789") != std::string::npos) {
         return bad("'delay' needs milliseconds (0 to 999999)");
       }
       rule.delay = std::chrono::milliseconds(std::stoi(ms));
@@ -70,7 +71,8 @@ void LinkFilter::Reload(const std::string& path, std::string* last_text) {
   *last_text = text;
   Result<LinkRules> rules = Parse(text);
   if (!rules.ok()) {
-    std::fprintf(stderr, "link faults: %s: %s (rules unchanged)\n", path.c_str(), rules.status().message().c_str());
+    std::fprintf(stderr, "link faults: %s: %s (rules unchanged)\n", path.c_str(),
+                 rules.status().message().c_str());
     return;
   }
   Set(std::move(*rules));

@@ -7,35 +7,57 @@ namespace rustorium::rpc {
 
 ErrorCode ToWire(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return OK;
-    case StatusCode::kInvalidArgument: return INVALID_ARGUMENT;
-    case StatusCode::kNotFound: return NOT_FOUND;
-    case StatusCode::kCorruption: return CORRUPTION;
-    case StatusCode::kIOError: return IO_ERROR;
-    case StatusCode::kNotSupported: return NOT_SUPPORTED;
-    case StatusCode::kFailedPrecondition: return FAILED_PRECONDITION;
-    case StatusCode::kBusy: return BUSY;
-    case StatusCode::kTimedOut: return TIMED_OUT;
-    case StatusCode::kAborted: return ABORTED;
-    case StatusCode::kInternal: return INTERNAL;
+    case StatusCode::kOk:
+      return OK;
+    case StatusCode::kInvalidArgument:
+      return INVALID_ARGUMENT;
+    case StatusCode::kNotFound:
+      return NOT_FOUND;
+    case StatusCode::kCorruption:
+      return CORRUPTION;
+    case StatusCode::kIOError:
+      return IO_ERROR;
+    case StatusCode::kNotSupported:
+      return NOT_SUPPORTED;
+    case StatusCode::kFailedPrecondition:
+      return FAILED_PRECONDITION;
+    case StatusCode::kBusy:
+      return BUSY;
+    case StatusCode::kTimedOut:
+      return TIMED_OUT;
+    case StatusCode::kAborted:
+      return ABORTED;
+    case StatusCode::kInternal:
+      return INTERNAL;
   }
   return INTERNAL;
 }
 
 Status FromWire(ErrorCode code, const std::string& message) {
   switch (code) {
-    case OK: return Status::OK();
-    case INVALID_ARGUMENT: return Status::InvalidArgument(message);
-    case NOT_FOUND: return Status::NotFound(message);
-    case CORRUPTION: return Status::Corruption(message);
-    case IO_ERROR: return Status::IOError(message);
+    case OK:
+      return Status::OK();
+    case INVALID_ARGUMENT:
+      return Status::InvalidArgument(message);
+    case NOT_FOUND:
+      return Status::NotFound(message);
+    case CORRUPTION:
+      return Status::Corruption(message);
+    case IO_ERROR:
+      return Status::IOError(message);
     case NOT_SUPPORTED:
-    case UNKNOWN_METHOD: return Status::NotSupported(message);
-    case FAILED_PRECONDITION: return Status::FailedPrecondition(message);
-    case BUSY: return Status::Busy(message);
-    case TIMED_OUT: return Status::TimedOut(message);
-    case ABORTED: return Status::Aborted(message);
-    default: return Status::Internal(message);
+    case UNKNOWN_METHOD:
+      return Status::NotSupported(message);
+    case FAILED_PRECONDITION:
+      return Status::FailedPrecondition(message);
+    case BUSY:
+      return Status::Busy(message);
+    case TIMED_OUT:
+      return Status::TimedOut(message);
+    case ABORTED:
+      return Status::Aborted(message);
+    default:
+      return Status::Internal(message);
   }
 }
 
@@ -126,9 +148,11 @@ Status RpcServer::Start() {
         &sweep_timer_, [](uv_timer_t* t) { static_cast<RpcServer*>(t->data)->Sweep(); }, period,
         period);
     sockaddr_storage addr{};
-    int rc = uv_ip4_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in*>(&addr));
+    int rc =
+        uv_ip4_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in*>(&addr));
     if (rc != 0) {
-      rc = uv_ip6_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in6*>(&addr));
+      rc =
+          uv_ip6_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in6*>(&addr));
     }
     if (rc == 0) rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
     if (rc == 0) {

@@ -90,7 +90,7 @@ class RpcServer {
   std::map<std::string, MessageHandler> message_handlers_;
   std::map<std::string, StreamHandler> stream_handlers_;
   std::set<std::shared_ptr<Connection>> connections_;  // loop thread only
-  std::size_t total_queued_bytes_ = 0;                   // loop thread only; set by Sweep
+  std::size_t total_queued_bytes_ = 0;                 // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> timed_out_{0};
 };

@@ -84,7 +84,8 @@ TlsSession::~TlsSession() { SSL_free(ssl_); }
 
 void TlsSession::DrainOut(std::string& out) {
   char buf[16384];
-  for (int n; (n = BIO_read(out_, buf, sizeof(buf))) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  for (int n; (n = BIO_read(out_, buf, sizeof(buf))) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
 }
 
 Status TlsSession::Start(std::string& out) {
@@ -138,7 +139,8 @@ Status TlsSession::Write(std::string_view plain, std::string& out) {
   }
   ERR_clear_error();
   while (!plain.empty()) {
-    const int n = SSL_write(ssl_, plain.data(), static_cast<int>(std::min<std::size_t>(plain.size(), 1 << 20)));
+    const int n = SSL_write(ssl_, plain.data(),
+                            static_cast<int>(std::min<std::size_t>(plain.size(), 1 << 20)));
     if (n <= 0) return Status::IOError("TLS write failed: " + OpenSslError());
     plain.remove_prefix(static_cast<std::size_t>(n));
     DrainOut(out);

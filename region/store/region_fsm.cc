@@ -64,13 +64,18 @@ void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebu
 Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, RegionRange range,
                                                    proof::SmtOptions tree_options) {
   if (range.id == 0) return Status::InvalidArgument("region id must be > 0");
-  if (!range.end.empty() && range.end <= range.start) return Status::InvalidArgument("region range is empty");
-  ASSIGN_OR_RETURN(proof::SparseMerkleTree tree, proof::SparseMerkleTree::Open(engine, range.id, tree_options));
-  std::unique_ptr<RegionFsm> fsm(new RegionFsm(engine, std::move(range), std::move(tree), tree_options));
-  ASSIGN_OR_RETURN(std::optional<std::string> meta, engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
+  if (!range.end.empty() && range.end <= range.start)
+    return Status::InvalidArgument("region range is empty");
+  ASSIGN_OR_RETURN(proof::SparseMerkleTree tree,
+                   proof::SparseMerkleTree::Open(engine, range.id, tree_options));
+  std::unique_ptr<RegionFsm> fsm(
+      new RegionFsm(engine, std::move(range), std::move(tree), tree_options));
+  ASSIGN_OR_RETURN(std::optional<std::string> meta,
+                   engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
   if (meta.has_value()) {
     if (meta->size() != 9 || static_cast<uint8_t>((*meta)[8]) > 1) {
-      return Status::Corruption("region " + std::to_string(fsm->range_.id) + " meta record malformed");
+      return Status::Corruption("region " + std::to_string(fsm->range_.id) +
+                                " meta record malformed");
     }
     fsm->applied_ = GetFixed64BE(*meta);
     if ((*meta)[8] == 1) RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
@@ -78,13 +83,15 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
   return fsm;
 }
 
-Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command, engine::WriteBatch& batch) {
+Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
+                                     engine::WriteBatch& batch) {
   ApplyResult result;
   result.set_applied_index(index);
   const engine::StorageOptions& limits = engine_->options();
   auto check = [&](const Mutation& m) -> std::string {
     if (m.key().empty()) return "empty key";
-    if (m.key().size() > limits.max_key_size) return "key longer than " + std::to_string(limits.max_key_size) + " bytes";
+    if (m.key().size() > limits.max_key_size)
+      return "key longer than " + std::to_string(limits.max_key_size) + " bytes";
     if (!range_.Contains(m.key())) return "key not in region " + std::to_string(range_.id);
     if (m.op() == Mutation::PUT && m.value().size() > limits.max_value_size) {
       return "value longer than " + std::to_string(limits.max_value_size) + " bytes";
@@ -113,10 +120,12 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command, eng
         result.set_error(why.empty() ? "compare-and-swap sets another key" : why);
         return result;
       }
-      ASSIGN_OR_RETURN(std::optional<std::string> current, engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
+      ASSIGN_OR_RETURN(std::optional<std::string> current,
+                       engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
       result.set_cas_found(current.has_value());
       if (current.has_value()) result.set_cas_previous(*current);
-      const bool match = cas.expect_exists() ? current.has_value() && *current == cas.expected() : !current.has_value();
+      const bool match = cas.expect_exists() ? current.has_value() && *current == cas.expected()
+                                             : !current.has_value();
       result.set_cas_succeeded(match);
       if (match) apply.push_back(&cas.set());
       break;
@@ -175,14 +184,17 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
 namespace {
 
 // The applied index a snapshot holds (0 for a region never written).
-Result<uint64_t> AppliedAt(const engine::Engine& engine, const std::string& meta_key, const engine::Snapshot* snap) {
+Result<uint64_t> AppliedAt(const engine::Engine& engine, const std::string& meta_key,
+                           const engine::Snapshot* snap) {
   engine::ReadOptions ro;
   ro.snapshot = snap;
   ASSIGN_OR_RETURN(std::optional<std::string> meta, engine.Get(ColumnFamily::kMeta, meta_key, ro));
   return meta.has_value() && meta->size() == 9 ? GetFixed64BE(*meta) : 0;
 }
 
-std::optional<uint64_t> Version(uint64_t applied) { return applied == 0 ? std::nullopt : std::optional(applied); }
+std::optional<uint64_t> Version(uint64_t applied) {
+  return applied == 0 ? std::nullopt : std::optional(applied);
+}
 
 }  // namespace
 
@@ -190,7 +202,8 @@ std::optional<uint64_t> Version(uint64_t applied) { return applied == 0 ? std::n
 // proofs of the state the snapshot holds. A version pruned meanwhile (the region applied
 // keep_versions commands during the read) makes the read start again.
 Result<ReadResult> RegionFsm::Read(std::string_view key, bool with_proof) const {
-  if (!range_.Contains(key)) return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
+  if (!range_.Contains(key))
+    return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
     engine::ReadOptions ro;
@@ -209,10 +222,12 @@ Result<ReadResult> RegionFsm::Read(std::string_view key, bool with_proof) const 
     out.proof = std::move(*p);
     return out;
   }
-  return Status::Busy("region " + std::to_string(range_.id) + " is applying faster than it can be read");
+  return Status::Busy("region " + std::to_string(range_.id) +
+                      " is applying faster than it can be read");
 }
 
-Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::string_view end, std::size_t limit) const {
+Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::string_view end,
+                                              std::size_t limit) const {
   std::string from = std::max(std::string(start), range_.start);
   std::string to = range_.end;
   if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
@@ -250,7 +265,8 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
     }
     if (!pruned) return out;
   }
-  return Status::Busy("region " + std::to_string(range_.id) + " is applying faster than it can be scanned");
+  return Status::Busy("region " + std::to_string(range_.id) +
+                      " is applying faster than it can be scanned");
 }
 
 Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
@@ -269,7 +285,8 @@ Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
 Result<proof::Fr> RegionFsm::RootFromData() const {
   ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
   // Built on tree id 0, which no region has (ids start at 1), into a batch never written.
-  ASSIGN_OR_RETURN(proof::SparseMerkleTree scratch, proof::SparseMerkleTree::Open(engine_, 0, tree_options_));
+  ASSIGN_OR_RETURN(proof::SparseMerkleTree scratch,
+                   proof::SparseMerkleTree::Open(engine_, 0, tree_options_));
   engine::WriteBatch discard;
   return scratch.Apply(updates, 1, discard);
 }
@@ -323,8 +340,10 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
   Status Add(std::string_view chunk) override {
     while (!chunk.empty()) {
       std::string_view k, v;
-      if (!TakeField(&chunk, &k) || !TakeField(&chunk, &v)) return Status::Corruption("region snapshot chunk malformed");
-      if (k.empty() || !fsm_->range_.Contains(k)) return Status::Corruption("region snapshot key outside the region");
+      if (!TakeField(&chunk, &k) || !TakeField(&chunk, &v))
+        return Status::Corruption("region snapshot chunk malformed");
+      if (k.empty() || !fsm_->range_.Contains(k))
+        return Status::Corruption("region snapshot key outside the region");
       data_[std::string(k)] = std::string(v);
     }
     return Status::OK();

@@ -86,7 +86,8 @@ class RegionFsm : public raft::StateMachine {
   static proof::Fr TreeValue(std::string_view value);
 
  private:
-  RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree, proof::SmtOptions options)
+  RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree,
+            proof::SmtOptions options)
       : engine_(engine), range_(std::move(range)), tree_(std::move(tree)), tree_options_(options) {}
   std::string MetaKey() const;
   void StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const;

@@ -18,8 +18,8 @@ Result<proof::Fr> RootFromBytes(std::string_view bytes);
 
 // The bytes signed: "rustorium.root.v1", region id, conf_ver, version, applied index (each
 // 8 bytes big-endian) and the root (32 bytes big-endian).
-std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t version, uint64_t applied_index,
-                          const proof::Fr& root);
+std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t version,
+                          uint64_t applied_index, const proof::Fr& root);
 
 // A store's ed25519 key pair (libsodium).
 class StoreKey {
@@ -32,7 +32,9 @@ class StoreKey {
 
   std::string Sign(std::string_view message) const;  // 64 bytes
   const std::array<uint8_t, 32>& public_key() const { return public_; }
-  std::string public_key_bytes() const { return {reinterpret_cast<const char*>(public_.data()), public_.size()}; }
+  std::string public_key_bytes() const {
+    return {reinterpret_cast<const char*>(public_.data()), public_.size()};
+  }
 
  private:
   std::array<uint8_t, 64> secret_{};
@@ -40,6 +42,7 @@ class StoreKey {
 };
 
 // True when `signature` is `public_key`'s signature of `message`.
-bool VerifySignature(std::string_view public_key, std::string_view message, std::string_view signature);
+bool VerifySignature(std::string_view public_key, std::string_view message,
+                     std::string_view signature);
 
 }  // namespace rustorium::store

@@ -10,17 +10,26 @@ RegionRange RangeOf(const Region& r) { return {r.id(), r.start_key(), r.end_key(
 
 }  // namespace
 
-Store::Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key, StoreServiceOptions options)
+Store::Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
+             StoreServiceOptions options)
     : engine_(engine), raft_(raft), key_(key), options_(options) {}
 
 void Store::RegisterHandlers(rpc::RpcServer& server) {
-  server.Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Get(e, std::move(r)); });
-  server.Handle("kv.Write", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Write(e, std::move(r)); });
-  server.Handle("kv.Scan", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Scan(e, std::move(r)); });
+  server.Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
+    Get(e, std::move(r));
+  });
+  server.Handle("kv.Write", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
+    Write(e, std::move(r));
+  });
+  server.Handle("kv.Scan", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
+    Scan(e, std::move(r));
+  });
 }
 
 Status Store::AddRegion(const Region& region) {
-  if (regions_.count(region.id()) != 0) return Status::FailedPrecondition("region " + std::to_string(region.id()) + " is hosted already");
+  if (regions_.count(region.id()) != 0)
+    return Status::FailedPrecondition("region " + std::to_string(region.id()) +
+                                      " is hosted already");
   ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region)));
   RegionFsm* raw = fsm.get();
   std::vector<raft::Peer> peers;
@@ -39,7 +48,8 @@ std::vector<Region> Store::Regions() const {
 Store::Hosted* Store::Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error) {
   auto it = regions_.find(region_id);
   if (it == regions_.end()) {
-    error->set_message("region " + std::to_string(region_id) + " is not on store " + std::to_string(options_.store_id));
+    error->set_message("region " + std::to_string(region_id) + " is not on store " +
+                       std::to_string(options_.store_id));
     error->mutable_region_not_found()->set_region_id(region_id);
     return nullptr;
   }
@@ -61,7 +71,8 @@ RegionError Store::NotLeaderError(uint64_t region_id) const {
     nl->set_leader_store_id(info->leader_id);
     nl->set_leader_address(info->leader_address);
   }
-  e.set_message("store " + std::to_string(options_.store_id) + " is not the leader of region " + std::to_string(region_id));
+  e.set_message("store " + std::to_string(options_.store_id) + " is not the leader of region " +
+                std::to_string(region_id));
   return e;
 }
 
@@ -72,8 +83,8 @@ SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr&
   s.set_applied_index(applied_index);
   s.set_root(RootToBytes(root));
   s.set_store_id(options_.store_id);
-  s.set_signature(key_.Sign(
-      RootStatement(h.meta.id(), h.meta.epoch().conf_ver(), h.meta.epoch().version(), applied_index, root)));
+  s.set_signature(key_.Sign(RootStatement(h.meta.id(), h.meta.epoch().conf_ver(),
+                                          h.meta.epoch().version(), applied_index, root)));
   return s;
 }
 
@@ -105,7 +116,8 @@ void SetKeyNotInRegion(RegionError* e, const Region& region, const std::string& 
 }  // namespace
 
 template <typename Request, typename Response>
-Store::Hosted* Store::Admit(const rpc::Envelope& envelope, Request* request, const rpc::RpcServer::Responder& respond) {
+Store::Hosted* Store::Admit(const rpc::Envelope& envelope, Request* request,
+                            const rpc::RpcServer::Responder& respond) {
   if (!request->ParseFromString(envelope.payload())) {
     respond(Status::InvalidArgument("malformed " + envelope.method() + " request"));
     return nullptr;
@@ -128,23 +140,24 @@ void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond)
   }
   const uint64_t region_id = req.region_id();
   const bool with_proof = !req.skip_proofs();
-  raft_.ReadIndex(region_id, [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
-    GetResponse response;
-    if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
-    const Hosted& h = regions_.at(region_id);
-    Result<ReadResult> r = h.fsm->Read(key, with_proof);
-    if (!r.ok()) {
-      respond(r.status());
-      return;
-    }
-    KvProof* kv = response.mutable_kv();
-    kv->set_key(key);
-    kv->set_found(r->value.has_value());
-    if (r->value) kv->set_value(*r->value);
-    if (with_proof) kv->set_proof(r->proof.EncodeBinary());
-    *response.mutable_root() = Sign(h, r->applied_index, r->root);
-    respond(response.SerializeAsString());
-  });
+  raft_.ReadIndex(
+      region_id, [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
+        GetResponse response;
+        if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
+        const Hosted& h = regions_.at(region_id);
+        Result<ReadResult> r = h.fsm->Read(key, with_proof);
+        if (!r.ok()) {
+          respond(r.status());
+          return;
+        }
+        KvProof* kv = response.mutable_kv();
+        kv->set_key(key);
+        kv->set_found(r->value.has_value());
+        if (r->value) kv->set_value(*r->value);
+        if (with_proof) kv->set_proof(r->proof.EncodeBinary());
+        *response.mutable_root() = Sign(h, r->applied_index, r->root);
+        respond(response.SerializeAsString());
+      });
 }
 
 void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
@@ -227,7 +240,8 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
   Hosted* h = Admit<ScanRequest, ScanResponse>(request, &req, respond);
   if (h == nullptr) return;
   if (req.limit() == 0 || req.limit() > options_.max_scan_limit) {
-    respond(Status::InvalidArgument("scan limit must be 1.." + std::to_string(options_.max_scan_limit)));
+    respond(Status::InvalidArgument("scan limit must be 1.." +
+                                    std::to_string(options_.max_scan_limit)));
     return;
   }
   const uint64_t region_id = req.region_id();

@@ -35,7 +35,8 @@ struct StoreServiceOptions {
 class Store {
  public:
   // Everything is borrowed and must outlive the Store; it runs on `raft`'s loop.
-  Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key, StoreServiceOptions options);
+  Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
+        StoreServiceOptions options);
 
   // Registers the kv.* handlers; before server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
@@ -52,7 +53,8 @@ class Store {
   };
   // Parses a request and finds its region; answers (and returns nullptr) when it cannot.
   template <typename Request, typename Response>
-  Hosted* Admit(const rpc::Envelope& envelope, Request* request, const rpc::RpcServer::Responder& respond);
+  Hosted* Admit(const rpc::Envelope& envelope, Request* request,
+                const rpc::RpcServer::Responder& respond);
   // The region for a request, or the error to answer with.
   Hosted* Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error);
   RegionError NotLeaderError(uint64_t region_id) const;

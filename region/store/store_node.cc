@@ -1,8 +1,8 @@
 #include "region/store/store_node.h"
 
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "base/codec.h"
@@ -37,9 +37,11 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   node->pd_loop_ = std::make_unique<rpc::EventLoop>();
   for (const std::string& a : o.pd) {
     ASSIGN_OR_RETURN(rpc::HostPort pd_hp, rpc::ParseAddress(a));
-    node->pd_channels_.push_back(std::make_unique<rpc::RpcChannel>(*node->pd_loop_, pd_hp.host, pd_hp.port, o.channel));
+    node->pd_channels_.push_back(
+        std::make_unique<rpc::RpcChannel>(*node->pd_loop_, pd_hp.host, pd_hp.port, o.channel));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> known, node->engine_->Get(engine::ColumnFamily::kMeta, "store/id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> known,
+                   node->engine_->Get(engine::ColumnFamily::kMeta, "store/id"));
   pd::RegisterStoreRequest reg;
   reg.mutable_store()->set_address(o.address);
   reg.mutable_store()->set_public_key(node->key_.public_key_bytes());
@@ -54,7 +56,8 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   }
   if (!answer.ok()) return answer.status().WithContext("registering with PD at " + o.pd.front());
   pd::RegisterStoreResponse registered;
-  if (!registered.ParseFromString(*answer) || registered.store_id() == 0) return Status::Corruption("PD's registration answer");
+  if (!registered.ParseFromString(*answer) || registered.store_id() == 0)
+    return Status::Corruption("PD's registration answer");
   node->store_id_ = registered.store_id();
   std::string id_bytes;
   PutFixed64BE(id_bytes, node->store_id_);
@@ -119,19 +122,25 @@ void StoreNode::Heartbeat() {
     for (const Region& region : placed.regions()) {
       if (hosted.count(region.id()) == 0) {
         Status s = store_->AddRegion(region);
-        if (!s.ok()) std::fprintf(stderr, "store %llu: hosting region %llu: %s\n",
-                                  static_cast<unsigned long long>(store_id_),
-                                  static_cast<unsigned long long>(region.id()), s.ToString().c_str());
+        if (!s.ok())
+          std::fprintf(stderr, "store %llu: hosting region %llu: %s\n",
+                       static_cast<unsigned long long>(store_id_),
+                       static_cast<unsigned long long>(region.id()), s.ToString().c_str());
       }
     }
     for (const Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
       if (info && info->state == RAFT_LEADER) led.emplace_back(h, store_id_);
       if (info && std::getenv("RUSTORIUM_TRACE") != nullptr) {
-        std::fprintf(stderr, "trace: store %llu region %llu state %d term %llu leader %llu commit %llu applied %llu last %llu\n",
-                     static_cast<unsigned long long>(store_id_), static_cast<unsigned long long>(h.id()), info->state,
-                     static_cast<unsigned long long>(info->term), static_cast<unsigned long long>(info->leader_id),
-                     static_cast<unsigned long long>(info->commit_index), static_cast<unsigned long long>(info->last_applied),
+        std::fprintf(stderr,
+                     "trace: store %llu region %llu state %d term %llu leader %llu commit %llu "
+                     "applied %llu last %llu\n",
+                     static_cast<unsigned long long>(store_id_),
+                     static_cast<unsigned long long>(h.id()), info->state,
+                     static_cast<unsigned long long>(info->term),
+                     static_cast<unsigned long long>(info->leader_id),
+                     static_cast<unsigned long long>(info->commit_index),
+                     static_cast<unsigned long long>(info->last_applied),
                      static_cast<unsigned long long>(info->last_index));
       }
     }
@@ -140,7 +149,9 @@ void StoreNode::Heartbeat() {
     pd::RegionHeartbeatRequest rh;
     *rh.mutable_region() = region;
     rh.set_leader_store_id(leader);
-    CallPd("pd.RegionHeartbeat", rh.SerializeAsString()).status().IgnoreError();  // next beat retries
+    CallPd("pd.RegionHeartbeat", rh.SerializeAsString())
+        .status()
+        .IgnoreError();  // next beat retries
   }
 }
 

@@ -23,7 +23,7 @@
 namespace rustorium::store {
 
 struct StoreNodeOptions {
-  std::string data_dir;  // engine in data_dir/db, key in data_dir/store.key
+  std::string data_dir;                     // engine in data_dir/db, key in data_dir/store.key
   std::string address = "127.0.0.1:20161";  // listens here; peers and clients dial it
   std::vector<std::string> pd = {"127.0.0.1:2479"};
   std::map<std::string, std::string> labels;  // "region", "zone", "host"

@@ -28,7 +28,8 @@ class LocalCommittee {
       dup2(fileno(out), STDOUT_FILENO);
       dup2(fileno(out), STDERR_FILENO);
       execl(RUSTORIUM_BINARY, RUSTORIUM_BINARY, "chain", "local", "--validators", "4", "--dir",
-            (dir + "/chain").c_str(), "--base-port", std::to_string(base_port).c_str(), static_cast<char*>(nullptr));
+            (dir + "/chain").c_str(), "--base-port", std::to_string(base_port).c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -96,7 +97,8 @@ TEST(ChainCli, LocalCommitteeTakesTransactionsStopsAndResumes) {
 
   LocalCommittee again(dir.path().string(), base);
   const std::string status = WaitCommitted(primary, 3);
-  EXPECT_EQ(CommittedIn(status), 3) << "the committed count survives a restart\n" << status << again.output();
+  EXPECT_EQ(CommittedIn(status), 3) << "the committed count survives a restart\n"
+                                    << status << again.output();
   const CliRun more = Rustorium("chain submit --node " + worker + " --tx after-restart");
   ASSERT_EQ(more.exit_code, 0) << more.out;
   EXPECT_EQ(CommittedIn(WaitCommitted(primary, 4)), 4);

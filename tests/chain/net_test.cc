@@ -51,7 +51,8 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
         if (n.validator) n.validator->OnPrimaryMessage(e.payload());
       });
       n.server->OnMessage(kWorkerMethod, [&n](const rpc::Envelope& e) {
-        if (n.validator) n.validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
+        if (n.validator)
+          n.validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
       });
       ASSERT_TRUE(n.server->Start().ok());
     });
@@ -74,7 +75,8 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
     n.loop->RunSync([&] {
       n.env = std::make_unique<LoopEnv>(*n.loop);
       n.transport = std::make_unique<RpcTransport>(*n.loop, *committee, rpc::ChannelOptions{});
-      auto v = Validator::Open(*committee, keys[i], options, n.env.get(), n.transport.get(), &n.executor);
+      auto v = Validator::Open(*committee, keys[i], options, n.env.get(), n.transport.get(),
+                               &n.executor);
       ASSERT_TRUE(v.ok()) << v.status().ToString();
       n.validator = std::move(v).value();
     });
@@ -82,7 +84,8 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
   constexpr int kTransactions = 200;
   for (int t = 0; t < kTransactions; ++t) {
     Node& n = nodes[t % kValidators];
-    n.loop->RunSync([&] { ASSERT_TRUE(n.validator->SubmitTransaction(0, "tx-" + std::to_string(t)).ok()); });
+    n.loop->RunSync(
+        [&] { ASSERT_TRUE(n.validator->SubmitTransaction(0, "tx-" + std::to_string(t)).ok()); });
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool all = false;
@@ -106,9 +109,11 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
   }
   for (size_t i = 1; i < kValidators; ++i) {
     const size_t common = std::min(sequences[0].size(), sequences[i].size());
-    EXPECT_TRUE(std::equal(sequences[0].begin(), sequences[0].begin() + common, sequences[i].begin()));
+    EXPECT_TRUE(
+        std::equal(sequences[0].begin(), sequences[0].begin() + common, sequences[i].begin()));
     const size_t common_tx = std::min(transactions[0].size(), transactions[i].size());
-    EXPECT_TRUE(std::equal(transactions[0].begin(), transactions[0].begin() + common_tx, transactions[i].begin()));
+    EXPECT_TRUE(std::equal(transactions[0].begin(), transactions[0].begin() + common_tx,
+                           transactions[i].begin()));
   }
   std::set<std::string> distinct(transactions[0].begin(), transactions[0].end());
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kTransactions));

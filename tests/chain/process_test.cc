@@ -11,11 +11,11 @@
 #include <sstream>
 #include <thread>
 
-#include "chain/net/chain_node.h"
+#include "base/codec.h"
 #include "chain/narwhal/messages.h"
+#include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
 #include "chain/net/rpc_transport.h"
-#include "base/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tests/region/raft_cluster.h"
@@ -44,10 +44,11 @@ class Committee4 {
       authorities.push_back(a);
       const std::string n = std::to_string(i);
       rustorium::testing::WriteFile(dir_ + "/v" + n + ".key", key.SeedHex() + "\n");
-      rustorium::testing::WriteFile(dir_ + "/v" + n + ".toml",
-                                    "key_file = \"v" + n + ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" +
-                                        n + "\"\n[parameters]\nmax_header_delay_ms = 100\nmax_batch_delay_ms = 20\n"
-                                        "retry_delay_ms = 500\ngc_depth = 500\n");
+      rustorium::testing::WriteFile(
+          dir_ + "/v" + n + ".toml",
+          "key_file = \"v" + n + ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" + n +
+              "\"\n[parameters]\nmax_header_delay_ms = 100\nmax_batch_delay_ms = 20\n"
+              "retry_delay_ms = 500\ngc_depth = 500\n");
     }
     auto committee = Committee::Create(authorities);
     EXPECT_TRUE(committee.ok());
@@ -60,8 +61,9 @@ class Committee4 {
 
   void Start(int i) {
     const std::string n = std::to_string(i);
-    pids_[i] = tools::SpawnChild({RUSTORIUM_BINARY, "chain", "node", "--config", dir_ + "/v" + n + ".toml"},
-                                 dir_ + "/v" + n + ".log");
+    pids_[i] = tools::SpawnChild(
+        {RUSTORIUM_BINARY, "chain", "node", "--config", dir_ + "/v" + n + ".toml"},
+        dir_ + "/v" + n + ".log");
     ASSERT_GT(pids_[i], 0);
   }
   void Kill(int i, int sig) {
@@ -71,7 +73,8 @@ class Committee4 {
     pids_[i] = -1;
   }
 
-  Result<std::string> Call(const std::string& address, const std::string& method, std::string payload) {
+  Result<std::string> Call(const std::string& address, const std::string& method,
+                           std::string payload) {
     auto hp = rpc::ParseAddress(address);
     if (!hp.ok()) return hp.status();
     auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port);
@@ -86,7 +89,8 @@ class Committee4 {
     if (!hp.ok()) return hp.status();
     auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port);
     for (const std::string& m : messages) {
-      channel->Send(worker < 0 ? kPrimaryMethod : kWorkerMethod, m, worker < 0 ? 0 : static_cast<uint64_t>(worker));
+      channel->Send(worker < 0 ? kPrimaryMethod : kWorkerMethod, m,
+                    worker < 0 ? 0 : static_cast<uint64_t>(worker));
     }
     auto answer = channel->CallSync(kStatusMethod, "", 2s);
     loop_.RunSync([&] { channel.reset(); });
@@ -134,7 +138,8 @@ class Committee4 {
     while (std::getline(in, line)) {
       const uint64_t index = std::stoull(line.substr(0, line.find(' ')));
       auto [it, fresh] = out.emplace(index, line);
-      EXPECT_TRUE(fresh || it->second == line) << "validator " << i << " output " << index << " twice, differently";
+      EXPECT_TRUE(fresh || it->second == line)
+          << "validator " << i << " output " << index << " twice, differently";
     }
     return out;
   }
@@ -148,7 +153,8 @@ class Committee4 {
       std::ifstream log(dir_ + "/v" + std::to_string(i) + ".log");
       std::vector<std::string> lines;
       for (std::string line; std::getline(log, line);) lines.push_back(line);
-      for (size_t k = lines.size() > 40 ? lines.size() - 40 : 0; k < lines.size(); ++k) out << "  " << lines[k] << "\n";
+      for (size_t k = lines.size() > 40 ? lines.size() - 40 : 0; k < lines.size(); ++k)
+        out << "  " << lines[k] << "\n";
     }
     return out.str();
   }
@@ -157,7 +163,8 @@ class Committee4 {
     for (int i = 1; i < 4; ++i) {
       for (const auto& [index, line] : Outputs(i)) {
         auto it = reference.find(index);
-        if (it != reference.end()) EXPECT_EQ(it->second, line) << "validator " << i << " diverges at " << index;
+        if (it != reference.end())
+          EXPECT_EQ(it->second, line) << "validator " << i << " diverges at " << index;
       }
     }
   }
@@ -175,7 +182,8 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   Committee4 c(dir);
   for (int i = 0; i < 4; ++i) c.Start(i);
   for (int i = 0; i < 4; ++i) c.Submit(i, 10, "a" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, 30s)) << "every transaction committed everywhere\n" << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, 30s)) << "every transaction committed everywhere\n"
+                                                      << c.Describe();
   c.ExpectSameSequence();
 
   c.Kill(3, SIGKILL);  // f = 1: the rest keep committing
@@ -194,7 +202,8 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   EXPECT_EQ(c.Committed(0), before) << "committed without a quorum";
   c.Start(2);
   c.Start(3);
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, 40s)) << "recovery after f + 1 restarts\n" << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, 40s)) << "recovery after f + 1 restarts\n"
+                                                      << c.Describe();
   c.ExpectSameSequence();
 }
 
@@ -212,7 +221,8 @@ TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
   EXPECT_TRUE(empty.status().IsInvalidArgument()) << empty.status().ToString();
   auto oversized = c.Call(c.worker(0), kSubmitMethod, std::string(kMaxTransactionSize + 1, 'x'));
   ASSERT_FALSE(oversized.ok());
-  EXPECT_NE(oversized.status().message().find("over the limit"), std::string::npos) << oversized.status().ToString();
+  EXPECT_NE(oversized.status().message().find("over the limit"), std::string::npos)
+      << oversized.status().ToString();
 
   const int64_t dropped = c.StatusValue(0, "dropped_messages");
   const int64_t rejected = c.StatusValue(0, "rejected_headers");
@@ -220,19 +230,22 @@ TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
   // A header of validator 1 signed by a key outside the committee, one signed right but
   // altered after, and bytes that decode to nothing.
   const KeyPair outsider = KeyPair::Generate();
-  Header forged = Header::Make(outsider, 3, {}, {HashBytes("p1"), HashBytes("p2"), HashBytes("p3")});
+  Header forged =
+      Header::Make(outsider, 3, {}, {HashBytes("p1"), HashBytes("p2"), HashBytes("p3")});
   forged.author = c.name(1);
   forged.id = forged.ComputeId();  // consistent, but the signature is the outsider's
   Header altered = forged;
   altered.round = 4;  // the id no longer matches
-  auto after = c.SendThenStatus(0, -1, {EncodeMessage(forged), EncodeMessage(altered), "\x01garbage", ""});
+  auto after =
+      c.SendThenStatus(0, -1, {EncodeMessage(forged), EncodeMessage(altered), "\x01garbage", ""});
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(Committee4::ValueIn(*after, "rejected_headers"), rejected + 2) << *after;
   EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 2) << *after;
   // To the worker: garbage, and a batch from outside the committee.
   Batch batch;
   batch.transactions = {"from nowhere"};
-  after = c.SendThenStatus(0, 0, {"\xff\xff", EncodeMessage(BatchMessage{outsider.public_key(), 0, batch})});
+  after = c.SendThenStatus(
+      0, 0, {"\xff\xff", EncodeMessage(BatchMessage{outsider.public_key(), 0, batch})});
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 4) << *after;
 

@@ -8,7 +8,8 @@
 
 namespace rustorium::chain::sim {
 
-RandomScenarioResult RunRandomScenario(uint64_t seed, const std::string& dir, uint64_t duration_ms) {
+RandomScenarioResult RunRandomScenario(uint64_t seed, const std::string& dir,
+                                       uint64_t duration_ms) {
   SimulationOptions options;
   options.seed = seed;
   options.dir = dir;
@@ -23,28 +24,35 @@ RandomScenarioResult RunRandomScenario(uint64_t seed, const std::string& dir, ui
     std::printf("t=%llu %s\n", static_cast<unsigned long long>(sim.now()), what);
     for (size_t i = 0; i < n; ++i) {
       if (!sim.alive(i)) {
-        std::printf("  v%zu down, executed %llu\n", i, static_cast<unsigned long long>(sim.executor(i).LastExecutedIndex()));
+        std::printf("  v%zu down, executed %llu\n", i,
+                    static_cast<unsigned long long>(sim.executor(i).LastExecutedIndex()));
         continue;
       }
       const ValidatorStats s = sim.validator(i).stats();
-      std::printf("  v%zu round %llu highest %llu committed round %llu index %llu executed %llu accepted %llu "
-                  "rejected h/c %llu/%llu refused %llu items %zu\n",
-                  i, (unsigned long long)s.primary.round, (unsigned long long)s.primary.highest_accepted_round,
-                  (unsigned long long)s.last_committed_round, (unsigned long long)s.consensus_index,
-                  (unsigned long long)sim.executor(i).LastExecutedIndex(),
-                  (unsigned long long)s.primary.certificates_accepted, (unsigned long long)s.primary.rejected_headers,
-                  (unsigned long long)s.primary.rejected_certificates, (unsigned long long)s.primary.refused_votes,
-                  s.primary_items);
+      std::printf(
+          "  v%zu round %llu highest %llu committed round %llu index %llu executed %llu accepted "
+          "%llu "
+          "rejected h/c %llu/%llu refused %llu items %zu\n",
+          i, (unsigned long long)s.primary.round,
+          (unsigned long long)s.primary.highest_accepted_round,
+          (unsigned long long)s.last_committed_round, (unsigned long long)s.consensus_index,
+          (unsigned long long)sim.executor(i).LastExecutedIndex(),
+          (unsigned long long)s.primary.certificates_accepted,
+          (unsigned long long)s.primary.rejected_headers,
+          (unsigned long long)s.primary.rejected_certificates,
+          (unsigned long long)s.primary.refused_votes, s.primary_items);
     }
   };
   auto check = [&](const char* when) {
     if (!result.failure.empty()) return false;
-    if (std::string bad = sim.CheckSafety(); !bad.empty()) result.failure = std::string(when) + ": " + bad;
+    if (std::string bad = sim.CheckSafety(); !bad.empty())
+      result.failure = std::string(when) + ": " + bad;
     return result.failure.empty();
   };
   auto restart = [&](size_t i) {
     if (sim.alive(i)) return;
-    if (Status s = sim.Restart(i); !s.ok()) result.failure = "restart of " + std::to_string(i) + ": " + s.ToString();
+    if (Status s = sim.Restart(i); !s.ok())
+      result.failure = "restart of " + std::to_string(i) + ": " + s.ToString();
   };
   // Faults last at most 3 s (about 30 rounds) so a validator left behind stays within the
   // GC depth (50 rounds) of the others and can catch up from the DAG.
@@ -131,8 +139,9 @@ RandomScenarioResult RunRandomScenario(uint64_t seed, const std::string& dir, ui
     report("healed");
     if (!sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 60'000)) {
       report("stuck");
-      result.failure = "no progress within 60 s after healing: every validator should reach index " +
-                       std::to_string(target) + ", the slowest is at " + std::to_string(sim.MinCommitted());
+      result.failure =
+          "no progress within 60 s after healing: every validator should reach index " +
+          std::to_string(target) + ", the slowest is at " + std::to_string(sim.MinCommitted());
     }
     check("after healing");
   }

@@ -2,7 +2,6 @@
 // Prints every failing seed (replay one with --start SEED --seeds 1) and a summary; exits 1
 // when any seed failed.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,7 +21,8 @@ int main(int argc, char** argv) {
   const auto began = std::chrono::steady_clock::now();
   uint64_t failed = 0, faults = 0, committed = 0, transactions = 0, virtual_ms = 0;
   for (uint64_t seed = start; seed < start + seeds; ++seed) {
-    const std::filesystem::path run = std::filesystem::path(dir) / ("rustorium-sim-" + std::to_string(seed));
+    const std::filesystem::path run =
+        std::filesystem::path(dir) / ("rustorium-sim-" + std::to_string(seed));
     std::filesystem::remove_all(run);
     std::filesystem::create_directories(run);
     const auto r = rustorium::chain::sim::RunRandomScenario(seed, run.string(), seconds * 1000);
@@ -33,22 +33,29 @@ int main(int argc, char** argv) {
     virtual_ms += r.virtual_ms;
     if (!r.failure.empty()) {
       ++failed;
-      std::printf("seed %llu FAILED: %s\n", static_cast<unsigned long long>(seed), r.failure.c_str());
+      std::printf("seed %llu FAILED: %s\n", static_cast<unsigned long long>(seed),
+                  r.failure.c_str());
     }
     if ((seed - start + 1) % 100 == 0) {
-      std::printf("%llu seeds done, %llu failed; %llu faults, %llu sub-DAGs, %llu transactions, %.0f virtual s\n",
-                  static_cast<unsigned long long>(seed - start + 1), static_cast<unsigned long long>(failed),
-                  static_cast<unsigned long long>(faults), static_cast<unsigned long long>(committed),
-                  static_cast<unsigned long long>(transactions), virtual_ms / 1000.0);
+      std::printf(
+          "%llu seeds done, %llu failed; %llu faults, %llu sub-DAGs, %llu transactions, %.0f "
+          "virtual s\n",
+          static_cast<unsigned long long>(seed - start + 1),
+          static_cast<unsigned long long>(failed), static_cast<unsigned long long>(faults),
+          static_cast<unsigned long long>(committed), static_cast<unsigned long long>(transactions),
+          virtual_ms / 1000.0);
     }
     std::fflush(stdout);
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  std::printf("seeds %llu..%llu: %llu failed; %llu faults, %llu sub-DAGs committed (slowest validator, summed), "
-              "%llu transactions executed, %.0f virtual s, %.0f wall s\n",
-              static_cast<unsigned long long>(start), static_cast<unsigned long long>(start + seeds - 1),
-              static_cast<unsigned long long>(failed), static_cast<unsigned long long>(faults),
-              static_cast<unsigned long long>(committed), static_cast<unsigned long long>(transactions),
-              virtual_ms / 1000.0, wall);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::printf(
+      "seeds %llu..%llu: %llu failed; %llu faults, %llu sub-DAGs committed (slowest validator, "
+      "summed), "
+      "%llu transactions executed, %.0f virtual s, %.0f wall s\n",
+      static_cast<unsigned long long>(start), static_cast<unsigned long long>(start + seeds - 1),
+      static_cast<unsigned long long>(failed), static_cast<unsigned long long>(faults),
+      static_cast<unsigned long long>(committed), static_cast<unsigned long long>(transactions),
+      virtual_ms / 1000.0, wall);
   return failed == 0 ? 0 : 1;
 }

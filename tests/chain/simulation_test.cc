@@ -35,7 +35,8 @@ TEST(Simulation, CommitsAndAgreesWithoutFaults) {
     sim.RunFor(10'000);
     ExpectSafe(sim);
     EXPECT_GE(sim.MinCommitted(), 20u) << "seed " << seed;
-    EXPECT_GE(sim.validator(0).stats().last_committed_round, 80u) << "an anchor should commit almost every 2 rounds";
+    EXPECT_GE(sim.validator(0).stats().last_committed_round, 80u)
+        << "an anchor should commit almost every 2 rounds";
     EXPECT_GT(sim.executor(0).transactions(), 300u) << "seed " << seed;
     for (size_t i = 0; i < sim.size(); ++i) {
       EXPECT_EQ(sim.validator(i).stats().primary.rejected_certificates, 0u);
@@ -94,7 +95,8 @@ TEST(Simulation, SymmetricPartitionStopsThenRecovers) {
   for (size_t i = 0; i < sim.size(); ++i) during.push_back(sim.executor(i).LastExecutedIndex());
   sim.RunFor(5'000);
   for (size_t i = 0; i < sim.size(); ++i) {
-    EXPECT_EQ(sim.executor(i).LastExecutedIndex(), during[i]) << "validator " << i << " committed without a quorum";
+    EXPECT_EQ(sim.executor(i).LastExecutedIndex(), during[i])
+        << "validator " << i << " committed without a quorum";
   }
   ExpectSafe(sim);
   sim.Heal();
@@ -111,7 +113,8 @@ TEST(Simulation, SymmetricPartitionStopsThenRecovers) {
     return true;
   };
   for (int step = 0; step < 100 && !all_executed(); ++step) sim.RunFor(200);
-  EXPECT_TRUE(all_executed()) << "validator 0 misses " << sim.Unexecuted(0) << " accepted transactions";
+  EXPECT_TRUE(all_executed()) << "validator 0 misses " << sim.Unexecuted(0)
+                              << " accepted transactions";
   ExpectSafe(sim);
 }
 
@@ -139,7 +142,8 @@ TEST(Simulation, CrashAndRestartOfOneValidator) {
     ASSERT_TRUE(sim.Restart(2).ok());
     sim.RunFor(2'000);
     const uint64_t target = sim.executor(0).LastExecutedIndex() + 3;
-    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 10'000)) << "seed " << seed;
+    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 10'000))
+        << "seed " << seed;
     ExpectSafe(sim);
     EXPECT_EQ(sim.executor(2).order_violations(), 0u);
   }
@@ -162,9 +166,11 @@ TEST(Simulation, CrashAndRestartOfFPlusOneValidators) {
     const uint64_t round_before = sim.validator(0).stats().primary.round;
     ASSERT_TRUE(sim.Restart(1).ok());
     ASSERT_TRUE(sim.Restart(3).ok());
-    EXPECT_GE(sim.validator(1).stats().primary.round + 2, round_before) << "restarted from an old round";
+    EXPECT_GE(sim.validator(1).stats().primary.round + 2, round_before)
+        << "restarted from an old round";
     const uint64_t target = stuck + 5;
-    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 15'000)) << "seed " << seed;
+    EXPECT_TRUE(sim.RunUntil([&] { return sim.MinCommitted() >= target; }, 15'000))
+        << "seed " << seed;
     ExpectSafe(sim);
   }
 }
@@ -194,7 +200,8 @@ TEST(Simulation, WithholdingAuthor) {
   for (const OutputEntry& e : sim.executor(0).log()) {
     for (const auto& [author, round] : e.slots) from_3 += author == sim.key(3).public_key();
   }
-  EXPECT_GT(from_3, 5u) << "validator 0 should order validator 3's certificates, fetched from others";
+  EXPECT_GT(from_3, 5u)
+      << "validator 0 should order validator 3's certificates, fetched from others";
 }
 
 TEST(Simulation, GarbageCollectionBoundsMemory) {
@@ -281,14 +288,18 @@ TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
   Simulation sim(Options(91, dir));
   sim.RunFor(2'000);
   // `fresh` below must differ from validator 3's real header: wait for one with a payload.
-  for (int i = 0; i < 50 && sim.validator(3).LatestOwnHeader()->payload.empty(); ++i) sim.RunFor(50);
+  for (int i = 0; i < 50 && sim.validator(3).LatestOwnHeader()->payload.empty(); ++i)
+    sim.RunFor(50);
   const Header own = *sim.validator(3).LatestOwnHeader();
   ASSERT_FALSE(own.payload.empty());
   // A header for the same round that no certificate exists for (validator 3 equivocates).
   std::vector<Digest> parents = own.parents;
-  const Header fresh = Header::Make(sim.key(3), own.round, {}, parents.size() > 3 ?
-      std::vector<Digest>(parents.begin(), parents.begin() + 3) : parents);
-  auto vote = [&](size_t i) { return std::make_pair(sim.key(i).public_key(), Vote::Make(sim.key(i), fresh).signature); };
+  const Header fresh = Header::Make(
+      sim.key(3), own.round, {},
+      parents.size() > 3 ? std::vector<Digest>(parents.begin(), parents.begin() + 3) : parents);
+  auto vote = [&](size_t i) {
+    return std::make_pair(sim.key(i).public_key(), Vote::Make(sim.key(i), fresh).signature);
+  };
   auto sorted = [](Certificate c) {
     std::sort(c.votes.begin(), c.votes.end());
     return c;
@@ -299,11 +310,13 @@ TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
     c.votes[1].second[5] ^= 1;  // a bad signature
     bad_certificates.push_back(sorted(c));
   }
-  bad_certificates.push_back(sorted(Certificate{fresh, {vote(0), vote(1), vote(1)}}));  // a voter twice
-  bad_certificates.push_back(sorted(Certificate{fresh, {vote(0), vote(1)}}));           // below quorum
+  bad_certificates.push_back(
+      sorted(Certificate{fresh, {vote(0), vote(1), vote(1)}}));                // a voter twice
+  bad_certificates.push_back(sorted(Certificate{fresh, {vote(0), vote(1)}}));  // below quorum
   {
     const KeyPair outsider = KeyPair::FromSeed(HashBytes("outsider"));
-    Certificate c{fresh, {vote(0), vote(1), {outsider.public_key(), Vote::Make(outsider, fresh).signature}}};
+    Certificate c{
+        fresh, {vote(0), vote(1), {outsider.public_key(), Vote::Make(outsider, fresh).signature}}};
     bad_certificates.push_back(sorted(c));  // a voter outside the committee
   }
   {
@@ -312,9 +325,11 @@ TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
     bad_certificates.push_back(sorted(c));
   }
   std::vector<Header> bad_headers;
-  bad_headers.push_back(Header::Make(sim.key(3), own.round + 1, {PayloadEntry{HashBytes("b"), 7}}, parents));
-  bad_headers.push_back(Header::Make(sim.key(3), own.round + 10'000, {}, parents));  // too far ahead
-  bad_headers.push_back(Header::Make(sim.key(3), 0, {}, parents));                   // genesis round
+  bad_headers.push_back(
+      Header::Make(sim.key(3), own.round + 1, {PayloadEntry{HashBytes("b"), 7}}, parents));
+  bad_headers.push_back(
+      Header::Make(sim.key(3), own.round + 10'000, {}, parents));   // too far ahead
+  bad_headers.push_back(Header::Make(sim.key(3), 0, {}, parents));  // genesis round
   {
     Header h = Header::Make(sim.key(3), own.round + 1, {}, parents);
     h.author = sim.key(2).public_key();  // claims another author
@@ -326,7 +341,8 @@ TEST(Simulation, InvalidHeadersAndCertificatesAreRejected) {
   sim.InjectToPrimary(3, 0, "\x03garbage");
   sim.RunFor(500);
   const ValidatorStats after = sim.validator(0).stats();
-  EXPECT_EQ(after.primary.rejected_certificates - before.primary.rejected_certificates, bad_certificates.size());
+  EXPECT_EQ(after.primary.rejected_certificates - before.primary.rejected_certificates,
+            bad_certificates.size());
   EXPECT_EQ(after.primary.rejected_headers - before.primary.rejected_headers, bad_headers.size());
   EXPECT_EQ(after.primary.dropped_messages - before.primary.dropped_messages, 1u);
   sim.RunFor(5'000);

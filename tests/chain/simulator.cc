@@ -53,7 +53,8 @@ void TestExecutor::Execute(const ConsensusOutput& output) {
 
 class Simulation::NodeEnv : public Env {
  public:
-  NodeEnv(Simulation* sim, size_t node) : sim_(sim), node_(node), generation_(sim->nodes_[node].generation) {}
+  NodeEnv(Simulation* sim, size_t node)
+      : sim_(sim), node_(node), generation_(sim->nodes_[node].generation) {}
   uint64_t NowMs() const override { return sim_->now_ms_; }
   TimerId StartTimer(uint64_t delay_ms, std::function<void()> fn) override {
     const TimerId id = ++next_id_;
@@ -95,7 +96,8 @@ class Simulation::NodeTransport : public Transport {
   size_t node_;
 };
 
-Simulation::Simulation(SimulationOptions options) : options_(std::move(options)), rng_(options_.seed) {
+Simulation::Simulation(SimulationOptions options)
+    : options_(std::move(options)), rng_(options_.seed) {
   std::vector<Authority> authorities;
   for (size_t i = 0; i < options_.validators; ++i) {
     std::string seed_input = "rustorium.sim.key";
@@ -133,8 +135,8 @@ Status Simulation::Open(size_t i) {
   options.parameters = options_.parameters;
   options.data_dir = options_.dir + "/v" + std::to_string(i);
   options.sync = false;
-  ASSIGN_OR_RETURN(n.validator, Validator::Open(*committee_, keys_[i], options, n.env.get(), n.transport.get(),
-                                                n.executor.get()));
+  ASSIGN_OR_RETURN(n.validator, Validator::Open(*committee_, keys_[i], options, n.env.get(),
+                                                n.transport.get(), n.executor.get()));
   return Status::OK();
 }
 
@@ -166,7 +168,8 @@ bool Simulation::Blocked(size_t from, size_t to, bool to_worker) const {
   return filter_ && filter_(from, to, to_worker);
 }
 
-void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uint32_t worker_id, std::string bytes) {
+void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uint32_t worker_id,
+                      std::string bytes) {
   auto found = index_of_.find(to_name);
   if (found == index_of_.end()) return;
   const size_t to = found->second;
@@ -234,7 +237,8 @@ void Simulation::ClientTick(uint64_t generation) {
                          std::to_string(++client_counter_);
   const uint32_t worker = static_cast<uint32_t>(Random(options_.workers));
   Status s = nodes_[i].validator->SubmitTransaction(worker, tx);
-  EXPECT_TRUE(s.ok() || s.code() == StatusCode::kBusy) << s.ToString();  // Busy: no quorum to spread to
+  EXPECT_TRUE(s.ok() || s.code() == StatusCode::kBusy)
+      << s.ToString();  // Busy: no quorum to spread to
   if (s.ok()) accepted_.push_back(tx);
 }
 
@@ -249,8 +253,8 @@ std::string Simulation::CheckSafety() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const TestExecutor& e = *nodes_[i].executor;
     if (e.order_violations() > 0) {
-      return "validator " + std::to_string(i) + " delivered " + std::to_string(e.order_violations()) +
-             " outputs out of order or twice";
+      return "validator " + std::to_string(i) + " delivered " +
+             std::to_string(e.order_violations()) + " outputs out of order or twice";
     }
     if (e.duplicates() > 0) {
       return "validator " + std::to_string(i) + " executed " + std::to_string(e.duplicates()) +
@@ -260,8 +264,8 @@ std::string Simulation::CheckSafety() const {
       for (size_t k = 0; k < entry.slots.size(); ++k) {
         auto [it, fresh] = slots.emplace(entry.slots[k], entry.certificates[k]);
         if (!fresh && it->second != entry.certificates[k]) {
-          return "two certificates committed for author " + ShortHex(entry.slots[k].first) + " round " +
-                 std::to_string(entry.slots[k].second);
+          return "two certificates committed for author " + ShortHex(entry.slots[k].first) +
+                 " round " + std::to_string(entry.slots[k].second);
         }
       }
     }
@@ -270,8 +274,8 @@ std::string Simulation::CheckSafety() const {
       const auto& b = nodes_[j].executor->log();
       for (size_t k = 0; k < std::min(a.size(), b.size()); ++k) {
         if (!(a[k] == b[k])) {
-          return "validators " + std::to_string(i) + " and " + std::to_string(j) + " diverge at index " +
-                 std::to_string(k + 1);
+          return "validators " + std::to_string(i) + " and " + std::to_string(j) +
+                 " diverge at index " + std::to_string(k + 1);
         }
       }
     }

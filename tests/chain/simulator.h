@@ -145,7 +145,8 @@ class Simulation {
   };
 
   void Schedule(uint64_t delay_ms, std::function<void()> fn);
-  void Send(size_t from, const PublicKey& to, bool to_worker, uint32_t worker_id, std::string bytes);
+  void Send(size_t from, const PublicKey& to, bool to_worker, uint32_t worker_id,
+            std::string bytes);
   bool Blocked(size_t from, size_t to, bool to_worker) const;
   void ClientTick(uint64_t generation);
   Status Open(size_t i);

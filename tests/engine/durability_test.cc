@@ -42,9 +42,9 @@ TEST(Durability, AcknowledgedWritesSurviveSigkill) {
 
   for (int round = 0; round < kRounds; ++round) {
     const int delay_ms = 50 + static_cast<int>(rng() % 400);
-    rustorium::testing::KillRun run = RunAndKill(
-        {RUSTORIUM_DURABILITY_WRITER, path, std::to_string(round), "1000000"},
-        std::chrono::milliseconds(delay_ms));
+    rustorium::testing::KillRun run =
+        RunAndKill({RUSTORIUM_DURABILITY_WRITER, path, std::to_string(round), "1000000"},
+                   std::chrono::milliseconds(delay_ms));
     ASSERT_TRUE(run.ready) << "writer never became ready in round " << round;
     ASSERT_TRUE(run.killed) << "writer ended on its own in round " << round;
     acked[round] = std::move(run.acked);
@@ -62,8 +62,8 @@ TEST(Durability, AcknowledgedWritesSurviveSigkill) {
       for (std::size_t i = 0; i < acked[r].size(); ++i) {
         auto v = (*e)->Get(ColumnFamily::kDefault, acked[r][i]);
         ASSERT_TRUE(v.ok()) << v.status().ToString();
-        ASSERT_TRUE(v->has_value()) << "acknowledged key " << acked[r][i] << " lost (seed "
-                                    << seed << ")";
+        ASSERT_TRUE(v->has_value())
+            << "acknowledged key " << acked[r][i] << " lost (seed " << seed << ")";
         ASSERT_EQ(v->value().rfind("value-" + std::to_string(r) + "-" + std::to_string(i), 0), 0u);
       }
       // The batch's second write (in another family) came with it.

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   rustorium::engine::StorageOptions options;
   options.sync_mode = rustorium::engine::SyncMode::kFull;
   options.write_buffer_size = 1 << 20;  // small memtables: kills land during flushes too
-  auto engine = rustorium::testing::OpenWriterEngine(argc, argv, 4, "DATA_DIR ROUND MAX_KEYS", options);
+  auto engine =
+      rustorium::testing::OpenWriterEngine(argc, argv, 4, "DATA_DIR ROUND MAX_KEYS", options);
   const std::string round = argv[2];
   const long max_keys = std::strtol(argv[3], nullptr, 10);
   std::printf("ready\n");

@@ -19,8 +19,10 @@ using rustorium::testing::ReadFile;
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
 
-constexpr std::string_view kKeyA = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-constexpr std::string_view kKeyB = "f00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr std::string_view kKeyA =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr std::string_view kKeyB =
+    "f00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 constexpr std::string_view kMarker = "PLAINTEXT-MARKER-7d1e";
 
 // Every file under `dir`, by relative path, with its full contents.
@@ -213,12 +215,12 @@ TEST(AesCtr, MatchesNistVectorAtEveryOffset) {
   std::array<uint8_t, 16> iv{};
   std::string iv_bytes = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
   std::copy(iv_bytes.begin(), iv_bytes.end(), iv.begin());
-  const std::string plain = hex(
-      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
-      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
-  const std::string cipher = hex(
-      "601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5"
-      "2b0930daa23de94ce87017ba2d84988ddfc9c58db67aada613c2dd08457941a6");
+  const std::string plain =
+      hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+          "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const std::string cipher =
+      hex("601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5"
+          "2b0930daa23de94ce87017ba2d84988ddfc9c58db67aada613c2dd08457941a6");
   std::string whole = plain;
   ASSERT_TRUE(AesCtrXor(*key, iv, 0, whole.data(), whole.size()).ok());
   EXPECT_EQ(whole, cipher);
@@ -237,7 +239,7 @@ TEST(AesCtr, CounterCarriesAcrossAllBytes) {
   iv.fill(0xff);  // IV + 1 wraps to all zeros
   std::array<uint8_t, 16> zero{};
   std::string a(16, '\0'), b(16, '\0');
-  ASSERT_TRUE(AesCtrXor(key, iv, 16, a.data(), a.size()).ok());  // block 1 of iv = all ones
+  ASSERT_TRUE(AesCtrXor(key, iv, 16, a.data(), a.size()).ok());   // block 1 of iv = all ones
   ASSERT_TRUE(AesCtrXor(key, zero, 0, b.data(), b.size()).ok());  // block 0 of iv = zero
   EXPECT_EQ(a, b);
 }

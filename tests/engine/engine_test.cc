@@ -279,7 +279,8 @@ class IteratorTest : public ::testing::Test {
     e_ = OpenOrDie(Options(dir_));
     ASSERT_TRUE(e_);
     WriteBatch b;
-    for (std::string k : {"a", "b1", "b2", "b3", "c", "d"}) b.Put(ColumnFamily::kDefault, k, "v" + k);
+    for (std::string k : {"a", "b1", "b2", "b3", "c", "d"})
+      b.Put(ColumnFamily::kDefault, k, "v" + k);
     b.Put(ColumnFamily::kMeta, "b0", "other family");
     ASSERT_TRUE(e_->Write(b).ok());
   }
@@ -436,7 +437,9 @@ TEST(Engine, StatsAreSane) {
   std::mt19937_64 rng(1);
   constexpr int kKeys = 5000;
   for (int i = 0; i < kKeys; ++i) {
-    ASSERT_TRUE(e->Put(ColumnFamily::kDefault, "key" + std::to_string(i), CompressibleValue(rng, 400)).ok());
+    ASSERT_TRUE(
+        e->Put(ColumnFamily::kDefault, "key" + std::to_string(i), CompressibleValue(rng, 400))
+            .ok());
   }
   ASSERT_TRUE(e->Flush().ok());
   ASSERT_TRUE(e->CompactRange(ColumnFamily::kDefault).ok());
@@ -470,7 +473,9 @@ TEST(Engine, CompressionOffKeepsRatioNearOne) {
   ASSERT_TRUE(e);
   std::mt19937_64 rng(2);
   for (int i = 0; i < 2000; ++i) {
-    ASSERT_TRUE(e->Put(ColumnFamily::kDefault, "key" + std::to_string(i), CompressibleValue(rng, 400)).ok());
+    ASSERT_TRUE(
+        e->Put(ColumnFamily::kDefault, "key" + std::to_string(i), CompressibleValue(rng, 400))
+            .ok());
   }
   ASSERT_TRUE(e->Flush().ok());
   Result<EngineStats> st = e->Stats();

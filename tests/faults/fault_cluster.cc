@@ -33,16 +33,19 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
 }
 
 std::string Tls(const std::string& certs, int node) {
-  return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" + std::to_string(node) +
-         ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) + ".key\"\n";
+  return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" +
+         std::to_string(node) + ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) +
+         ".key\"\n";
 }
 
 // Elections within about a second, so that a fault costs seconds rather than tens of them.
-constexpr const char* kRaftTimings = "[raft]\ntick_ms = 50\nheartbeat_ms = 150\nelection_ms = 1000\n";
+constexpr const char* kRaftTimings =
+    "[raft]\ntick_ms = 50\nheartbeat_ms = 150\nelection_ms = 1000\n";
 
 }  // namespace
 
-Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, std::string dir, int stores) {
+Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, std::string dir,
+                                                           int stores) {
   std::unique_ptr<FaultCluster> c(new FaultCluster());
   c->binary_ = std::move(binary);
   c->dir_ = fs::absolute(dir).lexically_normal().string();
@@ -56,21 +59,24 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
     co.nodes = stores + 1;
     RETURN_IF_ERROR(rpc::CreateClusterCerts(co));
   }
-  ASSIGN_OR_RETURN(tools::NodeTls tls, tools::MakeTls(certs + "/ca.crt", certs + "/client.crt", certs + "/client.key"));
+  ASSIGN_OR_RETURN(tools::NodeTls tls,
+                   tools::MakeTls(certs + "/ca.crt", certs + "/client.crt", certs + "/client.key"));
   c->client_tls_ = tls.client;
   c->pd_address_ = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
   RETURN_IF_ERROR(WriteFileAtomically(
-      c->dir_ + "/pd.toml", "[pd]\ndata_dir = \"" + c->dir_ + "/pd\"\naddress = \"" + c->pd_address_ +
-                                "\"\nreplicas = 3\n\n" + kRaftTimings + "\n" + Tls(certs, stores + 1)));
+      c->dir_ + "/pd.toml", "[pd]\ndata_dir = \"" + c->dir_ + "/pd\"\naddress = \"" +
+                                c->pd_address_ + "\"\nreplicas = 3\n\n" + kRaftTimings + "\n" +
+                                Tls(certs, stores + 1)));
   for (int i = 0; i < stores; ++i) {
     const std::string address = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
     c->store_addresses_.push_back(address);
     RETURN_IF_ERROR(WriteFileAtomically(
         c->dir_ + "/store" + std::to_string(i + 1) + ".toml",
-        "[store]\ndata_dir = \"" + c->store_data_dir(i) + "\"\naddress = \"" + address + "\"\npd = [\"" +
-            c->pd_address_ + "\"]\nheartbeat_ms = 500\n\n[labels]\nregion = \"local\"\nzone = \"z" +
-            std::to_string(i + 1) + "\"\nhost = \"store" + std::to_string(i + 1) + "\"\n\n" + kRaftTimings + "\n" +
-            Tls(certs, i + 1)));
+        "[store]\ndata_dir = \"" + c->store_data_dir(i) + "\"\naddress = \"" + address +
+            "\"\npd = [\"" + c->pd_address_ +
+            "\"]\nheartbeat_ms = 500\n\n[labels]\nregion = \"local\"\nzone = \"z" +
+            std::to_string(i + 1) + "\"\nhost = \"store" + std::to_string(i + 1) + "\"\n\n" +
+            kRaftTimings + "\n" + Tls(certs, i + 1)));
   }
   c->store_procs_.resize(static_cast<std::size_t>(stores));
   RETURN_IF_ERROR(c->ClearLinks());
@@ -82,8 +88,12 @@ FaultCluster::~FaultCluster() {
   Signal(pd_, SIGKILL, true);
 }
 
-std::string FaultCluster::store_data_dir(int i) const { return dir_ + "/store" + std::to_string(i + 1); }
-std::string FaultCluster::store_log(int i) const { return dir_ + "/store" + std::to_string(i + 1) + ".log"; }
+std::string FaultCluster::store_data_dir(int i) const {
+  return dir_ + "/store" + std::to_string(i + 1);
+}
+std::string FaultCluster::store_log(int i) const {
+  return dir_ + "/store" + std::to_string(i + 1) + ".log";
+}
 std::string FaultCluster::pd_log() const { return dir_ + "/pd.log"; }
 
 void FaultCluster::Signal(Child& c, int signal, bool wait) {
@@ -120,11 +130,21 @@ void FaultCluster::StartAll() {
 }
 
 void FaultCluster::KillPd() { Signal(pd_, SIGKILL, true); }
-void FaultCluster::KillStore(int i) { Signal(store_procs_[static_cast<std::size_t>(i)], SIGKILL, true); }
-void FaultCluster::PauseStore(int i) { Signal(store_procs_[static_cast<std::size_t>(i)], SIGSTOP, false); }
-void FaultCluster::ResumeStore(int i) { Signal(store_procs_[static_cast<std::size_t>(i)], SIGCONT, false); }
-bool FaultCluster::StoreRunning(int i) const { return store_procs_[static_cast<std::size_t>(i)].pid > 0; }
-bool FaultCluster::StorePaused(int i) const { return store_procs_[static_cast<std::size_t>(i)].paused; }
+void FaultCluster::KillStore(int i) {
+  Signal(store_procs_[static_cast<std::size_t>(i)], SIGKILL, true);
+}
+void FaultCluster::PauseStore(int i) {
+  Signal(store_procs_[static_cast<std::size_t>(i)], SIGSTOP, false);
+}
+void FaultCluster::ResumeStore(int i) {
+  Signal(store_procs_[static_cast<std::size_t>(i)], SIGCONT, false);
+}
+bool FaultCluster::StoreRunning(int i) const {
+  return store_procs_[static_cast<std::size_t>(i)].pid > 0;
+}
+bool FaultCluster::StorePaused(int i) const {
+  return store_procs_[static_cast<std::size_t>(i)].paused;
+}
 
 bool FaultCluster::StopAll(std::string* problems) {
   bool clean = true;
@@ -141,7 +161,8 @@ bool FaultCluster::StopAll(std::string* problems) {
       *problems += name + " did not stop cleanly (wait status " + std::to_string(status) + "); ";
     }
   };
-  for (int i = 0; i < stores(); ++i) stop(store_procs_[static_cast<std::size_t>(i)], "store " + std::to_string(i + 1));
+  for (int i = 0; i < stores(); ++i)
+    stop(store_procs_[static_cast<std::size_t>(i)], "store " + std::to_string(i + 1));
   stop(pd_, "pd");
   return clean;
 }
@@ -156,7 +177,8 @@ std::vector<std::string> FaultCluster::UnexpectedExits() {
       c.paused = false;
     }
   };
-  for (int i = 0; i < stores(); ++i) check(store_procs_[static_cast<std::size_t>(i)], "store " + std::to_string(i + 1));
+  for (int i = 0; i < stores(); ++i)
+    check(store_procs_[static_cast<std::size_t>(i)], "store " + std::to_string(i + 1));
   check(pd_, "pd");
   return out;
 }
@@ -165,7 +187,8 @@ Status FaultCluster::SetLinks(int i, const rpc::LinkRules& rules) {
   std::string text;
   for (const auto& [address, rule] : rules) {
     if (rule.drop) text += "drop " + address + "\n";
-    if (rule.delay.count() > 0) text += "delay " + address + " " + std::to_string(rule.delay.count()) + "\n";
+    if (rule.delay.count() > 0)
+      text += "delay " + address + " " + std::to_string(rule.delay.count()) + "\n";
   }
   return WriteFileAtomically(dir_ + "/store" + std::to_string(i + 1) + ".links", text);
 }
@@ -202,7 +225,8 @@ Status FaultCluster::WaitServing(std::chrono::seconds limit) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  return Status::TimedOut("the cluster did not serve within " + std::to_string(limit.count()) + " s: " + last.ToString());
+  return Status::TimedOut("the cluster did not serve within " + std::to_string(limit.count()) +
+                          " s: " + last.ToString());
 }
 
 }  // namespace rustorium::faults

@@ -22,13 +22,16 @@ class FaultCluster {
  public:
   // Writes certificates and configurations into `dir` (reused when they are there already);
   // picks free loopback ports.
-  static Result<std::unique_ptr<FaultCluster>> Create(std::string binary, std::string dir, int stores = 3);
+  static Result<std::unique_ptr<FaultCluster>> Create(std::string binary, std::string dir,
+                                                      int stores = 3);
   // Kills whatever still runs.
   ~FaultCluster();
 
   int stores() const { return static_cast<int>(store_addresses_.size()); }
   const std::string& pd_address() const { return pd_address_; }
-  const std::string& store_address(int i) const { return store_addresses_[static_cast<std::size_t>(i)]; }
+  const std::string& store_address(int i) const {
+    return store_addresses_[static_cast<std::size_t>(i)];
+  }
   std::string store_data_dir(int i) const;
   std::string store_log(int i) const;
   std::string pd_log() const;
@@ -37,10 +40,10 @@ class FaultCluster {
   void StartPd();
   void StartStore(int i);
   void StartAll();
-  void KillPd();                // SIGKILL
-  void KillStore(int i);        // SIGKILL
-  void PauseStore(int i);       // SIGSTOP
-  void ResumeStore(int i);      // SIGCONT
+  void KillPd();            // SIGKILL
+  void KillStore(int i);    // SIGKILL
+  void PauseStore(int i);   // SIGSTOP
+  void ResumeStore(int i);  // SIGCONT
   bool StoreRunning(int i) const;
   bool StorePaused(int i) const;
   // SIGTERM to everything, waiting; false if a process did not exit with status 0.

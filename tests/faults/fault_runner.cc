@@ -3,6 +3,7 @@
 // every run passed.
 //   fault_runner --binary PATH --dir DIR [--seed S] [--minutes M | --seconds S] [--runs N]
 //                [--nemeses kill-leader,pause,...] [--clients N] [--keys N]
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,13 +13,12 @@
 #include <sstream>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "tests/faults/harness.h"
 
 int main(int argc, char** argv) {
   using namespace rustorium::faults;
-  CLI::App app{"Runs the cluster under faults and checks linearizability, durability and index integrity"};
+  CLI::App app{
+      "Runs the cluster under faults and checks linearizability, durability and index integrity"};
   std::string binary, dir, nemeses;
   uint64_t seed = static_cast<uint64_t>(std::time(nullptr));
   double minutes = 0;
@@ -30,13 +30,15 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Faulty time per run, in seconds");
   app.add_option("--runs", runs, "Runs, one seed each");
   app.add_option("--clients", clients, "Register clients");
-  app.add_option("--keys", keys, "Register keys (more keys: shorter histories per key for long runs)");
+  app.add_option("--keys", keys,
+                 "Register keys (more keys: shorter histories per key for long runs)");
   app.add_option("--nemeses", nemeses, "Comma-separated faults (default: all)");
   CLI11_PARSE(app, argc, argv);
 
   FaultOptions o;
   o.binary = binary;
-  o.duration = minutes > 0 ? std::chrono::seconds(static_cast<int64_t>(minutes * 60)) : std::chrono::seconds(seconds);
+  o.duration = minutes > 0 ? std::chrono::seconds(static_cast<int64_t>(minutes * 60))
+                           : std::chrono::seconds(seconds);
   o.register_clients = clients;
   o.register_keys = keys;
   if (!nemeses.empty()) {

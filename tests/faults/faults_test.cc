@@ -17,7 +17,9 @@ struct Profile {
   uint64_t seed;
   std::vector<std::string> nemeses;
 };
-void PrintTo(const Profile& p, std::ostream* out) { *out << "seed " << p.seed << ", " << p.nemeses.size() << " nemeses"; }
+void PrintTo(const Profile& p, std::ostream* out) {
+  *out << "seed " << p.seed << ", " << p.nemeses.size() << " nemeses";
+}
 
 class FaultProfile : public ::testing::TestWithParam<Profile> {};
 
@@ -41,7 +43,10 @@ INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile,
                                            Profile{22, {"isolate", "pause", "delay"}},
                                            Profile{33, {"kill-leader", "kill-store", "kill-all"}}),
                          [](const ::testing::TestParamInfo<Profile>& p) {
-                           return "seed" + std::to_string(p.param.seed) + (p.index == 0 ? "_all" : p.index == 1 ? "_partitions" : "_crashes");
+                           return "seed" + std::to_string(p.param.seed) +
+                                  (p.index == 0   ? "_all"
+                                   : p.index == 1 ? "_partitions"
+                                                  : "_crashes");
                          });
 
 }  // namespace

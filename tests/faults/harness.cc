@@ -26,8 +26,10 @@ using Clock = std::chrono::steady_clock;
 // distribution, whose results differ between implementations): a seed replays the schedule.
 uint64_t Pick(std::mt19937_64& rng, uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); }
 
-std::chrono::milliseconds PickDuration(std::mt19937_64& rng, std::chrono::milliseconds lo, std::chrono::milliseconds hi) {
-  return std::chrono::milliseconds(Pick(rng, static_cast<uint64_t>(lo.count()), static_cast<uint64_t>(hi.count())));
+std::chrono::milliseconds PickDuration(std::mt19937_64& rng, std::chrono::milliseconds lo,
+                                       std::chrono::milliseconds hi) {
+  return std::chrono::milliseconds(
+      Pick(rng, static_cast<uint64_t>(lo.count()), static_cast<uint64_t>(hi.count())));
 }
 
 // How a finished client call counts in the history.
@@ -43,7 +45,8 @@ Ending EndingOf(const Status& s, bool is_write) {
 
 class Run {
  public:
-  Run(const FaultOptions& options, FaultCluster& cluster) : o_(options), cluster_(cluster), start_(Clock::now()) {}
+  Run(const FaultOptions& options, FaultCluster& cluster)
+      : o_(options), cluster_(cluster), start_(Clock::now()) {}
 
   void Log(const std::string& what) {
     const double at = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -62,7 +65,8 @@ class Run {
   void RegisterClient(int process) {
     auto client = client::Client::Connect(cluster_.ClientOptions());
     if (!client.ok()) {
-      Fail("register client " + std::to_string(process) + " cannot start: " + client.status().ToString());
+      Fail("register client " + std::to_string(process) +
+           " cannot start: " + client.status().ToString());
       return;
     }
     std::mt19937_64 rng(o_.seed * 1000003 + static_cast<uint64_t>(process));
@@ -95,9 +99,15 @@ class Run {
       }
       op.complete_ns = Now();
       switch (EndingOf(status, op.kind != OpKind::kRead)) {
-        case Ending::kOk: op.outcome = Outcome::kOk; break;
-        case Ending::kFailed: op.outcome = Outcome::kFail; break;
-        case Ending::kUnknown: op.outcome = Outcome::kUnknown; break;
+        case Ending::kOk:
+          op.outcome = Outcome::kOk;
+          break;
+        case Ending::kFailed:
+          op.outcome = Outcome::kFail;
+          break;
+        case Ending::kUnknown:
+          op.outcome = Outcome::kUnknown;
+          break;
         case Ending::kProofFailure:
           op.outcome = Outcome::kUnknown;
           ProofFailure(status);
@@ -121,9 +131,15 @@ class Run {
       const Status s = (*client)->Put(key, "member").status();
       std::lock_guard<std::mutex> lock(mu_);
       switch (EndingOf(s, true)) {
-        case Ending::kOk: set_acknowledged_.insert(key); break;
-        case Ending::kFailed: set_failed_.insert(key); break;
-        case Ending::kUnknown: set_unknown_.insert(key); break;
+        case Ending::kOk:
+          set_acknowledged_.insert(key);
+          break;
+        case Ending::kFailed:
+          set_failed_.insert(key);
+          break;
+        case Ending::kUnknown:
+          set_unknown_.insert(key);
+          break;
         case Ending::kProofFailure:
           set_unknown_.insert(key);
           report_.proof_failures++;
@@ -163,7 +179,8 @@ class Run {
       const std::string& kind = o_.nemeses[Pick(rng, 0, o_.nemeses.size() - 1)];
       const auto hold = PickDuration(rng, o_.fault_min, o_.fault_max);
       const bool leader = Pick(rng, 0, 1) == 0;
-      const int random_store = static_cast<int>(Pick(rng, 0, static_cast<uint64_t>(cluster_.stores() - 1)));
+      const int random_store =
+          static_cast<int>(Pick(rng, 0, static_cast<uint64_t>(cluster_.stores() - 1)));
       const uint64_t delay_ms = Pick(rng, 50, 300);
       if (kind == "kill-leader" || kind == "kill-store") {
         const int i = kind == "kill-leader" ? LeaderOrRandom(rng) : random_store;
@@ -188,7 +205,8 @@ class Run {
         Log("restarted PD and every store");
       } else if (kind == "isolate") {
         const int i = leader ? LeaderOrRandom(rng) : random_store;
-        Log("isolate store " + std::to_string(i + 1) + (leader ? " (leader)" : "") + " from the stores and PD");
+        Log("isolate store " + std::to_string(i + 1) + (leader ? " (leader)" : "") +
+            " from the stores and PD");
         for (int j = 0; j < cluster_.stores(); ++j) {
           rpc::LinkRules rules;
           if (j == i) {
@@ -209,7 +227,8 @@ class Run {
         for (int j = 0; j < cluster_.stores(); ++j) {
           rpc::LinkRules rules;
           for (int k = 0; k < cluster_.stores(); ++k) {
-            if (k != j) rules[cluster_.store_address(k)].delay = std::chrono::milliseconds(delay_ms);
+            if (k != j)
+              rules[cluster_.store_address(k)].delay = std::chrono::milliseconds(delay_ms);
           }
           Check(cluster_.SetLinks(j, rules));
         }
@@ -241,7 +260,9 @@ class Run {
     const CheckResult result = faults::CheckRegisters(history, o_.check_budget);
     report_.linearizability = result.Summary();
     if (!result.linearizable) Fail("register histories: " + result.Summary());
-    if (report_.ops_ok < 20) Fail("too few register operations succeeded to mean anything: " + std::to_string(report_.ops_ok));
+    if (report_.ops_ok < 20)
+      Fail("too few register operations succeeded to mean anything: " +
+           std::to_string(report_.ops_ok));
   }
 
   void CheckSet() {
@@ -285,7 +306,8 @@ class Run {
         Fail("set element " + k + " was never inserted");
       }
     }
-    if (report_.set_acknowledged < 10) Fail("too few set inserts were acknowledged: " + std::to_string(report_.set_acknowledged));
+    if (report_.set_acknowledged < 10)
+      Fail("too few set inserts were acknowledged: " + std::to_string(report_.set_acknowledged));
   }
 
   // Each replica, read offline from its store's data after a clean stop: its applied index,
@@ -301,7 +323,8 @@ class Run {
       engine::StorageOptions so;
       so.path = cluster_.store_data_dir(i) + "/db";
       ASSIGN_OR_RETURN(auto engine, engine::Engine::Open(so));
-      ASSIGN_OR_RETURN(auto fsm, store::RegionFsm::Open(engine.get(), store::RegionRange{1, "", ""}));
+      ASSIGN_OR_RETURN(auto fsm,
+                       store::RegionFsm::Open(engine.get(), store::RegionRange{1, "", ""}));
       Replica r;
       r.applied = fsm->AppliedIndex();
       ASSIGN_OR_RETURN(r.root, fsm->Root());
@@ -326,14 +349,18 @@ class Run {
       bool same_index = true;
       for (std::size_t i = 0; i < replicas->size(); ++i) {
         const Replica& r = (*replicas)[i];
-        line << "store " << i + 1 << ": applied " << r.applied << " root " << r.root.ToHex().substr(0, 18) << "...; ";
-        if (r.root != r.rebuilt) Fail("store " + std::to_string(i + 1) + ": the index root disagrees with the root of its data");
+        line << "store " << i + 1 << ": applied " << r.applied << " root "
+             << r.root.ToHex().substr(0, 18) << "...; ";
+        if (r.root != r.rebuilt)
+          Fail("store " + std::to_string(i + 1) +
+               ": the index root disagrees with the root of its data");
         same_index &= r.applied == (*replicas)[0].applied;
       }
       report_.integrity = line.str();
       if (same_index) {
         for (const Replica& r : *replicas) {
-          if (r.root != (*replicas)[0].root) Fail("replicas at the same applied index have different roots: " + line.str());
+          if (r.root != (*replicas)[0].root)
+            Fail("replicas at the same applied index have different roots: " + line.str());
         }
         return;
       }
@@ -353,9 +380,11 @@ class Run {
 
   FaultReport Go() {
     report_.seed = o_.seed;
-    Log("seed " + std::to_string(o_.seed) + ", " + std::to_string(o_.duration.count()) + " s of faults");
+    Log("seed " + std::to_string(o_.seed) + ", " + std::to_string(o_.duration.count()) +
+        " s of faults");
     std::vector<std::thread> workers;
-    for (int p = 0; p < o_.register_clients; ++p) workers.emplace_back([this, p] { RegisterClient(p); });
+    for (int p = 0; p < o_.register_clients; ++p)
+      workers.emplace_back([this, p] { RegisterClient(p); });
     workers.emplace_back([this] { SetClient(); });
     Nemesis();
     Check(cluster_.ClearLinks());
@@ -365,7 +394,8 @@ class Run {
     cluster_.StartAll();
     Log("faults over; healing");
     // The workload runs on through the healing, so that the last operations see a sound cluster.
-    if (Status s = cluster_.WaitServing(std::chrono::seconds(60)); !s.ok()) Fail("after the faults: " + s.ToString());
+    if (Status s = cluster_.WaitServing(std::chrono::seconds(60)); !s.ok())
+      Fail("after the faults: " + s.ToString());
     std::this_thread::sleep_for(std::chrono::seconds(2));
     stop_workload_ = true;
     for (std::thread& t : workers) t.join();
@@ -374,14 +404,17 @@ class Run {
     CheckRegisters();
     CheckSet();
     CheckIntegrity();
-    for (int i = 0; i < cluster_.stores(); ++i) ScanLog(cluster_.store_log(i), "store " + std::to_string(i + 1));
+    for (int i = 0; i < cluster_.stores(); ++i)
+      ScanLog(cluster_.store_log(i), "store " + std::to_string(i + 1));
     ScanLog(cluster_.pd_log(), "pd");
     report_.ok = report_.failures.empty();
     return report_;
   }
 
  private:
-  int64_t Now() const { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count(); }
+  int64_t Now() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
+  }
   void SleepUntil(Clock::time_point t) { std::this_thread::sleep_until(t); }
   void Fail(const std::string& why) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -402,7 +435,8 @@ class Run {
     char line[4096];
     while (std::fgets(line, sizeof(line), f) != nullptr) {
       const std::string l(line);
-      if (l.find("Sanitizer") != std::string::npos || l.find("runtime error") != std::string::npos) {
+      if (l.find("Sanitizer") != std::string::npos ||
+          l.find("runtime error") != std::string::npos) {
         Fail(name + " log: " + l);
         break;
       }
@@ -415,7 +449,7 @@ class Run {
   const Clock::time_point start_;
   std::atomic<bool> stop_workload_{false};
   std::mutex mu_;
-  FaultReport report_;             // guarded by mu_ while workers run
+  FaultReport report_;              // guarded by mu_ while workers run
   std::vector<Operation> history_;  // guarded by mu_
   std::set<std::string> set_acknowledged_, set_unknown_, set_failed_;  // guarded by mu_
 };
@@ -426,10 +460,10 @@ std::string FaultReport::Summary() const {
   std::ostringstream out;
   out << "seed " << seed << ": " << (ok ? "PASS" : "FAIL") << "\n"
       << "  faults: " << faults.size() << " events\n"
-      << "  register ops: " << ops << " (" << ops_ok << " ok, " << ops_failed << " failed, " << ops_unknown
-      << " unknown); " << linearizability << "\n"
-      << "  set: " << set_acknowledged << " acknowledged, " << set_unknown << " unknown, " << set_failed
-      << " failed; lost " << set_lost << "\n"
+      << "  register ops: " << ops << " (" << ops_ok << " ok, " << ops_failed << " failed, "
+      << ops_unknown << " unknown); " << linearizability << "\n"
+      << "  set: " << set_acknowledged << " acknowledged, " << set_unknown << " unknown, "
+      << set_failed << " failed; lost " << set_lost << "\n"
       << "  proof failures: " << proof_failures << "\n"
       << "  replicas: " << integrity << "\n";
   for (const std::string& f : failures) out << "  FAILURE: " << f << "\n";

@@ -54,7 +54,8 @@ std::string Mutate(std::string input, const std::vector<std::string>& seeds, std
 }  // namespace
 
 int main() {
-  uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   if (const char* s = std::getenv("RUSTORIUM_TEST_SEED")) seed = std::strtoull(s, nullptr, 10);
   long runs = 200000;
   if (const char* r = std::getenv("RUSTORIUM_FUZZ_RUNS")) runs = std::strtol(r, nullptr, 10);

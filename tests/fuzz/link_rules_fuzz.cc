@@ -9,7 +9,8 @@
 using rustorium::rpc::LinkFilter;
 
 std::vector<std::string> FuzzSeeds() {
-  return {"drop 127.0.0.1:20162\n", "delay 127.0.0.1:20163 250\n# comment\n\ndrop [::1]:7\n", "delay 1.2.3.4:5 x\n"};
+  return {"drop 127.0.0.1:20162\n", "delay 127.0.0.1:20163 250\n# comment\n\ndrop [::1]:7\n",
+          "delay 1.2.3.4:5 x\n"};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string again;
   for (const auto& [address, rule] : *rules) {
     if (rule.drop) again += "drop " + address + "\n";
-    if (rule.delay.count() > 0) again += "delay " + address + " " + std::to_string(rule.delay.count()) + "\n";
+    if (rule.delay.count() > 0)
+      again += "delay " + address + " " + std::to_string(rule.delay.count()) + "\n";
   }
   auto reparsed = LinkFilter::Parse(again);
   FUZZ_CHECK(reparsed.ok());

@@ -21,7 +21,10 @@ std::vector<std::string> FuzzSeeds() {
   SmtProof out;
   out.siblings = {Fr::FromUint64(3)};
   out.node_aux = NodeAux{Fr::FromUint64(1), Fr::FromUint64(2)};
-  return {in.EncodeBinary(), out.EncodeBinary(), in.ToJson(), out.ToJson(),
+  return {in.EncodeBinary(),
+          out.EncodeBinary(),
+          in.ToJson(),
+          out.ToJson(),
           "21888242871839275222246405745257275088548364400416034343698204186575808495616",
           "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000"};
 }

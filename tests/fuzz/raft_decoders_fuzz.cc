@@ -43,8 +43,11 @@ std::vector<std::string> FuzzSeeds() {
   snapshot[31] = 3;
   snapshot += "confdata";
   auto tagged = [](char tag, const std::string& body) { return std::string(1, tag) + body; };
-  return {tagged(0, b.SerializeAsString()), tagged(1, chunk.SerializeAsString()), tagged(2, entry),
-          tagged(3, snapshot),                tagged(4, std::string(16, '\x01')),
+  return {tagged(0, b.SerializeAsString()),
+          tagged(1, chunk.SerializeAsString()),
+          tagged(2, entry),
+          tagged(3, snapshot),
+          tagged(4, std::string(16, '\x01')),
           tagged(5, s->conf().SerializeAsString())};
 }
 

@@ -51,7 +51,12 @@ std::vector<std::string> FuzzSeeds() {
   cas.mutable_cas()->set_expect_exists(true);
   cas.mutable_cas()->set_expected("value");
   *cas.mutable_cas()->mutable_set() = *m;
-  std::string record("\x00\x00\x00\x02" "ab" "\x00\x00\x00\x01" "v", 11);
+  std::string record(
+      "\x00\x00\x00\x02"
+      "ab"
+      "\x00\x00\x00\x01"
+      "v",
+      11);
   rustorium::pd::PdCommand reg;
   reg.mutable_register_store()->set_address("127.0.0.1:20161");
   rustorium::pd::PdCommand region;

@@ -48,12 +48,9 @@ const Fixture& F() {
 
 std::vector<std::string> FuzzSeeds() {
   const Fixture& f = F();
-  return {zk::EncodeR1cs(f.r1cs),
-          zk::EncodeWtns(f.cs.Witness()),
-          zk::EncodeZkey(f.key),
-          zk::VerifyingKeyToJson(f.key.verifying_key()),
-          zk::ProofToJson(f.proof),
-          zk::PublicInputsToJson(f.cs.PublicInputs())};
+  return {zk::EncodeR1cs(f.r1cs),   zk::EncodeWtns(f.cs.Witness()),
+          zk::EncodeZkey(f.key),    zk::VerifyingKeyToJson(f.key.verifying_key()),
+          zk::ProofToJson(f.proof), zk::PublicInputsToJson(f.cs.PublicInputs())};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -62,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (auto r = zk::DecodeR1cs(input); r.ok()) {
     auto again = zk::DecodeR1cs(zk::EncodeR1cs(*r));
-    FUZZ_CHECK(again.ok() && again->num_wires == r->num_wires &&
-               again->a.wires == r->a.wires && again->c.coefficients == r->c.coefficients);
+    FUZZ_CHECK(again.ok() && again->num_wires == r->num_wires && again->a.wires == r->a.wires &&
+               again->c.coefficients == r->c.coefficients);
     r->CheckSatisfied(f.cs.Witness()).IgnoreError();  // any outcome, no crash
   } else {
     FUZZ_CHECK(r.status().IsCorruption());

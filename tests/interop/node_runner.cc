@@ -26,8 +26,8 @@ Result<std::string> RunNodeScript(const std::string& script, const std::string& 
     in << input;
   }
   ::close(in_fd);
-  const std::string cmd = "cd '" + tests_dir + "' && node 'interop/" + script + "' < '" +
-                          in_path + "' 2> '" + err_path + "'";
+  const std::string cmd = "cd '" + tests_dir + "' && node 'interop/" + script + "' < '" + in_path +
+                          "' 2> '" + err_path + "'";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return Status::IOError("cannot start node");
   std::string out;

@@ -48,8 +48,8 @@ TEST(PoseidonInterop, EveryWidthMatchesCircomlibjs) {
 // The byte sponge as docs/proofs.md defines it, re-implemented in JavaScript.
 TEST(ByteHashInterop, MatchesAnIndependentImplementation) {
   std::mt19937_64 rng(12);
-  std::vector<std::string> inputs = {"", std::string(1, '\0'), "a", "hello",
-                                     std::string(31, 'x'), std::string(32, 'x')};
+  std::vector<std::string> inputs = {"",      std::string(1, '\0'), "a",
+                                     "hello", std::string(31, 'x'), std::string(32, 'x')};
   for (std::size_t len : {30u, 62u, 434u, 435u, 899u, 900u, 2000u}) {
     std::string s(len, '\0');
     for (char& c : s) c = static_cast<char>(rng());

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "proof/smt/sparse_merkle_tree.h"
-#include "tests/interop/node_runner.h"
 #include "tests/engine_util.h"
+#include "tests/interop/node_runner.h"
 #include "tests/test_util.h"
 
 namespace rustorium::proof {
@@ -34,7 +34,8 @@ TEST_F(SmtInterop, RootsAndProofsMatchJsMerkletree) {
   std::vector<Fr> keys;
   for (int i = 0; i < 40; ++i) keys.push_back(Fr::FromLimbsReduced({rng(), rng(), rng(), 0}));
   const uint64_t base = rng() & ((uint64_t{1} << 30) - 1);
-  for (int shift : {30, 35, 41, 47, 50}) keys.push_back(Fr::FromUint64(base | (uint64_t{1} << shift)));
+  for (int shift : {30, 35, 41, 47, 50})
+    keys.push_back(Fr::FromUint64(base | (uint64_t{1} << shift)));
   keys.push_back(Fr::FromUint64(base));
 
   std::ostringstream cmds;
@@ -46,7 +47,9 @@ TEST_F(SmtInterop, RootsAndProofsMatchJsMerkletree) {
     ASSERT_TRUE(root.ok()) << root.status().ToString();
     ASSERT_TRUE(engine_->Write(batch).ok());
     roots.push_back(*root);
-    cmds << js << "\n" << R"({"root":true})" << "\n";
+    cmds << js << "\n"
+         << R"({"root":true})"
+         << "\n";
   };
   std::map<std::string, Fr> present;
   for (const Fr& k : keys) {
@@ -77,7 +80,9 @@ TEST_F(SmtInterop, RootsAndProofsMatchJsMerkletree) {
     auto it = present.find(k.ToDecimal());
     const std::string value = it == present.end() ? "0" : it->second.ToDecimal();
     cmds << json{{"verify",
-                  {{"root", root.ToDecimal()}, {"key", k.ToDecimal()}, {"value", value},
+                  {{"root", root.ToDecimal()},
+                   {"key", k.ToDecimal()},
+                   {"value", value},
                    {"proof", json::parse(p->ToJson())}}}}
                 .dump()
          << "\n";
@@ -110,7 +115,8 @@ TEST_F(SmtInterop, RootsAndProofsMatchJsMerkletree) {
   }
   for (const Fr& k : probe) {
     ASSERT_TRUE(std::getline(lines, line));
-    EXPECT_EQ(json::parse(line).value("valid", false), true) << "js rejects our proof of " << k.ToDecimal() << ": " << line;
+    EXPECT_EQ(json::parse(line).value("valid", false), true)
+        << "js rejects our proof of " << k.ToDecimal() << ": " << line;
   }
 }
 

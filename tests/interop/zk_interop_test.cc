@@ -1,15 +1,15 @@
 // Groth16 against snarkjs 0.7: snarkjs verifies our proofs and proves with our zkeys; we
 // import snarkjs's zkey of our circuit and verify snarkjs's proofs of our witness.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <array>
+#include <nlohmann/json.hpp>
 
+#include "proof/poseidon/poseidon.h"
 #include "proof/zk/batch_circuit.h"
 #include "proof/zk/gadgets.h"
 #include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
-#include "proof/poseidon/poseidon.h"
 #include "tests/interop/node_runner.h"
 #include "tests/test_util.h"
 
@@ -36,9 +36,9 @@ void Write(const std::string& path, const std::string& bytes) {
 
 bool SnarkjsVerifies(const std::string& dir, const std::string& vk, const std::string& proof,
                      const std::string& pub) {
-  const json answer = Snarkjs({{"verify", {{"vk", dir + "/" + vk},
-                                           {"proof", dir + "/" + proof},
-                                           {"public", dir + "/" + pub}}}});
+  const json answer = Snarkjs(
+      {{"verify",
+        {{"vk", dir + "/" + vk}, {"proof", dir + "/" + proof}, {"public", dir + "/" + pub}}}});
   return answer.value("valid", false);
 }
 

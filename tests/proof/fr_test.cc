@@ -83,10 +83,21 @@ TEST(Fr, ParsingAndPrinting) {
 TEST(Fr, RefusesOutOfRangeAndMalformedInput) {
   const char* bad[] = {
       "21888242871839275222246405745257275088548364400416034343698204186575808495617",  // r
-      "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001",              // r
-      "0x" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",           // 2^256-1
-      "1" "0000000000000000000000000000000000000000000000000000000000000000000000000000000",  // > 2^256
-      "", "0x", "-1", "+1", " 1", "1 ", "12a", "0xg", "1e5", "0b101",
+      "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001",             // r
+      "0x"
+      "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",  // 2^256-1
+      "1"
+      "0000000000000000000000000000000000000000000000000000000000000000000000000000000",  // > 2^256
+      "",
+      "0x",
+      "-1",
+      "+1",
+      " 1",
+      "1 ",
+      "12a",
+      "0xg",
+      "1e5",
+      "0b101",
   };
   for (const char* text : bad) {
     auto f = Fr::Parse(text);

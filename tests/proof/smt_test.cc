@@ -1,5 +1,3 @@
-#include "proof/smt/sparse_merkle_tree.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <thread>
 
 #include "proof/poseidon/poseidon.h"
+#include "proof/smt/sparse_merkle_tree.h"
 #include "tests/engine_util.h"
 #include "tests/test_util.h"
 
@@ -80,7 +79,8 @@ TEST_F(SmtTest, SingleLeafRootIsTheLeafHash) {
 TEST_F(SmtTest, RootIndependentOfOrderAndBatching) {
   std::mt19937_64 rng(3);
   std::vector<SmtUpdate> kv;
-  for (int i = 0; i < 300; ++i) kv.push_back({Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}), F(rng())});
+  for (int i = 0; i < 300; ++i)
+    kv.push_back({Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}), F(rng())});
   auto bulk = Tree(1);
   const Fr bulk_root = Commit(bulk, kv, 1);
   auto one_by_one = Tree(2);
@@ -155,7 +155,8 @@ TEST_F(SmtTest, ProofsVerifyAndTamperingIsRejected) {
   std::mt19937_64 rng(9);
   auto t = Tree();
   std::vector<SmtUpdate> kv;
-  for (int i = 0; i < 200; ++i) kv.push_back({Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}), F(i)});
+  for (int i = 0; i < 200; ++i)
+    kv.push_back({Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}), F(i)});
   const Fr root = Commit(t, kv, 1);
   for (int i = 0; i < 20; ++i) {
     const SmtUpdate& u = kv[i];
@@ -234,11 +235,11 @@ TEST_F(SmtTest, AlteredJsonFieldsAreRejected) {
   with_aux.node_aux = NodeAux{F(1), F(2)};
   EXPECT_FALSE(VerifyProof(root, F(5), std::nullopt, with_aux).ok());
   // Malformed JSON is refused outright.
-  for (const char* bad : {"", "[]", "{}", R"({"existence":1,"siblings":[]})",
-                          R"({"existence":true,"siblings":[5]})",
-                          R"({"existence":true,"siblings":["-1"]})",
-                          R"({"existence":false,"siblings":[],"node_aux":{"key":"1"}})",
-                          R"({"existence":true,"siblings":[],"extra":0})"}) {
+  for (const char* bad :
+       {"", "[]", "{}", R"({"existence":1,"siblings":[]})", R"({"existence":true,"siblings":[5]})",
+        R"({"existence":true,"siblings":["-1"]})",
+        R"({"existence":false,"siblings":[],"node_aux":{"key":"1"}})",
+        R"({"existence":true,"siblings":[],"extra":0})"}) {
     EXPECT_TRUE(SmtProof::FromJson(bad).status().IsCorruption()) << bad;
   }
 }
@@ -264,7 +265,8 @@ TEST_F(SmtTest, PersistsAcrossReopenAndProvesOldVersions) {
   }
   EXPECT_TRUE(t.Root(4).status().IsNotFound()) << "never applied";
   engine::WriteBatch batch;
-  EXPECT_TRUE(t.Apply(std::vector<SmtUpdate>{{F(1), F(1)}}, 30, batch).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      t.Apply(std::vector<SmtUpdate>{{F(1), F(1)}}, 30, batch).status().IsInvalidArgument());
 }
 
 TEST_F(SmtTest, PruningKeepsExactlyTheConfiguredVersions) {
@@ -350,9 +352,12 @@ TEST_F(SmtTest, ReadersRunAlongsideOneWriter) {
 }
 
 TEST_F(SmtTest, BadOptionsAreRefused) {
-  EXPECT_TRUE(SparseMerkleTree::Open(engine_.get(), 1, {.max_levels = 1}).status().IsInvalidArgument());
-  EXPECT_TRUE(SparseMerkleTree::Open(engine_.get(), 1, {.max_levels = 242}).status().IsInvalidArgument());
-  EXPECT_TRUE(SparseMerkleTree::Open(engine_.get(), 1, {.keep_versions = 0}).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      SparseMerkleTree::Open(engine_.get(), 1, {.max_levels = 1}).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      SparseMerkleTree::Open(engine_.get(), 1, {.max_levels = 242}).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      SparseMerkleTree::Open(engine_.get(), 1, {.keep_versions = 0}).status().IsInvalidArgument());
   EXPECT_TRUE(SparseMerkleTree::Open(nullptr, 1).status().IsInvalidArgument());
 }
 

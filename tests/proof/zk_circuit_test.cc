@@ -180,14 +180,14 @@ TEST_F(ZkBatchTest, EveryKindOfUpdateIsProven) {
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     updates.push_back(*w);
   };
-  add(tree.Put(F(0b0001), F(10)));   // insert into the empty tree
-  add(tree.Put(F(0b1001), F(11)));   // insert beside a leaf: pushed down to depth 4
-  add(tree.Put(F(0b0001), F(12)));   // update
-  add(tree.Put(F(0b0010), F(13)));   // insert into an empty slot
-  add(tree.Delete(F(0b1001)));       // delete: the neighbour moves up
-  add(tree.Delete(F(0b0111)));       // absent: a no-op
-  add(tree.Delete(F(0b0010)));       // delete beside a leaf at depth 1
-  add(tree.Delete(F(0b0001)));       // the tree is empty again
+  add(tree.Put(F(0b0001), F(10)));  // insert into the empty tree
+  add(tree.Put(F(0b1001), F(11)));  // insert beside a leaf: pushed down to depth 4
+  add(tree.Put(F(0b0001), F(12)));  // update
+  add(tree.Put(F(0b0010), F(13)));  // insert into an empty slot
+  add(tree.Delete(F(0b1001)));      // delete: the neighbour moves up
+  add(tree.Delete(F(0b0111)));      // absent: a no-op
+  add(tree.Delete(F(0b0010)));      // delete beside a leaf at depth 1
+  add(tree.Delete(F(0b0001)));      // the tree is empty again
   ASSERT_EQ(updates[1].leaf_depth, 4);
   ASSERT_TRUE(updates[1].collapse);
   ASSERT_EQ(updates[5].op, UpdateOp::kNoop);
@@ -252,7 +252,7 @@ TEST_F(ZkBatchTest, KeysTooDeepAndBadShapesAreRefused) {
   WitnessTree tree(4);  // leaves at depth <= 3
   ASSERT_TRUE(tree.Put(F(0), F(1)).ok());
   EXPECT_TRUE(tree.Put(F(16), F(1)).status().IsInvalidArgument());  // parts at bit 4
-  EXPECT_TRUE(tree.Put(F(4), F(1)).ok());                             // parts at bit 2
+  EXPECT_TRUE(tree.Put(F(4), F(1)).ok());                           // parts at bit 2
   ConstraintSystem cs;
   EXPECT_TRUE(SynthesizeBatch({1, 1}, Fr::Zero(), {}, cs).IsInvalidArgument());
   std::vector<UpdateWitness> two(2, tree.Noop());

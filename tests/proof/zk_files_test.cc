@@ -84,8 +84,8 @@ TEST_F(ZkFilesTest, DamagedFilesAreCorruption) {
   const std::string r1cs = EncodeR1cs(r1cs_);
   const std::string wtns = EncodeWtns(cs_.Witness());
   for (const std::string* file : {&zkey, &r1cs, &wtns}) {
-    for (std::size_t cut : {std::size_t{0}, std::size_t{3}, std::size_t{11}, file->size() / 2,
-                            file->size() - 1}) {
+    for (std::size_t cut :
+         {std::size_t{0}, std::size_t{3}, std::size_t{11}, file->size() / 2, file->size() - 1}) {
       const std::string_view part(file->data(), cut);
       EXPECT_FALSE(DecodeZkey(part).ok());
       EXPECT_FALSE(DecodeR1cs(part).ok());
@@ -108,10 +108,11 @@ TEST_F(ZkFilesTest, DamagedFilesAreCorruption) {
                   .status()
                   .IsCorruption());
   EXPECT_TRUE(PublicInputsFromJson(R"(["1", 2])").status().IsCorruption());
-  EXPECT_TRUE(PublicInputsFromJson(
-                  R"(["21888242871839275222246405745257275088548364400416034343698204186575808495617"])")
-                  .status()
-                  .IsCorruption());
+  EXPECT_TRUE(
+      PublicInputsFromJson(
+          R"(["21888242871839275222246405745257275088548364400416034343698204186575808495617"])")
+          .status()
+          .IsCorruption());
   EXPECT_TRUE(VerifyingKeyFromJson("[]").status().IsCorruption());
 }
 

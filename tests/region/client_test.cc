@@ -35,32 +35,36 @@ class FakeCluster {
     EXPECT_TRUE(fsm_->Apply(7, c.SerializeAsString()).ok());
 
     store_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
-    store_server_->Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-      store::GetRequest req;
-      req.ParseFromString(e.payload());
-      respond(Answer(req).SerializeAsString());
-    });
+    store_server_->Handle("kv.Get",
+                          [this](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+                            store::GetRequest req;
+                            req.ParseFromString(e.payload());
+                            respond(Answer(req).SerializeAsString());
+                          });
     // A store that takes every write and never answers (it crashed, or the link broke).
-    store_server_->Handle("kv.Write", [this](const rpc::Envelope&, rpc::RpcServer::Responder) { writes_seen++; });
+    store_server_->Handle(
+        "kv.Write", [this](const rpc::Envelope&, rpc::RpcServer::Responder) { writes_seen++; });
     EXPECT_TRUE(store_server_->Start().ok());
 
     pd_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
-    pd_server_->Handle("pd.GetRegion", [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
-      pd::GetRegionResponse r;
-      r.set_found(true);
-      *r.mutable_region() = Region();
-      r.set_leader_store_id(1);
-      respond(r.SerializeAsString());
-    });
-    pd_server_->Handle("pd.GetStores", [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
-      pd::GetStoresResponse r;
-      pd::StoreInfo* s = r.add_stores();
-      s->set_id(1);
-      s->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
-      s->set_public_key(key_.public_key_bytes());
-      r.add_up(true);
-      respond(r.SerializeAsString());
-    });
+    pd_server_->Handle("pd.GetRegion",
+                       [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+                         pd::GetRegionResponse r;
+                         r.set_found(true);
+                         *r.mutable_region() = Region();
+                         r.set_leader_store_id(1);
+                         respond(r.SerializeAsString());
+                       });
+    pd_server_->Handle("pd.GetStores",
+                       [this](const rpc::Envelope&, rpc::RpcServer::Responder respond) {
+                         pd::GetStoresResponse r;
+                         pd::StoreInfo* s = r.add_stores();
+                         s->set_id(1);
+                         s->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
+                         s->set_public_key(key_.public_key_bytes());
+                         r.add_up(true);
+                         respond(r.SerializeAsString());
+                       });
     EXPECT_TRUE(pd_server_->Start().ok());
   }
   ~FakeCluster() {
@@ -110,7 +114,8 @@ class FakeCluster {
     s->set_applied_index(read->applied_index);
     s->set_store_id(tamper == Tamper::kUnknownStore ? 9 : 1);
     const std::string statement = store::RootStatement(1, 1, 1, read->applied_index, root);
-    s->set_signature(tamper == Tamper::kSignature ? store::StoreKey::Generate().Sign(statement) : key_.Sign(statement));
+    s->set_signature(tamper == Tamper::kSignature ? store::StoreKey::Generate().Sign(statement)
+                                                  : key_.Sign(statement));
     if (tamper == Tamper::kRoot) root = proof::Fr::FromUint64(12345);
     s->set_root(store::RootToBytes(root));
     return out;
@@ -136,8 +141,8 @@ TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
   ASSERT_TRUE(absent.ok()) << absent.status().ToString();
   EXPECT_FALSE(absent->value.has_value());
 
-  for (Tamper t : {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature, Tamper::kUnknownStore,
-                   Tamper::kOtherKey}) {
+  for (Tamper t : {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature,
+                   Tamper::kUnknownStore, Tamper::kOtherKey}) {
     cluster.tamper = t;
     auto r = client->Get("apple");
     ASSERT_FALSE(r.ok()) << "tamper mode " << static_cast<int>(t) << " was accepted";
@@ -153,7 +158,8 @@ TEST(Client, AWriteThatGotNoAnswerIsNotSentAgainAndItsOutcomeIsUnknown) {
   auto put = client->Put("apple", "new");
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.status().code(), StatusCode::kTimedOut) << put.status().ToString();
-  EXPECT_NE(put.status().message().find("outcome unknown"), std::string::npos) << put.status().ToString();
+  EXPECT_NE(put.status().message().find("outcome unknown"), std::string::npos)
+      << put.status().ToString();
   auto cas = client->CompareAndSwap("apple", std::string("apple-value"), std::string("newer"));
   EXPECT_EQ(cas.status().code(), StatusCode::kTimedOut) << cas.status().ToString();
   EXPECT_EQ(cluster.writes_seen.load(), 2);

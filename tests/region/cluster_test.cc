@@ -28,7 +28,8 @@ class LocalCluster {
  public:
   explicit LocalCluster(TempDir& dir) : dir_(dir) {
     pd_address_ = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
-    for (int i = 0; i < 3; ++i) store_addresses_.push_back("127.0.0.1:" + std::to_string(raft::testing::PickPort()));
+    for (int i = 0; i < 3; ++i)
+      store_addresses_.push_back("127.0.0.1:" + std::to_string(raft::testing::PickPort()));
   }
   Status Start() {
     pd::PdNodeOptions po;
@@ -83,7 +84,8 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   EXPECT_TRUE(put->root.verified);
   ASSERT_EQ(put->proofs.size(), 1u);
   for (auto& s : cluster.stores()) {
-    ASSERT_TRUE(raft::testing::WaitFor([&] { return s->Regions().size() == 1; }, 10s)) << "store " << s->store_id();
+    ASSERT_TRUE(raft::testing::WaitFor([&] { return s->Regions().size() == 1; }, 10s))
+        << "store " << s->store_id();
   }
 
   auto got = client->Get("hello");
@@ -95,7 +97,8 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   EXPECT_FALSE(missing->value.has_value());
   EXPECT_TRUE(missing->root.verified) << "absence is proven too";
 
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client->Put("k" + std::to_string(10 + i), "v" + std::to_string(i)).ok());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(client->Put("k" + std::to_string(10 + i), "v" + std::to_string(i)).ok());
   auto scan = client->Scan("k15", "k25", 100);
   ASSERT_TRUE(scan.ok()) << scan.status().ToString();
   ASSERT_EQ(scan->size(), 10u);
@@ -114,7 +117,8 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
 
   // The asynchronous API: calls return at once, callbacks bring the same results.
   std::promise<Status> put_done;
-  client->PutAsync("async", "yes", [&](Result<client::WriteResult> r) { put_done.set_value(r.status()); });
+  client->PutAsync("async", "yes",
+                   [&](Result<client::WriteResult> r) { put_done.set_value(r.status()); });
   ASSERT_TRUE(put_done.get_future().get().ok());
   std::promise<std::optional<std::string>> got_async;
   client->GetAsync("async", [&](Result<client::ReadResult> r) {
@@ -123,11 +127,13 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   EXPECT_EQ(got_async.get_future().get(), "yes");
 
   // PD's view: one region with three replicas and a reported leader.
-  ASSERT_TRUE(raft::testing::WaitFor([&] {
-    auto regions = client->Regions();
-    return regions.ok() && regions->regions_size() == 1 && regions->leader_store_ids(0) != 0 &&
-           regions->regions(0).peers_size() == 3;
-  }, 10s));
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() == 1 && regions->leader_store_ids(0) != 0 &&
+               regions->regions(0).peers_size() == 3;
+      },
+      10s));
 
   const auto before = client->Get("hello");
   ASSERT_TRUE(before.ok());

@@ -100,8 +100,8 @@ TEST(MessageCodec, MalformedMessagesAreRefused) {
     s2->set_id(2);
     s2->set_address("127.0.0.1:2");
     if (variant == 0) s2->set_id(0);
-    if (variant == 1) s2->set_id(1);              // duplicate id
-    if (variant == 2) s2->set_role(7);            // no such role
+    if (variant == 1) s2->set_id(1);    // duplicate id
+    if (variant == 2) s2->set_role(7);  // no such role
     if (variant == 3) s2->set_address(std::string("127.0.0.1\0:2", 12));
     EXPECT_EQ(DecodeMessage(m, 2, "a", &msg).code(), StatusCode::kInvalidArgument) << variant;
   }

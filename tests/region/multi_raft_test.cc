@@ -11,9 +11,9 @@
 
 #include "region/raft/message_codec.h"
 #include "region/rpc/certs.h"
-#include "tests/region/raft_cluster.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
+#include "tests/region/raft_cluster.h"
 #include "tests/test_util.h"
 
 #ifndef RUSTORIUM_MULTI_RAFT_WRITER
@@ -40,7 +40,8 @@ class Cluster {
  public:
   Cluster(TempDir& dir, int n, MultiRaftOptions options) {
     for (int i = 1; i <= n; ++i) {
-      stores_.push_back(std::make_unique<TestStore>(i, dir.Sub("store" + std::to_string(i)), options));
+      stores_.push_back(
+          std::make_unique<TestStore>(i, dir.Sub("store" + std::to_string(i)), options));
     }
   }
   std::vector<Peer> Peers() const {
@@ -66,7 +67,8 @@ class Cluster {
     return best;
   }
   // Proposes through whichever store leads `g`, retrying while leadership moves.
-  Result<ProposeResult> Propose(GroupId g, const std::string& command, std::chrono::milliseconds timeout = 30s) {
+  Result<ProposeResult> Propose(GroupId g, const std::string& command,
+                                std::chrono::milliseconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     Status last = Status::TimedOut("no leader for group " + std::to_string(g));
     while (std::chrono::steady_clock::now() < deadline) {
@@ -81,7 +83,8 @@ class Cluster {
   }
   // Proposes one command to each group at once (all from one loop turn per leader), retrying
   // the ones that fail; false when some group could not take its command.
-  bool ProposeAll(const std::vector<GroupId>& groups, const std::function<std::string(GroupId)>& command) {
+  bool ProposeAll(const std::vector<GroupId>& groups,
+                  const std::function<std::string(GroupId)>& command) {
     std::vector<GroupId> todo = groups;
     for (int attempt = 0; attempt < 100 && !todo.empty(); ++attempt) {
       std::map<TestStore*, std::vector<GroupId>> by_leader;
@@ -102,9 +105,11 @@ class Cluster {
       }
       for (GroupId g : todo) {
         bool proposed = false;
-        for (auto& [leader, gs] : by_leader) proposed |= std::find(gs.begin(), gs.end(), g) != gs.end();
+        for (auto& [leader, gs] : by_leader)
+          proposed |= std::find(gs.begin(), gs.end(), g) != gs.end();
         auto f = (*results)[g].get_future();
-        if (!proposed || f.wait_for(30s) != std::future_status::ready || !f.get().ok()) failed.push_back(g);
+        if (!proposed || f.wait_for(30s) != std::future_status::ready || !f.get().ok())
+          failed.push_back(g);
       }
       todo = failed;
       if (!todo.empty()) std::this_thread::sleep_for(50ms);
@@ -147,12 +152,15 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Peers()).ok());
 
   // Every group elects a leader.
-  ASSERT_TRUE(WaitFor([&] {
-    for (GroupId g : groups) {
-      if (c.Leader(g) == nullptr) return false;
-    }
-    return true;
-  }, 60s)) << "not every group elected a leader";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (GroupId g : groups) {
+          if (c.Leader(g) == nullptr) return false;
+        }
+        return true;
+      },
+      60s))
+      << "not every group elected a leader";
 
   // Five rounds of one command per group, proposed to all groups at once through their
   // leaders; every replica applies the same sequence.
@@ -162,7 +170,8 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
     entries_before += c.store(i).raft().stats().entries_appended.load();
   }
   for (int round = 0; round < 5; ++round) {
-    ASSERT_TRUE(c.ProposeAll(groups, [&](GroupId g) { return "k" + std::to_string(round) + "=v" + std::to_string(g); }));
+    ASSERT_TRUE(c.ProposeAll(
+        groups, [&](GroupId g) { return "k" + std::to_string(round) + "=v" + std::to_string(g); }));
   }
   auto r = c.Propose(1, "single=1");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -180,9 +189,11 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
   }
   EXPECT_GE(entries - entries_before, 3u * 500);
   EXPECT_LT((writes - writes_before) * 5, entries - entries_before)
-      << "expected group commit: " << writes - writes_before << " writes for " << entries - entries_before << " entries";
+      << "expected group commit: " << writes - writes_before << " writes for "
+      << entries - entries_before << " entries";
   const auto& stats = c.store(1).raft().stats();
-  EXPECT_LT(stats.batches_sent.load(), stats.messages_sent.load()) << "messages to one peer coalesced per turn";
+  EXPECT_LT(stats.batches_sent.load(), stats.messages_sent.load())
+      << "messages to one peer coalesced per turn";
 
   // A linearizable read point covers every acknowledged write.
   {
@@ -231,10 +242,14 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
   // others; restarted, it catches up by snapshot and by log.
   c.store(3).Stop();
   for (int round = 0; round < 40; ++round) {
-    ASSERT_TRUE(c.ProposeAll(Range(1, 10), [&](GroupId g) { return "m" + std::to_string(round % 7) + "=" + std::to_string(g); }));
+    ASSERT_TRUE(c.ProposeAll(Range(1, 10), [&](GroupId g) {
+      return "m" + std::to_string(round % 7) + "=" + std::to_string(g);
+    }));
   }
   for (int round = 0; round < 2; ++round) {
-    ASSERT_TRUE(c.ProposeAll(groups, [&](GroupId g) { return "late" + std::to_string(round) + "=" + std::to_string(g); }));
+    ASSERT_TRUE(c.ProposeAll(groups, [&](GroupId g) {
+      return "late" + std::to_string(round) + "=" + std::to_string(g);
+    }));
   }
   ASSERT_TRUE(c.store(3).Start(groups, c.Peers()).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 9); }, 60s)) << "store 3 did not catch up";
@@ -262,7 +277,8 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   for (GroupId g : groups) {
     const int n = g <= 5 ? 80 : 3;
     for (int i = 0; i < n; ++i) {
-      auto r = c.Propose(g, "key" + std::to_string(i % 20) + "=" + std::string(400, 'a' + static_cast<char>(i % 26)));
+      auto r = c.Propose(g, "key" + std::to_string(i % 20) + "=" +
+                                std::string(400, 'a' + static_cast<char>(i % 26)));
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
   }
@@ -270,11 +286,13 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   ASSERT_TRUE(c.store(3).Start(groups, c.Peers()).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 5); }, 60s)) << "store 3 did not catch up";
   // The streaming kept to its bandwidth limit (each leader store paces its own transfers).
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
   const uint64_t sent = std::max(c.store(1).raft().stats().snapshot_bytes_sent.load(),
                                  c.store(2).raft().stats().snapshot_bytes_sent.load());
   EXPECT_GT(sent, 8u * 1024);
-  EXPECT_GE(took, 0.5 * static_cast<double>(sent) / (16 << 10)) << sent << " bytes in " << took << " s";
+  EXPECT_GE(took, 0.5 * static_cast<double>(sent) / (16 << 10))
+      << sent << " bytes in " << took << " s";
   const auto& stats = c.store(3).raft().stats();
   EXPECT_GE(stats.snapshots_installed.load(), 1u) << "a compacted group must come back by snapshot";
   uint64_t by_snapshot = 0;
@@ -284,7 +302,8 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   }
   EXPECT_GE(by_snapshot, 1u);
   for (GroupId g = 6; g <= 10; ++g) {
-    EXPECT_EQ(c.store(3).Machine(g)->snapshots_installed(), 0u) << "group " << g << " should catch up by log";
+    EXPECT_EQ(c.store(3).Machine(g)->snapshots_installed(), 0u)
+        << "group " << g << " should catch up by log";
   }
   EXPECT_EQ(c.store(3).Machine(2)->Value("key19"), c.store(1).Machine(2)->Value("key19"));
   // After a snapshot, replication goes on normally.
@@ -321,7 +340,9 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   };
 
   // Learner: replicates, does not vote.
-  ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.AddLearner(g, c.store(4).peer(), done); }).ok());
+  ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) {
+                r.AddLearner(g, c.store(4).peer(), done);
+              }).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged({g}, 11); }, 30s)) << "learner did not catch up";
   EXPECT_EQ(role_of(*c.Leader(g), 4), RAFT_STANDBY);
   EXPECT_EQ(c.store(4).Machine(g)->Value("x9"), "1");
@@ -329,12 +350,17 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   // Promote to voter, then hand it the leadership.
   ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.Promote(g, 4, done); }).ok());
   EXPECT_EQ(role_of(*c.Leader(g), 4), RAFT_VOTER);
-  ASSERT_TRUE(WaitFor([&] {
-    TestStore* leader = c.Leader(g);
-    if (leader == &c.store(4)) return true;
-    if (leader != nullptr) leader->Change([&](MultiRaft& r, auto done) { r.TransferLeader(g, 4, done); }).IgnoreError();
-    return c.Leader(g) == &c.store(4);
-  }, 30s)) << "leadership did not move to store 4";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        TestStore* leader = c.Leader(g);
+        if (leader == &c.store(4)) return true;
+        if (leader != nullptr)
+          leader->Change([&](MultiRaft& r, auto done) { r.TransferLeader(g, 4, done); })
+              .IgnoreError();
+        return c.Leader(g) == &c.store(4);
+      },
+      30s))
+      << "leadership did not move to store 4";
 
   // Remove store 1; the group goes on with 2, 3 and 4.
   ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.RemovePeer(g, 1, done); }).ok());
@@ -382,23 +408,29 @@ TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
   for (auto& s : stores) ASSERT_TRUE(s->Start(groups, peers).ok());
   for (GroupId g : groups) {
     Result<ProposeResult> r = Status::TimedOut("no leader");
-    ASSERT_TRUE(WaitFor([&] {
-      for (int i = 0; i < 2; ++i) {
-        auto info = stores[i]->Info(g);
-        if (info->state == RAFT_LEADER) {
-          r = stores[i]->Propose(g, "tls=on");
-          return r.ok();
-        }
-      }
-      return false;
-    }, 30s)) << "group " << g << ": " << r.status().ToString();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          for (int i = 0; i < 2; ++i) {
+            auto info = stores[i]->Info(g);
+            if (info->state == RAFT_LEADER) {
+              r = stores[i]->Propose(g, "tls=on");
+              return r.ok();
+            }
+          }
+          return false;
+        },
+        30s))
+        << "group " << g << ": " << r.status().ToString();
   }
-  ASSERT_TRUE(WaitFor([&] {
-    for (GroupId g : groups) {
-      if (stores[0]->State(g) != stores[1]->State(g) || stores[0]->State(g).first == 0) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (GroupId g : groups) {
+          if (stores[0]->State(g) != stores[1]->State(g) || stores[0]->State(g).first == 0)
+            return false;
+        }
+        return true;
+      },
+      30s));
   for (GroupId g : groups) {
     EXPECT_EQ(stores[2]->State(g).first, 0u) << "the stranger must not replicate group " << g;
     EXPECT_NE(stores[2]->Info(g)->state, RAFT_LEADER);
@@ -512,7 +544,7 @@ TEST(MultiRaft, MalformedAndMisaddressedMessagesAreDroppedAndCounted) {
   no_body.set_group_id(1);
   no_body.set_to_id(1);
   two.Send(one, no_body);
-  two.Send(one, VoteRequest(1, 99, 2, 50));  // addressed to another server id
+  two.Send(one, VoteRequest(1, 99, 2, 50));   // addressed to another server id
   two.Send(one, VoteRequest(777, 1, 2, 50));  // a group this store does not host
   RaftMessage bad_entry;
   bad_entry.set_group_id(1);
@@ -557,8 +589,10 @@ TEST(MultiRaftDurability, CommittedEntriesSurviveSigkill) {
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     for (const auto& [index, command] : entries) {
       ASSERT_GE(index, loaded->first_index);
-      ASSERT_LT(index - loaded->first_index, loaded->entries.size()) << "group " << g << " lost entry " << index;
-      EXPECT_EQ(loaded->entries[index - loaded->first_index].data, command) << "group " << g << " index " << index;
+      ASSERT_LT(index - loaded->first_index, loaded->entries.size())
+          << "group " << g << " lost entry " << index;
+      EXPECT_EQ(loaded->entries[index - loaded->first_index].data, command)
+          << "group " << g << " index " << index;
       ++total;
     }
   }

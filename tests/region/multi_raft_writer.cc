@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   rustorium::rpc::EventLoop loop;
   rr::MultiRaftOptions ro;
   ro.store_id = 1;
-  ro.address = "127.0.0.1:1";  // never dialled: every group has this store only
+  ro.address = "127.0.0.1:1";        // never dialled: every group has this store only
   ro.snapshot_threshold = 1u << 30;  // keep the whole log, so the test can read every entry
   rr::MultiRaft raft(loop, engine.get(), ro);
   Writer writer{&raft, {}};

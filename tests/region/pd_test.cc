@@ -1,9 +1,8 @@
 // The placement driver over real sockets: registration, ids, bootstrap of the first region,
 // routing, heartbeats and the timestamp oracle, on one PD member and on three.
-#include "region/pd/pd_service.h"
-
 #include <gtest/gtest.h>
 
+#include "region/pd/pd_service.h"
 #include "tests/region/raft_cluster.h"
 #include "tests/test_util.h"
 
@@ -28,10 +27,11 @@ class PdCluster {
     for (int i = 1; i <= members; ++i) {
       auto n = std::make_unique<PdNode>();
       n->base = std::make_unique<raft::testing::TestStore>(i, dir.Sub("pd" + std::to_string(i)), o);
-      n->base->set_machine_factory([](engine::Engine* e, raft::GroupId) -> std::unique_ptr<raft::StateMachine> {
-        auto fsm = PdFsm::Open(e);
-        return fsm.ok() ? std::move(*fsm) : nullptr;
-      });
+      n->base->set_machine_factory(
+          [](engine::Engine* e, raft::GroupId) -> std::unique_ptr<raft::StateMachine> {
+            auto fsm = PdFsm::Open(e);
+            return fsm.ok() ? std::move(*fsm) : nullptr;
+          });
       PdNode* raw = n.get();
       n->base->set_before_serve([raw](raft::testing::TestStore& ts, rpc::RpcServer& server) {
         raw->service = std::make_unique<PdService>(ts.raft(), PdServiceOptions{});
@@ -49,7 +49,9 @@ class PdCluster {
   // Member i's saved TSO high-water mark.
   uint64_t HighWater(int i) {
     auto& b = *nodes_[i]->base;
-    return b.Sync([&] { return static_cast<PdFsm*>(b.raft().state_machine(1))->state().timestamp_high_water(); });
+    return b.Sync([&] {
+      return static_cast<PdFsm*>(b.raft().state_machine(1))->state().timestamp_high_water();
+    });
   }
   void Stop(int i) { nodes_[i]->base->Stop(); }
   PdNode* Leader() {
@@ -109,7 +111,8 @@ TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {
   std::vector<uint64_t> ids;
   for (int i = 0; i < 3; ++i) {
     RegisterStoreRequest req;
-    *req.mutable_store() = MakeStore("127.0.0.1:" + std::to_string(20161 + i), "z" + std::to_string(i));
+    *req.mutable_store() =
+        MakeStore("127.0.0.1:" + std::to_string(20161 + i), "z" + std::to_string(i));
     auto r = pd.Call<RegisterStoreResponse>("pd.RegisterStore", req);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ids.push_back(r->store_id());
@@ -129,15 +132,18 @@ TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {
   EXPECT_EQ(pd.Call<RegisterStoreResponse>("pd.RegisterStore", again)->store_id(), ids[1]);
   RegisterStoreRequest bad;
   bad.mutable_store()->set_address("127.0.0.1:1");
-  EXPECT_EQ(pd.Call<RegisterStoreResponse>("pd.RegisterStore", bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(pd.Call<RegisterStoreResponse>("pd.RegisterStore", bad).status().code(),
+            StatusCode::kInvalidArgument);
 
   GetRegionRequest where;
   where.set_key("any key at all");
   Result<GetRegionResponse> region = Status::NotFound("");
-  ASSERT_TRUE(raft::testing::WaitFor([&] {
-    region = pd.Call<GetRegionResponse>("pd.GetRegion", where);
-    return region.ok() && region->found();
-  }, 10s));
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        region = pd.Call<GetRegionResponse>("pd.GetRegion", where);
+        return region.ok() && region->found();
+      },
+      10s));
   EXPECT_EQ(region->region().peers_size(), 3);
   EXPECT_TRUE(region->region().start_key().empty() && region->region().end_key().empty());
 
@@ -215,8 +221,10 @@ TEST(Pd, OneMemberTimestampsSurviveARestart) {
   ASSERT_TRUE(pd.Start(0).ok());
   auto t = pd.Tso();
   ASSERT_TRUE(t.ok());
-  EXPECT_TRUE(Before(last, *t)) << last.first << "." << last.second << " then " << t->first << "." << t->second;
-  EXPECT_GT(t->first, mark) << "a restarted oracle starts above the saved mark, whatever the clock says";
+  EXPECT_TRUE(Before(last, *t)) << last.first << "." << last.second << " then " << t->first << "."
+                                << t->second;
+  EXPECT_GT(t->first, mark)
+      << "a restarted oracle starts above the saved mark, whatever the clock says";
 }
 
 }  // namespace

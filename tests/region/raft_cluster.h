@@ -34,8 +34,9 @@ namespace rustorium::raft::testing {
 inline int PickPort() {
   static std::mutex mu;
   static std::set<int> given;
-  static std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 2654435761u ^
-                          static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  static std::mt19937 rng(
+      static_cast<uint32_t>(::getpid()) * 2654435761u ^
+      static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   std::lock_guard<std::mutex> lock(mu);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const int port = 22000 + static_cast<int>(rng() % 10000);
@@ -68,7 +69,9 @@ class TestStore {
   using MachineFactory = std::function<std::unique_ptr<StateMachine>(engine::Engine*, GroupId)>;
   void set_machine_factory(MachineFactory f) { factory_ = std::move(f); }
   // Runs after the MultiRaft exists and before the server starts (to register more handlers).
-  void set_before_serve(std::function<void(TestStore&, rpc::RpcServer&)> f) { before_serve_ = std::move(f); }
+  void set_before_serve(std::function<void(TestStore&, rpc::RpcServer&)> f) {
+    before_serve_ = std::move(f);
+  }
   // TLS for the store's server (the client side is options.channel.tls); before Start.
   void set_server_tls(std::shared_ptr<rpc::TlsContext> tls) { server_tls_ = std::move(tls); }
   uint64_t id() const { return id_; }
@@ -98,8 +101,9 @@ class TestStore {
     Status status;
     loop_->RunSync([&] {
       for (GroupId g : groups) {
-        status = raft_->CreateGroup(g, factory_ ? factory_(engine_.get(), g)
-                                                : std::make_unique<TestStateMachine>(engine_.get(), g),
+        status = raft_->CreateGroup(g,
+                                    factory_ ? factory_(engine_.get(), g)
+                                             : std::make_unique<TestStateMachine>(engine_.get(), g),
                                     peers);
         if (!status.ok()) return;
       }
@@ -129,7 +133,9 @@ class TestStore {
     }
   }
 
-  std::optional<GroupInfo> Info(GroupId g) { return Sync([&] { return raft_->Info(g); }); }
+  std::optional<GroupInfo> Info(GroupId g) {
+    return Sync([&] { return raft_->Info(g); });
+  }
   TestStateMachine* Machine(GroupId g) {
     return Sync([&] { return static_cast<TestStateMachine*>(raft_->state_machine(g)); });
   }
@@ -148,15 +154,19 @@ class TestStore {
     auto p = std::make_shared<std::promise<Result<ProposeResult>>>();
     auto f = p->get_future();
     loop_->Post([this, g, command = std::move(command), p]() mutable {
-      raft_->Propose(g, std::move(command), [p](Result<ProposeResult> r) { p->set_value(std::move(r)); });
+      raft_->Propose(g, std::move(command),
+                     [p](Result<ProposeResult> r) { p->set_value(std::move(r)); });
     });
     if (f.wait_for(timeout) != std::future_status::ready) return Status::TimedOut("propose");
     return f.get();
   }
-  Result<uint64_t> ReadIndex(GroupId g, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  Result<uint64_t> ReadIndex(GroupId g,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     auto p = std::make_shared<std::promise<Result<uint64_t>>>();
     auto f = p->get_future();
-    loop_->Post([this, g, p] { raft_->ReadIndex(g, [p](Result<uint64_t> r) { p->set_value(std::move(r)); }); });
+    loop_->Post([this, g, p] {
+      raft_->ReadIndex(g, [p](Result<uint64_t> r) { p->set_value(std::move(r)); });
+    });
     if (f.wait_for(timeout) != std::future_status::ready) return Status::TimedOut("read index");
     return f.get();
   }
@@ -166,7 +176,8 @@ class TestStore {
     auto p = std::make_shared<std::promise<Status>>();
     auto f = p->get_future();
     loop_->Post([this, call, p] { call(*raft_, [p](Status s) { p->set_value(std::move(s)); }); });
-    if (f.wait_for(timeout) != std::future_status::ready) return Status::TimedOut("membership change");
+    if (f.wait_for(timeout) != std::future_status::ready)
+      return Status::TimedOut("membership change");
     return f.get();
   }
 

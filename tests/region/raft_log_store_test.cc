@@ -41,7 +41,8 @@ class RaftLogStoreTest : public ::testing::Test {
 
 TEST_F(RaftLogStoreTest, GroupCommitOfManyGroupsSurvivesReopen) {
   engine::WriteBatch batch;
-  for (GroupId g = 1; g <= 100; ++g) store_->StageAppend(batch, g, 1, Entries(1, 5, "g" + std::to_string(g) + "-"));
+  for (GroupId g = 1; g <= 100; ++g)
+    store_->StageAppend(batch, g, 1, Entries(1, 5, "g" + std::to_string(g) + "-"));
   ASSERT_TRUE(store_->Commit(batch).ok());
   ASSERT_TRUE(store_->SetHardState(7, {3, 2}).ok());
   Reopen();

@@ -26,12 +26,14 @@ int main(int argc, char** argv) {
   for (;;) {
     rustorium::engine::WriteBatch batch;
     for (uint64_t g = 1; g <= 8; ++g) {
-      rustorium::raft::LogEntry e{1, 1, "entry-" + std::to_string(g) + "-" + std::to_string(next[g])};
+      rustorium::raft::LogEntry e{1, 1,
+                                  "entry-" + std::to_string(g) + "-" + std::to_string(next[g])};
       store.StageAppend(batch, g, next[g], {&e, 1});
     }
     if (!store.Commit(batch).ok()) return 1;
-    for (uint64_t g = 1; g <= 8; ++g) std::printf("%llu %llu\n", static_cast<unsigned long long>(g),
-                                                  static_cast<unsigned long long>(next[g]++));
+    for (uint64_t g = 1; g <= 8; ++g)
+      std::printf("%llu %llu\n", static_cast<unsigned long long>(g),
+                  static_cast<unsigned long long>(next[g]++));
     std::fflush(stdout);
   }
 }

@@ -36,7 +36,8 @@ std::string Delete(const std::string& k) {
   return c.SerializeAsString();
 }
 
-std::string Cas(const std::string& k, std::optional<std::string> expected, std::optional<std::string> next) {
+std::string Cas(const std::string& k, std::optional<std::string> expected,
+                std::optional<std::string> next) {
   Command c;
   CompareAndSwap* cas = c.mutable_cas();
   cas->set_key(k);
@@ -95,7 +96,9 @@ TEST_F(RegionFsmTest, WritesAndReadsCarryProofsThatVerify) {
   EXPECT_EQ(read->root, RootOf(r));
   ExpectVerified(*read, "c2");
   // A tampered value does not verify against the root.
-  EXPECT_FALSE(proof::VerifyProof(read->root, RegionFsm::TreeKey("c2"), RegionFsm::TreeValue("tw0"), read->proof).ok());
+  EXPECT_FALSE(proof::VerifyProof(read->root, RegionFsm::TreeKey("c2"), RegionFsm::TreeValue("tw0"),
+                                  read->proof)
+                   .ok());
 
   r = MustApply(*fsm_, 6, Delete("c2"));
   auto gone = fsm_->Read("c2");
@@ -111,9 +114,9 @@ TEST_F(RegionFsmTest, RefusedCommandsChangeNothingButTheAppliedIndex) {
   MustApply(*fsm_, 1, Put({{"c", "1"}}));
   const proof::Fr before = *fsm_->Root();
   const std::string too_long(engine_->options().max_key_size + 1, 'c');
-  for (const std::string& bad : {Put({{"c", "2"}, {"z-outside", "x"}}), Put({{"", "empty key"}}),
-                                 Put({{too_long, "v"}}), std::string("\xff\xff garbage"), Command().SerializeAsString(),
-                                 Put({})}) {
+  for (const std::string& bad :
+       {Put({{"c", "2"}, {"z-outside", "x"}}), Put({{"", "empty key"}}), Put({{too_long, "v"}}),
+        std::string("\xff\xff garbage"), Command().SerializeAsString(), Put({})}) {
     const uint64_t index = fsm_->AppliedIndex() + 1;
     auto r = MustApply(*fsm_, index, bad);
     EXPECT_FALSE(r.error().empty());
@@ -149,7 +152,8 @@ TEST_F(RegionFsmTest, RandomWorkloadKeepsIndexAndDataInAgreementAcrossReopen) {
   std::mt19937_64 rng(seed);
   std::map<std::string, std::string> model;
   for (uint64_t index = 1; index <= 300; ++index) {
-    const std::string key = std::string(1, static_cast<char>('b' + rng() % 11)) + std::to_string(rng() % 40);
+    const std::string key =
+        std::string(1, static_cast<char>('b' + rng() % 11)) + std::to_string(rng() % 40);
     switch (rng() % 3) {
       case 0: {
         const std::string v = "v" + std::to_string(rng());
@@ -163,7 +167,9 @@ TEST_F(RegionFsmTest, RandomWorkloadKeepsIndexAndDataInAgreementAcrossReopen) {
         break;
       default: {
         auto it = model.find(key);
-        auto r = MustApply(*fsm_, index, Cas(key, it == model.end() ? std::nullopt : std::optional(it->second), "cas"));
+        auto r = MustApply(
+            *fsm_, index,
+            Cas(key, it == model.end() ? std::nullopt : std::optional(it->second), "cas"));
         EXPECT_TRUE(r.cas_succeeded());
         model[key] = "cas";
       }
@@ -185,7 +191,8 @@ TEST_F(RegionFsmTest, RandomWorkloadKeepsIndexAndDataInAgreementAcrossReopen) {
 }
 
 TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
-  for (uint64_t i = 1; i <= 50; ++i) MustApply(*fsm_, i, Put({{"c" + std::to_string(i), std::string(i, 'x')}}));
+  for (uint64_t i = 1; i <= 50; ++i)
+    MustApply(*fsm_, i, Put({{"c" + std::to_string(i), std::string(i, 'x')}}));
   MustApply(*fsm_, 51, Delete("c7"));
   TempDir other;
   auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"));
@@ -219,9 +226,26 @@ TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
 
   // A malformed chunk or a key outside the region is refused.
   auto w2 = (*follower)->BeginSnapshot();
-  EXPECT_FALSE((*w2)->Add(std::string_view("\x00\x00\x00\x05" "ab", 6)).ok()) << "length past the end";
-  EXPECT_FALSE((*w2)->Add(std::string_view("\x00\x00\x00\x01" "z" "\x00\x00\x00\x00", 9)).ok()) << "outside the region";
-  EXPECT_TRUE((*w2)->Add(std::string_view("\x00\x00\x00\x01" "c" "\x00\x00\x00\x00", 9)).ok()) << "a valid record";
+  EXPECT_FALSE((*w2)
+                   ->Add(std::string_view("\x00\x00\x00\x05"
+                                          "ab",
+                                          6))
+                   .ok())
+      << "length past the end";
+  EXPECT_FALSE((*w2)
+                   ->Add(std::string_view("\x00\x00\x00\x01"
+                                          "z"
+                                          "\x00\x00\x00\x00",
+                                          9))
+                   .ok())
+      << "outside the region";
+  EXPECT_TRUE((*w2)
+                  ->Add(std::string_view("\x00\x00\x00\x01"
+                                         "c"
+                                         "\x00\x00\x00\x00",
+                                         9))
+                  .ok())
+      << "a valid record";
 }
 
 TEST_F(RegionFsmTest, AnInterruptedIndexRebuildFinishesOnOpen) {
@@ -257,12 +281,14 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
   std::vector<std::unique_ptr<raft::testing::TestStore>> stores;
   std::vector<raft::Peer> peers;
   for (int i = 1; i <= 3; ++i) {
-    stores.push_back(std::make_unique<raft::testing::TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
+    stores.push_back(
+        std::make_unique<raft::testing::TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
     // Region 1 holds keys below "m", region 2 the rest.
-    stores.back()->set_machine_factory([](engine::Engine* e, raft::GroupId g) -> std::unique_ptr<raft::StateMachine> {
-      auto fsm = RegionFsm::Open(e, g == 1 ? RegionRange{1, "", "m"} : RegionRange{2, "m", ""});
-      return fsm.ok() ? std::move(*fsm) : nullptr;
-    });
+    stores.back()->set_machine_factory(
+        [](engine::Engine* e, raft::GroupId g) -> std::unique_ptr<raft::StateMachine> {
+          auto fsm = RegionFsm::Open(e, g == 1 ? RegionRange{1, "", "m"} : RegionRange{2, "m", ""});
+          return fsm.ok() ? std::move(*fsm) : nullptr;
+        });
     peers.push_back(stores.back()->peer());
   }
   for (auto& s : stores) ASSERT_TRUE(s->Start({1, 2}, peers).ok());
@@ -272,16 +298,18 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
     const std::string key = (g == 1 ? "a" : "n") + std::to_string(rng() % 10);
     const std::string cmd = i % 5 == 4 ? Delete(key) : Put({{key, "v" + std::to_string(i)}});
     bool done = false;
-    ASSERT_TRUE(raft::testing::WaitFor([&] {
-      for (auto& s : stores) {
-        auto r = s->Propose(g, cmd);
-        if (r.ok()) {
-          done = true;
-          return true;
-        }
-      }
-      return false;
-    }, std::chrono::seconds(30)));
+    ASSERT_TRUE(raft::testing::WaitFor(
+        [&] {
+          for (auto& s : stores) {
+            auto r = s->Propose(g, cmd);
+            if (r.ok()) {
+              done = true;
+              return true;
+            }
+          }
+          return false;
+        },
+        std::chrono::seconds(30)));
     ASSERT_TRUE(done);
   }
   auto state = [&](raft::testing::TestStore& s, raft::GroupId g) {
@@ -291,9 +319,12 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
     });
   };
   for (raft::GroupId g : {1, 2}) {
-    ASSERT_TRUE(raft::testing::WaitFor([&] {
-      return state(*stores[0], g) == state(*stores[1], g) && state(*stores[1], g) == state(*stores[2], g);
-    }, std::chrono::seconds(30)));
+    ASSERT_TRUE(raft::testing::WaitFor(
+        [&] {
+          return state(*stores[0], g) == state(*stores[1], g) &&
+                 state(*stores[1], g) == state(*stores[2], g);
+        },
+        std::chrono::seconds(30)));
     for (auto& s : stores) {
       const auto from_data = s->Sync([&] {
         return static_cast<RegionFsm*>(s->raft().state_machine(g))->RootFromData()->ToHex();

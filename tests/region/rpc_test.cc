@@ -24,7 +24,8 @@ namespace {
 using std::chrono::milliseconds;
 
 // An echo server with a method that never answers and one that fails.
-std::unique_ptr<RpcServer> StartServer(EventLoop& loop, int port = 0, std::size_t max_frame = 1 << 20) {
+std::unique_ptr<RpcServer> StartServer(EventLoop& loop, int port = 0,
+                                       std::size_t max_frame = 1 << 20) {
   ServerOptions o;
   o.port = port;
   o.limits.max_frame_bytes = max_frame;
@@ -102,7 +103,8 @@ TEST(Rpc, ReconnectsAfterTheServerRestarts) {
   EXPECT_FALSE(down.ok());
   server = StartServer(loop, port);
   Result<std::string> after = Status::Internal("not tried");
-  for (int i = 0; i < 50 && !after.ok(); ++i) after = channel.CallSync("echo", "after", milliseconds(500));
+  for (int i = 0; i < 50 && !after.ok(); ++i)
+    after = channel.CallSync("echo", "after", milliseconds(500));
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, "after");
 }
@@ -185,7 +187,9 @@ TEST(Rpc, OversizedAndGarbageFramesCloseOnlyTheirConnection) {
   ChannelOptions small;
   small.limits.max_frame_bytes = 1024;
   RpcChannel limited(loop, "127.0.0.1", server->port(), small);
-  EXPECT_TRUE(limited.CallSync("echo", std::string(4096, 'x'), milliseconds(2000)).status().IsInvalidArgument());
+  EXPECT_TRUE(limited.CallSync("echo", std::string(4096, 'x'), milliseconds(2000))
+                  .status()
+                  .IsInvalidArgument());
 }
 
 TEST(Rpc, SlowLorisPeersAreClosed) {
@@ -193,7 +197,9 @@ TEST(Rpc, SlowLorisPeersAreClosed) {
   ServerOptions o;
   o.frame_timeout = milliseconds(200);
   RpcServer server(loop, o);
-  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(req.payload()));
+  });
   ASSERT_TRUE(server.Start().ok());
   int loris = RawConnect(server.port());
   ASSERT_GE(loris, 0);
@@ -214,7 +220,9 @@ TEST(Rpc, FullWriteQueuesMakeTheServerBusy) {
   o.frame_timeout = milliseconds(1000);
   o.max_total_queued_bytes = 4 << 20;
   RpcServer server(loop, o);
-  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(req.payload()));
+  });
   ASSERT_TRUE(server.Start().ok());
   // A peer that asks for 24 MiB of answers and never reads them.
   int hog = RawConnect(server.port());
@@ -264,9 +272,10 @@ TEST(Rpc, ServerStreamsDeliverItemsInOrderThenTheirStatus) {
   RpcChannel channel(loop, "127.0.0.1", server.port());
   auto collect = [&](int n, std::vector<std::string>& items) {
     std::promise<Status> end;
-    channel.CallStream("count", std::to_string(n), milliseconds(5000),
-                       [&items](std::string item) { items.push_back(std::move(item)); },
-                       [&end](Status s) { end.set_value(std::move(s)); });
+    channel.CallStream(
+        "count", std::to_string(n), milliseconds(5000),
+        [&items](std::string item) { items.push_back(std::move(item)); },
+        [&end](Status s) { end.set_value(std::move(s)); });
     return end.get_future().get();
   };
   std::vector<std::string> items;
@@ -330,7 +339,9 @@ TEST(Rpc, OneWayMessagesArrive) {
     group = m.group_id();
     ++got;
   });
-  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) { respond(std::string(req.payload())); });
+  server.Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(req.payload()));
+  });
   ASSERT_TRUE(server.Start().ok());
   RpcChannel channel(loop, "127.0.0.1", server.port());
   ASSERT_TRUE(channel.CallSync("echo", "connect", milliseconds(2000)).ok());
@@ -342,12 +353,14 @@ TEST(Rpc, OneWayMessagesArrive) {
 }
 
 TEST(LinkFilter, ParsesRulesAndNamesTheBadLine) {
-  auto rules = LinkFilter::Parse("# partition\ndrop 127.0.0.1:20162\n\ndelay 127.0.0.1:20163 250\n");
+  auto rules =
+      LinkFilter::Parse("# partition\ndrop 127.0.0.1:20162\n\ndelay 127.0.0.1:20163 250\n");
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   EXPECT_TRUE((*rules)["127.0.0.1:20162"].drop);
   EXPECT_EQ((*rules)["127.0.0.1:20163"].delay, milliseconds(250));
-  for (const char* bad : {"drop", "drop nowhere", "delay 127.0.0.1:1", "delay 127.0.0.1:1 -5", "delay 127.0.0.1:1 9999999",
-                          "cut 127.0.0.1:1", "drop 127.0.0.1:1 extra"}) {
+  for (const char* bad :
+       {"drop", "drop nowhere", "delay 127.0.0.1:1", "delay 127.0.0.1:1 -5",
+        "delay 127.0.0.1:1 9999999", "cut 127.0.0.1:1", "drop 127.0.0.1:1 extra"}) {
     auto r = LinkFilter::Parse(std::string("drop 127.0.0.1:2\n") + bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().ToString();

@@ -56,7 +56,8 @@ class StoreTest : public ::testing::Test {
         ASSERT_TRUE(n->base->Sync([&] { return n->store->AddRegion(r); }).ok());
       }
     }
-    ASSERT_TRUE(raft::testing::WaitFor([&] { return Leader(1) != nullptr && Leader(2) != nullptr; }, 30s));
+    ASSERT_TRUE(
+        raft::testing::WaitFor([&] { return Leader(1) != nullptr && Leader(2) != nullptr; }, 30s));
   }
   void TearDown() override {
     channels_.clear();
@@ -111,13 +112,14 @@ class StoreTest : public ::testing::Test {
     return Call<GetResponse>(n, "kv.Get", req);
   }
   // Checks the root's signature by the store's key and the proof of `kv` against it.
-  static ::testing::AssertionResult Verified(const StoreNode& n, const SignedRoot& root, const KvProof& kv) {
+  static ::testing::AssertionResult Verified(const StoreNode& n, const SignedRoot& root,
+                                             const KvProof& kv) {
     auto parsed = RootFromBytes(root.root());
     if (!parsed.ok()) return ::testing::AssertionFailure() << parsed.status().ToString();
     const proof::Fr r = *parsed;
     if (!VerifySignature(n.key.public_key_bytes(),
-                         RootStatement(root.region_id(), root.epoch().conf_ver(), root.epoch().version(),
-                                       root.applied_index(), r),
+                         RootStatement(root.region_id(), root.epoch().conf_ver(),
+                                       root.epoch().version(), root.applied_index(), r),
                          root.signature())) {
       return ::testing::AssertionFailure() << "signature does not verify";
     }
@@ -237,7 +239,8 @@ TEST_F(StoreTest, ClientErrorsNameWhatToDo) {
 TEST_F(StoreTest, CompareAndSwapAndScanWithProofs) {
   StoreNode* leader = Leader(2);
   for (int i = 0; i < 12; ++i) {
-    ASSERT_FALSE(Put(leader, 2, "n" + std::to_string(10 + i), "v" + std::to_string(i)).has_region_error());
+    ASSERT_FALSE(
+        Put(leader, 2, "n" + std::to_string(10 + i), "v" + std::to_string(i)).has_region_error());
   }
   WriteRequest cas;
   cas.set_region_id(2);

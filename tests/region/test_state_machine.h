@@ -34,7 +34,9 @@ class TestStateMachine : public StateMachine {
     digest_ = Mix(Mix(digest_, index), command);
     applied_ = index;
     engine::WriteBatch batch;
-    if (valid) batch.Put(engine::ColumnFamily::kDefault, DataKey(command.substr(0, eq)), command.substr(eq + 1));
+    if (valid)
+      batch.Put(engine::ColumnFamily::kDefault, DataKey(command.substr(0, eq)),
+                command.substr(eq + 1));
     batch.Put(engine::ColumnFamily::kDefault, MetaKey(), Meta(applied_, digest_));
     RETURN_IF_ERROR(engine_->Write(batch));
     ++applies_;
@@ -43,7 +45,8 @@ class TestStateMachine : public StateMachine {
   uint64_t AppliedIndex() const override { return applied_; }
 
   Result<std::unique_ptr<SnapshotReader>> OpenSnapshot() override {
-    return std::unique_ptr<SnapshotReader>(new Reader(engine_, group_, applied_, digest_, DataPrefix()));
+    return std::unique_ptr<SnapshotReader>(
+        new Reader(engine_, group_, applied_, digest_, DataPrefix()));
   }
   Result<std::unique_ptr<SnapshotWriter>> BeginSnapshot() override {
     return std::unique_ptr<SnapshotWriter>(new Writer(this));
@@ -97,7 +100,10 @@ class TestStateMachine : public StateMachine {
   class Reader : public SnapshotReader {
    public:
     Reader(engine::Engine* engine, uint64_t, uint64_t applied, uint64_t digest, std::string prefix)
-        : snapshot_(engine->GetSnapshot()), applied_(applied), digest_(digest), prefix_(std::move(prefix)) {
+        : snapshot_(engine->GetSnapshot()),
+          applied_(applied),
+          digest_(digest),
+          prefix_(std::move(prefix)) {
       engine::IteratorOptions o;
       o.prefix = prefix_;
       o.snapshot = snapshot_.get();
@@ -135,7 +141,8 @@ class TestStateMachine : public StateMachine {
     Status Add(std::string_view chunk) override {
       while (!chunk.empty()) {
         std::string_view k, v;
-        if (!Take(&chunk, &k) || !Take(&chunk, &v)) return Status::Corruption("snapshot chunk malformed");
+        if (!Take(&chunk, &k) || !Take(&chunk, &v))
+          return Status::Corruption("snapshot chunk malformed");
         if (k.empty()) {
           if (v.size() != 8) return Status::Corruption("snapshot digest malformed");
           digest_ = GetFixed64BE(v);
@@ -151,7 +158,8 @@ class TestStateMachine : public StateMachine {
       engine::WriteBatch batch;
       std::string end = sm_->Prefix() + static_cast<char>('d' + 1);
       batch.DeleteRange(engine::ColumnFamily::kDefault, sm_->DataPrefix(), end);
-      for (const auto& [k, v] : data_) batch.Put(engine::ColumnFamily::kDefault, sm_->DataKey(k), v);
+      for (const auto& [k, v] : data_)
+        batch.Put(engine::ColumnFamily::kDefault, sm_->DataKey(k), v);
       batch.Put(engine::ColumnFamily::kDefault, sm_->MetaKey(), Meta(applied_index, digest_));
       RETURN_IF_ERROR(sm_->engine_->WriteSync(batch));
       sm_->applied_ = applied_index;

@@ -58,8 +58,8 @@ class TlsRpc : public ::testing::Test {
     auto r = channel.CallSync("echo", std::string(100000, 'z'), milliseconds(3000));
     // A refused handshake fails the call at once, not at its deadline.
     EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000))
-        << "call to " << host << " with " << (tls ? tls->ca_file : "no TLS") << " hung: "
-        << r.status().ToString();
+        << "call to " << host << " with " << (tls ? tls->ca_file : "no TLS")
+        << " hung: " << r.status().ToString();
     return r;
   }
   TempDir dir_;

@@ -10,13 +10,11 @@
 #include "tools/rustorium/byte_format.h"
 #include "tools/rustorium/storage_config.h"
 
-
 namespace rustorium::tools {
 namespace {
 
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
-
 
 TEST(EngineCli, PutGetScanDeleteStats) {
   TempDir dir;
@@ -86,7 +84,9 @@ TEST(EngineCli, EncryptedStoreNeedsItsKey) {
   WriteFile(dir.Sub("key"), std::string(64, '1') + "\n");
   WriteFile(dir.Sub("other"), std::string(64, '2') + "\n");
   const std::string d = " --data-dir " + dir.Sub("db");
-  ASSERT_EQ(Rustorium("engine put secret value --encryption-key-file " + dir.Sub("key") + d).exit_code, 0);
+  ASSERT_EQ(
+      Rustorium("engine put secret value --encryption-key-file " + dir.Sub("key") + d).exit_code,
+      0);
   CliRun ok = Rustorium("engine get secret --encryption-key-file " + dir.Sub("key") + d);
   EXPECT_EQ(ok.out, "value\n");
   CliRun wrong = Rustorium("engine get secret --encryption-key-file " + dir.Sub("other") + d);

@@ -31,8 +31,9 @@ class Playground {
       std::FILE* out = std::fopen(log_.c_str(), "a");
       dup2(fileno(out), STDOUT_FILENO);
       dup2(fileno(out), STDERR_FILENO);
-      execl(RUSTORIUM_BINARY, RUSTORIUM_BINARY, "playground", "--dir", (dir + "/data").c_str(), "--pd", pd.c_str(),
-            "--store-port", std::to_string(store_port).c_str(), static_cast<char*>(nullptr));
+      execl(RUSTORIUM_BINARY, RUSTORIUM_BINARY, "playground", "--dir", (dir + "/data").c_str(),
+            "--pd", pd.c_str(), "--store-port", std::to_string(store_port).c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -40,7 +41,8 @@ class Playground {
   bool WaitServing() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (rustorium::testing::ReadFile(log_).find("Rustorium playground:") != std::string::npos) return true;
+      if (rustorium::testing::ReadFile(log_).find("Rustorium playground:") != std::string::npos)
+        return true;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -86,9 +88,11 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     EXPECT_NE(r.out.find("proof: verified"), std::string::npos);
     const std::string root = r.out.substr(r.out.find("root: ") + 6, 66);
     // The proof checks offline, and not for another value.
-    r = Rustorium("proof verify --root " + root + " --key-bytes hello --value-bytes world --proof " + d + "/hello.proof");
+    r = Rustorium("proof verify --root " + root +
+                  " --key-bytes hello --value-bytes world --proof " + d + "/hello.proof");
     EXPECT_EQ(r.exit_code, 0) << r.out;
-    r = Rustorium("proof verify --root " + root + " --key-bytes hello --value-bytes w0rld --proof " + d + "/hello.proof");
+    r = Rustorium("proof verify --root " + root +
+                  " --key-bytes hello --value-bytes w0rld --proof " + d + "/hello.proof");
     EXPECT_EQ(r.exit_code, 1) << r.out;
 
     r = Rustorium("kv get absent" + flags);
@@ -98,14 +102,19 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
 
     r = Rustorium("kv get hello --json" + flags);
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    for (const char* field : {"\"value\":\"world\"", "\"verified\":true", "\"tree_key\":", "\"tree_value\":", "\"root\":\"0x"}) {
+    for (const char* field : {"\"value\":\"world\"", "\"verified\":true",
+                              "\"tree_key\":", "\"tree_value\":", "\"root\":\"0x"}) {
       EXPECT_NE(r.out.find(field), std::string::npos) << field << " in " << r.out;
     }
 
-    for (int i = 0; i < 5; ++i) ASSERT_EQ(Rustorium("kv put user/" + std::to_string(i) + " v" + std::to_string(i) + flags).exit_code, 0);
+    for (int i = 0; i < 5; ++i)
+      ASSERT_EQ(Rustorium("kv put user/" + std::to_string(i) + " v" + std::to_string(i) + flags)
+                    .exit_code,
+                0);
     r = Rustorium("kv scan user/1 user/4" + flags);
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    EXPECT_NE(r.out.find("user/1 = v1\nuser/2 = v2\nuser/3 = v3\n3 keys"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("user/1 = v1\nuser/2 = v2\nuser/3 = v3\n3 keys"), std::string::npos)
+        << r.out;
 
     r = Rustorium("kv cas hello wrong x" + flags);
     EXPECT_EQ(r.exit_code, 1) << r.out;

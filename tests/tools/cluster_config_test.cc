@@ -13,9 +13,11 @@ using rustorium::testing::WriteFile;
 TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   TempDir dir;
   const std::string path = dir.Sub("pd.toml");
-  WriteFile(path,
-            "[pd]\ndata_dir = \"/tmp/x\"\naddress = \"127.0.0.1:2481\"\nreplicas = 1\nmember_id = 2\n"
-            "members = [\"1=127.0.0.1:2479\", \"2=127.0.0.1:2481\"]\n[raft]\nelection_ms = 3000\n[tls]\nplain = true\n");
+  WriteFile(
+      path,
+      "[pd]\ndata_dir = \"/tmp/x\"\naddress = \"127.0.0.1:2481\"\nreplicas = 1\nmember_id = 2\n"
+      "members = [\"1=127.0.0.1:2479\", \"2=127.0.0.1:2481\"]\n[raft]\nelection_ms = "
+      "3000\n[tls]\nplain = true\n");
   pd::PdNodeOptions o;
   ASSERT_TRUE(LoadPdConfig(path, o).ok());
   EXPECT_EQ(o.address, "127.0.0.1:2481");
@@ -27,13 +29,18 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   EXPECT_EQ(o.server_tls, nullptr) << "plain = true";
 
   for (const std::string& bad : {
-           std::string("[pd]\ndata_dir = \"/x\"\nwhat = 1\n[tls]\nplain = true\n"),          // unknown key
-           std::string("[pd]\ndata_dir = \"/x\"\n"),                                        // no [tls]
-           std::string("[pd]\ndata_dir = \"/x\"\nreplicas = 0\n[tls]\nplain = true\n"),     // replicas out of range
+           std::string("[pd]\ndata_dir = \"/x\"\nwhat = 1\n[tls]\nplain = true\n"),  // unknown key
+           std::string("[pd]\ndata_dir = \"/x\"\n"),                                 // no [tls]
+           std::string(
+               "[pd]\ndata_dir = \"/x\"\nreplicas = 0\n[tls]\nplain = true\n"),  // replicas out of
+                                                                                 // range
            std::string("[pd]\ndata_dir = \"/x\"\nmembers = [\"nonsense\"]\n[tls]\nplain = true\n"),
-           std::string("[pd]\ndata_dir = \"/x\"\n[raft]\nheartbeat_ms = 500\nelection_ms = 100\n[tls]\nplain = true\n"),
-           std::string("[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/missing/ca.crt\"\n"),  // unreadable certificates
-           std::string("[pd\n"),                                                            // not TOML
+           std::string("[pd]\ndata_dir = \"/x\"\n[raft]\nheartbeat_ms = 500\nelection_ms = "
+                       "100\n[tls]\nplain = true\n"),
+           std::string(
+               "[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/missing/ca.crt\"\n"),  // unreadable
+                                                                                    // certificates
+           std::string("[pd\n"),                                                    // not TOML
        }) {
     WriteFile(path, bad);
     pd::PdNodeOptions again;
@@ -45,8 +52,10 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   TempDir dir;
   const std::string path = dir.Sub("store.toml");
   WriteFile(path,
-            "[store]\ndata_dir = \"/tmp/s\"\naddress = \"127.0.0.1:20161\"\npd = [\"127.0.0.1:2479\", \"127.0.0.1:2481\"]\n"
-            "heartbeat_ms = 500\n[labels]\nregion = \"asia-northeast\"\nzone = \"a\"\n[tls]\nplain = true\n");
+            "[store]\ndata_dir = \"/tmp/s\"\naddress = \"127.0.0.1:20161\"\npd = "
+            "[\"127.0.0.1:2479\", \"127.0.0.1:2481\"]\n"
+            "heartbeat_ms = 500\n[labels]\nregion = \"asia-northeast\"\nzone = \"a\"\n[tls]\nplain "
+            "= true\n");
   store::StoreNodeOptions o;
   ASSERT_TRUE(LoadStoreConfig(path, o).ok());
   EXPECT_EQ(o.pd.size(), 2u);

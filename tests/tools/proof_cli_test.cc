@@ -9,13 +9,11 @@
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 
-
 namespace rustorium::tools {
 namespace {
 
 using rustorium::testing::TempDir;
 using rustorium::testing::WriteFile;
-
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -70,23 +68,32 @@ TEST_F(ProofCli, RootProveVerify) {
   ASSERT_EQ(prove.exit_code, 0) << prove.out;
   EXPECT_NE(prove.out.find("\"existence\":true"), std::string::npos) << prove.out;
   WriteFile(dir_.Sub("p33.json"), prove.out);
-  CliRun ok = Rustorium("proof verify --root " + r + " --key 33 --value 44 --proof " + dir_.Sub("p33.json"));
+  CliRun ok = Rustorium("proof verify --root " + r + " --key 33 --value 44 --proof " +
+                        dir_.Sub("p33.json"));
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_EQ(Trim(ok.out), "valid");
-  CliRun wrong = Rustorium("proof verify --root " + r + " --key 33 --value 45 --proof " + dir_.Sub("p33.json"));
+  CliRun wrong = Rustorium("proof verify --root " + r + " --key 33 --value 45 --proof " +
+                           dir_.Sub("p33.json"));
   EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
   EXPECT_EQ(wrong.out.rfind("invalid: ", 0), 0u) << wrong.out;
-  CliRun absent_claim = Rustorium("proof verify --root " + r + " --key 33 --proof " + dir_.Sub("p33.json"));
+  CliRun absent_claim =
+      Rustorium("proof verify --root " + r + " --key 33 --proof " + dir_.Sub("p33.json"));
   EXPECT_EQ(absent_claim.exit_code, 1) << absent_claim.out;
 
   CliRun non = Rustorium("proof prove --input " + input_ + " --key 5");
   ASSERT_EQ(non.exit_code, 0) << non.out;
   EXPECT_NE(non.out.find("\"existence\":false"), std::string::npos) << non.out;
   WriteFile(dir_.Sub("p5.json"), non.out);
-  EXPECT_EQ(Rustorium("proof verify --root " + r + " --key 5 --proof " + dir_.Sub("p5.json")).exit_code, 0);
-  EXPECT_EQ(Rustorium("proof verify --root " + r + " --key 5 --value 0 --proof " + dir_.Sub("p5.json")).exit_code, 1);
+  EXPECT_EQ(
+      Rustorium("proof verify --root " + r + " --key 5 --proof " + dir_.Sub("p5.json")).exit_code,
+      0);
+  EXPECT_EQ(
+      Rustorium("proof verify --root " + r + " --key 5 --value 0 --proof " + dir_.Sub("p5.json"))
+          .exit_code,
+      1);
   WriteFile(dir_.Sub("garbage.json"), "{\"existence\": maybe}");
-  CliRun garbage = Rustorium("proof verify --root " + r + " --key 5 --proof " + dir_.Sub("garbage.json"));
+  CliRun garbage =
+      Rustorium("proof verify --root " + r + " --key 5 --proof " + dir_.Sub("garbage.json"));
   EXPECT_EQ(garbage.exit_code, 1) << garbage.out;
 }
 
@@ -99,7 +106,8 @@ TEST_F(ProofCli, ByteKeysGoThroughTheSponge) {
   CliRun prove = Rustorium("proof prove --input " + dir_.Sub("bytes.txt") + " --key " + k);
   ASSERT_EQ(prove.exit_code, 0) << prove.out;
   WriteFile(dir_.Sub("p.json"), prove.out);
-  const std::string common = "proof verify --root " + Trim(root.out) + " --proof " + dir_.Sub("p.json");
+  const std::string common =
+      "proof verify --root " + Trim(root.out) + " --proof " + dir_.Sub("p.json");
   EXPECT_EQ(Rustorium(common + " --key-bytes alice --value-bytes tokyo").exit_code, 0);
   EXPECT_EQ(Rustorium(common + " --key-bytes alice --value-bytes osaka").exit_code, 1);
   EXPECT_EQ(Rustorium(common + " --key-bytes bob --value-bytes tokyo").exit_code, 1);

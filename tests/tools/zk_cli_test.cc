@@ -81,10 +81,11 @@ TEST_F(ZkCli, MalformedInputExitsTwo) {
   EXPECT_EQ(Rustorium("zk setup --depth 1 --batch 1 --out " + Path("k1")).exit_code, 2);
   EXPECT_EQ(Rustorium("zk setup --depth x --batch 1 --out " + Path("k1")).exit_code, 2);
   const std::string vk = Keys() + "/verification_key.json";
-  CliRun r = Rustorium("zk verify --vk " + vk + " --proof " + Path("garbage.json") +
-                       " --public " + Path("garbage.json"));
+  CliRun r = Rustorium("zk verify --vk " + vk + " --proof " + Path("garbage.json") + " --public " +
+                       Path("garbage.json"));
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_EQ(Rustorium("zk verify --vk " + Path("garbage.json") + " --proof x --public y").exit_code, 2);
+  EXPECT_EQ(Rustorium("zk verify --vk " + Path("garbage.json") + " --proof x --public y").exit_code,
+            2);
 }
 
 }  // namespace

@@ -16,8 +16,9 @@ void RegisterCertsCommand(CLI::App& app, int& exit_code) {
   create->add_option("--dir", options->dir, "Output directory (must not hold a CA yet)")
       ->required();
   create->add_option("--nodes", options->nodes, "Node certificates to make")->capture_default_str();
-  create->add_option("--host", options->hosts,
-                     "IP address or DNS name in every node certificate (repeatable)")
+  create
+      ->add_option("--host", options->hosts,
+                   "IP address or DNS name in every node certificate (repeatable)")
       ->capture_default_str();
   create->add_option("--days", options->valid_days, "Validity in days")->capture_default_str();
   create->callback([options, &exit_code] {

@@ -12,9 +12,9 @@
 #include <memory>
 #include <thread>
 
+#include "base/codec.h"
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
-#include "base/codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tools/rustorium/child_process.h"
@@ -66,15 +66,18 @@ Status CreateLocalCommittee(const std::string& dir, int validators, int base_por
     a.worker_addresses = {"127.0.0.1:" + std::to_string(base_port + kWorkerPortOffset + i)};
     authorities.push_back(a);
     RETURN_IF_ERROR(WriteText(dir + "/validator-" + std::to_string(i) + ".toml",
-                              "key_file = \"validator-" + std::to_string(i) + ".key\"\n"
-                              "committee = \"committee.toml\"\n"
-                              "data_dir = \"validator-" + std::to_string(i) + "\"\n"));
+                              "key_file = \"validator-" + std::to_string(i) +
+                                  ".key\"\n"
+                                  "committee = \"committee.toml\"\n"
+                                  "data_dir = \"validator-" +
+                                  std::to_string(i) + "\"\n"));
   }
   ASSIGN_OR_RETURN(chain::Committee committee, chain::Committee::Create(authorities));
   return WriteText(dir + "/committee.toml", chain::CommitteeToToml(committee));
 }
 
-Result<std::string> Call(const std::string& address, const std::string& method, std::string payload) {
+Result<std::string> Call(const std::string& address, const std::string& method,
+                         std::string payload) {
   ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
   rpc::EventLoop loop;
   Result<std::string> answer = Status::Internal("no answer");
@@ -88,7 +91,8 @@ Result<std::string> Call(const std::string& address, const std::string& method, 
 
 void RegisterKeygen(CLI::App& chain, int& exit_code) {
   auto out = std::make_shared<std::string>();
-  CLI::App* cmd = chain.add_subcommand("keygen", "Write a new validator key (ed25519 seed, hex) and print its public key");
+  CLI::App* cmd = chain.add_subcommand(
+      "keygen", "Write a new validator key (ed25519 seed, hex) and print its public key");
   cmd->add_option("--out", *out, "key file to create")->required();
   cmd->callback([out, &exit_code] {
     if (fs::exists(*out)) {
@@ -107,7 +111,8 @@ void RegisterKeygen(CLI::App& chain, int& exit_code) {
 
 void RegisterNode(CLI::App& chain, int& exit_code) {
   auto config = std::make_shared<std::string>();
-  CLI::App* cmd = chain.add_subcommand("node", "Run a validator (primary and workers) until SIGINT or SIGTERM");
+  CLI::App* cmd =
+      chain.add_subcommand("node", "Run a validator (primary and workers) until SIGINT or SIGTERM");
   cmd->add_option("--config", *config, "validator.toml (docs/operations.md)")->required();
   cmd->callback([config, &exit_code] {
     auto c = chain::LoadNodeConfig(*config);
@@ -133,13 +138,16 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
   auto validators = std::make_shared<int>(4);
   auto dir = std::make_shared<std::string>("./rustorium-data/chain");
   auto base_port = std::make_shared<int>(kPrimaryBasePort);
-  CLI::App* cmd = chain.add_subcommand("local", "Run a local committee on loopback until Ctrl-C or SIGTERM");
-  cmd->add_option("--validators", *validators, "committee size (keys and files are made on first use)")
+  CLI::App* cmd =
+      chain.add_subcommand("local", "Run a local committee on loopback until Ctrl-C or SIGTERM");
+  cmd->add_option("--validators", *validators,
+                  "committee size (keys and files are made on first use)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--dir", *dir, "directory of keys, committee, configs, data and logs");
-  cmd->add_option("--base-port", *base_port,
-                  "validator i's primary listens on base + i, its worker on base + 100 + i (used when the "
-                  "committee is first made)")
+  cmd->add_option(
+         "--base-port", *base_port,
+         "validator i's primary listens on base + i, its worker on base + 100 + i (used when the "
+         "committee is first made)")
       ->check(CLI::Range(1024, 65000));
   cmd->callback([validators, dir, base_port, &exit_code] {
     std::error_code ec;
@@ -154,8 +162,9 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       exit_code = Fail(existing.status());
       return;
     } else if (static_cast<int>(existing->size()) != *validators) {
-      exit_code = Fail(Status::InvalidArgument(*dir + " holds a committee of " + std::to_string(existing->size()) +
-                                               " validators; use that --validators or another --dir"));
+      exit_code = Fail(Status::InvalidArgument(
+          *dir + " holds a committee of " + std::to_string(existing->size()) +
+          " validators; use that --validators or another --dir"));
       return;
     }
     BlockStopSignals();
@@ -166,7 +175,8 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       ChildOptions options;
       options.log = *dir + "/" + name + ".log";
       options.stop_with_parent = true;
-      const pid_t pid = SpawnChild({self, "chain", "node", "--config", *dir + "/" + name + ".toml"}, options);
+      const pid_t pid =
+          SpawnChild({self, "chain", "node", "--config", *dir + "/" + name + ".toml"}, options);
       if (pid < 0) {
         for (pid_t p : children) kill(p, SIGTERM);
         exit_code = Fail(Status::IOError("cannot start " + name));
@@ -177,7 +187,8 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
     }
     std::cout << "addresses (primary, workers) in " << committee << "\n";
     std::cout << "committee of " << *validators << " running in " << *dir
-              << "; rustorium chain submit --tx DATA, rustorium chain status; Ctrl-C stops it" << std::endl;
+              << "; rustorium chain submit --tx DATA, rustorium chain status; Ctrl-C stops it"
+              << std::endl;
     WaitForStop();
     for (pid_t p : children) kill(p, SIGTERM);
     for (pid_t p : children) waitpid(p, nullptr, 0);
@@ -189,7 +200,8 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
 void RegisterSubmit(CLI::App& chain, int& exit_code) {
   auto tx = std::make_shared<std::string>();
   auto node = std::make_shared<std::string>(kDefaultWorker);
-  CLI::App* cmd = chain.add_subcommand("submit", "Send a transaction to a worker; exit 0 once it is accepted");
+  CLI::App* cmd =
+      chain.add_subcommand("submit", "Send a transaction to a worker; exit 0 once it is accepted");
   cmd->add_option("--tx", *tx, "the transaction's bytes")->required();
   cmd->add_option("--node", *node, "a worker's address (default: validator 0 of `chain local`)");
   cmd->callback([tx, node, &exit_code] {
@@ -205,7 +217,8 @@ void RegisterSubmit(CLI::App& chain, int& exit_code) {
 
 void RegisterStatus(CLI::App& chain, int& exit_code) {
   auto node = std::make_shared<std::string>(kDefaultPrimary);
-  CLI::App* cmd = chain.add_subcommand("status", "Print a validator's round, last committed round and committed count");
+  CLI::App* cmd = chain.add_subcommand(
+      "status", "Print a validator's round, last committed round and committed count");
   cmd->add_option("--node", *node, "a primary's address (default: validator 0 of `chain local`)");
   cmd->callback([node, &exit_code] {
     auto answer = Call(*node, chain::kStatusMethod, "");

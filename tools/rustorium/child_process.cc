@@ -16,7 +16,8 @@ pid_t SpawnChild(const std::vector<std::string>& argv, const ChildOptions& optio
     bool replaced = false;
     for (const std::string& mine : options.env) {
       const auto eq = mine.find('=');
-      replaced |= eq != std::string::npos && entry.substr(0, eq + 1) == std::string_view(mine).substr(0, eq + 1);
+      replaced |= eq != std::string::npos &&
+                  entry.substr(0, eq + 1) == std::string_view(mine).substr(0, eq + 1);
     }
     if (!replaced) env.emplace_back(entry);
   }

@@ -10,9 +10,9 @@
 namespace rustorium::tools {
 
 struct ChildOptions {
-  std::string log;                     // stdout and stderr are appended here (empty: inherited)
-  std::vector<std::string> env;        // "NAME=value" added to (or replacing in) the environment
-  bool stop_with_parent = false;       // SIGTERM when the parent dies, however it ends
+  std::string log;                // stdout and stderr are appended here (empty: inherited)
+  std::vector<std::string> env;   // "NAME=value" added to (or replacing in) the environment
+  bool stop_with_parent = false;  // SIGTERM when the parent dies, however it ends
 };
 
 // Starts argv[0] (a path) with `argv`, every signal unblocked (the child stops on SIGTERM by

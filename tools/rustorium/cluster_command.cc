@@ -77,7 +77,8 @@ void RegisterServer(CLI::App& app, int& exit_code) {
     }
     // For the fault harness (tests/faults/) only: drop or delay what this store sends to
     // chosen addresses, by rules read from a file (region/rpc/link_filter.h).
-    if (const char* faults = std::getenv("RUSTORIUM_LINK_FAULTS"); faults != nullptr && *faults != '\0') {
+    if (const char* faults = std::getenv("RUSTORIUM_LINK_FAULTS");
+        faults != nullptr && *faults != '\0') {
       o.channel.filter = std::make_shared<rpc::LinkFilter>();
       o.channel.filter->Watch(faults);
       std::cout << "link faults from " << faults << " (testing only)" << std::endl;
@@ -88,8 +89,8 @@ void RegisterServer(CLI::App& app, int& exit_code) {
       exit_code = Fail(node.status());
       return;
     }
-    std::cout << "store " << (*node)->store_id() << " serving on " << o.address << " (data in " << o.data_dir
-              << ")" << std::endl;
+    std::cout << "store " << (*node)->store_id() << " serving on " << o.address << " (data in "
+              << o.data_dir << ")" << std::endl;
     WaitForStop();
     node->reset();
     std::cout << "store stopped" << std::endl;
@@ -102,8 +103,11 @@ void RegisterServer(CLI::App& app, int& exit_code) {
 std::string RootHex(const proof::Fr& root) { return root.ToHex(); }
 
 json RootJson(const client::SignedRoot& r) {
-  return {{"region_id", r.region_id}, {"applied_index", r.applied_index}, {"root", RootHex(r.root)},
-          {"store_id", r.store_id}, {"verified", r.verified}};
+  return {{"region_id", r.region_id},
+          {"applied_index", r.applied_index},
+          {"root", RootHex(r.root)},
+          {"store_id", r.store_id},
+          {"verified", r.verified}};
 }
 
 Status WriteProof(const std::string& path, const std::string& proof) {
@@ -119,7 +123,9 @@ void PrintWrite(const ClientFlags& f, const std::string& what, const client::Wri
     j["op"] = what;
     json proofs = json::array();
     for (const store::KvProof& p : w.proofs) {
-      proofs.push_back({{"key", EscapeBytes(p.key())}, {"found", p.found()}, {"proof", ToHex(p.proof())},
+      proofs.push_back({{"key", EscapeBytes(p.key())},
+                        {"found", p.found()},
+                        {"proof", ToHex(p.proof())},
                         {"tree_key", store::RegionFsm::TreeKey(p.key()).ToDecimal()}});
     }
     j["proofs"] = proofs;
@@ -127,8 +133,9 @@ void PrintWrite(const ClientFlags& f, const std::string& what, const client::Wri
     std::cout << j.dump() << "\n";
     return;
   }
-  std::cout << what << ": ok\nroot: " << RootHex(w.root.root) << "\napplied index: " << w.root.applied_index
-            << "\nregion: " << w.root.region_id << " (signed by store " << w.root.store_id << ")\n"
+  std::cout << what << ": ok\nroot: " << RootHex(w.root.root)
+            << "\napplied index: " << w.root.applied_index << "\nregion: " << w.root.region_id
+            << " (signed by store " << w.root.store_id << ")\n"
             << "proof: " << (w.root.verified ? "verified" : "not checked") << "\n";
 }
 
@@ -185,7 +192,8 @@ void RegisterKv(CLI::App& app, int& exit_code) {
 
   CLI::App* get = kv->add_subcommand("get", "Read KEY with its proof (exit 1 when absent)");
   get->add_option("KEY", *key)->required();
-  get->add_option("--proof-out", f->proof_out, "Write the key's binary proof to FILE (for `rustorium proof verify`)");
+  get->add_option("--proof-out", f->proof_out,
+                  "Write the key's binary proof to FILE (for `rustorium proof verify`)");
   common(get);
   get->callback([=, &exit_code] {
     auto c = MakeClient(*f);
@@ -215,10 +223,13 @@ void RegisterKv(CLI::App& app, int& exit_code) {
       j["proof"] = ToHex(r->proof);
       std::cout << j.dump() << "\n";
     } else {
-      std::cout << (r->value ? EscapeBytes(*r->value) : std::string("not found")) << "\nroot: " << RootHex(r->root.root)
+      std::cout << (r->value ? EscapeBytes(*r->value) : std::string("not found"))
+                << "\nroot: " << RootHex(r->root.root)
                 << "\napplied index: " << r->root.applied_index << "\nregion: " << r->root.region_id
                 << " (signed by store " << r->root.store_id << ")\nproof: "
-                << (r->root.verified ? (r->value ? "verified" : "verified (non-inclusion)") : "not checked") << "\n";
+                << (r->root.verified ? (r->value ? "verified" : "verified (non-inclusion)")
+                                     : "not checked")
+                << "\n";
     }
     exit_code = r->value ? 0 : 1;
   });
@@ -242,17 +253,21 @@ void RegisterKv(CLI::App& app, int& exit_code) {
     if (f->json) {
       json arr = json::array();
       for (const auto& it : *items) {
-        arr.push_back({{"key", EscapeBytes(it.key)}, {"value", EscapeBytes(it.value)}, {"proof", ToHex(it.proof)}});
+        arr.push_back({{"key", EscapeBytes(it.key)},
+                       {"value", EscapeBytes(it.value)},
+                       {"proof", ToHex(it.proof)}});
       }
       std::cout << json{{"items", arr}, {"verified", true}}.dump() << "\n";
     } else {
-      for (const auto& it : *items) std::cout << EscapeBytes(it.key) << " = " << EscapeBytes(it.value) << "\n";
+      for (const auto& it : *items)
+        std::cout << EscapeBytes(it.key) << " = " << EscapeBytes(it.value) << "\n";
       std::cout << items->size() << " keys, every proof verified\n";
     }
     exit_code = 0;
   });
 
-  CLI::App* cas = kv->add_subcommand("cas", "Set KEY to NEW if it holds EXPECTED (exit 1 when it does not)");
+  CLI::App* cas =
+      kv->add_subcommand("cas", "Set KEY to NEW if it holds EXPECTED (exit 1 when it does not)");
   cas->add_option("KEY", *key)->required();
   cas->add_option("EXPECTED", *expected)->required();
   cas->add_option("NEW", *value)->required();
@@ -270,7 +285,9 @@ void RegisterKv(CLI::App& app, int& exit_code) {
     }
     PrintWrite(*f, "cas", *w);
     if (!f->json && !w->result.cas_succeeded()) {
-      std::cout << "not swapped: " << (w->result.cas_found() ? EscapeBytes(w->result.cas_previous()) : "absent") << "\n";
+      std::cout << "not swapped: "
+                << (w->result.cas_found() ? EscapeBytes(w->result.cas_previous()) : "absent")
+                << "\n";
     }
     exit_code = w->result.cas_succeeded() ? 0 : 1;
   });
@@ -281,7 +298,8 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
   CLI::App* status = app.add_subcommand("status", "Cluster health");
   status->require_subcommand(1);
   CLI::App* check = status->add_subcommand(
-      "check", "PD, stores up or down, regions without a leader or under-replicated (exit 0 when healthy)");
+      "check",
+      "PD, stores up or down, regions without a leader or under-replicated (exit 0 when healthy)");
   AddClientFlags(check, *f);
   check->callback([f, &exit_code] {
     auto c = MakeClient(*f);
@@ -300,31 +318,38 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
     for (int i = 0; i < stores->stores_size(); ++i) {
       const bool up = i < stores->up_size() && stores->up(i);
       healthy = healthy && up;
-      std::cout << "store " << stores->stores(i).id() << " at " << stores->stores(i).address() << ": "
-                << (up ? "up" : "down") << "\n";
+      std::cout << "store " << stores->stores(i).id() << " at " << stores->stores(i).address()
+                << ": " << (up ? "up" : "down") << "\n";
     }
     std::map<uint64_t, bool> up;
-    for (int i = 0; i < stores->stores_size(); ++i) up[stores->stores(i).id()] = i < stores->up_size() && stores->up(i);
+    for (int i = 0; i < stores->stores_size(); ++i)
+      up[stores->stores(i).id()] = i < stores->up_size() && stores->up(i);
     auto regions = (*c)->Regions();
     if (!regions.ok()) {
       std::cout << "regions: unknown (" << regions.status().ToString() << ")\n";
       healthy = false;
     } else {
       if (regions->regions_size() == 0) {
-        std::cout << "regions: none yet (the cluster bootstraps once " << regions->replicas() << " stores exist)\n";
+        std::cout << "regions: none yet (the cluster bootstraps once " << regions->replicas()
+                  << " stores exist)\n";
         healthy = false;
       }
       for (int i = 0; i < regions->regions_size(); ++i) {
         const store::Region& r = regions->regions(i);
-        const uint64_t leader = i < regions->leader_store_ids_size() ? regions->leader_store_ids(i) : 0;
+        const uint64_t leader =
+            i < regions->leader_store_ids_size() ? regions->leader_store_ids(i) : 0;
         int live = 0;
         for (const store::Peer& p : r.peers()) live += up[p.store_id()] ? 1 : 0;
         std::string problems;
         if (leader == 0) problems += " no leader reported;";
-        if (r.peers_size() < static_cast<int>(regions->replicas())) problems += " under-replicated;";
-        if (live < r.peers_size()) problems += " " + std::to_string(r.peers_size() - live) + " replica(s) on stores that are down;";
-        std::cout << "region " << r.id() << " [" << EscapeBytes(r.start_key()) << ", " << EscapeBytes(r.end_key())
-                  << "): " << r.peers_size() << " replicas, leader store " << leader
+        if (r.peers_size() < static_cast<int>(regions->replicas()))
+          problems += " under-replicated;";
+        if (live < r.peers_size())
+          problems +=
+              " " + std::to_string(r.peers_size() - live) + " replica(s) on stores that are down;";
+        std::cout << "region " << r.id() << " [" << EscapeBytes(r.start_key()) << ", "
+                  << EscapeBytes(r.end_key()) << "): " << r.peers_size()
+                  << " replicas, leader store " << leader
                   << (problems.empty() ? ", ok" : "," + problems) << "\n";
         healthy = healthy && problems.empty();
       }
@@ -332,7 +357,8 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
     // A read through the region client shows that the regions serve.
     auto probe = (*c)->Get("");
     const bool serving = probe.ok() || probe.status().IsInvalidArgument();
-    std::cout << "regions: " << (serving ? "serving" : "not serving (" + probe.status().ToString() + ")") << "\n";
+    std::cout << "regions: "
+              << (serving ? "serving" : "not serving (" + probe.status().ToString() + ")") << "\n";
     exit_code = healthy && serving ? 0 : 1;
   });
 }
@@ -356,9 +382,12 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
   auto stores = std::make_shared<int>(3);
   auto pd_address = std::make_shared<std::string>(kDefaultPd);
   auto store_port = std::make_shared<int>(20161);
-  CLI::App* cmd = app.add_subcommand("playground", "Start a local TLS cluster (PD + stores) until Ctrl-C");
+  CLI::App* cmd =
+      app.add_subcommand("playground", "Start a local TLS cluster (PD + stores) until Ctrl-C");
   cmd->add_option("--dir", *dir, "Data directory (reused on the next run)")->capture_default_str();
-  cmd->add_option("--stores", *stores, "Stores to start (1..7)")->capture_default_str()->check(CLI::Range(1, 7));
+  cmd->add_option("--stores", *stores, "Stores to start (1..7)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7));
   cmd->add_option("--pd", *pd_address, "PD's address")->capture_default_str();
   cmd->add_option("--store-port", *store_port, "First store's port (the others follow)")
       ->capture_default_str()
@@ -384,17 +413,21 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
       }
     }
     auto tls = [&](int node) {
-      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" + std::to_string(node) +
-             ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) + ".key\"\n";
+      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" +
+             std::to_string(node) + ".crt\"\nkey_file = \"" + certs + "/node-" +
+             std::to_string(node) + ".key\"\n";
     };
     const int replicas = std::min(3, *stores);
-    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" + pd +
-                                                "\"\nreplicas = " + std::to_string(replicas) + "\n\n" + tls(8));
+    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" +
+                                                pd + "\"\nreplicas = " + std::to_string(replicas) +
+                                                "\n\n" + tls(8));
     for (int i = 1; s.ok() && i <= *stores; ++i) {
       s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
-                    "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) + "\"\naddress = \"127.0.0.1:" +
-                        std::to_string(*store_port + i - 1) + "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
-                        std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" + tls(i));
+                    "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
+                        "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) +
+                        "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
+                        std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
+                        tls(i));
     }
     if (!s.ok()) {
       exit_code = Fail(s);
@@ -405,8 +438,9 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
     std::vector<pid_t> children;
     children.push_back(SpawnChild({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
     for (int i = 1; i <= *stores; ++i) {
-      children.push_back(SpawnChild({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
-                                    root + "/store" + std::to_string(i) + ".log"));
+      children.push_back(
+          SpawnChild({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
+                     root + "/store" + std::to_string(i) + ".log"));
     }
     auto stop_all = [&children] {
       for (pid_t p : children) kill(p, SIGTERM);
@@ -441,14 +475,16 @@ void RegisterPlayground(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    const std::string flags = "--certs " + certs + (pd == kDefaultPd ? std::string() : " --pd " + pd);
-    std::cout << "Rustorium playground: PD on " << pd << ", " << *stores << " store(s) on 127.0.0.1:" << *store_port
-              << ".." << *store_port + *stores - 1 << ", TLS with the CA in " << certs << ", data and logs in " << root
-              << "\nTry:\n"
+    const std::string flags =
+        "--certs " + certs + (pd == kDefaultPd ? std::string() : " --pd " + pd);
+    std::cout << "Rustorium playground: PD on " << pd << ", " << *stores
+              << " store(s) on 127.0.0.1:" << *store_port << ".." << *store_port + *stores - 1
+              << ", TLS with the CA in " << certs << ", data and logs in " << root << "\nTry:\n"
               << "  " << self << " kv put hello world " << flags << "\n"
               << "  " << self << " kv get hello " << flags << "\n"
               << "  " << self << " status check " << flags << "\n"
-              << "Ctrl-C stops the cluster; running this again restarts it with the data intact." << std::endl;
+              << "Ctrl-C stops the cluster; running this again restarts it with the data intact."
+              << std::endl;
     WaitForStop();
     std::cout << "stopping..." << std::endl;
     stop_all();

@@ -13,19 +13,23 @@ Status Read(const toml::table& t, const std::string& section, std::string_view k
   const toml::node* node = t.get(key);
   if (node == nullptr) return Status::OK();
   std::optional<T> v = node->value<T>();
-  if (!v.has_value()) return Status::InvalidArgument(section + "." + std::string(key) + " has the wrong type");
+  if (!v.has_value())
+    return Status::InvalidArgument(section + "." + std::string(key) + " has the wrong type");
   out = *v;
   return Status::OK();
 }
 
-Status Known(const toml::table& t, const std::string& section, const std::set<std::string, std::less<>>& keys) {
+Status Known(const toml::table& t, const std::string& section,
+             const std::set<std::string, std::less<>>& keys) {
   for (const auto& [key, value] : t) {
-    if (!keys.contains(key.str())) return Status::InvalidArgument("unknown key " + section + "." + std::string(key.str()));
+    if (!keys.contains(key.str()))
+      return Status::InvalidArgument("unknown key " + section + "." + std::string(key.str()));
   }
   return Status::OK();
 }
 
-Result<toml::table> Parse(const std::string& path, const std::set<std::string, std::less<>>& sections) {
+Result<toml::table> Parse(const std::string& path,
+                          const std::set<std::string, std::less<>>& sections) {
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -33,8 +37,12 @@ Result<toml::table> Parse(const std::string& path, const std::set<std::string, s
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()));
   }
   for (const auto& [key, value] : root) {
-    if (!sections.contains(key.str())) return Status::InvalidArgument("config " + path + ": unknown section " + std::string(key.str()));
-    if (!value.is_table()) return Status::InvalidArgument("config " + path + ": " + std::string(key.str()) + " must be a table");
+    if (!sections.contains(key.str()))
+      return Status::InvalidArgument("config " + path + ": unknown section " +
+                                     std::string(key.str()));
+    if (!value.is_table())
+      return Status::InvalidArgument("config " + path + ": " + std::string(key.str()) +
+                                     " must be a table");
   }
   return root;
 }
@@ -48,7 +56,8 @@ Status ReadRaft(const toml::table& root, raft::MultiRaftOptions& o) {
   RETURN_IF_ERROR(Read(*t, "raft", "heartbeat_ms", heartbeat));
   RETURN_IF_ERROR(Read(*t, "raft", "election_ms", election));
   if (tick <= 0 || heartbeat <= 0 || election <= heartbeat) {
-    return Status::InvalidArgument("raft timings must be positive, with election_ms > heartbeat_ms");
+    return Status::InvalidArgument(
+        "raft timings must be positive, with election_ms > heartbeat_ms");
   }
   o.tick = std::chrono::milliseconds(tick);
   o.heartbeat = std::chrono::milliseconds(heartbeat);
@@ -59,7 +68,9 @@ Status ReadRaft(const toml::table& root, raft::MultiRaftOptions& o) {
 // [tls]: certificate files, or plain = true.
 Result<NodeTls> ReadTls(const toml::table& root) {
   const toml::table* t = root["tls"].as_table();
-  if (t == nullptr) return Status::InvalidArgument("[tls] is missing: give ca_file, cert_file and key_file, or plain = true");
+  if (t == nullptr)
+    return Status::InvalidArgument(
+        "[tls] is missing: give ca_file, cert_file and key_file, or plain = true");
   RETURN_IF_ERROR(Known(*t, "tls", {"ca_file", "cert_file", "key_file", "plain"}));
   bool plain = false;
   RETURN_IF_ERROR(Read(*t, "tls", "plain", plain));
@@ -73,7 +84,8 @@ Result<NodeTls> ReadTls(const toml::table& root) {
 
 }  // namespace
 
-Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file, const std::string& key_file) {
+Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file,
+                        const std::string& key_file) {
   rpc::TlsOptions t;
   t.ca_file = ca_file;
   t.cert_file = cert_file;
@@ -98,11 +110,13 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
     if (const toml::node* members = t->get("members")) {
       // "ID=ADDRESS" for every member of a multi-member PD, this one included.
       const toml::array* a = members->as_array();
-      if (a == nullptr) return Status::InvalidArgument("pd.members must be an array of \"ID=ADDRESS\"");
+      if (a == nullptr)
+        return Status::InvalidArgument("pd.members must be an array of \"ID=ADDRESS\"");
       for (const toml::node& n : *a) {
         std::optional<std::string> m = n.value<std::string>();
         const auto eq = m ? m->find('=') : std::string::npos;
-        if (eq == std::string::npos) return Status::InvalidArgument("pd.members entries look like \"1=127.0.0.1:2479\"");
+        if (eq == std::string::npos)
+          return Status::InvalidArgument("pd.members entries look like \"1=127.0.0.1:2479\"");
         uint64_t id = 0;
         try {
           id = std::stoull(m->substr(0, eq));
@@ -152,7 +166,8 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
     RETURN_IF_ERROR(Known(*t, "labels", {"region", "zone", "host"}));
     for (const auto& [k, v] : *t) {
       std::optional<std::string> s = v.value<std::string>();
-      if (!s) return Status::InvalidArgument("labels." + std::string(k.str()) + " must be a string");
+      if (!s)
+        return Status::InvalidArgument("labels." + std::string(k.str()) + " must be a string");
       o.labels[std::string(k.str())] = *s;
     }
   }

@@ -30,6 +30,7 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& options);
 Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& options);
 
 // TLS contexts from the cluster CA and a certificate and key signed by it.
-Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file, const std::string& key_file);
+Result<NodeTls> MakeTls(const std::string& ca_file, const std::string& cert_file,
+                        const std::string& key_file);
 
 }  // namespace rustorium::tools

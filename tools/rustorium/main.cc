@@ -1,7 +1,8 @@
 // The `rustorium` binary: one executable for every role and operator command.
+#include <spdlog/cfg/env.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <spdlog/cfg/env.h>
 
 #include "tools/rustorium/bench_command.h"
 #include "tools/rustorium/certs_command.h"

@@ -41,8 +41,10 @@ class ScratchTree {
   static Result<std::unique_ptr<ScratchTree>> Build(const std::vector<proof::SmtUpdate>& pairs) {
     auto t = std::unique_ptr<ScratchTree>(new ScratchTree());
     const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base ? base : "/tmp") + "/rustorium-proof-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot make a scratch directory");
+    std::string tmpl =
+        std::string(base != nullptr && *base ? base : "/tmp") + "/rustorium-proof-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      return Status::IOError("cannot make a scratch directory");
     t->dir_ = tmpl;
     engine::StorageOptions o;
     o.path = t->dir_ + "/db";
@@ -186,10 +188,12 @@ void RegisterProofCommands(CLI::App& app, int& exit_code) {
   poseidon->add_option("elements", flags->elements, "Field elements")->required();
   poseidon->callback([poseidon, flags, &exit_code] { exit_code = RunHash(poseidon, *flags); });
 
-  CLI::App* proof = app.add_subcommand("proof", "Sparse-Merkle-tree roots and proofs (iden3 layout)");
+  CLI::App* proof =
+      app.add_subcommand("proof", "Sparse-Merkle-tree roots and proofs (iden3 layout)");
   proof->require_subcommand(1);
 
-  CLI::App* root = proof->add_subcommand("root", "Root of the tree holding the 'k v' pairs of FILE");
+  CLI::App* root =
+      proof->add_subcommand("root", "Root of the tree holding the 'k v' pairs of FILE");
   root->add_option("--input", flags->input, "File with one 'k v' pair per line")->required();
   root->callback([root, flags, &exit_code] { exit_code = RunRoot(root, *flags); });
 
@@ -199,13 +203,15 @@ void RegisterProofCommands(CLI::App& app, int& exit_code) {
   prove->callback([prove, flags, &exit_code] { exit_code = RunProve(prove, *flags); });
 
   CLI::App* verify = proof->add_subcommand(
-      "verify", "Check a proof: inclusion with a value, non-inclusion without (exit 0 valid, 1 not)");
+      "verify",
+      "Check a proof: inclusion with a value, non-inclusion without (exit 0 valid, 1 not)");
   verify->add_option("--root", flags->root, "Root (field element)")->required();
   verify->add_option("--key", flags->key, "Key (field element)");
   verify->add_option("--value", flags->value, "Value (field element): checks inclusion");
   verify->add_option("--key-bytes", flags->key_bytes, "Key as a string, through the byte sponge");
-  verify->add_option("--value-bytes", flags->value_bytes,
-                     "Value as a string, through the byte sponge: checks inclusion")
+  verify
+      ->add_option("--value-bytes", flags->value_bytes,
+                   "Value as a string, through the byte sponge: checks inclusion")
       ->each([flags](const std::string&) { flags->value_given = true; });
   verify->add_option("--proof", flags->proof_file, "Proof file (iden3 JSON or binary)")->required();
   verify->callback([verify, flags, &exit_code] { exit_code = RunVerify(verify, *flags); });

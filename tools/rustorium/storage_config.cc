@@ -40,8 +40,9 @@ Status LoadStorageConfig(const std::string& path, engine::StorageOptions& option
   const toml::table* t = root["storage"].as_table();
   if (t == nullptr) return Status::OK();
   static const std::set<std::string, std::less<>> kKnown = {
-      "path",          "sync_mode",    "sync_interval_ms", "compression",     "encryption",
-      "encryption_key_file", "max_key_size", "max_value_size",   "block_cache_size"};
+      "path",         "sync_mode",      "sync_interval_ms",
+      "compression",  "encryption",     "encryption_key_file",
+      "max_key_size", "max_value_size", "block_cache_size"};
   for (const auto& [key, value] : *t) {
     if (!kKnown.contains(key.str())) {
       return Status::InvalidArgument("config " + path + ": unknown key storage." +

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "engine/options.h"
 #include "base/status.h"
+#include "engine/options.h"
 
 namespace rustorium::tools {
 

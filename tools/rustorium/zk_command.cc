@@ -82,17 +82,17 @@ int RunSetup(const ZkFlags& f) {
   if (!r1cs.ok()) return Failed(r1cs.status());
   Result<zk::ProvingKey> key = zk::DevSetup(*r1cs, {f.threads, zk::SecureRandomScalar});
   if (!key.ok()) return Failed(key.status());
-  for (Status s : {zk::WriteWholeFile(In(f.out, kZkeyFile), zk::EncodeZkey(*key)),
-                   zk::WriteWholeFile(In(f.out, kVkFile),
-                                      zk::VerifyingKeyToJson(key->verifying_key()) + "\n"),
-                   zk::WriteWholeFile(In(f.out, kR1csFile), zk::EncodeR1cs(*r1cs)),
-                   WriteShape(In(f.out, kShapeFile), shape)}) {
+  for (Status s :
+       {zk::WriteWholeFile(In(f.out, kZkeyFile), zk::EncodeZkey(*key)),
+        zk::WriteWholeFile(In(f.out, kVkFile), zk::VerifyingKeyToJson(key->verifying_key()) + "\n"),
+        zk::WriteWholeFile(In(f.out, kR1csFile), zk::EncodeR1cs(*r1cs)),
+        WriteShape(In(f.out, kShapeFile), shape)}) {
     if (!s.ok()) return Failed(s);
   }
   std::cout << "levels " << shape.levels << ", batch " << shape.batch << ": "
             << r1cs->num_constraints() << " constraints, " << r1cs->num_wires << " wires\n"
-            << "wrote " << kZkeyFile << ", " << kVkFile << ", " << kR1csFile << ", "
-            << kShapeFile << " in " << f.out << "\n";
+            << "wrote " << kZkeyFile << ", " << kVkFile << ", " << kR1csFile << ", " << kShapeFile
+            << " in " << f.out << "\n";
   return 0;
 }
 
@@ -164,7 +164,8 @@ int RunProve(const ZkFlags& f) {
   const zk::R1cs r1cs = cs.ToR1cs();
   const std::vector<Fr> witness = cs.Witness();
   if (Status s = r1cs.CheckSatisfied(witness); !s.ok()) {
-    return Failed(Status::Internal("the batch's witness does not satisfy the circuit: " + s.message()));
+    return Failed(
+        Status::Internal("the batch's witness does not satisfy the circuit: " + s.message()));
   }
   Result<std::string> zkey_bytes = zk::ReadWholeFile(In(f.keys, kZkeyFile));
   if (!zkey_bytes.ok()) return Failed(zkey_bytes.status());
@@ -216,7 +217,8 @@ int RunVerify(const ZkFlags& f) {
 
 void RegisterZkCommands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ZkFlags>();
-  CLI::App* zk = app.add_subcommand("zk", "Groth16 proofs of index update batches (snarkjs formats)");
+  CLI::App* zk =
+      app.add_subcommand("zk", "Groth16 proofs of index update batches (snarkjs formats)");
   zk->require_subcommand(1);
 
   CLI::App* setup = zk->add_subcommand(
@@ -224,13 +226,17 @@ void RegisterZkCommands(CLI::App& app, int& exit_code) {
   setup->add_option("--depth", flags->depth, "Tree levels D (iden3 maxLevels: leaves at depth < D)")
       ->required();
   setup->add_option("--batch", flags->batch, "Updates per proof K")->required();
-  setup->add_option("--out", flags->out, "Directory for circuit.zkey, verification_key.json, "
-                                         "circuit.r1cs, circuit.json")->required();
+  setup
+      ->add_option("--out", flags->out,
+                   "Directory for circuit.zkey, verification_key.json, "
+                   "circuit.r1cs, circuit.json")
+      ->required();
   setup->add_option("--threads", flags->threads, "Threads (0: all cores)");
   setup->callback([flags, &exit_code] { exit_code = RunSetup(*flags); });
 
   CLI::App* prove = zk->add_subcommand("prove", "Prove a batch of updates");
-  prove->add_option("--batch", flags->batch_file, "File of 'put K V' / 'delete K' lines")->required();
+  prove->add_option("--batch", flags->batch_file, "File of 'put K V' / 'delete K' lines")
+      ->required();
   prove->add_option("--keys", flags->keys, "Directory written by zk setup")->required();
   prove->add_option("--out", flags->out, "Directory for proof.json, public.json, witness.wtns")
       ->required();
