@@ -36,7 +36,7 @@
 #include "chain/net/rpc_transport.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/ports.h"
 #include "tools/rustorium/child_process.h"
 
 namespace fs = std::filesystem;
@@ -174,10 +174,9 @@ Report RunOne(const Config& config, const std::string& name, int workers, int cr
     const ch::KeyPair key = ch::KeyPair::Generate();
     ch::Authority a;
     a.name = key.public_key();
-    a.primary_address = "127.0.0.1:" + std::to_string(rustorium::raft::testing::PickPort());
+    a.primary_address = "127.0.0.1:" + std::to_string(rustorium::testing::PickPort());
     for (int w = 0; w < workers; ++w) {
-      a.worker_addresses.push_back("127.0.0.1:" +
-                                   std::to_string(rustorium::raft::testing::PickPort()));
+      a.worker_addresses.push_back("127.0.0.1:" + std::to_string(rustorium::testing::PickPort()));
     }
     validators[i].primary = a.primary_address;
     validators[i].workers = a.worker_addresses;

@@ -33,7 +33,7 @@ extern "C" {
 }
 
 #include "region/raft/multi_raft.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -4,22 +4,18 @@
 #include <cstdlib>
 #include <thread>
 
-#include "region/store/region_fsm.h"
-#include "region/store/root_signature.h"
+#include "region/store/root_statement.h"
 
 namespace rustorium::client {
 
 namespace {
 
-bool InRegion(const store::Region& r, const std::string& key) {
+bool InRegion(const meta::Region& r, const std::string& key) {
   return key >= r.start_key() && (r.end_key().empty() || key < r.end_key());
 }
 
 // Whether a transport error is worth another attempt (the server may simply be away).
-bool Retryable(const Status& s) {
-  return s.code() == StatusCode::kIOError || s.code() == StatusCode::kTimedOut ||
-         s.code() == StatusCode::kBusy || s.code() == StatusCode::kFailedPrecondition;
-}
+bool Retryable(const Status& s) { return pd::PdRetryable(s); }
 
 }  // namespace
 
@@ -74,19 +70,16 @@ void Client::DeleteAsync(std::string key, std::function<void(Result<WriteResult>
   Enqueue([this, key = std::move(key), done = std::move(done)] { done(Delete(key)); });
 }
 
-Result<pd::GetRegionsResponse> Client::Regions() {
-  ASSIGN_OR_RETURN(std::string bytes,
-                   CallPd("pd.GetRegions", pd::GetRegionsRequest().SerializeAsString()));
-  pd::GetRegionsResponse resp;
-  if (!resp.ParseFromString(bytes))
-    return Status::Corruption("PD's GetRegions answer does not parse");
-  return resp;
-}
+Result<pd::GetRegionsResponse> Client::Regions() { return pd_->GetRegions(); }
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
-  if (options.pd.empty()) return Status::InvalidArgument("no PD address given");
-  for (const std::string& a : options.pd) RETURN_IF_ERROR(rpc::ParseAddress(a).status());
-  return std::unique_ptr<Client>(new Client(std::move(options)));
+  std::unique_ptr<Client> client(new Client(std::move(options)));
+  pd::PdClientOptions pd;
+  pd.members = client->options_.pd;
+  pd.channel = client->options_.channel;
+  pd.timeout = client->options_.timeout;
+  ASSIGN_OR_RETURN(client->pd_, pd::PdClient::Create(client->loop_, std::move(pd)));
+  return client;
 }
 
 Result<rpc::RpcChannel*> Client::Channel(const std::string& address) {
@@ -105,18 +98,6 @@ Result<std::string> Client::CallStore(const std::string& address, const std::str
   return channel->CallSync(method, payload, options_.timeout);
 }
 
-// One pass over the PD members; the operation's retry loop (RegionCall) decides about more.
-Result<std::string> Client::CallPd(const std::string& method, const std::string& payload) {
-  Status last = Status::IOError("PD unreachable");
-  for (const std::string& a : options_.pd) {
-    Result<std::string> r = CallStore(a, method, payload);
-    if (r.ok()) return r;
-    last = r.status();
-    if (!Retryable(last)) return last;
-  }
-  return Status(last.code(), "PD at " + options_.pd.front() + ": " + last.message());
-}
-
 Result<Client::CachedRegion> Client::Locate(const std::string& key) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -126,10 +107,8 @@ Result<Client::CachedRegion> Client::Locate(const std::string& key) {
   }
   pd::GetRegionRequest req;
   req.set_key(key);
-  ASSIGN_OR_RETURN(std::string bytes, CallPd("pd.GetRegion", req.SerializeAsString()));
-  pd::GetRegionResponse resp;
-  if (!resp.ParseFromString(bytes))
-    return Status::Corruption("PD's GetRegion answer does not parse");
+  // One pass over the PD members; the operation's retry loop (RegionCall) decides about more.
+  ASSIGN_OR_RETURN(pd::GetRegionResponse resp, pd_->GetRegion(req));
   if (!resp.found())
     return Status::Busy("the cluster is not bootstrapped yet (fewer stores than replicas?)");
   CachedRegion c{resp.region(), resp.leader_store_id()};
@@ -144,11 +123,7 @@ void Client::Forget(uint64_t region_id) {
 }
 
 Result<pd::GetStoresResponse> Client::Stores() {
-  ASSIGN_OR_RETURN(std::string bytes,
-                   CallPd("pd.GetStores", pd::GetStoresRequest().SerializeAsString()));
-  pd::GetStoresResponse resp;
-  if (!resp.ParseFromString(bytes))
-    return Status::Corruption("PD's GetStores answer does not parse");
+  ASSIGN_OR_RETURN(pd::GetStoresResponse resp, pd_->GetStores());
   std::lock_guard<std::mutex> lock(mu_);
   for (const pd::StoreInfo& s : resp.stores()) stores_[s.id()] = s;
   return resp;
@@ -167,8 +142,8 @@ Result<std::string> Client::PublicKey(uint64_t store_id) {
                             " is unknown to PD: its signature cannot be trusted");
 }
 
-Result<SignedRoot> Client::CheckRoot(const store::SignedRoot& root, const store::Region& region) {
-  SignedRoot out;
+Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::Region& region) {
+  VerifiedRoot out;
   out.region_id = root.region_id();
   out.applied_index = root.applied_index();
   out.store_id = root.store_id();
@@ -198,8 +173,8 @@ Status CheckProof(const proof::Fr& root, const std::string& key,
                               "' does not decode: " + decoded.status().message());
   const proof::SmtProof& p = *decoded;
   std::optional<proof::Fr> v;
-  if (value) v = store::RegionFsm::TreeValue(*value);
-  Status s = proof::VerifyProof(root, store::RegionFsm::TreeKey(key), v, p);
+  if (value) v = store::TreeValue(*value);
+  Status s = proof::VerifyProof(root, store::TreeKey(key), v, p);
   if (!s.ok())
     return Status::Corruption("the proof of '" + key + "' does not verify: " + s.message());
   return Status::OK();
@@ -208,9 +183,9 @@ Status CheckProof(const proof::Fr& root, const std::string& key,
 }  // namespace
 
 template <typename Response>
-Result<std::pair<Response, store::Region>> Client::RegionCall(
+Result<std::pair<Response, meta::Region>> Client::RegionCall(
     const std::string& key, const std::string& method, bool idempotent,
-    const std::function<std::string(const store::Region&)>& make) {
+    const std::function<std::string(const meta::Region&)>& make) {
   Status last = Status::TimedOut("no attempt");
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
@@ -236,7 +211,7 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
                    .store_id();
     }
     std::string address;
-    for (const store::Peer& p : c->region.peers()) {
+    for (const meta::Peer& p : c->region.peers()) {
       if (p.store_id() == target) address = p.address();
     }
     if (address.empty()) {
@@ -267,7 +242,7 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
     Response resp;
     if (!resp.ParseFromString(*bytes)) return Status::Corruption(method + " answer does not parse");
     if (!resp.has_region_error()) return std::make_pair(std::move(resp), c->region);
-    const store::RegionError& e = resp.region_error();
+    const meta::RegionError& e = resp.region_error();
     last = Status::Busy(e.message());
     if (std::getenv("RUSTORIUM_TRACE") != nullptr) {
       std::fprintf(stderr, "trace: %s region %llu at store %llu (%s): %s (hint %llu)\n",
@@ -296,11 +271,11 @@ Result<std::pair<Response, store::Region>> Client::RegionCall(
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {
-  store::GetRequest req;
+  kv::GetRequest req;
   req.set_key(key);
   req.set_skip_proofs(!options_.verify);  // nobody would check them
   ASSIGN_OR_RETURN(auto got,
-                   RegionCall<store::GetResponse>(key, "kv.Get", true, [&](const store::Region& r) {
+                   RegionCall<kv::GetResponse>(key, "kv.Get", true, [&](const meta::Region& r) {
                      req.set_region_id(r.id());
                      *req.mutable_epoch() = r.epoch();
                      return req.SerializeAsString();
@@ -316,15 +291,15 @@ Result<ReadResult> Client::Get(const std::string& key) {
 }
 
 Result<WriteResult> Client::Write(const std::string& key, store::Command command) {
-  store::WriteRequest req;
+  kv::WriteRequest req;
   *req.mutable_command() = std::move(command);
   req.set_skip_proofs(!options_.verify);
-  ASSIGN_OR_RETURN(auto got, RegionCall<store::WriteResponse>(key, "kv.Write", false,
-                                                              [&](const store::Region& r) {
-                                                                req.set_region_id(r.id());
-                                                                *req.mutable_epoch() = r.epoch();
-                                                                return req.SerializeAsString();
-                                                              }));
+  ASSIGN_OR_RETURN(
+      auto got, RegionCall<kv::WriteResponse>(key, "kv.Write", false, [&](const meta::Region& r) {
+        req.set_region_id(r.id());
+        *req.mutable_epoch() = r.epoch();
+        return req.SerializeAsString();
+      }));
   auto& [resp, region] = got;
   WriteResult out;
   out.result = resp.result();
@@ -345,13 +320,13 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
     expect[c.cas().key()] =
         out.result.cas_found() ? std::optional(out.result.cas_previous()) : std::nullopt;
   }
-  for (const store::KvProof& kv : resp.proofs()) {
+  for (const kv::KvProof& kv : resp.proofs()) {
     auto it = expect.find(kv.key());
     if (it == expect.end())
       return Status::Corruption("the store proved a key that was not written");
     if (options_.verify)
       RETURN_IF_ERROR(CheckProof(out.root.root, kv.key(), it->second, kv.proof()));
-    store::KvProof p = kv;
+    kv::KvProof p = kv;
     p.set_found(it->second.has_value());
     if (it->second) p.set_value(*it->second);
     out.proofs.push_back(std::move(p));
@@ -361,20 +336,27 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
   return out;
 }
 
+namespace {
+
+// Sets `m` to put `value` at `key`, or to delete `key` when `value` is nullopt.
+void SetMutation(store::Mutation* m, const std::string& key,
+                 const std::optional<std::string>& value) {
+  m->set_key(key);
+  m->set_op(value ? store::Mutation::PUT : store::Mutation::DELETE);
+  if (value) m->set_value(*value);
+}
+
+}  // namespace
+
 Result<WriteResult> Client::Put(const std::string& key, const std::string& value) {
   store::Command c;
-  store::Mutation* m = c.mutable_write()->add_mutations();
-  m->set_op(store::Mutation::PUT);
-  m->set_key(key);
-  m->set_value(value);
+  SetMutation(c.mutable_write()->add_mutations(), key, value);
   return Write(key, std::move(c));
 }
 
 Result<WriteResult> Client::Delete(const std::string& key) {
   store::Command c;
-  store::Mutation* m = c.mutable_write()->add_mutations();
-  m->set_op(store::Mutation::DELETE);
-  m->set_key(key);
+  SetMutation(c.mutable_write()->add_mutations(), key, std::nullopt);
   return Write(key, std::move(c));
 }
 
@@ -386,9 +368,7 @@ Result<WriteResult> Client::CompareAndSwap(const std::string& key,
   cas->set_key(key);
   cas->set_expect_exists(expected.has_value());
   if (expected) cas->set_expected(*expected);
-  cas->mutable_set()->set_key(key);
-  cas->mutable_set()->set_op(next ? store::Mutation::PUT : store::Mutation::DELETE);
-  if (next) cas->mutable_set()->set_value(*next);
+  SetMutation(cas->mutable_set(), key, next);
   return Write(key, std::move(c));
 }
 
@@ -397,19 +377,19 @@ Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::
   std::vector<ScanItem> out;
   std::string from = start;
   while (out.size() < limit) {
-    store::ScanRequest req;
+    kv::ScanRequest req;
     req.set_start_key(from);
     req.set_end_key(end);
     req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
-    ASSIGN_OR_RETURN(auto got, RegionCall<store::ScanResponse>(from, "kv.Scan", true,
-                                                               [&](const store::Region& r) {
-                                                                 req.set_region_id(r.id());
-                                                                 *req.mutable_epoch() = r.epoch();
-                                                                 return req.SerializeAsString();
-                                                               }));
+    ASSIGN_OR_RETURN(
+        auto got, RegionCall<kv::ScanResponse>(from, "kv.Scan", true, [&](const meta::Region& r) {
+          req.set_region_id(r.id());
+          *req.mutable_epoch() = r.epoch();
+          return req.SerializeAsString();
+        }));
     auto& [resp, region] = got;
-    ASSIGN_OR_RETURN(SignedRoot root, CheckRoot(resp.root(), region));
-    for (const store::KvProof& kv : resp.kvs()) {
+    ASSIGN_OR_RETURN(VerifiedRoot root, CheckRoot(resp.root(), region));
+    for (const kv::KvProof& kv : resp.kvs()) {
       if (kv.key() < from || (!end.empty() && kv.key() >= end) || !InRegion(region, kv.key())) {
         return Status::Corruption("the scan answered a key outside what was asked");
       }

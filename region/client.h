@@ -29,10 +29,10 @@
 
 #include "base/status.h"
 #include "proof/smt/proof.h"
-#include "region/pd/pd.pb.h"
+#include "region/kv.pb.h"
+#include "region/pd/pd_client.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
-#include "region/store/kv.pb.h"
 
 namespace rustorium::client {
 
@@ -49,7 +49,7 @@ struct ClientOptions {
 };
 
 // The root a store vouched for.
-struct SignedRoot {
+struct VerifiedRoot {
   uint64_t region_id = 0;
   uint64_t applied_index = 0;
   proof::Fr root;
@@ -59,14 +59,14 @@ struct SignedRoot {
 
 struct ReadResult {
   std::optional<std::string> value;  // nullopt: absent (with a non-inclusion proof)
-  SignedRoot root;
+  VerifiedRoot root;
   std::string proof;  // the key's proof, binary form (proof/smt/proof.h)
 };
 
 struct WriteResult {
-  SignedRoot root;
-  store::ApplyResult result;           // cas_succeeded / cas_previous for a compare-and-swap
-  std::vector<store::KvProof> proofs;  // one per key written, at `root`
+  VerifiedRoot root;
+  store::ApplyResult result;        // cas_succeeded / cas_previous for a compare-and-swap
+  std::vector<kv::KvProof> proofs;  // one per key written, at `root`
 };
 
 struct ScanItem {
@@ -104,11 +104,10 @@ class Client {
 
  private:
   struct CachedRegion {
-    store::Region region;
+    meta::Region region;
     uint64_t leader = 0;  // store id; 0 unknown
   };
   explicit Client(ClientOptions options);
-  Result<std::string> CallPd(const std::string& method, const std::string& payload);
   Result<std::string> CallStore(const std::string& address, const std::string& method,
                                 const std::string& payload);
   Result<rpc::RpcChannel*> Channel(const std::string& address);
@@ -116,20 +115,21 @@ class Client {
   void Forget(uint64_t region_id);
   Result<std::string> PublicKey(uint64_t store_id);
   // Checks the signature of `root` and returns the root element.
-  Result<SignedRoot> CheckRoot(const store::SignedRoot& root, const store::Region& region);
+  Result<VerifiedRoot> CheckRoot(const kv::SignedRoot& root, const meta::Region& region);
   // Sends a region request for `key` to its leader, following region errors; `make` builds the
   // payload for the region; returns the leader's reply and the region it went to. A call that
   // is not `idempotent` is sent again only when it surely was not applied.
   template <typename Response>
-  Result<std::pair<Response, store::Region>> RegionCall(
+  Result<std::pair<Response, meta::Region>> RegionCall(
       const std::string& key, const std::string& method, bool idempotent,
-      const std::function<std::string(const store::Region&)>& make);
+      const std::function<std::string(const meta::Region&)>& make);
   Result<WriteResult> Write(const std::string& key, store::Command command);
 
   void Enqueue(std::function<void()> task);
 
   ClientOptions options_;
   rpc::EventLoop loop_;
+  std::unique_ptr<pd::PdClient> pd_;  // on loop_
   // The asynchronous calls' workers and queue.
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

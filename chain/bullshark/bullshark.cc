@@ -8,69 +8,6 @@
 #include "base/codec.h"
 
 namespace rustorium::chain {
-namespace {
-
-constexpr uint8_t kConsensusStateVersion = 1;
-constexpr size_t kConsensusStateEntrySize = 32 + 8;
-
-Status MalformedState(std::string_view why) {
-  return Status::Corruption("malformed consensus state: " + std::string(why));
-}
-
-}  // namespace
-
-std::string EncodeConsensusState(const ConsensusState& state) {
-  std::string out;
-  out.reserve(1 + 8 + 8 + 4 + state.last_committed.size() * kConsensusStateEntrySize);
-  out.push_back(static_cast<char>(kConsensusStateVersion));
-  PutFixed64BE(out, state.last_committed_round);
-  PutFixed64BE(out, state.last_index);
-  const auto n = static_cast<uint32_t>(state.last_committed.size());
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
-  for (const auto& [author, round] : state.last_committed) {
-    out.append(reinterpret_cast<const char*>(author.data()), author.size());
-    PutFixed64BE(out, round);
-  }
-  return out;
-}
-
-Result<ConsensusState> DecodeConsensusState(std::string_view bytes) {
-  if (bytes.size() < 1 + 8 + 8 + 4) return MalformedState("truncated");
-  if (static_cast<uint8_t>(bytes[0]) != kConsensusStateVersion) {
-    return MalformedState("unknown version " + std::to_string(static_cast<uint8_t>(bytes[0])));
-  }
-  bytes.remove_prefix(1);
-  ConsensusState state;
-  state.last_committed_round = GetFixed64BE(bytes);
-  bytes.remove_prefix(8);
-  state.last_index = GetFixed64BE(bytes);
-  bytes.remove_prefix(8);
-  uint32_t n = 0;
-  for (int i = 0; i < 4; ++i) n = n << 8 | static_cast<uint8_t>(bytes[i]);
-  bytes.remove_prefix(4);
-  if (n > kMaxListLength) return MalformedState("too many authors");
-  if (bytes.size() != static_cast<size_t>(n) * kConsensusStateEntrySize) {
-    return MalformedState(bytes.size() < static_cast<size_t>(n) * kConsensusStateEntrySize
-                              ? "truncated"
-                              : "trailing bytes");
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    PublicKey author;
-    std::memcpy(author.data(), bytes.data(), author.size());
-    bytes.remove_prefix(author.size());
-    const uint64_t round = GetFixed64BE(bytes);
-    bytes.remove_prefix(8);
-    if (!state.last_committed.empty() && !(state.last_committed.rbegin()->first < author)) {
-      return MalformedState("authors out of order or repeated");
-    }
-    if (round > state.last_committed_round) {
-      return MalformedState("an author's round is above the last committed round");
-    }
-    state.last_committed.emplace_hint(state.last_committed.end(), author, round);
-  }
-  return state;
-}
-
 Bullshark::Bullshark(const Committee& committee, uint64_t gc_depth, ConsensusState state)
     : committee_(committee), gc_depth_(gc_depth), state_(std::move(state)) {}
 

@@ -3,30 +3,15 @@
 #include <cstring>
 
 #include "base/codec.h"
+#include "chain/narwhal/dag_keys.h"
 
 namespace rustorium::chain {
 namespace {
 
+using namespace dag_keys;  // NOLINT(google-build-using-namespace): the key builders
+
 using engine::ColumnFamily;
 constexpr ColumnFamily kCf = ColumnFamily::kDefault;
-
-std::string BatchKey(const Digest& d) { return "b" + std::string(AsBytes(d)); }
-std::string CertificateKey(uint64_t round, const PublicKey& author) {
-  std::string key = "c";
-  PutFixed64BE(key, round);
-  key.append(reinterpret_cast<const char*>(author.data()), author.size());
-  return key;
-}
-std::string VoteKey(const PublicKey& author) {
-  return "v" + std::string(reinterpret_cast<const char*>(author.data()), author.size());
-}
-std::string OutputKey(uint64_t index) {
-  std::string key = "o";
-  PutFixed64BE(key, index);
-  return key;
-}
-constexpr std::string_view kHeaderKey = "h";
-constexpr std::string_view kStateKey = "s";
 
 template <size_t N>
 bool CopyFixed(std::string_view in, std::array<uint8_t, N>& out) {
@@ -78,7 +63,7 @@ Status DagStore::PutCertificate(const Certificate& c) {
 
 Result<std::vector<Certificate>> DagStore::LoadCertificatesAbove(uint64_t round) const {
   engine::IteratorOptions options;
-  options.prefix = "c";
+  options.prefix = std::string(1, kCertificatePrefix);
   auto it = engine_->NewIterator(kCf, options);
   std::vector<Certificate> out;
   for (it->Seek(CertificateKey(round + 1, PublicKey{})); it->Valid(); it->Next()) {
@@ -100,7 +85,7 @@ Status DagStore::PutLastVote(const PublicKey& author, const LastVote& vote) {
 
 Result<std::map<PublicKey, LastVote>> DagStore::LoadLastVotes() const {
   engine::IteratorOptions options;
-  options.prefix = "v";
+  options.prefix = std::string(1, kVotePrefix);
   auto it = engine_->NewIterator(kCf, options);
   std::map<PublicKey, LastVote> out;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {

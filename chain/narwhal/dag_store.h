@@ -1,9 +1,6 @@
 // A validator's durable state in its local engine: batches, certificates by round, its last
-// vote per author, its own latest header, the consensus state and the output sequence.
-//
-// Keys (default column family): "b" + digest → batch; "c" + round (8 bytes BE) + author →
-// certificate; "v" + author → last vote; "h" → own latest header; "s" → consensus state;
-// "o" + index (8 bytes BE) → output record. Single owner thread.
+// vote per author, its own latest header, the consensus state and the output sequence (keys in
+// dag_keys.h). Single owner thread.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "chain/bullshark/bullshark.h"
+#include "chain/narwhal/consensus_state.h"
 #include "chain/narwhal/messages.h"
 #include "engine/engine.h"
 

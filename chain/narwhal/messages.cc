@@ -19,72 +19,15 @@ enum class Kind : uint8_t {
   kTransaction = 20,
 };
 
-class Writer {
- public:
-  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void U32(uint32_t v) {
-    for (int i = 3; i >= 0; --i) out_.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  void U64(uint64_t v) { PutFixed64BE(out_, v); }
-  template <size_t N>
-  void Fixed(const std::array<uint8_t, N>& a) {
-    out_.append(reinterpret_cast<const char*>(a.data()), N);
-  }
-  void Bytes(std::string_view b) {
-    U32(static_cast<uint32_t>(b.size()));
-    out_.append(b);
-  }
-  std::string Take() { return std::move(out_); }
+using Writer = ByteWriter;
 
- private:
-  std::string out_;
-};
-
-class Reader {
+// ByteReader with the message lists' bound.
+class Reader : public ByteReader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool U8(uint8_t& v) {
-    if (in_.size() < 1) return false;
-    v = static_cast<uint8_t>(in_[0]);
-    in_.remove_prefix(1);
-    return true;
-  }
-  bool U32(uint32_t& v) {
-    if (in_.size() < 4) return false;
-    v = 0;
-    for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(in_[i]);
-    in_.remove_prefix(4);
-    return true;
-  }
-  bool U64(uint64_t& v) {
-    if (in_.size() < 8) return false;
-    v = GetFixed64BE(in_);
-    in_.remove_prefix(8);
-    return true;
-  }
-  template <size_t N>
-  bool Fixed(std::array<uint8_t, N>& a) {
-    if (in_.size() < N) return false;
-    std::memcpy(a.data(), in_.data(), N);
-    in_.remove_prefix(N);
-    return true;
-  }
-  bool Bytes(std::string& b, size_t max) {
-    uint32_t n;
-    if (!U32(n) || n > max || in_.size() < n) return false;
-    b.assign(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return true;
-  }
+  using ByteReader::ByteReader;
   // A list length, refused when over kMaxListLength or when the rest cannot hold that many
   // items of at least `min_item` bytes (so a forged length cannot make us allocate).
-  bool Length(uint32_t& n, size_t min_item) {
-    return U32(n) && n <= kMaxListLength && static_cast<size_t>(n) * min_item <= in_.size();
-  }
-  bool done() const { return in_.empty(); }
-
- private:
-  std::string_view in_;
+  bool Length(uint32_t& n, size_t min_item) { return Count(n, kMaxListLength, min_item); }
 };
 
 void WriteHeaderBody(Writer& w, const Header& h) {

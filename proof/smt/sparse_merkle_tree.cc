@@ -89,16 +89,23 @@ Result<Node> DecodeNode(std::string_view v) {
   return Status::Corruption("malformed index node");
 }
 
+}  // namespace
+
+std::string TreeKeyPrefix(uint64_t tree_id) {
+  std::string prefix(1, 'T');
+  PutFixed64BE(prefix, tree_id);
+  return prefix;
+}
+
+namespace {
+
 // Key layout under the tree's prefix "T" + id:
 //   'n' depth path version  -> node
 //   'r' version             -> root hash (32, LE) + root node version (8)
 //   's' since node-suffix   -> "" (the node stopped being current at `since`)
 class Keys {
  public:
-  explicit Keys(uint64_t tree_id) {
-    prefix_.push_back('T');
-    PutFixed64BE(prefix_, tree_id);
-  }
+  explicit Keys(uint64_t tree_id) : prefix_(TreeKeyPrefix(tree_id)) {}
   std::string NodeSuffix(int depth, const Limbs& path, uint64_t version) const {
     std::string s;
     PutPath(s, depth, path);

@@ -29,6 +29,10 @@
 
 namespace rustorium::proof {
 
+// The prefix of every key of tree `tree_id` in the `index` column family: 'T' then the id
+// (8 bytes, big-endian). Stores give each region's tree the region's id (region/keys.h).
+std::string TreeKeyPrefix(uint64_t tree_id);
+
 struct SmtOptions {
   // iden3's maxLevels: a leaf sits at depth <= max_levels - 1, so two keys whose paths share
   // their first max_levels - 1 bits cannot both be stored (ResourceExhausted-like

@@ -1,14 +1,13 @@
 #include "region/pd/pd_fsm.h"
 
 #include "base/codec.h"
+#include "region/keys.h"
 
 namespace rustorium::pd {
 
 namespace {
 
-constexpr char kStateKey[] = "pd/state";
-
-bool EpochNewer(const store::RegionEpoch& a, const store::RegionEpoch& b) {
+bool EpochNewer(const meta::RegionEpoch& a, const meta::RegionEpoch& b) {
   return a.conf_ver() > b.conf_ver() || a.version() > b.version();
 }
 
@@ -17,7 +16,11 @@ bool EpochNewer(const store::RegionEpoch& a, const store::RegionEpoch& b) {
 Result<std::unique_ptr<PdFsm>> PdFsm::Open(engine::Engine* engine) {
   std::unique_ptr<PdFsm> fsm(new PdFsm(engine));
   ASSIGN_OR_RETURN(std::optional<std::string> v,
-                   engine->Get(engine::ColumnFamily::kMeta, kStateKey));
+                   engine->Get(engine::ColumnFamily::kMeta, keys::PdStateKey()));
+  if (!v.has_value()) {
+    // Written before the meta family had one key convention; moved by the next Persist.
+    ASSIGN_OR_RETURN(v, engine->Get(engine::ColumnFamily::kMeta, keys::kLegacyPdStateKey));
+  }
   if (v.has_value()) {
     if (v->size() < 8 ||
         !fsm->state_.ParseFromArray(v->data() + 8, static_cast<int>(v->size() - 8))) {
@@ -34,7 +37,8 @@ Status PdFsm::Persist(uint64_t applied, const PdState& state, bool sync) {
   PutFixed64BE(v, applied);
   v += state.SerializeAsString();
   engine::WriteBatch batch;
-  batch.Put(engine::ColumnFamily::kMeta, kStateKey, v);
+  batch.Put(engine::ColumnFamily::kMeta, keys::PdStateKey(), v);
+  batch.Delete(engine::ColumnFamily::kMeta, keys::kLegacyPdStateKey);
   return sync ? engine_->WriteSync(batch) : engine_->Write(batch);
 }
 
@@ -76,13 +80,13 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
         next.set_next_id(next.next_id() + command.alloc_ids());
         break;
       case PdCommand::kPutRegion: {
-        const store::Region& r = command.put_region();
+        const meta::Region& r = command.put_region();
         if (r.id() == 0) {
           result.set_error("a region needs an id");
           break;
         }
         bool replaced = false;
-        for (store::Region& existing : *next.mutable_regions()) {
+        for (meta::Region& existing : *next.mutable_regions()) {
           if (existing.id() != r.id()) continue;
           replaced = true;
           if (EpochNewer(r.epoch(), existing.epoch())) existing = r;
@@ -107,8 +111,8 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
   return result.SerializeAsString();
 }
 
-const store::Region* PdFsm::RegionFor(std::string_view key) const {
-  for (const store::Region& r : state_.regions()) {
+const meta::Region* PdFsm::RegionFor(std::string_view key) const {
+  for (const meta::Region& r : state_.regions()) {
     if (key >= r.start_key() && (r.end_key().empty() || key < r.end_key())) return &r;
   }
   return nullptr;

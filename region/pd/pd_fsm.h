@@ -26,7 +26,7 @@ class PdFsm : public raft::StateMachine {
 
   const PdState& state() const { return state_; }
   // The region whose range holds `key`, if any.
-  const store::Region* RegionFor(std::string_view key) const;
+  const meta::Region* RegionFor(std::string_view key) const;
 
  private:
   explicit PdFsm(engine::Engine* engine) : engine_(engine) {}

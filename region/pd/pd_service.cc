@@ -124,7 +124,7 @@ void PdService::GetRegion(const rpc::Envelope& e, Respond respond) {
   if (!Parse(e, &req, respond)) return;
   AtReadPoint(respond, [this, key = req.key(), respond] {
     GetRegionResponse out;
-    if (const store::Region* r = fsm()->RegionFor(key)) {
+    if (const meta::Region* r = fsm()->RegionFor(key)) {
       *out.mutable_region() = *r;
       out.set_found(true);
       auto it = region_leader_.find(r->id());
@@ -139,8 +139,8 @@ void PdService::GetStoreRegions(const rpc::Envelope& e, Respond respond) {
   if (!Parse(e, &req, respond)) return;
   AtReadPoint(respond, [this, store_id = req.store_id(), respond] {
     GetStoreRegionsResponse out;
-    for (const store::Region& r : fsm()->state().regions()) {
-      for (const store::Peer& p : r.peers()) {
+    for (const meta::Region& r : fsm()->state().regions()) {
+      for (const meta::Peer& p : r.peers()) {
         if (p.store_id() == store_id) *out.add_regions() = r;
       }
     }
@@ -170,7 +170,7 @@ void PdService::GetRegions(const rpc::Envelope& e, Respond respond) {
   AtReadPoint(respond, [this, respond] {
     GetRegionsResponse out;
     out.set_replicas(static_cast<uint32_t>(options_.replicas));
-    for (const store::Region& r : fsm()->state().regions()) {
+    for (const meta::Region& r : fsm()->state().regions()) {
       *out.add_regions() = r;
       auto it = region_leader_.find(r.id());
       out.add_leader_store_ids(it == region_leader_.end() ? 0 : it->second);
@@ -199,12 +199,12 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
       std::sort(stores.begin(), stores.end(),
                 [](const StoreInfo& a, const StoreInfo& b) { return a.id() < b.id(); });
       PdCommand c;
-      store::Region* r = c.mutable_put_region();
+      meta::Region* r = c.mutable_put_region();
       r->set_id(1);
       r->mutable_epoch()->set_conf_ver(1);
       r->mutable_epoch()->set_version(1);
       for (int i = 0; i < options_.replicas; ++i) {
-        store::Peer* p = r->add_peers();
+        meta::Peer* p = r->add_peers();
         p->set_store_id(stores[static_cast<std::size_t>(i)].id());
         p->set_address(stores[static_cast<std::size_t>(i)].address());
       }
@@ -226,7 +226,7 @@ void PdService::RegionHeartbeat(const rpc::Envelope& e, Respond respond) {
   PdCommand c;
   *c.mutable_put_region() = req.region();
   bool newer = true;
-  for (const store::Region& r : fsm()->state().regions()) {
+  for (const meta::Region& r : fsm()->state().regions()) {
     if (r.id() == req.region().id()) {
       newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() ||
               req.region().epoch().version() > r.epoch().version();

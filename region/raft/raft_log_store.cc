@@ -1,6 +1,7 @@
 #include "region/raft/raft_log_store.h"
 
 #include "base/codec.h"
+#include "region/keys.h"
 
 namespace rustorium::raft {
 
@@ -8,27 +9,11 @@ namespace {
 
 using engine::ColumnFamily;
 
-std::string GroupPrefix(GroupId group) {
-  std::string k(1, 'g');
-  PutFixed64BE(k, group);
-  return k;
-}
-
-std::string HardStateKey(GroupId group) { return GroupPrefix(group) + 'h'; }
-std::string SnapshotKey(GroupId group) { return GroupPrefix(group) + 's'; }
-std::string EntryPrefix(GroupId group) { return GroupPrefix(group) + 'e'; }
-std::string EntryKey(GroupId group, uint64_t index) {
-  std::string k = EntryPrefix(group);
-  PutFixed64BE(k, index);
-  return k;
-}
-
 std::string EncodeEntry(uint64_t term, uint16_t type, std::string_view data) {
   std::string v;
   v.reserve(10 + data.size());
   PutFixed64BE(v, term);
-  v.push_back(static_cast<char>(type >> 8));
-  v.push_back(static_cast<char>(type));
+  PutFixed16BE(v, type);
   v += data;
   return v;
 }
@@ -39,7 +24,7 @@ Result<LogEntry> DecodeEntryRecord(std::string_view v) {
   if (v.size() < 10) return Status::Corruption("raft entry record too short");
   LogEntry e;
   e.term = GetFixed64BE(v);
-  e.type = static_cast<uint16_t>(static_cast<uint8_t>(v[8]) << 8 | static_cast<uint8_t>(v[9]));
+  e.type = GetFixed16BE(v.substr(8));
   e.data.assign(v.substr(10));
   return e;
 }
@@ -67,7 +52,7 @@ Status RaftLogStore::SetHardState(GroupId group, const HardState& state) {
   PutFixed64BE(v, state.term);
   PutFixed64BE(v, state.vote);
   engine::WriteBatch batch;
-  batch.Put(ColumnFamily::kRaft, HardStateKey(group), v);
+  batch.Put(ColumnFamily::kRaft, keys::RaftHardStateKey(group), v);
   return engine_->WriteSync(batch);
 }
 
@@ -80,14 +65,13 @@ void RaftLogStore::StageAppend(engine::WriteBatch& batch, GroupId group, uint64_
 
 void RaftLogStore::StageEntry(engine::WriteBatch& batch, GroupId group, uint64_t index,
                               uint64_t term, uint16_t type, std::string_view data) const {
-  batch.Put(ColumnFamily::kRaft, EntryKey(group, index), EncodeEntry(term, type, data));
+  batch.Put(ColumnFamily::kRaft, keys::RaftEntryKey(group, index), EncodeEntry(term, type, data));
 }
 
 void RaftLogStore::StageTruncateSuffix(engine::WriteBatch& batch, GroupId group,
                                        uint64_t from_index) const {
-  // The end of the group's entry range: the prefix with its last byte incremented ('e' + 1).
-  std::string end = GroupPrefix(group) + static_cast<char>('e' + 1);
-  batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, from_index), end);
+  batch.DeleteRange(ColumnFamily::kRaft, keys::RaftEntryKey(group, from_index),
+                    keys::RaftEntryEnd(group));
 }
 
 void RaftLogStore::StageSnapshot(engine::WriteBatch& batch, GroupId group,
@@ -99,21 +83,15 @@ void RaftLogStore::StageSnapshot(engine::WriteBatch& batch, GroupId group,
   PutFixed64BE(v, snapshot.configuration.size());
   v += snapshot.configuration;
   v += snapshot.data;
-  batch.Put(ColumnFamily::kRaft, SnapshotKey(group), v);
+  batch.Put(ColumnFamily::kRaft, keys::RaftSnapshotKey(group), v);
   if (compact_through > 0) {
-    batch.DeleteRange(ColumnFamily::kRaft, EntryKey(group, 0),
-                      EntryKey(group, compact_through + 1));
+    batch.DeleteRange(ColumnFamily::kRaft, keys::RaftEntryKey(group, 0),
+                      keys::RaftEntryKey(group, compact_through + 1));
   }
 }
 
 void RaftLogStore::StageDeleteGroup(engine::WriteBatch& batch, GroupId group) const {
-  std::string end(1, 'g');
-  if (group == UINT64_MAX) {
-    end = "h";
-  } else {
-    PutFixed64BE(end, group + 1);
-  }
-  batch.DeleteRange(ColumnFamily::kRaft, GroupPrefix(group), end);
+  batch.DeleteRange(ColumnFamily::kRaft, keys::RaftGroupPrefix(group), keys::RaftGroupEnd(group));
 }
 
 Status RaftLogStore::Commit(engine::WriteBatch& batch) { return engine_->WriteSync(batch); }
@@ -124,17 +102,17 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
   engine::ReadOptions ro;
   ro.snapshot = snap.get();
   ASSIGN_OR_RETURN(std::optional<std::string> hard,
-                   engine_->Get(ColumnFamily::kRaft, HardStateKey(group), ro));
+                   engine_->Get(ColumnFamily::kRaft, keys::RaftHardStateKey(group), ro));
   if (hard.has_value()) {
     ASSIGN_OR_RETURN(g.hard_state, DecodeHardStateRecord(*hard));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> meta,
-                   engine_->Get(ColumnFamily::kRaft, SnapshotKey(group), ro));
+                   engine_->Get(ColumnFamily::kRaft, keys::RaftSnapshotKey(group), ro));
   if (meta.has_value()) {
     ASSIGN_OR_RETURN(g.snapshot, DecodeSnapshotRecord(*meta));
   }
   engine::IteratorOptions io;
-  io.prefix = EntryPrefix(group);
+  io.prefix = keys::RaftEntryPrefix(group);
   io.snapshot = snap.get();
   auto it = engine_->NewIterator(ColumnFamily::kRaft, io);
   bool first = true;
@@ -162,7 +140,7 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
 Result<std::vector<GroupId>> RaftLogStore::Groups() const {
   std::vector<GroupId> out;
   engine::IteratorOptions io;
-  io.prefix = "g";
+  io.prefix = std::string(1, keys::kRaftGroupPrefix);
   auto it = engine_->NewIterator(ColumnFamily::kRaft, io);
   for (it->SeekToFirst(); it->Valid();) {
     if (it->key().size() < 9) return Status::Corruption("raft key malformed");

@@ -6,11 +6,11 @@
 // group commit. Term and vote changes are written and synced before SetHardState returns, as
 // libraft requires of set_term / set_vote.
 //
-// Key layout (all integers big-endian, so a group's entries sort by index):
-//   'g' group 'h'        -> term, vote
-//   'g' group 'e' index  -> term, type, data
-//   'g' group 's'        -> snapshot index, term, configuration index, configuration length,
-//                           configuration bytes, snapshot data (the state machine's marker)
+// Keys are region/keys.h's raft family ('g' group ...). Records (integers big-endian):
+//   hard state  -> term, vote
+//   entry       -> term, type (2 bytes), data
+//   snapshot    -> index, term, configuration index, configuration length, configuration
+//                  bytes, snapshot data (the state machine's marker)
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,7 @@
 #include "region/rpc/frame.h"
 
+#include "base/codec.h"
+
 namespace rustorium::rpc {
 
 Status AppendFrame(const Envelope& envelope, std::string& out, std::size_t max_frame_bytes) {
@@ -10,8 +12,8 @@ Status AppendFrame(const Envelope& envelope, std::string& out, std::size_t max_f
                                    std::to_string(max_frame_bytes));
   }
   const std::size_t at = out.size();
+  PutFixed32BE(out, static_cast<uint32_t>(size));
   out.resize(at + kFrameHeaderBytes + size);
-  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(size >> (8 * (3 - i)));
   if (!envelope.SerializeToArray(out.data() + at + kFrameHeaderBytes, static_cast<int>(size))) {
     out.resize(at);
     return Status::Internal("cannot serialize an envelope");
@@ -33,10 +35,9 @@ Result<bool> FrameDecoder::Next(Envelope& out) {
   if (!error_.ok()) return error_;
   const std::size_t available = buffer_.size() - consumed_;
   if (available < kFrameHeaderBytes) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
-  const std::size_t size = static_cast<std::size_t>(p[0]) << 24 |
-                           static_cast<std::size_t>(p[1]) << 16 |
-                           static_cast<std::size_t>(p[2]) << 8 | p[3];
+  const std::string_view at = std::string_view(buffer_).substr(consumed_);
+  const std::size_t size = GetFixed32BE(at);
+  const auto* p = reinterpret_cast<const unsigned char*>(at.data());
   if (size > max_frame_bytes_) {
     error_ = Status::InvalidArgument("frame of " + std::to_string(size) +
                                      " bytes exceeds the maximum of " +

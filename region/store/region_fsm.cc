@@ -3,8 +3,8 @@
 #include <map>
 
 #include "base/codec.h"
-#include "proof/poseidon/byte_hash.h"
-#include "region/store/root_signature.h"
+#include "region/keys.h"
+#include "region/store/root_statement.h"
 
 namespace rustorium::store {
 
@@ -12,47 +12,16 @@ namespace {
 
 using engine::ColumnFamily;
 
-constexpr char kDataPrefix = 'z';
+using keys::DataKey;
 
-// The end of the region's data in the engine: 'z' end, or just past every data key.
-std::string DataEnd(const RegionRange& r) {
-  return r.end.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(r.end);
-}
+// The end of the region's data in the engine.
+std::string DataEnd(const RegionRange& r) { return keys::DataEnd(r.end); }
 
-// Snapshot records: 4-byte big-endian length, key, 4-byte length, value.
-void PutLength(std::string* out, std::size_t n) {
-  std::string b;
-  PutFixed64BE(b, n);
-  out->append(b, 4, 4);
-}
-
-bool TakeField(std::string_view* in, std::string_view* out) {
-  if (in->size() < 4) return false;
-  uint32_t n = 0;
-  for (int i = 0; i < 4; ++i) n = n << 8 | static_cast<uint8_t>((*in)[i]);
-  if (in->size() - 4 < n) return false;
-  *out = in->substr(4, n);
-  in->remove_prefix(4 + n);
-  return true;
-}
+// Snapshot records: a length-prefixed key, then a length-prefixed value (base/codec.h).
 
 }  // namespace
 
-std::string DataKey(std::string_view key) {
-  std::string k(1, kDataPrefix);
-  k.append(key);
-  return k;
-}
-
-proof::Fr RegionFsm::TreeKey(std::string_view key) { return proof::HashBytes(key); }
-proof::Fr RegionFsm::TreeValue(std::string_view value) { return proof::HashBytes(value); }
-
-std::string RegionFsm::MetaKey() const {
-  std::string k(1, 'r');
-  PutFixed64BE(k, range_.id);
-  k.push_back('a');
-  return k;
-}
+std::string RegionFsm::MetaKey() const { return keys::RegionApplyStateKey(range_.id); }
 
 void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const {
   std::string v;
@@ -201,14 +170,14 @@ std::optional<uint64_t> Version(uint64_t applied) {
 // Tree versions never change once written: the proofs at a snapshot's applied index are the
 // proofs of the state the snapshot holds. A version pruned meanwhile (the region applied
 // keep_versions commands during the read) makes the read start again.
-Result<ReadResult> RegionFsm::Read(std::string_view key, bool with_proof) const {
+Result<ProvenRead> RegionFsm::Read(std::string_view key, bool with_proof) const {
   if (!range_.Contains(key))
     return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
     engine::ReadOptions ro;
     ro.snapshot = snap.get();
-    ReadResult out;
+    ProvenRead out;
     ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
     ASSIGN_OR_RETURN(out.value, engine_->Get(ColumnFamily::kDefault, DataKey(key), ro));
     Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
@@ -237,7 +206,7 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
     ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
     engine::IteratorOptions io;
     io.lower_bound = DataKey(from);
-    io.upper_bound = to.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(to);
+    io.upper_bound = keys::DataEnd(to);
     io.snapshot = snap.get();
     if (!to.empty() && to <= from) io.upper_bound = io.lower_bound;
     auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
@@ -246,7 +215,7 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
         out.more = true;
         break;
       }
-      out.kvs.emplace_back(std::string(it->key().substr(1)), std::string(it->value()));
+      out.kvs.emplace_back(std::string(keys::UserKey(it->key())), std::string(it->value()));
     }
     RETURN_IF_ERROR(it->status());
     Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
@@ -276,7 +245,7 @@ Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
   io.upper_bound = DataEnd(range_);
   auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    updates.push_back({TreeKey(it->key().substr(1)), TreeValue(it->value())});
+    updates.push_back({TreeKey(keys::UserKey(it->key())), TreeValue(it->value())});
   }
   RETURN_IF_ERROR(it->status());
   return updates;
@@ -317,10 +286,10 @@ class RegionFsm::Reader : public raft::SnapshotReader {
   uint64_t applied_index() const override { return applied_; }
   Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
     while (it_->Valid() && chunk->size() < max_bytes) {
-      const std::string_view key = it_->key().substr(1);
-      PutLength(chunk, key.size());
+      const std::string_view key = keys::UserKey(it_->key());
+      PutFixed32BE(*chunk, static_cast<uint32_t>(key.size()));
       chunk->append(key);
-      PutLength(chunk, it_->value().size());
+      PutFixed32BE(*chunk, static_cast<uint32_t>(it_->value().size()));
       chunk->append(it_->value());
       it_->Next();
     }
@@ -338,9 +307,10 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
  public:
   explicit Writer(RegionFsm* fsm) : fsm_(fsm) {}
   Status Add(std::string_view chunk) override {
-    while (!chunk.empty()) {
+    ByteReader r(chunk);
+    while (!r.done()) {
       std::string_view k, v;
-      if (!TakeField(&chunk, &k) || !TakeField(&chunk, &v))
+      if (!r.Bytes(k, r.remaining()) || !r.Bytes(v, r.remaining()))
         return Status::Corruption("region snapshot chunk malformed");
       if (k.empty() || !fsm_->range_.Contains(k))
         return Status::Corruption("region snapshot key outside the region");

@@ -4,10 +4,10 @@
 // tree version per applied index) and the applied index, so data and index never disagree
 // after a crash.
 //
-// Layout in the engine:
-//   default  'z' key                   -> value (data keys are global: regions partition them)
+// Layout in the engine (region/keys.h):
+//   default  DataKey(key)              -> value (data keys are global: regions partition them)
 //   index    the tree with id = region id (proof/smt)
-//   meta     'r' region 'a'            -> applied index, state (0 ready, 1 index rebuilding)
+//   meta     RegionApplyStateKey(id)   -> applied index, state (0 ready, 1 index rebuilding)
 //
 // Snapshots stream the region's data; the follower rebuilds the tree from it at the snapshot's
 // applied index (marking the rebuild in the meta record first, so a crash in between finishes
@@ -22,7 +22,8 @@
 #include "engine/engine.h"
 #include "proof/smt/sparse_merkle_tree.h"
 #include "region/raft/state_machine.h"
-#include "region/store/kv.pb.h"
+#include "region/store/command.pb.h"
+#include "region/store/root_statement.h"
 
 namespace rustorium::store {
 
@@ -35,7 +36,7 @@ struct RegionRange {
 };
 
 // What a read answers: the value (nullopt when absent) and the proof of it at `root`.
-struct ReadResult {
+struct ProvenRead {
   std::optional<std::string> value;
   uint64_t applied_index = 0;
   proof::Fr root;
@@ -59,7 +60,7 @@ class RegionFsm : public raft::StateMachine {
   // The value of `key` and its proof, from one engine snapshot (so value, root and proof
   // agree). InvalidArgument when the key is outside the region. Without `with_proof` the
   // proof is left empty (value, applied index and root are still read together).
-  Result<ReadResult> Read(std::string_view key, bool with_proof = true) const;
+  Result<ProvenRead> Read(std::string_view key, bool with_proof = true) const;
   // The keys in [start, end) ∩ the region, at most `limit`, with their proofs, from one engine
   // snapshot. `more` tells whether the limit cut the scan.
   struct ScanResult {
@@ -80,10 +81,6 @@ class RegionFsm : public raft::StateMachine {
   Result<proof::Fr> RootFromData() const;
 
   const RegionRange& range() const { return range_; }
-
-  // The tree key and value of a user key and value (the byte sponge of each).
-  static proof::Fr TreeKey(std::string_view key);
-  static proof::Fr TreeValue(std::string_view value);
 
  private:
   RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree,
@@ -106,8 +103,5 @@ class RegionFsm : public raft::StateMachine {
   proof::SmtOptions tree_options_;
   uint64_t applied_ = 0;
 };
-
-// The engine key of a user key.
-std::string DataKey(std::string_view key);
 
 }  // namespace rustorium::store

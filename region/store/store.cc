@@ -6,7 +6,7 @@ namespace rustorium::store {
 
 namespace {
 
-RegionRange RangeOf(const Region& r) { return {r.id(), r.start_key(), r.end_key()}; }
+RegionRange RangeOf(const meta::Region& r) { return {r.id(), r.start_key(), r.end_key()}; }
 
 }  // namespace
 
@@ -26,26 +26,27 @@ void Store::RegisterHandlers(rpc::RpcServer& server) {
   });
 }
 
-Status Store::AddRegion(const Region& region) {
+Status Store::AddRegion(const meta::Region& region) {
   if (regions_.count(region.id()) != 0)
     return Status::FailedPrecondition("region " + std::to_string(region.id()) +
                                       " is hosted already");
   ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region)));
   RegionFsm* raw = fsm.get();
   std::vector<raft::Peer> peers;
-  for (const Peer& p : region.peers()) peers.push_back({p.store_id(), p.address()});
+  for (const meta::Peer& p : region.peers()) peers.push_back({p.store_id(), p.address()});
   RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), peers));
   regions_[region.id()] = Hosted{region, raw};
   return Status::OK();
 }
 
-std::vector<Region> Store::Regions() const {
-  std::vector<Region> out;
+std::vector<meta::Region> Store::Regions() const {
+  std::vector<meta::Region> out;
   for (const auto& [id, h] : regions_) out.push_back(h.meta);
   return out;
 }
 
-Store::Hosted* Store::Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error) {
+Store::Hosted* Store::Check(uint64_t region_id, const meta::RegionEpoch& epoch,
+                            meta::RegionError* error) {
   auto it = regions_.find(region_id);
   if (it == regions_.end()) {
     error->set_message("region " + std::to_string(region_id) + " is not on store " +
@@ -53,19 +54,20 @@ Store::Hosted* Store::Check(uint64_t region_id, const RegionEpoch& epoch, Region
     error->mutable_region_not_found()->set_region_id(region_id);
     return nullptr;
   }
-  const RegionEpoch& current = it->second.meta.epoch();
+  const meta::RegionEpoch& current = it->second.meta.epoch();
   if (epoch.conf_ver() != current.conf_ver() || epoch.version() != current.version()) {
     error->set_message("epoch of region " + std::to_string(region_id) + " does not match");
-    for (const Region& r : Regions()) *error->mutable_epoch_not_match()->add_current_regions() = r;
+    for (const meta::Region& r : Regions())
+      *error->mutable_epoch_not_match()->add_current_regions() = r;
     return nullptr;
   }
   return &it->second;
 }
 
-RegionError Store::NotLeaderError(uint64_t region_id) const {
-  RegionError e;
+meta::RegionError Store::NotLeaderError(uint64_t region_id) const {
+  meta::RegionError e;
   auto info = raft_.Info(region_id);
-  NotLeader* nl = e.mutable_not_leader();
+  meta::NotLeader* nl = e.mutable_not_leader();
   nl->set_region_id(region_id);
   if (info) {
     nl->set_leader_store_id(info->leader_id);
@@ -76,8 +78,8 @@ RegionError Store::NotLeaderError(uint64_t region_id) const {
   return e;
 }
 
-SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
-  SignedRoot s;
+kv::SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
+  kv::SignedRoot s;
   s.set_region_id(h.meta.id());
   *s.mutable_epoch() = h.meta.epoch();
   s.set_applied_index(applied_index);
@@ -88,24 +90,26 @@ SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr&
   return s;
 }
 
-namespace {
-
-// Answers a read that could not get its read point: NotLeader when leadership is the reason.
 template <typename Response>
-bool AnswerReadFailure(const Status& s, Response& response, const RegionError& not_leader,
-                       const rpc::RpcServer::Responder& respond) {
+bool Store::AnswerRaftFailure(const Status& s, uint64_t region_id, bool write,
+                              const rpc::RpcServer::Responder& respond) const {
   if (s.ok()) return false;
-  if (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kAborted) {
-    *response.mutable_region_error() = not_leader;
-    respond(response.SerializeAsString());
-  } else {
-    respond(s);
+  const bool not_leader =
+      s.code() == StatusCode::kFailedPrecondition || (!write && s.code() == StatusCode::kAborted);
+  if (!not_leader) {
+    respond(s);  // a write's Aborted: leadership lost in flight, the outcome is unknown
+    return true;
   }
+  Response response;
+  *response.mutable_region_error() = NotLeaderError(region_id);
+  respond(response.SerializeAsString());
   return true;
 }
 
-void SetKeyNotInRegion(RegionError* e, const Region& region, const std::string& key) {
-  KeyNotInRegion* k = e->mutable_key_not_in_region();
+namespace {
+
+void SetKeyNotInRegion(meta::RegionError* e, const meta::Region& region, const std::string& key) {
+  meta::KeyNotInRegion* k = e->mutable_key_not_in_region();
   k->set_key(key);
   k->set_region_id(region.id());
   k->set_start_key(region.start_key());
@@ -129,42 +133,43 @@ Store::Hosted* Store::Admit(const rpc::Envelope& envelope, Request* request,
 }
 
 void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
-  GetRequest req;
-  Hosted* h = Admit<GetRequest, GetResponse>(request, &req, respond);
+  kv::GetRequest req;
+  Hosted* h = Admit<kv::GetRequest, kv::GetResponse>(request, &req, respond);
   if (h == nullptr) return;
   if (!h->fsm->range().Contains(req.key())) {
-    GetResponse response;
+    kv::GetResponse response;
     SetKeyNotInRegion(response.mutable_region_error(), h->meta, req.key());
     respond(response.SerializeAsString());
     return;
   }
   const uint64_t region_id = req.region_id();
   const bool with_proof = !req.skip_proofs();
-  raft_.ReadIndex(
-      region_id, [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
-        GetResponse response;
-        if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
-        const Hosted& h = regions_.at(region_id);
-        Result<ReadResult> r = h.fsm->Read(key, with_proof);
-        if (!r.ok()) {
-          respond(r.status());
-          return;
-        }
-        KvProof* kv = response.mutable_kv();
-        kv->set_key(key);
-        kv->set_found(r->value.has_value());
-        if (r->value) kv->set_value(*r->value);
-        if (with_proof) kv->set_proof(r->proof.EncodeBinary());
-        *response.mutable_root() = Sign(h, r->applied_index, r->root);
-        respond(response.SerializeAsString());
-      });
+  raft_.ReadIndex(region_id,
+                  [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
+                    if (AnswerRaftFailure<kv::GetResponse>(at.status(), region_id, false, respond))
+                      return;
+                    kv::GetResponse response;
+                    const Hosted& h = regions_.at(region_id);
+                    Result<ProvenRead> r = h.fsm->Read(key, with_proof);
+                    if (!r.ok()) {
+                      respond(r.status());
+                      return;
+                    }
+                    kv::KvProof* kv = response.mutable_kv();
+                    kv->set_key(key);
+                    kv->set_found(r->value.has_value());
+                    if (r->value) kv->set_value(*r->value);
+                    if (with_proof) kv->set_proof(r->proof.EncodeBinary());
+                    *response.mutable_root() = Sign(h, r->applied_index, r->root);
+                    respond(response.SerializeAsString());
+                  });
 }
 
 void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
-  WriteRequest req;
-  Hosted* h = Admit<WriteRequest, WriteResponse>(request, &req, respond);
+  kv::WriteRequest req;
+  Hosted* h = Admit<kv::WriteRequest, kv::WriteResponse>(request, &req, respond);
   if (h == nullptr) return;
-  WriteResponse response;
+  kv::WriteResponse response;
   // The keys the command writes, each checked against the region.
   std::vector<std::string> keys;
   if (req.command().has_write()) {
@@ -194,16 +199,9 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   raft_.Propose(region_id, req.command().SerializeAsString(),
                 [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
                   --pending_writes_;
-                  WriteResponse response;
-                  if (!r.ok()) {
-                    if (r.status().code() == StatusCode::kFailedPrecondition) {
-                      *response.mutable_region_error() = NotLeaderError(region_id);
-                      respond(response.SerializeAsString());
-                    } else {
-                      respond(r.status());  // Aborted: leadership lost in flight, outcome unknown
-                    }
+                  if (AnswerRaftFailure<kv::WriteResponse>(r.status(), region_id, true, respond))
                     return;
-                  }
+                  kv::WriteResponse response;
                   if (!response.mutable_result()->ParseFromString(r->result)) {
                     respond(Status::Internal("apply result does not parse"));
                     return;
@@ -225,7 +223,7 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                       respond(p.status());
                       return;
                     }
-                    KvProof* kv = response.add_proofs();
+                    kv::KvProof* kv = response.add_proofs();
                     kv->set_key(k);
                     kv->set_found(p->existence);
                     kv->set_proof(p->EncodeBinary());
@@ -236,8 +234,8 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
 }
 
 void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
-  ScanRequest req;
-  Hosted* h = Admit<ScanRequest, ScanResponse>(request, &req, respond);
+  kv::ScanRequest req;
+  Hosted* h = Admit<kv::ScanRequest, kv::ScanResponse>(request, &req, respond);
   if (h == nullptr) return;
   if (req.limit() == 0 || req.limit() > options_.max_scan_limit) {
     respond(Status::InvalidArgument("scan limit must be 1.." +
@@ -246,8 +244,8 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
   }
   const uint64_t region_id = req.region_id();
   raft_.ReadIndex(region_id, [this, region_id, req, respond](Result<uint64_t> at) {
-    ScanResponse response;
-    if (AnswerReadFailure(at.status(), response, NotLeaderError(region_id), respond)) return;
+    if (AnswerRaftFailure<kv::ScanResponse>(at.status(), region_id, false, respond)) return;
+    kv::ScanResponse response;
     const Hosted& h = regions_.at(region_id);
     Result<RegionFsm::ScanResult> r = h.fsm->Scan(req.start_key(), req.end_key(), req.limit());
     if (!r.ok()) {
@@ -255,7 +253,7 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
       return;
     }
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
-      KvProof* kv = response.add_kvs();
+      kv::KvProof* kv = response.add_kvs();
       kv->set_key(r->kvs[i].first);
       kv->set_found(true);
       kv->set_value(r->kvs[i].second);

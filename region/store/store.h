@@ -16,11 +16,12 @@
 #include <memory>
 
 #include "engine/engine.h"
+#include "region/kv.pb.h"
 #include "region/raft/multi_raft.h"
 #include "region/rpc/server.h"
-#include "region/store/kv.pb.h"
 #include "region/store/region_fsm.h"
-#include "region/store/root_signature.h"
+#include "region/store/root_statement.h"
+#include "region/store/store_key.h"
 
 namespace rustorium::store {
 
@@ -43,12 +44,12 @@ class Store {
 
   // Hosts `region` (loop thread): opens its state machine and starts its Raft group, as one of
   // the first members (bootstrapping with its peers) when the store has no state for it yet.
-  Status AddRegion(const Region& region);
-  std::vector<Region> Regions() const;  // loop thread
+  Status AddRegion(const meta::Region& region);
+  std::vector<meta::Region> Regions() const;  // loop thread
 
  private:
   struct Hosted {
-    Region meta;
+    meta::Region meta;
     RegionFsm* fsm;  // owned by the Raft group
   };
   // Parses a request and finds its region; answers (and returns nullptr) when it cannot.
@@ -56,9 +57,17 @@ class Store {
   Hosted* Admit(const rpc::Envelope& envelope, Request* request,
                 const rpc::RpcServer::Responder& respond);
   // The region for a request, or the error to answer with.
-  Hosted* Check(uint64_t region_id, const RegionEpoch& epoch, RegionError* error);
-  RegionError NotLeaderError(uint64_t region_id) const;
-  SignedRoot Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
+  Hosted* Check(uint64_t region_id, const meta::RegionEpoch& epoch, meta::RegionError* error);
+  meta::RegionError NotLeaderError(uint64_t region_id) const;
+  // Answers a request whose Raft step (ReadIndex or Propose) failed with `s`; false, answering
+  // nothing, when `s` is OK. The one place where Raft's refusals become region errors: not
+  // the leader (FailedPrecondition), and a read that lost leadership (Aborted), are NotLeader,
+  // which the client follows; a write that lost leadership in flight (Aborted) has an unknown
+  // outcome and is answered with the Status itself, as is any other error.
+  template <typename Response>
+  bool AnswerRaftFailure(const Status& s, uint64_t region_id, bool write,
+                         const rpc::RpcServer::Responder& respond) const;
+  kv::SignedRoot Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
 
   void Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);

@@ -6,19 +6,9 @@
 #include <set>
 
 #include "base/codec.h"
-#include "region/pd/pd.pb.h"
+#include "region/keys.h"
 
 namespace rustorium::store {
-
-Result<std::string> StoreNode::CallPd(const std::string& method, const std::string& payload) {
-  Status last = Status::IOError("no PD address");
-  for (auto& c : pd_channels_) {
-    Result<std::string> r = c->CallSync(method, payload, std::chrono::seconds(5));
-    if (r.ok()) return r;
-    last = r.status();
-  }
-  return last;
-}
 
 Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   ASSIGN_OR_RETURN(rpc::HostPort hostport, rpc::ParseAddress(options.address));
@@ -35,33 +25,39 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
 
   // Register with PD: the same address (or the id this store had) keeps its id.
   node->pd_loop_ = std::make_unique<rpc::EventLoop>();
-  for (const std::string& a : o.pd) {
-    ASSIGN_OR_RETURN(rpc::HostPort pd_hp, rpc::ParseAddress(a));
-    node->pd_channels_.push_back(
-        std::make_unique<rpc::RpcChannel>(*node->pd_loop_, pd_hp.host, pd_hp.port, o.channel));
-  }
+  pd::PdClientOptions pd_options;
+  pd_options.members = o.pd;
+  pd_options.channel = o.channel;
+  ASSIGN_OR_RETURN(node->pd_, pd::PdClient::Create(*node->pd_loop_, std::move(pd_options)));
   ASSIGN_OR_RETURN(std::optional<std::string> known,
-                   node->engine_->Get(engine::ColumnFamily::kMeta, "store/id"));
+                   node->engine_->Get(engine::ColumnFamily::kMeta, keys::StoreIdKey()));
+  if (!known.has_value()) {
+    // Written before the meta family had one key convention; moved below.
+    ASSIGN_OR_RETURN(known,
+                     node->engine_->Get(engine::ColumnFamily::kMeta, keys::kLegacyStoreIdKey));
+  }
   pd::RegisterStoreRequest reg;
   reg.mutable_store()->set_address(o.address);
   reg.mutable_store()->set_public_key(node->key_.public_key_bytes());
   if (known.has_value() && known->size() == 8) reg.mutable_store()->set_id(GetFixed64BE(*known));
   for (const auto& [k, v] : o.labels) (*reg.mutable_store()->mutable_labels())[k] = v;
   const auto deadline = std::chrono::steady_clock::now() + o.register_timeout;
-  Result<std::string> answer = Status::TimedOut("PD did not answer");
+  Result<pd::RegisterStoreResponse> registered = Status::TimedOut("PD did not answer");
   while (std::chrono::steady_clock::now() < deadline) {
-    answer = node->CallPd("pd.RegisterStore", reg.SerializeAsString());
-    if (answer.ok() || answer.status().code() == StatusCode::kInvalidArgument) break;
+    registered = node->pd_->RegisterStore(reg);
+    if (registered.ok() || !pd::PdRetryable(registered.status())) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (!answer.ok()) return answer.status().WithContext("registering with PD at " + o.pd.front());
-  pd::RegisterStoreResponse registered;
-  if (!registered.ParseFromString(*answer) || registered.store_id() == 0)
-    return Status::Corruption("PD's registration answer");
-  node->store_id_ = registered.store_id();
+  if (!registered.ok())
+    return registered.status().WithContext("registering with PD at " + o.pd.front());
+  if (registered->store_id() == 0) return Status::Corruption("PD's registration answer");
+  node->store_id_ = registered->store_id();
   std::string id_bytes;
   PutFixed64BE(id_bytes, node->store_id_);
-  RETURN_IF_ERROR(node->engine_->Put(engine::ColumnFamily::kMeta, "store/id", id_bytes));
+  engine::WriteBatch id_record;
+  id_record.Put(engine::ColumnFamily::kMeta, keys::StoreIdKey(), id_bytes);
+  id_record.Delete(engine::ColumnFamily::kMeta, keys::kLegacyStoreIdKey);
+  RETURN_IF_ERROR(node->engine_->WriteSync(id_record));
 
   node->loop_ = std::make_unique<rpc::EventLoop>();
   rpc::ServerOptions srv;
@@ -95,13 +91,13 @@ StoreNode::~StoreNode() {
   store_.reset();
   raft_.reset();
   loop_.reset();
-  pd_channels_.clear();
+  pd_.reset();
   pd_loop_.reset();
   engine_.reset();
 }
 
-std::vector<Region> StoreNode::Regions() {
-  std::vector<Region> out;
+std::vector<meta::Region> StoreNode::Regions() {
+  std::vector<meta::Region> out;
   loop_->RunSync([&] { out = store_->Regions(); });
   return out;
 }
@@ -109,17 +105,16 @@ std::vector<Region> StoreNode::Regions() {
 void StoreNode::Heartbeat() {
   pd::StoreHeartbeatRequest hb;
   hb.set_store_id(store_id_);
-  if (!CallPd("pd.StoreHeartbeat", hb.SerializeAsString()).ok()) return;
+  if (!pd_->StoreHeartbeat(hb).ok()) return;
   pd::GetStoreRegionsRequest mine;
   mine.set_store_id(store_id_);
-  Result<std::string> r = CallPd("pd.GetStoreRegions", mine.SerializeAsString());
-  pd::GetStoreRegionsResponse placed;
-  if (!r.ok() || !placed.ParseFromString(*r)) return;
-  std::vector<std::pair<Region, uint64_t>> led;
+  Result<pd::GetStoreRegionsResponse> placed = pd_->GetStoreRegions(mine);
+  if (!placed.ok()) return;
+  std::vector<std::pair<meta::Region, uint64_t>> led;
   loop_->RunSync([&] {
     std::set<uint64_t> hosted;
-    for (const Region& h : store_->Regions()) hosted.insert(h.id());
-    for (const Region& region : placed.regions()) {
+    for (const meta::Region& h : store_->Regions()) hosted.insert(h.id());
+    for (const meta::Region& region : placed->regions()) {
       if (hosted.count(region.id()) == 0) {
         Status s = store_->AddRegion(region);
         if (!s.ok())
@@ -128,7 +123,7 @@ void StoreNode::Heartbeat() {
                        static_cast<unsigned long long>(region.id()), s.ToString().c_str());
       }
     }
-    for (const Region& h : store_->Regions()) {
+    for (const meta::Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
       if (info && info->state == RAFT_LEADER) led.emplace_back(h, store_id_);
       if (info && std::getenv("RUSTORIUM_TRACE") != nullptr) {
@@ -149,9 +144,7 @@ void StoreNode::Heartbeat() {
     pd::RegionHeartbeatRequest rh;
     *rh.mutable_region() = region;
     rh.set_leader_store_id(leader);
-    CallPd("pd.RegionHeartbeat", rh.SerializeAsString())
-        .status()
-        .IgnoreError();  // next beat retries
+    pd_->RegionHeartbeat(rh).status().IgnoreError();  // the next beat retries
   }
 }
 

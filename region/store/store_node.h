@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "region/pd/pd_client.h"
 #include "region/raft/multi_raft.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/server.h"
@@ -43,11 +44,10 @@ class StoreNode {
   const std::string& address() const { return options_.address; }
   const StoreKey& key() const { return key_; }
   // Regions hosted now (thread-safe).
-  std::vector<Region> Regions();
+  std::vector<meta::Region> Regions();
 
  private:
   explicit StoreNode(StoreNodeOptions options) : options_(std::move(options)) {}
-  Result<std::string> CallPd(const std::string& method, const std::string& payload);
   void Heartbeat();
   void HeartbeatLoop();
 
@@ -60,7 +60,7 @@ class StoreNode {
   std::unique_ptr<raft::MultiRaft> raft_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<rpc::EventLoop> pd_loop_;  // the PD channels' loop (calls block this thread)
-  std::vector<std::unique_ptr<rpc::RpcChannel>> pd_channels_;
+  std::unique_ptr<pd::PdClient> pd_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/region/raft_cluster.h"
+#include "tests/support/ports.h"
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 

@@ -18,7 +18,7 @@
 #include "chain/net/rpc_transport.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/ports.h"
 #include "tests/test_util.h"
 #include "tools/rustorium/child_process.h"
 
@@ -37,8 +37,8 @@ class Committee4 {
       Authority a;
       a.name = key.public_key();
       names_.push_back(a.name);
-      a.primary_address = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
-      a.worker_addresses = {"127.0.0.1:" + std::to_string(raft::testing::PickPort())};
+      a.primary_address = "127.0.0.1:" + std::to_string(rustorium::testing::PickPort());
+      a.worker_addresses = {"127.0.0.1:" + std::to_string(rustorium::testing::PickPort())};
       primaries_.push_back(a.primary_address);
       workers_.push_back(a.worker_addresses[0]);
       authorities.push_back(a);

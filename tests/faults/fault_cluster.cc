@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "region/rpc/certs.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/cluster_config.h"
 

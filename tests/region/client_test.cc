@@ -10,7 +10,8 @@
 
 #include "region/rpc/server.h"
 #include "region/store/region_fsm.h"
-#include "region/store/root_signature.h"
+#include "region/store/root_statement.h"
+#include "region/store/store_key.h"
 #include "tests/engine_util.h"
 #include "tests/test_util.h"
 
@@ -37,7 +38,7 @@ class FakeCluster {
     store_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
     store_server_->Handle("kv.Get",
                           [this](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-                            store::GetRequest req;
+                            kv::GetRequest req;
                             req.ParseFromString(e.payload());
                             respond(Answer(req).SerializeAsString());
                           });
@@ -72,12 +73,12 @@ class FakeCluster {
     store_server_.reset();
   }
 
-  store::Region Region() const {
-    store::Region r;
+  meta::Region Region() const {
+    meta::Region r;
     r.set_id(1);
     r.mutable_epoch()->set_conf_ver(1);
     r.mutable_epoch()->set_version(1);
-    store::Peer* p = r.add_peers();
+    meta::Peer* p = r.add_peers();
     p->set_store_id(1);
     p->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
     return r;
@@ -95,11 +96,11 @@ class FakeCluster {
   std::atomic<int> writes_seen{0};
 
  private:
-  store::GetResponse Answer(const store::GetRequest& req) {
-    store::GetResponse out;
+  kv::GetResponse Answer(const kv::GetRequest& req) {
+    kv::GetResponse out;
     auto read = fsm_->Read(tamper == Tamper::kOtherKey ? "pear" : req.key());
     EXPECT_TRUE(read.ok());
-    store::KvProof* kv = out.mutable_kv();
+    kv::KvProof* kv = out.mutable_kv();
     kv->set_key(req.key());
     kv->set_found(read->value.has_value());
     if (read->value) kv->set_value(tamper == Tamper::kValue ? "forged" : *read->value);
@@ -107,7 +108,7 @@ class FakeCluster {
     if (tamper == Tamper::kProof) proof[proof.size() - 1] ^= 1;
     kv->set_proof(proof);
     proof::Fr root = read->root;
-    store::SignedRoot* s = out.mutable_root();
+    kv::SignedRoot* s = out.mutable_root();
     s->set_region_id(1);
     s->mutable_epoch()->set_conf_ver(1);
     s->mutable_epoch()->set_version(1);

@@ -7,7 +7,7 @@
 #include "region/client.h"
 #include "region/pd/pd_node.h"
 #include "region/store/store_node.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
 namespace rustorium {

@@ -13,7 +13,7 @@
 #include "region/rpc/certs.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
 #ifndef RUSTORIUM_MULTI_RAFT_WRITER

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "region/raft/multi_raft.h"
-#include "tests/region/test_state_machine.h"
+#include "tests/support/test_state_machine.h"
 #include "tests/writer_util.h"
 
 namespace rr = rustorium::raft;

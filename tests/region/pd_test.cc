@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "region/pd/pd_service.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
 namespace rustorium::pd {

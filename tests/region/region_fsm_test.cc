@@ -6,10 +6,11 @@
 #include <random>
 
 #include "proof/smt/proof.h"
-#include "region/store/root_signature.h"
+#include "region/keys.h"
+#include "region/store/root_statement.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
 namespace rustorium::store {
@@ -65,10 +66,10 @@ proof::Fr RootOf(const ApplyResult& r) {
 }
 
 // Checks a read's proof against its root: inclusion of the value, or non-inclusion.
-void ExpectVerified(const ReadResult& r, const std::string& key) {
+void ExpectVerified(const ProvenRead& r, const std::string& key) {
   std::optional<proof::Fr> value;
-  if (r.value) value = RegionFsm::TreeValue(*r.value);
-  EXPECT_TRUE(proof::VerifyProof(r.root, RegionFsm::TreeKey(key), value, r.proof).ok()) << key;
+  if (r.value) value = TreeValue(*r.value);
+  EXPECT_TRUE(proof::VerifyProof(r.root, TreeKey(key), value, r.proof).ok()) << key;
 }
 
 class RegionFsmTest : public ::testing::Test {
@@ -96,9 +97,7 @@ TEST_F(RegionFsmTest, WritesAndReadsCarryProofsThatVerify) {
   EXPECT_EQ(read->root, RootOf(r));
   ExpectVerified(*read, "c2");
   // A tampered value does not verify against the root.
-  EXPECT_FALSE(proof::VerifyProof(read->root, RegionFsm::TreeKey("c2"), RegionFsm::TreeValue("tw0"),
-                                  read->proof)
-                   .ok());
+  EXPECT_FALSE(proof::VerifyProof(read->root, TreeKey("c2"), TreeValue("tw0"), read->proof).ok());
 
   r = MustApply(*fsm_, 6, Delete("c2"));
   auto gone = fsm_->Read("c2");
@@ -197,8 +196,8 @@ TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
   TempDir other;
   auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"));
   // The follower has stale data in the range and a neighbour's key just outside it.
-  ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, DataKey("c7"), "stale").ok());
-  ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, DataKey("m"), "neighbour").ok());
+  ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, keys::DataKey("c7"), "stale").ok());
+  ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, keys::DataKey("m"), "neighbour").ok());
   auto follower = RegionFsm::Open(engine2.get(), {7, "b", "m"});
   ASSERT_TRUE(follower.ok());
   auto reader = fsm_->OpenSnapshot();
@@ -219,7 +218,7 @@ TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
   EXPECT_EQ(*(*follower)->Root(), *fsm_->Root());
   EXPECT_FALSE((*follower)->Read("c7")->value.has_value());
   EXPECT_EQ((*follower)->Read("c9")->value, std::string(9, 'x'));
-  EXPECT_EQ(*engine2->Get(engine::ColumnFamily::kDefault, DataKey("m")), "neighbour");
+  EXPECT_EQ(*engine2->Get(engine::ColumnFamily::kDefault, keys::DataKey("m")), "neighbour");
   // It goes on applying from there.
   auto r = MustApply(**follower, 52, Put({{"d", "after"}}));
   EXPECT_EQ(RootOf(r), *(*follower)->RootFromData());

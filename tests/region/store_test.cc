@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "proof/smt/proof.h"
-#include "tests/region/raft_cluster.h"
+#include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
 namespace rustorium::store {
@@ -40,14 +40,14 @@ class StoreTest : public ::testing::Test {
     }
     for (auto& n : nodes_) ASSERT_TRUE(n->base->Start({}, {}).ok());
     for (uint64_t id : {1, 2}) {
-      Region r;
+      meta::Region r;
       r.set_id(id);
       if (id == 1) r.set_end_key("m");
       if (id == 2) r.set_start_key("m");
       r.mutable_epoch()->set_conf_ver(1);
       r.mutable_epoch()->set_version(1);
       for (auto& n : nodes_) {
-        Peer* p = r.add_peers();
+        meta::Peer* p = r.add_peers();
         p->set_store_id(n->base->id());
         p->set_address(n->base->address());
       }
@@ -95,25 +95,25 @@ class StoreTest : public ::testing::Test {
     }
     return out;
   }
-  WriteResponse Put(StoreNode* n, uint64_t region, const std::string& k, const std::string& v) {
-    WriteRequest req;
+  kv::WriteResponse Put(StoreNode* n, uint64_t region, const std::string& k, const std::string& v) {
+    kv::WriteRequest req;
     req.set_region_id(region);
     *req.mutable_epoch() = regions_[region].epoch();
     Mutation* m = req.mutable_command()->mutable_write()->add_mutations();
     m->set_key(k);
     m->set_value(v);
-    return Call<WriteResponse>(n, "kv.Write", req);
+    return Call<kv::WriteResponse>(n, "kv.Write", req);
   }
-  GetResponse Get(StoreNode* n, uint64_t region, const std::string& k) {
-    GetRequest req;
+  kv::GetResponse Get(StoreNode* n, uint64_t region, const std::string& k) {
+    kv::GetRequest req;
     req.set_region_id(region);
     *req.mutable_epoch() = regions_[region].epoch();
     req.set_key(k);
-    return Call<GetResponse>(n, "kv.Get", req);
+    return Call<kv::GetResponse>(n, "kv.Get", req);
   }
   // Checks the root's signature by the store's key and the proof of `kv` against it.
-  static ::testing::AssertionResult Verified(const StoreNode& n, const SignedRoot& root,
-                                             const KvProof& kv) {
+  static ::testing::AssertionResult Verified(const StoreNode& n, const kv::SignedRoot& root,
+                                             const kv::KvProof& kv) {
     auto parsed = RootFromBytes(root.root());
     if (!parsed.ok()) return ::testing::AssertionFailure() << parsed.status().ToString();
     const proof::Fr r = *parsed;
@@ -126,80 +126,80 @@ class StoreTest : public ::testing::Test {
     auto p = proof::SmtProof::DecodeBinary(kv.proof());
     if (!p.ok()) return ::testing::AssertionFailure() << p.status().ToString();
     std::optional<proof::Fr> value;
-    if (kv.found()) value = RegionFsm::TreeValue(kv.value());
-    Status s = proof::VerifyProof(r, RegionFsm::TreeKey(kv.key()), value, *p);
+    if (kv.found()) value = TreeValue(kv.value());
+    Status s = proof::VerifyProof(r, TreeKey(kv.key()), value, *p);
     if (!s.ok()) return ::testing::AssertionFailure() << s.ToString();
     return ::testing::AssertionSuccess();
   }
 
   TempDir dir_;
   std::vector<std::unique_ptr<StoreNode>> nodes_;
-  std::map<uint64_t, Region> regions_;
+  std::map<uint64_t, meta::Region> regions_;
   rpc::EventLoop client_loop_;
   std::map<uint64_t, std::unique_ptr<rpc::RpcChannel>> channels_;
 };
 
 TEST_F(StoreTest, WritesAndReadsCarrySignedVerifiedProofs) {
   StoreNode* leader = Leader(1);
-  WriteResponse w = Put(leader, 1, "apple", "red");
+  kv::WriteResponse w = Put(leader, 1, "apple", "red");
   ASSERT_FALSE(w.has_region_error()) << w.region_error().message();
   ASSERT_TRUE(w.result().error().empty()) << w.result().error();
   ASSERT_EQ(w.proofs_size(), 1);
-  KvProof written = w.proofs(0);
+  kv::KvProof written = w.proofs(0);
   written.set_value("red");
   EXPECT_TRUE(written.found());
   EXPECT_TRUE(Verified(*leader, w.root(), written));
 
-  GetResponse g = Get(leader, 1, "apple");
+  kv::GetResponse g = Get(leader, 1, "apple");
   ASSERT_FALSE(g.has_region_error()) << g.region_error().message();
   EXPECT_EQ(g.kv().value(), "red");
   EXPECT_GE(g.root().applied_index(), w.root().applied_index());
   EXPECT_TRUE(Verified(*leader, g.root(), g.kv()));
 
   // Tampering is caught: another value, another key's proof, another store's key.
-  KvProof tampered = g.kv();
+  kv::KvProof tampered = g.kv();
   tampered.set_value("green");
   EXPECT_FALSE(Verified(*leader, g.root(), tampered));
-  SignedRoot forged = g.root();
+  kv::SignedRoot forged = g.root();
   forged.set_applied_index(forged.applied_index() + 1);
   EXPECT_FALSE(Verified(*leader, forged, g.kv()));
   EXPECT_FALSE(Verified(*Follower(1), g.root(), g.kv())) << "signed by an unknown key";
 
   // A missing key comes with a verified non-inclusion proof.
-  GetResponse missing = Get(leader, 1, "banana");
+  kv::GetResponse missing = Get(leader, 1, "banana");
   EXPECT_FALSE(missing.kv().found());
   EXPECT_TRUE(Verified(*leader, missing.root(), missing.kv()));
 }
 
 TEST_F(StoreTest, SkipProofsLeavesOutProofsButKeepsTheSignedRoot) {
   StoreNode* leader = Leader(1);
-  WriteRequest put;
+  kv::WriteRequest put;
   put.set_region_id(1);
   *put.mutable_epoch() = regions_[1].epoch();
   put.set_skip_proofs(true);
   Mutation* m = put.mutable_command()->mutable_write()->add_mutations();
   m->set_key("cherry");
   m->set_value("dark");
-  WriteResponse w = Call<WriteResponse>(leader, "kv.Write", put);
+  kv::WriteResponse w = Call<kv::WriteResponse>(leader, "kv.Write", put);
   ASSERT_FALSE(w.has_region_error()) << w.region_error().message();
   ASSERT_TRUE(w.result().error().empty()) << w.result().error();
   EXPECT_EQ(w.proofs_size(), 0);
   EXPECT_EQ(w.root().root(), w.result().root());
   EXPECT_FALSE(w.root().signature().empty());
 
-  GetRequest get;
+  kv::GetRequest get;
   get.set_region_id(1);
   *get.mutable_epoch() = regions_[1].epoch();
   get.set_key("cherry");
   get.set_skip_proofs(true);
-  GetResponse g = Call<GetResponse>(leader, "kv.Get", get);
+  kv::GetResponse g = Call<kv::GetResponse>(leader, "kv.Get", get);
   ASSERT_FALSE(g.has_region_error()) << g.region_error().message();
   EXPECT_TRUE(g.kv().found());
   EXPECT_EQ(g.kv().value(), "dark");
   EXPECT_TRUE(g.kv().proof().empty());
 
   // The tree was updated all the same: a read with proofs verifies at the root it names.
-  GetResponse proven = Get(leader, 1, "cherry");
+  kv::GetResponse proven = Get(leader, 1, "cherry");
   EXPECT_EQ(proven.kv().value(), "dark");
   EXPECT_TRUE(Verified(*leader, proven.root(), proven.kv()));
 }
@@ -207,29 +207,29 @@ TEST_F(StoreTest, SkipProofsLeavesOutProofsButKeepsTheSignedRoot) {
 TEST_F(StoreTest, ClientErrorsNameWhatToDo) {
   StoreNode* follower = Follower(1);
   StoreNode* leader = Leader(1);
-  WriteResponse w = Put(follower, 1, "a", "1");
+  kv::WriteResponse w = Put(follower, 1, "a", "1");
   ASSERT_TRUE(w.region_error().has_not_leader()) << w.region_error().message();
   EXPECT_EQ(w.region_error().not_leader().leader_store_id(), leader->base->id());
   EXPECT_EQ(w.region_error().not_leader().leader_address(), leader->base->address());
-  GetResponse g = Get(follower, 1, "a");
+  kv::GetResponse g = Get(follower, 1, "a");
   EXPECT_TRUE(g.region_error().has_not_leader());
 
   w = Put(leader, 1, "zebra", "out of range");
   ASSERT_TRUE(w.region_error().has_key_not_in_region());
   EXPECT_EQ(w.region_error().key_not_in_region().end_key(), "m");
 
-  WriteRequest stale;
+  kv::WriteRequest stale;
   stale.set_region_id(1);
   stale.mutable_epoch()->set_conf_ver(0);
   Mutation* m = stale.mutable_command()->mutable_write()->add_mutations();
   m->set_key("a");
   m->set_value("v");
-  w = Call<WriteResponse>(leader, "kv.Write", stale);
+  w = Call<kv::WriteResponse>(leader, "kv.Write", stale);
   ASSERT_TRUE(w.region_error().has_epoch_not_match());
   EXPECT_EQ(w.region_error().epoch_not_match().current_regions_size(), 2);
 
   stale.set_region_id(99);
-  w = Call<WriteResponse>(leader, "kv.Write", stale);
+  w = Call<kv::WriteResponse>(leader, "kv.Write", stale);
   EXPECT_TRUE(w.region_error().has_region_not_found());
 
   auto garbage = ChannelTo(leader).CallSync("kv.Write", "\xff\xff\xff", 10s);
@@ -242,7 +242,7 @@ TEST_F(StoreTest, CompareAndSwapAndScanWithProofs) {
     ASSERT_FALSE(
         Put(leader, 2, "n" + std::to_string(10 + i), "v" + std::to_string(i)).has_region_error());
   }
-  WriteRequest cas;
+  kv::WriteRequest cas;
   cas.set_region_id(2);
   *cas.mutable_epoch() = regions_[2].epoch();
   CompareAndSwap* c = cas.mutable_command()->mutable_cas();
@@ -251,27 +251,27 @@ TEST_F(StoreTest, CompareAndSwapAndScanWithProofs) {
   c->set_expected("wrong");
   c->mutable_set()->set_key("n10");
   c->mutable_set()->set_value("swapped");
-  WriteResponse r = Call<WriteResponse>(leader, "kv.Write", cas);
+  kv::WriteResponse r = Call<kv::WriteResponse>(leader, "kv.Write", cas);
   EXPECT_FALSE(r.result().cas_succeeded());
   EXPECT_EQ(r.result().cas_previous(), "v0");
   c->set_expected("v0");
-  r = Call<WriteResponse>(leader, "kv.Write", cas);
+  r = Call<kv::WriteResponse>(leader, "kv.Write", cas);
   EXPECT_TRUE(r.result().cas_succeeded());
   EXPECT_EQ(Get(leader, 2, "n10").kv().value(), "swapped");
 
-  ScanRequest scan;
+  kv::ScanRequest scan;
   scan.set_region_id(2);
   *scan.mutable_epoch() = regions_[2].epoch();
   scan.set_start_key("n12");
   scan.set_end_key("n20");
   scan.set_limit(5);
-  ScanResponse s = Call<ScanResponse>(leader, "kv.Scan", scan);
+  kv::ScanResponse s = Call<kv::ScanResponse>(leader, "kv.Scan", scan);
   ASSERT_EQ(s.kvs_size(), 5);
   EXPECT_TRUE(s.more());
   EXPECT_EQ(s.kvs(0).key(), "n12");
-  for (const KvProof& kv : s.kvs()) EXPECT_TRUE(Verified(*leader, s.root(), kv)) << kv.key();
+  for (const kv::KvProof& kv : s.kvs()) EXPECT_TRUE(Verified(*leader, s.root(), kv)) << kv.key();
   scan.set_start_key(s.next_key());
-  s = Call<ScanResponse>(leader, "kv.Scan", scan);
+  s = Call<kv::ScanResponse>(leader, "kv.Scan", scan);
   ASSERT_EQ(s.kvs_size(), 3);  // n17, n18, n19: the end is exclusive
   EXPECT_FALSE(s.more());
   EXPECT_EQ(s.kvs(2).key(), "n19");

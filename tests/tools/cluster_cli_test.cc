@@ -10,7 +10,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/region/raft_cluster.h"
+#include "tests/support/ports.h"
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 
@@ -72,8 +72,8 @@ class Playground {
 TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
   TempDir tmp;
   const std::string d = tmp.path().string();
-  const std::string pd = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
-  const int store_port = raft::testing::PickPort();
+  const std::string pd = "127.0.0.1:" + std::to_string(rustorium::testing::PickPort());
+  const int store_port = rustorium::testing::PickPort();
   const std::string flags = " --pd " + pd + " --certs " + d + "/data/certs";
   {
     Playground playground(d, pd, store_port);

@@ -18,7 +18,7 @@
 #include "region/client.h"
 #include "region/pd/pd_node.h"
 #include "region/rpc/certs.h"
-#include "region/store/region_fsm.h"
+#include "region/store/root_statement.h"
 #include "tools/rustorium/byte_format.h"
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
@@ -102,7 +102,7 @@ void RegisterServer(CLI::App& app, int& exit_code) {
 
 std::string RootHex(const proof::Fr& root) { return root.ToHex(); }
 
-json RootJson(const client::SignedRoot& r) {
+json RootJson(const client::VerifiedRoot& r) {
   return {{"region_id", r.region_id},
           {"applied_index", r.applied_index},
           {"root", RootHex(r.root)},
@@ -122,11 +122,11 @@ void PrintWrite(const ClientFlags& f, const std::string& what, const client::Wri
     json j = RootJson(w.root);
     j["op"] = what;
     json proofs = json::array();
-    for (const store::KvProof& p : w.proofs) {
+    for (const kv::KvProof& p : w.proofs) {
       proofs.push_back({{"key", EscapeBytes(p.key())},
                         {"found", p.found()},
                         {"proof", ToHex(p.proof())},
-                        {"tree_key", store::RegionFsm::TreeKey(p.key()).ToDecimal()}});
+                        {"tree_key", store::TreeKey(p.key()).ToDecimal()}});
     }
     j["proofs"] = proofs;
     if (what == "cas") j["cas_succeeded"] = w.result.cas_succeeded();
@@ -217,9 +217,9 @@ void RegisterKv(CLI::App& app, int& exit_code) {
       j["found"] = r->value.has_value();
       if (r->value) {
         j["value"] = EscapeBytes(*r->value);
-        j["tree_value"] = store::RegionFsm::TreeValue(*r->value).ToDecimal();
+        j["tree_value"] = store::TreeValue(*r->value).ToDecimal();
       }
-      j["tree_key"] = store::RegionFsm::TreeKey(*key).ToDecimal();
+      j["tree_key"] = store::TreeKey(*key).ToDecimal();
       j["proof"] = ToHex(r->proof);
       std::cout << j.dump() << "\n";
     } else {
@@ -335,11 +335,11 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
         healthy = false;
       }
       for (int i = 0; i < regions->regions_size(); ++i) {
-        const store::Region& r = regions->regions(i);
+        const meta::Region& r = regions->regions(i);
         const uint64_t leader =
             i < regions->leader_store_ids_size() ? regions->leader_store_ids(i) : 0;
         int live = 0;
-        for (const store::Peer& p : r.peers()) live += up[p.store_id()] ? 1 : 0;
+        for (const meta::Peer& p : r.peers()) live += up[p.store_id()] ? 1 : 0;
         std::string problems;
         if (leader == 0) problems += " no leader reported;";
         if (r.peers_size() < static_cast<int>(regions->replicas()))

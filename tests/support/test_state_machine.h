@@ -87,13 +87,9 @@ class TestStateMachine : public StateMachine {
   // Records: 4-byte length, key, 4-byte length, value. The first record has an empty key and
   // carries the digest.
   static void PutRecord(std::string* out, std::string_view k, std::string_view v) {
-    std::string n;
-    PutFixed64BE(n, k.size());
-    out->append(n.substr(4));
+    PutFixed32BE(*out, static_cast<uint32_t>(k.size()));
     out->append(k);
-    n.clear();
-    PutFixed64BE(n, v.size());
-    out->append(n.substr(4));
+    PutFixed32BE(*out, static_cast<uint32_t>(v.size()));
     out->append(v);
   }
 
@@ -139,9 +135,10 @@ class TestStateMachine : public StateMachine {
    public:
     explicit Writer(TestStateMachine* sm) : sm_(sm) {}
     Status Add(std::string_view chunk) override {
-      while (!chunk.empty()) {
+      ByteReader r(chunk);
+      while (!r.done()) {
         std::string_view k, v;
-        if (!Take(&chunk, &k) || !Take(&chunk, &v))
+        if (!r.Bytes(k, r.remaining()) || !r.Bytes(v, r.remaining()))
           return Status::Corruption("snapshot chunk malformed");
         if (k.empty()) {
           if (v.size() != 8) return Status::Corruption("snapshot digest malformed");
@@ -169,17 +166,6 @@ class TestStateMachine : public StateMachine {
     }
 
    private:
-    static bool Take(std::string_view* in, std::string_view* out) {
-      if (in->size() < 4) return false;
-      const uint32_t n = static_cast<uint32_t>(static_cast<uint8_t>((*in)[0])) << 24 |
-                         static_cast<uint32_t>(static_cast<uint8_t>((*in)[1])) << 16 |
-                         static_cast<uint32_t>(static_cast<uint8_t>((*in)[2])) << 8 |
-                         static_cast<uint32_t>(static_cast<uint8_t>((*in)[3]));
-      if (in->size() - 4 < n) return false;
-      *out = in->substr(4, n);
-      in->remove_prefix(4 + n);
-      return true;
-    }
     TestStateMachine* sm_;
     std::map<std::string, std::string> data_;
     uint64_t digest_ = 0;

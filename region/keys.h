@@ -1,0 +1,103 @@
+// Every key a store (or PD) writes to its engine, with the reasons, in one place (TiKV's
+// components/keys is the model). Keys embed integers big-endian so that they sort
+// numerically. Within one column family every kind of record has its own prefix, and no
+// prefix is a prefix of another (tests/region/keys_test.cc checks it), so a scan or a range
+// deletion of one kind never touches another.
+//
+//   default  'z' user-key                  the data; global, regions partition the key space
+//   raft     'g' group 'h'                 a Raft group's term and vote
+//            'g' group 'e' index           a log entry (term, type, data)
+//            'g' group 's'                 snapshot metadata
+//   meta     'r' region 'a'                a region's applied index and index-rebuild state
+//            's' 'i'                       this store's id, as PD assigned it
+//            'p' 's'                       PD's replicated state (one record)
+//   index    'T' tree                      a region's authenticated index, tree id = region id
+//                                          (proof/smt/sparse_merkle_tree.h: TreeKeyPrefix)
+//
+// The meta family's convention: a one-byte owner tag ('r' region, 's' store, 'p' PD), then the
+// owner's id (8 bytes) where there can be several, then a one-byte field tag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/codec.h"
+
+namespace rustorium::keys {
+
+// ---- default: data ----
+inline constexpr char kDataPrefix = 'z';
+
+// The engine key of a user key.
+inline std::string DataKey(std::string_view user_key) {
+  std::string k(1, kDataPrefix);
+  k.append(user_key);
+  return k;
+}
+// The user key of an engine data key (which must start with kDataPrefix).
+inline std::string_view UserKey(std::string_view data_key) { return data_key.substr(1); }
+// The exclusive end of a region's data: DataKey(end), or just past every data key when the
+// region is unbounded (`end` empty).
+inline std::string DataEnd(std::string_view end) {
+  return end.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(end);
+}
+
+// ---- raft: every group's log, term, vote and snapshot metadata ----
+inline constexpr char kRaftGroupPrefix = 'g';
+inline constexpr char kRaftHardStateTag = 'h';
+inline constexpr char kRaftEntryTag = 'e';
+inline constexpr char kRaftSnapshotTag = 's';
+
+inline std::string RaftGroupPrefix(uint64_t group) {
+  std::string k(1, kRaftGroupPrefix);
+  PutFixed64BE(k, group);
+  return k;
+}
+// The exclusive end of everything of `group` (the next group's prefix, or past every group).
+inline std::string RaftGroupEnd(uint64_t group) {
+  if (group == UINT64_MAX) return std::string(1, static_cast<char>(kRaftGroupPrefix + 1));
+  return RaftGroupPrefix(group + 1);
+}
+inline std::string RaftHardStateKey(uint64_t group) {
+  return RaftGroupPrefix(group) + kRaftHardStateTag;
+}
+inline std::string RaftSnapshotKey(uint64_t group) {
+  return RaftGroupPrefix(group) + kRaftSnapshotTag;
+}
+inline std::string RaftEntryPrefix(uint64_t group) {
+  return RaftGroupPrefix(group) + kRaftEntryTag;
+}
+inline std::string RaftEntryKey(uint64_t group, uint64_t index) {
+  std::string k = RaftEntryPrefix(group);
+  PutFixed64BE(k, index);
+  return k;
+}
+// The exclusive end of a group's entries.
+inline std::string RaftEntryEnd(uint64_t group) {
+  return RaftGroupPrefix(group) + static_cast<char>(kRaftEntryTag + 1);
+}
+
+// ---- meta: region, store and PD records ----
+inline constexpr char kRegionMetaTag = 'r';
+inline constexpr char kStoreMetaTag = 's';
+inline constexpr char kPdMetaTag = 'p';
+
+// A region's applied index and state (0 ready, 1 index rebuilding).
+inline std::string RegionApplyStateKey(uint64_t region_id) {
+  std::string k(1, kRegionMetaTag);
+  PutFixed64BE(k, region_id);
+  k.push_back('a');
+  return k;
+}
+// This store's id.
+inline std::string StoreIdKey() { return {kStoreMetaTag, 'i'}; }
+// PD's whole replicated state.
+inline std::string PdStateKey() { return {kPdMetaTag, 's'}; }
+
+// Where stores and PD kept their records before the meta family had one convention; read
+// once when the new key is absent and moved on the next write.
+inline constexpr std::string_view kLegacyStoreIdKey = "store/id";
+inline constexpr std::string_view kLegacyPdStateKey = "pd/state";
+
+}  // namespace rustorium::keys
