@@ -1,0 +1,37 @@
+#include "tools/rustorium/pd_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "region/pd/pd_node.h"
+#include "tools/rustorium/cluster_config.h"
+#include "tools/rustorium/exit_code.h"
+#include "tools/rustorium/stop_signals.h"
+
+namespace rustorium::tools {
+
+void RegisterPdCommand(CLI::App& app, int& exit_code) {
+  auto config = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("pd", "Run a placement driver member until SIGINT or SIGTERM");
+  cmd->add_option("--config", *config, "pd.toml (docs/operations.md)")->required();
+  cmd->callback([config, &exit_code] {
+    pd::PdNodeOptions o;
+    if (Status s = LoadPdConfig(*config, o); !s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    BlockStopSignals();
+    auto node = pd::PdNode::Start(o);
+    if (!node.ok()) {
+      exit_code = Fail(node.status());
+      return;
+    }
+    std::cout << "pd serving on " << o.address << " (data in " << o.data_dir << ")" << std::endl;
+    WaitForStop();
+    node->reset();
+    std::cout << "pd stopped" << std::endl;
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace rustorium::tools
