@@ -1,6 +1,4 @@
 // The `rustorium` binary: one executable for every role and operator command.
-#include <spdlog/cfg/env.h>
-
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -11,18 +9,31 @@
 #include "tools/rustorium/engine_command.h"
 #include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/kv_command.h"
+#include "tools/rustorium/log_level.h"
 #include "tools/rustorium/pd_command.h"
 #include "tools/rustorium/playground_command.h"
 #include "tools/rustorium/proof_command.h"
 #include "tools/rustorium/server_command.h"
 #include "tools/rustorium/zk_command.h"
 
+namespace {
+
+// Lets the main command's options (--log-level) follow any subcommand as well as precede it.
+void FallThroughEverywhere(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands(std::function<bool(CLI::App*)>())) {
+    sub->fallthrough();
+    FallThroughEverywhere(*sub);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   namespace tools = rustorium::tools;
-  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug (or info, warn, ...) sets the log level
   CLI::App app{"Rustorium: a distributed key-value store with proof-carrying reads and writes"};
   app.require_subcommand(1);
   int exit_code = tools::kExitOk;
+  tools::RegisterLogLevelFlag(app);
   tools::RegisterEngineCommand(app, exit_code);
   tools::RegisterProofCommands(app, exit_code);
   tools::RegisterZkCommands(app, exit_code);
@@ -34,6 +45,7 @@ int main(int argc, char** argv) {
   tools::RegisterPlaygroundCommand(app, exit_code);
   tools::RegisterBenchCommand(app, exit_code);
   tools::RegisterChainCommands(app, exit_code);
+  FallThroughEverywhere(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

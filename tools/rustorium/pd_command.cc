@@ -1,5 +1,7 @@
 #include "tools/rustorium/pd_command.h"
 
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <memory>
 
@@ -20,6 +22,9 @@ void RegisterPdCommand(CLI::App& app, int& exit_code) {
       exit_code = Fail(s);
       return;
     }
+    spdlog::debug("pd: config {}: member {} of {}, address {}, data in {}, replicas {}, tls {}",
+                  *config, o.member_id, o.members.empty() ? 1 : o.members.size(), o.address,
+                  o.data_dir, o.service.replicas, o.server_tls != nullptr ? "on" : "off");
     BlockStopSignals();
     auto node = pd::PdNode::Start(o);
     if (!node.ok()) {

@@ -1,5 +1,7 @@
 #include "tools/rustorium/server_command.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -22,6 +24,11 @@ void RegisterServerCommand(CLI::App& app, int& exit_code) {
       exit_code = Fail(s);
       return;
     }
+    std::string pd;
+    for (const std::string& a : o.pd) pd += (pd.empty() ? "" : ", ") + a;
+    spdlog::debug("store: config {}: address {}, data in {}, pd [{}], heartbeat {} ms, tls {}",
+                  *config, o.address, o.data_dir, pd, o.heartbeat.count(),
+                  o.server_tls != nullptr ? "on" : "off");
     // For the fault harness (tests/faults/) only: drop or delay what this store sends to
     // chosen addresses, by rules read from a file (region/rpc/link_filter.h).
     if (const char* faults = std::getenv("RUSTORIUM_LINK_FAULTS");
