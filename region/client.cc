@@ -1,6 +1,7 @@
 #include "region/client.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <thread>
 
@@ -244,13 +245,8 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(
     if (!resp.has_region_error()) return std::make_pair(std::move(resp), c->region);
     const meta::RegionError& e = resp.region_error();
     last = Status::Busy(e.message());
-    if (std::getenv("RUSTORIUM_TRACE") != nullptr) {
-      std::fprintf(stderr, "trace: %s region %llu at store %llu (%s): %s (hint %llu)\n",
-                   method.c_str(), static_cast<unsigned long long>(c->region.id()),
-                   static_cast<unsigned long long>(target), address.c_str(), e.message().c_str(),
-                   static_cast<unsigned long long>(
-                       e.has_not_leader() ? e.not_leader().leader_store_id() : 0));
-    }
+    spdlog::debug("{} region {} at store {} ({}): {} (hint {})", method, c->region.id(), target,
+                  address, e.message(), e.has_not_leader() ? e.not_leader().leader_store_id() : 0);
     if (e.has_not_leader()) {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = regions_.find(c->region.id());

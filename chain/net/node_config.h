@@ -33,7 +33,8 @@ struct NodeConfig {
   NarwhalParameters parameters;
 };
 
-// InvalidArgument naming the file and key on anything malformed or unknown.
+// InvalidArgument "FILE: section.key: reason" (base/config_file.h) on anything malformed or
+// unknown.
 Result<NodeConfig> LoadNodeConfig(const std::string& path);
 Result<Committee> LoadCommittee(const std::string& path);
 // Writes the committee file for `committee` (authorities' addresses included).

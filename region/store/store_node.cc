@@ -1,6 +1,7 @@
 #include "region/store/store_node.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -118,25 +119,16 @@ void StoreNode::Heartbeat() {
       if (hosted.count(region.id()) == 0) {
         Status s = store_->AddRegion(region);
         if (!s.ok())
-          std::fprintf(stderr, "store %llu: hosting region %llu: %s\n",
-                       static_cast<unsigned long long>(store_id_),
-                       static_cast<unsigned long long>(region.id()), s.ToString().c_str());
+          spdlog::error("store {}: hosting region {}: {}", store_id_, region.id(), s.ToString());
       }
     }
     for (const meta::Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
       if (info && info->state == RAFT_LEADER) led.emplace_back(h, store_id_);
-      if (info && std::getenv("RUSTORIUM_TRACE") != nullptr) {
-        std::fprintf(stderr,
-                     "trace: store %llu region %llu state %d term %llu leader %llu commit %llu "
-                     "applied %llu last %llu\n",
-                     static_cast<unsigned long long>(store_id_),
-                     static_cast<unsigned long long>(h.id()), info->state,
-                     static_cast<unsigned long long>(info->term),
-                     static_cast<unsigned long long>(info->leader_id),
-                     static_cast<unsigned long long>(info->commit_index),
-                     static_cast<unsigned long long>(info->last_applied),
-                     static_cast<unsigned long long>(info->last_index));
+      if (info) {
+        spdlog::debug("store {} region {} state {} term {} leader {} commit {} applied {} last {}",
+                      store_id_, h.id(), info->state, info->term, info->leader_id,
+                      info->commit_index, info->last_applied, info->last_index);
       }
     }
   });

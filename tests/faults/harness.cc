@@ -432,16 +432,21 @@ class Run {
   void ScanLog(const std::string& path, const std::string& name) {
     std::FILE* f = std::fopen(path.c_str(), "r");
     if (f == nullptr) return;
+    // The finding and the report after it (its first lines carry the stack that matters).
     char line[4096];
-    while (std::fgets(line, sizeof(line), f) != nullptr) {
+    std::string report;
+    int report_lines = 0;
+    while (std::fgets(line, sizeof(line), f) != nullptr && report_lines < 40) {
       const std::string l(line);
-      if (l.find("Sanitizer") != std::string::npos ||
-          l.find("runtime error") != std::string::npos) {
-        Fail(name + " log: " + l);
-        break;
+      if (report_lines == 0 && l.find("Sanitizer") == std::string::npos &&
+          l.find("runtime error") == std::string::npos) {
+        continue;
       }
+      report += l;
+      ++report_lines;
     }
     std::fclose(f);
+    if (report_lines > 0) Fail(name + " log: " + report);
   }
 
   const FaultOptions& o_;

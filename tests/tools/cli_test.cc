@@ -8,6 +8,7 @@
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 #include "tools/rustorium/byte_format.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/storage_config.h"
 
 namespace rustorium::tools {
@@ -60,10 +61,10 @@ TEST(EngineCli, HexKeysAndFamilies) {
   EXPECT_NE(plain_scan.out.find("\\x00\\xff\t\\x0a\\x0b"), std::string::npos) << plain_scan.out;
   EXPECT_EQ(Rustorium("engine get --hex 00ff" + d).exit_code, 1) << "other family is empty";
   CliRun bad_cf = Rustorium("engine get --cf nope k" + d);
-  EXPECT_EQ(bad_cf.exit_code, 1);
+  EXPECT_EQ(bad_cf.exit_code, 2) << "malformed input";
   EXPECT_NE(bad_cf.out.find("unknown column family"), std::string::npos) << bad_cf.out;
   CliRun bad_hex = Rustorium("engine put --hex zz 00" + d);
-  EXPECT_EQ(bad_hex.exit_code, 1);
+  EXPECT_EQ(bad_hex.exit_code, 2) << "malformed input";
   EXPECT_NE(bad_hex.out.find("hex"), std::string::npos) << bad_hex.out;
 }
 
@@ -74,8 +75,8 @@ TEST(EngineCli, ReadingAMissingStoreCreatesNothing) {
   EXPECT_NE(get.out.find("no store"), std::string::npos) << get.out;
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));
   // A put with bad arguments is refused before a store is created.
-  EXPECT_EQ(Rustorium("engine put --hex zz 00 --data-dir " + dir.Sub("absent")).exit_code, 1);
-  EXPECT_EQ(Rustorium("engine put k v --cf nope --data-dir " + dir.Sub("absent")).exit_code, 1);
+  EXPECT_EQ(Rustorium("engine put --hex zz 00 --data-dir " + dir.Sub("absent")).exit_code, 2);
+  EXPECT_EQ(Rustorium("engine put k v --cf nope --data-dir " + dir.Sub("absent")).exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));
 }
 
@@ -97,11 +98,102 @@ TEST(EngineCli, EncryptedStoreNeedsItsKey) {
   EXPECT_NE(none.out.find("is encrypted"), std::string::npos) << none.out;
 }
 
-TEST(EngineCli, UsageErrorsExitNonZero) {
-  EXPECT_NE(Rustorium("").exit_code, 0);
-  EXPECT_NE(Rustorium("engine").exit_code, 0);
-  EXPECT_NE(Rustorium("engine put onlykey").exit_code, 0);
-  EXPECT_NE(Rustorium("engine frobnicate").exit_code, 0);
+TEST(EngineCli, UsageErrorsExitTwo) {
+  EXPECT_EQ(Rustorium("").exit_code, 2);
+  EXPECT_EQ(Rustorium("engine").exit_code, 2);
+  EXPECT_EQ(Rustorium("engine put onlykey").exit_code, 2);
+  EXPECT_EQ(Rustorium("engine frobnicate").exit_code, 2);
+}
+
+TEST(CliExitCodes, StatusCodesMapToOnePolicy) {
+  EXPECT_EQ(ExitCode(Status::OK()), kExitOk);
+  EXPECT_EQ(ExitCode(Status::InvalidArgument("bad flag")), kExitMalformed);
+  for (const Status& s :
+       {Status::NotFound("x"), Status::Corruption("x"), Status::IOError("x"),
+        Status::NotSupported("x"), Status::FailedPrecondition("x"), Status::Busy("x"),
+        Status::TimedOut("x"), Status::Aborted("x"), Status::Internal("x")}) {
+    EXPECT_EQ(ExitCode(s), kExitFailure) << s.ToString();
+  }
+  EXPECT_EQ(kExitFailure, 1);
+  EXPECT_EQ(kExitMalformed, 2);
+}
+
+// One policy across the commands: malformed input exits 2, a failure exits 1.
+TEST(CliExitCodes, MalformedInputExitsTwoAndFailuresExitOne) {
+  TempDir dir;
+  const std::string d = " --data-dir " + dir.Sub("db");
+  ASSERT_EQ(Rustorium("engine put k v" + d).exit_code, 0);
+  WriteFile(dir.Sub("bad.toml"), "[storage]\nsync_mode = 3\n");
+  WriteFile(dir.Sub("store.toml"),
+            "[store]\ndata_dir = \"" + dir.Sub("s") + "\"\ncolour = 1\n[tls]\nplain = true\n");
+  struct Case {
+    std::string args;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      // malformed input: flags, arguments, config files
+      {"engine get k --cf nope" + d, 2},
+      {"engine get --hex 0" + d, 2},
+      {"engine put k v --sync-mode sometimes" + d, 2},
+      {"engine stats --config " + dir.Sub("bad.toml") + d, 2},
+      {"engine scan --limit many" + d, 2},
+      {"server --config " + dir.Sub("store.toml"), 2},
+      {"pd --config " + dir.Sub("absent.toml"), 2},
+      {"kv get k --plain --pd nowhere", 2},
+      {"chain submit --tx t --node nowhere", 2},
+      {"--log-level loud engine stats" + d, 2},
+      {"proof root --input " + dir.Sub("absent.txt"), 2},
+      // failures: not there, unreachable
+      {"engine get absent" + d, 1},
+      {"engine stats --data-dir " + dir.Sub("no-store"), 1},
+      {"chain status --node 127.0.0.1:1", 1},
+      {"kv get k --plain --pd 127.0.0.1:1", 1},
+  };
+  for (const Case& c : cases) {
+    CliRun r = Rustorium(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.out;
+  }
+  CliRun config = Rustorium("engine stats --config " + dir.Sub("bad.toml") + d);
+  EXPECT_NE(config.out.find(dir.Sub("bad.toml") +
+                            ": storage.sync_mode: expected a string, not an integer"),
+            std::string::npos)
+      << config.out;
+  CliRun store = Rustorium("server --config " + dir.Sub("store.toml"));
+  EXPECT_NE(store.out.find(dir.Sub("store.toml") + ": store.colour: unknown key"),
+            std::string::npos)
+      << store.out;
+}
+
+// An input echoed in an error is cut to a readable length and names its size.
+TEST(CliMessages, AnEightKibInputIsEchoedShortWithItsLength) {
+  TempDir dir;
+  const std::string d = " --data-dir " + dir.Sub("db");
+  ASSERT_EQ(Rustorium("engine put k v" + d).exit_code, 0);
+  const std::string key(8192, 'a');
+  struct Case {
+    std::string args;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      {"engine get " + key + d, 1},  // not found
+      {"engine get --hex " + std::string(8192, 'z') + d, 2},
+      {"engine get k --cf " + key + d, 2},
+      {"engine put k v --sync-mode " + key + d, 2},
+      {"kv get k --plain --pd " + key, 2},
+      {"engine scan --limit " + key + d, 2},  // CLI11's own message
+      {"--log-level " + key + " engine stats" + d, 2},
+  };
+  for (const Case& c : cases) {
+    const std::string what = c.args.substr(0, 40) + "...";
+    CliRun r = Rustorium(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << what << "\n" << r.out.substr(0, 400);
+    const std::string first = r.out.substr(0, r.out.find('\n'));
+    EXPECT_LT(first.size(), 160u) << what << "\n" << first.substr(0, 400);
+    EXPECT_NE(first.find("(8192 bytes)"), std::string::npos) << what << "\n"
+                                                             << first.substr(0, 400);
+    EXPECT_EQ(r.out.find(std::string(64, 'a')), std::string::npos) << what;
+    EXPECT_EQ(r.out.find(std::string(64, 'z')), std::string::npos) << what;
+  }
 }
 
 TEST(CertsCli, CreateWritesACaAndNodeCertificates) {
@@ -148,11 +240,21 @@ TEST(StorageConfig, RefusesBadFiles) {
   WriteFile(dir.Sub("b.toml"), "[storage]\ncompresion = true\n");
   Status typo = LoadStorageConfig(dir.Sub("b.toml"), o);
   EXPECT_TRUE(typo.IsInvalidArgument());
-  EXPECT_NE(typo.message().find("compresion"), std::string::npos) << typo.ToString();
+  EXPECT_EQ(
+      typo.message().rfind(dir.Sub("b.toml") + ": storage.compresion: unknown key (known: ", 0), 0u)
+      << typo.ToString();
+  Status mode = LoadStorageConfig(dir.Sub("a.toml"), o);
+  EXPECT_EQ(
+      mode.message(),
+      dir.Sub("a.toml") + ": storage.sync_mode: must be none, async or full, not 'sometimes'");
   WriteFile(dir.Sub("c.toml"), "[storage\n");
   EXPECT_TRUE(LoadStorageConfig(dir.Sub("c.toml"), o).IsInvalidArgument());
   WriteFile(dir.Sub("d.toml"), "[storage]\nmax_key_size = \"big\"\n");
-  EXPECT_TRUE(LoadStorageConfig(dir.Sub("d.toml"), o).IsInvalidArgument());
+  EXPECT_EQ(LoadStorageConfig(dir.Sub("d.toml"), o).message(),
+            dir.Sub("d.toml") + ": storage.max_key_size: expected an integer, not a string");
+  WriteFile(dir.Sub("e.toml"), "[storage]\nblock_cache_size = 0\n");
+  EXPECT_EQ(LoadStorageConfig(dir.Sub("e.toml"), o).message(),
+            dir.Sub("e.toml") + ": storage.block_cache_size: must be >= 1, not 0");
   EXPECT_TRUE(LoadStorageConfig(dir.Sub("missing.toml"), o).IsInvalidArgument());
 }
 

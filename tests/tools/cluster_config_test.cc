@@ -37,10 +37,10 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
            std::string("[pd]\ndata_dir = \"/x\"\nmembers = [\"nonsense\"]\n[tls]\nplain = true\n"),
            std::string("[pd]\ndata_dir = \"/x\"\n[raft]\nheartbeat_ms = 500\nelection_ms = "
                        "100\n[tls]\nplain = true\n"),
-           std::string(
-               "[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/missing/ca.crt\"\n"),  // unreadable
-                                                                                    // certificates
-           std::string("[pd\n"),                                                    // not TOML
+           // unreadable certificates
+           std::string("[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/missing/ca.crt\"\n"
+                       "cert_file = \"/missing/node.crt\"\nkey_file = \"/missing/node.key\"\n"),
+           std::string("[pd\n"),  // not TOML
        }) {
     WriteFile(path, bad);
     pd::PdNodeOptions again;
@@ -65,6 +65,68 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "unknown label";
   WriteFile(path, "[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/tmp/s\"\n[tls]\nplain = true\n");
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "pd must be an array";
+}
+
+// Every mistake reads "FILE: section.key: reason" (base/config_file.h).
+TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
+  TempDir dir;
+  const std::string path = dir.Sub("node.toml");
+  const std::string tls = "[tls]\nplain = true\n";
+  const std::string long_address(300, 'x');
+  struct Case {
+    std::string text;
+    std::string message;  // after "PATH: "
+  };
+  const std::vector<Case> pd_cases = {
+      {"[pd]\ndata_dir = \"/x\"\nwhat = 1\n" + tls,
+       "pd.what: unknown key (known: data_dir, address, replicas, member_id, members)"},
+      {"[pd]\ndata_dir = \"/x\"\n",
+       "tls: is missing: give ca_file, cert_file and key_file, or plain = true"},
+      {"[pd]\ndata_dir = \"/x\"\nreplicas = 0\n" + tls, "pd.replicas: must be 1..7, not 0"},
+      {"[pd]\ndata_dir = \"/x\"\nreplicas = \"3\"\n" + tls,
+       "pd.replicas: expected an integer, not a string"},
+      {"[pd]\ndata_dir = \"/x\"\nmembers = [\"nonsense\"]\n" + tls,
+       "pd.members[1]: 'nonsense' is not ID=ADDRESS (\"1=127.0.0.1:2479\")"},
+      {"[pd]\ndata_dir = \"/x\"\nmembers = [\"1=127.0.0.1:1\", \"2=nowhere\"]\n" + tls,
+       "pd.members[2]: 'nowhere' is not ip:port"},
+      {"[pd]\ndata_dir = \"/x\"\n[raft]\nheartbeat_ms = 500\nelection_ms = 100\n" + tls,
+       "raft.election_ms: must be greater than heartbeat_ms (500), not 100"},
+      {"[pd]\naddress = \"127.0.0.1:2479\"\n" + tls, "pd.data_dir: is required"},
+      {"[pd]\ndata_dir = \"/x\"\naddress = \"" + long_address + "\"\n" + tls,
+       "pd.address: '" + std::string(32, 'x') + "\u2026' (300 bytes) is not ip:port"},
+      {"[pd]\ndata_dir = \"/x\"\n[tls]\nplain = true\nca_file = \"/c\"\n",
+       "tls.ca_file: is not used with plain = true"},
+      {"[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/c\"\n", "tls.cert_file: is required"},
+      {"[pd]\ndata_dir = \"/x\"\n[pd2]\n" + tls, "pd2: unknown section (known: pd, raft, tls)"},
+  };
+  for (const Case& c : pd_cases) {
+    WriteFile(path, c.text);
+    pd::PdNodeOptions o;
+    Status s = LoadPdConfig(path, o);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_EQ(s.message(), path + ": " + c.message) << c.text;
+  }
+  const std::vector<Case> store_cases = {
+      {"[store]\ndata_dir = \"/s\"\n[labels]\nrack = \"r1\"\n" + tls,
+       "labels.rack: unknown key (known: region, zone, host)"},
+      {"[store]\ndata_dir = \"/s\"\n[labels]\nzone = 1\n" + tls,
+       "labels.zone: expected a string, not an integer"},
+      {"[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/s\"\n" + tls,
+       "store.pd: expected an array of strings, not a string"},
+      {"[store]\ndata_dir = \"/s\"\npd = [\"127.0.0.1:2479\", \"nowhere\"]\n" + tls,
+       "store.pd[2]: 'nowhere' is not ip:port"},
+      {"[store]\ndata_dir = \"/s\"\nheartbeat_ms = -5\n" + tls,
+       "store.heartbeat_ms: must be >= 1, not -5"},
+      {"[sotre]\ndata_dir = \"/s\"\n" + tls,
+       "sotre: unknown section (known: store, labels, raft, tls)"},
+  };
+  for (const Case& c : store_cases) {
+    WriteFile(path, c.text);
+    store::StoreNodeOptions o;
+    Status s = LoadStoreConfig(path, o);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_EQ(s.message(), path + ": " + c.message) << c.text;
+  }
 }
 
 }  // namespace

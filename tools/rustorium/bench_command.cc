@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/rustorium/client_flags.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/kv_load.h"
 
 namespace rustorium::tools {
@@ -54,8 +55,7 @@ void RegisterBenchCommand(CLI::App& app, int& exit_code) {
   kv->callback([f, &exit_code] {
     Result<client::ClientOptions> options = ClientOptionsFrom(f->client);
     if (!options.ok()) {
-      std::cerr << "error: " << options.status().ToString() << "\n";
-      exit_code = options.status().IsInvalidArgument() ? 2 : 1;
+      exit_code = Fail(options.status());
       return;
     }
     options->verify = !f->no_proofs;
@@ -67,8 +67,7 @@ void RegisterBenchCommand(CLI::App& app, int& exit_code) {
     }
     Result<KvLoadReport> r = RunKvLoad(o, ClusterTargets(*options));
     if (!r.ok()) {
-      std::cerr << "error: " << r.status().ToString() << "\n";
-      exit_code = r.status().IsInvalidArgument() ? 2 : 1;
+      exit_code = Fail(r.status());
       return;
     }
     if (f->client.json) {
@@ -83,12 +82,11 @@ void RegisterBenchCommand(CLI::App& app, int& exit_code) {
       PrintKvReport(std::cout, *r);
     }
     if (r->all.ops == 0) {
-      std::cerr << "error: no operation succeeded"
-                << (r->first_error.empty() ? "" : ": " + r->first_error) << "\n";
-      exit_code = 1;
+      exit_code = Fail(Status::Aborted("no operation succeeded" +
+                                       (r->first_error.empty() ? "" : ": " + r->first_error)));
       return;
     }
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 

@@ -1,6 +1,7 @@
 #include "tools/rustorium/byte_format.h"
 
 #include "base/codec.h"
+#include "base/quote.h"
 
 namespace rustorium::tools {
 
@@ -31,7 +32,7 @@ std::string ToHex(std::string_view bytes) { return EncodeHex(bytes); }
 Result<std::string> FromHex(std::string_view hex) {
   std::string out;
   if (!DecodeHex(hex, out)) {
-    return Status::InvalidArgument("not a hex string (even count of 0-9a-f): " + std::string(hex));
+    return Status::InvalidArgument("not a hex string (even count of 0-9a-f): " + QuoteInput(hex));
   }
   return out;
 }

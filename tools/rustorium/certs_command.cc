@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "region/rpc/certs.h"
+#include "tools/rustorium/exit_code.h"
 
 namespace rustorium::tools {
 
@@ -24,13 +25,12 @@ void RegisterCertsCommand(CLI::App& app, int& exit_code) {
   create->callback([options, &exit_code] {
     Status s = rpc::CreateClusterCerts(*options);
     if (!s.ok()) {
-      std::cerr << "error: " << s.ToString() << "\n";
-      exit_code = s.IsInvalidArgument() ? 2 : 1;
+      exit_code = Fail(s);
       return;
     }
     std::cout << "wrote ca.crt, ca.key, node-1.." << options->nodes
               << " and client certificates to " << options->dir << "\n";
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 

@@ -18,6 +18,8 @@
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
 #include "tools/rustorium/child_process.h"
+#include "tools/rustorium/client_flags.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/stop_signals.h"
 
 namespace rustorium::tools {
@@ -32,11 +34,6 @@ constexpr int kPrimaryBasePort = 21000;
 constexpr int kWorkerPortOffset = 100;
 const std::string kDefaultPrimary = "127.0.0.1:21000";
 const std::string kDefaultWorker = "127.0.0.1:21100";
-
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.ToString() << "\n";
-  return s.IsInvalidArgument() ? 2 : 1;
-}
 
 Status WriteKey(const std::string& path, const KeyPair& key) {
   {
@@ -78,6 +75,7 @@ Status CreateLocalCommittee(const std::string& dir, int validators, int base_por
 
 Result<std::string> Call(const std::string& address, const std::string& method,
                          std::string payload) {
+  RETURN_IF_ERROR(CheckAddressFlag("--node", address));
   ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
   rpc::EventLoop loop;
   Result<std::string> answer = Status::Internal("no answer");
@@ -105,7 +103,7 @@ void RegisterKeygen(CLI::App& chain, int& exit_code) {
       return;
     }
     std::cout << EncodeHex(chain::AsBytes(key.public_key())) << std::endl;
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 
@@ -130,7 +128,7 @@ void RegisterNode(CLI::App& chain, int& exit_code) {
     WaitForStop();
     node->reset();
     std::cout << "validator stopped" << std::endl;
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 
@@ -168,7 +166,7 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       return;
     }
     BlockStopSignals();
-    const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+    const std::string self = SelfPath();
     std::vector<pid_t> children;
     for (int i = 0; i < *validators; ++i) {
       const std::string name = "validator-" + std::to_string(i);
@@ -193,7 +191,7 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
     for (pid_t p : children) kill(p, SIGTERM);
     for (pid_t p : children) waitpid(p, nullptr, 0);
     std::cout << "committee stopped" << std::endl;
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 
@@ -211,7 +209,7 @@ void RegisterSubmit(CLI::App& chain, int& exit_code) {
       return;
     }
     std::cout << "accepted" << std::endl;
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 
@@ -227,7 +225,7 @@ void RegisterStatus(CLI::App& chain, int& exit_code) {
       return;
     }
     std::cout << *answer << std::flush;
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string_view>
 
 namespace rustorium::tools {
@@ -49,6 +50,12 @@ pid_t SpawnChild(const std::vector<std::string>& argv, const ChildOptions& optio
   }
   execve(args[0], args.data(), envp.data());
   _exit(127);
+}
+
+std::string SelfPath() {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("rustorium") : p.string();
 }
 
 }  // namespace rustorium::tools

@@ -27,4 +27,8 @@ inline pid_t SpawnChild(const std::vector<std::string>& argv, const std::string&
   return SpawnChild(argv, o);
 }
 
+// The path of this process's executable (/proc/self/exe), to start more of itself; "rustorium"
+// when it cannot be read.
+std::string SelfPath();
+
 }  // namespace rustorium::tools

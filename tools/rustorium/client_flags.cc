@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/quote.h"
+#include "region/rpc/channel.h"
 #include "tools/rustorium/cluster_config.h"
 
 namespace rustorium::tools {
@@ -22,6 +24,7 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
     const char* env = std::getenv("RUSTORIUM_PD");
     pd = env != nullptr && *env != '\0' ? env : kDefaultPd;
   }
+  RETURN_IF_ERROR(CheckAddressFlag(f.pd.empty() ? "$RUSTORIUM_PD" : "--pd", pd));
   o.pd = {pd};
   o.max_attempts = 8;
   o.timeout = std::chrono::seconds(3);
@@ -37,6 +40,11 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
     o.channel.tls = tls.client;
   }
   return o;
+}
+
+Status CheckAddressFlag(std::string_view flag, const std::string& address) {
+  if (rpc::ParseAddress(address).ok()) return Status::OK();
+  return Status::InvalidArgument(std::string(flag) + " " + QuoteInput(address) + " is not ip:port");
 }
 
 Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {

@@ -29,6 +29,10 @@ void AddClientFlags(CLI::App* cmd, ClientFlags& f);
 // and the command-line retry budget. InvalidArgument when the certificates are missing.
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 
+// OK when `address` is ip:port; otherwise InvalidArgument "FLAG 'ADDRESS' is not ip:port", the
+// address quoted and bounded (QuoteInput).
+Status CheckAddressFlag(std::string_view flag, const std::string& address);
+
 // Connects a client with ClientOptionsFrom(f).
 Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f);
 

@@ -4,8 +4,10 @@
 #include <iostream>
 #include <memory>
 
+#include "base/quote.h"
 #include "engine/engine.h"
 #include "tools/rustorium/byte_format.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/storage_config.h"
 
 namespace rustorium::tools {
@@ -33,11 +35,6 @@ struct EngineFlags {
   std::string checkpoint_dir;
 };
 
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.ToString() << "\n";
-  return 1;
-}
-
 Result<engine::StorageOptions> MakeOptions(const EngineFlags& f, bool create) {
   engine::StorageOptions options;
   if (!f.config.empty()) RETURN_IF_ERROR(LoadStorageConfig(f.config, options));
@@ -47,7 +44,12 @@ Result<engine::StorageOptions> MakeOptions(const EngineFlags& f, bool create) {
     options.encryption_key_file = f.encryption_key_file;
   }
   if (!f.sync_mode.empty()) {
-    ASSIGN_OR_RETURN(options.sync_mode, engine::ParseSyncMode(f.sync_mode));
+    Result<engine::SyncMode> mode = engine::ParseSyncMode(f.sync_mode);
+    if (!mode.ok()) {
+      return Status::InvalidArgument("--sync-mode must be none, async or full, not " +
+                                     QuoteInput(f.sync_mode));
+    }
+    options.sync_mode = *mode;
   }
   if (f.no_compression) options.compression = false;
   options.create_if_missing = create;
@@ -73,8 +75,8 @@ struct Opened {
 Result<Opened> OpenFor(const EngineFlags& f, bool create) {
   std::optional<engine::ColumnFamily> cf = engine::ColumnFamilyFromName(f.cf);
   if (!cf.has_value()) {
-    return Status::InvalidArgument("unknown column family '" + f.cf +
-                                   "' (default, lock, write, raft, meta, index)");
+    return Status::InvalidArgument("unknown column family " + QuoteInput(f.cf) +
+                                   " (default, lock, write, raft, meta, index)");
   }
   ASSIGN_OR_RETURN(std::string key, Decode(f, f.key));
   ASSIGN_OR_RETURN(engine::StorageOptions options, MakeOptions(f, create));
@@ -90,7 +92,7 @@ int RunPut(const EngineFlags& f) {
   Status s = db->engine->Put(db->cf, db->key, *value);
   if (!s.ok()) return Fail(s);
   std::cout << "OK\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunGet(const EngineFlags& f) {
@@ -99,11 +101,11 @@ int RunGet(const EngineFlags& f) {
   Result<std::optional<std::string>> value = db->engine->Get(db->cf, db->key);
   if (!value.ok()) return Fail(value.status());
   if (!value->has_value()) {
-    std::cerr << "not found: " << Show(f, db->key) << "\n";
-    return 1;
+    std::cerr << "not found: " << QuoteInput(f.key) << "\n";
+    return kExitFailure;
   }
   std::cout << Show(f, **value) << "\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunDelete(const EngineFlags& f) {
@@ -112,7 +114,7 @@ int RunDelete(const EngineFlags& f) {
   Status s = db->engine->Delete(db->cf, db->key);
   if (!s.ok()) return Fail(s);
   std::cout << "OK\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunScan(const EngineFlags& f) {
@@ -139,7 +141,7 @@ int RunScan(const EngineFlags& f) {
   }
   if (Status s = it->status(); !s.ok()) return Fail(s);
   std::cerr << "(" << n << " keys)\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunStats(const EngineFlags& f) {
@@ -157,7 +159,7 @@ int RunStats(const EngineFlags& f) {
   std::printf("sst_raw_bytes\t%llu\n", static_cast<unsigned long long>(st->sst_raw_bytes));
   std::printf("sst_data_bytes\t%llu\n", static_cast<unsigned long long>(st->sst_data_bytes));
   std::printf("compression_ratio\t%.3f\n", st->compression_ratio);
-  return 0;
+  return kExitOk;
 }
 
 int RunCheckpoint(const EngineFlags& f) {
@@ -166,7 +168,7 @@ int RunCheckpoint(const EngineFlags& f) {
   Status s = db->engine->Checkpoint(f.checkpoint_dir);
   if (!s.ok()) return Fail(s);
   std::cout << "checkpoint written to " << f.checkpoint_dir << "\n";
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "proof/poseidon/byte_hash.h"
 #include "proof/poseidon/poseidon.h"
 #include "proof/smt/sparse_merkle_tree.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/pair_file.h"
 
 namespace rustorium::tools {
@@ -20,12 +21,9 @@ namespace {
 
 using proof::Fr;
 
-constexpr int kExitInvalid = 1;
-constexpr int kExitUsage = 2;
-
 int Usage(CLI::App* cmd, const std::string& message) {
   std::cerr << "error: " << message << "\n" << cmd->help() << "\n";
-  return kExitUsage;
+  return kExitMalformed;
 }
 
 struct ProofFlags {
@@ -86,7 +84,7 @@ int RunHash(CLI::App* cmd, const ProofFlags& f) {
   Result<Fr> h = proof::Poseidon(in);
   if (!h.ok()) return Usage(cmd, h.status().message());
   std::cout << h->ToHex() << "\n";
-  return 0;
+  return kExitOk;
 }
 
 // The tree of --input, or null after printing why and setting `exit_code`.
@@ -98,34 +96,32 @@ std::unique_ptr<ScratchTree> TreeOfInput(CLI::App* cmd, const ProofFlags& f, int
   }
   auto tree = ScratchTree::Build(*pairs);
   if (!tree.ok()) {
-    std::cerr << "error: " << tree.status().ToString() << "\n";
-    exit_code = kExitInvalid;
+    exit_code = Fail(tree.status());
     return nullptr;
   }
   return std::move(*tree);
 }
 
 int RunRoot(CLI::App* cmd, const ProofFlags& f) {
-  int exit_code = 0;
+  int exit_code = kExitOk;
   auto tree = TreeOfInput(cmd, f, exit_code);
   if (!tree) return exit_code;
   std::cout << tree->root().ToHex() << "\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunProve(CLI::App* cmd, const ProofFlags& f) {
   Result<Fr> key = Fr::Parse(f.key);
   if (!key.ok()) return Usage(cmd, "--key: " + key.status().message());
-  int exit_code = 0;
+  int exit_code = kExitOk;
   auto tree = TreeOfInput(cmd, f, exit_code);
   if (!tree) return exit_code;
   auto p = tree->tree().Prove(*key);
   if (!p.ok()) {
-    std::cerr << "error: " << p.status().ToString() << "\n";
-    return kExitInvalid;
+    return Fail(p.status());
   }
   std::cout << p->ToJson() << "\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunVerify(CLI::App* cmd, const ProofFlags& f) {
@@ -165,15 +161,15 @@ int RunVerify(CLI::App* cmd, const ProofFlags& f) {
                                   : proof::SmtProof::DecodeBinary(text);
   if (!p.ok()) {
     std::cout << "invalid: " << p.status().message() << "\n";
-    return kExitInvalid;
+    return kExitFailure;
   }
   Status s = proof::VerifyProof(*root, key, value, *p);
   if (!s.ok()) {
     std::cout << "invalid: " << s.message() << "\n";
-    return kExitInvalid;
+    return kExitFailure;
   }
   std::cout << "valid\n";
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "proof/zk/groth16.h"
 #include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
+#include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/pair_file.h"
 
 namespace rustorium::tools {
@@ -18,9 +19,6 @@ namespace {
 
 using proof::Fr;
 namespace zk = proof::zk;
-
-constexpr int kExitFailed = 1;
-constexpr int kExitMalformed = 2;
 
 // File names inside a keys directory.
 constexpr const char* kZkeyFile = "circuit.zkey";
@@ -34,16 +32,6 @@ struct ZkFlags {
   int threads = 0;
   std::string out, batch_file, keys, input, vk, proof, pub;
 };
-
-int Malformed(const std::string& message) {
-  std::cerr << "error: " << message << "\n";
-  return kExitMalformed;
-}
-
-int Failed(const Status& s) {
-  std::cerr << "error: " << s.ToString() << "\n";
-  return kExitFailed;
-}
 
 std::string In(const std::string& dir, const char* name) {
   return (std::filesystem::path(dir) / name).string();
@@ -73,27 +61,27 @@ int RunSetup(const ZkFlags& f) {
   if (Status s = zk::CheckShape(shape); !s.ok()) return Malformed(s.message());
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
-  if (ec) return Failed(Status::IOError("cannot create " + f.out + ": " + ec.message()));
+  if (ec) return Fail(Status::IOError("cannot create " + f.out + ": " + ec.message()));
   std::cerr << "WARNING: this is a development setup from this machine's randomness, NOT a "
                "trusted-setup ceremony.\nWARNING: whoever could read this process's memory can "
                "forge proofs with this key. For production, import a .zkey from a multi-party "
                "ceremony (snarkjs) into the keys directory.\n";
   Result<zk::R1cs> r1cs = zk::BatchCircuit(shape);
-  if (!r1cs.ok()) return Failed(r1cs.status());
+  if (!r1cs.ok()) return Fail(r1cs.status());
   Result<zk::ProvingKey> key = zk::DevSetup(*r1cs, {f.threads, zk::SecureRandomScalar});
-  if (!key.ok()) return Failed(key.status());
+  if (!key.ok()) return Fail(key.status());
   for (Status s :
        {zk::WriteWholeFile(In(f.out, kZkeyFile), zk::EncodeZkey(*key)),
         zk::WriteWholeFile(In(f.out, kVkFile), zk::VerifyingKeyToJson(key->verifying_key()) + "\n"),
         zk::WriteWholeFile(In(f.out, kR1csFile), zk::EncodeR1cs(*r1cs)),
         WriteShape(In(f.out, kShapeFile), shape)}) {
-    if (!s.ok()) return Failed(s);
+    if (!s.ok()) return Fail(s);
   }
   std::cout << "levels " << shape.levels << ", batch " << shape.batch << ": "
             << r1cs->num_constraints() << " constraints, " << r1cs->num_wires << " wires\n"
             << "wrote " << kZkeyFile << ", " << kVkFile << ", " << kR1csFile << ", " << kShapeFile
             << " in " << f.out << "\n";
-  return 0;
+  return kExitOk;
 }
 
 // One line of a batch file: "put K V" or "delete K".
@@ -160,35 +148,35 @@ int RunProve(const ZkFlags& f) {
     updates.push_back(*w);
   }
   zk::ConstraintSystem cs;
-  if (Status s = zk::SynthesizeBatch(*shape, old_root, updates, cs); !s.ok()) return Failed(s);
+  if (Status s = zk::SynthesizeBatch(*shape, old_root, updates, cs); !s.ok()) return Fail(s);
   const zk::R1cs r1cs = cs.ToR1cs();
   const std::vector<Fr> witness = cs.Witness();
   if (Status s = r1cs.CheckSatisfied(witness); !s.ok()) {
-    return Failed(
+    return Fail(
         Status::Internal("the batch's witness does not satisfy the circuit: " + s.message()));
   }
   Result<std::string> zkey_bytes = zk::ReadWholeFile(In(f.keys, kZkeyFile));
-  if (!zkey_bytes.ok()) return Failed(zkey_bytes.status());
+  if (!zkey_bytes.ok()) return Fail(zkey_bytes.status());
   Result<zk::ProvingKey> key = zk::DecodeZkey(*zkey_bytes);
   if (!key.ok()) return Malformed(In(f.keys, kZkeyFile) + ": " + key.status().message());
   if (key->num_wires != r1cs.num_wires || key->num_public != r1cs.num_public) {
     return Malformed(In(f.keys, kZkeyFile) + " is not a key of the circuit in " + kShapeFile);
   }
   Result<zk::Groth16Proof> proof = zk::Prove(*key, witness, {f.threads, zk::SecureRandomScalar});
-  if (!proof.ok()) return Failed(proof.status());
+  if (!proof.ok()) return Fail(proof.status());
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
-  if (ec) return Failed(Status::IOError("cannot create " + f.out + ": " + ec.message()));
+  if (ec) return Fail(Status::IOError("cannot create " + f.out + ": " + ec.message()));
   const std::vector<Fr> pub = cs.PublicInputs();
   for (Status s : {zk::WriteWholeFile(In(f.out, "proof.json"), zk::ProofToJson(*proof) + "\n"),
                    zk::WriteWholeFile(In(f.out, "public.json"), zk::PublicInputsToJson(pub) + "\n"),
                    zk::WriteWholeFile(In(f.out, "witness.wtns"), zk::EncodeWtns(witness))}) {
-    if (!s.ok()) return Failed(s);
+    if (!s.ok()) return Fail(s);
   }
   std::cout << "old root   " << pub[0].ToDecimal() << "\nnew root   " << pub[1].ToDecimal()
             << "\ncommitment " << pub[2].ToDecimal() << "\nwrote proof.json, public.json, "
             << "witness.wtns in " << f.out << "\n";
-  return 0;
+  return kExitOk;
 }
 
 int RunVerify(const ZkFlags& f) {
@@ -207,10 +195,10 @@ int RunVerify(const ZkFlags& f) {
   Status s = zk::Verify(*vk, *pub, *proof);
   if (!s.ok()) {
     std::cout << "invalid: " << s.message() << "\n";
-    return kExitFailed;
+    return kExitFailure;
   }
   std::cout << "valid\n";
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -1,104 +1,22 @@
-#include "tools/rustorium/cluster_command.h"
+#include "tools/rustorium/kv_command.h"
 
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "region/client.h"
-#include "region/pd/pd_node.h"
-#include "region/rpc/certs.h"
 #include "region/store/root_statement.h"
 #include "tools/rustorium/byte_format.h"
-#include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
-#include "tools/rustorium/cluster_config.h"
-#include "tools/rustorium/stop_signals.h"
+#include "tools/rustorium/exit_code.h"
 
 namespace rustorium::tools {
 
 namespace {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-int Fail(const Status& s) {
-  std::cerr << "error: " << s.ToString() << "\n";
-  return s.IsInvalidArgument() ? 2 : 1;
-}
-
-// ---- pd and server ----
-
-void RegisterPd(CLI::App& app, int& exit_code) {
-  auto config = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("pd", "Run a placement driver member until SIGINT or SIGTERM");
-  cmd->add_option("--config", *config, "pd.toml (docs/operations.md)")->required();
-  cmd->callback([config, &exit_code] {
-    pd::PdNodeOptions o;
-    Status s = LoadPdConfig(*config, o);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    BlockStopSignals();
-    auto node = pd::PdNode::Start(o);
-    if (!node.ok()) {
-      exit_code = Fail(node.status());
-      return;
-    }
-    std::cout << "pd serving on " << o.address << " (data in " << o.data_dir << ")" << std::endl;
-    WaitForStop();
-    node->reset();
-    std::cout << "pd stopped" << std::endl;
-    exit_code = 0;
-  });
-}
-
-void RegisterServer(CLI::App& app, int& exit_code) {
-  auto config = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("server", "Run a store until SIGINT or SIGTERM");
-  cmd->add_option("--config", *config, "store.toml (docs/operations.md)")->required();
-  cmd->callback([config, &exit_code] {
-    store::StoreNodeOptions o;
-    Status s = LoadStoreConfig(*config, o);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    // For the fault harness (tests/faults/) only: drop or delay what this store sends to
-    // chosen addresses, by rules read from a file (region/rpc/link_filter.h).
-    if (const char* faults = std::getenv("RUSTORIUM_LINK_FAULTS");
-        faults != nullptr && *faults != '\0') {
-      o.channel.filter = std::make_shared<rpc::LinkFilter>();
-      o.channel.filter->Watch(faults);
-      std::cout << "link faults from " << faults << " (testing only)" << std::endl;
-    }
-    BlockStopSignals();
-    auto node = store::StoreNode::Start(o);
-    if (!node.ok()) {
-      exit_code = Fail(node.status());
-      return;
-    }
-    std::cout << "store " << (*node)->store_id() << " serving on " << o.address << " (data in "
-              << o.data_dir << ")" << std::endl;
-    WaitForStop();
-    node->reset();
-    std::cout << "store stopped" << std::endl;
-    exit_code = 0;
-  });
-}
-
-// ---- kv and status: clients ----
 
 std::string RootHex(const proof::Fr& root) { return root.ToHex(); }
 
@@ -139,7 +57,9 @@ void PrintWrite(const ClientFlags& f, const std::string& what, const client::Wri
             << "proof: " << (w.root.verified ? "verified" : "not checked") << "\n";
 }
 
-void RegisterKv(CLI::App& app, int& exit_code) {
+}  // namespace
+
+void RegisterKvCommands(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<ClientFlags>();
   auto key = std::make_shared<std::string>();
   auto value = std::make_shared<std::string>();
@@ -169,7 +89,7 @@ void RegisterKv(CLI::App& app, int& exit_code) {
       return;
     }
     PrintWrite(*f, "put", *w);
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 
   CLI::App* del = kv->add_subcommand("delete", "Delete KEY");
@@ -187,7 +107,7 @@ void RegisterKv(CLI::App& app, int& exit_code) {
       return;
     }
     PrintWrite(*f, "delete", *w);
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 
   CLI::App* get = kv->add_subcommand("get", "Read KEY with its proof (exit 1 when absent)");
@@ -231,7 +151,7 @@ void RegisterKv(CLI::App& app, int& exit_code) {
                                      : "not checked")
                 << "\n";
     }
-    exit_code = r->value ? 0 : 1;
+    exit_code = r->value ? kExitOk : kExitFailure;
   });
 
   CLI::App* scan = kv->add_subcommand("scan", "Keys in [START, END) with their proofs");
@@ -263,7 +183,7 @@ void RegisterKv(CLI::App& app, int& exit_code) {
         std::cout << EscapeBytes(it.key) << " = " << EscapeBytes(it.value) << "\n";
       std::cout << items->size() << " keys, every proof verified\n";
     }
-    exit_code = 0;
+    exit_code = kExitOk;
   });
 
   CLI::App* cas =
@@ -289,11 +209,11 @@ void RegisterKv(CLI::App& app, int& exit_code) {
                 << (w->result.cas_found() ? EscapeBytes(w->result.cas_previous()) : "absent")
                 << "\n";
     }
-    exit_code = w->result.cas_succeeded() ? 0 : 1;
+    exit_code = w->result.cas_succeeded() ? kExitOk : kExitFailure;
   });
 }
 
-void RegisterStatus(CLI::App& app, int& exit_code) {
+void RegisterStatusCommand(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<ClientFlags>();
   CLI::App* status = app.add_subcommand("status", "Cluster health");
   status->require_subcommand(1);
@@ -310,7 +230,7 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
     auto stores = (*c)->Stores();
     if (!stores.ok()) {
       std::cout << "pd: unreachable (" << stores.status().ToString() << ")\n";
-      exit_code = 1;
+      exit_code = kExitFailure;
       return;
     }
     std::cout << "pd: ok\n";
@@ -359,148 +279,8 @@ void RegisterStatus(CLI::App& app, int& exit_code) {
     const bool serving = probe.ok() || probe.status().IsInvalidArgument();
     std::cout << "regions: "
               << (serving ? "serving" : "not serving (" + probe.status().ToString() + ")") << "\n";
-    exit_code = healthy && serving ? 0 : 1;
+    exit_code = healthy && serving ? kExitOk : kExitFailure;
   });
-}
-
-// ---- playground ----
-
-std::string Self() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("rustorium") : p.string();
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return out.good() ? Status::OK() : Status::IOError("cannot write " + path);
-}
-
-void RegisterPlayground(CLI::App& app, int& exit_code) {
-  auto dir = std::make_shared<std::string>(kDefaultDataDir);
-  auto stores = std::make_shared<int>(3);
-  auto pd_address = std::make_shared<std::string>(kDefaultPd);
-  auto store_port = std::make_shared<int>(20161);
-  CLI::App* cmd =
-      app.add_subcommand("playground", "Start a local TLS cluster (PD + stores) until Ctrl-C");
-  cmd->add_option("--dir", *dir, "Data directory (reused on the next run)")->capture_default_str();
-  cmd->add_option("--stores", *stores, "Stores to start (1..7)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 7));
-  cmd->add_option("--pd", *pd_address, "PD's address")->capture_default_str();
-  cmd->add_option("--store-port", *store_port, "First store's port (the others follow)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65528));
-  cmd->callback([dir, stores, pd_address, store_port, &exit_code] {
-    const std::string pd = *pd_address;
-    if (!rpc::ParseAddress(pd).ok()) {
-      exit_code = Fail(Status::InvalidArgument("--pd '" + pd + "' is not ip:port"));
-      return;
-    }
-    const std::string root = fs::absolute(*dir).lexically_normal().string();
-    std::error_code ec;
-    fs::create_directories(root, ec);
-    const std::string certs = root + "/certs";
-    if (!fs::exists(certs + "/ca.key")) {
-      rpc::ClusterCertsOptions co;
-      co.dir = certs;
-      co.nodes = 8;
-      Status s = rpc::CreateClusterCerts(co);
-      if (!s.ok()) {
-        exit_code = Fail(s);
-        return;
-      }
-    }
-    auto tls = [&](int node) {
-      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" +
-             std::to_string(node) + ".crt\"\nkey_file = \"" + certs + "/node-" +
-             std::to_string(node) + ".key\"\n";
-    };
-    const int replicas = std::min(3, *stores);
-    Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" +
-                                                pd + "\"\nreplicas = " + std::to_string(replicas) +
-                                                "\n\n" + tls(8));
-    for (int i = 1; s.ok() && i <= *stores; ++i) {
-      s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
-                    "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
-                        "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) +
-                        "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
-                        std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
-                        tls(i));
-    }
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    BlockStopSignals();
-    const std::string self = Self();
-    std::vector<pid_t> children;
-    children.push_back(SpawnChild({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
-    for (int i = 1; i <= *stores; ++i) {
-      children.push_back(
-          SpawnChild({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
-                     root + "/store" + std::to_string(i) + ".log"));
-    }
-    auto stop_all = [&children] {
-      for (pid_t p : children) kill(p, SIGTERM);
-      for (pid_t p : children) waitpid(p, nullptr, 0);
-    };
-    // Serving once a verified read goes through.
-    ClientFlags f;
-    f.certs = certs;
-    f.pd = pd;
-    bool serving = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (!serving && std::chrono::steady_clock::now() < deadline) {
-      auto c = MakeClient(f);
-      if (c.ok()) {
-        auto r = (*c)->Get("playground");
-        serving = r.ok() && r->root.verified;
-      }
-      if (!serving) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      int status = 0;
-      for (pid_t p : children) {
-        if (waitpid(p, &status, WNOHANG) == p) {
-          std::cerr << "error: a cluster process exited early; see the logs in " << root << "\n";
-          stop_all();
-          exit_code = 1;
-          return;
-        }
-      }
-    }
-    if (!serving) {
-      std::cerr << "error: the cluster did not serve within 90 s; see the logs in " << root << "\n";
-      stop_all();
-      exit_code = 1;
-      return;
-    }
-    const std::string flags =
-        "--certs " + certs + (pd == kDefaultPd ? std::string() : " --pd " + pd);
-    std::cout << "Rustorium playground: PD on " << pd << ", " << *stores
-              << " store(s) on 127.0.0.1:" << *store_port << ".." << *store_port + *stores - 1
-              << ", TLS with the CA in " << certs << ", data and logs in " << root << "\nTry:\n"
-              << "  " << self << " kv put hello world " << flags << "\n"
-              << "  " << self << " kv get hello " << flags << "\n"
-              << "  " << self << " status check " << flags << "\n"
-              << "Ctrl-C stops the cluster; running this again restarts it with the data intact."
-              << std::endl;
-    WaitForStop();
-    std::cout << "stopping..." << std::endl;
-    stop_all();
-    std::cout << "stopped" << std::endl;
-    exit_code = 0;
-  });
-}
-
-}  // namespace
-
-void RegisterClusterCommands(CLI::App& app, int& exit_code) {
-  RegisterPd(app, exit_code);
-  RegisterServer(app, exit_code);
-  RegisterKv(app, exit_code);
-  RegisterStatus(app, exit_code);
-  RegisterPlayground(app, exit_code);
 }
 
 }  // namespace rustorium::tools
