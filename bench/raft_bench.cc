@@ -33,6 +33,7 @@ extern "C" {
 }
 
 #include "region/raft/multi_raft.h"
+#include "region/rpc/uv_loop.h"
 #include "tests/region/raft_cluster.h"
 
 namespace fs = std::filesystem;
@@ -277,8 +278,10 @@ class Stock : public System {
           n->fsm.apply = StockApply;
           n->fsm.snapshot = StockSnapshot;
           n->fsm.restore = StockRestore;
-          Check(raft_uv_tcp_init(&n->transport, loops_[s]->loop()), "tcp init");
-          Check(raft_uv_init(&n->io, loops_[s]->loop(), path.c_str(), &n->transport), "uv init");
+          Check(raft_uv_tcp_init(&n->transport, rustorium::rpc::UvLoop(*loops_[s])), "tcp init");
+          Check(
+              raft_uv_init(&n->io, rustorium::rpc::UvLoop(*loops_[s]), path.c_str(), &n->transport),
+              "uv init");
           raft_uv_set_segment_size(&n->io, 1 << 20);
           Check(raft_init(&n->raft, &n->io, &n->fsm, static_cast<raft_id>(s + 1),
                           address[s][g].c_str()),

@@ -7,6 +7,7 @@
 
 #include "base/codec.h"
 #include "region/raft/message_codec.h"
+#include "region/rpc/uv_loop.h"
 
 namespace rustorium::raft {
 
@@ -144,7 +145,7 @@ struct RaftIoGlue {
   static int SnapshotGet(raft_io* io, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb) {
     return G(io).owner->SnapshotGet(G(io), req, cb);
   }
-  static raft_time Time(raft_io* io) { return uv_now(G(io).owner->loop_.loop()); }
+  static raft_time Time(raft_io* io) { return uv_now(rpc::UvLoop(G(io).owner->loop_)); }
   static int Random(raft_io* io, int min, int max) {
     if (max <= min) return min;
     return std::uniform_int_distribution<int>(min, max - 1)(G(io).rng);
@@ -200,7 +201,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
       log_store_(engine),
       staged_(std::make_unique<engine::WriteBatch>()) {
   loop_.RunSync([this] {
-    uv_timer_init(loop_.loop(), &tick_timer_);
+    uv_timer_init(rpc::UvLoop(loop_), &tick_timer_);
     tick_timer_.data = this;
     const auto tick =
         static_cast<uint64_t>(options_.tick.count() > 0 ? options_.tick.count() : 100);
@@ -212,7 +213,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
             if (g->tick_cb != nullptr && !g->closing && !g->installing_snapshot) g->tick_cb(&g->io);
           }
           // Incoming snapshot transfers whose sender went quiet are abandoned.
-          const uint64_t now = uv_now(self->loop_.loop());
+          const uint64_t now = uv_now(rpc::UvLoop(self->loop_));
           const auto limit = static_cast<uint64_t>(self->options_.install_snapshot_timeout.count());
           for (auto it = self->transfers_in_.begin(); it != self->transfers_in_.end();) {
             it = now - it->second->last_activity_ms > limit ? self->transfers_in_.erase(it)
@@ -519,7 +520,7 @@ void MultiRaft::StartWrite() {
   auto* work = new WriteWork{{}, this, &log_store_, writing_.get(), Status::OK()};
   work->req.data = work;
   const int rv = uv_queue_work(
-      loop_.loop(), &work->req,
+      rpc::UvLoop(loop_), &work->req,
       [](uv_work_t* r) {
         auto* w = static_cast<WriteWork*>(r->data);
         w->status = w->store->Commit(*w->batch);
@@ -687,7 +688,7 @@ void MultiRaft::StartTransfer(Group& g, const raft_message& message) {
   if (!EncodeMessage(g.id, message, &t->install).ok()) return;
   t->install.mutable_install_snapshot()->set_transfer_id(t->id);
   t->timer = new uv_timer_t{};
-  uv_timer_init(loop_.loop(), t->timer);
+  uv_timer_init(rpc::UvLoop(loop_), t->timer);
   t->timer->data = nullptr;
   const uint64_t id = t->id;
   transfers_out_.emplace(id, std::move(t));
@@ -833,7 +834,7 @@ void MultiRaft::OnChunk(const rpc::Envelope& request, rpc::RpcServer::Responder 
     return;
   }
   t.next_seq++;
-  t.last_activity_ms = uv_now(loop_.loop());
+  t.last_activity_ms = uv_now(rpc::UvLoop(loop_));
   if (chunk.last()) {
     t.complete = true;
     t.applied_index = chunk.applied_index();
