@@ -189,7 +189,7 @@ class Ours : public System {
       stores_.push_back(
           std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
     }
-    for (auto& s : stores_) peers_.push_back(s->peer());
+    for (auto& s : stores_) peers_.push_back(s->member());
     for (auto& s : stores_) Check(s->Start({}, peers_));
   }
   void Start(int groups) override {
@@ -205,7 +205,7 @@ class Ours : public System {
   rustorium::rpc::EventLoop& loop(int s) override { return stores_[s]->loop(); }
   bool IsLeader(int s, uint64_t g) override {
     auto info = stores_[s]->raft().Info(g);
-    return info && info->state == RAFT_LEADER;
+    return info && info->role == rr::Role::kLeader;
   }
   void Propose(int s, uint64_t g, std::string command, std::function<void(bool)> done) override {
     stores_[s]->raft().Propose(
@@ -230,7 +230,7 @@ class Ours : public System {
     }
   }
   std::vector<std::unique_ptr<rr::testing::TestStore>> stores_;
-  std::vector<rr::Peer> peers_;
+  std::vector<rr::Member> peers_;
 };
 
 // ---- libraft's stock uv backend ----

@@ -130,13 +130,13 @@ void StoreNode::Heartbeat() {
     }
     for (const Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
-      if (info && info->state == RAFT_LEADER) led.emplace_back(h, store_id_);
+      if (info && info->role == raft::Role::kLeader) led.emplace_back(h, store_id_);
       if (info && std::getenv("RUSTORIUM_TRACE") != nullptr) {
         std::fprintf(stderr,
                      "trace: store %llu region %llu state %d term %llu leader %llu commit %llu "
                      "applied %llu last %llu\n",
                      static_cast<unsigned long long>(store_id_),
-                     static_cast<unsigned long long>(h.id()), info->state,
+                     static_cast<unsigned long long>(h.id()), static_cast<int>(info->role),
                      static_cast<unsigned long long>(info->term),
                      static_cast<unsigned long long>(info->leader_id),
                      static_cast<unsigned long long>(info->commit_index),
