@@ -1,6 +1,7 @@
 #include "region/rpc/link_filter.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -71,8 +72,8 @@ void LinkFilter::Reload(const std::string& path, std::string* last_text) {
   *last_text = text;
   Result<LinkRules> rules = Parse(text);
   if (!rules.ok()) {
-    std::fprintf(stderr, "link faults: %s: %s (rules unchanged)\n", path.c_str(),
-                 rules.status().message().c_str());
+    spdlog::warn("link faults not applied, rules unchanged: path={} error=\"{}\"", path,
+                 rules.status().message());
     return;
   }
   Set(std::move(*rules));
