@@ -90,6 +90,7 @@ class SnapshotTransfers {
   // Ends `group`'s transfers, both ways (the group is closing).
   void CancelGroup(GroupId group);
 
+  // Transfers under way, sending and receiving (complete ones awaiting Install included).
   std::size_t outgoing() const { return outgoing_.size(); }
   std::size_t incoming() const { return incoming_.size(); }
 
@@ -106,8 +107,8 @@ class SnapshotTransfers {
   PeerTransport* transport_;
   Hooks hooks_;
   std::map<uint64_t, std::unique_ptr<Outgoing>> outgoing_;
-  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<Incoming>> incoming_;  // by sender
-                                                                                 // and id
+  // By sender store id and transfer id.
+  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<Incoming>> incoming_;
   uint64_t next_transfer_id_ = 1;
   uint64_t bandwidth_free_at_us_ = 0;  // the store-wide pacing clock
   // Reset on the loop thread by the destructor: a chunk's answer that arrives later (a channel
