@@ -33,6 +33,7 @@ extern "C" {
 }
 
 #include "region/raft/multi_raft.h"
+#include "region/rpc/uv_loop.h"
 #include "tests/support/raft_cluster.h"
 
 namespace fs = std::filesystem;
@@ -188,7 +189,7 @@ class Ours : public System {
       stores_.push_back(
           std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
     }
-    for (auto& s : stores_) peers_.push_back(s->peer());
+    for (auto& s : stores_) peers_.push_back(s->member());
     for (auto& s : stores_) Check(s->Start({}, peers_));
   }
   void Start(int groups) override {
@@ -204,7 +205,7 @@ class Ours : public System {
   rustorium::rpc::EventLoop& loop(int s) override { return stores_[s]->loop(); }
   bool IsLeader(int s, uint64_t g) override {
     auto info = stores_[s]->raft().Info(g);
-    return info && info->state == RAFT_LEADER;
+    return info && info->role == rr::Role::kLeader;
   }
   void Propose(int s, uint64_t g, std::string command, std::function<void(bool)> done) override {
     stores_[s]->raft().Propose(
@@ -229,7 +230,7 @@ class Ours : public System {
     }
   }
   std::vector<std::unique_ptr<rr::testing::TestStore>> stores_;
-  std::vector<rr::Peer> peers_;
+  std::vector<rr::Member> peers_;
 };
 
 // ---- libraft's stock uv backend ----
@@ -277,8 +278,10 @@ class Stock : public System {
           n->fsm.apply = StockApply;
           n->fsm.snapshot = StockSnapshot;
           n->fsm.restore = StockRestore;
-          Check(raft_uv_tcp_init(&n->transport, loops_[s]->loop()), "tcp init");
-          Check(raft_uv_init(&n->io, loops_[s]->loop(), path.c_str(), &n->transport), "uv init");
+          Check(raft_uv_tcp_init(&n->transport, rustorium::rpc::UvLoop(*loops_[s])), "tcp init");
+          Check(
+              raft_uv_init(&n->io, rustorium::rpc::UvLoop(*loops_[s]), path.c_str(), &n->transport),
+              "uv init");
           raft_uv_set_segment_size(&n->io, 1 << 20);
           Check(raft_init(&n->raft, &n->io, &n->fsm, static_cast<raft_id>(s + 1),
                           address[s][g].c_str()),

@@ -1,6 +1,6 @@
 #include "chain/net/loop_env.h"
 
-#include <uv.h>
+#include "region/rpc/uv_loop.h"
 
 namespace rustorium::chain {
 
@@ -16,8 +16,8 @@ LoopEnv::~LoopEnv() {
 }
 
 uint64_t LoopEnv::NowMs() const {
-  uv_update_time(loop_.loop());
-  return uv_now(loop_.loop());
+  uv_update_time(UvLoop(loop_));
+  return uv_now(UvLoop(loop_));
 }
 
 TimerId LoopEnv::StartTimer(uint64_t delay_ms, std::function<void()> fn) {
@@ -26,7 +26,7 @@ TimerId LoopEnv::StartTimer(uint64_t delay_ms, std::function<void()> fn) {
   timer->id = ++next_id_;
   timer->fn = std::move(fn);
   timer->handle.data = timer;
-  uv_timer_init(loop_.loop(), &timer->handle);
+  uv_timer_init(UvLoop(loop_), &timer->handle);
   uv_timer_start(&timer->handle, &LoopEnv::OnFire, delay_ms, 0);
   timers_[timer->id] = timer;
   return timer->id;

@@ -2,6 +2,8 @@
 // validator run by real processes lives on one loop; everything it does runs there.
 #pragma once
 
+#include <uv.h>
+
 #include <map>
 #include <memory>
 

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "region/rpc/channel.h"
+
 namespace rustorium::pd {
 
 Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {

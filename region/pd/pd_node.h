@@ -18,7 +18,7 @@ struct PdNodeOptions {
   std::string data_dir;                    // the engine lives in data_dir/db
   std::string address = "127.0.0.1:2479";  // listens here; also its Raft address
   uint64_t member_id = 1;
-  std::vector<raft::Peer> members;  // every member, this one included; empty: a single member
+  std::vector<raft::Member> members;  // every member, this one included; empty: a single member
   PdServiceOptions service;
   raft::MultiRaftOptions raft;                  // timings; store_id and address are filled in
   std::shared_ptr<rpc::TlsContext> server_tls;  // clients and stores connect with TLS when set

@@ -264,7 +264,7 @@ void PdService::ServeTso() {
     for (auto& [count, respond] : waiting) respond(s);
   };
   auto info = raft_.Info(options_.group);
-  if (!info || info->state != RAFT_LEADER) {
+  if (!info || info->role != raft::Role::kLeader) {
     fail_all(Status::FailedPrecondition(
         "not the PD leader; leader at " +
         (info && !info->leader_address.empty() ? info->leader_address : "unknown")));

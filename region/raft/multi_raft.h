@@ -5,23 +5,27 @@
 // - Storage: each group's term, vote, log and snapshot metadata live in the engine's `raft`
 //   column family (RaftLogStore). The appends, truncations and snapshot records of all groups
 //   that arrive while the previous write is in flight are staged into one WriteBatch and
-//   written with one synced write on a worker thread (group commit); libraft hears that an
-//   append is done only once it is on disk. set_term / set_vote are written and synced before
-//   they return.
-// - Transport: every group's messages to one peer store travel on one connection, tagged with
-//   the group id; the messages of one loop turn to one peer go out as one RaftBatch frame.
+//   written with one synced write on a worker thread (group commit, group_commit.h); libraft
+//   hears that an append is done only once it is on disk. set_term / set_vote are written and
+//   synced before they return.
+// - Transport (peer_transport.h): every group's messages to one peer store travel on one
+//   connection, tagged with the group id; the messages of one loop turn to one peer go out as
+//   one RaftBatch frame.
 // - Time: one timer ticks every group.
-// - Snapshots: the libraft snapshot is a small marker; the state machine's data is streamed to
-//   a follower in chunks under a store-wide bandwidth limit before the InstallSnapshot message
-//   that refers to it (see state_machine.h).
+// - Snapshots (snapshot_transfers.h): the libraft snapshot is a small marker; the state
+//   machine's data is streamed to a follower in chunks under a store-wide bandwidth limit
+//   before the InstallSnapshot message that refers to it (see state_machine.h).
 // - Reads: ReadIndex batches the reads of one loop turn behind one raft_barrier per group.
 //
 // A group's Raft server id on this store is the store id; its address is the store's Raft
 // address. Everything here runs on the loop thread unless marked otherwise; callbacks run on
 // the loop thread.
+//
+// This header hides libraft and libuv, as engine/engine.h hides RocksDB: they live in the .cc
+// files and in multi_raft_internal.h, which only those include
+// (tests/region/multi_raft_header_test.cc fails to compile if either leaks back in).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -31,15 +35,22 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "region/raft/libraft.h"
+#include "region/raft/multi_raft_stats.h"
 #include "region/raft/raft.pb.h"
 #include "region/raft/raft_log_store.h"
 #include "region/raft/state_machine.h"
-#include "region/rpc/channel.h"
-#include "region/rpc/event_loop.h"
-#include "region/rpc/server.h"
+#include "region/rpc/channel_options.h"
+
+namespace rustorium::rpc {
+class EventLoop;  // region/rpc/event_loop.h
+class RpcServer;  // region/rpc/server.h
+}  // namespace rustorium::rpc
 
 namespace rustorium::raft {
+
+class GroupCommit;
+class PeerTransport;
+class SnapshotTransfers;
 
 struct MultiRaftOptions {
   uint64_t store_id = 0;  // this store's Raft server id in every group; > 0
@@ -66,9 +77,27 @@ struct MultiRaftOptions {
   rpc::ChannelOptions channel;
 };
 
-struct Peer {
+// A member of a group: its Raft server id (the store id) and its Raft address.
+struct Member {
   uint64_t id = 0;
   std::string address;
+};
+
+// What a replica is in its group's current term.
+enum class Role { kUnavailable, kFollower, kCandidate, kLeader };
+
+// A server's part in a group's configuration.
+enum class Suffrage {
+  kVoter,    // replicates and votes
+  kStandby,  // replicates, does not vote (a learner)
+  kSpare,    // neither (joined, not yet assigned)
+};
+
+// One server of a group's configuration (addresses are not kept).
+struct ConfigMember {
+  uint64_t id = 0;
+  Suffrage suffrage = Suffrage::kVoter;
+  friend bool operator==(const ConfigMember&, const ConfigMember&) = default;
 };
 
 struct ProposeResult {
@@ -77,53 +106,39 @@ struct ProposeResult {
 };
 
 struct GroupInfo {
-  int state = RAFT_UNAVAILABLE;  // RAFT_FOLLOWER, RAFT_CANDIDATE, RAFT_LEADER, ...
-  uint64_t leader_id = 0;        // 0 when unknown
-  std::string leader_address;    // empty when unknown
+  Role role = Role::kUnavailable;
+  uint64_t leader_id = 0;      // 0 when unknown
+  std::string leader_address;  // empty when unknown
   uint64_t term = 0;
   uint64_t voted_for = 0;
   uint64_t commit_index = 0;
   uint64_t last_applied = 0;  // libraft's (commands, barriers and configuration changes)
   uint64_t last_index = 0;
-  std::vector<raft_server> servers;  // the current configuration; addresses are not kept
-};
-
-// Counters since construction; readable from any thread.
-struct MultiRaftStats {
-  std::atomic<uint64_t> entries_appended{0};   // log entries written for libraft
-  std::atomic<uint64_t> append_requests{0};    // libraft append calls
-  std::atomic<uint64_t> log_writes{0};         // synced group-commit writes (fsyncs)
-  std::atomic<uint64_t> hard_state_writes{0};  // synced term / vote writes
-  std::atomic<uint64_t> messages_sent{0};
-  std::atomic<uint64_t> batches_sent{0};  // RaftBatch frames (one per peer per turn)
-  std::atomic<uint64_t> messages_received{0};
-  std::atomic<uint64_t> messages_dropped{0};  // malformed, for unknown groups, or unusable
-  std::atomic<uint64_t> snapshots_sent{0};
-  std::atomic<uint64_t> snapshots_installed{0};
-  std::atomic<uint64_t> snapshot_bytes_sent{0};
-  std::atomic<uint64_t> read_barriers{0};
+  std::vector<ConfigMember> servers;  // the current configuration
 };
 
 class MultiRaft {
  public:
   using StatusCallback = std::function<void(Status)>;
 
-  // `engine` is not owned and must outlive this. Construct and destroy off the loop thread.
+  // `loop` and `engine` are not owned and must outlive this. Construct and destroy off the
+  // loop thread.
   MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOptions options);
   // Call Shutdown first and wait for it.
   ~MultiRaft();
   MultiRaft(const MultiRaft&) = delete;
   MultiRaft& operator=(const MultiRaft&) = delete;
 
-  // Registers the "raft.Batch" and "raft.SnapshotChunk" handlers; before server.Start().
+  // Registers the "raft.Batch" and "raft.SnapshotChunk" handlers; before server.Start(). The
+  // server must be destroyed before this.
   void RegisterHandlers(rpc::RpcServer& server);
 
   // Starts group `group` with its state machine. A group with state in the store resumes from
-  // it. A new group with `bootstrap_peers` starts as the first configuration (every peer a
+  // it. A new group with `bootstrap_members` starts as the first configuration (every member a
   // voter; every initial member must be given the same list); a new group without waits to be
   // added by a leader (it needs a message from one before it does anything).
   Status CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
-                     const std::vector<Peer>& bootstrap_peers);
+                     const std::vector<Member>& bootstrap_members);
   // Proposes a command; `done` gets where and with what result it was applied, or an error:
   // FailedPrecondition when this replica is not the leader (see Info for a hint), Aborted when
   // leadership was lost with the command in flight (its outcome is unknown).
@@ -134,15 +149,15 @@ class MultiRaft {
   // share one barrier.
   void ReadIndex(GroupId group, std::function<void(Result<uint64_t>)> done);
 
-  // Membership (one change at a time, on the leader): a new peer joins as a learner
-  // (RAFT_STANDBY: replicates, does not vote), is promoted to voter once it has caught up
+  // Membership (one change at a time, on the leader): a new member joins as a learner
+  // (Suffrage::kStandby: replicates, does not vote), is promoted to voter once it has caught up
   // (libraft runs the catch-up rounds), or is removed.
-  void AddLearner(GroupId group, const Peer& peer, StatusCallback done);
-  void Promote(GroupId group, uint64_t peer_id, StatusCallback done);
-  void RemovePeer(GroupId group, uint64_t peer_id, StatusCallback done);
-  // Hands leadership to `peer_id` (0: the most up-to-date voter); `done` runs when the
+  void AddLearner(GroupId group, const Member& member, StatusCallback done);
+  void Promote(GroupId group, uint64_t member_id, StatusCallback done);
+  void RemoveMember(GroupId group, uint64_t member_id, StatusCallback done);
+  // Hands leadership to `member_id` (0: the most up-to-date voter); `done` runs when the
   // transfer finished or timed out: check Info for the outcome.
-  void TransferLeader(GroupId group, uint64_t peer_id, StatusCallback done);
+  void TransferLeader(GroupId group, uint64_t member_id, StatusCallback done);
 
   // Stops a group (its state stays in the store); with `destroy` also deletes its Raft state
   // (the state machine's data is the caller's to delete).
@@ -159,79 +174,43 @@ class MultiRaft {
   const MultiRaftOptions& options() const { return options_; }
 
  private:
-  struct Group;
-  struct Pending;
-  struct OutgoingTransfer;
-  struct IncomingTransfer;
+  struct Group;    // one libraft instance and its raft_io state (multi_raft_internal.h)
+  struct Pending;  // a completion owed to libraft
+  struct Ticker;   // the tick timer (a libuv handle)
   friend struct RaftIoGlue;
 
   Group* Find(GroupId group) const;
+  // The open (not closing) group; nullptr with NotFound in *why otherwise.
+  Group* Open(GroupId group, Status* why) const;
   // The group when this replica leads it; nullptr with the reason otherwise.
   Group* Leading(GroupId group, Status* why) const;
-  // raft_io, per group.
-  int Load(Group& g, raft_term* term, raft_id* vote, raft_snapshot** snapshot,
-           raft_index* start_index, raft_entry** entries, size_t* n_entries);
-  int Bootstrap(Group& g, const raft_configuration* conf);
-  int Recover(Group& g, const raft_configuration* conf);
-  int SetHardState(Group& g, raft_term term, raft_id vote);
-  int Send(Group& g, raft_io_send* req, const raft_message* message, raft_io_send_cb cb);
-  int Append(Group& g, raft_io_append* req, const raft_entry entries[], unsigned n,
-             raft_io_append_cb cb);
-  int Truncate(Group& g, raft_index index);
-  int SnapshotPut(Group& g, unsigned trailing, raft_io_snapshot_put* req,
-                  const raft_snapshot* snapshot, raft_io_snapshot_put_cb cb);
-  int SnapshotGet(Group& g, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb);
-  void CloseIo(Group& g, raft_io_close_cb cb);
-  void MaybeFinishClose(Group& g);
-  void MaybeFinishShutdown();
-
-  // Group commit.
+  void Tick();
+  // End of turn: sends the turn's batches, starts the group-commit write, runs deferred
+  // completions.
   void ScheduleFlush();
   void Flush();
-  void StartWrite();
-  void WriteDone(Status status);
-  // Transport.
   void QueueMessage(const std::string& address, RaftMessage message);
-  void SendBatches();
-  rpc::RpcChannel* ChannelTo(const std::string& address);  // nullptr for a bad address
-  void OnBatch(const rpc::Envelope& envelope);
-  void OnChunk(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
-  void Deliver(Group& g, const RaftMessage& m, uint64_t from_id, const std::string& from_address);
-  // Snapshot streaming.
-  void StartTransfer(Group& g, const raft_message& message);
-  void PumpTransfer(uint64_t transfer_id);
-  void EndTransfer(uint64_t transfer_id);
-  // Reads and membership.
+  // One completion owed to libraft has run.
+  void IoDone(Group& g);
+  void MaybeFinishClose(Group& g);
+  void MaybeFinishShutdown();
   void IssueReadBarrier(GroupId group);
-  void Change(GroupId group, uint64_t peer_id, bool then_standby, StatusCallback done,
-              const std::function<int(struct ::raft*, raft_change*)>& start);
 
   rpc::EventLoop& loop_;
   MultiRaftOptions options_;
   RaftLogStore log_store_;
   MultiRaftStats stats_;
+  // The owned parts; each lives on the loop thread.
+  std::unique_ptr<PeerTransport> transport_;
+  std::unique_ptr<GroupCommit> commit_;
+  std::unique_ptr<SnapshotTransfers> snapshots_;
 
   // Loop-thread state.
   std::map<GroupId, std::unique_ptr<Group>> groups_;
-  uv_timer_t tick_timer_;
+  Ticker* ticker_ = nullptr;  // freed by its close callback
   bool flush_scheduled_ = false;
-  // Group commit: what is staged for the next write, and the write in flight.
-  std::unique_ptr<engine::WriteBatch> staged_;
-  std::vector<Pending> staged_done_;
-  bool staged_dirty_ = false;  // truncations staged with no append to carry them
-  bool write_in_flight_ = false;
-  std::unique_ptr<engine::WriteBatch> writing_;
-  std::vector<Pending> writing_done_;
-  // Transport: per peer address, this turn's messages.
-  std::map<std::string, RaftBatch> outgoing_;
   // Completions run at the end of the turn (sends, snapshot loads): never inside the call.
   std::vector<Pending> deferred_;
-  std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;
-  // Snapshot streaming.
-  std::map<uint64_t, std::unique_ptr<OutgoingTransfer>> transfers_out_;
-  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<IncomingTransfer>> transfers_in_;
-  uint64_t next_transfer_id_ = 1;
-  uint64_t bandwidth_free_at_us_ = 0;  // the store-wide snapshot pacing clock
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
 };

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "region/rpc/server.h"
+#include "region/rpc/uv_loop.h"
 
 namespace rustorium::rpc {
 
@@ -77,7 +78,7 @@ RpcChannel::RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptio
       options_(std::move(options)),
       alive_(std::make_shared<bool>(true)) {
   loop_.RunSync([this] {
-    uv_timer_init(loop_.loop(), delay_timer_);
+    uv_timer_init(UvLoop(loop_), delay_timer_);
     delay_timer_->data = this;
   });
 }
@@ -159,7 +160,7 @@ void RpcChannel::Send(const std::string& method, std::string payload, uint64_t g
 void RpcChannel::SendOneWay(Envelope message) {
   if (!connected_) {
     // While backing off after a failed attempt the peer is taken to be down.
-    if (!connecting_ && uv_now(loop_.loop()) < retry_at_ms_) return;
+    if (!connecting_ && uv_now(UvLoop(loop_)) < retry_at_ms_) return;
     // Held for the connection being made (within the queued-bytes bound); dropped if it
     // cannot be made: one-way messages are best effort.
     const std::size_t size = message.ByteSizeLong();
@@ -179,19 +180,19 @@ bool RpcChannel::Filtered(std::function<void()> send) {
   if (rule.drop) return true;
   if (rule.delay.count() == 0 && delayed_.empty()) return false;
   // Behind what is already held, so that frames leave in order.
-  const uint64_t due = uv_now(loop_.loop()) + static_cast<uint64_t>(rule.delay.count());
+  const uint64_t due = uv_now(UvLoop(loop_)) + static_cast<uint64_t>(rule.delay.count());
   delayed_.emplace_back(std::max(due, delayed_.empty() ? 0 : delayed_.back().first),
                         std::move(send));
   if (delayed_.size() == 1) {
     uv_timer_start(
         delay_timer_, [](uv_timer_t* t) { static_cast<RpcChannel*>(t->data)->RunDelayed(); },
-        delayed_.front().first - uv_now(loop_.loop()), 0);
+        delayed_.front().first - uv_now(UvLoop(loop_)), 0);
   }
   return true;
 }
 
 void RpcChannel::RunDelayed() {
-  const uint64_t now = uv_now(loop_.loop());
+  const uint64_t now = uv_now(UvLoop(loop_));
   while (!delayed_.empty() && delayed_.front().first <= now) {
     std::function<void()> send = std::move(delayed_.front().second);
     delayed_.pop_front();
@@ -211,7 +212,7 @@ void RpcChannel::StartCall(uint64_t id, Envelope request, std::chrono::milliseco
   p->on_item = std::move(on_item);
   if (timeout.count() > 0) {
     p->timer = new uv_timer_t;
-    uv_timer_init(loop_.loop(), p->timer);
+    uv_timer_init(UvLoop(loop_), p->timer);
     p->timer->data = new TimerData{this, alive_, id};
     uv_timer_start(
         p->timer,
@@ -291,7 +292,7 @@ void RpcChannel::OnConnected(int status) {
     // Retry while calls wait, after a doubling pause.
     backoff_ = backoff_.count() == 0 ? options_.backoff_initial
                                      : std::min(backoff_ * 2, options_.backoff_max);
-    retry_at_ms_ = uv_now(loop_.loop()) + static_cast<uint64_t>(backoff_.count());
+    retry_at_ms_ = uv_now(UvLoop(loop_)) + static_cast<uint64_t>(backoff_.count());
     // The waiting calls were never sent: they fail now, saying so, and the caller may try
     // elsewhere at once (a write that was not sent is known not to have happened). The next
     // call reconnects, once the pause is over.

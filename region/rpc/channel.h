@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "region/rpc/channel_options.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/link_filter.h"
@@ -23,19 +24,6 @@ struct HostPort {
   int port = 0;
 };
 Result<HostPort> ParseAddress(const std::string& address);
-
-struct ChannelOptions {
-  ConnectionLimits limits;
-  // After a failed connection attempt, one-way messages are dropped for a pause doubling from
-  // `backoff_initial` up to `backoff_max` (the peer is taken to be down); calls fail at once
-  // and every new call tries again.
-  std::chrono::milliseconds backoff_initial{20};
-  std::chrono::milliseconds backoff_max{2000};
-  // TLS when set (TlsContext::CreateClient): the server's certificate must name `host`.
-  std::shared_ptr<TlsContext> tls;
-  // Fault injection for tests: drops or delays what goes to this channel's address.
-  std::shared_ptr<LinkFilter> filter;
-};
 
 class RpcChannel {
  public:

@@ -1,5 +1,7 @@
 #include "region/rpc/connection.h"
 
+#include "region/rpc/uv_loop.h"
+
 namespace rustorium::rpc {
 
 namespace {
@@ -21,7 +23,7 @@ std::shared_ptr<Connection> Connection::Create(EventLoop& loop, ConnectionLimits
 
 Connection::Connection(EventLoop& loop, ConnectionLimits limits)
     : loop_(loop), limits_(limits), decoder_(limits.max_frame_bytes) {
-  uv_tcp_init(loop_.loop(), &tcp_);
+  uv_tcp_init(UvLoop(loop_), &tcp_);
   tcp_.data = this;
   read_buffer_.resize(64 * 1024);
 }
@@ -100,7 +102,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   if (c->decoder_.buffered() == 0) {
     c->partial_since_ = 0;
   } else if (c->partial_since_ == 0) {
-    c->partial_since_ = uv_now(c->loop_.loop());
+    c->partial_since_ = uv_now(UvLoop(c->loop_));
   }
 }
 

@@ -9,21 +9,12 @@
 #include <string>
 
 #include "base/status.h"
+#include "region/rpc/channel_options.h"
 #include "region/rpc/event_loop.h"
 #include "region/rpc/frame.h"
 #include "region/rpc/tls.h"
 
 namespace rustorium::rpc {
-
-struct ConnectionLimits {
-  std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
-  // Bytes queued for writing beyond which Send refuses with Busy (a slow or stuck peer must
-  // not grow our memory without bound).
-  std::size_t max_queued_bytes = 64 << 20;
-  // TCP keepalive probes after this much idle time, so a peer that vanished (half-open
-  // connection) is noticed. 0 turns keepalive off.
-  unsigned keepalive_seconds = 30;
-};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:

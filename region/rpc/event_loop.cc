@@ -1,44 +1,67 @@
 #include "region/rpc/event_loop.h"
 
+#include <deque>
 #include <future>
+#include <mutex>
+
+#include "region/rpc/uv_loop.h"
 
 namespace rustorium::rpc {
 
-EventLoop::EventLoop() {
-  uv_loop_init(&loop_);
-  uv_async_init(&loop_, &wakeup_, &EventLoop::OnAsync);
-  wakeup_.data = this;
-  uv_check_init(&loop_, &end_of_turn_check_);
-  end_of_turn_check_.data = this;
-  uv_check_start(&end_of_turn_check_, &EventLoop::OnCheck);
-  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+struct EventLoop::Impl {
+  static void OnAsync(uv_async_t* handle);
+  static void OnCheck(uv_check_t* handle);
+  void Drain();
+
+  EventLoop* owner = nullptr;
+  uv_loop_t loop;
+  uv_async_t wakeup;
+  uv_check_t end_of_turn_check;
+  std::mutex mu;
+  std::deque<std::function<void()>> queue;  // guarded by mu
+  bool stopping = false;                    // guarded by mu
+};
+
+uv_loop_t* UvLoop(EventLoop& loop) { return &loop.impl_->loop; }
+
+EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {
+  Impl& impl = *impl_;
+  impl.owner = this;
+  uv_loop_init(&impl.loop);
+  uv_async_init(&impl.loop, &impl.wakeup, &Impl::OnAsync);
+  impl.wakeup.data = &impl;
+  uv_check_init(&impl.loop, &impl.end_of_turn_check);
+  impl.end_of_turn_check.data = &impl;
+  uv_check_start(&impl.end_of_turn_check, &Impl::OnCheck);
+  thread_ = std::thread([&impl] { uv_run(&impl.loop, UV_RUN_DEFAULT); });
 }
 
 EventLoop::~EventLoop() {
+  Impl& impl = *impl_;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.stopping = true;
   }
-  uv_async_send(&wakeup_);
+  uv_async_send(&impl.wakeup);
   thread_.join();
   // Close whatever is left (nothing, when owners were destroyed first) and let the close
   // callbacks run.
   uv_walk(
-      &loop_,
+      &impl.loop,
       [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&loop_);
+  uv_run(&impl.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&impl.loop);
 }
 
 void EventLoop::Post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(fn));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->queue.push_back(std::move(fn));
   }
-  uv_async_send(&wakeup_);
+  uv_async_send(&impl_->wakeup);
 }
 
 void EventLoop::RunSync(const std::function<void()>& fn) {
@@ -54,10 +77,10 @@ void EventLoop::RunSync(const std::function<void()>& fn) {
   done.get_future().wait();
 }
 
-void EventLoop::OnAsync(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->Drain(); }
+void EventLoop::Impl::OnAsync(uv_async_t* handle) { static_cast<Impl*>(handle->data)->Drain(); }
 
-void EventLoop::OnCheck(uv_check_t* handle) {
-  auto* self = static_cast<EventLoop*>(handle->data);
+void EventLoop::Impl::OnCheck(uv_check_t* handle) {
+  EventLoop* self = static_cast<Impl*>(handle->data)->owner;
   // Callbacks may schedule more for this turn (a flush that closes and reconnects).
   while (!self->end_of_turn_.empty()) {
     std::vector<std::function<void()>> batch;
@@ -72,14 +95,14 @@ void EventLoop::OnCheck(uv_check_t* handle) {
   }
 }
 
-void EventLoop::Drain() {
+void EventLoop::Impl::Drain() {
   // One batch per wakeup: what is posted while it runs waits for the next loop iteration, so
   // handles closed by this batch finish closing first (RunSync([]{}) after a uv_close relies
   // on that before freeing the handle's memory).
   std::deque<std::function<void()>> batch;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    batch.swap(queue_);
+    std::lock_guard<std::mutex> lock(mu);
+    batch.swap(queue);
   }
   for (auto& fn : batch) {
     try {
@@ -88,8 +111,8 @@ void EventLoop::Drain() {
       // Nothing may throw through libuv; a throwing task is a bug, and is dropped.
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ && queue_.empty()) uv_stop(&loop_);
+  std::lock_guard<std::mutex> lock(mu);
+  if (stopping && queue.empty()) uv_stop(&loop);
 }
 
 }  // namespace rustorium::rpc

@@ -1,14 +1,17 @@
 // EventLoop: one libuv loop on its own thread. Every handle of the RPC library lives on a
 // loop and is touched only from that loop's thread; other threads hand work over with Post.
+//
+// libuv stays out of this header: code that needs the raw loop (the RPC library, the Raft
+// backend's timers and workers) gets it from region/rpc/uv_loop.h, which public headers never
+// include.
 #pragma once
 
-#include <uv.h>
-
-#include <deque>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <thread>
 #include <vector>
+
+struct uv_loop_s;
 
 namespace rustorium::rpc {
 
@@ -34,20 +37,13 @@ class EventLoop {
   void AtEndOfTurn(std::function<void()> fn) { end_of_turn_.push_back(std::move(fn)); }
 
   bool InLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
-  uv_loop_t* loop() { return &loop_; }
 
  private:
-  static void OnAsync(uv_async_t* handle);
-  static void OnCheck(uv_check_t* handle);
-  void Drain();
+  struct Impl;  // the libuv handles and the posted-task queue (event_loop.cc)
+  friend uv_loop_s* UvLoop(EventLoop& loop);
 
-  uv_loop_t loop_;
-  uv_async_t wakeup_;
-  uv_check_t end_of_turn_check_;
+  std::unique_ptr<Impl> impl_;
   std::vector<std::function<void()>> end_of_turn_;  // loop thread only
-  std::mutex mu_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
   std::thread thread_;
 };
 

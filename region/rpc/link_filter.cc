@@ -72,7 +72,8 @@ void LinkFilter::Reload(const std::string& path, std::string* last_text) {
   *last_text = text;
   Result<LinkRules> rules = Parse(text);
   if (!rules.ok()) {
-    spdlog::warn("link faults: {}: {} (rules unchanged)", path, rules.status().message());
+    spdlog::warn("link faults not applied, rules unchanged: path={} error=\"{}\"", path,
+                 rules.status().message());
     return;
   }
   Set(std::move(*rules));

@@ -42,7 +42,7 @@ class LinkFilter {
 
   // Applies the rules in `path` now and whenever the file's contents change (polled every
   // `poll`), on a thread of its own. A missing file means no rules; a file that does not parse
-  // leaves the rules as they were and is reported on stderr once.
+  // leaves the rules as they were and is logged once (a warning).
   void Watch(std::string path, std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
  private:

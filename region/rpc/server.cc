@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "region/rpc/uv_loop.h"
+
 namespace rustorium::rpc {
 
 ErrorCode ToWire(StatusCode code) {
@@ -138,9 +140,9 @@ void RpcServer::HandleStream(const std::string& method, StreamHandler handler) {
 Status RpcServer::Start() {
   Status result;
   loop_.RunSync([&] {
-    uv_tcp_init(loop_.loop(), &listener_);
+    uv_tcp_init(UvLoop(loop_), &listener_);
     listener_.data = this;
-    uv_timer_init(loop_.loop(), &sweep_timer_);
+    uv_timer_init(UvLoop(loop_), &sweep_timer_);
     sweep_timer_.data = this;
     listening_ = true;
     const uint64_t period = std::max<uint64_t>(10, options_.frame_timeout.count() / 4);
@@ -191,7 +193,7 @@ void RpcServer::OnConnection() {
 }
 
 void RpcServer::Sweep() {
-  const uint64_t now = uv_now(loop_.loop());
+  const uint64_t now = uv_now(UvLoop(loop_));
   const auto limit = static_cast<uint64_t>(options_.frame_timeout.count());
   std::vector<std::shared_ptr<Connection>> stale;
   total_queued_bytes_ = 0;

@@ -32,9 +32,9 @@ Status Store::AddRegion(const meta::Region& region) {
                                       " is hosted already");
   ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region)));
   RegionFsm* raw = fsm.get();
-  std::vector<raft::Peer> peers;
-  for (const meta::Peer& p : region.peers()) peers.push_back({p.store_id(), p.address()});
-  RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), peers));
+  std::vector<raft::Member> members;
+  for (const meta::Peer& p : region.peers()) members.push_back({p.store_id(), p.address()});
+  RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), members));
   regions_[region.id()] = Hosted{region, raw};
   return Status::OK();
 }

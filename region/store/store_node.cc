@@ -124,10 +124,10 @@ void StoreNode::Heartbeat() {
     }
     for (const meta::Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
-      if (info && info->state == RAFT_LEADER) led.emplace_back(h, store_id_);
+      if (info && info->role == raft::Role::kLeader) led.emplace_back(h, store_id_);
       if (info) {
         spdlog::debug("store {} region {} state {} term {} leader {} commit {} applied {} last {}",
-                      store_id_, h.id(), info->state, info->term, info->leader_id,
+                      store_id_, h.id(), static_cast<int>(info->role), info->term, info->leader_id,
                       info->commit_index, info->last_applied, info->last_index);
       }
     }

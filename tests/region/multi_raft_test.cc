@@ -9,8 +9,8 @@
 #include <mutex>
 #include <random>
 
-#include "region/raft/message_codec.h"
 #include "region/rpc/certs.h"
+#include "region/rpc/channel.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
 #include "tests/support/raft_cluster.h"
@@ -44,9 +44,9 @@ class Cluster {
           std::make_unique<TestStore>(i, dir.Sub("store" + std::to_string(i)), options));
     }
   }
-  std::vector<Peer> Peers() const {
-    std::vector<Peer> out;
-    for (const auto& s : stores_) out.push_back(s->peer());
+  std::vector<Member> Members() const {
+    std::vector<Member> out;
+    for (const auto& s : stores_) out.push_back(s->member());
     return out;
   }
   TestStore& store(int i) { return *stores_[i - 1]; }
@@ -59,7 +59,7 @@ class Cluster {
     for (auto& s : stores_) {
       if (!s->running()) continue;
       auto info = s->Info(g);
-      if (info && info->state == RAFT_LEADER && info->term >= term) {
+      if (info && info->role == Role::kLeader && info->term >= term) {
         best = s.get();
         term = info->term;
       }
@@ -149,7 +149,7 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
   o.snapshot_trailing = 8;
   Cluster c(dir, 3, o);
   const auto groups = Range(1, 100);
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Peers()).ok());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Members()).ok());
 
   // Every group elects a leader.
   ASSERT_TRUE(WaitFor(
@@ -222,7 +222,7 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
     term_before[g] = c.store(2).Info(g)->term;
   }
   c.store(2).Stop();
-  ASSERT_TRUE(c.store(2).Start(groups, c.Peers()).ok());
+  ASSERT_TRUE(c.store(2).Start(groups, c.Members()).ok());
   for (GroupId g : groups) {
     const auto st = c.store(2).State(g);
     EXPECT_GE(st.first, before[g].first) << "group " << g << " lost applied state";
@@ -251,7 +251,7 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
       return "late" + std::to_string(round) + "=" + std::to_string(g);
     }));
   }
-  ASSERT_TRUE(c.store(3).Start(groups, c.Peers()).ok());
+  ASSERT_TRUE(c.store(3).Start(groups, c.Members()).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 9); }, 60s)) << "store 3 did not catch up";
   EXPECT_GE(c.store(3).raft().stats().snapshots_installed.load(), 1u);
   EXPECT_EQ(c.store(3).Machine(99)->snapshots_installed(), 0u) << "group 99 only needed the log";
@@ -267,7 +267,7 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   o.snapshot_bytes_per_second = 16 << 10;
   Cluster c(dir, 3, o);
   const auto groups = Range(1, 10);
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Peers()).ok());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Members()).ok());
   for (GroupId g : groups) ASSERT_TRUE(c.Propose(g, "start=1").ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 2); }, 30s));
 
@@ -283,7 +283,7 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
     }
   }
   const auto restarted = std::chrono::steady_clock::now();
-  ASSERT_TRUE(c.store(3).Start(groups, c.Peers()).ok());
+  ASSERT_TRUE(c.store(3).Start(groups, c.Members()).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 5); }, 60s)) << "store 3 did not catch up";
   // The streaming kept to its bandwidth limit (each leader store paces its own transfers).
   const double took =
@@ -315,17 +315,17 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   TempDir dir;
   Cluster c(dir, 4, TestOptions());
   const GroupId g = 9;
-  std::vector<Peer> first3 = {c.store(1).peer(), c.store(2).peer(), c.store(3).peer()};
+  std::vector<Member> first3 = {c.store(1).member(), c.store(2).member(), c.store(3).member()};
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start({g}, first3).ok());
   ASSERT_TRUE(c.store(4).Start({g}, {}).ok()) << "store 4 waits to be added";
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(g, "x" + std::to_string(i) + "=1").ok());
 
-  auto role_of = [&](TestStore& s, uint64_t id) -> int {
+  auto suffrage_of = [&](TestStore& s, uint64_t id) -> std::optional<Suffrage> {
     auto info = s.Info(g);
-    for (const raft_server& srv : info->servers) {
-      if (srv.id == id) return srv.role;
+    for (const ConfigMember& m : info->servers) {
+      if (m.id == id) return m.suffrage;
     }
-    return -1;
+    return std::nullopt;
   };
   auto leader_change = [&](const std::function<void(MultiRaft&, MultiRaft::StatusCallback)>& call) {
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -341,15 +341,15 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
 
   // Learner: replicates, does not vote.
   ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) {
-                r.AddLearner(g, c.store(4).peer(), done);
+                r.AddLearner(g, c.store(4).member(), done);
               }).ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged({g}, 11); }, 30s)) << "learner did not catch up";
-  EXPECT_EQ(role_of(*c.Leader(g), 4), RAFT_STANDBY);
+  EXPECT_EQ(suffrage_of(*c.Leader(g), 4), Suffrage::kStandby);
   EXPECT_EQ(c.store(4).Machine(g)->Value("x9"), "1");
 
   // Promote to voter, then hand it the leadership.
   ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.Promote(g, 4, done); }).ok());
-  EXPECT_EQ(role_of(*c.Leader(g), 4), RAFT_VOTER);
+  EXPECT_EQ(suffrage_of(*c.Leader(g), 4), Suffrage::kVoter);
   ASSERT_TRUE(WaitFor(
       [&] {
         TestStore* leader = c.Leader(g);
@@ -363,8 +363,8 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
       << "leadership did not move to store 4";
 
   // Remove store 1; the group goes on with 2, 3 and 4.
-  ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.RemovePeer(g, 1, done); }).ok());
-  EXPECT_EQ(role_of(*c.Leader(g), 1), -1);
+  ASSERT_TRUE(leader_change([&](MultiRaft& r, auto done) { r.RemoveMember(g, 1, done); }).ok());
+  EXPECT_EQ(suffrage_of(*c.Leader(g), 1), std::nullopt);
   c.store(1).Stop();
   ASSERT_TRUE(c.Propose(g, "after=removal").ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged({g}); }, 30s));
@@ -395,14 +395,14 @@ TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
     return std::make_pair(*server, *client);
   };
   std::vector<std::unique_ptr<TestStore>> stores;
-  std::vector<Peer> peers;
+  std::vector<Member> peers;
   for (int i = 1; i <= 3; ++i) {
     auto [server, client] = i < 3 ? contexts(cluster.dir, i) : contexts(other.dir, 1);
     MultiRaftOptions o = TestOptions();
     o.channel.tls = client;
     stores.push_back(std::make_unique<TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
     stores.back()->set_server_tls(server);
-    peers.push_back(stores.back()->peer());
+    peers.push_back(stores.back()->member());
   }
   const auto groups = Range(1, 5);
   for (auto& s : stores) ASSERT_TRUE(s->Start(groups, peers).ok());
@@ -412,7 +412,7 @@ TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
         [&] {
           for (int i = 0; i < 2; ++i) {
             auto info = stores[i]->Info(g);
-            if (info->state == RAFT_LEADER) {
+            if (info->role == Role::kLeader) {
               r = stores[i]->Propose(g, "tls=on");
               return r.ok();
             }
@@ -433,7 +433,7 @@ TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
       30s));
   for (GroupId g : groups) {
     EXPECT_EQ(stores[2]->State(g).first, 0u) << "the stranger must not replicate group " << g;
-    EXPECT_NE(stores[2]->Info(g)->state, RAFT_LEADER);
+    EXPECT_NE(stores[2]->Info(g)->role, Role::kLeader);
   }
   EXPECT_EQ(stores[2]->raft().stats().messages_received.load(), 0u);
 }
@@ -456,7 +456,7 @@ class FakePeer {
     channel_.reset();
     server_.reset();
   }
-  Peer peer() const { return {id_, "127.0.0.1:" + std::to_string(server_->port())}; }
+  Member member() const { return {id_, "127.0.0.1:" + std::to_string(server_->port())}; }
   // Sends `m` to `to` as if from this peer.
   void Send(const TestStore& to, RaftMessage m) {
     if (!channel_) {
@@ -465,7 +465,7 @@ class FakePeer {
     }
     RaftBatch b;
     b.set_from_id(id_);
-    b.set_from_address(peer().address);
+    b.set_from_address(member().address);
     *b.add_messages() = std::move(m);
     channel_->Send("raft.Batch", b.SerializeAsString());
   }
@@ -509,7 +509,7 @@ TEST(MultiRaft, RestartedStoreNeverVotesTwiceInATerm) {
   FakePeer two(2), three(3);
   TestStore one(1, dir.Sub("one"), o);
   const GroupId g = 5;
-  const std::vector<Peer> peers = {one.peer(), two.peer(), three.peer()};
+  const std::vector<Member> peers = {one.member(), two.member(), three.member()};
   ASSERT_TRUE(one.Start({g}, peers).ok());
 
   // Candidate 2 asks for term 7: granted, and the vote is on disk before the answer.
@@ -537,8 +537,8 @@ TEST(MultiRaft, MalformedAndMisaddressedMessagesAreDroppedAndCounted) {
   MultiRaftOptions o = TestOptions();
   FakePeer two(2);
   TestStore one(1, dir.Sub("one"), o);
-  ASSERT_TRUE(one.Start({1}, {one.peer()}).ok());  // a one-member group: leader at once
-  ASSERT_TRUE(WaitFor([&] { return one.Info(1)->state == RAFT_LEADER; }, 10s));
+  ASSERT_TRUE(one.Start({1}, {one.member()}).ok());  // a one-member group: leader at once
+  ASSERT_TRUE(WaitFor([&] { return one.Info(1)->role == Role::kLeader; }, 10s));
   const uint64_t term = one.Info(1)->term;
   RaftMessage no_body;
   no_body.set_group_id(1);
@@ -554,7 +554,7 @@ TEST(MultiRaft, MalformedAndMisaddressedMessagesAreDroppedAndCounted) {
   two.Send(one, bad_entry);
   ASSERT_TRUE(WaitFor([&] { return one.raft().stats().messages_dropped.load() >= 4; }, 10s))
       << one.raft().stats().messages_dropped.load();
-  EXPECT_EQ(one.Info(1)->state, RAFT_LEADER);
+  EXPECT_EQ(one.Info(1)->role, Role::kLeader);
   EXPECT_EQ(one.Info(1)->term, term) << "no dropped message reached Raft";
   ASSERT_TRUE(one.Propose(1, "still=serving").ok());
 }

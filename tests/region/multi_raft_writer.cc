@@ -8,6 +8,7 @@
 #include <map>
 
 #include "region/raft/multi_raft.h"
+#include "region/rpc/event_loop.h"
 #include "tests/support/test_state_machine.h"
 #include "tests/writer_util.h"
 

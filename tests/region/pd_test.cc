@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "region/pd/pd_service.h"
+#include "region/rpc/channel.h"
 #include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
@@ -39,7 +40,7 @@ class PdCluster {
       });
       nodes_.push_back(std::move(n));
     }
-    for (auto& n : nodes_) peers_.push_back(n->base->peer());
+    for (auto& n : nodes_) peers_.push_back(n->base->member());
   }
   ~PdCluster() {
     channels_.clear();
@@ -58,7 +59,7 @@ class PdCluster {
     for (auto& n : nodes_) {
       if (!n->base->running()) continue;
       auto info = n->base->Info(1);
-      if (info && info->state == RAFT_LEADER) return n.get();
+      if (info && info->role == raft::Role::kLeader) return n.get();
     }
     return nullptr;
   }
@@ -90,7 +91,7 @@ class PdCluster {
 
  private:
   std::vector<std::unique_ptr<PdNode>> nodes_;
-  std::vector<raft::Peer> peers_;
+  std::vector<raft::Member> peers_;
   rpc::EventLoop client_loop_;
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;
 };

@@ -278,7 +278,7 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
   o.heartbeat = std::chrono::milliseconds(100);
   o.election = std::chrono::milliseconds(1000);
   std::vector<std::unique_ptr<raft::testing::TestStore>> stores;
-  std::vector<raft::Peer> peers;
+  std::vector<raft::Member> peers;
   for (int i = 1; i <= 3; ++i) {
     stores.push_back(
         std::make_unique<raft::testing::TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
@@ -288,7 +288,7 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
           auto fsm = RegionFsm::Open(e, g == 1 ? RegionRange{1, "", "m"} : RegionRange{2, "m", ""});
           return fsm.ok() ? std::move(*fsm) : nullptr;
         });
-    peers.push_back(stores.back()->peer());
+    peers.push_back(stores.back()->member());
   }
   for (auto& s : stores) ASSERT_TRUE(s->Start({1, 2}, peers).ok());
   std::mt19937_64 rng(rustorium::testing::TestSeed());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "proof/smt/proof.h"
+#include "region/rpc/channel.h"
 #include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
@@ -67,7 +68,7 @@ class StoreTest : public ::testing::Test {
   StoreNode* Leader(uint64_t region) {
     for (auto& n : nodes_) {
       auto info = n->base->Info(region);
-      if (info && info->state == RAFT_LEADER) return n.get();
+      if (info && info->role == raft::Role::kLeader) return n.get();
     }
     return nullptr;
   }

@@ -46,14 +46,14 @@ class TestStore {
   void set_server_tls(std::shared_ptr<rpc::TlsContext> tls) { server_tls_ = std::move(tls); }
   uint64_t id() const { return id_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  Peer peer() const { return {id_, address()}; }
+  Member member() const { return {id_, address()}; }
   bool running() const { return raft_ != nullptr; }
   rpc::EventLoop& loop() { return *loop_; }
   MultiRaft& raft() { return *raft_; }
   engine::Engine& engine() { return *engine_; }
 
-  // Opens the engine, starts the server and creates `groups` (bootstrapped with `peers`).
-  Status Start(const std::vector<GroupId>& groups, const std::vector<Peer>& peers) {
+  // Opens the engine, starts the server and creates `groups` (bootstrapped with `members`).
+  Status Start(const std::vector<GroupId>& groups, const std::vector<Member>& members) {
     engine::StorageOptions o;
     o.path = dir_;
     o.block_cache_size = 16 << 20;
@@ -74,7 +74,7 @@ class TestStore {
         status = raft_->CreateGroup(g,
                                     factory_ ? factory_(engine_.get(), g)
                                              : std::make_unique<TestStateMachine>(engine_.get(), g),
-                                    peers);
+                                    members);
         if (!status.ok()) return;
       }
     });

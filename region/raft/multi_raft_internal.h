@@ -1,0 +1,93 @@
+// MultiRaft's internals, shared by its .cc files: multi_raft.cc (groups, proposals, reads,
+// membership, closing) and raft_io_glue.cc (libraft's raft_io and raft_fsm). This header
+// brings in libraft: include it from region/raft's .cc files only, never from a header.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "region/raft/libraft.h"
+#include "region/raft/multi_raft.h"
+
+namespace rustorium::raft {
+
+// A completion owed to libraft, run later on the loop thread.
+struct MultiRaft::Pending {
+  Group* group;
+  std::function<void(int status)> fn;
+};
+
+struct MultiRaft::Group {
+  MultiRaft* owner = nullptr;
+  GroupId id = 0;
+  struct ::raft r {};
+  raft_io io{};
+  raft_fsm fsm{};
+  std::unique_ptr<StateMachine> sm;
+  raft_io_tick_cb tick_cb = nullptr;
+  raft_io_recv_cb recv_cb = nullptr;
+  bool closing = false;
+  bool destroy = false;
+  int pending_io = 0;  // completions owed to libraft (appends, sends, snapshot puts and gets)
+  // A snapshot from a leader is being written. libraft 0.15 must not tick meanwhile: a tick
+  // can make it a candidate, and its completion of the install then answers "the leader" from
+  // the candidate's state (a wild pointer; the upstream fix holds elections off the same way).
+  bool installing_snapshot = false;
+  raft_io_close_cb io_close_cb = nullptr;
+  std::vector<std::function<void()>> close_done;
+  uint64_t next_index = 1;  // where the next append goes
+  HardState hard;
+  std::optional<SnapshotMeta> snapshot;  // the latest durable one
+  std::mt19937_64 rng{std::random_device{}()};
+  std::string last_result;  // the result of the command being applied, for its proposer
+  std::vector<std::function<void(Result<uint64_t>)>> reads;
+  bool read_scheduled = false;
+};
+
+// libraft's C entry points (raft_io and raft_fsm), forwarding to the owning MultiRaft, and the
+// storage, transport and snapshot work behind them (raft_io_glue.cc). Loop thread only.
+struct RaftIoGlue {
+  using Group = MultiRaft::Group;
+
+  // Points g.io and g.fsm at the entry points below (before raft_init).
+  static void Wire(Group& g);
+  // Hands a message received from a peer to its group's Raft instance: false when it was
+  // dropped (no such open group here, snapshot data not installed, malformed).
+  static bool Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
+                      const std::string& from_address);
+
+  // raft_io.
+  static int Init(raft_io*, raft_id, const char*);
+  static void Close(raft_io* io, raft_io_close_cb cb);
+  static int Load(raft_io* io, raft_term* term, raft_id* vote, raft_snapshot** snapshot,
+                  raft_index* start_index, raft_entry** entries, size_t* n_entries);
+  static int Start(raft_io* io, unsigned, raft_io_tick_cb tick, raft_io_recv_cb recv);
+  static int Bootstrap(raft_io* io, const raft_configuration* conf);
+  static int Recover(raft_io* io, const raft_configuration* conf);
+  static int SetTerm(raft_io* io, raft_term term);
+  static int SetVote(raft_io* io, raft_id vote);
+  static int Send(raft_io* io, raft_io_send* req, const raft_message* message, raft_io_send_cb cb);
+  static int Append(raft_io* io, raft_io_append* req, const raft_entry entries[], unsigned n,
+                    raft_io_append_cb cb);
+  static int Truncate(raft_io* io, raft_index index);
+  static int SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put* req,
+                         const raft_snapshot* snapshot, raft_io_snapshot_put_cb cb);
+  static int SnapshotGet(raft_io* io, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb);
+  static raft_time Time(raft_io* io);
+  static int Random(raft_io* io, int min, int max);
+
+  // raft_fsm: the state machine.
+  static int Apply(raft_fsm* fsm, const raft_buffer* buf, void** result);
+  static int Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n);
+  static int Restore(raft_fsm* fsm, raft_buffer* buf);
+
+ private:
+  static Group& G(raft_io* io) { return *static_cast<Group*>(io->impl); }
+  static Group& G(raft_fsm* fsm) { return *static_cast<Group*>(fsm->data); }
+  static int WriteHardState(Group& g, raft_term term, raft_id vote);
+};
+
+}  // namespace rustorium::raft

@@ -1,0 +1,26 @@
+// The multi-raft backend's counters, shared by its parts (GroupCommit, PeerTransport,
+// SnapshotTransfers each count into the fields named for them).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace rustorium::raft {
+
+// Counters since construction; written on the loop thread, readable from any thread.
+struct MultiRaftStats {
+  std::atomic<uint64_t> entries_appended{0};   // log entries written for libraft
+  std::atomic<uint64_t> append_requests{0};    // libraft append calls
+  std::atomic<uint64_t> log_writes{0};         // synced group-commit writes (fsyncs)
+  std::atomic<uint64_t> hard_state_writes{0};  // synced term / vote writes
+  std::atomic<uint64_t> messages_sent{0};
+  std::atomic<uint64_t> batches_sent{0};  // RaftBatch frames (one per peer per turn)
+  std::atomic<uint64_t> messages_received{0};
+  std::atomic<uint64_t> messages_dropped{0};  // malformed, for unknown groups, or unusable
+  std::atomic<uint64_t> snapshots_sent{0};
+  std::atomic<uint64_t> snapshots_installed{0};
+  std::atomic<uint64_t> snapshot_bytes_sent{0};
+  std::atomic<uint64_t> read_barriers{0};
+};
+
+}  // namespace rustorium::raft

@@ -1,0 +1,73 @@
+#include "region/raft/peer_transport.h"
+
+#include "region/rpc/channel.h"
+#include "region/rpc/server.h"
+
+namespace rustorium::raft {
+
+namespace {
+constexpr char kBatchMethod[] = "raft.Batch";
+}  // namespace
+
+PeerTransport::PeerTransport(rpc::EventLoop& loop, PeerTransportOptions options,
+                             MultiRaftStats* stats)
+    : loop_(loop), options_(std::move(options)), stats_(stats) {}
+
+PeerTransport::~PeerTransport() { channels_.clear(); }
+
+void PeerTransport::RegisterHandler(rpc::RpcServer& server, DeliverFn deliver) {
+  deliver_ = std::move(deliver);
+  server.OnMessage(kBatchMethod, [this](const rpc::Envelope& e) { OnBatch(e.payload()); });
+}
+
+void PeerTransport::Queue(const std::string& address, RaftMessage message) {
+  auto [it, inserted] = outgoing_.try_emplace(address);
+  if (inserted) {
+    it->second.set_from_id(options_.store_id);
+    it->second.set_from_address(options_.address);
+  }
+  it->second.add_messages()->Swap(&message);
+}
+
+rpc::RpcChannel* PeerTransport::ChannelTo(const std::string& address) {
+  auto it = channels_.find(address);
+  if (it != channels_.end()) return it->second.get();
+  Result<rpc::HostPort> hp = rpc::ParseAddress(address);
+  if (!hp.ok()) return nullptr;
+  auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port, options_.channel);
+  rpc::RpcChannel* raw = channel.get();
+  channels_.emplace(address, std::move(channel));
+  return raw;
+}
+
+void PeerTransport::Flush() {
+  for (auto& [address, batch] : outgoing_) {
+    rpc::RpcChannel* channel = ChannelTo(address);
+    const auto n = static_cast<uint64_t>(batch.messages_size());
+    if (channel == nullptr) {
+      stats_->messages_dropped += n;
+      continue;
+    }
+    channel->Send(kBatchMethod, batch.SerializeAsString());
+    stats_->messages_sent += n;
+    stats_->batches_sent++;
+  }
+  outgoing_.clear();
+}
+
+void PeerTransport::OnBatch(const std::string& payload) {
+  RaftBatch batch;
+  if (!batch.ParseFromString(payload) || batch.from_id() == 0) {
+    stats_->messages_dropped++;
+    return;
+  }
+  for (const RaftMessage& m : batch.messages()) {
+    stats_->messages_received++;
+    if (m.to_id() != options_.store_id || !deliver_ ||
+        !deliver_(m, batch.from_id(), batch.from_address())) {
+      stats_->messages_dropped++;
+    }
+  }
+}
+
+}  // namespace rustorium::raft

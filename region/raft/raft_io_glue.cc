@@ -1,0 +1,374 @@
+// libraft's raft_io and raft_fsm for MultiRaft: storage through GroupCommit and RaftLogStore,
+// messages through PeerTransport and SnapshotTransfers, time from the event loop.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <span>
+
+#include "base/codec.h"
+#include "region/raft/group_commit.h"
+#include "region/raft/message_codec.h"
+#include "region/raft/multi_raft_internal.h"
+#include "region/raft/peer_transport.h"
+#include "region/raft/snapshot_transfers.h"
+#include "region/rpc/uv_loop.h"
+
+namespace rustorium::raft {
+
+namespace {
+
+constexpr char kSnapshotMarker[] = "rustorium.raft.snapshot.v1";
+
+// A libraft snapshot built from stored metadata; nullptr when the metadata does not parse.
+raft_snapshot* MakeSnapshot(const SnapshotMeta& meta) {
+  Configuration conf;
+  if (!conf.ParseFromString(meta.configuration)) return nullptr;
+  auto* s = static_cast<raft_snapshot*>(raft_calloc(1, sizeof(raft_snapshot)));
+  if (s == nullptr) return nullptr;
+  if (!DecodeConfiguration(conf, &s->configuration).ok()) {
+    raft_free(s);
+    return nullptr;
+  }
+  s->index = meta.index;
+  s->term = meta.term;
+  s->configuration_index = meta.configuration_index;
+  s->bufs = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+  if (s->bufs != nullptr) s->bufs[0].base = RaftCopy(meta.data);
+  if (s->bufs == nullptr || s->bufs[0].base == nullptr) {
+    if (s->bufs != nullptr) raft_free(s->bufs);
+    raft_configuration_close(&s->configuration);
+    raft_free(s);
+    return nullptr;
+  }
+  s->bufs[0].len = meta.data.size();
+  s->n_bufs = 1;
+  return s;
+}
+
+}  // namespace
+
+void RaftIoGlue::Wire(Group& g) {
+  g.r.data = &g;
+  g.io.version = 1;
+  g.io.impl = &g;
+  g.io.init = &Init;
+  g.io.close = &Close;
+  g.io.load = &Load;
+  g.io.start = &Start;
+  g.io.bootstrap = &Bootstrap;
+  g.io.recover = &Recover;
+  g.io.set_term = &SetTerm;
+  g.io.set_vote = &SetVote;
+  g.io.send = &Send;
+  g.io.append = &Append;
+  g.io.truncate = &Truncate;
+  g.io.snapshot_put = &SnapshotPut;
+  g.io.snapshot_get = &SnapshotGet;
+  g.io.time = &Time;
+  g.io.random = &Random;
+  g.fsm.version = 1;
+  g.fsm.data = &g;
+  g.fsm.apply = &Apply;
+  g.fsm.snapshot = &Snapshot;
+  g.fsm.restore = &Restore;
+}
+
+// ---- raft_io: lifecycle, time ----
+
+int RaftIoGlue::Init(raft_io*, raft_id, const char*) { return 0; }
+
+int RaftIoGlue::Start(raft_io* io, unsigned, raft_io_tick_cb tick, raft_io_recv_cb recv) {
+  G(io).tick_cb = tick;
+  G(io).recv_cb = recv;
+  return 0;
+}
+
+void RaftIoGlue::Close(raft_io* io, raft_io_close_cb cb) {
+  Group& g = G(io);
+  g.closing = true;
+  g.tick_cb = nullptr;
+  g.recv_cb = nullptr;
+  g.io_close_cb = cb;
+  g.owner->MaybeFinishClose(g);
+}
+
+raft_time RaftIoGlue::Time(raft_io* io) { return uv_now(rpc::UvLoop(G(io).owner->loop_)); }
+
+int RaftIoGlue::Random(raft_io* io, int min, int max) {
+  if (max <= min) return min;
+  return std::uniform_int_distribution<int>(min, max - 1)(G(io).rng);
+}
+
+// ---- raft_io: storage ----
+
+int RaftIoGlue::Load(raft_io* io, raft_term* term, raft_id* vote, raft_snapshot** snapshot,
+                     raft_index* start_index, raft_entry** entries, size_t* n_entries) {
+  Group& g = G(io);
+  Result<LoadedGroup> loaded = g.owner->log_store_.Load(g.id);
+  if (!loaded.ok()) {
+    std::snprintf(g.io.errmsg, sizeof(g.io.errmsg), "%s", loaded.status().ToString().c_str());
+    return RAFT_CORRUPT;
+  }
+  g.hard = loaded->hard_state;
+  g.snapshot = loaded->snapshot;
+  *term = g.hard.term;
+  *vote = g.hard.vote;
+  *snapshot = nullptr;
+  *entries = nullptr;
+  *n_entries = 0;
+  *start_index = loaded->first_index;
+  g.next_index = loaded->first_index + loaded->entries.size();
+  if (g.snapshot.has_value()) {
+    *snapshot = MakeSnapshot(*g.snapshot);
+    if (*snapshot == nullptr) {
+      std::snprintf(g.io.errmsg, sizeof(g.io.errmsg),
+                    "snapshot metadata of group %llu does not parse",
+                    static_cast<unsigned long long>(g.id));
+      return RAFT_CORRUPT;
+    }
+  }
+  if (!loaded->entries.empty()) {
+    raft_entry* array = NewEntryBatch(loaded->entries.size(), [&](std::size_t i) {
+      const LogEntry& e = loaded->entries[i];
+      return EntryView{e.term, e.type, e.data};
+    });
+    if (array == nullptr) return RAFT_NOMEM;
+    *entries = array;
+    *n_entries = loaded->entries.size();
+  }
+  return 0;
+}
+
+int RaftIoGlue::Bootstrap(raft_io* io, const raft_configuration* conf) {
+  Group& g = G(io);
+  MultiRaft& self = *g.owner;
+  Result<LoadedGroup> loaded = self.log_store_.Load(g.id);
+  if (!loaded.ok()) return RAFT_CORRUPT;
+  if (loaded->hard_state.term != 0 || !loaded->entries.empty() || loaded->snapshot.has_value()) {
+    return RAFT_CANTBOOTSTRAP;
+  }
+  raft_buffer buf;
+  int rv = raft_configuration_encode(conf, &buf);
+  if (rv != 0) return rv;
+  LogEntry first{1, RAFT_CHANGE, std::string(static_cast<const char*>(buf.base), buf.len)};
+  raft_free(buf.base);
+  engine::WriteBatch batch;
+  self.log_store_.StageAppend(batch, g.id, 1, std::span<const LogEntry>(&first, 1));
+  if (!self.log_store_.Commit(batch).ok()) return RAFT_IOERR;
+  self.stats_.log_writes++;
+  return WriteHardState(g, 1, 0);
+}
+
+int RaftIoGlue::Recover(raft_io* io, const raft_configuration* conf) {
+  Group& g = G(io);
+  MultiRaft& self = *g.owner;
+  Result<LoadedGroup> loaded = self.log_store_.Load(g.id);
+  if (!loaded.ok()) return RAFT_CORRUPT;
+  raft_buffer buf;
+  int rv = raft_configuration_encode(conf, &buf);
+  if (rv != 0) return rv;
+  LogEntry entry{loaded->hard_state.term, RAFT_CHANGE,
+                 std::string(static_cast<const char*>(buf.base), buf.len)};
+  raft_free(buf.base);
+  engine::WriteBatch batch;
+  self.log_store_.StageAppend(batch, g.id, loaded->first_index + loaded->entries.size(),
+                              std::span<const LogEntry>(&entry, 1));
+  if (!self.log_store_.Commit(batch).ok()) return RAFT_IOERR;
+  self.stats_.log_writes++;
+  return 0;
+}
+
+int RaftIoGlue::SetTerm(raft_io* io, raft_term term) { return WriteHardState(G(io), term, 0); }
+
+int RaftIoGlue::SetVote(raft_io* io, raft_id vote) {
+  return WriteHardState(G(io), G(io).hard.term, vote);
+}
+
+int RaftIoGlue::WriteHardState(Group& g, raft_term term, raft_id vote) {
+  const HardState next{term, vote};
+  Status s = g.owner->log_store_.SetHardState(g.id, next);
+  if (!s.ok()) {
+    std::snprintf(g.io.errmsg, sizeof(g.io.errmsg), "%s", s.ToString().c_str());
+    return RAFT_IOERR;
+  }
+  g.owner->stats_.hard_state_writes++;
+  g.hard = next;
+  return 0;
+}
+
+int RaftIoGlue::Append(raft_io* io, raft_io_append* req, const raft_entry entries[], unsigned n,
+                       raft_io_append_cb cb) {
+  Group& g = G(io);
+  if (g.closing) return RAFT_CANCELED;
+  MultiRaft& self = *g.owner;
+  for (unsigned i = 0; i < n; ++i) {
+    self.commit_->StageEntry(
+        g.id, g.next_index + i, entries[i].term, entries[i].type,
+        std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len));
+  }
+  g.next_index += n;
+  self.stats_.append_requests++;
+  self.stats_.entries_appended += n;
+  ++g.pending_io;
+  Group* gp = &g;
+  self.commit_->OnWritten([gp, req, cb](const Status& status) {
+    if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+    gp->owner->IoDone(*gp);
+  });
+  self.ScheduleFlush();
+  return 0;
+}
+
+int RaftIoGlue::Truncate(raft_io* io, raft_index index) {
+  Group& g = G(io);
+  if (g.closing) return RAFT_CANCELED;
+  g.owner->commit_->StageTruncation(g.id, index);
+  g.next_index = index;
+  g.owner->ScheduleFlush();
+  return 0;
+}
+
+int RaftIoGlue::SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put* req,
+                            const raft_snapshot* snapshot, raft_io_snapshot_put_cb cb) {
+  Group& g = G(io);
+  if (g.closing) return RAFT_CANCELED;
+  MultiRaft& self = *g.owner;
+  SnapshotMeta meta;
+  meta.index = snapshot->index;
+  meta.term = snapshot->term;
+  meta.configuration_index = snapshot->configuration_index;
+  Configuration conf;
+  EncodeConfiguration(snapshot->configuration, &conf);
+  meta.configuration = conf.SerializeAsString();
+  for (unsigned i = 0; i < snapshot->n_bufs; ++i) {
+    meta.data.append(static_cast<const char*>(snapshot->bufs[i].base), snapshot->bufs[i].len);
+  }
+  if (trailing == 0) {
+    // Installed from a leader: the snapshot replaces the whole log.
+    self.commit_->StageTruncation(g.id, 0);
+    self.commit_->StageSnapshot(g.id, meta, 0);
+    g.next_index = meta.index + 1;
+    g.installing_snapshot = true;
+  } else {
+    self.commit_->StageSnapshot(g.id, meta, meta.index > trailing ? meta.index - trailing : 0);
+  }
+  ++g.pending_io;
+  Group* gp = &g;
+  self.commit_->OnWritten([gp, meta = std::move(meta), req, cb](const Status& status) mutable {
+    gp->installing_snapshot = false;
+    if (status.ok()) gp->snapshot = std::move(meta);
+    if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+    gp->owner->IoDone(*gp);
+  });
+  self.ScheduleFlush();
+  return 0;
+}
+
+int RaftIoGlue::SnapshotGet(raft_io* io, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb) {
+  Group& g = G(io);
+  if (g.closing) return RAFT_CANCELED;
+  if (!g.snapshot.has_value()) return RAFT_NOTFOUND;
+  raft_snapshot* s = MakeSnapshot(*g.snapshot);
+  if (s == nullptr) return RAFT_CORRUPT;
+  ++g.pending_io;
+  g.owner->deferred_.push_back({&g, [req, cb, s](int) { cb(req, s, 0); }});
+  g.owner->ScheduleFlush();
+  return 0;
+}
+
+// ---- raft_io: transport ----
+
+int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message,
+                     raft_io_send_cb cb) {
+  Group& g = G(io);
+  if (g.closing) return RAFT_CANCELED;
+  if (message->server_address == nullptr) return RAFT_NOCONNECTION;
+  MultiRaft& self = *g.owner;
+  if (message->type == RAFT_IO_INSTALL_SNAPSHOT) {
+    // The data goes first; the message follows once every chunk arrived.
+    const std::string address = message->server_address;
+    if (!self.snapshots_->Sending(g.id, address)) {  // one at a time; libraft retries
+      Result<std::unique_ptr<SnapshotReader>> reader = g.sm->OpenSnapshot();
+      RaftMessage install;
+      if (!reader.ok()) {
+        spdlog::error("raft snapshot open failed: group={} status=\"{}\"", g.id,
+                      reader.status().ToString());
+      } else if (EncodeMessage(g.id, *message, &install).ok()) {
+        self.snapshots_->Send(g.id, address, std::move(*reader), std::move(install));
+      }
+    }
+  } else {
+    RaftMessage m;
+    if (!EncodeMessage(g.id, *message, &m).ok()) return RAFT_MALFORMED;
+    self.QueueMessage(message->server_address, std::move(m));
+  }
+  // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
+  ++g.pending_io;
+  self.deferred_.push_back({&g, [req, cb](int status) {
+                              if (cb != nullptr)
+                                cb(req, status);  // libraft sends some messages without one
+                            }});
+  self.ScheduleFlush();
+  return 0;
+}
+
+bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
+                         const std::string& from_address) {
+  Group* g = self.Find(m.group_id());
+  if (g == nullptr || g->recv_cb == nullptr || g->closing) return false;
+  if (m.has_install_snapshot() && m.install_snapshot().transfer_id() != 0 &&
+      !self.snapshots_->Install(g->id, from_id, m.install_snapshot().transfer_id(), *g->sm)) {
+    return false;
+  }
+  raft_message msg;
+  if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
+  g->recv_cb(&g->io, &msg);  // libraft owns what the message allocated
+  return true;
+}
+
+// ---- raft_fsm ----
+
+int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
+  Group& g = G(fsm);
+  *result = nullptr;
+  // libraft applies entry last_applied + 1 and advances last_applied afterwards.
+  const uint64_t index = g.r.last_applied + 1;
+  if (index <= g.sm->AppliedIndex()) return 0;  // applied before a restart or a snapshot
+  Result<std::string> out =
+      g.sm->Apply(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  if (!out.ok()) {
+    spdlog::error("raft apply failed: group={} index={} status=\"{}\"", g.id, index,
+                  out.status().ToString());
+    return RAFT_IOERR;
+  }
+  g.last_result = std::move(*out);
+  *result = &g.last_result;
+  return 0;
+}
+
+// The snapshot is a marker: the data is durable in the engine already.
+int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
+  Group& g = G(fsm);
+  std::string marker(kSnapshotMarker);
+  PutFixed64BE(marker, g.r.last_applied);
+  PutFixed64BE(marker, g.sm->AppliedIndex());
+  *bufs = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+  if (*bufs == nullptr) return RAFT_NOMEM;
+  (*bufs)[0].base = RaftCopy(marker);
+  if ((*bufs)[0].base == nullptr) {
+    raft_free(*bufs);
+    return RAFT_NOMEM;
+  }
+  (*bufs)[0].len = marker.size();
+  *n = 1;
+  return 0;
+}
+
+// Nothing to restore from a marker: on restart the data is in the engine; a snapshot from a
+// leader was installed (SnapshotWriter::Finish) before libraft saw its message.
+int RaftIoGlue::Restore(raft_fsm*, raft_buffer* buf) {
+  raft_free(buf->base);
+  return 0;
+}
+
+}  // namespace rustorium::raft
