@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/quote.h"
 #include "region/store/root_statement.h"
 
 namespace rustorium::client {
@@ -170,14 +171,15 @@ Status CheckProof(const proof::Fr& root, const std::string& key,
                   const std::optional<std::string>& value, const std::string& proof_bytes) {
   Result<proof::SmtProof> decoded = proof::SmtProof::DecodeBinary(proof_bytes);
   if (!decoded.ok())
-    return Status::Corruption("the proof of '" + key +
-                              "' does not decode: " + decoded.status().message());
+    return Status::Corruption("the proof of " + QuoteInput(key) +
+                              " does not decode: " + decoded.status().message());
   const proof::SmtProof& p = *decoded;
   std::optional<proof::Fr> v;
   if (value) v = store::TreeValue(*value);
   Status s = proof::VerifyProof(root, store::TreeKey(key), v, p);
   if (!s.ok())
-    return Status::Corruption("the proof of '" + key + "' does not verify: " + s.message());
+    return Status::Corruption("the proof of " + QuoteInput(key) +
+                              " does not verify: " + s.message());
   return Status::OK();
 }
 
@@ -231,8 +233,8 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(
                                  last.code() == StatusCode::kIOError ||
                                  last.code() == StatusCode::kAborted;
       if (!idempotent && maybe_applied) {
-        return Status::TimedOut(method + " for key '" + key +
-                                "': outcome unknown: " + last.message());
+        return Status::TimedOut(method + " for key " + QuoteInput(key) +
+                                ": outcome unknown: " + last.message());
       }
       if (!Retryable(last)) return last;
       std::lock_guard<std::mutex> lock(mu_);
@@ -263,7 +265,7 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(
   // Every attempt surely failed; for a write, TimedOut would wrongly say "maybe applied".
   StatusCode code = last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code();
   if (!idempotent && code == StatusCode::kTimedOut) code = StatusCode::kBusy;
-  return Status(code, method + " for key '" + key + "' gave up: " + last.message());
+  return Status(code, method + " for key " + QuoteInput(key) + " gave up: " + last.message());
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {

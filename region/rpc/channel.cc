@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "base/quote.h"
 #include "region/rpc/server.h"
 #include "region/rpc/uv_loop.h"
 
@@ -11,17 +12,17 @@ namespace rustorium::rpc {
 Result<HostPort> ParseAddress(const std::string& address) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    return Status::InvalidArgument("address '" + address + "' is not ip:port");
+    return Status::InvalidArgument("address " + QuoteInput(address) + " is not ip:port");
   }
   int port = 0;
   for (std::size_t i = colon + 1; i < address.size(); ++i) {
     if (address[i] < '0' || address[i] > '9' || port > 65535) {
-      return Status::InvalidArgument("address '" + address + "' has a bad port");
+      return Status::InvalidArgument("address " + QuoteInput(address) + " has a bad port");
     }
     port = port * 10 + (address[i] - '0');
   }
   if (port == 0 || port > 65535)
-    return Status::InvalidArgument("address '" + address + "' has a bad port");
+    return Status::InvalidArgument("address " + QuoteInput(address) + " has a bad port");
   HostPort out{address.substr(0, colon), port};
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
     out.host = out.host.substr(1, out.host.size() - 2);
@@ -261,7 +262,7 @@ void RpcChannel::Connect() {
     std::vector<Envelope> waiting;
     waiting.swap(waiting_);
     for (const Envelope& e : waiting) {
-      Finish(e.id(), Status::InvalidArgument("'" + host_ + "' is not an IP address"));
+      Finish(e.id(), Status::InvalidArgument(QuoteInput(host_) + " is not an IP address"));
     }
     return;
   }

@@ -168,6 +168,17 @@ TEST(Client, AWriteThatGotNoAnswerIsNotSentAgainAndItsOutcomeIsUnknown) {
   EXPECT_TRUE(client->Get("apple").ok());
 }
 
+// An error names the key it is about, cut to a readable length with its size.
+TEST(Client, AnErrorShowsALongKeyCutWithItsLength) {
+  FakeCluster cluster;
+  auto client = cluster.NewClient();
+  auto put = client->Put(std::string(8192, 'k'), "v");
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.status().message().find("(8192 bytes)"), std::string::npos)
+      << put.status().ToString();
+  EXPECT_LT(put.status().message().size(), 300u) << put.status().ToString();
+}
+
 TEST(Client, RefusesBadAddresses) {
   EXPECT_EQ(Client::Connect({}).status().code(), StatusCode::kInvalidArgument);
   ClientOptions o;
