@@ -185,10 +185,10 @@ Status CheckProof(const proof::Fr& root, const std::string& key,
 
 }  // namespace
 
-template <typename Response>
-Result<std::pair<Response, meta::Region>> Client::RegionCall(
-    const std::string& key, const std::string& method, bool idempotent,
-    const std::function<std::string(const meta::Region&)>& make) {
+template <typename Response, typename Request>
+Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& key,
+                                                             const std::string& method,
+                                                             bool idempotent, Request& request) {
   Status last = Status::TimedOut("no attempt");
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
@@ -223,7 +223,9 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(
           Status::NotFound("region " + std::to_string(c->region.id()) + " has no reachable peer");
       continue;
     }
-    Result<std::string> bytes = CallStore(address, method, make(c->region));
+    request.set_region_id(c->region.id());
+    *request.mutable_epoch() = c->region.epoch();
+    Result<std::string> bytes = CallStore(address, method, request.SerializeAsString());
     if (!bytes.ok()) {
       last = bytes.status();
       // A write that reached the store and got no answer may have been applied (or may be
@@ -272,12 +274,7 @@ Result<ReadResult> Client::Get(const std::string& key) {
   kv::GetRequest req;
   req.set_key(key);
   req.set_skip_proofs(!options_.verify);  // nobody would check them
-  ASSIGN_OR_RETURN(auto got,
-                   RegionCall<kv::GetResponse>(key, "kv.Get", true, [&](const meta::Region& r) {
-                     req.set_region_id(r.id());
-                     *req.mutable_epoch() = r.epoch();
-                     return req.SerializeAsString();
-                   }));
+  ASSIGN_OR_RETURN(auto got, RegionCall<kv::GetResponse>(key, "kv.Get", true, req));
   auto& [resp, region] = got;
   ReadResult out;
   ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
@@ -292,12 +289,7 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
   kv::WriteRequest req;
   *req.mutable_command() = std::move(command);
   req.set_skip_proofs(!options_.verify);
-  ASSIGN_OR_RETURN(
-      auto got, RegionCall<kv::WriteResponse>(key, "kv.Write", false, [&](const meta::Region& r) {
-        req.set_region_id(r.id());
-        *req.mutable_epoch() = r.epoch();
-        return req.SerializeAsString();
-      }));
+  ASSIGN_OR_RETURN(auto got, RegionCall<kv::WriteResponse>(key, "kv.Write", false, req));
   auto& [resp, region] = got;
   WriteResult out;
   out.result = resp.result();
@@ -379,12 +371,7 @@ Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::
     req.set_start_key(from);
     req.set_end_key(end);
     req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
-    ASSIGN_OR_RETURN(
-        auto got, RegionCall<kv::ScanResponse>(from, "kv.Scan", true, [&](const meta::Region& r) {
-          req.set_region_id(r.id());
-          *req.mutable_epoch() = r.epoch();
-          return req.SerializeAsString();
-        }));
+    ASSIGN_OR_RETURN(auto got, RegionCall<kv::ScanResponse>(from, "kv.Scan", true, req));
     auto& [resp, region] = got;
     ASSIGN_OR_RETURN(VerifiedRoot root, CheckRoot(resp.root(), region));
     for (const kv::KvProof& kv : resp.kvs()) {

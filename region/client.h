@@ -116,13 +116,14 @@ class Client {
   Result<std::string> PublicKey(uint64_t store_id);
   // Checks the signature of `root` and returns the root element.
   Result<VerifiedRoot> CheckRoot(const kv::SignedRoot& root, const meta::Region& region);
-  // Sends a region request for `key` to its leader, following region errors; `make` builds the
-  // payload for the region; returns the leader's reply and the region it went to. A call that
-  // is not `idempotent` is sent again only when it surely was not applied.
-  template <typename Response>
-  Result<std::pair<Response, meta::Region>> RegionCall(
-      const std::string& key, const std::string& method, bool idempotent,
-      const std::function<std::string(const meta::Region&)>& make);
+  // Sends `request` (a kv request; its region id and epoch are filled in for each attempt) for
+  // `key` to the leader of the key's region, following region errors; returns the leader's
+  // reply and the region it went to. A call that is not `idempotent` is sent again only when
+  // it surely was not applied.
+  template <typename Response, typename Request>
+  Result<std::pair<Response, meta::Region>> RegionCall(const std::string& key,
+                                                       const std::string& method, bool idempotent,
+                                                       Request& request);
   Result<WriteResult> Write(const std::string& key, store::Command command);
 
   void Enqueue(std::function<void()> task);

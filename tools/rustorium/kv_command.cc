@@ -1,6 +1,7 @@
 #include "tools/rustorium/kv_command.h"
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -57,6 +58,16 @@ void PrintWrite(const ClientFlags& f, const std::string& what, const client::Wri
             << "proof: " << (w.root.verified ? "verified" : "not checked") << "\n";
 }
 
+// Runs one write with a client made from `f` and prints its answer.
+Result<client::WriteResult> RunWrite(
+    const ClientFlags& f, const std::string& what,
+    const std::function<Result<client::WriteResult>(client::Client&)>& write) {
+  ASSIGN_OR_RETURN(auto c, MakeClient(f));
+  ASSIGN_OR_RETURN(client::WriteResult w, write(*c));
+  PrintWrite(f, what, w);
+  return w;
+}
+
 }  // namespace
 
 void RegisterKvCommands(CLI::App& app, int& exit_code) {
@@ -78,36 +89,16 @@ void RegisterKvCommands(CLI::App& app, int& exit_code) {
   put->add_option("VALUE", *value)->required();
   common(put);
   put->callback([=, &exit_code] {
-    auto c = MakeClient(*f);
-    if (!c.ok()) {
-      exit_code = Fail(c.status());
-      return;
-    }
-    auto w = (*c)->Put(*key, *value);
-    if (!w.ok()) {
-      exit_code = Fail(w.status());
-      return;
-    }
-    PrintWrite(*f, "put", *w);
-    exit_code = kExitOk;
+    auto w = RunWrite(*f, "put", [&](client::Client& c) { return c.Put(*key, *value); });
+    exit_code = w.ok() ? kExitOk : Fail(w.status());
   });
 
   CLI::App* del = kv->add_subcommand("delete", "Delete KEY");
   del->add_option("KEY", *key)->required();
   common(del);
   del->callback([=, &exit_code] {
-    auto c = MakeClient(*f);
-    if (!c.ok()) {
-      exit_code = Fail(c.status());
-      return;
-    }
-    auto w = (*c)->Delete(*key);
-    if (!w.ok()) {
-      exit_code = Fail(w.status());
-      return;
-    }
-    PrintWrite(*f, "delete", *w);
-    exit_code = kExitOk;
+    auto w = RunWrite(*f, "delete", [&](client::Client& c) { return c.Delete(*key); });
+    exit_code = w.ok() ? kExitOk : Fail(w.status());
   });
 
   CLI::App* get = kv->add_subcommand("get", "Read KEY with its proof (exit 1 when absent)");
@@ -193,17 +184,12 @@ void RegisterKvCommands(CLI::App& app, int& exit_code) {
   cas->add_option("NEW", *value)->required();
   common(cas);
   cas->callback([=, &exit_code] {
-    auto c = MakeClient(*f);
-    if (!c.ok()) {
-      exit_code = Fail(c.status());
-      return;
-    }
-    auto w = (*c)->CompareAndSwap(*key, *expected, *value);
+    auto w = RunWrite(*f, "cas",
+                      [&](client::Client& c) { return c.CompareAndSwap(*key, *expected, *value); });
     if (!w.ok()) {
       exit_code = Fail(w.status());
       return;
     }
-    PrintWrite(*f, "cas", *w);
     if (!f->json && !w->result.cas_succeeded()) {
       std::cout << "not swapped: "
                 << (w->result.cas_found() ? EscapeBytes(w->result.cas_previous()) : "absent")
