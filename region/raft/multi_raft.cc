@@ -22,7 +22,10 @@ struct MultiRaft::Ticker {
 MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOptions options)
     : loop_(loop), options_(std::move(options)), log_store_(engine) {
   transport_ = std::make_unique<PeerTransport>(
-      loop_, PeerTransportOptions{options_.store_id, options_.address, options_.channel}, &stats_);
+      loop_,
+      PeerTransportOptions{options_.store_id, options_.address, options_.channel,
+                           options_.max_message_bytes},
+      &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
   SnapshotTransferOptions so;
   so.store_id = options_.store_id;
