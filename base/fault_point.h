@@ -2,7 +2,7 @@
 // process, without a mock. The environment variable RUSTORIUM_FAULTS lists the faults as
 // comma-separated `site@N` items: the N-th time (counting from 1) the process reaches `site`,
 // FaultPoint(site) returns true and the caller fails as the real operation would. Every other
-// call returns false; with the variable unset the cost is one relaxed load.
+// call returns false; with nothing armed the cost is one relaxed load.
 //
 // For tests only (docs/reliability.md lists the sites); thread-safe.
 #pragma once
@@ -13,5 +13,9 @@ namespace rustorium {
 
 // True when the fault armed for `site` fires on this call.
 bool FaultPoint(std::string_view site);
+
+// Arms `spec` (the format of RUSTORIUM_FAULTS; "" disarms) in place of what is armed, with
+// every count restarted: for in-process tests.
+void SetFaultsForTest(std::string_view spec);
 
 }  // namespace rustorium

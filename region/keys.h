@@ -5,6 +5,7 @@
 // deletion of one kind never touches another.
 //
 //   default  'z' user-key                  the data; global, regions partition the key space
+//            'y' region user-key           a snapshot being received, staged until installed
 //   raft     'g' group 'h'                 a Raft group's term and vote
 //            'g' group 'e' index           a log entry (term, type, data)
 //            'g' group 's'                 snapshot metadata
@@ -41,6 +42,25 @@ inline std::string_view UserKey(std::string_view data_key) { return data_key.sub
 // region is unbounded (`end` empty).
 inline std::string DataEnd(std::string_view end) {
   return end.empty() ? std::string(1, static_cast<char>(kDataPrefix + 1)) : DataKey(end);
+}
+
+// ---- default: a region's incoming snapshot, staged chunk by chunk ----
+inline constexpr char kSnapshotStagingPrefix = 'y';
+
+inline std::string SnapshotStagingPrefix(uint64_t region_id) {
+  std::string k(1, kSnapshotStagingPrefix);
+  PutFixed64BE(k, region_id);
+  return k;
+}
+inline std::string SnapshotStagingKey(uint64_t region_id, std::string_view user_key) {
+  std::string k = SnapshotStagingPrefix(region_id);
+  k.append(user_key);
+  return k;
+}
+// The exclusive end of a region's staged snapshot.
+inline std::string SnapshotStagingEnd(uint64_t region_id) {
+  if (region_id == UINT64_MAX) return std::string(1, static_cast<char>(kSnapshotStagingPrefix + 1));
+  return SnapshotStagingPrefix(region_id + 1);
 }
 
 // ---- raft: every group's log, term, vote and snapshot metadata ----
@@ -83,7 +103,8 @@ inline constexpr char kRegionMetaTag = 'r';
 inline constexpr char kStoreMetaTag = 's';
 inline constexpr char kPdMetaTag = 'p';
 
-// A region's applied index and state (0 ready, 1 index rebuilding).
+// A region's applied index and state (0 ready, 1 index rebuilding, 2 snapshot installing from
+// its staged records).
 inline std::string RegionApplyStateKey(uint64_t region_id) {
   std::string k(1, kRegionMetaTag);
   PutFixed64BE(k, region_id);

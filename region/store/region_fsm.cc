@@ -1,7 +1,5 @@
 #include "region/store/region_fsm.h"
 
-#include <map>
-
 #include "base/codec.h"
 #include "base/fault_point.h"
 #include "region/keys.h"
@@ -25,10 +23,10 @@ std::string DataEnd(const RegionRange& r) { return keys::DataEnd(r.end); }
 
 std::string RegionFsm::MetaKey() const { return keys::RegionApplyStateKey(range_.id); }
 
-void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const {
+void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const {
   std::string v;
   PutFixed64BE(v, applied);
-  v.push_back(rebuilding ? 1 : 0);
+  v.push_back(static_cast<char>(state));
   batch.Put(ColumnFamily::kMeta, MetaKey(), v);
 }
 
@@ -51,12 +49,16 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
   ASSIGN_OR_RETURN(std::optional<std::string> meta,
                    engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
   if (meta.has_value()) {
-    if (meta->size() != 9 || static_cast<uint8_t>((*meta)[8]) > 1) {
+    const auto state = meta->size() == 9 ? static_cast<uint8_t>((*meta)[8]) : 255;
+    if (state > static_cast<uint8_t>(ApplyState::kInstalling)) {
       return Status::Corruption("region " + std::to_string(fsm->range_.id) +
                                 " meta record malformed");
     }
     fsm->applied_ = GetFixed64BE(*meta);
-    if ((*meta)[8] == 1) RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
+    if (state == static_cast<uint8_t>(ApplyState::kRebuilding))
+      RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
+    if (state == static_cast<uint8_t>(ApplyState::kInstalling))
+      RETURN_IF_ERROR(fsm->InstallStaged(fsm->applied_));
   }
   return fsm;
 }
@@ -135,7 +137,7 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
     ASSIGN_OR_RETURN(proof::Fr root, tree_.Apply({}, index, batch));
     staged->set_root(RootToBytes(root));
   }
-  StageMeta(batch, index, false);
+  StageMeta(batch, index, ApplyState::kReady);
   if (FaultPoint("store.apply_write")) return Status::IOError("injected fault store.apply_write");
   RETURN_IF_ERROR(engine_->Write(batch));
   applied_ = index;
@@ -260,7 +262,7 @@ Status RegionFsm::RebuildIndex(uint64_t applied) {
   ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
   engine::WriteBatch batch;
   RETURN_IF_ERROR(tree_.Apply(updates, applied == 0 ? 1 : applied, batch).status());
-  StageMeta(batch, applied, false);
+  StageMeta(batch, applied, ApplyState::kReady);
   RETURN_IF_ERROR(engine_->WriteSync(batch));
   applied_ = applied;
   return Status::OK();
@@ -298,10 +300,43 @@ class RegionFsm::Reader : public raft::SnapshotReader {
   uint64_t applied_;
 };
 
+Status RegionFsm::InstallStaged(uint64_t applied, std::size_t batch_bytes) {
+  engine::WriteBatch batch;
+  batch.DeleteRange(ColumnFamily::kDefault, DataKey(range_.start), DataEnd(range_));
+  RETURN_IF_ERROR(engine_->Write(batch));
+  engine::IteratorOptions io;
+  io.lower_bound = keys::SnapshotStagingPrefix(range_.id);
+  io.upper_bound = keys::SnapshotStagingEnd(range_.id);
+  auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+  const std::size_t prefix = io.lower_bound.size();
+  batch = engine::WriteBatch();
+  std::size_t bytes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Put(ColumnFamily::kDefault, DataKey(it->key().substr(prefix)), it->value());
+    bytes += it->key().size() + it->value().size();
+    if (bytes >= batch_bytes) {
+      RETURN_IF_ERROR(engine_->Write(batch));
+      batch = engine::WriteBatch();
+      bytes = 0;
+    }
+  }
+  RETURN_IF_ERROR(it->status());
+  it.reset();
+  // The last records, the staging gone, the tree dropped and the rebuild marked: one write.
+  batch.DeleteRange(ColumnFamily::kDefault, keys::SnapshotStagingPrefix(range_.id),
+                    keys::SnapshotStagingEnd(range_.id));
+  proof::SparseMerkleTree::StageDrop(batch, range_.id);
+  StageMeta(batch, applied, ApplyState::kRebuilding);
+  RETURN_IF_ERROR(engine_->WriteSync(batch));
+  return RebuildIndex(applied);
+}
+
+// Stages each chunk's records in the engine as it arrives; Finish installs them.
 class RegionFsm::Writer : public raft::SnapshotWriter {
  public:
   explicit Writer(RegionFsm* fsm) : fsm_(fsm) {}
   Status Add(std::string_view chunk) override {
+    engine::WriteBatch batch;
     ByteReader r(chunk);
     while (!r.done()) {
       std::string_view k, v;
@@ -309,25 +344,23 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
         return Status::Corruption("region snapshot chunk malformed");
       if (k.empty() || !fsm_->range_.Contains(k))
         return Status::Corruption("region snapshot key outside the region");
-      data_[std::string(k)] = std::string(v);
+      batch.Put(ColumnFamily::kDefault, keys::SnapshotStagingKey(fsm_->range_.id, k), v);
     }
-    return Status::OK();
+    return fsm_->engine_->Write(batch);  // a chunk with a bad record stages nothing of it
   }
   Status Finish(uint64_t applied_index) override {
-    // First the data, the tree dropped and the rebuild marked, in one synced write; then the
-    // tree rebuilt. A crash in between finishes the rebuild when the region opens.
-    engine::WriteBatch batch;
-    batch.DeleteRange(ColumnFamily::kDefault, DataKey(fsm_->range_.start), DataEnd(fsm_->range_));
-    for (const auto& [k, v] : data_) batch.Put(ColumnFamily::kDefault, DataKey(k), v);
-    proof::SparseMerkleTree::StageDrop(batch, fsm_->range_.id);
-    fsm_->StageMeta(batch, applied_index, true);
-    RETURN_IF_ERROR(fsm_->engine_->WriteSync(batch));
-    return fsm_->RebuildIndex(applied_index);
+    // Every chunk is staged: mark the install (synced, with the staged records before it in
+    // the log), then install. A crash from here on finishes the install when the region opens.
+    engine::WriteBatch mark;
+    fsm_->StageMeta(mark, applied_index, ApplyState::kInstalling);
+    RETURN_IF_ERROR(fsm_->engine_->WriteSync(mark));
+    if (FaultPoint("store.snapshot_install"))
+      return Status::IOError("injected fault store.snapshot_install");
+    return fsm_->InstallStaged(applied_index);
   }
 
  private:
   RegionFsm* fsm_;
-  std::map<std::string, std::string> data_;
 };
 
 Result<std::unique_ptr<raft::SnapshotReader>> RegionFsm::OpenSnapshot() {
@@ -335,6 +368,11 @@ Result<std::unique_ptr<raft::SnapshotReader>> RegionFsm::OpenSnapshot() {
 }
 
 Result<std::unique_ptr<raft::SnapshotWriter>> RegionFsm::BeginSnapshot() {
+  // Whatever an abandoned transfer staged goes first.
+  engine::WriteBatch clear;
+  clear.DeleteRange(ColumnFamily::kDefault, keys::SnapshotStagingPrefix(range_.id),
+                    keys::SnapshotStagingEnd(range_.id));
+  RETURN_IF_ERROR(engine_->Write(clear));
   return std::unique_ptr<raft::SnapshotWriter>(new Writer(this));
 }
 

@@ -7,11 +7,13 @@
 // Layout in the engine (region/keys.h):
 //   default  DataKey(key)              -> value (data keys are global: regions partition them)
 //   index    the tree with id = region id (proof/smt)
-//   meta     RegionApplyStateKey(id)   -> applied index, state (0 ready, 1 index rebuilding)
+//   meta     RegionApplyStateKey(id)   -> applied index, state (ApplyState)
 //
-// Snapshots stream the region's data; the follower rebuilds the tree from it at the snapshot's
-// applied index (marking the rebuild in the meta record first, so a crash in between finishes
-// the rebuild on the next open).
+// Snapshots stream the region's data. The follower stages each chunk in the engine as it
+// arrives (SnapshotStagingKey: memory holds one chunk, not the region); once the last chunk is
+// in, it marks the install in the meta record, moves the staged records over the region's
+// data in bounded batches, and rebuilds the tree at the snapshot's applied index. Each step is
+// marked first, so a crash anywhere finishes the install or the rebuild on the next open.
 #pragma once
 
 #include <cstdint>
@@ -91,7 +93,13 @@ class RegionFsm : public raft::StateMachine {
             proof::SmtOptions options)
       : engine_(engine), range_(std::move(range)), tree_(std::move(tree)), tree_options_(options) {}
   std::string MetaKey() const;
-  void StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const;
+  // What the meta record says besides the applied index.
+  enum class ApplyState : uint8_t {
+    kReady = 0,
+    kRebuilding = 1,  // the data is complete; the tree is rebuilt from it on open
+    kInstalling = 2,  // a snapshot is staged completely; it replaces the data on open
+  };
+  void StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const;
   // Validates the command and stages its effect; returns the result (error set when refused).
   // Stages `command` (`command_bytes` long serialized) at `index`: a refusal is a result with
   // `error` and nothing staged; an error Status only when the engine fails.
@@ -101,6 +109,9 @@ class RegionFsm : public raft::StateMachine {
   Result<std::vector<proof::SmtUpdate>> UpdatesFromData() const;
   // Rebuilds the tree from the region's data at version `applied` (after a snapshot).
   Status RebuildIndex(uint64_t applied);
+  // Replaces the region's data by its staged snapshot (in batches of about `batch_bytes`), then
+  // rebuilds the tree at `applied`. Safe to repeat from the start after a crash.
+  Status InstallStaged(uint64_t applied, std::size_t batch_bytes = 1 << 20);
   class Reader;
   class Writer;
 

@@ -21,7 +21,9 @@ struct Kind {
 std::map<engine::ColumnFamily, std::vector<Kind>> KindsByFamily() {
   // Per-group and per-region kinds: the prefix up to the id, which varies.
   return {
-      {engine::ColumnFamily::kDefault, {{"data", std::string(1, keys::kDataPrefix)}}},
+      {engine::ColumnFamily::kDefault,
+       {{"data", std::string(1, keys::kDataPrefix)},
+        {"snapshot staging", std::string(1, keys::kSnapshotStagingPrefix)}}},
       {engine::ColumnFamily::kRaft, {{"raft group", std::string(1, keys::kRaftGroupPrefix)}}},
       {engine::ColumnFamily::kMeta,
        {{"region apply state", std::string(1, keys::kRegionMetaTag)},
