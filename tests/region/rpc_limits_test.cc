@@ -270,6 +270,23 @@ TEST(RpcLimits, IdleConnectionsAreClosed) {
   EXPECT_EQ(*again, "again");
 }
 
+TEST(RpcLimits, AChannelClosesItsOwnIdleConnectionAndConnectsAgain) {
+  EventLoop loop;
+  ServerOptions o;
+  o.limits.idle_timeout = milliseconds(0);  // only the channel's timer
+  auto server = StartEcho(loop, o);
+  ChannelOptions co;
+  co.limits.idle_timeout = milliseconds(300);
+  RpcChannel channel(loop, "127.0.0.1", server->port(), co);
+  ASSERT_TRUE(channel.CallSync("echo", "first", milliseconds(3000)).ok());
+  EXPECT_EQ(server->open_connections(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return server->open_connections() == 0; }));
+  EXPECT_EQ(server->idle_closed_connections(), 0u) << "the channel's side closed it";
+  auto again = channel.CallSync("echo", "again", milliseconds(3000));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(server->open_connections(), 1u);
+}
+
 // A TLS record header announcing a 16 KiB handshake record whose body never completes:
 // OpenSSL waits for the rest, so only our count can close the connection before the
 // handshake deadline.
