@@ -18,7 +18,7 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
   so.sync_mode = engine::SyncMode::kNone;  // Raft syncs what it needs
   ASSIGN_OR_RETURN(node->engine_, engine::Engine::Open(so));
   node->loop_ = std::make_unique<rpc::EventLoop>();
-  rpc::ServerOptions srv;
+  rpc::ServerOptions srv = o.server;
   srv.host = hostport.host;
   srv.port = hostport.port;
   srv.tls = o.server_tls;

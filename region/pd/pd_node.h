@@ -22,6 +22,9 @@ struct PdNodeOptions {
   PdServiceOptions service;
   raft::MultiRaftOptions raft;                  // timings; store_id and address are filled in
   std::shared_ptr<rpc::TlsContext> server_tls;  // clients and stores connect with TLS when set
+  // The RPC server's limits (max_connections, ConnectionLimits' handshake and idle timeouts,
+  // frame and queue sizes); host, port and tls are set from `address` and `server_tls`.
+  rpc::ServerOptions server;
 };
 
 class PdNode {

@@ -49,9 +49,17 @@ void PdService::RegisterHandlers(rpc::RpcServer& server) {
 
 PdFsm* PdService::fsm() const { return static_cast<PdFsm*>(raft_.state_machine(options_.group)); }
 
-void PdService::Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done) {
+void PdService::Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done,
+                        bool internal) {
+  if (!internal && pending_proposals_ >= options_.max_pending_proposals) {
+    done(Status::Busy("PD has " + std::to_string(pending_proposals_) +
+                      " proposals pending (max_pending_proposals); try again later"));
+    return;
+  }
+  ++pending_proposals_;
   raft_.Propose(options_.group, command.SerializeAsString(),
-                [done = std::move(done)](Result<raft::ProposeResult> r) {
+                [this, done = std::move(done)](Result<raft::ProposeResult> r) {
+                  --pending_proposals_;
                   if (!r.ok()) {
                     done(r.status());
                     return;
@@ -70,7 +78,14 @@ void PdService::Propose(const PdCommand& command, std::function<void(Result<PdRe
 }
 
 void PdService::AtReadPoint(const Respond& respond, std::function<void()> fn) {
-  raft_.ReadIndex(options_.group, [respond, fn = std::move(fn)](Result<uint64_t> at) {
+  if (pending_reads_ >= options_.max_pending_reads) {
+    respond(Status::Busy("PD has " + std::to_string(pending_reads_) +
+                         " reads pending (max_pending_reads); try again later"));
+    return;
+  }
+  ++pending_reads_;
+  raft_.ReadIndex(options_.group, [this, respond, fn = std::move(fn)](Result<uint64_t> at) {
+    --pending_reads_;
     if (!at.ok()) {
       respond(at.status());
       return;
@@ -209,7 +224,8 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
         p->set_address(stores[static_cast<std::size_t>(i)].address());
       }
       bootstrapping_ = true;
-      Propose(c, [this](Result<PdResult>) { bootstrapping_ = false; });
+      Propose(
+          c, [this](Result<PdResult>) { bootstrapping_ = false; }, /*internal=*/true);
     }
     respond(out.SerializeAsString());
   });
@@ -222,25 +238,36 @@ void PdService::RegionHeartbeat(const rpc::Envelope& e, Respond respond) {
     respond(Status::InvalidArgument("region heartbeat without a region id"));
     return;
   }
-  region_leader_[req.region().id()] = req.leader_store_id();
-  PdCommand c;
-  *c.mutable_put_region() = req.region();
+  const uint64_t id = req.region().id();
+  const uint64_t leader = req.leader_store_id();
+  bool known = false;
   bool newer = true;
   for (const meta::Region& r : fsm()->state().regions()) {
-    if (r.id() == req.region().id()) {
+    if (r.id() == id) {
+      known = true;
       newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() ||
               req.region().epoch().version() > r.epoch().version();
     }
   }
-  if (!newer) {
+  // Leaders are remembered for regions PD holds (a record being proposed gets its leader once
+  // applied), so heartbeats naming made-up regions cannot grow the map.
+  if (known) region_leader_[id] = leader;
+  // One proposal per region at a time: a heartbeat while one is in flight is answered at once,
+  // and a newer record it carries comes again with the region's next heartbeat.
+  if (!newer || region_proposing_.contains(id)) {
     respond(RegionHeartbeatResponse().SerializeAsString());
     return;
   }
-  Propose(c, [respond](Result<PdResult> r) {
+  PdCommand c;
+  *c.mutable_put_region() = req.region();
+  region_proposing_.insert(id);
+  Propose(c, [this, id, leader, respond](Result<PdResult> r) {
+    region_proposing_.erase(id);
     if (!r.ok()) {
       respond(r.status());
       return;
     }
+    region_leader_[id] = leader;
     respond(RegionHeartbeatResponse().SerializeAsString());
   });
 }
@@ -250,6 +277,11 @@ void PdService::Tso(const rpc::Envelope& e, Respond respond) {
   if (!Parse(e, &req, respond)) return;
   if (req.count() == 0 || req.count() >= kLogicalLimit) {
     respond(Status::InvalidArgument("tso count must be 1.." + std::to_string(kLogicalLimit - 1)));
+    return;
+  }
+  if (tso_waiting_.size() >= options_.max_waiting_tso) {
+    respond(Status::Busy("PD has " + std::to_string(tso_waiting_.size()) +
+                         " timestamp requests waiting (max_waiting_tso); try again later"));
     return;
   }
   tso_waiting_.emplace_back(req.count(), std::move(respond));
@@ -301,15 +333,18 @@ void PdService::ServeTso() {
       tso_saving_ = true;
       PdCommand c;
       c.set_save_timestamp(tso_physical_ + static_cast<uint64_t>(options_.tso_save_window.count()));
-      Propose(c, [this, fail_all](Result<PdResult> r) {
-        tso_saving_ = false;
-        if (!r.ok()) {
-          tso_term_ = 0;  // start over from the saved mark
-          fail_all(r.status());
-          return;
-        }
-        ServeTso();
-      });
+      Propose(
+          c,
+          [this, fail_all](Result<PdResult> r) {
+            tso_saving_ = false;
+            if (!r.ok()) {
+              tso_term_ = 0;  // start over from the saved mark
+              fail_all(r.status());
+              return;
+            }
+            ServeTso();
+          },
+          /*internal=*/true);
       return;
     }
     tso_logical_ += count;

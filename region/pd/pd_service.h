@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "region/pd/pd.pb.h"
 #include "region/pd/pd_fsm.h"
@@ -29,6 +30,16 @@ struct PdServiceOptions {
   int replicas = 3;         // replicas of the first region (and stores needed to bootstrap it)
   std::chrono::milliseconds store_down_after{30000};
   std::chrono::milliseconds tso_save_window{3000};
+  // Bounds on what the serving leader holds for callers. Over a bound the request is answered
+  // Busy at once (the caller retries later), never queued: a flood of callers cannot grow PD's
+  // memory, and a stalled Raft group cannot collect callbacks forever.
+  // Timestamp requests waiting while the oracle saves its high-water mark or starts a term.
+  std::size_t max_waiting_tso = 10000;
+  // Callers' proposals (register, ids, region records) not yet applied. PD's own proposals
+  // (the first region, the timestamp mark) are counted but never refused.
+  std::size_t max_pending_proposals = 1024;
+  // Reads waiting for their linearizable read point.
+  std::size_t max_pending_reads = 4096;
 };
 
 class PdService {
@@ -41,9 +52,12 @@ class PdService {
  private:
   using Respond = rpc::RpcServer::Responder;
   PdFsm* fsm() const;
-  // Proposes `command`; `done` gets its result or the error (FailedPrecondition off the leader).
-  void Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done);
-  // Runs `fn` at a linearizable read point, or answers the error.
+  // Proposes `command`; `done` gets its result or the error (FailedPrecondition off the leader,
+  // Busy when a caller's proposal finds max_pending_proposals pending; `internal` proposals,
+  // PD's own, are never refused).
+  void Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done,
+               bool internal = false);
+  // Runs `fn` at a linearizable read point, or answers the error (Busy over max_pending_reads).
   void AtReadPoint(const Respond& respond, std::function<void()> fn);
 
   void RegisterStore(const rpc::Envelope& e, Respond respond);
@@ -61,7 +75,11 @@ class PdService {
   PdServiceOptions options_;
   // Loop-thread state of the serving leader.
   std::map<uint64_t, uint64_t> store_seen_ms_;
-  std::map<uint64_t, uint64_t> region_leader_;
+  std::map<uint64_t, uint64_t> region_leader_;  // only regions PD's state holds
+  std::size_t pending_proposals_ = 0;
+  std::size_t pending_reads_ = 0;
+  // Regions whose record a heartbeat is proposing now: at most one proposal per region.
+  std::set<uint64_t> region_proposing_;
   bool bootstrapping_ = false;
   uint64_t tso_physical_ = 0;
   uint64_t tso_logical_ = 0;

@@ -17,8 +17,18 @@ class TlsContext;  // region/rpc/tls.h
 struct ConnectionLimits {
   std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
   // Bytes queued for writing beyond which Send refuses with Busy (a slow or stuck peer must
-  // not grow our memory without bound).
+  // not grow our memory without bound). Frames sent before the TLS handshake completes (held
+  // as plaintext until it does) count too. Bytes received before the handshake completes count
+  // against it as well: above it the connection is closed (InvalidArgument).
   std::size_t max_queued_bytes = 64 << 20;
+  // A TLS handshake not complete this long after Start closes the connection (TimedOut): a
+  // peer that connects and never finishes, or trickles, holds no slot for long. 0: no limit.
+  // Plain TCP connections have no handshake.
+  std::chrono::milliseconds handshake_timeout{10000};
+  // No frame in either direction for this long closes the connection (TimedOut); a channel
+  // connects again on its next call. 0: never. Servers close idle peers after 10 minutes by
+  // default; a channel's own timer (the same default) closes its side.
+  std::chrono::milliseconds idle_timeout{600000};
   // TCP keepalive probes after this much idle time, so a peer that vanished (half-open
   // connection) is noticed. 0 turns keepalive off.
   unsigned keepalive_seconds = 30;

@@ -1,5 +1,8 @@
 #include "region/rpc/connection.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "region/rpc/uv_loop.h"
 
 namespace rustorium::rpc {
@@ -45,6 +48,13 @@ void Connection::Start(FrameHandler on_frame, CloseHandler on_close) {
     Close(Status::IOError(std::string("read_start: ") + uv_strerror(rc)));
     return;
   }
+  started_ms_ = last_frame_ms_ = uv_now(UvLoop(loop_));
+  if ((tls_ && limits_.handshake_timeout.count() > 0) || limits_.idle_timeout.count() > 0) {
+    timer_ = new uv_timer_t;
+    uv_timer_init(UvLoop(loop_), timer_);
+    timer_->data = this;
+    CheckDeadlines();
+  }
   if (tls_) {
     std::string hello;
     Status s = tls_->Start(hello);
@@ -72,8 +82,24 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   if (n == 0 || c->closing_) return;
   const std::string_view received(buf->base, static_cast<std::size_t>(n));
   if (c->tls_) {
+    if (c->handshake_pending()) {
+      // OpenSSL buffers at most a record of an unfinished handshake, but a peer must not be
+      // able to make us hold more than the connection's queue limit either way.
+      c->received_before_handshake_ += received.size();
+      if (c->received_before_handshake_ + c->queued_bytes() > c->limits_.max_queued_bytes) {
+        c->Close(Status::InvalidArgument(
+            std::to_string(c->received_before_handshake_) +
+            " bytes received before the TLS handshake completed (max_queued_bytes = " +
+            std::to_string(c->limits_.max_queued_bytes) + ")"));
+        return;
+      }
+    }
     std::string plain, reply;
     Status s = c->tls_->OnCiphertext(received, plain, reply);
+    if (!c->handshake_pending()) {
+      c->held_bytes_ = 0;  // the held frames are encrypted into `reply` now
+      c->received_before_handshake_ = 0;
+    }
     if (!reply.empty()) c->Enqueue(std::move(reply));
     if (!s.ok()) {
       c->Close(s);
@@ -93,6 +119,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
       return;
     }
     if (!*next) break;
+    c->last_frame_ms_ = uv_now(UvLoop(c->loop_));
     try {
       c->on_frame_(*c, envelope);
     } catch (...) {
@@ -108,13 +135,15 @@ void Connection::OnRead(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 
 Status Connection::Send(const Envelope& envelope) {
   if (closing_) return Status::Aborted("connection is closed");
-  if (queued_bytes_ > limits_.max_queued_bytes) {
-    return Status::Busy("connection write queue is full (" + std::to_string(queued_bytes_) +
+  if (queued_bytes() > limits_.max_queued_bytes) {
+    return Status::Busy("connection write queue is full (" + std::to_string(queued_bytes()) +
                         " bytes)");
   }
   std::string frame;
   RETURN_IF_ERROR(AppendFrame(envelope, frame, limits_.max_frame_bytes));
+  last_frame_ms_ = uv_now(UvLoop(loop_));
   if (tls_) {
+    if (handshake_pending()) held_bytes_ += frame.size();
     std::string cipher;
     Status s = tls_->Write(frame, cipher);
     if (!s.ok()) {
@@ -183,9 +212,46 @@ bool Connection::WriteRaw(std::string bytes) {
   return true;
 }
 
+void Connection::CheckDeadlines() {
+  if (closing_ || timer_ == nullptr) return;
+  const uint64_t now = uv_now(UvLoop(loop_));
+  const auto handshake = static_cast<uint64_t>(limits_.handshake_timeout.count());
+  const auto idle = static_cast<uint64_t>(limits_.idle_timeout.count());
+  uint64_t next = UINT64_MAX;  // ms until the earliest deadline still open
+  if (handshake_pending() && handshake > 0) {
+    if (now - started_ms_ >= handshake) {
+      expiry_ = Expiry::kHandshake;
+      Close(Status::TimedOut("TLS handshake not complete after " + std::to_string(handshake) +
+                             " ms (handshake_timeout)"));
+      return;
+    }
+    next = started_ms_ + handshake - now;
+  }
+  if (idle > 0) {
+    if (now - last_frame_ms_ >= idle) {
+      expiry_ = Expiry::kIdle;
+      Close(Status::TimedOut("no frame for " + std::to_string(now - last_frame_ms_) +
+                             " ms (idle_timeout " + std::to_string(idle) + " ms)"));
+      return;
+    }
+    next = std::min(next, last_frame_ms_ + idle - now);
+  }
+  if (next == UINT64_MAX) return;
+  // Frames move last_frame_ms_ without touching the timer: it fires at the old deadline,
+  // finds the connection busy and sleeps until the new one.
+  uv_timer_start(
+      timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->CheckDeadlines(); }, next, 0);
+}
+
 void Connection::Close(const Status& why) {
   if (closing_) return;
   closing_ = true;
+  if (timer_ != nullptr) {
+    uv_timer_stop(timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
+  }
   CloseHandler on_close = std::move(on_close_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
     auto* c = static_cast<Connection*>(h->data);

@@ -32,12 +32,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void EnableTls(const TlsContext& context, const std::string& peer_host);
 
   // Starts reading: each decoded envelope goes to `on_frame`; `on_close` runs once, when the
-  // connection closes for any reason (peer, error, malformed frame, Close).
+  // connection closes for any reason (peer, error, malformed frame, Close, or the handshake
+  // and idle timeouts of ConnectionLimits, which start counting here).
   void Start(FrameHandler on_frame, CloseHandler on_close);
 
-  // Queues `envelope` for writing. Busy when the write queue is over its limit,
-  // InvalidArgument for an oversized envelope, Aborted when closed.
+  // Queues `envelope` for writing. Busy when the write queue (with frames held for an
+  // unfinished TLS handshake) is over its limit, InvalidArgument for an oversized envelope,
+  // Aborted when closed.
   Status Send(const Envelope& envelope);
+
+  // Which of the connection's own deadlines closed it, if one did.
+  enum class Expiry { kNone, kHandshake, kIdle };
+  Expiry expiry() const { return expiry_; }
 
   // Closes the connection (idempotent); `why` reaches the close handler.
   void Close(const Status& why);
@@ -45,7 +51,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Loop time (uv_now, ms) since which a frame has been partly received, or 0 when no
   // partial frame is buffered: how a server spots slow-loris peers.
   uint64_t partial_frame_since() const { return partial_since_; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  // Bytes queued for writing, frames held for an unfinished TLS handshake included.
+  std::size_t queued_bytes() const { return queued_bytes_ + held_bytes_; }
   // Socket writes issued so far (frames of one loop turn share one write).
   uint64_t writes() const { return writes_; }
 
@@ -59,6 +66,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Enqueue(std::string bytes);
   // Writes what this loop turn queued in out_ (at the end of the turn).
   void Flush();
+  // Arms timer_ for the earliest of the handshake and idle deadlines still open; closes the
+  // connection when one has passed.
+  void CheckDeadlines();
+  bool handshake_pending() const { return tls_ != nullptr && !tls_->established(); }
 
   EventLoop& loop_;
   ConnectionLimits limits_;
@@ -75,6 +86,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t writes_ = 0;
   uint64_t partial_since_ = 0;
   bool closing_ = false;
+  // Frames Send handed to TLS before its handshake completed (TlsSession holds them).
+  std::size_t held_bytes_ = 0;
+  // Bytes received while the TLS handshake was incomplete.
+  std::size_t received_before_handshake_ = 0;
+  uv_timer_t* timer_ = nullptr;  // handshake and idle deadlines; freed by its close callback
+  uint64_t started_ms_ = 0;      // loop time of Start
+  uint64_t last_frame_ms_ = 0;   // loop time of the last frame received or sent
+  Expiry expiry_ = Expiry::kNone;
 };
 
 }  // namespace rustorium::rpc

@@ -1,5 +1,7 @@
 #include "region/rpc/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -201,12 +203,28 @@ void RpcServer::OnConnection() {
     c->Close(Status::IOError("accept failed"));
     return;
   }
+  if (connections_.size() >= options_.max_connections) {
+    // Accepted only to be closed: left in the backlog it would be retried on every turn.
+    const uint64_t rejected = ++rejected_;
+    const uint64_t now = uv_now(UvLoop(loop_));
+    if (rejected == 1 || now - rejected_logged_ms_ >= 10000) {
+      rejected_logged_ms_ = now;
+      spdlog::warn("rpc connection refused: port={} open={} max_connections={} refused_total={}",
+                   port_, connections_.size(), options_.max_connections, rejected);
+    }
+    c->Close(Status::Busy("max_connections reached"));
+    return;
+  }
   connections_.insert(c);
+  open_ = connections_.size();
   if (options_.tls) c->EnableTls(*options_.tls, "");
   c->Start([this](Connection& conn, Envelope& e) { OnFrame(conn, e); },
            [this](Connection& conn, const Status& why) {
              if (why.IsInvalidArgument() || why.IsCorruption()) ++refused_;
+             if (conn.expiry() == Connection::Expiry::kHandshake) ++handshake_timed_out_;
+             if (conn.expiry() == Connection::Expiry::kIdle) ++idle_closed_;
              connections_.erase(conn.shared_from_this());
+             open_ = connections_.size();
            });
 }
 

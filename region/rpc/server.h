@@ -18,7 +18,11 @@ namespace rustorium::rpc {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: an ephemeral port, readable from port() after Start
+  // Per connection; also the TLS handshake timeout (10 s) and the idle timeout (10 min).
   ConnectionLimits limits;
+  // Open connections at most; one more is accepted and closed at once (counted in
+  // rejected_connections, logged), so a flood of peers cannot exhaust descriptors or memory.
+  std::size_t max_connections = 1024;
   // TLS for every connection when set (TlsContext::CreateServer); plain TCP otherwise.
   std::shared_ptr<TlsContext> tls;
   // A connection that keeps a frame half-received this long is closed (slow-loris peers).
@@ -74,6 +78,15 @@ class RpcServer {
   uint64_t refused_connections() const { return refused_.load(); }
   // Connections closed for holding a partial frame past frame_timeout. Thread-safe.
   uint64_t timed_out_connections() const { return timed_out_.load(); }
+  // Connections closed at accept because max_connections were open. Thread-safe.
+  uint64_t rejected_connections() const { return rejected_.load(); }
+  // Connections closed for a TLS handshake not complete within limits.handshake_timeout.
+  // Thread-safe.
+  uint64_t handshake_timed_out_connections() const { return handshake_timed_out_.load(); }
+  // Connections closed after limits.idle_timeout without a frame. Thread-safe.
+  uint64_t idle_closed_connections() const { return idle_closed_.load(); }
+  // Connections open now. Thread-safe.
+  std::size_t open_connections() const { return open_.load(); }
 
  private:
   void OnConnection();
@@ -93,6 +106,11 @@ class RpcServer {
   std::size_t total_queued_bytes_ = 0;                 // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> timed_out_{0};
+  std::atomic<uint64_t> rejected_{0};
+  std::atomic<uint64_t> handshake_timed_out_{0};
+  std::atomic<uint64_t> idle_closed_{0};
+  std::atomic<std::size_t> open_{0};
+  uint64_t rejected_logged_ms_ = 0;  // loop thread only: when a rejection was last logged
 };
 
 }  // namespace rustorium::rpc

@@ -2,6 +2,8 @@
 // routing, heartbeats and the timestamp oracle, on one PD member and on three.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "region/pd/pd_service.h"
 #include "region/rpc/channel.h"
 #include "tests/support/raft_cluster.h"
@@ -20,7 +22,7 @@ struct PdNode {
 
 class PdCluster {
  public:
-  PdCluster(TempDir& dir, int members) {
+  PdCluster(TempDir& dir, int members, PdServiceOptions service = {}) {
     raft::MultiRaftOptions o;
     o.tick = 20ms;
     o.heartbeat = 100ms;
@@ -34,10 +36,11 @@ class PdCluster {
             return fsm.ok() ? std::move(*fsm) : nullptr;
           });
       PdNode* raw = n.get();
-      n->base->set_before_serve([raw](raft::testing::TestStore& ts, rpc::RpcServer& server) {
-        raw->service = std::make_unique<PdService>(ts.raft(), PdServiceOptions{});
-        raw->service->RegisterHandlers(server);
-      });
+      n->base->set_before_serve(
+          [raw, service](raft::testing::TestStore& ts, rpc::RpcServer& server) {
+            raw->service = std::make_unique<PdService>(ts.raft(), service);
+            raw->service->RegisterHandlers(server);
+          });
       nodes_.push_back(std::move(n));
     }
     for (auto& n : nodes_) peers_.push_back(n->base->member());
@@ -72,14 +75,61 @@ class PdCluster {
   Result<Response> Call(const std::string& method, const google::protobuf::Message& req) {
     PdNode* l = WaitLeader();
     if (l == nullptr) return Status::TimedOut("no PD leader");
-    auto& c = channels_[l->base->address()];
-    if (!c) {
-      const rpc::HostPort hp = *rpc::ParseAddress(l->base->address());
-      c = std::make_unique<rpc::RpcChannel>(client_loop_, hp.host, hp.port);
-    }
-    ASSIGN_OR_RETURN(std::string bytes, c->CallSync(method, req.SerializeAsString(), 10s));
+    ASSIGN_OR_RETURN(std::string bytes,
+                     Channel(l->base->address()).CallSync(method, req.SerializeAsString(), 10s));
+    return Parse<Response>(bytes);
+  }
+  template <typename Response>
+  static Result<Response> Parse(const Result<std::string>& bytes) {
+    if (!bytes.ok()) return bytes.status();
     Response out;
-    if (!out.ParseFromString(bytes)) return Status::Corruption("response does not parse");
+    if (!out.ParseFromString(*bytes)) return Status::Corruption("response does not parse");
+    return out;
+  }
+  // Blocks the leader's loop until the returned function runs: requests sent meanwhile wait
+  // in its socket and are then read and dispatched in one loop turn, before any of their
+  // proposals or reads can finish.
+  std::function<void()> HoldLeader() {
+    PdNode* l = WaitLeader();
+    held_address_ = l->base->address();
+    Channel(held_address_);
+    auto gate = std::make_shared<std::promise<void>>();
+    auto entered = std::make_shared<std::promise<void>>();
+    auto in = entered->get_future();
+    l->base->loop().Post([gate, entered] {
+      entered->set_value();
+      gate->get_future().wait();
+    });
+    in.wait();
+    return [gate] { gate->set_value(); };
+  }
+  // Sends a call to the held leader (HoldLeader) without waiting.
+  std::future<Result<std::string>> Send(const std::string& method,
+                                        const google::protobuf::Message& req) {
+    auto p = std::make_shared<std::promise<Result<std::string>>>();
+    auto f = p->get_future();
+    Channel(held_address_).Call(method, req.SerializeAsString(), 10s, [p](Result<std::string> r) {
+      p->set_value(std::move(r));
+    });
+    return f;
+  }
+  // Returns once every call sent so far has been written to its socket.
+  void Flush() {
+    client_loop_.RunSync([] {});  // the posted calls ran; their frames go at the turn's end
+    client_loop_.RunSync([] {});
+  }
+  // Sends `n` copies of a call while the leader is held, then lets it go: their answers, in
+  // order.
+  template <typename Response>
+  std::vector<Result<Response>> SendHeld(const std::string& method,
+                                         const google::protobuf::Message& req, int n) {
+    auto release = HoldLeader();
+    std::vector<std::future<Result<std::string>>> calls;
+    for (int i = 0; i < n; ++i) calls.push_back(Send(method, req));
+    Flush();
+    release();
+    std::vector<Result<Response>> out;
+    for (auto& c : calls) out.push_back(Parse<Response>(c.get()));
     return out;
   }
   Result<std::pair<uint64_t, uint64_t>> Tso(uint32_t count = 1) {
@@ -94,6 +144,16 @@ class PdCluster {
   std::vector<raft::Member> peers_;
   rpc::EventLoop client_loop_;
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;
+  std::string held_address_;
+
+  rpc::RpcChannel& Channel(const std::string& address) {
+    auto& c = channels_[address];
+    if (!c) {
+      const rpc::HostPort hp = *rpc::ParseAddress(address);
+      c = std::make_unique<rpc::RpcChannel>(client_loop_, hp.host, hp.port);
+    }
+    return *c;
+  }
 };
 
 StoreInfo MakeStore(const std::string& address, const std::string& zone) {
@@ -226,6 +286,112 @@ TEST(Pd, OneMemberTimestampsSurviveARestart) {
                                 << t->second;
   EXPECT_GT(t->first, mark)
       << "a restarted oracle starts above the saved mark, whatever the clock says";
+}
+
+// Issue 18: what PD holds for callers is bounded; one request over a bound is answered Busy
+// at once. Each bound is 2 here: two requests dispatched in one loop turn (limit - 1, limit)
+// wait, the third (limit + 1) is refused.
+TEST(Pd, PendingProposalsAreBounded) {
+  TempDir dir;
+  PdServiceOptions o;
+  o.max_pending_proposals = 2;
+  PdCluster pd(dir, 1, o);
+  ASSERT_TRUE(pd.Start(0).ok());
+  AllocIdRequest alloc;
+  ASSERT_TRUE(pd.Call<AllocIdResponse>("pd.AllocId", alloc).ok());
+  auto r = pd.SendHeld<AllocIdResponse>("pd.AllocId", alloc, 3);
+  EXPECT_TRUE(r[0].ok()) << r[0].status().ToString();
+  EXPECT_TRUE(r[1].ok()) << r[1].status().ToString();
+  EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
+  EXPECT_NE(r[2].status().message().find("max_pending_proposals"), std::string::npos);
+  // Nothing stays taken: the next proposals go through.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(pd.Call<AllocIdResponse>("pd.AllocId", alloc).ok());
+}
+
+TEST(Pd, PendingReadsAreBounded) {
+  TempDir dir;
+  PdServiceOptions o;
+  o.max_pending_reads = 2;
+  PdCluster pd(dir, 1, o);
+  ASSERT_TRUE(pd.Start(0).ok());
+  ASSERT_TRUE(pd.Call<GetStoresResponse>("pd.GetStores", GetStoresRequest()).ok());
+  auto r = pd.SendHeld<GetStoresResponse>("pd.GetStores", GetStoresRequest(), 3);
+  EXPECT_TRUE(r[0].ok()) << r[0].status().ToString();
+  EXPECT_TRUE(r[1].ok()) << r[1].status().ToString();
+  EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
+  EXPECT_NE(r[2].status().message().find("max_pending_reads"), std::string::npos);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(pd.Call<GetStoresResponse>("pd.GetStores", GetStoresRequest()).ok());
+  }
+}
+
+TEST(Pd, WaitingTimestampRequestsAreBounded) {
+  TempDir dir;
+  PdServiceOptions o;
+  o.max_waiting_tso = 2;
+  PdCluster pd(dir, 1, o);
+  ASSERT_TRUE(pd.Start(0).ok());
+  ASSERT_TRUE(pd.Call<GetStoresResponse>("pd.GetStores", GetStoresRequest()).ok());
+  // The term's first timestamp request makes the oracle find its start (a read point), and
+  // requests wait for it.
+  TsoRequest one;
+  one.set_count(1);
+  auto r = pd.SendHeld<TsoResponse>("pd.Tso", one, 3);
+  ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+  ASSERT_TRUE(r[1].ok()) << r[1].status().ToString();
+  EXPECT_LT(std::make_pair(r[0]->physical(), r[0]->logical()),
+            std::make_pair(r[1]->physical(), r[1]->logical()));
+  EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
+  EXPECT_NE(r[2].status().message().find("max_waiting_tso"), std::string::npos);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(pd.Tso().ok());
+}
+
+TEST(Pd, OneRegionRecordProposalInFlightPerRegion) {
+  TempDir dir;
+  PdServiceOptions o;
+  o.replicas = 1;
+  o.max_pending_proposals = 1;
+  PdCluster pd(dir, 1, o);
+  ASSERT_TRUE(pd.Start(0).ok());
+  RegisterStoreRequest reg;
+  *reg.mutable_store() = MakeStore("127.0.0.1:20161", "z1");
+  auto store = pd.Call<RegisterStoreResponse>("pd.RegisterStore", reg);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  StoreHeartbeatRequest hb;
+  hb.set_store_id(store->store_id());
+  GetRegionRequest where;
+  Result<GetRegionResponse> region = Status::NotFound("");
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        pd.Call<StoreHeartbeatResponse>("pd.StoreHeartbeat", hb).status().IgnoreError();  // polls
+        region = pd.Call<GetRegionResponse>("pd.GetRegion", where);
+        return region.ok() && region->found();
+      },
+      10s));
+  auto heartbeat = [&](uint64_t version) {
+    RegionHeartbeatRequest rh;
+    *rh.mutable_region() = region->region();
+    rh.mutable_region()->mutable_epoch()->set_version(version);
+    rh.set_leader_store_id(store->store_id());
+    return rh;
+  };
+  auto release = pd.HoldLeader();
+  auto first = pd.Send("pd.RegionHeartbeat", heartbeat(2));
+  auto second = pd.Send("pd.RegionHeartbeat", heartbeat(3));  // same region, first in flight
+  auto alloc = pd.Send("pd.AllocId", AllocIdRequest());       // the one slot is taken
+  pd.Flush();
+  release();
+  EXPECT_TRUE(first.get().ok());
+  Result<std::string> s = second.get();
+  EXPECT_TRUE(s.ok()) << "answered without a proposal of its own: " << s.status().ToString();
+  EXPECT_EQ(alloc.get().status().code(), StatusCode::kBusy);
+  auto now = pd.Call<GetRegionResponse>("pd.GetRegion", where);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->region().epoch().version(), 2u) << "the second record was not proposed";
+  EXPECT_EQ(now->leader_store_id(), store->store_id());
+  // The region's next heartbeat brings the newer record.
+  ASSERT_TRUE(pd.Call<RegionHeartbeatResponse>("pd.RegionHeartbeat", heartbeat(3)).ok());
+  EXPECT_EQ(pd.Call<GetRegionResponse>("pd.GetRegion", where)->region().epoch().version(), 3u);
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   WriteFile(
       path,
       "[pd]\ndata_dir = \"/tmp/x\"\naddress = \"127.0.0.1:2481\"\nreplicas = 1\nmember_id = 2\n"
-      "members = [\"1=127.0.0.1:2479\", \"2=127.0.0.1:2481\"]\n[raft]\nelection_ms = "
+      "members = [\"1=127.0.0.1:2479\", \"2=127.0.0.1:2481\"]\nmax_pending_proposals = 7\n"
+      "max_pending_reads = 8\nmax_waiting_tso = 9\n[raft]\nelection_ms = "
       "3000\n[tls]\nplain = true\n");
   pd::PdNodeOptions o;
   ASSERT_TRUE(LoadPdConfig(path, o).ok());
@@ -27,6 +28,9 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   EXPECT_EQ(o.members[0].address, "127.0.0.1:2479");
   EXPECT_EQ(o.raft.election.count(), 3000);
   EXPECT_EQ(o.server_tls, nullptr) << "plain = true";
+  EXPECT_EQ(o.service.max_pending_proposals, 7u);
+  EXPECT_EQ(o.service.max_pending_reads, 8u);
+  EXPECT_EQ(o.service.max_waiting_tso, 9u);
 
   for (const std::string& bad : {
            std::string("[pd]\ndata_dir = \"/x\"\nwhat = 1\n[tls]\nplain = true\n"),  // unknown key
@@ -79,7 +83,10 @@ TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
   };
   const std::vector<Case> pd_cases = {
       {"[pd]\ndata_dir = \"/x\"\nwhat = 1\n" + tls,
-       "pd.what: unknown key (known: data_dir, address, replicas, member_id, members)"},
+       "pd.what: unknown key (known: data_dir, address, replicas, member_id, members, "
+       "max_pending_proposals, max_pending_reads, max_waiting_tso)"},
+      {"[pd]\ndata_dir = \"/x\"\nmax_waiting_tso = 0\n" + tls,
+       "pd.max_waiting_tso: must be 1..1000000, not 0"},
       {"[pd]\ndata_dir = \"/x\"\n",
        "tls: is missing: give ca_file, cert_file and key_file, or plain = true"},
       {"[pd]\ndata_dir = \"/x\"\nreplicas = 0\n" + tls, "pd.replicas: must be 1..7, not 0"},

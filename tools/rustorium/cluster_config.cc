@@ -80,7 +80,8 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable root, ConfigTable::Open(path));
   RETURN_IF_ERROR(root.AllowOnly({"pd", "raft", "tls"}));
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("pd"));
-  RETURN_IF_ERROR(t.AllowOnly({"data_dir", "address", "replicas", "member_id", "members"}));
+  RETURN_IF_ERROR(t.AllowOnly({"data_dir", "address", "replicas", "member_id", "members",
+                               "max_pending_proposals", "max_pending_reads", "max_waiting_tso"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -103,6 +104,13 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
     o.members.push_back({id, m.substr(eq + 1)});
   }
   RETURN_IF_ERROR(t.Read("replicas", o.service.replicas, 1, 7));
+  // Bounds on what PD holds for callers (docs/operations.md, "Connection and PD limits").
+  constexpr std::size_t kMaxBound = 1000000;
+  RETURN_IF_ERROR(
+      t.Read<std::size_t>("max_pending_proposals", o.service.max_pending_proposals, 1, kMaxBound));
+  RETURN_IF_ERROR(
+      t.Read<std::size_t>("max_pending_reads", o.service.max_pending_reads, 1, kMaxBound));
+  RETURN_IF_ERROR(t.Read<std::size_t>("max_waiting_tso", o.service.max_waiting_tso, 1, kMaxBound));
   RETURN_IF_ERROR(ReadRaft(root, o.raft));
   ASSIGN_OR_RETURN(NodeTls tls, ReadTls(root));
   o.server_tls = tls.server;

@@ -1,5 +1,6 @@
 // The TOML configs of `rustorium pd` and `rustorium server` (docs/operations.md):
-//   pd.toml:    [pd] data_dir, address, replicas; [raft]; [tls]
+//   pd.toml:    [pd] data_dir, address, replicas, member_id, members, max_pending_proposals,
+//               max_pending_reads, max_waiting_tso; [raft]; [tls]
 //   store.toml: [store] data_dir, address, pd (array), heartbeat_ms, and the kv limits
 //               max_key_size, max_value_size, max_mutations, max_command_bytes, max_scan_bytes;
 //               [labels] region, zone, host; [raft]; [tls]
