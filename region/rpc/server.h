@@ -6,12 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
 #include "base/status.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 
@@ -39,8 +41,13 @@ class RpcServer {
   using Responder = std::function<void(Result<std::string>)>;
   // Serves a REQUEST; runs on the loop thread and must not block it.
   using Handler = std::function<void(const Envelope& request, Responder respond)>;
+  // The same, given who sent it (the identity of the peer's verified certificate; a trusted
+  // peer on plain TCP), for a handler that checks a claim of the request against it.
+  using PeerHandler =
+      std::function<void(const Envelope& request, const PeerIdentity& peer, Responder respond)>;
   // Receives a ONE_WAY message; runs on the loop thread.
   using MessageHandler = std::function<void(const Envelope& message)>;
+  using PeerMessageHandler = std::function<void(const Envelope& message, const PeerIdentity& peer)>;
 
   // The sending side of a server stream. Thread-safe; items after Finish are dropped.
   class StreamWriter {
@@ -61,10 +68,15 @@ class RpcServer {
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 
-  // Register before Start.
-  void Handle(const std::string& method, Handler handler);
-  void OnMessage(const std::string& method, MessageHandler handler);
-  void HandleStream(const std::string& method, StreamHandler handler);
+  // Register before Start. `roles`: who may call the method under TLS, by the role in their
+  // certificate (identity.h); a request from anyone else is answered PermissionDenied without
+  // running the handler, a one-way message from anyone else is dropped, and both are counted
+  // (denied_calls). On plain TCP every peer is trusted and reaches every method.
+  void Handle(const std::string& method, Handler handler, RoleSet roles = kAnyPeer);
+  void Handle(const std::string& method, PeerHandler handler, RoleSet roles = kAnyPeer);
+  void OnMessage(const std::string& method, MessageHandler handler, RoleSet roles = kAnyPeer);
+  void OnMessage(const std::string& method, PeerMessageHandler handler, RoleSet roles = kAnyPeer);
+  void HandleStream(const std::string& method, StreamHandler handler, RoleSet roles = kAnyPeer);
 
   // Binds and listens. IOError when the address cannot be bound.
   Status Start();
@@ -74,10 +86,25 @@ class RpcServer {
   uint64_t refused_connections() const { return refused_.load(); }
   // Connections closed for holding a partial frame past frame_timeout. Thread-safe.
   uint64_t timed_out_connections() const { return timed_out_.load(); }
+  // Calls and messages refused PermissionDenied since Start: by the role check above, and
+  // by handlers that answered PermissionDenied (a claim the caller's identity does not back).
+  // Thread-safe.
+  uint64_t denied_calls() const { return denials_->total.load(); }
+  // The same, for one method. Thread-safe.
+  uint64_t denied_calls(const std::string& method) const;
+  // Who may call `method` (kAnyPeer for an unregistered one).
+  RoleSet roles(const std::string& method) const;
 
  private:
   void OnConnection();
   void OnFrame(Connection& c, Envelope& e);
+  // Refusals, shared with responders that may run after the server is gone.
+  struct Denials {
+    std::atomic<uint64_t> total{0};
+    std::mutex mu;
+    std::map<std::string, uint64_t> by_method;  // guarded by mu
+    void Count(const std::string& method);
+  };
   void Sweep();
 
   EventLoop& loop_;
@@ -86,13 +113,15 @@ class RpcServer {
   uv_timer_t sweep_timer_;
   bool listening_ = false;
   int port_ = 0;
-  std::map<std::string, Handler> handlers_;
-  std::map<std::string, MessageHandler> message_handlers_;
+  std::map<std::string, PeerHandler> handlers_;
+  std::map<std::string, PeerMessageHandler> message_handlers_;
   std::map<std::string, StreamHandler> stream_handlers_;
+  std::map<std::string, RoleSet> roles_;               // set before Start, read-only after
   std::set<std::shared_ptr<Connection>> connections_;  // loop thread only
   std::size_t total_queued_bytes_ = 0;                 // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> timed_out_{0};
+  std::shared_ptr<Denials> denials_ = std::make_shared<Denials>();
 };
 
 }  // namespace rustorium::rpc
