@@ -21,8 +21,11 @@ struct MultiRaft::Ticker {
 
 MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOptions options)
     : loop_(loop), options_(std::move(options)), log_store_(engine) {
-  transport_ = std::make_unique<PeerTransport>(
-      loop_, PeerTransportOptions{options_.store_id, options_.address, options_.channel}, &stats_);
+  transport_ =
+      std::make_unique<PeerTransport>(loop_,
+                                      PeerTransportOptions{options_.store_id, options_.address,
+                                                           options_.channel, options_.peer_role},
+                                      &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
   SnapshotTransferOptions so;
   so.store_id = options_.store_id;
@@ -30,6 +33,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   so.chunk_bytes = options_.snapshot_chunk_bytes;
   so.max_incoming = options_.max_incoming_snapshots;
   so.incoming_timeout = options_.install_snapshot_timeout;
+  so.peer_role = options_.peer_role;
   SnapshotTransfers::Hooks hooks;
   hooks.machine = [this](GroupId group) -> StateMachine* {
     Group* g = Find(group);
@@ -37,6 +41,11 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   };
   hooks.send_install = [this](const std::string& address, RaftMessage install) {
     QueueMessage(address, std::move(install));
+  };
+  hooks.accept_from = [this](GroupId group, uint64_t from_id) -> Status {
+    Group* g = Find(group);
+    if (g == nullptr || g->closing) return Status::OK();  // answered NotFound after this
+    return RaftIoGlue::SnapshotSenderAllowed(*g, from_id);
   };
   snapshots_ =
       std::make_unique<SnapshotTransfers>(loop_, so, &stats_, transport_.get(), std::move(hooks));
