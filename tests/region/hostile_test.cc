@@ -332,10 +332,18 @@ TEST(Hostile, ForgedRaftSnapshotAndPdTrafficIsRefusedCountedAndChangesNothing) {
     stranger->Send("raft.Batch", Batch(4, "127.0.0.1:1", VoteForMe(target, 4, before->term + 100)));
     EXPECT_TRUE(stranger->CallSync("pd.GetStores", "", 3s).status().code() !=
                 StatusCode::kTimedOut);  // the messages before it were handled
+    // Even the leader's own certificate cannot announce a snapshot it did not stream: libraft
+    // would drop the target's log for a snapshot whose data never came.
+    const std::string leader_cert = "store-" + std::to_string(leader);
+    auto from_leader = c.Dial(c.store_address(static_cast<int>(target)), leader_cert);
+    from_leader->Send("raft.Batch", Batch(leader, c.store_address(static_cast<int>(leader)),
+                                          AnnounceSnapshot(target, before->term, 0)));
+    EXPECT_TRUE(from_leader->CallSync("pd.GetStores", "", 3s).status().code() !=
+                StatusCode::kTimedOut);
     EXPECT_TRUE(WaitFor(
         [&] {
           return c.store(static_cast<int>(target)).raft().stats().messages_refused.load() >=
-                 refused + 3;
+                 refused + 4;
         },
         5s));
     EXPECT_GE(c.store(static_cast<int>(target)).raft().stats().snapshot_chunks_refused.load(), 2u);
@@ -351,6 +359,11 @@ TEST(Hostile, ForgedRaftSnapshotAndPdTrafficIsRefusedCountedAndChangesNothing) {
   ASSERT_TRUE(WaitFor([&] { return (after = Agreed(c)).has_value(); }, 10s));
   EXPECT_EQ(after->leader, before->leader);
   EXPECT_EQ(after->term, before->term);
+  for (int i = 1; i <= 3; ++i) {
+    std::optional<raft::GroupInfo> info = c.store(i).RegionInfo(1);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_LT(info->last_index, 1u << 20) << "store " << i << " took a forged snapshot";
+  }
   auto read_after = client->Get("balance");
   ASSERT_TRUE(read_after.ok()) << read_after.status().ToString();
   EXPECT_EQ(read_after->value, "100");
