@@ -11,9 +11,10 @@
 namespace rustorium::testing {
 
 // An engine at `path` with a small cache and sync mode `none` (tests that check durability
-// open their own); null, with a test failure, when it cannot open.
-inline std::unique_ptr<engine::Engine> OpenScratchEngine(const std::string& path) {
-  engine::StorageOptions o;
+// open their own), other options from `o` (a region's engine passes
+// store::EngineOptionsFor({})); null, with a test failure, when it cannot open.
+inline std::unique_ptr<engine::Engine> OpenScratchEngine(const std::string& path,
+                                                         engine::StorageOptions o = {}) {
   o.path = path;
   o.block_cache_size = 8 << 20;
   o.sync_mode = engine::SyncMode::kNone;

@@ -30,7 +30,8 @@ namespace rustorium::raft {
 
 class GroupCommit {
  public:
-  // Gets OK once the records are durable, or the error of the write that carried them.
+  // Gets OK once the records are durable. A failed write stops the process (base/fatal.h)
+  // before any completion runs: the stored log must never fall out of step with libraft's.
   using Completion = std::function<void(const Status& status)>;
 
   // `loop`, `store` and `stats` are not owned and must outlive this. Each synced write is

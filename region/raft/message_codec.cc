@@ -1,5 +1,6 @@
 #include "region/raft/message_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rustorium::raft {
@@ -273,6 +274,37 @@ Status FromRaftError(int code, const char* detail) {
     default:
       return Status::Internal(msg);
   }
+}
+
+std::vector<RaftMessage> SplitAppendEntries(RaftMessage message, std::size_t max_bytes) {
+  std::vector<RaftMessage> out;
+  if (!message.has_append_entries() || message.ByteSizeLong() <= max_bytes) {
+    out.push_back(std::move(message));
+    return out;
+  }
+  AppendEntries& all = *message.mutable_append_entries();
+  google::protobuf::RepeatedPtrField<Entry> entries;
+  entries.Swap(all.mutable_entries());
+  const std::size_t header = message.ByteSizeLong();
+  uint64_t prev_index = all.prev_log_index();
+  uint64_t prev_term = all.prev_log_term();
+  std::size_t bytes = 0;
+  for (Entry& e : entries) {
+    const std::size_t size = e.ByteSizeLong() + 8;  // with the field's tag and length
+    if (out.empty() || (bytes > 0 && bytes + size > max_bytes)) {
+      RaftMessage& part = out.emplace_back(message);  // the same group, addressee and term
+      part.mutable_append_entries()->set_prev_log_index(prev_index);
+      part.mutable_append_entries()->set_prev_log_term(prev_term);
+      bytes = header;
+    }
+    AppendEntries& part = *out.back().mutable_append_entries();
+    bytes += size;
+    prev_index += 1;
+    prev_term = e.term();
+    part.set_leader_commit(std::min(all.leader_commit(), prev_index));
+    part.add_entries()->Swap(&e);
+  }
+  return out;
 }
 
 }  // namespace rustorium::raft

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "region/raft/libraft.h"
@@ -15,6 +16,12 @@ namespace rustorium::raft {
 // Copies `message` (of any of libraft's six types) into `out`. InvalidArgument for an
 // unknown type.
 Status EncodeMessage(uint64_t group, const raft_message& message, RaftMessage* out);
+
+// `message` as messages of at most `max_bytes` each where it is an AppendEntries with more:
+// consecutive valid AppendEntries of the same term (each with one entry at least), the next
+// starting after the previous one's last entry, and each with the leader's commit index capped
+// at its own last entry. Any other message comes back alone.
+std::vector<RaftMessage> SplitAppendEntries(RaftMessage message, std::size_t max_bytes);
 
 // Fills `out` from `in`, as a message received from server `from_id` at `from_address` (which
 // must outlive every use of `out`). Entries go into one raft_malloc'd batch, snapshot data

@@ -21,11 +21,11 @@ struct MultiRaft::Ticker {
 
 MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOptions options)
     : loop_(loop), options_(std::move(options)), log_store_(engine) {
-  transport_ =
-      std::make_unique<PeerTransport>(loop_,
-                                      PeerTransportOptions{options_.store_id, options_.address,
-                                                           options_.channel, options_.peer_role},
-                                      &stats_);
+  transport_ = std::make_unique<PeerTransport>(
+      loop_,
+      PeerTransportOptions{options_.store_id, options_.address, options_.channel,
+                           options_.max_message_bytes, options_.peer_role},
+      &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
   SnapshotTransferOptions so;
   so.store_id = options_.store_id;

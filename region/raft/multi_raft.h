@@ -74,6 +74,11 @@ struct MultiRaftOptions {
   std::size_t snapshot_chunk_bytes = 1 << 20;
   // Snapshots being received at once; more are refused Busy (the leader retries later).
   std::size_t max_incoming_snapshots = 16;
+  // Largest Raft message and batch of messages to one peer, in bytes: an AppendEntries with
+  // more is sent as consecutive valid AppendEntries (one entry each at least), and a peer's
+  // messages of one loop turn go in as many batches as this needs. Far under the RPC frame
+  // limit (16 MiB), which one largest command (12 MiB) must still fit.
+  std::size_t max_message_bytes = 4 << 20;
   // Connections to peer stores (TLS client context for mutual TLS between stores, limits).
   rpc::ChannelOptions channel;
   // Under TLS, Raft messages and snapshot chunks are taken only from a certificate of this

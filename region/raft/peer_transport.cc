@@ -26,12 +26,17 @@ void PeerTransport::RegisterHandler(rpc::RpcServer& server, DeliverFn deliver) {
 }
 
 void PeerTransport::Queue(const std::string& address, RaftMessage message) {
-  auto [it, inserted] = outgoing_.try_emplace(address);
-  if (inserted) {
-    it->second.set_from_id(options_.store_id);
-    it->second.set_from_address(options_.address);
+  Outgoing& out = outgoing_[address];
+  const std::size_t size = message.ByteSizeLong();
+  if (out.batches.empty() ||
+      (out.last_bytes > 0 && out.last_bytes + size > options_.max_batch_bytes)) {
+    RaftBatch& batch = out.batches.emplace_back();
+    batch.set_from_id(options_.store_id);
+    batch.set_from_address(options_.address);
+    out.last_bytes = 0;
   }
-  it->second.add_messages()->Swap(&message);
+  out.last_bytes += size;
+  out.batches.back().add_messages()->Swap(&message);
 }
 
 rpc::RpcChannel* PeerTransport::ChannelTo(const std::string& address) {
@@ -46,16 +51,18 @@ rpc::RpcChannel* PeerTransport::ChannelTo(const std::string& address) {
 }
 
 void PeerTransport::Flush() {
-  for (auto& [address, batch] : outgoing_) {
+  for (auto& [address, out] : outgoing_) {
     rpc::RpcChannel* channel = ChannelTo(address);
-    const auto n = static_cast<uint64_t>(batch.messages_size());
-    if (channel == nullptr) {
-      stats_->messages_dropped += n;
-      continue;
+    for (const RaftBatch& batch : out.batches) {
+      const auto n = static_cast<uint64_t>(batch.messages_size());
+      if (channel == nullptr) {
+        stats_->messages_dropped += n;
+        continue;
+      }
+      channel->Send(kBatchMethod, batch.SerializeAsString());
+      stats_->messages_sent += n;
+      stats_->batches_sent++;
     }
-    channel->Send(kBatchMethod, batch.SerializeAsString());
-    stats_->messages_sent += n;
-    stats_->batches_sent++;
   }
   outgoing_.clear();
 }

@@ -1,7 +1,7 @@
 // PeerTransport: the multi-raft backend's messages to and from peer stores.
 //
 // Every group's messages to one peer store share one RpcChannel. The messages queued during a
-// loop turn go out at its end (Flush) as one RaftBatch frame per peer, sent as the one-way
+// loop turn go out at its end (Flush) as RaftBatch frames of bounded size, sent as the one-way
 // "raft.Batch" message: best effort, as Raft expects of its transport (it retries). Incoming
 // batches are decoded and each message handed to a deliver callback. What cannot be used
 // (a malformed batch, a message for another server id, one the callback refuses, one for a
@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "region/raft/multi_raft_stats.h"
 #include "region/raft/raft.pb.h"
@@ -36,6 +37,9 @@ struct PeerTransportOptions {
                           // every message we take
   std::string address;    // our Raft address, as peers dial it
   rpc::ChannelOptions channel;
+  // A peer's messages of one turn go in batches of at most this many bytes (a larger message
+  // goes alone in its batch).
+  std::size_t max_batch_bytes = 4 << 20;
   rpc::PeerRole peer_role = rpc::PeerRole::kStore;  // the role of every sender's certificate
 };
 
@@ -62,8 +66,8 @@ class PeerTransport {
 
   // Queues `message` for the peer at `address` ("ip:port"); it goes out at the next Flush.
   void Queue(const std::string& address, RaftMessage message);
-  // Sends what was queued since the last Flush: one frame per peer. Call at the end of the
-  // loop turn.
+  // Sends what was queued since the last Flush: per peer, as few frames as max_batch_bytes
+  // allows. Call at the end of the loop turn.
   void Flush();
   // The channel to `address`, made on first use and kept for the life of this (also for the
   // snapshot chunks); nullptr when the address does not parse. Owned by this.
@@ -76,7 +80,12 @@ class PeerTransport {
   PeerTransportOptions options_;
   MultiRaftStats* stats_;
   DeliverFn deliver_;
-  std::map<std::string, RaftBatch> outgoing_;  // per peer address, this turn's messages
+  // Per peer address, this turn's messages in batches, and the bytes of the last batch.
+  struct Outgoing {
+    std::vector<RaftBatch> batches;
+    std::size_t last_bytes = 0;
+  };
+  std::map<std::string, Outgoing> outgoing_;
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;
 };
 

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "base/codec.h"
+#include "base/fatal.h"
 #include "region/raft/group_commit.h"
 #include "region/raft/message_codec.h"
 #include "region/raft/multi_raft_internal.h"
@@ -300,7 +301,9 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
   } else {
     RaftMessage m;
     if (!EncodeMessage(g.id, *message, &m).ok()) return RAFT_MALFORMED;
-    self.QueueMessage(message->server_address, std::move(m));
+    // A lagging follower's AppendEntries can hold more than a frame: split, never dropped.
+    for (RaftMessage& part : SplitAppendEntries(std::move(m), self.options_.max_message_bytes))
+      self.QueueMessage(message->server_address, std::move(part));
   }
   // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
   ++g.pending_io;
@@ -374,9 +377,11 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   Result<std::string> out =
       g.sm->Apply(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
   if (!out.ok()) {
-    spdlog::error("raft apply failed: group={} index={} status=\"{}\"", g.id, index,
-                  out.status().ToString());
-    return RAFT_IOERR;
+    // The state machine refuses bad commands with a result; an error is the engine failing
+    // (disk full, I/O error). libraft would retry the entry forever: stop instead, and let a
+    // restart resume from the last applied index on disk.
+    Fatal("applying entry " + std::to_string(index) + " of group " + std::to_string(g.id) + ": " +
+          out.status().ToString());
   }
   g.last_result = std::move(*out);
   *result = &g.last_result;

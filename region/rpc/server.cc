@@ -69,6 +69,19 @@ Status FromWire(ErrorCode code, const std::string& message) {
 
 namespace {
 
+// Sends `reply` (a RESPONSE or STREAM_END) on `conn`. An answer too large for a frame is never
+// dropped in silence (the caller would wait for its deadline): it becomes an error answer.
+void SendAnswer(Connection& conn, Envelope& reply) {
+  const Status s = conn.Send(reply);
+  if (s.code() != StatusCode::kInvalidArgument) return;  // other failures close the connection
+  const std::size_t size = reply.payload().size();
+  reply.clear_payload();
+  reply.set_error_code(ToWire(StatusCode::kInvalidArgument));
+  reply.set_error_message("answer of " + std::to_string(size) +
+                          " bytes does not fit a frame; ask for less: " + s.message());
+  conn.Send(reply).IgnoreError();  // a small error answer; a failed send closes the connection
+}
+
 class ConnectionStreamWriter final : public RpcServer::StreamWriter {
  public:
   ConnectionStreamWriter(EventLoop* loop, std::weak_ptr<Connection> conn, uint64_t id)
@@ -96,9 +109,14 @@ class ConnectionStreamWriter final : public RpcServer::StreamWriter {
 
  private:
   void SendOnLoop(Envelope e) {
-    loop_->Post([conn = conn_, e = std::move(e)] {
+    loop_->Post([conn = conn_, e = std::move(e)]() mutable {
       if (auto c = conn.lock(); c && !c->closed()) {
-        c->Send(e).IgnoreError();  // a failed send closes the connection itself
+        if (e.kind() == STREAM_ITEM) {
+          const Status s = c->Send(e);
+          if (s.code() != StatusCode::kInvalidArgument) return;  // failures close the connection
+          e.set_kind(STREAM_END);  // an item too large for a frame ends the stream with an error
+        }
+        SendAnswer(*c, e);
       }
     });
   }
@@ -290,7 +308,7 @@ void RpcServer::OnFrame(Connection& c, Envelope& e) {
         reply.set_error_code(ToWire(result.status().code()));
         reply.set_error_message(result.status().message());
       }
-      conn->Send(reply).IgnoreError();  // a failed send closes the connection itself
+      SendAnswer(*conn, reply);
     });
   };
   auto stream = stream_handlers_.find(e.method());

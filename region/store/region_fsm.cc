@@ -3,7 +3,9 @@
 #include <map>
 
 #include "base/codec.h"
+#include "base/fault_point.h"
 #include "region/keys.h"
+#include "region/store/command_limits.h"
 #include "region/store/root_statement.h"
 
 namespace rustorium::store {
@@ -35,6 +37,13 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
   if (range.id == 0) return Status::InvalidArgument("region id must be > 0");
   if (!range.end.empty() && range.end <= range.start)
     return Status::InvalidArgument("region range is empty");
+  const engine::StorageOptions& limits = engine->options();
+  const engine::StorageOptions needed = EngineOptionsFor(limits);
+  if (limits.max_key_size < needed.max_key_size || limits.max_value_size < needed.max_value_size) {
+    return Status::InvalidArgument(
+        "the engine's key and value limits leave no room for the largest command; open it with "
+        "store::EngineOptionsFor");
+  }
   ASSIGN_OR_RETURN(proof::SparseMerkleTree tree,
                    proof::SparseMerkleTree::Open(engine, range.id, tree_options));
   std::unique_ptr<RegionFsm> fsm(
@@ -53,55 +62,37 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
 }
 
 Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
-                                     engine::WriteBatch& batch) {
+                                     std::size_t command_bytes, engine::WriteBatch& batch) {
   ApplyResult result;
   result.set_applied_index(index);
-  const engine::StorageOptions& limits = engine_->options();
-  auto check = [&](const Mutation& m) -> std::string {
-    if (m.key().empty()) return "empty key";
-    if (m.key().size() > limits.max_key_size)
-      return "key longer than " + std::to_string(limits.max_key_size) + " bytes";
-    if (!range_.Contains(m.key())) return "key not in region " + std::to_string(range_.id);
-    if (m.op() == Mutation::PUT && m.value().size() > limits.max_value_size) {
-      return "value longer than " + std::to_string(limits.max_value_size) + " bytes";
-    }
-    if (m.op() != Mutation::PUT && m.op() != Mutation::DELETE) return "unknown mutation";
-    return "";
-  };
+  // Sizes against the hard limits only (never this replica's configuration), so that every
+  // replica refuses the same commands; the door (Store::Write) refused most of them already.
+  if (std::string why = CheckCommand(command, command_bytes, kHardCommandLimits); !why.empty()) {
+    result.set_error(why);
+    return result;
+  }
   std::vector<const Mutation*> apply;
-  switch (command.body_case()) {
-    case Command::kWrite:
-      if (command.write().mutations_size() == 0) {
-        result.set_error("empty write batch");
-        return result;
-      }
-      for (const Mutation& m : command.write().mutations()) {
-        if (std::string why = check(m); !why.empty()) {
-          result.set_error(why);
-          return result;
-        }
-        apply.push_back(&m);
-      }
-      break;
-    case Command::kCas: {
-      const CompareAndSwap& cas = command.cas();
-      if (std::string why = check(cas.set()); !why.empty() || cas.set().key() != cas.key()) {
-        result.set_error(why.empty() ? "compare-and-swap sets another key" : why);
-        return result;
-      }
-      ASSIGN_OR_RETURN(std::optional<std::string> current,
-                       engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
-      result.set_cas_found(current.has_value());
-      if (current.has_value()) result.set_cas_previous(*current);
-      const bool match = cas.expect_exists() ? current.has_value() && *current == cas.expected()
-                                             : !current.has_value();
-      result.set_cas_succeeded(match);
-      if (match) apply.push_back(&cas.set());
-      break;
-    }
-    case Command::BODY_NOT_SET:
-      result.set_error("command without a body");
+  if (command.has_write()) {
+    for (const Mutation& m : command.write().mutations()) apply.push_back(&m);
+  } else {
+    apply.push_back(&command.cas().set());
+  }
+  for (const Mutation* m : apply) {
+    if (!range_.Contains(m->key())) {
+      result.set_error("key not in region " + std::to_string(range_.id));
       return result;
+    }
+  }
+  if (command.has_cas()) {
+    const CompareAndSwap& cas = command.cas();
+    ASSIGN_OR_RETURN(std::optional<std::string> current,
+                     engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
+    result.set_cas_found(current.has_value());
+    if (current.has_value()) result.set_cas_previous(*current);
+    const bool match = cas.expect_exists() ? current.has_value() && *current == cas.expected()
+                                           : !current.has_value();
+    result.set_cas_succeeded(match);
+    if (!match) apply.clear();
   }
   std::vector<proof::SmtUpdate> updates;
   updates.reserve(apply.size());
@@ -134,7 +125,7 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
     staged->set_applied_index(index);
     staged->set_error("malformed command");
   } else {
-    staged = Stage(index, command, batch);
+    staged = Stage(index, command, bytes.size(), batch);
     if (!staged.ok()) return staged.status();
   }
   if (!staged->error().empty()) {
@@ -145,6 +136,7 @@ Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
     staged->set_root(RootToBytes(root));
   }
   StageMeta(batch, index, false);
+  if (FaultPoint("store.apply_write")) return Status::IOError("injected fault store.apply_write");
   RETURN_IF_ERROR(engine_->Write(batch));
   applied_ = index;
   return staged->SerializeAsString();
@@ -196,7 +188,7 @@ Result<ProvenRead> RegionFsm::Read(std::string_view key, bool with_proof) const 
 }
 
 Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::string_view end,
-                                              std::size_t limit) const {
+                                              std::size_t limit, std::size_t max_bytes) const {
   std::string from = std::max(std::string(start), range_.start);
   std::string to = range_.end;
   if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
@@ -210,11 +202,14 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
     io.snapshot = snap.get();
     if (!to.empty() && to <= from) io.upper_bound = io.lower_bound;
     auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+    std::size_t bytes = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (out.kvs.size() == limit) {
+      const std::size_t size = it->key().size() - 1 + it->value().size();
+      if (out.kvs.size() == limit || (!out.kvs.empty() && bytes + size > max_bytes)) {
         out.more = true;
         break;
       }
+      bytes += size;
       out.kvs.emplace_back(std::string(keys::UserKey(it->key())), std::string(it->value()));
     }
     RETURN_IF_ERROR(it->status());

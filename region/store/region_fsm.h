@@ -14,6 +14,7 @@
 // the rebuild on the next open).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,8 +51,9 @@ class RegionFsm : public raft::StateMachine {
                                                  proof::SmtOptions tree_options = {});
 
   // `command` is a serialized Command; the result a serialized ApplyResult. A malformed or
-  // refused command is a result with `error` (Raft must go on); an error Status only when the
-  // engine fails.
+  // refused command (region/store/command_limits.h) is a result with `error` that advances the
+  // applied index (Raft must go on); an error Status only when the engine fails, and then the
+  // Raft backend stops the store (base/fatal.h) rather than retrying the entry forever.
   Result<std::string> Apply(uint64_t index, std::string_view command) override;
   uint64_t AppliedIndex() const override { return applied_; }
   Result<std::unique_ptr<raft::SnapshotReader>> OpenSnapshot() override;
@@ -61,8 +63,9 @@ class RegionFsm : public raft::StateMachine {
   // agree). InvalidArgument when the key is outside the region. Without `with_proof` the
   // proof is left empty (value, applied index and root are still read together).
   Result<ProvenRead> Read(std::string_view key, bool with_proof = true) const;
-  // The keys in [start, end) ∩ the region, at most `limit`, with their proofs, from one engine
-  // snapshot. `more` tells whether the limit cut the scan.
+  // The keys in [start, end) ∩ the region, at most `limit` and, past the first, no more than
+  // `max_bytes` of keys and values together, with their proofs, from one engine snapshot.
+  // `more` tells whether a limit cut the scan.
   struct ScanResult {
     std::vector<std::pair<std::string, std::string>> kvs;
     std::vector<proof::SmtProof> proofs;
@@ -70,7 +73,8 @@ class RegionFsm : public raft::StateMachine {
     proof::Fr root;
     bool more = false;
   };
-  Result<ScanResult> Scan(std::string_view start, std::string_view end, std::size_t limit) const;
+  Result<ScanResult> Scan(std::string_view start, std::string_view end, std::size_t limit,
+                          std::size_t max_bytes = SIZE_MAX) const;
   // The proof of `key` at tree version `version` (an applied command index still kept).
   Result<proof::SmtProof> Prove(std::string_view key, uint64_t version) const {
     return tree_.Prove(TreeKey(key), version);
@@ -89,7 +93,10 @@ class RegionFsm : public raft::StateMachine {
   std::string MetaKey() const;
   void StageMeta(engine::WriteBatch& batch, uint64_t applied, bool rebuilding) const;
   // Validates the command and stages its effect; returns the result (error set when refused).
-  Result<ApplyResult> Stage(uint64_t index, const Command& command, engine::WriteBatch& batch);
+  // Stages `command` (`command_bytes` long serialized) at `index`: a refusal is a result with
+  // `error` and nothing staged; an error Status only when the engine fails.
+  Result<ApplyResult> Stage(uint64_t index, const Command& command, std::size_t command_bytes,
+                            engine::WriteBatch& batch);
   // The tree updates that build the region's index from its data.
   Result<std::vector<proof::SmtUpdate>> UpdatesFromData() const;
   // Rebuilds the tree from the region's data at version `applied` (after a snapshot).

@@ -174,15 +174,18 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   Hosted* h = Admit<kv::WriteRequest, kv::WriteResponse>(request, &req, respond);
   if (h == nullptr) return;
   kv::WriteResponse response;
+  // Limits first: a command the log could not hold, or apply would refuse, is never proposed.
+  const std::size_t command_bytes = req.command().ByteSizeLong();
+  if (std::string why = CheckCommand(req.command(), command_bytes, options_.limits); !why.empty()) {
+    respond(Status::InvalidArgument("kv.Write refused: " + why));
+    return;
+  }
   // The keys the command writes, each checked against the region.
   std::vector<std::string> keys;
   if (req.command().has_write()) {
     for (const Mutation& m : req.command().write().mutations()) keys.push_back(m.key());
-  } else if (req.command().has_cas()) {
-    keys.push_back(req.command().cas().key());
   } else {
-    respond(Status::InvalidArgument("kv.Write without a command"));
-    return;
+    keys.push_back(req.command().cas().key());
   }
   for (const std::string& k : keys) {
     if (!h->fsm->range().Contains(k)) {
@@ -251,20 +254,32 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
     if (AnswerRaftFailure<kv::ScanResponse>(at.status(), region_id, false, respond)) return;
     kv::ScanResponse response;
     const Hosted& h = regions_.at(region_id);
-    Result<RegionFsm::ScanResult> r = h.fsm->Scan(req.start_key(), req.end_key(), req.limit());
+    Result<RegionFsm::ScanResult> r =
+        h.fsm->Scan(req.start_key(), req.end_key(), req.limit(), options_.max_scan_bytes);
     if (!r.ok()) {
       respond(r.status());
       return;
     }
+    // The byte budget counts what the answer carries, proofs included.
+    bool more = r->more;
+    std::size_t bytes = 0;
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
+      std::string proof = r->proofs[i].EncodeBinary();
+      const std::size_t size = r->kvs[i].first.size() + r->kvs[i].second.size() + proof.size();
+      if (i > 0 && bytes + size > options_.max_scan_bytes) {
+        more = true;
+        break;
+      }
+      bytes += size;
       kv::KvProof* kv = response.add_kvs();
       kv->set_key(r->kvs[i].first);
       kv->set_found(true);
       kv->set_value(r->kvs[i].second);
-      kv->set_proof(r->proofs[i].EncodeBinary());
+      kv->set_proof(std::move(proof));
     }
-    response.set_more(r->more);
-    if (r->more) response.set_next_key(r->kvs.back().first + std::string(1, '\0'));
+    response.set_more(more);
+    if (more)
+      response.set_next_key(response.kvs(response.kvs_size() - 1).key() + std::string(1, '\0'));
     *response.mutable_root() = Sign(h, r->applied_index, r->root);
     respond(response.SerializeAsString());
   });

@@ -19,6 +19,7 @@
 #include "region/kv.pb.h"
 #include "region/raft/multi_raft.h"
 #include "region/rpc/server.h"
+#include "region/store/command_limits.h"
 #include "region/store/region_fsm.h"
 #include "region/store/root_statement.h"
 #include "region/store/store_key.h"
@@ -31,6 +32,13 @@ struct StoreServiceOptions {
   std::size_t max_pending_writes = 4096;
   // Scans return at most this many keys per call.
   uint32_t max_scan_limit = 10000;
+  // A scan's answer stops (with `more`) once its keys, values and proofs reach this many bytes;
+  // it always holds at least one key. Must leave room in a frame (16 MiB) for one largest
+  // key-value pair and its proof.
+  std::size_t max_scan_bytes = 4 * 1024 * 1024;
+  // Sizes of the commands kv.Write accepts; larger ones are refused with InvalidArgument before
+  // anything is proposed.
+  CommandLimits limits;
 };
 
 class Store {

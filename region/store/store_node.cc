@@ -19,9 +19,11 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) return Status::IOError("cannot create " + o.data_dir + ": " + ec.message());
   ASSIGN_OR_RETURN(node->key_, StoreKey::LoadOrCreate(o.data_dir + "/store.key"));
+  RETURN_IF_ERROR(o.service.limits.Validate());
   engine::StorageOptions so;
   so.path = o.data_dir + "/db";
   so.sync_mode = engine::SyncMode::kNone;  // Raft syncs what it needs
+  so = EngineOptionsFor(so);               // room for the largest command
   ASSIGN_OR_RETURN(node->engine_, engine::Engine::Open(so));
 
   // Register with PD: the same address (or the id this store had) keeps its id.
@@ -86,8 +88,8 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   o.raft.channel = o.channel;
   node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
   node->raft_->RegisterHandlers(*node->server_);
-  node->store_ = std::make_unique<Store>(node->engine_.get(), *node->raft_, node->key_,
-                                         StoreServiceOptions{node->store_id_});
+  o.service.store_id = node->store_id_;
+  node->store_ = std::make_unique<Store>(node->engine_.get(), *node->raft_, node->key_, o.service);
   node->store_->RegisterHandlers(*node->server_);
   RETURN_IF_ERROR(node->server_->Start());
   node->Heartbeat();  // the regions PD already placed here start now

@@ -36,6 +36,9 @@ struct StoreNodeOptions {
   std::chrono::milliseconds heartbeat{1000};
   std::shared_ptr<rpc::TlsContext> server_tls;
   rpc::ChannelOptions channel;  // to PD and to peer stores (client TLS)
+  // The kv service's limits ([store] max_key_size, max_value_size, max_mutations,
+  // max_command_bytes, max_scan_bytes in store.toml); its store id is filled in.
+  StoreServiceOptions service;
   // How long Start waits for PD to answer the registration.
   std::chrono::milliseconds register_timeout{30000};
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "region/store/command_limits.h"
 #include "region/store/region_fsm.h"
 #include "tests/faults/fault_cluster.h"
 #include "tests/faults/linearizability.h"
@@ -320,7 +321,7 @@ class Run {
   Result<std::vector<Replica>> ReadReplicas() {
     std::vector<Replica> out;
     for (int i = 0; i < cluster_.stores(); ++i) {
-      engine::StorageOptions so;
+      engine::StorageOptions so = store::EngineOptionsFor({});
       so.path = cluster_.store_data_dir(i) + "/db";
       ASSIGN_OR_RETURN(auto engine, engine::Engine::Open(so));
       ASSIGN_OR_RETURN(auto fsm,

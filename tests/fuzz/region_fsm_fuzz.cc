@@ -6,6 +6,7 @@
 #include <string>
 
 #include "region/pd/pd_fsm.h"
+#include "region/store/command_limits.h"
 #include "region/store/region_fsm.h"
 #include "tests/fuzz/fuzz_driver.h"
 #include "tests/test_util.h"
@@ -21,7 +22,7 @@ struct Fixture {
   std::unique_ptr<rustorium::pd::PdFsm> pd;
   uint64_t index = 0;
   Fixture() {
-    rustorium::engine::StorageOptions o;
+    rustorium::engine::StorageOptions o = st::EngineOptionsFor({});
     o.path = dir.Sub("db");
     o.sync_mode = rustorium::engine::SyncMode::kNone;
     o.block_cache_size = 8 << 20;

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "region/rpc/server.h"
+#include "region/store/command_limits.h"
 #include "region/store/region_fsm.h"
 #include "region/store/root_statement.h"
 #include "region/store/store_key.h"
@@ -37,7 +38,7 @@ enum class Tamper {
 class FakeCluster {
  public:
   FakeCluster() {
-    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"), store::EngineOptionsFor({}));
     fsm_ = std::move(*store::RegionFsm::Open(engine_.get(), {1, "", ""}));
     store::Command c;
     for (const char* k : {"apple", "pear", "plum"}) {

@@ -115,5 +115,64 @@ TEST(MessageCodec, RaftErrorsMapToStatusCodes) {
   EXPECT_NE(FromRaftError(RAFT_IOERR, "disk").message().find("disk"), std::string::npos);
 }
 
+RaftMessage AppendOf(int entries, std::size_t entry_bytes) {
+  RaftMessage m;
+  m.set_group_id(5);
+  m.set_to_id(2);
+  AppendEntries* a = m.mutable_append_entries();
+  a->set_term(7);
+  a->set_prev_log_index(100);
+  a->set_prev_log_term(6);
+  a->set_leader_commit(100 + entries - 2);
+  for (int i = 0; i < entries; ++i) {
+    Entry* e = a->add_entries();
+    e->set_term(i < 3 ? 6 : 7);
+    e->set_type(1);
+    e->set_data(std::string(entry_bytes, static_cast<char>('a' + i % 26)));
+  }
+  return m;
+}
+
+// A lagging follower's AppendEntries could exceed the frame and was never delivered.
+TEST(MessageCodec, LargeAppendEntriesSplitIntoConsecutiveValidOnes) {
+  const RaftMessage all = AppendOf(20, 1000);
+  const std::size_t max = 3500;
+  const std::vector<RaftMessage> parts = SplitAppendEntries(all, max);
+  ASSERT_GT(parts.size(), 1u);
+  uint64_t prev_index = 100, prev_term = 6;
+  int next = 0;
+  for (const RaftMessage& p : parts) {
+    EXPECT_LE(p.ByteSizeLong(), max);
+    EXPECT_EQ(p.group_id(), 5u);
+    EXPECT_EQ(p.to_id(), 2u);
+    const AppendEntries& a = p.append_entries();
+    EXPECT_EQ(a.term(), 7u);
+    EXPECT_EQ(a.prev_log_index(), prev_index);
+    EXPECT_EQ(a.prev_log_term(), prev_term);
+    ASSERT_GT(a.entries_size(), 0);
+    for (const Entry& e : a.entries()) {
+      EXPECT_EQ(e.data(), all.append_entries().entries(next).data());
+      EXPECT_EQ(e.term(), all.append_entries().entries(next).term());
+      ++next;
+    }
+    prev_index += a.entries_size();
+    prev_term = a.entries(a.entries_size() - 1).term();
+    EXPECT_EQ(a.leader_commit(), std::min<uint64_t>(118, prev_index))
+        << "a part never lets the follower commit past its own last entry";
+  }
+  EXPECT_EQ(next, 20);
+
+  // One entry larger than the limit goes alone; small messages and other types pass whole.
+  const auto big = SplitAppendEntries(AppendOf(3, 5000), 3500);
+  ASSERT_EQ(big.size(), 3u);
+  for (const RaftMessage& p : big) EXPECT_EQ(p.append_entries().entries_size(), 1);
+  const auto small = SplitAppendEntries(AppendOf(2, 10), 3500);
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].SerializeAsString(), AppendOf(2, 10).SerializeAsString());
+  RaftMessage vote;
+  vote.mutable_request_vote()->set_term(3);
+  EXPECT_EQ(SplitAppendEntries(vote, 1).size(), 1u);
+}
+
 }  // namespace
 }  // namespace rustorium::raft

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 
+#include "base/fatal.h"
 #include "region/rpc/certs.h"
 #include "region/rpc/channel.h"
 #include "tests/engine_util.h"
@@ -311,6 +312,30 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups); }, 30s));
 }
 
+// A lagging follower's AppendEntries once held every missing entry in one message; past the
+// frame limit it was never delivered and the follower never caught up. Split, it catches up.
+TEST(MultiRaft, ALaggingFollowerCatchesUpFromALogLargerThanAFrame) {
+  TempDir dir;
+  MultiRaftOptions o = TestOptions();
+  o.snapshot_threshold = 1u << 20;  // catch up from the log, never by snapshot
+  o.max_message_bytes = 8 << 10;
+  o.channel.limits.max_frame_bytes = 32 << 10;  // what the stores send each other
+  Cluster c(dir, 3, o);
+  const std::vector<GroupId> groups = {1};
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start(groups, c.Members()).ok());
+  ASSERT_TRUE(c.Propose(1, "start=1").ok());
+  ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 2); }, 30s));
+  c.store(3).Stop();
+  for (int i = 0; i < 60; ++i) {  // 60 KiB of entries: two frames' worth
+    auto r = c.Propose(1, "key" + std::to_string(i) + "=" + std::string(1000, 'v'));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  ASSERT_TRUE(c.store(3).Start(groups, c.Members()).ok());
+  ASSERT_TRUE(WaitFor([&] { return c.Converged(groups, 60); }, 60s)) << "store 3 did not catch up";
+  EXPECT_EQ(c.store(3).Machine(1)->snapshots_installed(), 0u);
+  EXPECT_EQ(c.store(3).Machine(1)->Value("key59"), std::string(1000, 'v'));
+}
+
 TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   TempDir dir;
   Cluster c(dir, 4, TestOptions());
@@ -597,6 +622,70 @@ TEST(MultiRaftDurability, CommittedEntriesSurviveSigkill) {
     }
   }
   EXPECT_GT(total, 100u) << "the writer acknowledged too little to test anything";
+}
+
+// Adds the "group index command" lines of a writer run to `acked`.
+void AddAcked(const std::vector<std::string>& lines,
+              std::map<uint64_t, std::map<uint64_t, std::string>>& acked) {
+  for (const std::string& line : lines) {
+    unsigned long long g = 0, index = 0;
+    char command[128];
+    if (std::sscanf(line.c_str(), "%llu %llu %127s", &g, &index, command) == 3)
+      acked[g][index] = command;
+  }
+}
+
+std::vector<std::string> Lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  for (std::size_t nl; (nl = out.find('\n', pos)) != std::string::npos; pos = nl + 1)
+    lines.push_back(out.substr(pos, nl - pos));
+  return lines;
+}
+
+// Runs the writer with the fault `fault` armed: it must stop itself with Fatal's exit code and
+// log line; then a restart loads every group (no shifted or missing entry: each acknowledged
+// entry is at its index) and goes on writing.
+void ExpectStopThenResume(const std::string& fault, const std::string& fatal_line) {
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  auto stopped = rustorium::testing::RunCommand("RUSTORIUM_FAULTS=" + fault + " timeout 60 " +
+                                                RUSTORIUM_MULTI_RAFT_WRITER + " " + path);
+  EXPECT_EQ(stopped.exit_code, kFatalExitCode) << stopped.out;
+  EXPECT_NE(stopped.out.find(fatal_line), std::string::npos) << stopped.out;
+  std::map<uint64_t, std::map<uint64_t, std::string>> acked;
+  AddAcked(Lines(stopped.out), acked);
+  auto resumed = rustorium::testing::RunAndKill({RUSTORIUM_MULTI_RAFT_WRITER, path}, 1500ms);
+  ASSERT_TRUE(resumed.ready && resumed.killed) << "the store did not come back";
+  const std::size_t before = acked.size();
+  AddAcked(resumed.acked, acked);
+  EXPECT_FALSE(resumed.acked.empty()) << "no write after the restart";
+  EXPECT_GE(acked.size(), before);
+  auto engine = rustorium::testing::OpenScratchEngine(path);
+  ASSERT_TRUE(engine);
+  RaftLogStore store(engine.get());
+  for (uint64_t g = 1; g <= 8; ++g) {
+    auto loaded = store.Load(g);
+    ASSERT_TRUE(loaded.ok()) << "group " << g << ": " << loaded.status().ToString();
+    for (const auto& [index, command] : acked[g]) {
+      ASSERT_GE(index, loaded->first_index);
+      ASSERT_LT(index - loaded->first_index, loaded->entries.size())
+          << "group " << g << " lost entry " << index;
+      EXPECT_EQ(loaded->entries[index - loaded->first_index].data, command)
+          << "group " << g << " index " << index;
+    }
+  }
+}
+
+// A failed Raft log write once went back to libraft as an error while the next batch was
+// written behind it at the following indexes: the stored log shifted. Now the store stops.
+TEST(MultiRaftDurability, AFailedLogWriteStopsTheStoreAndARestartLoadsEveryGroup) {
+  ExpectStopThenResume("raft.log_write@40", "fatal: raft log write failed");
+}
+
+// An engine failure in apply once made libraft retry the entry forever.
+TEST(MultiRaftDurability, AFailedApplyStopsTheStoreAndARestartResumes) {
+  ExpectStopThenResume("test.apply_write@60", "fatal: applying entry");
 }
 
 }  // namespace

@@ -29,12 +29,13 @@ struct Received {
 // A store's transport with its own loop and server; records what it is handed.
 class Node {
  public:
-  explicit Node(uint64_t id) : id_(id), port_(PickPort()) {
+  explicit Node(uint64_t id, std::size_t max_batch_bytes = 4 << 20) : id_(id), port_(PickPort()) {
     rpc::ServerOptions so;
     so.port = port_;
     server_ = std::make_unique<rpc::RpcServer>(loop_, so);
     transport_ = std::make_unique<PeerTransport>(
-        loop_, PeerTransportOptions{id_, address(), rpc::ChannelOptions{}}, &stats_);
+        loop_, PeerTransportOptions{id_, address(), rpc::ChannelOptions{}, max_batch_bytes},
+        &stats_);
     transport_->RegisterHandler(
         *server_, [this](const RaftMessage& m, uint64_t from_id, const std::string& from) {
           std::lock_guard<std::mutex> lock(mu_);
@@ -108,6 +109,29 @@ TEST(PeerTransport, MessagesOfOneTurnToOnePeerTravelAsOneBatch) {
   one.loop().RunSync([&] {
     EXPECT_EQ(one.transport().ChannelTo(two.address()), one.transport().ChannelTo(two.address()));
   });
+}
+
+// One turn's messages to a peer once went as one batch whatever their size: beyond a frame
+// they were never delivered. Now they go in batches of max_batch_bytes (a larger message alone).
+TEST(PeerTransport, ATurnsMessagesAreSplitIntoBatchesBySize) {
+  Node one(1, 10000), two(2);
+  auto big = [](GroupId g) {
+    RaftMessage m = Vote(g, 2, 1);
+    m.mutable_append_entries()->set_term(1);
+    m.mutable_append_entries()->add_entries()->set_data(std::string(g == 4 ? 30000 : 3000, 'x'));
+    return m;
+  };
+  one.loop().RunSync([&] {
+    for (GroupId g = 1; g <= 8; ++g) one.transport().Queue(two.address(), big(g));
+    one.transport().Flush();
+  });
+  ASSERT_TRUE(WaitFor([&] { return two.received().size() == 8; }, 10s));
+  const auto got = two.received();
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].message.group_id(), i + 1);
+  // 3 + (the 30 KB one alone) + 3 + 1: four batches at least, each within the limit but one.
+  EXPECT_GE(one.stats().batches_sent.load(), 4u);
+  EXPECT_LE(one.stats().batches_sent.load(), 5u);
+  EXPECT_EQ(one.stats().messages_sent.load(), 8u);
 }
 
 TEST(PeerTransport, MisaddressedRefusedAndMalformedMessagesAreDroppedAndCounted) {

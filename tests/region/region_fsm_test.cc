@@ -7,6 +7,7 @@
 
 #include "proof/smt/proof.h"
 #include "region/keys.h"
+#include "region/store/command_limits.h"
 #include "region/store/root_statement.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
@@ -75,7 +76,7 @@ void ExpectVerified(const ProvenRead& r, const std::string& key) {
 class RegionFsmTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"));
+    engine_ = rustorium::testing::OpenScratchEngine(dir_.Sub("db"), EngineOptionsFor({}));
     auto fsm = RegionFsm::Open(engine_.get(), {7, "b", "m"});
     ASSERT_TRUE(fsm.ok()) << fsm.status().ToString();
     fsm_ = std::move(*fsm);
@@ -112,7 +113,7 @@ TEST_F(RegionFsmTest, WritesAndReadsCarryProofsThatVerify) {
 TEST_F(RegionFsmTest, RefusedCommandsChangeNothingButTheAppliedIndex) {
   MustApply(*fsm_, 1, Put({{"c", "1"}}));
   const proof::Fr before = *fsm_->Root();
-  const std::string too_long(engine_->options().max_key_size + 1, 'c');
+  const std::string too_long(kMaxKeySize + 1, 'c');
   for (const std::string& bad :
        {Put({{"c", "2"}, {"z-outside", "x"}}), Put({{"", "empty key"}}), Put({{too_long, "v"}}),
         std::string("\xff\xff garbage"), Command().SerializeAsString(), Put({})}) {
@@ -123,6 +124,35 @@ TEST_F(RegionFsmTest, RefusedCommandsChangeNothingButTheAppliedIndex) {
     EXPECT_EQ(fsm_->AppliedIndex(), index);
   }
   EXPECT_EQ(fsm_->Read("c")->value, "1") << "the batch with an outside key applied nothing";
+}
+
+// Issue 18: the engine refused the 8,193-byte data key of an 8,192-byte user key, apply
+// failed, and libraft retried the entry forever. Apply accepts keys and values up to the hard
+// limits and refuses one byte more as a result.
+TEST_F(RegionFsmTest, KeysAndValuesAtTheHardLimitsApplyAndOneByteMoreIsARefusal) {
+  const std::string key = "c" + std::string(kMaxKeySize - 1, 'k');
+  EXPECT_TRUE(MustApply(*fsm_, 1, Put({{key, "v"}})).error().empty());
+  EXPECT_EQ(fsm_->Read(key)->value, "v");
+  const ApplyResult longer = MustApply(*fsm_, 2, Put({{key + "k", "v"}}));
+  EXPECT_NE(longer.error().find("max_key_size 8192"), std::string::npos) << longer.error();
+  EXPECT_TRUE(MustApply(*fsm_, 3, Put({{"c", std::string(kMaxValueSize, 'v')}})).error().empty());
+  EXPECT_EQ(fsm_->Read("c")->value->size(), kMaxValueSize);
+  const ApplyResult larger = MustApply(*fsm_, 4, Put({{"d", std::string(kMaxValueSize + 1, 'v')}}));
+  EXPECT_NE(larger.error().find("max_value_size"), std::string::npos) << larger.error();
+  std::vector<std::pair<std::string, std::string>> many;
+  for (std::size_t i = 0; i <= kMaxMutations; ++i) many.emplace_back("c" + std::to_string(i), "v");
+  const ApplyResult too_many = MustApply(*fsm_, 5, Put(many));
+  EXPECT_NE(too_many.error().find("max_mutations"), std::string::npos) << too_many.error();
+  EXPECT_FALSE(fsm_->Read("c0")->value.has_value());
+  EXPECT_EQ(fsm_->AppliedIndex(), 5u);
+}
+
+TEST(RegionFsmOpen, AnEngineWithoutRoomForTheLargestCommandIsRefused) {
+  TempDir dir;
+  auto engine = rustorium::testing::OpenScratchEngine(dir.Sub("db"));  // the engine's defaults
+  ASSERT_TRUE(engine);
+  auto fsm = RegionFsm::Open(engine.get(), {7, "b", "m"});
+  EXPECT_EQ(fsm.status().code(), StatusCode::kInvalidArgument) << fsm.status().ToString();
 }
 
 TEST_F(RegionFsmTest, CompareAndSwap) {
@@ -194,7 +224,7 @@ TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
     MustApply(*fsm_, i, Put({{"c" + std::to_string(i), std::string(i, 'x')}}));
   MustApply(*fsm_, 51, Delete("c7"));
   TempDir other;
-  auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"));
+  auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"), EngineOptionsFor({}));
   // The follower has stale data in the range and a neighbour's key just outside it.
   ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, keys::DataKey("c7"), "stale").ok());
   ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, keys::DataKey("m"), "neighbour").ok());
@@ -283,6 +313,7 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
     stores.push_back(
         std::make_unique<raft::testing::TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
     // Region 1 holds keys below "m", region 2 the rest.
+    stores.back()->set_engine_options(EngineOptionsFor({}));
     stores.back()->set_machine_factory(
         [](engine::Engine* e, raft::GroupId g) -> std::unique_ptr<raft::StateMachine> {
           auto fsm = RegionFsm::Open(e, g == 1 ? RegionRange{1, "", "m"} : RegionRange{2, "m", ""});

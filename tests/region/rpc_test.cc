@@ -289,6 +289,43 @@ TEST(Rpc, ServerStreamsDeliverItemsInOrderThenTheirStatus) {
   EXPECT_EQ(more.size(), 150u);
 }
 
+// An answer larger than a frame was once dropped in silence: the caller waited for its deadline.
+TEST(Rpc, AnAnswerTooLargeForAFrameBecomesAnErrorAnswer) {
+  EventLoop loop;
+  ServerOptions o;
+  o.limits.max_frame_bytes = 1 << 20;
+  RpcServer server(loop, o);
+  server.Handle("grow", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(std::stoul(req.payload()), 'x'));
+  });
+  server.HandleStream("grow-stream",
+                      [](const Envelope& req, std::shared_ptr<RpcServer::StreamWriter> w) {
+                        w->Write("small");
+                        w->Write(std::string(std::stoul(req.payload()), 'x'));
+                        w->Finish(Status::OK());
+                      });
+  ASSERT_TRUE(server.Start().ok());
+  RpcChannel channel(loop, "127.0.0.1", server.port());
+  auto fits = channel.CallSync("grow", std::to_string(1000), milliseconds(5000));
+  ASSERT_TRUE(fits.ok()) << fits.status().ToString();
+  auto big = channel.CallSync("grow", std::to_string(2 << 20), milliseconds(20000));
+  ASSERT_EQ(big.status().code(), StatusCode::kInvalidArgument) << big.status().ToString();
+  EXPECT_NE(big.status().message().find("does not fit a frame"), std::string::npos);
+  auto after = channel.CallSync("grow", std::to_string(10), milliseconds(5000));
+  EXPECT_TRUE(after.ok()) << "the connection stays usable: " << after.status().ToString();
+
+  std::vector<std::string> items;
+  std::promise<Status> end;
+  channel.CallStream(
+      "grow-stream", std::to_string(2 << 20), milliseconds(20000),
+      [&items](std::string item) { items.push_back(std::move(item)); },
+      [&end](Status s) { end.set_value(std::move(s)); });
+  const Status s = end.get_future().get();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0], "small");
+}
+
 TEST(Rpc, FramesOfOneLoopTurnLeaveInOneWrite) {
   EventLoop loop;
   RpcServer server(loop, ServerOptions{});

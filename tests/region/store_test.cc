@@ -32,11 +32,14 @@ class StoreTest : public ::testing::Test {
       auto n = std::make_unique<StoreNode>();
       n->base = std::make_unique<raft::testing::TestStore>(i, dir_.Sub("s" + std::to_string(i)), o);
       StoreNode* raw = n.get();
-      n->base->set_before_serve([raw, i](raft::testing::TestStore& ts, rpc::RpcServer& server) {
-        raw->store = std::make_unique<Store>(&ts.engine(), ts.raft(), raw->key,
-                                             StoreServiceOptions{static_cast<uint64_t>(i)});
-        raw->store->RegisterHandlers(server);
-      });
+      n->base->set_engine_options(EngineOptionsFor({}));
+      StoreServiceOptions service = service_;
+      service.store_id = static_cast<uint64_t>(i);
+      n->base->set_before_serve(
+          [raw, service](raft::testing::TestStore& ts, rpc::RpcServer& server) {
+            raw->store = std::make_unique<Store>(&ts.engine(), ts.raft(), raw->key, service);
+            raw->store->RegisterHandlers(server);
+          });
       nodes_.push_back(std::move(n));
     }
     for (auto& n : nodes_) ASSERT_TRUE(n->base->Start({}, {}).ok());
@@ -133,6 +136,8 @@ class StoreTest : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
+  // The stores' kv options (store_id set per store); a derived fixture changes them.
+  StoreServiceOptions service_;
   TempDir dir_;
   std::vector<std::unique_ptr<StoreNode>> nodes_;
   std::map<uint64_t, meta::Region> regions_;
@@ -279,6 +284,140 @@ TEST_F(StoreTest, CompareAndSwapAndScanWithProofs) {
   scan.set_limit(0);
   EXPECT_EQ(ChannelTo(leader).CallSync("kv.Scan", scan.SerializeAsString(), 10s).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// The scenario of issue 18: a key of exactly max_key_size (8 KiB) once froze the region (the
+// engine refused the data key with its prefix, and libraft retried the entry forever).
+TEST_F(StoreTest, AKeyOfTheMaximumSizeIsStoredAndOneByteMoreIsRefusedAtTheDoor) {
+  StoreNode* leader = Leader(2);
+  const std::string at_limit = "n" + std::string(kMaxKeySize - 1, 'k');
+  kv::WriteResponse w = Put(leader, 2, at_limit, "v");
+  ASSERT_FALSE(w.has_region_error()) << w.region_error().message();
+  EXPECT_TRUE(w.result().error().empty()) << w.result().error();
+  EXPECT_EQ(Get(leader, 2, at_limit).kv().value(), "v");
+  // One byte more: refused before it is proposed, naming the limit.
+  kv::WriteRequest req;
+  req.set_region_id(2);
+  *req.mutable_epoch() = regions_[2].epoch();
+  Mutation* m = req.mutable_command()->mutable_write()->add_mutations();
+  m->set_key(at_limit + "k");
+  m->set_value("v");
+  const uint64_t applied = leader->base->Info(2)->last_applied;
+  auto r = ChannelTo(leader).CallSync("kv.Write", req.SerializeAsString(), 10s);
+  ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("max_key_size 8192"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(leader->base->Info(2)->last_applied, applied) << "nothing was proposed";
+  // The region keeps serving.
+  EXPECT_TRUE(Put(leader, 2, "n-after", "ok").result().error().empty());
+  EXPECT_EQ(Get(leader, 2, "n-after").kv().value(), "ok");
+}
+
+class StoreLimitsTest : public StoreTest {
+ protected:
+  StoreLimitsTest() {
+    service_.limits.max_key_size = 100;
+    service_.limits.max_value_size = 1000;
+    service_.limits.max_mutations = 10;
+    service_.limits.max_command_bytes = 4000;
+    service_.max_scan_bytes = 5000;
+  }
+  // kv.Write of `command` to region 2's leader: the status of the call.
+  Status Write(const Command& command) {
+    kv::WriteRequest req;
+    req.set_region_id(2);
+    *req.mutable_epoch() = regions_[2].epoch();
+    *req.mutable_command() = command;
+    auto r = ChannelTo(Leader(2)).CallSync("kv.Write", req.SerializeAsString(), 10s);
+    if (!r.ok()) return r.status();
+    kv::WriteResponse w;
+    if (!w.ParseFromString(*r)) return Status::Corruption("answer");
+    if (w.has_region_error()) return Status::Aborted(w.region_error().message());
+    if (!w.result().error().empty()) return Status::Internal("refused in apply");
+    return Status::OK();
+  }
+  static Command Puts(std::size_t n, std::size_t key_size, std::size_t value_size) {
+    Command c;
+    for (std::size_t i = 0; i < n; ++i) {
+      Mutation* m = c.mutable_write()->add_mutations();
+      m->set_key("n" + std::to_string(i) +
+                 std::string(key_size - 1 - std::to_string(i).size(), 'k'));
+      m->set_value(std::string(value_size, 'v'));
+    }
+    return c;
+  }
+  static void ExpectRefused(const Status& s, const std::string& limit) {
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find(limit), std::string::npos) << s.ToString();
+  }
+};
+
+TEST_F(StoreLimitsTest, KeysValuesMutationsAndCommandsAtTheirLimits) {
+  // Keys: limit - 1, limit, limit + 1.
+  EXPECT_TRUE(Write(Puts(1, 99, 1)).ok());
+  EXPECT_TRUE(Write(Puts(1, 100, 1)).ok());
+  ExpectRefused(Write(Puts(1, 101, 1)), "max_key_size 100");
+  // Values.
+  EXPECT_TRUE(Write(Puts(1, 10, 999)).ok());
+  EXPECT_TRUE(Write(Puts(1, 10, 1000)).ok());
+  ExpectRefused(Write(Puts(1, 10, 1001)), "max_value_size 1000");
+  // Mutations per write.
+  EXPECT_TRUE(Write(Puts(9, 10, 1)).ok());
+  EXPECT_TRUE(Write(Puts(10, 10, 1)).ok());
+  ExpectRefused(Write(Puts(11, 10, 1)), "max_mutations 10");
+  // The command as a whole: six values, one grown so the command is exactly the limit.
+  Command c = Puts(6, 10, 600);
+  const std::size_t base = c.ByteSizeLong();
+  ASSERT_LT(base, 4000u);
+  const std::size_t grow = 4000 - base;
+  ASSERT_LE(600 + grow, 1000u) << "every value stays within max_value_size";
+  c.mutable_write()->mutable_mutations(0)->mutable_value()->append(grow - 1, 'v');
+  ASSERT_EQ(c.ByteSizeLong(), 3999u);
+  EXPECT_TRUE(Write(c).ok());
+  c.mutable_write()->mutable_mutations(0)->mutable_value()->append(1, 'v');
+  ASSERT_EQ(c.ByteSizeLong(), 4000u);
+  EXPECT_TRUE(Write(c).ok());
+  c.mutable_write()->mutable_mutations(0)->mutable_value()->append(1, 'v');
+  ExpectRefused(Write(c), "max_command_bytes 4000");
+  // A compare-and-swap's expected value is a value too.
+  Command cas;
+  cas.mutable_cas()->set_key("n1");
+  cas.mutable_cas()->set_expect_exists(true);
+  cas.mutable_cas()->set_expected(std::string(1001, 'x'));
+  cas.mutable_cas()->mutable_set()->set_key("n1");
+  ExpectRefused(Write(cas), "max_value_size 1000");
+  ExpectRefused(Write(Command()), "without a body");
+}
+
+TEST_F(StoreLimitsTest, ScansStopAtTheByteBudgetAndContinueFromNextKey) {
+  // 12 values of 900 bytes: with proofs, a 5000-byte budget holds a few per page.
+  for (int i = 0; i < 12; ++i) {
+    Command c = Puts(1, 10, 900);
+    c.mutable_write()->mutable_mutations(0)->set_key("p" + std::to_string(10 + i));
+    ASSERT_TRUE(Write(c).ok());
+  }
+  kv::ScanRequest scan;
+  scan.set_region_id(2);
+  *scan.mutable_epoch() = regions_[2].epoch();
+  scan.set_start_key("p");
+  scan.set_end_key("q");
+  scan.set_limit(100);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 20; ++page) {
+    kv::ScanResponse s = Call<kv::ScanResponse>(Leader(2), "kv.Scan", scan);
+    ASSERT_GT(s.kvs_size(), 0);
+    std::size_t bytes = 0;
+    for (const kv::KvProof& kv : s.kvs()) {
+      bytes += kv.key().size() + kv.value().size() + kv.proof().size();
+      seen.push_back(kv.key());
+    }
+    EXPECT_LE(bytes, 5000u);
+    if (!s.more()) break;
+    EXPECT_LT(s.kvs_size(), 12) << "the budget cut the page";
+    scan.set_start_key(s.next_key());
+  }
+  ASSERT_EQ(seen.size(), 12u);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(seen[i], "p" + std::to_string(10 + i));
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ class TestStore {
   // Makes each group's state machine (TestStateMachine by default); before Start.
   using MachineFactory = std::function<std::unique_ptr<StateMachine>(engine::Engine*, GroupId)>;
   void set_machine_factory(MachineFactory f) { factory_ = std::move(f); }
+  // The engine's options (its path, cache and sync mode are the store's own); before Start. A
+  // region's state machine needs store::EngineOptionsFor({}).
+  void set_engine_options(engine::StorageOptions o) { engine_options_ = std::move(o); }
   // Runs after the MultiRaft exists and before the server starts (to register more handlers).
   void set_before_serve(std::function<void(TestStore&, rpc::RpcServer&)> f) {
     before_serve_ = std::move(f);
@@ -54,7 +57,7 @@ class TestStore {
 
   // Opens the engine, starts the server and creates `groups` (bootstrapped with `members`).
   Status Start(const std::vector<GroupId>& groups, const std::vector<Member>& members) {
-    engine::StorageOptions o;
+    engine::StorageOptions o = engine_options_;
     o.path = dir_;
     o.block_cache_size = 16 << 20;
     o.sync_mode = engine::SyncMode::kNone;  // the Raft backend syncs what it must
@@ -158,6 +161,7 @@ class TestStore {
   MultiRaftOptions options_;
   std::shared_ptr<rpc::TlsContext> server_tls_;
   MachineFactory factory_;
+  engine::StorageOptions engine_options_;
   std::function<void(TestStore&, rpc::RpcServer&)> before_serve_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<rpc::EventLoop> loop_;

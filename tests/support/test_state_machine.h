@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/codec.h"
+#include "base/fault_point.h"
 #include "engine/engine.h"
 #include "region/raft/state_machine.h"
 
@@ -28,7 +29,9 @@ class TestStateMachine : public StateMachine {
     }
   }
 
+  // Fault point "test.apply_write" (base/fault_point.h): the engine write fails.
   Result<std::string> Apply(uint64_t index, std::string_view command) override {
+    if (FaultPoint("test.apply_write")) return Status::IOError("injected fault test.apply_write");
     const auto eq = command.find('=');
     const bool valid = eq != std::string_view::npos && eq > 0;
     digest_ = Mix(Mix(digest_, index), command);

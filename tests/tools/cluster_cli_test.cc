@@ -130,6 +130,19 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     EXPECT_NE(r.out.find(": up"), std::string::npos);
     EXPECT_NE(r.out.find("region 1 [, ): 3 replicas, leader store "), std::string::npos) << r.out;
 
+    // Issue 18's first scenario: a key of exactly max_key_size (8 KiB) once froze the region.
+    // It is stored; one byte more is refused at the door, naming the limit; the region serves.
+    const std::string at_limit(8192, 'k');
+    r = Rustorium("kv put " + at_limit + " big" + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 500);
+    r = Rustorium("kv put " + at_limit + "k big" + flags);
+    EXPECT_EQ(r.exit_code, 2) << r.out.substr(0, 500);  // invalid input
+    EXPECT_NE(r.out.find("max_key_size 8192"), std::string::npos) << r.out.substr(0, 500);
+    r = Rustorium("kv get " + at_limit + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 500);
+    EXPECT_EQ(r.out.substr(0, 4), "big\n");
+    EXPECT_EQ(Rustorium("kv put after-big ok" + flags).exit_code, 0);
+
     // Clear errors: a malformed argument, a cluster that is not there, plain TCP against TLS.
     EXPECT_EQ(Rustorium("kv put onlykey" + flags).exit_code, 2);
     r = Rustorium("kv get hello --pd 127.0.0.1:1 --certs " + d + "/data/certs");

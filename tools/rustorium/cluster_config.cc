@@ -136,7 +136,9 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable root, ConfigTable::Open(path));
   RETURN_IF_ERROR(root.AllowOnly({"store", "labels", "raft", "tls"}));
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("store"));
-  RETURN_IF_ERROR(t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms"}));
+  RETURN_IF_ERROR(
+      t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms", "max_key_size", "max_value_size",
+                   "max_mutations", "max_command_bytes", "max_scan_bytes"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -148,6 +150,16 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   int64_t heartbeat = o.heartbeat.count();
   RETURN_IF_ERROR(t.Read<int64_t>("heartbeat_ms", heartbeat, 1));
   o.heartbeat = std::chrono::milliseconds(heartbeat);
+  store::CommandLimits& limits = o.service.limits;
+  RETURN_IF_ERROR(t.Read<std::size_t>("max_key_size", limits.max_key_size, 1, store::kMaxKeySize));
+  RETURN_IF_ERROR(
+      t.Read<std::size_t>("max_value_size", limits.max_value_size, 1, store::kMaxValueSize));
+  RETURN_IF_ERROR(
+      t.Read<std::size_t>("max_mutations", limits.max_mutations, 1, store::kMaxMutations));
+  RETURN_IF_ERROR(t.Read<std::size_t>("max_command_bytes", limits.max_command_bytes, 1,
+                                      store::kMaxCommandBytes));
+  RETURN_IF_ERROR(t.Read<std::size_t>("max_scan_bytes", o.service.max_scan_bytes, 1,
+                                      std::size_t{8} * 1024 * 1024));
   ASSIGN_OR_RETURN(ConfigTable labels, root.Section("labels"));
   RETURN_IF_ERROR(labels.AllowOnly({"region", "zone", "host"}));
   for (const std::string& key : labels.Keys()) {

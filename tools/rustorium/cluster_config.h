@@ -1,7 +1,8 @@
 // The TOML configs of `rustorium pd` and `rustorium server` (docs/operations.md):
 //   pd.toml:    [pd] data_dir, address, replicas; [raft]; [tls]
-//   store.toml: [store] data_dir, address, pd (array), heartbeat_ms; [labels] region, zone,
-//               host; [raft]; [tls]
+//   store.toml: [store] data_dir, address, pd (array), heartbeat_ms, and the kv limits
+//               max_key_size, max_value_size, max_mutations, max_command_bytes, max_scan_bytes;
+//               [labels] region, zone, host; [raft]; [tls]
 //   [raft] tick_ms, heartbeat_ms, election_ms
 //   [tls]  ca_file, cert_file, key_file (this node's certificate from `rustorium certs create`),
 //          or plain = true for plain TCP (never the default). A store's id is the one in its

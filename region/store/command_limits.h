@@ -1,0 +1,55 @@
+// CommandLimits: how large a region command may be, checked at the door (Store::Write, before
+// anything is proposed) and again when the command is applied.
+//
+// The door refuses what the store is configured to refuse; apply refuses only what exceeds the
+// protocol's hard limits below, which no configuration can raise, so every replica refuses
+// exactly the same commands whatever its own configuration. The engine of a store is opened
+// with room for the largest command the hard limits allow (EngineOptionsFor): its data keys
+// carry a one-byte prefix and its Raft log records a header, so an engine limit equal to the
+// user limit would refuse a command that apply accepted.
+#pragma once
+
+#include <cstddef>
+
+#include "base/status.h"
+#include "engine/options.h"
+#include "region/store/command.pb.h"
+
+namespace rustorium::store {
+
+// The hard limits: what a command applied from the log may hold.
+inline constexpr std::size_t kMaxKeySize = 8 * 1024;               // bytes per user key
+inline constexpr std::size_t kMaxValueSize = 8 * 1024 * 1024;      // bytes per value
+inline constexpr std::size_t kMaxMutations = 10000;                // mutations per write
+inline constexpr std::size_t kMaxCommandBytes = 12 * 1024 * 1024;  // one serialized command
+
+struct CommandLimits {
+  // Largest user key; a key one byte longer is refused.
+  std::size_t max_key_size = kMaxKeySize;
+  // Largest value of a PUT (and a compare-and-swap's expected value).
+  std::size_t max_value_size = kMaxValueSize;
+  // Mutations per write batch.
+  std::size_t max_mutations = 1000;
+  // The serialized command as a whole. It must fit a frame with its request around it: the
+  // RPC frame limit is 16 MiB (region/rpc/frame.h).
+  std::size_t max_command_bytes = kMaxCommandBytes;
+
+  // InvalidArgument naming the field when a limit is 0 or above the hard limit.
+  Status Validate() const;
+};
+
+// The hard limits as CommandLimits: what apply checks.
+inline constexpr CommandLimits kHardCommandLimits{kMaxKeySize, kMaxValueSize, kMaxMutations,
+                                                  kMaxCommandBytes};
+
+// Why `command` breaks `limits` ("key of 8193 bytes exceeds max_key_size 8192"), or "" when it
+// keeps them. Checks sizes and counts only, not the region's range. `command_bytes` is the
+// command's serialized size.
+std::string CheckCommand(const Command& command, std::size_t command_bytes,
+                         const CommandLimits& limits);
+
+// `options` with key and value limits that fit every command the hard limits allow: data keys
+// (prefix + user key) and Raft log records (header + command).
+engine::StorageOptions EngineOptionsFor(engine::StorageOptions options);
+
+}  // namespace rustorium::store
