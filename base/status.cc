@@ -26,6 +26,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "aborted";
     case StatusCode::kInternal:
       return "internal";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
   }
   return "unknown";
 }

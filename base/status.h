@@ -25,6 +25,7 @@ enum class StatusCode : int {
   kTimedOut = 8,            // a deadline passed; the outcome may be unknown
   kAborted = 9,             // the operation was cancelled or lost a race
   kInternal = 10,           // a bug: an invariant of ours does not hold
+  kPermissionDenied = 11,   // the caller's verified identity may not do this; never retried
 };
 
 // Returns the stable lower-case name of a code ("invalid_argument", ...).
@@ -52,6 +53,9 @@ class [[nodiscard]] Status {
   static Status TimedOut(std::string msg) { return {StatusCode::kTimedOut, std::move(msg)}; }
   static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {StatusCode::kPermissionDenied, std::move(msg)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -62,6 +66,7 @@ class [[nodiscard]] Status {
   bool IsCorruption() const { return code_ == StatusCode::kCorruption; }
   bool IsIOError() const { return code_ == StatusCode::kIOError; }
   bool IsFailedPrecondition() const { return code_ == StatusCode::kFailedPrecondition; }
+  bool IsPermissionDenied() const { return code_ == StatusCode::kPermissionDenied; }
 
   // "invalid_argument: key is empty", or "ok".
   std::string ToString() const;

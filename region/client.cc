@@ -161,8 +161,47 @@ Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::R
     return Status::Corruption("the root's signature does not verify with store " +
                               std::to_string(root.store_id()) + "'s key");
   }
+  RETURN_IF_ERROR(CheckSignerHeldReplica(root, region));
   out.verified = true;
   return out;
+}
+
+Status Client::CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked) {
+  auto holds = [&root](const meta::Region& r) {
+    for (const meta::Peer& p : r.peers()) {
+      if (p.store_id() == root.store_id()) return true;
+    }
+    return false;
+  };
+  auto same_epoch = [&root](const meta::Region& r) {
+    return r.epoch().conf_ver() == root.epoch().conf_ver() &&
+           r.epoch().version() == root.epoch().version();
+  };
+  const meta::Region* at = same_epoch(asked) ? &asked : nullptr;
+  pd::GetRegionResponse current;
+  if (at == nullptr) {
+    // Answered at another epoch than asked: learn that epoch's replicas from PD.
+    pd::GetRegionRequest req;
+    req.set_key(asked.start_key());
+    Result<pd::GetRegionResponse> r = pd_->GetRegion(req);
+    if (r.ok() && r->found() && r->region().id() == asked.id() && same_epoch(r->region())) {
+      current = std::move(*r);
+      at = &current.region();
+    }
+  }
+  const std::string epoch =
+      std::to_string(root.epoch().conf_ver()) + "." + std::to_string(root.epoch().version());
+  if (at == nullptr) {
+    return Status::Corruption("store " + std::to_string(root.store_id()) + " signed region " +
+                              std::to_string(root.region_id()) + " at epoch " + epoch +
+                              ", which neither the request nor PD knows");
+  }
+  if (!holds(*at)) {
+    return Status::Corruption("store " + std::to_string(root.store_id()) +
+                              " signed a root of region " + std::to_string(root.region_id()) +
+                              " without holding a replica of it at epoch " + epoch);
+  }
+  return Status::OK();
 }
 
 namespace {

@@ -2,8 +2,9 @@
 // and write the store. It finds each key's region and leader through PD (with a cache), sends
 // the request to the leader, follows NotLeader / EpochNotMatch / KeyNotInRegion / ServerBusy
 // and connection failures with bounded retries and backoff, and by default checks every
-// answer: the store's ed25519 signature of the root (keys from PD) and the proof of each key
-// against that root. A reply that fails a check is an error (Corruption), never a value.
+// answer: the store's ed25519 signature of the root (keys from PD), that the signer holds a
+// replica of the region at the signed epoch, and the proof of each key against that root. A reply
+// that fails a check is an error (Corruption), never a value.
 //
 // Thread-safe. The plain calls block the calling thread; the *Async calls return at once and
 // call back on the client's worker threads.
@@ -116,6 +117,10 @@ class Client {
   Result<std::string> PublicKey(uint64_t store_id);
   // Checks the signature of `root` and returns the root element.
   Result<VerifiedRoot> CheckRoot(const kv::SignedRoot& root, const meta::Region& region);
+  // OK when the store that signed `root` holds a replica of the region at the root's epoch:
+  // `asked` (the region as the request named it) when the epochs are the same, else the
+  // region as PD reports it at that epoch. Corruption otherwise.
+  Status CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked);
   // Sends `request` (a kv request; its region id and epoch are filled in for each attempt) for
   // `key` to the leader of the key's region, following region errors; returns the leader's
   // reply and the region it went to. A call that is not `idempotent` is sent again only when

@@ -1,5 +1,7 @@
 #include "region/pd/pd_fsm.h"
 
+#include <algorithm>
+
 #include "base/codec.h"
 #include "region/keys.h"
 
@@ -11,7 +13,94 @@ bool EpochNewer(const meta::RegionEpoch& a, const meta::RegionEpoch& b) {
   return a.conf_ver() > b.conf_ver() || a.version() > b.version();
 }
 
+// The first region id of a state written before regions had a counter of their own (or of a
+// new state). Region 1 is the bootstrap region's, never allocated.
+uint64_t FirstFreeRegionId(const PdState& state) {
+  uint64_t next = std::max<uint64_t>(state.next_id(), 2);
+  for (const meta::Region& r : state.regions()) next = std::max(next, r.id() + 1);
+  return next;
+}
+
+// Applies a store registration to `next`; the store's id, or the reason it is refused.
+Result<uint64_t> RegisterStore(const StoreInfo& in, PdState& next) {
+  RETURN_IF_ERROR(CheckStoreInfo(in));
+  StoreInfo* same_id = nullptr;
+  StoreInfo* same_address = nullptr;
+  for (StoreInfo& s : *next.mutable_stores()) {
+    if (in.id() != 0 && s.id() == in.id()) same_id = &s;
+    if (s.address() == in.address()) same_address = &s;
+  }
+  if (in.id() == 0) same_id = same_address;  // plain TCP: an address keeps its id
+  if (same_address != nullptr && same_address != same_id) {
+    return Status::InvalidArgument("address " + in.address() + " belongs to store " +
+                                   std::to_string(same_address->id()));
+  }
+  if (same_id != nullptr && same_id->public_key() != in.public_key()) {
+    return Status::InvalidArgument(
+        "store " + std::to_string(same_id->id()) +
+        " is registered with another public key: its data directory was wiped or it is "
+        "another machine; a store that lost its data needs a new id (a new certificate, "
+        "`rustorium certs create --store ID`)");
+  }
+  if (same_id == nullptr) {
+    same_id = next.add_stores();
+    same_id->set_id(in.id() != 0 ? in.id() : next.next_id());
+    next.set_next_id(std::max(next.next_id(), same_id->id() + 1));
+  }
+  const uint64_t id = same_id->id();
+  *same_id = in;
+  same_id->set_id(id);
+  return id;
+}
+
 }  // namespace
+
+Status CheckStoreInfo(const StoreInfo& s) {
+  if (s.address().empty() || s.address().size() > kMaxStoreAddressBytes) {
+    return Status::InvalidArgument("a store's address has 1.." +
+                                   std::to_string(kMaxStoreAddressBytes) + " bytes");
+  }
+  if (s.public_key().size() != 32) {
+    return Status::InvalidArgument("a store registers with its 32-byte public key");
+  }
+  if (s.labels_size() > kMaxStoreLabels) {
+    return Status::InvalidArgument("a store has at most " + std::to_string(kMaxStoreLabels) +
+                                   " labels");
+  }
+  for (const auto& [name, value] : s.labels()) {
+    if (name.empty() || name.size() > kMaxLabelNameBytes || value.size() > kMaxLabelValueBytes) {
+      return Status::InvalidArgument("a label name has 1.." + std::to_string(kMaxLabelNameBytes) +
+                                     " bytes and its value at most " +
+                                     std::to_string(kMaxLabelValueBytes));
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckRegion(const meta::Region& r) {
+  if (r.id() == 0) return Status::InvalidArgument("a region needs an id");
+  if (r.start_key().size() > kMaxRegionKeyBytes || r.end_key().size() > kMaxRegionKeyBytes) {
+    return Status::InvalidArgument("a region's keys have at most " +
+                                   std::to_string(kMaxRegionKeyBytes) + " bytes");
+  }
+  if (r.peers_size() < 1 || r.peers_size() > kMaxRegionPeers) {
+    return Status::InvalidArgument("a region has 1.." + std::to_string(kMaxRegionPeers) + " peers");
+  }
+  for (int i = 0; i < r.peers_size(); ++i) {
+    const meta::Peer& p = r.peers(i);
+    if (p.store_id() == 0 || p.address().size() > kMaxStoreAddressBytes) {
+      return Status::InvalidArgument("a region's peer needs a store id and an address of at most " +
+                                     std::to_string(kMaxStoreAddressBytes) + " bytes");
+    }
+    for (int j = 0; j < i; ++j) {
+      if (r.peers(j).store_id() == p.store_id()) {
+        return Status::InvalidArgument("a region names store " + std::to_string(p.store_id()) +
+                                       " twice");
+      }
+    }
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<PdFsm>> PdFsm::Open(engine::Engine* engine) {
   std::unique_ptr<PdFsm> fsm(new PdFsm(engine));
@@ -29,6 +118,9 @@ Result<std::unique_ptr<PdFsm>> PdFsm::Open(engine::Engine* engine) {
     fsm->applied_ = GetFixed64BE(*v);
   }
   if (fsm->state_.next_id() == 0) fsm->state_.set_next_id(1);
+  if (fsm->state_.next_region_id() == 0) {
+    fsm->state_.set_next_region_id(FirstFreeRegionId(fsm->state_));
+  }
   return fsm;
 }
 
@@ -51,24 +143,13 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
   } else {
     switch (command.body_case()) {
       case PdCommand::kRegisterStore: {
-        const StoreInfo& in = command.register_store();
-        if (in.address().empty()) {
-          result.set_error("a store needs an address");
+        Result<uint64_t> id = RegisterStore(command.register_store(), next);
+        if (!id.ok()) {
+          next = state_;
+          result.set_error(id.status().message());
           break;
         }
-        StoreInfo* found = nullptr;
-        for (StoreInfo& s : *next.mutable_stores()) {
-          if (s.address() == in.address() || (in.id() != 0 && s.id() == in.id())) found = &s;
-        }
-        if (found == nullptr) {
-          found = next.add_stores();
-          found->set_id(in.id() != 0 ? in.id() : next.next_id());
-          next.set_next_id(std::max(next.next_id(), found->id() + 1));
-        }
-        const uint64_t id = found->id();
-        *found = in;
-        found->set_id(id);
-        result.set_store_id(id);
+        result.set_store_id(*id);
         break;
       }
       case PdCommand::kAllocIds:
@@ -76,13 +157,13 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
           result.set_error("ids are allocated 1..1000000 at a time");
           break;
         }
-        result.set_first_id(next.next_id());
-        next.set_next_id(next.next_id() + command.alloc_ids());
+        result.set_first_id(next.next_region_id());
+        next.set_next_region_id(next.next_region_id() + command.alloc_ids());
         break;
       case PdCommand::kPutRegion: {
         const meta::Region& r = command.put_region();
-        if (r.id() == 0) {
-          result.set_error("a region needs an id");
+        if (Status s = CheckRegion(r); !s.ok()) {
+          result.set_error(s.message());
           break;
         }
         bool replaced = false;
@@ -92,7 +173,7 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
           if (EpochNewer(r.epoch(), existing.epoch())) existing = r;
         }
         if (!replaced) *next.add_regions() = r;
-        next.set_next_id(std::max(next.next_id(), r.id() + 1));
+        next.set_next_region_id(std::max(next.next_region_id(), r.id() + 1));
         break;
       }
       case PdCommand::kSaveTimestamp:
@@ -148,6 +229,7 @@ class PdFsm::Writer : public raft::SnapshotWriter {
   Status Finish(uint64_t applied_index) override {
     PdState state;
     if (!state.ParseFromString(bytes_)) return Status::Corruption("PD snapshot does not parse");
+    if (state.next_region_id() == 0) state.set_next_region_id(FirstFreeRegionId(state));
     RETURN_IF_ERROR(fsm_->Persist(applied_index, state, true));
     fsm_->state_ = std::move(state);
     fsm_->applied_ = applied_index;

@@ -14,6 +14,21 @@
 
 namespace rustorium::pd {
 
+// Bounds of what PD stores (pd.proto): a command beyond them is refused.
+inline constexpr std::size_t kMaxStoreAddressBytes = 256;
+inline constexpr int kMaxStoreLabels = 16;
+inline constexpr std::size_t kMaxLabelNameBytes = 64;
+inline constexpr std::size_t kMaxLabelValueBytes = 256;
+inline constexpr std::size_t kMaxRegionKeyBytes = 8192;  // the store's max_key_size
+inline constexpr int kMaxRegionPeers = 16;
+
+// OK when `store` is within the bounds (address, labels, a 32-byte key); InvalidArgument
+// naming the bound otherwise.
+Status CheckStoreInfo(const StoreInfo& store);
+// OK when `region` is within the bounds (an id, keys, 1..kMaxRegionPeers distinct peers with
+// addresses); InvalidArgument naming the bound otherwise.
+Status CheckRegion(const meta::Region& region);
+
 class PdFsm : public raft::StateMachine {
  public:
   static Result<std::unique_ptr<PdFsm>> Open(engine::Engine* engine);

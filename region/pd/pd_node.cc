@@ -25,6 +25,7 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
   node->server_ = std::make_unique<rpc::RpcServer>(*node->loop_, srv);
   o.raft.store_id = o.member_id;
   o.raft.address = o.address;
+  o.raft.peer_role = rpc::PeerRole::kPd;  // members speak Raft with pd-N certificates
   node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
   node->raft_->RegisterHandlers(*node->server_);
   node->service_ = std::make_unique<PdService>(*node->raft_, o.service);

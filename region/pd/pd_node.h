@@ -20,7 +20,7 @@ struct PdNodeOptions {
   uint64_t member_id = 1;
   std::vector<raft::Member> members;  // every member, this one included; empty: a single member
   PdServiceOptions service;
-  raft::MultiRaftOptions raft;                  // timings; store_id and address are filled in
+  raft::MultiRaftOptions raft;  // timings; store_id, address and peer_role are filled in
   std::shared_ptr<rpc::TlsContext> server_tls;  // clients and stores connect with TLS when set
   // The RPC server's limits (max_connections, ConnectionLimits' handshake and idle timeouts,
   // frame and queue sizes); host, port and tls are set from `address` and `server_tls`.
@@ -32,6 +32,8 @@ class PdNode {
   static Result<std::unique_ptr<PdNode>> Start(PdNodeOptions options);
   ~PdNode();  // stops cleanly
   const std::string& address() const { return options_.address; }
+  // The RPC server (its refusal counters); valid while this lives.
+  const rpc::RpcServer& server() const { return *server_; }
 
  private:
   explicit PdNode(PdNodeOptions options) : options_(std::move(options)) {}

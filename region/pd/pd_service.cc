@@ -33,18 +33,29 @@ PdService::PdService(raft::MultiRaft& raft, PdServiceOptions options)
     : raft_(raft), options_(options) {}
 
 void PdService::RegisterHandlers(rpc::RpcServer& server) {
+  using rpc::PeerRole;
   auto bind = [this](void (PdService::*method)(const rpc::Envelope&, Respond)) {
     return [this, method](const rpc::Envelope& e, Respond r) { (this->*method)(e, std::move(r)); };
   };
-  server.Handle("pd.RegisterStore", bind(&PdService::RegisterStore));
-  server.Handle("pd.AllocId", bind(&PdService::AllocId));
-  server.Handle("pd.GetRegion", bind(&PdService::GetRegion));
-  server.Handle("pd.GetStoreRegions", bind(&PdService::GetStoreRegions));
-  server.Handle("pd.GetStores", bind(&PdService::GetStores));
-  server.Handle("pd.GetRegions", bind(&PdService::GetRegions));
-  server.Handle("pd.StoreHeartbeat", bind(&PdService::StoreHeartbeat));
-  server.Handle("pd.RegionHeartbeat", bind(&PdService::RegionHeartbeat));
-  server.Handle("pd.Tso", bind(&PdService::Tso));
+  auto bind_peer =
+      [this](void (PdService::*method)(const rpc::Envelope&, const rpc::PeerIdentity&, Respond)) {
+        return [this, method](const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond r) {
+          (this->*method)(e, peer, std::move(r));
+        };
+      };
+  const rpc::RoleSet readers =
+      PeerRole::kStore | PeerRole::kPd | PeerRole::kClient | PeerRole::kAdmin;
+  const rpc::RoleSet stores = rpc::Roles(PeerRole::kStore);
+  const rpc::RoleSet operators = PeerRole::kStore | PeerRole::kAdmin;
+  server.Handle("pd.RegisterStore", bind_peer(&PdService::RegisterStore), stores);
+  server.Handle("pd.AllocId", bind(&PdService::AllocId), operators);
+  server.Handle("pd.GetRegion", bind(&PdService::GetRegion), readers);
+  server.Handle("pd.GetStoreRegions", bind(&PdService::GetStoreRegions), readers);
+  server.Handle("pd.GetStores", bind(&PdService::GetStores), readers);
+  server.Handle("pd.GetRegions", bind(&PdService::GetRegions), readers);
+  server.Handle("pd.StoreHeartbeat", bind_peer(&PdService::StoreHeartbeat), stores);
+  server.Handle("pd.RegionHeartbeat", bind_peer(&PdService::RegionHeartbeat), stores);
+  server.Handle("pd.Tso", bind(&PdService::Tso), readers);
 }
 
 PdFsm* PdService::fsm() const { return static_cast<PdFsm*>(raft_.state_machine(options_.group)); }
@@ -94,25 +105,53 @@ void PdService::AtReadPoint(const Respond& respond, std::function<void()> fn) {
   });
 }
 
-void PdService::RegisterStore(const rpc::Envelope& e, Respond respond) {
+void PdService::RegisterStore(const rpc::Envelope& e, const rpc::PeerIdentity& peer,
+                              Respond respond) {
   RegisterStoreRequest req;
   if (!Parse(e, &req, respond)) return;
-  if (req.store().address().empty() || req.store().public_key().size() != 32) {
-    respond(
-        Status::InvalidArgument("a store registers with its address and its 32-byte public key"));
+  if (!peer.trusted && !peer.Is(rpc::PeerRole::kStore, req.store().id())) {
+    respond(Status::PermissionDenied("registration of store " + std::to_string(req.store().id()) +
+                                     " sent by " + peer.ToString() +
+                                     ": a store registers with the id in its certificate"));
+    return;
+  }
+  if (Status s = CheckStoreInfo(req.store()); !s.ok()) {
+    respond(s);
     return;
   }
   PdCommand c;
   *c.mutable_register_store() = req.store();
-  Propose(c, [this, respond](Result<PdResult> r) {
-    if (!r.ok()) {
-      respond(r.status());
-      return;
+  auto propose = [this, c, respond] {
+    Propose(c, [this, respond](Result<PdResult> r) {
+      if (!r.ok()) {
+        respond(r.status());
+        return;
+      }
+      store_seen_ms_[r->store_id()] = SteadyMs();
+      RegisterStoreResponse out;
+      out.set_store_id(r->store_id());
+      respond(out.SerializeAsString());
+    });
+  };
+  if (!req.fresh()) {
+    propose();
+    return;
+  }
+  // A store without state under an id (or, on plain TCP, an address) PD knows lost its data.
+  AtReadPoint(respond, [this, req, respond, propose] {
+    for (const StoreInfo& s : fsm()->state().stores()) {
+      const bool same =
+          req.store().id() != 0 ? s.id() == req.store().id() : s.address() == req.store().address();
+      if (same) {
+        respond(Status::InvalidArgument(
+            "store " + std::to_string(s.id()) +
+            " registered before and comes back without its data (a wiped data directory): with "
+            "a new term and vote it could vote twice; give it a new id (a new certificate, "
+            "`rustorium certs create --store ID`)"));
+        return;
+      }
     }
-    store_seen_ms_[r->store_id()] = SteadyMs();
-    RegisterStoreResponse out;
-    out.set_store_id(r->store_id());
-    respond(out.SerializeAsString());
+    propose();
   });
 }
 
@@ -194,9 +233,15 @@ void PdService::GetRegions(const rpc::Envelope& e, Respond respond) {
   });
 }
 
-void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
+void PdService::StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer,
+                               Respond respond) {
   StoreHeartbeatRequest req;
   if (!Parse(e, &req, respond)) return;
+  if (!peer.Is(rpc::PeerRole::kStore, req.store_id())) {
+    respond(Status::PermissionDenied("heartbeat of store " + std::to_string(req.store_id()) +
+                                     " sent by " + peer.ToString()));
+    return;
+  }
   AtReadPoint(respond, [this, req, respond] {
     const PdState& state = fsm()->state();
     bool known = false;
@@ -231,11 +276,30 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, Respond respond) {
   });
 }
 
-void PdService::RegionHeartbeat(const rpc::Envelope& e, Respond respond) {
+void PdService::RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer,
+                                Respond respond) {
   RegionHeartbeatRequest req;
   if (!Parse(e, &req, respond)) return;
+  if (!peer.Is(rpc::PeerRole::kStore, req.leader_store_id())) {
+    respond(Status::PermissionDenied("region heartbeat for leader store " +
+                                     std::to_string(req.leader_store_id()) + " sent by " +
+                                     peer.ToString()));
+    return;
+  }
   if (req.region().id() == 0) {
     respond(Status::InvalidArgument("region heartbeat without a region id"));
+    return;
+  }
+  if (Status s = CheckRegion(req.region()); !s.ok()) {
+    respond(s);
+    return;
+  }
+  bool leader_is_peer = false;
+  for (const meta::Peer& p : req.region().peers()) {
+    leader_is_peer |= p.store_id() == req.leader_store_id();
+  }
+  if (!leader_is_peer) {
+    respond(Status::InvalidArgument("a region's leader must be one of its peers"));
     return;
   }
   const uint64_t id = req.region().id();

@@ -3,6 +3,10 @@
 // point. Heartbeat times and reported leaders are the serving leader's memory (as in TiKV's
 // PD, they are rebuilt from heartbeats after a PD leader change).
 //
+// Identity: under TLS a store registers and heartbeats only as the store its certificate
+// names; a store that comes back fresh (no data) under a known id is refused, as is a
+// registration that would change a known store's public key or take another's address.
+//
 // Bootstrap: once `replicas` stores have registered, the first store heartbeat after that
 // creates region 1 over the whole key space with those stores as peers.
 //
@@ -46,7 +50,12 @@ class PdService {
  public:
   // `raft` is borrowed; the service runs on its loop.
   PdService(raft::MultiRaft& raft, PdServiceOptions options);
-  // Registers the pd.* handlers; before server.Start().
+  // Registers the pd.* handlers; before server.Start(). Who may call what (under TLS):
+  //   reads (GetRegion, GetStoreRegions, GetStores, GetRegions, Tso): every role;
+  //   RegisterStore, StoreHeartbeat, RegionHeartbeat: stores, each only as itself (the store
+  //     id in the request must be the one in its certificate);
+  //   AllocId (an operator method): stores and admins.
+  // Anyone else is answered PermissionDenied (counted by the server).
   void RegisterHandlers(rpc::RpcServer& server);
 
  private:
@@ -60,14 +69,14 @@ class PdService {
   // Runs `fn` at a linearizable read point, or answers the error (Busy over max_pending_reads).
   void AtReadPoint(const Respond& respond, std::function<void()> fn);
 
-  void RegisterStore(const rpc::Envelope& e, Respond respond);
+  void RegisterStore(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
   void AllocId(const rpc::Envelope& e, Respond respond);
   void GetRegion(const rpc::Envelope& e, Respond respond);
   void GetStoreRegions(const rpc::Envelope& e, Respond respond);
   void GetStores(const rpc::Envelope& e, Respond respond);
   void GetRegions(const rpc::Envelope& e, Respond respond);
-  void StoreHeartbeat(const rpc::Envelope& e, Respond respond);
-  void RegionHeartbeat(const rpc::Envelope& e, Respond respond);
+  void StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
+  void RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
   void Tso(const rpc::Envelope& e, Respond respond);
   void ServeTso();
 

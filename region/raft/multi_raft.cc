@@ -24,7 +24,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   transport_ = std::make_unique<PeerTransport>(
       loop_,
       PeerTransportOptions{options_.store_id, options_.address, options_.channel,
-                           options_.max_message_bytes},
+                           options_.max_message_bytes, options_.peer_role},
       &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
   SnapshotTransferOptions so;
@@ -33,6 +33,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   so.chunk_bytes = options_.snapshot_chunk_bytes;
   so.max_incoming = options_.max_incoming_snapshots;
   so.incoming_timeout = options_.install_snapshot_timeout;
+  so.peer_role = options_.peer_role;
   SnapshotTransfers::Hooks hooks;
   hooks.machine = [this](GroupId group) -> StateMachine* {
     Group* g = Find(group);
@@ -40,6 +41,11 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   };
   hooks.send_install = [this](const std::string& address, RaftMessage install) {
     QueueMessage(address, std::move(install));
+  };
+  hooks.accept_from = [this](GroupId group, uint64_t from_id) -> Status {
+    Group* g = Find(group);
+    if (g == nullptr || g->closing) return Status::OK();  // answered NotFound after this
+    return RaftIoGlue::SnapshotSenderAllowed(*g, from_id);
   };
   snapshots_ =
       std::make_unique<SnapshotTransfers>(loop_, so, &stats_, transport_.get(), std::move(hooks));

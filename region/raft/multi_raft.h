@@ -40,6 +40,7 @@
 #include "region/raft/raft_log_store.h"
 #include "region/raft/state_machine.h"
 #include "region/rpc/channel_options.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 class EventLoop;  // region/rpc/event_loop.h
@@ -80,6 +81,10 @@ struct MultiRaftOptions {
   std::size_t max_message_bytes = 4 << 20;
   // Connections to peer stores (TLS client context for mutual TLS between stores, limits).
   rpc::ChannelOptions channel;
+  // Under TLS, Raft messages and snapshot chunks are taken only from a certificate of this
+  // role whose id is the sender's (stores: kStore; PD members: kPd), and only from a member
+  // of the group (region/raft/peer_transport.h).
+  rpc::PeerRole peer_role = rpc::PeerRole::kStore;
 };
 
 // A member of a group: its Raft server id (the store id) and its Raft address.

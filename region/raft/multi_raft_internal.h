@@ -58,6 +58,12 @@ struct RaftIoGlue {
   // dropped (no such open group here, snapshot data not installed, malformed).
   static bool Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
                       const std::string& from_address);
+  // Whether server `from_id` is in the group's configuration (a replica that knows none yet,
+  // waiting to be added, takes any node).
+  static bool IsMember(const Group& g, uint64_t from_id);
+  // OK when `from_id` may send the group snapshot data: a member that this replica knows as
+  // the leader of its current term. PermissionDenied with the reason otherwise.
+  static Status SnapshotSenderAllowed(Group& g, uint64_t from_id);
 
   // raft_io.
   static int Init(raft_io*, raft_id, const char*);

@@ -17,6 +17,12 @@ struct MultiRaftStats {
   std::atomic<uint64_t> batches_sent{0};  // RaftBatch frames (one per peer per turn)
   std::atomic<uint64_t> messages_received{0};
   std::atomic<uint64_t> messages_dropped{0};  // malformed, for unknown groups, or unusable
+  // Of those dropped: messages whose sender the connection's certificate does not back (not
+  // a node of our kind with the batch's sender id), from a non-member of the group, or an
+  // InstallSnapshot not from the group's current leader and term or without its transfer.
+  std::atomic<uint64_t> messages_refused{0};
+  // Snapshot chunks answered PermissionDenied (the same rules, chunk by chunk).
+  std::atomic<uint64_t> snapshot_chunks_refused{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};

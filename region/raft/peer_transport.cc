@@ -1,5 +1,7 @@
 #include "region/raft/peer_transport.h"
 
+#include <algorithm>
+
 #include "region/rpc/channel.h"
 #include "region/rpc/server.h"
 
@@ -17,7 +19,10 @@ PeerTransport::~PeerTransport() { channels_.clear(); }
 
 void PeerTransport::RegisterHandler(rpc::RpcServer& server, DeliverFn deliver) {
   deliver_ = std::move(deliver);
-  server.OnMessage(kBatchMethod, [this](const rpc::Envelope& e) { OnBatch(e.payload()); });
+  server.OnMessage(
+      kBatchMethod,
+      [this](const rpc::Envelope& e, const rpc::PeerIdentity& peer) { OnBatch(e.payload(), peer); },
+      rpc::Roles(options_.peer_role));
 }
 
 void PeerTransport::Queue(const std::string& address, RaftMessage message) {
@@ -62,10 +67,17 @@ void PeerTransport::Flush() {
   outgoing_.clear();
 }
 
-void PeerTransport::OnBatch(const std::string& payload) {
+void PeerTransport::OnBatch(const std::string& payload, const rpc::PeerIdentity& peer) {
   RaftBatch batch;
   if (!batch.ParseFromString(payload) || batch.from_id() == 0) {
     stats_->messages_dropped++;
+    return;
+  }
+  if (!peer.Is(options_.peer_role, batch.from_id())) {
+    const auto n = static_cast<uint64_t>(std::max(batch.messages_size(), 1));
+    stats_->messages_received += n;
+    stats_->messages_dropped += n;
+    stats_->messages_refused += n;
     return;
   }
   for (const RaftMessage& m : batch.messages()) {

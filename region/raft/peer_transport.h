@@ -5,7 +5,9 @@
 // "raft.Batch" message: best effort, as Raft expects of its transport (it retries). Incoming
 // batches are decoded and each message handed to a deliver callback. What cannot be used
 // (a malformed batch, a message for another server id, one the callback refuses, one for a
-// peer address that does not parse) is dropped and counted.
+// peer address that does not parse) is dropped and counted. Under TLS a batch is taken only
+// from a certificate of `peer_role` whose id is the batch's from_id; any other is refused
+// whole (counted in messages_refused): a client certificate, or a node claiming another's id.
 //
 // Not thread-safe: every method runs on the loop thread, except construction and destruction.
 #pragma once
@@ -20,6 +22,7 @@
 #include "region/raft/multi_raft_stats.h"
 #include "region/raft/raft.pb.h"
 #include "region/rpc/channel_options.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 class EventLoop;
@@ -37,6 +40,7 @@ struct PeerTransportOptions {
   // A peer's messages of one turn go in batches of at most this many bytes (a larger message
   // goes alone in its batch).
   std::size_t max_batch_bytes = 4 << 20;
+  rpc::PeerRole peer_role = rpc::PeerRole::kStore;  // the role of every sender's certificate
 };
 
 class PeerTransport {
@@ -70,7 +74,7 @@ class PeerTransport {
   rpc::RpcChannel* ChannelTo(const std::string& address);
 
  private:
-  void OnBatch(const std::string& payload);
+  void OnBatch(const std::string& payload, const rpc::PeerIdentity& peer);
 
   rpc::EventLoop& loop_;
   PeerTransportOptions options_;

@@ -315,13 +315,50 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
   return 0;
 }
 
+bool RaftIoGlue::IsMember(const Group& g, uint64_t from_id) {
+  const raft_configuration& conf = g.r.configuration;
+  if (conf.n == 0) return true;
+  for (unsigned i = 0; i < conf.n; ++i) {
+    if (conf.servers[i].id == from_id) return true;
+  }
+  return false;
+}
+
+Status RaftIoGlue::SnapshotSenderAllowed(Group& g, uint64_t from_id) {
+  if (!IsMember(g, from_id)) {
+    return Status::PermissionDenied("store " + std::to_string(from_id) +
+                                    " is not a member of group " + std::to_string(g.id));
+  }
+  raft_id leader = 0;
+  const char* address = nullptr;
+  raft_leader(&g.r, &leader, &address);
+  if (leader != from_id) {
+    return Status::PermissionDenied("store " + std::to_string(from_id) +
+                                    " is not the known leader of group " + std::to_string(g.id) +
+                                    " (leader " + std::to_string(leader) + ")");
+  }
+  return Status::OK();
+}
+
 bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
                          const std::string& from_address) {
   Group* g = self.Find(m.group_id());
   if (g == nullptr || g->recv_cb == nullptr || g->closing) return false;
-  if (m.has_install_snapshot() && m.install_snapshot().transfer_id() != 0 &&
-      !self.snapshots_->Install(g->id, from_id, m.install_snapshot().transfer_id(), *g->sm)) {
+  if (!IsMember(*g, from_id)) {
+    self.stats_.messages_refused++;
     return false;
+  }
+  if (m.has_install_snapshot()) {
+    // The snapshot replaces this replica's data: only from the leader it follows in its
+    // current term, and only with the data streamed before it (a bare announcement would make
+    // libraft drop the log with nothing installed in its place).
+    const InstallSnapshot& install = m.install_snapshot();
+    if (install.transfer_id() == 0 || install.term() != g->r.current_term ||
+        !SnapshotSenderAllowed(*g, from_id).ok()) {
+      self.stats_.messages_refused++;
+      return false;
+    }
+    if (!self.snapshots_->Install(g->id, from_id, install.transfer_id(), *g->sm)) return false;
   }
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;

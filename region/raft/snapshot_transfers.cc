@@ -60,9 +60,11 @@ SnapshotTransfers::~SnapshotTransfers() {
 }
 
 void SnapshotTransfers::RegisterHandler(rpc::RpcServer& server) {
-  server.Handle(kChunkMethod, [this](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-    OnChunk(e.payload(), std::move(respond));
-  });
+  server.Handle(
+      kChunkMethod,
+      [this](const rpc::Envelope& e, const rpc::PeerIdentity& peer,
+             rpc::RpcServer::Responder respond) { OnChunk(e.payload(), peer, std::move(respond)); },
+      rpc::Roles(options_.peer_role));
 }
 
 // ---- outgoing ----
@@ -188,7 +190,7 @@ void SnapshotTransfers::End(uint64_t transfer_id) {
 
 // ---- incoming ----
 
-void SnapshotTransfers::OnChunk(const std::string& payload,
+void SnapshotTransfers::OnChunk(const std::string& payload, const rpc::PeerIdentity& peer,
                                 std::function<void(Result<std::string>)> respond) {
   SnapshotChunk chunk;
   if (!chunk.ParseFromString(payload) || chunk.from_id() == 0) {
@@ -196,6 +198,23 @@ void SnapshotTransfers::OnChunk(const std::string& payload,
     return;
   }
   const GroupId group = chunk.group_id();
+  if (!peer.Is(options_.peer_role, chunk.from_id())) {
+    stats_->snapshot_chunks_refused++;
+    respond(Status::PermissionDenied(
+        "a snapshot chunk from " + std::string(rpc::RoleName(options_.peer_role)) + " " +
+        std::to_string(chunk.from_id()) + " sent by " + peer.ToString()));
+    return;
+  }
+  if (hooks_.accept_from) {
+    Status allowed = hooks_.accept_from(group, chunk.from_id());
+    if (!allowed.ok()) {
+      stats_->snapshot_chunks_refused++;
+      // A refused sender never keeps a transfer open here.
+      incoming_.erase({chunk.from_id(), chunk.transfer_id()});
+      respond(allowed);
+      return;
+    }
+  }
   StateMachine* sm = hooks_.machine(group);
   if (sm == nullptr) {
     respond(Status::NotFound("no raft group " + std::to_string(group) + " on this store"));

@@ -27,6 +27,7 @@
 #include "region/raft/raft.pb.h"
 #include "region/raft/raft_log_store.h"
 #include "region/raft/state_machine.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 class EventLoop;
@@ -46,6 +47,9 @@ struct SnapshotTransferOptions {
   std::size_t max_incoming = 16;
   // An incoming transfer that received nothing for this long is abandoned at the next Sweep.
   std::chrono::milliseconds incoming_timeout{30000};
+  // Under TLS a chunk is taken only from a certificate of this role whose id is the chunk's
+  // from_id, and only when Hooks::accept_from agrees.
+  rpc::PeerRole peer_role = rpc::PeerRole::kStore;
 };
 
 class SnapshotTransfers {
@@ -56,6 +60,9 @@ class SnapshotTransfers {
     std::function<StateMachine*(GroupId group)> machine;
     // Sends the InstallSnapshot message that follows a transfer whose chunks all arrived.
     std::function<void(const std::string& address, RaftMessage install)> send_install;
+    // OK when store `from_id` may send `group` snapshot data now (a member, the current
+    // leader); PermissionDenied with the reason otherwise. Unset: everyone may.
+    std::function<Status(GroupId group, uint64_t from_id)> accept_from;
   };
 
   // `loop`, `stats` and `transport` (whose channels carry the chunks) are not owned and must
@@ -99,7 +106,8 @@ class SnapshotTransfers {
   struct Incoming;
   void Pump(uint64_t transfer_id);
   void End(uint64_t transfer_id);
-  void OnChunk(const std::string& payload, std::function<void(Result<std::string>)> respond);
+  void OnChunk(const std::string& payload, const rpc::PeerIdentity& peer,
+               std::function<void(Result<std::string>)> respond);
 
   rpc::EventLoop& loop_;
   SnapshotTransferOptions options_;

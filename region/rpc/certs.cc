@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
+
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 
@@ -103,11 +106,56 @@ std::string SubjectAltNames(const std::vector<std::string>& hosts) {
   return out;
 }
 
+Result<Key> ReadKey(const fs::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return Status::FailedPrecondition("cannot read " + path.string());
+  Key key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+  std::fclose(f);
+  if (!key) return Status::InvalidArgument(path.string() + " is not a PEM private key");
+  return key;
+}
+
+Result<Cert> ReadCert(const fs::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return Status::FailedPrecondition("cannot read " + path.string());
+  Cert cert(PEM_read_X509(f, nullptr, nullptr, nullptr));
+  std::fclose(f);
+  if (!cert) return Status::InvalidArgument(path.string() + " is not a PEM certificate");
+  return cert;
+}
+
+// One certificate to make: its file name (without .crt/.key) and identity.
+struct Leaf {
+  std::string file;
+  PeerRole role;
+  uint64_t id;
+  std::string name;
+};
+
+Status WriteLeaf(const fs::path& dir, const Leaf& leaf, X509* ca, EVP_PKEY* ca_key, int days,
+                 const std::string& hosts) {
+  const bool node = leaf.role == PeerRole::kStore || leaf.role == PeerRole::kPd;
+  std::string sans = "URI:" + IdentityUri(leaf.role, leaf.id, leaf.name);
+  if (node) sans += "," + hosts;
+  std::vector<std::pair<int, std::string>> ext = {
+      {NID_basic_constraints, "critical,CA:FALSE"},
+      {NID_key_usage, "critical,digitalSignature"},
+      {NID_ext_key_usage, node ? "serverAuth,clientAuth" : "clientAuth"},
+      {NID_subject_alt_name, sans}};
+  ASSIGN_OR_RETURN(Key key, NewKey());
+  ASSIGN_OR_RETURN(Cert cert, MakeCert(key.get(), leaf.file, ca, ca_key, days, ext));
+  RETURN_IF_ERROR(WritePem(dir / (leaf.file + ".key"), nullptr, key.get()));
+  return WritePem(dir / (leaf.file + ".crt"), cert.get(), nullptr);
+}
+
 }  // namespace
 
 Status CreateClusterCerts(const ClusterCertsOptions& o) {
   if (o.dir.empty()) return Status::InvalidArgument("certificate directory is empty");
-  if (o.nodes < 1 || o.nodes > 1000) return Status::InvalidArgument("nodes must be 1..1000");
+  if (o.stores < 0 || o.stores > 1000) return Status::InvalidArgument("stores must be 0..1000");
+  if (o.pd_members < 0 || o.pd_members > 7) {
+    return Status::InvalidArgument("pd members must be 0..7");
+  }
   if (o.valid_days < 1) return Status::InvalidArgument("valid_days must be positive");
   if (o.hosts.empty()) return Status::InvalidArgument("node certificates need at least one host");
   for (const std::string& h : o.hosts) {
@@ -117,43 +165,77 @@ Status CreateClusterCerts(const ClusterCertsOptions& o) {
   }
   const fs::path dir(o.dir);
   std::error_code ec;
-  if (fs::exists(dir / "ca.key", ec)) {
+  const bool existing = fs::exists(dir / "ca.key", ec);
+  std::vector<Leaf> leaves;
+  if (!existing) {
+    if (o.stores + o.pd_members == 0) {
+      return Status::InvalidArgument("a new cluster needs at least one node certificate");
+    }
+    for (int i = 1; i <= o.stores; ++i) {
+      leaves.push_back({"store-" + std::to_string(i), PeerRole::kStore, uint64_t(i), ""});
+    }
+    for (int i = 1; i <= o.pd_members; ++i) {
+      leaves.push_back({"pd-" + std::to_string(i), PeerRole::kPd, uint64_t(i), ""});
+    }
+    leaves.push_back({"client", PeerRole::kClient, 0, "client"});
+    leaves.push_back({"admin", PeerRole::kAdmin, 0, "admin"});
+  }
+  auto add_node = [&](PeerRole role, uint64_t id) -> Status {
+    if (id == 0 || id > (uint64_t{1} << 63)) {
+      return Status::InvalidArgument("a node id is a number 1..2^63");
+    }
+    leaves.push_back({std::string(RoleName(role)) + "-" + std::to_string(id), role, id, ""});
+    return Status::OK();
+  };
+  for (uint64_t id : o.add_stores) RETURN_IF_ERROR(add_node(PeerRole::kStore, id));
+  for (uint64_t id : o.add_pd) RETURN_IF_ERROR(add_node(PeerRole::kPd, id));
+  for (const std::string& n : o.add_clients) {
+    RETURN_IF_ERROR(CheckUserName(n));
+    leaves.push_back({"client-" + n, PeerRole::kClient, 0, n});
+  }
+  for (const std::string& n : o.add_admins) {
+    RETURN_IF_ERROR(CheckUserName(n));
+    leaves.push_back({"admin-" + n, PeerRole::kAdmin, 0, n});
+  }
+  if (existing && leaves.empty()) {
     return Status::FailedPrecondition(o.dir +
                                       " already holds a cluster CA (ca.key); refusing to "
-                                      "overwrite it");
+                                      "overwrite it (add certificates with --store, "
+                                      "--pd-member, --client or --admin)");
   }
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create " + o.dir + ": " + ec.message());
-
-  ASSIGN_OR_RETURN(Key ca_key, NewKey());
-  ASSIGN_OR_RETURN(Cert ca,
-                   MakeCert(ca_key.get(), "Rustorium cluster CA", nullptr, nullptr, o.valid_days,
-                            {{NID_basic_constraints, "critical,CA:TRUE"},
-                             {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                             {NID_subject_key_identifier, "hash"}}));
-  RETURN_IF_ERROR(WritePem(dir / "ca.key", nullptr, ca_key.get()));
-  RETURN_IF_ERROR(WritePem(dir / "ca.crt", ca.get(), nullptr));
-
+  std::set<std::string> files;
+  for (const Leaf& l : leaves) {
+    if (!files.insert(l.file).second) {
+      return Status::InvalidArgument("certificate " + l.file + " is asked for twice");
+    }
+    if (fs::exists(dir / (l.file + ".crt"), ec) || fs::exists(dir / (l.file + ".key"), ec)) {
+      return Status::FailedPrecondition(o.dir + " already holds " + l.file +
+                                        ".crt or .key; refusing to overwrite it");
+    }
+  }
+  Key ca_key;
+  Cert ca;
+  if (existing) {
+    ASSIGN_OR_RETURN(ca_key, ReadKey(dir / "ca.key"));
+    ASSIGN_OR_RETURN(ca, ReadCert(dir / "ca.crt"));
+    if (X509_check_private_key(ca.get(), ca_key.get()) != 1) {
+      return Status::InvalidArgument(o.dir + "/ca.key does not belong to ca.crt");
+    }
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("cannot create " + o.dir + ": " + ec.message());
+    ASSIGN_OR_RETURN(ca_key, NewKey());
+    ASSIGN_OR_RETURN(ca,
+                     MakeCert(ca_key.get(), "Rustorium cluster CA", nullptr, nullptr, o.valid_days,
+                              {{NID_basic_constraints, "critical,CA:TRUE"},
+                               {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                               {NID_subject_key_identifier, "hash"}}));
+    RETURN_IF_ERROR(WritePem(dir / "ca.key", nullptr, ca_key.get()));
+    RETURN_IF_ERROR(WritePem(dir / "ca.crt", ca.get(), nullptr));
+  }
   const std::string sans = SubjectAltNames(o.hosts);
-  for (int i = 1; i <= o.nodes; ++i) {
-    const std::string name = "node-" + std::to_string(i);
-    ASSIGN_OR_RETURN(Key key, NewKey());
-    ASSIGN_OR_RETURN(Cert cert, MakeCert(key.get(), name, ca.get(), ca_key.get(), o.valid_days,
-                                         {{NID_basic_constraints, "critical,CA:FALSE"},
-                                          {NID_key_usage, "critical,digitalSignature"},
-                                          {NID_ext_key_usage, "serverAuth,clientAuth"},
-                                          {NID_subject_alt_name, sans}}));
-    RETURN_IF_ERROR(WritePem(dir / (name + ".key"), nullptr, key.get()));
-    RETURN_IF_ERROR(WritePem(dir / (name + ".crt"), cert.get(), nullptr));
-  }
-  if (o.client) {
-    ASSIGN_OR_RETURN(Key key, NewKey());
-    ASSIGN_OR_RETURN(Cert cert, MakeCert(key.get(), "client", ca.get(), ca_key.get(), o.valid_days,
-                                         {{NID_basic_constraints, "critical,CA:FALSE"},
-                                          {NID_key_usage, "critical,digitalSignature"},
-                                          {NID_ext_key_usage, "clientAuth"}}));
-    RETURN_IF_ERROR(WritePem(dir / "client.key", nullptr, key.get()));
-    RETURN_IF_ERROR(WritePem(dir / "client.crt", cert.get(), nullptr));
+  for (const Leaf& l : leaves) {
+    RETURN_IF_ERROR(WriteLeaf(dir, l, ca.get(), ca_key.get(), o.valid_days, sans));
   }
   return Status::OK();
 }

@@ -48,6 +48,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes the connection (idempotent); `why` reaches the close handler.
   void Close(const Status& why);
   bool closed() const { return closing_; }
+  // Who the peer is: the identity of its verified certificate under TLS (role kNone until the
+  // handshake completes), a trusted plain peer otherwise.
+  PeerIdentity peer() const { return tls_ ? tls_->peer() : PeerIdentity::Plain(); }
   // Loop time (uv_now, ms) since which a frame has been partly received, or 0 when no
   // partial frame is buffered: how a server spots slow-loris peers.
   uint64_t partial_frame_since() const { return partial_since_; }

@@ -33,6 +33,8 @@ ErrorCode ToWire(StatusCode code) {
       return ABORTED;
     case StatusCode::kInternal:
       return INTERNAL;
+    case StatusCode::kPermissionDenied:
+      return PERMISSION_DENIED;
   }
   return INTERNAL;
 }
@@ -60,6 +62,8 @@ Status FromWire(ErrorCode code, const std::string& message) {
       return Status::TimedOut(message);
     case ABORTED:
       return Status::Aborted(message);
+    case PERMISSION_DENIED:
+      return Status::PermissionDenied(message);
     default:
       return Status::Internal(message);
   }
@@ -145,16 +149,52 @@ RpcServer::~RpcServer() {
   loop_.RunSync([] {});
 }
 
-void RpcServer::Handle(const std::string& method, Handler handler) {
+void RpcServer::Handle(const std::string& method, Handler handler, RoleSet roles) {
+  Handle(
+      method,
+      [handler = std::move(handler)](const Envelope& e, const PeerIdentity&, Responder respond) {
+        handler(e, std::move(respond));
+      },
+      roles);
+}
+
+void RpcServer::Handle(const std::string& method, PeerHandler handler, RoleSet roles) {
   handlers_[method] = std::move(handler);
+  roles_[method] = roles;
 }
 
-void RpcServer::OnMessage(const std::string& method, MessageHandler handler) {
+void RpcServer::OnMessage(const std::string& method, MessageHandler handler, RoleSet roles) {
+  OnMessage(
+      method,
+      [handler = std::move(handler)](const Envelope& e, const PeerIdentity&) { handler(e); },
+      roles);
+}
+
+void RpcServer::OnMessage(const std::string& method, PeerMessageHandler handler, RoleSet roles) {
   message_handlers_[method] = std::move(handler);
+  roles_[method] = roles;
 }
 
-void RpcServer::HandleStream(const std::string& method, StreamHandler handler) {
+void RpcServer::HandleStream(const std::string& method, StreamHandler handler, RoleSet roles) {
   stream_handlers_[method] = std::move(handler);
+  roles_[method] = roles;
+}
+
+RoleSet RpcServer::roles(const std::string& method) const {
+  auto it = roles_.find(method);
+  return it == roles_.end() ? kAnyPeer : it->second;
+}
+
+uint64_t RpcServer::denied_calls(const std::string& method) const {
+  std::lock_guard<std::mutex> lock(denials_->mu);
+  auto it = denials_->by_method.find(method);
+  return it == denials_->by_method.end() ? 0 : it->second;
+}
+
+void RpcServer::Denials::Count(const std::string& method) {
+  ++total;
+  std::lock_guard<std::mutex> lock(mu);
+  ++by_method[method];
 }
 
 Status RpcServer::Start() {
@@ -245,16 +285,35 @@ void RpcServer::Sweep() {
 }
 
 void RpcServer::OnFrame(Connection& c, Envelope& e) {
+  if (e.kind() != ONE_WAY && e.kind() != REQUEST) {
+    return;  // a server ignores answers and cancels it does not know
+  }
+  const PeerIdentity peer = c.peer();
+  const RoleSet allowed = roles(e.method());
+  if (!peer.trusted && (allowed & Roles(peer.role)) == 0) {
+    // Refused before any handler runs: the method is not for this certificate's role.
+    denials_->Count(e.method());
+    if (e.kind() == ONE_WAY) return;
+    Envelope reply;
+    reply.set_id(e.id());
+    reply.set_kind(RESPONSE);
+    reply.set_error_code(PERMISSION_DENIED);
+    reply.set_error_message(e.method().substr(0, 100) + " is not open to " + peer.ToString());
+    c.Send(reply).IgnoreError();  // a failed send closes the connection itself
+    return;
+  }
   if (e.kind() == ONE_WAY) {
     auto it = message_handlers_.find(e.method());
-    if (it != message_handlers_.end()) it->second(e);
+    if (it != message_handlers_.end()) it->second(e, peer);
     return;  // unknown one-way messages are dropped
   }
-  if (e.kind() != REQUEST) return;  // a server ignores answers and cancels it does not know
   std::weak_ptr<Connection> weak = c.shared_from_this();
   const uint64_t id = e.id();
   EventLoop* loop = &loop_;
-  Responder respond = [weak, id, loop](Result<std::string> result) {
+  Responder respond = [denials = denials_, weak, id, loop,
+                       method = e.method()](Result<std::string> result) {
+    // A handler's own refusal (a claim the caller's identity does not back) counts as well.
+    if (!result.ok() && result.status().IsPermissionDenied()) denials->Count(method);
     loop->Post([weak, id, result = std::move(result)]() mutable {
       std::shared_ptr<Connection> conn = weak.lock();
       if (!conn || conn->closed()) return;  // the caller is gone
@@ -294,7 +353,7 @@ void RpcServer::OnFrame(Connection& c, Envelope& e) {
     c.Send(reply).IgnoreError();  // a failed send closes the connection itself
     return;
   }
-  it->second(e, std::move(respond));
+  it->second(e, peer, std::move(respond));
 }
 
 }  // namespace rustorium::rpc

@@ -6,12 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
 #include "base/status.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::rpc {
 
@@ -43,8 +45,13 @@ class RpcServer {
   using Responder = std::function<void(Result<std::string>)>;
   // Serves a REQUEST; runs on the loop thread and must not block it.
   using Handler = std::function<void(const Envelope& request, Responder respond)>;
+  // The same, given who sent it (the identity of the peer's verified certificate; a trusted
+  // peer on plain TCP), for a handler that checks a claim of the request against it.
+  using PeerHandler =
+      std::function<void(const Envelope& request, const PeerIdentity& peer, Responder respond)>;
   // Receives a ONE_WAY message; runs on the loop thread.
   using MessageHandler = std::function<void(const Envelope& message)>;
+  using PeerMessageHandler = std::function<void(const Envelope& message, const PeerIdentity& peer)>;
 
   // The sending side of a server stream. Thread-safe; items after Finish are dropped.
   class StreamWriter {
@@ -65,10 +72,15 @@ class RpcServer {
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 
-  // Register before Start.
-  void Handle(const std::string& method, Handler handler);
-  void OnMessage(const std::string& method, MessageHandler handler);
-  void HandleStream(const std::string& method, StreamHandler handler);
+  // Register before Start. `roles`: who may call the method under TLS, by the role in their
+  // certificate (identity.h); a request from anyone else is answered PermissionDenied without
+  // running the handler, a one-way message from anyone else is dropped, and both are counted
+  // (denied_calls). On plain TCP every peer is trusted and reaches every method.
+  void Handle(const std::string& method, Handler handler, RoleSet roles = kAnyPeer);
+  void Handle(const std::string& method, PeerHandler handler, RoleSet roles = kAnyPeer);
+  void OnMessage(const std::string& method, MessageHandler handler, RoleSet roles = kAnyPeer);
+  void OnMessage(const std::string& method, PeerMessageHandler handler, RoleSet roles = kAnyPeer);
+  void HandleStream(const std::string& method, StreamHandler handler, RoleSet roles = kAnyPeer);
 
   // Binds and listens. IOError when the address cannot be bound.
   Status Start();
@@ -87,10 +99,25 @@ class RpcServer {
   uint64_t idle_closed_connections() const { return idle_closed_.load(); }
   // Connections open now. Thread-safe.
   std::size_t open_connections() const { return open_.load(); }
+  // Calls and messages refused PermissionDenied since Start: by the role check above, and
+  // by handlers that answered PermissionDenied (a claim the caller's identity does not back).
+  // Thread-safe.
+  uint64_t denied_calls() const { return denials_->total.load(); }
+  // The same, for one method. Thread-safe.
+  uint64_t denied_calls(const std::string& method) const;
+  // Who may call `method` (kAnyPeer for an unregistered one).
+  RoleSet roles(const std::string& method) const;
 
  private:
   void OnConnection();
   void OnFrame(Connection& c, Envelope& e);
+  // Refusals, shared with responders that may run after the server is gone.
+  struct Denials {
+    std::atomic<uint64_t> total{0};
+    std::mutex mu;
+    std::map<std::string, uint64_t> by_method;  // guarded by mu
+    void Count(const std::string& method);
+  };
   void Sweep();
 
   EventLoop& loop_;
@@ -99,9 +126,10 @@ class RpcServer {
   uv_timer_t sweep_timer_;
   bool listening_ = false;
   int port_ = 0;
-  std::map<std::string, Handler> handlers_;
-  std::map<std::string, MessageHandler> message_handlers_;
+  std::map<std::string, PeerHandler> handlers_;
+  std::map<std::string, PeerMessageHandler> message_handlers_;
   std::map<std::string, StreamHandler> stream_handlers_;
+  std::map<std::string, RoleSet> roles_;               // set before Start, read-only after
   std::set<std::shared_ptr<Connection>> connections_;  // loop thread only
   std::size_t total_queued_bytes_ = 0;                 // loop thread only; set by Sweep
   std::atomic<uint64_t> refused_{0};
@@ -111,6 +139,7 @@ class RpcServer {
   std::atomic<uint64_t> idle_closed_{0};
   std::atomic<std::size_t> open_{0};
   uint64_t rejected_logged_ms_ = 0;  // loop thread only: when a rejection was last logged
+  std::shared_ptr<Denials> denials_ = std::make_shared<Denials>();
 };
 
 }  // namespace rustorium::rpc

@@ -104,6 +104,12 @@ Status TlsSession::Pump(std::string& plain, std::string& out) {
       return Status::IOError("TLS handshake failed: " + OpenSslError());
     }
     established_ = true;
+    // Only a certificate the handshake verified against the cluster CA names anyone.
+    X509* cert = SSL_get0_peer_certificate(ssl_);
+    if (cert != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK) {
+      Result<PeerIdentity> id = IdentityOf(cert);
+      if (id.ok()) peer_ = *id;  // a malformed identity names no one (role kNone)
+    }
     if (!held_.empty()) {
       std::string held;
       held.swap(held_);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "region/rpc/identity.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -59,6 +60,9 @@ class TlsSession {
   // and sent once it does.
   Status Write(std::string_view plain, std::string& out);
   bool established() const { return established_; }
+  // The identity in the peer's verified certificate, once established() (role kNone before,
+  // and for a peer that showed no certificate or one without a valid identity).
+  const PeerIdentity& peer() const { return peer_; }
 
  private:
   Status Pump(std::string& plain, std::string& out);
@@ -68,6 +72,7 @@ class TlsSession {
   BIO* in_;   // network -> SSL (owned by ssl_)
   BIO* out_;  // SSL -> network (owned by ssl_)
   bool established_ = false;
+  PeerIdentity peer_;
   std::string held_;  // plaintext written before the handshake completed
 };
 

@@ -15,15 +15,19 @@ Store::Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
     : engine_(engine), raft_(raft), key_(key), options_(options) {}
 
 void Store::RegisterHandlers(rpc::RpcServer& server) {
-  server.Handle("kv.Get", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
-    Get(e, std::move(r));
-  });
-  server.Handle("kv.Write", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
-    Write(e, std::move(r));
-  });
-  server.Handle("kv.Scan", [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) {
-    Scan(e, std::move(r));
-  });
+  // Under TLS only client and admin certificates reach the kv service (docs/operations.md).
+  const rpc::RoleSet users = rpc::PeerRole::kClient | rpc::PeerRole::kAdmin;
+  server.Handle(
+      "kv.Get",
+      [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Get(e, std::move(r)); }, users);
+  server.Handle(
+      "kv.Write",
+      [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Write(e, std::move(r)); },
+      users);
+  server.Handle(
+      "kv.Scan",
+      [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Scan(e, std::move(r)); },
+      users);
 }
 
 Status Store::AddRegion(const meta::Region& region) {

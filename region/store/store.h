@@ -47,7 +47,8 @@ class Store {
   Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
         StoreServiceOptions options);
 
-  // Registers the kv.* handlers; before server.Start().
+  // Registers the kv.* handlers (under TLS for client and admin certificates only); before
+  // server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
 
   // Hosts `region` (loop thread): opens its state machine and starts its Raft group, as one of

@@ -42,7 +42,19 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   pd::RegisterStoreRequest reg;
   reg.mutable_store()->set_address(o.address);
   reg.mutable_store()->set_public_key(node->key_.public_key_bytes());
-  if (known.has_value() && known->size() == 8) reg.mutable_store()->set_id(GetFixed64BE(*known));
+  const bool has_id = known.has_value() && known->size() == 8;
+  if (has_id && o.store_id != 0 && GetFixed64BE(*known) != o.store_id) {
+    return Status::FailedPrecondition(
+        o.data_dir + " holds store " + std::to_string(GetFixed64BE(*known)) +
+        "'s data, and this store's certificate says it is store " + std::to_string(o.store_id));
+  }
+  // No id record: a store without state (first start, or a wiped data directory). PD refuses
+  // a fresh store under an id it knows (it could vote twice in a term). The record is written
+  // only once PD took the registration, so a refused attempt leaves the store fresh; a crash
+  // between PD's answer and the record costs a new id, never a second vote.
+  reg.set_fresh(!has_id);
+  if (has_id) reg.mutable_store()->set_id(GetFixed64BE(*known));
+  if (o.store_id != 0) reg.mutable_store()->set_id(o.store_id);
   for (const auto& [k, v] : o.labels) (*reg.mutable_store()->mutable_labels())[k] = v;
   const auto deadline = std::chrono::steady_clock::now() + o.register_timeout;
   Result<pd::RegisterStoreResponse> registered = Status::TimedOut("PD did not answer");
@@ -53,7 +65,10 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   }
   if (!registered.ok())
     return registered.status().WithContext("registering with PD at " + o.pd.front());
-  if (registered->store_id() == 0) return Status::Corruption("PD's registration answer");
+  if (registered->store_id() == 0 || (o.store_id != 0 && registered->store_id() != o.store_id)) {
+    return Status::Corruption("PD's registration answer names store " +
+                              std::to_string(registered->store_id()));
+  }
   node->store_id_ = registered->store_id();
   std::string id_bytes;
   PutFixed64BE(id_bytes, node->store_id_);
@@ -102,6 +117,12 @@ StoreNode::~StoreNode() {
 std::vector<meta::Region> StoreNode::Regions() {
   std::vector<meta::Region> out;
   loop_->RunSync([&] { out = store_->Regions(); });
+  return out;
+}
+
+std::optional<raft::GroupInfo> StoreNode::RegionInfo(uint64_t region) {
+  std::optional<raft::GroupInfo> out;
+  loop_->RunSync([&] { out = raft_->Info(region); });
   return out;
 }
 

@@ -24,7 +24,11 @@
 namespace rustorium::store {
 
 struct StoreNodeOptions {
-  std::string data_dir;                     // engine in data_dir/db, key in data_dir/store.key
+  std::string data_dir;  // engine in data_dir/db, key in data_dir/store.key
+  // This store's id: the one in its certificate (rpc::CertificateIdentity). 0: PD assigns one
+  // at the first registration (plain TCP only; under TLS PD refuses a registration whose id
+  // is not the certificate's). A data directory that belongs to another id is refused.
+  uint64_t store_id = 0;
   std::string address = "127.0.0.1:20161";  // listens here; peers and clients dial it
   std::vector<std::string> pd = {"127.0.0.1:2479"};
   std::map<std::string, std::string> labels;  // "region", "zone", "host"
@@ -48,6 +52,12 @@ class StoreNode {
   const StoreKey& key() const { return key_; }
   // Regions hosted now (thread-safe).
   std::vector<meta::Region> Regions();
+  // The RPC server (its refusal counters) and the Raft backend (its stats), for tests and
+  // status pages; valid while this lives.
+  const rpc::RpcServer& server() const { return *server_; }
+  const raft::MultiRaft& raft() const { return *raft_; }
+  // The Raft state of `region` here (thread-safe); nullopt when it is not hosted.
+  std::optional<raft::GroupInfo> RegionInfo(uint64_t region);
 
  private:
   explicit StoreNode(StoreNodeOptions options) : options_(std::move(options)) {}

@@ -32,10 +32,10 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   return ec ? Status::IOError("cannot rename " + tmp + ": " + ec.message()) : Status::OK();
 }
 
-std::string Tls(const std::string& certs, int node) {
-  return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" +
-         std::to_string(node) + ".crt\"\nkey_file = \"" + certs + "/node-" + std::to_string(node) +
-         ".key\"\n";
+// `name`: the certificate's file name, "store-1" or "pd-1".
+std::string Tls(const std::string& certs, const std::string& name) {
+  return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/" + name +
+         ".crt\"\nkey_file = \"" + certs + "/" + name + ".key\"\n";
 }
 
 // Elections within about a second, so that a fault costs seconds rather than tens of them.
@@ -56,7 +56,8 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
   if (!fs::exists(certs + "/ca.key")) {
     rpc::ClusterCertsOptions co;
     co.dir = certs;
-    co.nodes = stores + 1;
+    co.stores = stores;
+    co.pd_members = 1;
     RETURN_IF_ERROR(rpc::CreateClusterCerts(co));
   }
   ASSIGN_OR_RETURN(tools::NodeTls tls,
@@ -66,7 +67,7 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
   RETURN_IF_ERROR(WriteFileAtomically(
       c->dir_ + "/pd.toml", "[pd]\ndata_dir = \"" + c->dir_ + "/pd\"\naddress = \"" +
                                 c->pd_address_ + "\"\nreplicas = 3\n\n" + kRaftTimings + "\n" +
-                                Tls(certs, stores + 1)));
+                                Tls(certs, "pd-1")));
   for (int i = 0; i < stores; ++i) {
     const std::string address = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
     c->store_addresses_.push_back(address);
@@ -76,7 +77,7 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
             "\"\npd = [\"" + c->pd_address_ +
             "\"]\nheartbeat_ms = 500\n\n[labels]\nregion = \"local\"\nzone = \"z" +
             std::to_string(i + 1) + "\"\nhost = \"store" + std::to_string(i + 1) + "\"\n\n" +
-            kRaftTimings + "\n" + Tls(certs, i + 1)));
+            kRaftTimings + "\n" + Tls(certs, "store-" + std::to_string(i + 1))));
   }
   c->store_procs_.resize(static_cast<std::size_t>(stores));
   RETURN_IF_ERROR(c->ClearLinks());

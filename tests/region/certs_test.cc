@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "region/rpc/identity.h"
 #include "tests/test_util.h"
 
 namespace rustorium::rpc {
@@ -46,12 +47,12 @@ TEST(ClusterCerts, NodeAndClientCertificatesChainToTheirCa) {
   TempDir dir;
   ClusterCertsOptions o;
   o.dir = dir.Sub("certs");
-  o.nodes = 3;
+  o.stores = 3;
   ASSERT_TRUE(CreateClusterCerts(o).ok());
   auto ca = LoadCert(o.dir + "/ca.crt");
   ASSERT_TRUE(ca);
   for (int i = 1; i <= 3; ++i) {
-    const std::string base = o.dir + "/node-" + std::to_string(i);
+    const std::string base = o.dir + "/store-" + std::to_string(i);
     auto cert = LoadCert(base + ".crt");
     auto key = LoadKey(base + ".key");
     ASSERT_TRUE(cert && key) << base;
@@ -76,11 +77,11 @@ TEST(ClusterCerts, AnotherCaDoesNotVouchForThem) {
   ClusterCertsOptions a, b;
   a.dir = dir.Sub("a");
   b.dir = dir.Sub("b");
-  a.nodes = b.nodes = 1;
+  a.stores = b.stores = 1;
   ASSERT_TRUE(CreateClusterCerts(a).ok());
   ASSERT_TRUE(CreateClusterCerts(b).ok());
   auto ca_b = LoadCert(b.dir + "/ca.crt");
-  auto node_a = LoadCert(a.dir + "/node-1.crt");
+  auto node_a = LoadCert(a.dir + "/store-1.crt");
   EXPECT_FALSE(Verifies(ca_b.get(), node_a.get(), X509_PURPOSE_SSL_SERVER));
 }
 
@@ -99,14 +100,106 @@ TEST(ClusterCerts, BadOptionsAreRefused) {
   TempDir dir;
   ClusterCertsOptions o;
   o.dir = dir.Sub("certs");
-  o.nodes = 0;
+  o.stores = -1;
   EXPECT_TRUE(CreateClusterCerts(o).IsInvalidArgument());
-  o.nodes = 1;
+  o.stores = 1;
   o.hosts = {"bad host"};
   EXPECT_TRUE(CreateClusterCerts(o).IsInvalidArgument());
   o.hosts = {};
   EXPECT_TRUE(CreateClusterCerts(o).IsInvalidArgument());
   EXPECT_FALSE(std::filesystem::exists(o.dir)) << "refused options create nothing";
+}
+
+TEST(ClusterCerts, EachCertificateCarriesItsOwnIdentity) {
+  TempDir dir;
+  ClusterCertsOptions o;
+  o.dir = dir.Sub("certs");
+  o.stores = 2;
+  o.pd_members = 1;
+  o.add_clients = {"alice"};
+  ASSERT_TRUE(CreateClusterCerts(o).ok());
+  struct Want {
+    const char* file;
+    PeerRole role;
+    uint64_t id;
+    const char* name;
+  };
+  for (const Want& w :
+       {Want{"store-1", PeerRole::kStore, 1, ""}, Want{"store-2", PeerRole::kStore, 2, ""},
+        Want{"pd-1", PeerRole::kPd, 1, ""}, Want{"client", PeerRole::kClient, 0, "client"},
+        Want{"admin", PeerRole::kAdmin, 0, "admin"},
+        Want{"client-alice", PeerRole::kClient, 0, "alice"}}) {
+    Result<PeerIdentity> id = CertificateIdentity(o.dir + "/" + w.file + ".crt");
+    ASSERT_TRUE(id.ok()) << w.file << ": " << id.status().ToString();
+    EXPECT_EQ(id->role, w.role) << w.file;
+    EXPECT_EQ(id->id, w.id) << w.file;
+    EXPECT_EQ(id->name, w.name) << w.file;
+    EXPECT_FALSE(id->trusted);
+  }
+  auto pd = LoadCert(o.dir + "/pd-1.crt");
+  EXPECT_EQ(X509_check_ip_asc(pd.get(), "127.0.0.1", 0), 1) << "node certificates name hosts";
+  auto alice = LoadCert(o.dir + "/client-alice.crt");
+  EXPECT_FALSE(Verifies(LoadCert(o.dir + "/ca.crt").get(), alice.get(), X509_PURPOSE_SSL_SERVER));
+}
+
+TEST(ClusterCerts, AnExistingClusterGetsMoreCertificatesFromItsCa) {
+  TempDir dir;
+  ClusterCertsOptions o;
+  o.dir = dir.Sub("certs");
+  o.stores = 1;
+  ASSERT_TRUE(CreateClusterCerts(o).ok());
+  const std::string ca_key = rustorium::testing::ReadFile(o.dir + "/ca.key");
+  ClusterCertsOptions more;
+  more.dir = o.dir;
+  more.add_stores = {4};
+  more.add_clients = {"bob"};
+  more.add_admins = {"carol"};
+  ASSERT_TRUE(CreateClusterCerts(more).ok());
+  EXPECT_EQ(rustorium::testing::ReadFile(o.dir + "/ca.key"), ca_key);
+  auto ca = LoadCert(o.dir + "/ca.crt");
+  for (const char* f : {"store-4", "client-bob", "admin-carol"}) {
+    auto cert = LoadCert(o.dir + "/" + f + ".crt");
+    ASSERT_TRUE(cert) << f;
+    EXPECT_TRUE(Verifies(ca.get(), cert.get(), X509_PURPOSE_SSL_CLIENT)) << f;
+  }
+  EXPECT_EQ(CertificateIdentity(o.dir + "/store-4.crt")->id, 4u);
+  EXPECT_EQ(CertificateIdentity(o.dir + "/admin-carol.crt")->role, PeerRole::kAdmin);
+  // Never overwritten; a refused request writes nothing at all.
+  const std::string bob = rustorium::testing::ReadFile(o.dir + "/client-bob.crt");
+  ClusterCertsOptions again;
+  again.dir = o.dir;
+  again.add_clients = {"dave", "bob"};
+  EXPECT_TRUE(CreateClusterCerts(again).IsFailedPrecondition());
+  EXPECT_EQ(rustorium::testing::ReadFile(o.dir + "/client-bob.crt"), bob);
+  EXPECT_FALSE(std::filesystem::exists(o.dir + "/client-dave.crt"));
+  again.add_clients = {"with space"};
+  EXPECT_TRUE(CreateClusterCerts(again).IsInvalidArgument());
+  again.add_clients = {std::string(65, 'a')};
+  EXPECT_TRUE(CreateClusterCerts(again).IsInvalidArgument());
+  again.add_clients = {std::string(64, 'a')};
+  EXPECT_TRUE(CreateClusterCerts(again).ok());
+  again.add_clients = {};
+  again.add_stores = {0};
+  EXPECT_TRUE(CreateClusterCerts(again).IsInvalidArgument());
+}
+
+TEST(Identity, UrisRoundTripAndMalformedOnesAreRefused) {
+  EXPECT_EQ(IdentityUri(PeerRole::kStore, 3, ""), "rustorium:store:3");
+  EXPECT_EQ(IdentityUri(PeerRole::kAdmin, 0, "root"), "rustorium:admin:root");
+  Result<PeerIdentity> s = ParseIdentityUri("rustorium:store:3");
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->Is(PeerRole::kStore, 3));
+  EXPECT_FALSE(s->Is(PeerRole::kStore, 2));
+  EXPECT_FALSE(s->Is(PeerRole::kPd, 3));
+  EXPECT_EQ(ParseIdentityUri("rustorium:client:alice")->name, "alice");
+  for (const char* bad :
+       {"", "rustorium:", "rustorium:store", "rustorium:store:", "rustorium:store:0",
+        "rustorium:store:03", "rustorium:store:3x", "rustorium:store:-1",
+        "rustorium:store:99999999999999999999", "rustorium:king:1",
+        "rustorium:client:", "rustorium:client:a b", "spiffe:store:1"}) {
+    EXPECT_TRUE(ParseIdentityUri(bad).status().IsInvalidArgument()) << bad;
+  }
+  EXPECT_TRUE(PeerIdentity::Plain().Is(PeerRole::kStore, 9)) << "plain TCP trusts every peer";
 }
 
 }  // namespace

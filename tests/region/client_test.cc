@@ -21,7 +21,19 @@ namespace {
 
 using rustorium::testing::TempDir;
 
-enum class Tamper { kNone, kValue, kProof, kRoot, kSignature, kUnknownStore, kOtherKey };
+// kNonReplica: a correct signature by a store PD knows (store 2) that holds no replica of
+// the region; kOtherEpoch: store 1's correct signature at an epoch PD does not know.
+enum class Tamper {
+  kNone,
+  kValue,
+  kProof,
+  kRoot,
+  kSignature,
+  kUnknownStore,
+  kOtherKey,
+  kNonReplica,
+  kOtherEpoch
+};
 
 class FakeCluster {
  public:
@@ -64,6 +76,11 @@ class FakeCluster {
                          s->set_id(1);
                          s->set_address("127.0.0.1:" + std::to_string(store_server_->port()));
                          s->set_public_key(key_.public_key_bytes());
+                         r.add_up(true);
+                         pd::StoreInfo* other = r.add_stores();
+                         other->set_id(2);
+                         other->set_address("127.0.0.1:1");
+                         other->set_public_key(other_key_.public_key_bytes());
                          r.add_up(true);
                          respond(r.SerializeAsString());
                        });
@@ -110,14 +127,16 @@ class FakeCluster {
     kv->set_proof(proof);
     proof::Fr root = read->root;
     kv::SignedRoot* s = out.mutable_root();
+    const uint64_t version = tamper == Tamper::kOtherEpoch ? 2 : 1;
     s->set_region_id(1);
     s->mutable_epoch()->set_conf_ver(1);
-    s->mutable_epoch()->set_version(1);
+    s->mutable_epoch()->set_version(version);
     s->set_applied_index(read->applied_index);
-    s->set_store_id(tamper == Tamper::kUnknownStore ? 9 : 1);
-    const std::string statement = store::RootStatement(1, 1, 1, read->applied_index, root);
-    s->set_signature(tamper == Tamper::kSignature ? store::StoreKey::Generate().Sign(statement)
-                                                  : key_.Sign(statement));
+    s->set_store_id(tamper == Tamper::kUnknownStore ? 9 : tamper == Tamper::kNonReplica ? 2 : 1);
+    const std::string statement = store::RootStatement(1, 1, version, read->applied_index, root);
+    s->set_signature(tamper == Tamper::kSignature    ? store::StoreKey::Generate().Sign(statement)
+                     : tamper == Tamper::kNonReplica ? other_key_.Sign(statement)
+                                                     : key_.Sign(statement));
     if (tamper == Tamper::kRoot) root = proof::Fr::FromUint64(12345);
     s->set_root(store::RootToBytes(root));
     return out;
@@ -127,6 +146,7 @@ class FakeCluster {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<store::RegionFsm> fsm_;
   store::StoreKey key_ = store::StoreKey::Generate();
+  store::StoreKey other_key_ = store::StoreKey::Generate();
   rpc::EventLoop loop_;
   std::unique_ptr<rpc::RpcServer> store_server_;
   std::unique_ptr<rpc::RpcServer> pd_server_;
@@ -143,8 +163,9 @@ TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
   ASSERT_TRUE(absent.ok()) << absent.status().ToString();
   EXPECT_FALSE(absent->value.has_value());
 
-  for (Tamper t : {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature,
-                   Tamper::kUnknownStore, Tamper::kOtherKey}) {
+  for (Tamper t :
+       {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature, Tamper::kUnknownStore,
+        Tamper::kOtherKey, Tamper::kNonReplica, Tamper::kOtherEpoch}) {
     cluster.tamper = t;
     auto r = client->Get("apple");
     ASSERT_FALSE(r.ok()) << "tamper mode " << static_cast<int>(t) << " was accepted";

@@ -402,17 +402,17 @@ TEST(MultiRaft, StoresUseMutualTlsAndRefuseAStrangersCertificate) {
   TempDir dir;
   rpc::ClusterCertsOptions cluster;
   cluster.dir = dir.Sub("certs");
-  cluster.nodes = 2;
+  cluster.stores = 2;
   ASSERT_TRUE(rpc::CreateClusterCerts(cluster).ok());
   rpc::ClusterCertsOptions other = cluster;
   other.dir = dir.Sub("other");
-  other.nodes = 1;
+  other.stores = 1;
   ASSERT_TRUE(rpc::CreateClusterCerts(other).ok());
   auto contexts = [](const std::string& certs, int node) {
     rpc::TlsOptions t;
     t.ca_file = certs + "/ca.crt";
-    t.cert_file = certs + "/node-" + std::to_string(node) + ".crt";
-    t.key_file = certs + "/node-" + std::to_string(node) + ".key";
+    t.cert_file = certs + "/store-" + std::to_string(node) + ".crt";
+    t.key_file = certs + "/store-" + std::to_string(node) + ".key";
     t.require_client_cert = true;
     auto server = rpc::TlsContext::CreateServer(t);
     auto client = rpc::TlsContext::CreateClient(t);

@@ -2,6 +2,9 @@
 // right CA and is refused with a wrong one, without a client certificate, or in plain TCP.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "region/rpc/certs.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/server.h"
@@ -18,7 +21,7 @@ class TlsRpc : public ::testing::Test {
   void SetUp() override {
     ClusterCertsOptions a;
     a.dir = dir_.Sub("a");
-    a.nodes = 2;
+    a.stores = 2;
     ASSERT_TRUE(CreateClusterCerts(a).ok());
     ClusterCertsOptions b = a;
     b.dir = dir_.Sub("b");
@@ -27,8 +30,8 @@ class TlsRpc : public ::testing::Test {
   TlsOptions Node(const std::string& cluster, int i) {
     TlsOptions o;
     o.ca_file = dir_.Sub(cluster + "/ca.crt");
-    o.cert_file = dir_.Sub(cluster + "/node-" + std::to_string(i) + ".crt");
-    o.key_file = dir_.Sub(cluster + "/node-" + std::to_string(i) + ".key");
+    o.cert_file = dir_.Sub(cluster + "/store-" + std::to_string(i) + ".crt");
+    o.key_file = dir_.Sub(cluster + "/store-" + std::to_string(i) + ".key");
     return o;
   }
   std::unique_ptr<RpcServer> Serve(EventLoop& loop, TlsOptions tls,
@@ -109,9 +112,78 @@ TEST_F(TlsRpc, ServerAuthenticatedClientsAndNameChecks) {
   EXPECT_FALSE(Echo(loop, server->port(), other).ok());
 }
 
+TlsOptions Cert(const std::string& dir, const std::string& name) {
+  TlsOptions o;
+  o.ca_file = dir + "/ca.crt";
+  o.cert_file = dir + "/" + name + ".crt";
+  o.key_file = dir + "/" + name + ".key";
+  return o;
+}
+
+// The server hands each handler the identity of the peer's verified certificate, and refuses
+// a method to a role it is not for: PermissionDenied, counted, the handler never run.
+TEST_F(TlsRpc, HandlersSeeTheVerifiedIdentityAndMethodsAreOpenOnlyToTheirRoles) {
+  EventLoop loop;
+  TlsOptions server_tls = Node("a", 1);
+  server_tls.require_client_cert = true;
+  auto ctx = TlsContext::CreateServer(server_tls);
+  ASSERT_TRUE(ctx.ok());
+  ServerOptions so;
+  so.tls = *ctx;
+  RpcServer server(loop, so);
+  std::atomic<int> ran{0};
+  server.Handle("whoami",
+                [&](const Envelope&, const PeerIdentity& peer, RpcServer::Responder respond) {
+                  ++ran;
+                  respond(peer.ToString());
+                });
+  server.Handle(
+      "node.only",
+      [&](const Envelope&, RpcServer::Responder respond) {
+        ++ran;
+        respond(std::string("ok"));
+      },
+      PeerRole::kStore | PeerRole::kPd);
+  std::atomic<int> messages{0};
+  server.OnMessage(
+      "node.message", [&](const Envelope&) { ++messages; }, Roles(PeerRole::kStore));
+  ASSERT_TRUE(server.Start().ok());
+  const std::string a = dir_.Sub("a");
+  ClusterCertsOptions more;
+  more.dir = a;
+  more.add_clients = {"alice"};
+  ASSERT_TRUE(CreateClusterCerts(more).ok());
+
+  auto call = [&](const TlsOptions& tls, const std::string& method) {
+    ChannelOptions co;
+    co.tls = *TlsContext::CreateClient(tls);
+    RpcChannel channel(loop, "127.0.0.1", server.port(), co);
+    channel.Send("node.message", "x");
+    return channel.CallSync(method, "", milliseconds(3000));
+  };
+  EXPECT_EQ(*call(Cert(a, "store-2"), "whoami"), "store 2");
+  EXPECT_EQ(*call(Cert(a, "pd-1"), "whoami"), "pd 1");
+  EXPECT_EQ(*call(Cert(a, "client-alice"), "whoami"), "client alice");
+  EXPECT_EQ(*call(Cert(a, "admin"), "whoami"), "admin admin");
+  EXPECT_EQ(server.denied_calls("whoami"), 0u) << "whoami is open to every role";
+  EXPECT_TRUE(call(Cert(a, "store-2"), "node.only").ok());
+  const int before = ran.load();
+  for (const char* user : {"client", "client-alice", "admin"}) {
+    Result<std::string> r = call(Cert(a, user), "node.only");
+    EXPECT_TRUE(r.status().IsPermissionDenied()) << user << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(ran.load(), before) << "a refused call never reaches its handler";
+  // Each call above first sent a one-way node.message on its connection (which arrives before
+  // the call's answer): store-2's two arrived; pd-1's and the users' six were refused.
+  EXPECT_EQ(server.denied_calls("node.only"), 3u);
+  EXPECT_EQ(server.denied_calls("node.message"), 6u);
+  EXPECT_EQ(server.denied_calls(), 9u);
+  EXPECT_EQ(messages.load(), 2);
+}
+
 TEST_F(TlsRpc, BadFilesAreClearErrors) {
   TlsOptions o = Node("a", 1);
-  o.key_file = dir_.Sub("a/node-2.key");  // another node's key
+  o.key_file = dir_.Sub("a/store-2.key");  // another node's key
   EXPECT_TRUE(TlsContext::CreateServer(o).status().IsInvalidArgument());
   o = Node("a", 1);
   o.ca_file = dir_.Sub("missing.crt");

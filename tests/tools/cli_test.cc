@@ -199,18 +199,28 @@ TEST(CliMessages, AnEightKibInputIsEchoedShortWithItsLength) {
 TEST(CertsCli, CreateWritesACaAndNodeCertificates) {
   TempDir dir;
   const std::string out = dir.Sub("certs");
-  CliRun create = Rustorium("certs create --dir " + out + " --nodes 2");
+  CliRun create = Rustorium("certs create --dir " + out + " --stores 2");
   EXPECT_EQ(create.exit_code, 0) << create.out;
-  for (const char* f : {"ca.crt", "ca.key", "node-1.crt", "node-1.key", "node-2.crt", "node-2.key",
-                        "client.crt", "client.key"}) {
+  for (const char* f : {"ca.crt", "ca.key", "store-1.crt", "store-1.key", "store-2.crt",
+                        "store-2.key", "pd-1.crt", "client.crt", "client.key"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
-  EXPECT_FALSE(std::filesystem::exists(out + "/node-3.crt"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/store-3.crt"));
   CliRun again = Rustorium("certs create --dir " + out);
   EXPECT_EQ(again.exit_code, 1) << again.out;
   EXPECT_NE(again.out.find("already holds"), std::string::npos) << again.out;
-  EXPECT_EQ(Rustorium("certs create --dir " + dir.Sub("other") + " --nodes 0").exit_code, 2);
+  EXPECT_EQ(Rustorium("certs create --dir " + dir.Sub("other") + " --stores -1").exit_code, 2);
   EXPECT_EQ(Rustorium("certs create").exit_code, 2);
+  // One certificate per user, added to the existing cluster with its CA.
+  CliRun alice = Rustorium("certs create --dir " + out + " --client alice --admin root --store 4");
+  EXPECT_EQ(alice.exit_code, 0) << alice.out;
+  for (const char* f : {"client-alice.crt", "client-alice.key", "admin-root.crt", "store-4.crt"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  }
+  CliRun twice = Rustorium("certs create --dir " + out + " --client alice");
+  EXPECT_EQ(twice.exit_code, 1) << twice.out;
+  EXPECT_NE(twice.out.find("client-alice"), std::string::npos) << twice.out;
+  EXPECT_EQ(Rustorium("certs create --dir " + out + " --client 'no spaces'").exit_code, 2);
 }
 
 TEST(StorageConfig, ReadsStorageSection) {

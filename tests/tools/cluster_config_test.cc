@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "region/rpc/certs.h"
 #include "tests/test_util.h"
 
 namespace rustorium::tools {
@@ -69,6 +70,42 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "unknown label";
   WriteFile(path, "[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/tmp/s\"\n[tls]\nplain = true\n");
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "pd must be an array";
+}
+
+// A store's id is the one in its certificate; a PD member's certificate names its member id.
+TEST(ClusterConfig, NodeIdsComeFromTheirCertificates) {
+  TempDir dir;
+  rpc::ClusterCertsOptions co;
+  co.dir = dir.Sub("certs");
+  co.stores = 2;
+  co.pd_members = 2;
+  ASSERT_TRUE(rpc::CreateClusterCerts(co).ok());
+  auto tls = [&](const std::string& name) {
+    return "[tls]\nca_file = \"" + co.dir + "/ca.crt\"\ncert_file = \"" + co.dir + "/" + name +
+           ".crt\"\nkey_file = \"" + co.dir + "/" + name + ".key\"\n";
+  };
+  const std::string store = dir.Sub("store.toml");
+  WriteFile(store, "[store]\ndata_dir = \"/tmp/s\"\n" + tls("store-2"));
+  store::StoreNodeOptions so;
+  ASSERT_TRUE(LoadStoreConfig(store, so).ok());
+  EXPECT_EQ(so.store_id, 2u);
+  for (const char* wrong : {"pd-1", "client", "admin"}) {
+    WriteFile(store, "[store]\ndata_dir = \"/tmp/s\"\n" + tls(wrong));
+    store::StoreNodeOptions again;
+    Status s = LoadStoreConfig(store, again);
+    EXPECT_TRUE(s.IsInvalidArgument()) << wrong << ": " << s.ToString();
+    EXPECT_NE(s.message().find("not a store certificate"), std::string::npos) << s.ToString();
+  }
+  const std::string pd = dir.Sub("pd.toml");
+  WriteFile(pd, "[pd]\ndata_dir = \"/tmp/p\"\nmember_id = 2\n" + tls("pd-2"));
+  pd::PdNodeOptions po;
+  ASSERT_TRUE(LoadPdConfig(pd, po).ok());
+  WriteFile(pd, "[pd]\ndata_dir = \"/tmp/p\"\nmember_id = 1\n" + tls("pd-2"));
+  Status s = LoadPdConfig(pd, po);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("member_id"), std::string::npos) << s.ToString();
+  WriteFile(pd, "[pd]\ndata_dir = \"/tmp/p\"\n" + tls("store-1"));
+  EXPECT_TRUE(LoadPdConfig(pd, po).IsInvalidArgument());
 }
 
 // Every mistake reads "FILE: section.key: reason" (base/config_file.h).

@@ -1,7 +1,10 @@
 #include "tools/rustorium/certs_command.h"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "region/rpc/certs.h"
 #include "tools/rustorium/exit_code.h"
@@ -13,23 +16,50 @@ void RegisterCertsCommand(CLI::App& app, int& exit_code) {
   CLI::App* certs = app.add_subcommand("certs", "TLS certificates of a cluster");
   certs->require_subcommand(1);
   CLI::App* create = certs->add_subcommand(
-      "create", "Write a cluster CA and certificates for N nodes and a client into DIR");
-  create->add_option("--dir", options->dir, "Output directory (must not hold a CA yet)")
-      ->required();
-  create->add_option("--nodes", options->nodes, "Node certificates to make")->capture_default_str();
+      "create",
+      "Write a cluster CA and node, client and admin certificates into DIR; or, when DIR holds "
+      "a CA, add the certificates named by --store, --pd-member, --client and --admin");
+  create->add_option("--dir", options->dir, "Output directory")->required();
+  create->add_option("--stores", options->stores, "A new cluster's store certificates store-1..N")
+      ->capture_default_str();
+  create
+      ->add_option("--pd-members", options->pd_members,
+                   "A new cluster's PD member certificates pd-1..M")
+      ->capture_default_str();
+  create->add_option("--store", options->add_stores,
+                     "Also a certificate for store ID (store-ID; repeatable)");
+  create->add_option("--pd-member", options->add_pd,
+                     "Also a certificate for PD member ID (pd-ID; repeatable)");
+  create->add_option("--client", options->add_clients,
+                     "Also a client certificate for user NAME (client-NAME; repeatable)");
+  create->add_option("--admin", options->add_admins,
+                     "Also an admin certificate for user NAME (admin-NAME; repeatable)");
   create
       ->add_option("--host", options->hosts,
                    "IP address or DNS name in every node certificate (repeatable)")
       ->capture_default_str();
   create->add_option("--days", options->valid_days, "Validity in days")->capture_default_str();
   create->callback([options, &exit_code] {
+    const bool existing = std::filesystem::exists(options->dir + "/ca.key");
     Status s = rpc::CreateClusterCerts(*options);
     if (!s.ok()) {
       exit_code = Fail(s);
       return;
     }
-    std::cout << "wrote ca.crt, ca.key, node-1.." << options->nodes
-              << " and client certificates to " << options->dir << "\n";
+    std::vector<std::string> made;
+    if (!existing) {
+      made.push_back("ca.crt, ca.key");
+      if (options->stores > 0) made.push_back("store-1.." + std::to_string(options->stores));
+      if (options->pd_members > 0) made.push_back("pd-1.." + std::to_string(options->pd_members));
+      made.push_back("client, admin");
+    }
+    for (uint64_t id : options->add_stores) made.push_back("store-" + std::to_string(id));
+    for (uint64_t id : options->add_pd) made.push_back("pd-" + std::to_string(id));
+    for (const std::string& n : options->add_clients) made.push_back("client-" + n);
+    for (const std::string& n : options->add_admins) made.push_back("admin-" + n);
+    std::string list;
+    for (const std::string& m : made) list += (list.empty() ? "" : ", ") + m;
+    std::cout << "wrote " << list << " (.crt and .key) to " << options->dir << "\n";
     exit_code = kExitOk;
   });
 }

@@ -1,5 +1,6 @@
-// `rustorium certs create --dir DIR --nodes N`: a cluster CA with node and client
-// certificates (region/rpc/certs.h).
+// `rustorium certs create --dir DIR [--stores N] [--pd-members M]`: a cluster CA with store,
+// PD, client and admin certificates, each with its identity; with --client NAME, --admin NAME,
+// --store ID or --pd-member ID on a directory with a CA, just those (region/rpc/certs.h).
 #pragma once
 
 #include <CLI/CLI.hpp>

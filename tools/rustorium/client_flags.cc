@@ -5,6 +5,7 @@
 
 #include "base/quote.h"
 #include "region/rpc/channel.h"
+#include "region/rpc/identity.h"
 #include "tools/rustorium/cluster_config.h"
 
 namespace rustorium::tools {
@@ -14,6 +15,9 @@ void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
   cmd->add_option(
       "--certs", f.certs,
       "Directory with ca.crt, client.crt, client.key (default: ./rustorium-data/certs)");
+  cmd->add_option("--user", f.user,
+                  "Connect as user NAME: client-NAME.crt (or admin-NAME.crt) from --certs, made "
+                  "by `rustorium certs create --client NAME`");
   cmd->add_flag("--plain", f.plain, "Plain TCP (only for a cluster configured with plain = true)");
 }
 
@@ -35,8 +39,21 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
       return Status::InvalidArgument("no cluster CA at " + dir +
                                      "/ca.crt: give --certs DIR (or --plain)");
     }
-    ASSIGN_OR_RETURN(NodeTls tls,
-                     MakeTls(dir + "/ca.crt", dir + "/client.crt", dir + "/client.key"));
+    std::string cert = dir + "/client";
+    if (!f.user.empty()) {
+      RETURN_IF_ERROR(rpc::CheckUserName(f.user).WithContext("--user"));
+      cert = dir + "/client-" + f.user;
+      if (!std::filesystem::exists(cert + ".crt") &&
+          std::filesystem::exists(dir + "/admin-" + f.user + ".crt")) {
+        cert = dir + "/admin-" + f.user;
+      }
+      if (!std::filesystem::exists(cert + ".crt")) {
+        return Status::InvalidArgument("no certificate for user " + f.user + " in " + dir +
+                                       ": make one with `rustorium certs create --dir " + dir +
+                                       " --client " + f.user + "`");
+      }
+    }
+    ASSIGN_OR_RETURN(NodeTls tls, MakeTls(dir + "/ca.crt", cert + ".crt", cert + ".key"));
     o.channel.tls = tls.client;
   }
   return o;

@@ -17,12 +17,13 @@ inline constexpr char kDefaultPd[] = "127.0.0.1:2479";
 struct ClientFlags {
   std::string pd;     // empty: $RUSTORIUM_PD, then kDefaultPd
   std::string certs;  // directory with ca.crt, client.crt, client.key; empty: kDefaultDataDir/certs
+  std::string user;   // non-empty: use client-USER.crt (or admin-USER.crt) from `certs`
   bool plain = false;  // plain TCP, for a cluster configured with plain = true
   bool json = false;
   std::string proof_out;
 };
 
-// Adds --pd, --certs and --plain to `cmd`, bound to `f` (which must outlive the parse).
+// Adds --pd, --certs, --user and --plain to `cmd`, bound to `f` (which must outlive the parse).
 void AddClientFlags(CLI::App* cmd, ClientFlags& f);
 
 // The client options the flags describe: PD address, TLS from the certificates (unless plain),

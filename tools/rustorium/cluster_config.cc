@@ -2,6 +2,7 @@
 
 #include "base/config_file.h"
 #include "base/quote.h"
+#include "region/rpc/identity.h"
 
 namespace rustorium::tools {
 
@@ -51,7 +52,21 @@ Result<NodeTls> ReadTls(const ConfigTable& root) {
   RETURN_IF_ERROR(t->ReadRequired("key_file", key));
   Result<NodeTls> tls = MakeTls(ca, cert, key);
   if (!tls.ok()) return tls.status().WithContext(root.file() + ": tls");
+  tls->cert_file = cert;
   return tls;
+}
+
+// The identity of a node's own certificate, which must be of `role`.
+Result<rpc::PeerIdentity> NodeIdentity(const ConfigTable& root, const NodeTls& tls,
+                                       rpc::PeerRole role) {
+  Result<rpc::PeerIdentity> id = rpc::CertificateIdentity(tls.cert_file);
+  if (!id.ok()) return id.status().WithContext(root.file() + ": tls.cert_file");
+  if (id->role != role) {
+    return Status::InvalidArgument(root.file() + ": tls.cert_file " + tls.cert_file + " is " +
+                                   id->ToString() + ", not a " + std::string(rpc::RoleName(role)) +
+                                   " certificate");
+  }
+  return id;
 }
 
 // data_dir: required, not empty.
@@ -113,6 +128,13 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   RETURN_IF_ERROR(t.Read<std::size_t>("max_waiting_tso", o.service.max_waiting_tso, 1, kMaxBound));
   RETURN_IF_ERROR(ReadRaft(root, o.raft));
   ASSIGN_OR_RETURN(NodeTls tls, ReadTls(root));
+  if (tls.server != nullptr) {
+    ASSIGN_OR_RETURN(rpc::PeerIdentity id, NodeIdentity(root, tls, rpc::PeerRole::kPd));
+    if (id.id != o.member_id) {
+      return t.Bad("member_id", std::to_string(o.member_id) + " is not the id in tls.cert_file (" +
+                                    id.ToString() + ")");
+    }
+  }
   o.server_tls = tls.server;
   o.raft.channel.tls = tls.client;
   return Status::OK();
@@ -155,6 +177,10 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   }
   RETURN_IF_ERROR(ReadRaft(root, o.raft));
   ASSIGN_OR_RETURN(NodeTls tls, ReadTls(root));
+  if (tls.server != nullptr) {
+    ASSIGN_OR_RETURN(rpc::PeerIdentity id, NodeIdentity(root, tls, rpc::PeerRole::kStore));
+    o.store_id = id.id;
+  }
   o.server_tls = tls.server;
   o.channel.tls = tls.client;
   return Status::OK();

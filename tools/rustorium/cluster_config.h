@@ -6,7 +6,8 @@
 //               [labels] region, zone, host; [raft]; [tls]
 //   [raft] tick_ms, heartbeat_ms, election_ms
 //   [tls]  ca_file, cert_file, key_file (this node's certificate from `rustorium certs create`),
-//          or plain = true for plain TCP (never the default)
+//          or plain = true for plain TCP (never the default). A store's id is the one in its
+//          certificate (store-N); a PD member's certificate must be pd-<member_id>.
 // Unknown keys and wrong types are InvalidArgument.
 #pragma once
 
@@ -26,6 +27,7 @@ namespace rustorium::tools {
 struct NodeTls {
   std::shared_ptr<rpc::TlsContext> server;
   std::shared_ptr<rpc::TlsContext> client;
+  std::string cert_file;  // this node's certificate (empty for plain TCP)
 };
 
 Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& options);

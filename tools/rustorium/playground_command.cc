@@ -59,29 +59,36 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
     if (!fs::exists(certs + "/ca.key")) {
       rpc::ClusterCertsOptions co;
       co.dir = certs;
-      co.nodes = 8;
+      co.stores = 7;
+      co.pd_members = 1;
       Status s = rpc::CreateClusterCerts(co);
       if (!s.ok()) {
         exit_code = Fail(s);
         return;
       }
+    } else if (!fs::exists(certs + "/pd-1.crt")) {
+      exit_code = Fail(Status::FailedPrecondition(
+          certs +
+          " holds certificates without identities (made before store-N and pd-N "
+          "certificates); remove " +
+          root + " to start a fresh playground"));
+      return;
     }
-    auto tls = [&](int node) {
-      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/node-" +
-             std::to_string(node) + ".crt\"\nkey_file = \"" + certs + "/node-" +
-             std::to_string(node) + ".key\"\n";
+    auto tls = [&](const std::string& name) {
+      return "[tls]\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs + "/" + name +
+             ".crt\"\nkey_file = \"" + certs + "/" + name + ".key\"\n";
     };
     const int replicas = std::min(3, *stores);
     Status s = WriteFile(root + "/pd.toml", "[pd]\ndata_dir = \"" + root + "/pd\"\naddress = \"" +
                                                 pd + "\"\nreplicas = " + std::to_string(replicas) +
-                                                "\n\n" + tls(8));
+                                                "\n\n" + tls("pd-1"));
     for (int i = 1; s.ok() && i <= *stores; ++i) {
       s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
                     "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
                         "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) +
                         "\"\npd = [\"" + pd + "\"]\n\n[labels]\nregion = \"local\"\nzone = \"z" +
                         std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
-                        tls(i));
+                        tls("store-" + std::to_string(i)));
     }
     if (!s.ok()) {
       exit_code = Fail(s);
