@@ -176,18 +176,18 @@ class TlsLimits : public ::testing::Test {
   void SetUp() override {
     ClusterCertsOptions a;
     a.dir = dir_.Sub("certs");
-    a.nodes = 2;
+    a.stores = 2;
     ASSERT_TRUE(CreateClusterCerts(a).ok());
     TlsOptions t;
     t.ca_file = dir_.Sub("certs/ca.crt");
-    t.cert_file = dir_.Sub("certs/node-1.crt");
-    t.key_file = dir_.Sub("certs/node-1.key");
+    t.cert_file = dir_.Sub("certs/store-1.crt");
+    t.key_file = dir_.Sub("certs/store-1.key");
     t.require_client_cert = true;
     auto server = TlsContext::CreateServer(t);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_tls_ = *server;
-    t.cert_file = dir_.Sub("certs/node-2.crt");
-    t.key_file = dir_.Sub("certs/node-2.key");
+    t.cert_file = dir_.Sub("certs/store-2.crt");
+    t.key_file = dir_.Sub("certs/store-2.key");
     auto client = TlsContext::CreateClient(t);
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_tls_ = *client;
