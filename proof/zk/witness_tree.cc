@@ -147,7 +147,9 @@ Result<UpdateWitness> WitnessTree::Delete(const Fr& key) {
   Walk<Node> walk = WalkPath(root_, path);
   const int depth = static_cast<int>(walk.slots.size()) - 1;
   std::unique_ptr<Node>& slot = *walk.slots.back();
-  if (!slot || slot->key != key) return Noop();
+  if (!slot || slot->key != key) {
+    return Status::NotFound("key " + key.ToDecimal() + " is absent: its delete is no update");
+  }
 
   UpdateWitness w;
   w.op = UpdateOp::kDelete;

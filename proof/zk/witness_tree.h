@@ -52,9 +52,11 @@ class WitnessTree {
   // Sets key to value (insert or update) and returns the update's witness.
   // InvalidArgument when the key would need a leaf deeper than levels - 1.
   Result<UpdateWitness> Put(const Fr& key, const Fr& value);
-  // Removes key; a no-op witness (all zeros) when the key is absent.
+  // Removes key and returns the delete's witness. NotFound when the key is absent (the tree
+  // is then unchanged): a delete of an absent key is no update, and never enters a batch as
+  // a no-op, which would make a padding no-op and "delete K" look alike (docs/proofs.md).
   Result<UpdateWitness> Delete(const Fr& key);
-  // The witness of a no-op at the current root.
+  // The witness of a no-op (padding) at the current root.
   UpdateWitness Noop() const;
 
  private:

@@ -64,6 +64,16 @@ TEST_F(ZkCli, ProveThenVerify) {
   EXPECT_NE(bad.out.find("invalid"), std::string::npos) << bad.out;
 }
 
+// A delete of an absent key is no update: it takes no slot of the batch (K = 2 holds the two
+// puts) and leaves no entry.
+TEST_F(ZkCli, DeleteOfAnAbsentKeyIsSkipped) {
+  WriteFile(Path("absent.txt"), "delete 7\nput 5 50\nput 6 60\n");
+  CliRun prove = Rustorium("zk prove --batch " + Path("absent.txt") + " --keys " + Keys() +
+                           " --out " + Path("pa"));
+  ASSERT_EQ(prove.exit_code, 0) << prove.out;
+  EXPECT_NE(prove.out.find("skipped delete 7"), std::string::npos) << prove.out;
+}
+
 TEST_F(ZkCli, MalformedInputExitsTwo) {
   WriteFile(Path("ok.txt"), "put 1 2\n");
   WriteFile(Path("badnum.txt"), "put 1 0xzz\n");

@@ -123,10 +123,6 @@ int RunProve(const ZkFlags& f) {
   if (!shape.ok()) return Malformed(shape.status().message());
   Result<std::vector<BatchLine>> batch = ReadBatch(f.batch_file);
   if (!batch.ok()) return Malformed(batch.status().message());
-  if (batch->size() > static_cast<std::size_t>(shape->batch)) {
-    return Malformed(f.batch_file + " holds " + std::to_string(batch->size()) +
-                     " updates, more than the circuit's batch of " + std::to_string(shape->batch));
-  }
   zk::WitnessTree tree(shape->levels);
   if (!f.input.empty()) {
     Result<std::vector<proof::SmtUpdate>> pairs = ReadPairs(f.input);
@@ -141,11 +137,20 @@ int RunProve(const ZkFlags& f) {
   for (std::size_t i = 0; i < batch->size(); ++i) {
     const BatchLine& b = (*batch)[i];
     Result<zk::UpdateWitness> w = b.put ? tree.Put(b.key, b.value) : tree.Delete(b.key);
+    if (!b.put && w.status().IsNotFound()) {
+      // Absent: no update, so no entry (a no-op entry would look like padding).
+      std::cout << "skipped delete " << b.key.ToDecimal() << ": the key is absent\n";
+      continue;
+    }
     if (!w.ok()) {
       return Malformed(f.batch_file + " update " + std::to_string(i + 1) + ": " +
                        w.status().message());
     }
     updates.push_back(*w);
+  }
+  if (updates.size() > static_cast<std::size_t>(shape->batch)) {
+    return Malformed(f.batch_file + " holds " + std::to_string(updates.size()) +
+                     " updates, more than the circuit's batch of " + std::to_string(shape->batch));
   }
   zk::ConstraintSystem cs;
   if (Status s = zk::SynthesizeBatch(*shape, old_root, updates, cs); !s.ok()) return Fail(s);
