@@ -88,6 +88,13 @@ uint32_t Groth16DomainSize(const R1cs& r1cs);
 // large for Fr's 2-adicity.
 Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options = {});
 
+// OK when `key` is a key of `r1cs` as far as the key shows its circuit: the wire and public
+// counts, the domain size and the A and B coefficients (snarkjs's coefficient section: A's
+// and B's rows, then A's extra public rows), compared as sets, in any order. The C, H and
+// IC points hide the rest of the circuit behind τ: a prover checks those by verifying its
+// first proof under the key's own verifying key. InvalidArgument saying what differs.
+Status CheckKeyMatchesCircuit(const ProvingKey& key, const R1cs& r1cs);
+
 // A proof for `witness` (num_wires values in wire order). The witness is not checked
 // against the circuit here (check with R1cs::CheckSatisfied): an unsatisfying witness gives
 // a proof that does not verify. r and s are fresh from options.random, so proofs of the same

@@ -192,4 +192,45 @@ Result<UpdateWitness> WitnessTree::Delete(const Fr& key) {
   return w;
 }
 
+std::optional<Fr> WitnessTree::Get(const Fr& key) const {
+  const Limbs path = key.ToCanonical();
+  const Node* node = root_.get();
+  for (int d = 0; node != nullptr && !node->leaf; ++d) node = node->child[PathBit(path, d)].get();
+  if (node == nullptr || node->key != key) return std::nullopt;
+  return node->value;
+}
+
+Status WitnessTree::Replay(const UpdateWitness& u) {
+  const std::optional<Fr> current = Get(u.key);
+  const std::string key = "key " + u.key.ToDecimal();
+  switch (u.op) {
+    case UpdateOp::kNoop:
+      if (!u.key.IsZero() || !u.old_value.IsZero() || !u.new_value.IsZero()) {
+        return Status::FailedPrecondition("a no-op with a nonzero key or value");
+      }
+      return Status::OK();
+    case UpdateOp::kInsert:
+      if (current.has_value()) return Status::FailedPrecondition("insert of " + key + ", present");
+      if (!u.old_value.IsZero()) {
+        return Status::FailedPrecondition("insert of " + key + " with a nonzero old value");
+      }
+      return Put(u.key, u.new_value).status();
+    case UpdateOp::kUpdate:
+    case UpdateOp::kDelete: {
+      const char* what = u.op == UpdateOp::kUpdate ? "update of " : "delete of ";
+      if (!current.has_value()) return Status::FailedPrecondition(what + key + ", absent");
+      if (*current != u.old_value) {
+        return Status::FailedPrecondition(what + key + ": its value is " + current->ToDecimal() +
+                                          ", not " + u.old_value.ToDecimal());
+      }
+      if (u.op == UpdateOp::kUpdate) return Put(u.key, u.new_value).status();
+      if (!u.new_value.IsZero()) {
+        return Status::FailedPrecondition("delete of " + key + " with a nonzero new value");
+      }
+      return Delete(u.key).status();
+    }
+  }
+  return Status::FailedPrecondition("unknown operation " + std::to_string(static_cast<int>(u.op)));
+}
+
 }  // namespace rustorium::proof::zk

@@ -59,6 +59,16 @@ class WitnessTree {
   // The witness of a no-op (padding) at the current root.
   UpdateWitness Noop() const;
 
+  // The value of `key`, or nullopt when it is absent.
+  std::optional<Fr> Get(const Fr& key) const;
+  // Applies the update that `u`'s op, key and values describe (its other fields are not
+  // read), after checking that it fits the tree: an insert's key absent and its old value
+  // 0, an update's and a delete's key present with value old_value, a delete's new value 0, a
+  // no-op all zeros. FailedPrecondition saying what does not fit (the tree then unchanged);
+  // InvalidArgument as Put for a key too deep. Whoever checks a claimed list of updates
+  // replays it with this.
+  Status Replay(const UpdateWitness& u);
+
  private:
   struct Node;
   int levels_;
