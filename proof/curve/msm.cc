@@ -89,6 +89,22 @@ class AffineBuckets {
   }
 
   void Add(uint32_t b, const Affine& p) {
+    Queue(b, p);
+    // Waiting points go back in as soon as a batch's worth has gathered, so that they never
+    // pile up (a window whose digits crowd into few buckets would make them quadratic).
+    if (waiting_.size() >= kBatch) Requeue();
+  }
+
+  // Finishes every pending and waiting addition.
+  void Finish() {
+    while (!waiting_.empty()) Requeue();
+    Flush();
+  }
+
+  const std::vector<Affine>& buckets() const { return buckets_; }
+
+ private:
+  void Queue(uint32_t b, const Affine& p) {
     if (buckets_[b].IsInfinity() && batch_of_[b] != batch_) {
       buckets_[b] = p;
       return;
@@ -103,20 +119,14 @@ class AffineBuckets {
     if (bucket_.size() == kBatch) Flush();
   }
 
-  // Finishes every pending and waiting addition.
-  void Finish() {
+  // Flushes the batch, then queues the waiting points again.
+  void Requeue() {
     Flush();
-    while (!waiting_.empty()) {
-      std::vector<std::pair<uint32_t, Affine>> again;
-      again.swap(waiting_);
-      for (const auto& [b, p] : again) Add(b, p);
-      Flush();
-    }
+    requeue_.swap(waiting_);
+    for (const auto& [b, p] : requeue_) Queue(b, p);
+    requeue_.clear();
   }
 
-  const std::vector<Affine>& buckets() const { return buckets_; }
-
- private:
   // The pending additions, bucket_[k] += addend_[k], all buckets distinct.
   void Flush() {
     const std::size_t n = bucket_.size();
@@ -170,7 +180,7 @@ class AffineBuckets {
   std::vector<uint32_t> bucket_;
   std::vector<Affine> addend_;
   std::vector<F> denominator_, prefix_;
-  std::vector<std::pair<uint32_t, Affine>> waiting_;
+  std::vector<std::pair<uint32_t, Affine>> waiting_, requeue_;
 };
 
 // WindowSum with affine buckets (AffineBuckets): for windows of many buckets, where batches
@@ -198,9 +208,10 @@ JacobianPoint<C> WindowSumAffine(std::span<const AffinePoint<C>> points, const i
   return sum;
 }
 
-// Batches fill when a window has many buckets and many points; below these, the inversion
-// per batch costs more than the affine additions save.
-constexpr int kAffineMinWindowBits = 9;
+// Batches fill when a window's digits spread over many buckets (the top window's few bits use
+// few) and there are many points; below these, the inversions cost more than the affine
+// additions save.
+constexpr int kAffineMinDigitBits = 11;  // 2^10 buckets in use, four batches' worth
 constexpr std::size_t kAffineMinPoints = 2048;
 
 Status CheckOptions(const MsmOptions& options) {
@@ -239,14 +250,16 @@ Result<JacobianPoint<C>> Msm(std::span<const AffinePoint<C>> points, const MsmDi
   const int c = digits.window_bits();
   const int windows = WindowCount(c);
   const int threads = ThreadsFor(options, n);
-  const bool affine = options.affine_buckets && c >= kAffineMinWindowBits && n >= kAffineMinPoints;
+  const bool affine = options.affine_buckets && n >= kAffineMinPoints;
   std::vector<JacobianPoint<C>> window_sums(windows);
   RunOn(threads, [&](int t) {
     std::vector<JacobianPoint<C>> buckets;
     for (int w = t; w < windows; w += threads) {
       const int16_t* d = digits.window(w);
-      window_sums[w] =
-          affine ? WindowSumAffine<C>(points, d, c) : WindowSum<C>(points, d, c, buckets);
+      const int digit_bits = std::min(c, kScalarBits - w * c);  // the top window has fewer
+      window_sums[w] = affine && digit_bits >= kAffineMinDigitBits
+                           ? WindowSumAffine<C>(points, d, c)
+                           : WindowSum<C>(points, d, c, buckets);
     }
   });
 

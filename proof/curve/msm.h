@@ -3,12 +3,12 @@
 //
 // Scalars are cut into signed c-bit digits (so each window needs 2^(c-1) buckets, not 2^c);
 // each window adds every point into the bucket of its digit and sums the buckets by running
-// sums; the windows are combined by c doublings each. Windows of 2^8 buckets or more over
-// 2048 points or more keep their buckets in affine coordinates and add into them in batches
-// that share one field inversion. The digits can be computed once (MsmDigits) and shared by
-// MSMs over the same scalars, such as a Groth16 proof's A, B₁ and B₂. c is chosen from the number
-// of points unless given. Windows are shared out among threads. Not constant-time: the bucket a
-// point goes to depends on its scalar.
+// sums; the windows are combined by c doublings each. Windows whose digits use 2^10 buckets
+// or more, over 2048 points or more, keep their buckets in affine coordinates and add into
+// them in batches that share one field inversion. The digits can be computed once
+// (MsmDigits) and shared by MSMs over the same scalars, such as a Groth16 proof's A, B₁ and
+// B₂. c is chosen from the number of points unless given. Windows are shared out among
+// threads. Not constant-time: the bucket a point goes to depends on its scalar.
 #pragma once
 
 #include <cstdint>

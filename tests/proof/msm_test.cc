@@ -125,7 +125,7 @@ TEST(Msm, ThreadsAgreeOnLargerInputs) {
             *MultiScalarMul(m.points, sum, {.threads = 2}));
 }
 
-// The affine-bucket path (2^8 buckets or more, 2048 points or more): every bucket sees
+// The affine-bucket path (digits over 2^10 buckets or more, 2048 points or more): every bucket sees
 // sums, doublings (the same point twice) and cancellations (P and -P), and points at
 // infinity, on G1 and G2, against the naive sum.
 template <typename C>
@@ -151,9 +151,9 @@ void ExpectAffineBucketsMatch(int c) {
 }
 
 TEST(Msm, AffineBucketsMatchNaiveSummation) {
-  ExpectAffineBucketsMatch<G1Curve>(9);
-  ExpectAffineBucketsMatch<G1Curve>(12);
-  ExpectAffineBucketsMatch<G2Curve>(10);
+  ExpectAffineBucketsMatch<G1Curve>(11);
+  ExpectAffineBucketsMatch<G1Curve>(15);  // 2^14 buckets: batches of one point per bucket
+  ExpectAffineBucketsMatch<G2Curve>(12);
 }
 
 TEST(Msm, DigitsRefuseMismatchedPoints) {
