@@ -159,6 +159,19 @@ int main(int argc, char** argv) {
     our_results.push_back(JsonPoint(result));
     std::printf("  2^%-20d %9.1f ms %9.1f ms   (window %d bits)\n", log, ms[0], ms[1],
                 MsmWindowBits(n));
+    // The same MSM with Jacobian buckets only (the method before affine buckets): the ratio.
+    double jac_ms[2];
+    for (int threads : {1, 2}) {
+      const double start = NowNs();
+      auto r = MultiScalarMul(ps, ks, {.threads = threads, .affine_buckets = false});
+      jac_ms[threads - 1] = (NowNs() - start) / 1e6;
+      if (r->ToAffine() != result) {
+        std::fprintf(stderr, "Jacobian and affine buckets disagree at 2^%d\n", log);
+        return 1;
+      }
+    }
+    std::printf("  %-22s %9.1f ms %9.1f ms   (%.2fx, %.2fx slower)\n", "  Jacobian buckets",
+                jac_ms[0], jac_ms[1], jac_ms[0] / ms[0], jac_ms[1] / ms[1]);
   }
   std::printf("  %-22s %12s %12s\n", "NTT (forward)", "1 thread", "2 threads");
   for (int log : ntt_logs) {

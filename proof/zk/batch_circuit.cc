@@ -54,8 +54,10 @@ struct UpdateOutputs {
   LC key, old_value, new_value, op;
 };
 
+Variable VariableOf(const LC& single) { return single.terms()[0].variable; }
+
 UpdateOutputs UpdateGadget(ConstraintSystem& cs, int levels, const UpdateWitness& w,
-                           const LC& old_root) {
+                           const LC& old_root, SlotWires& wires) {
   const int s = levels - 1;  // siblings
   const LC is_insert = AllocateBit(cs, w.op == UpdateOp::kInsert);
   const LC is_update = AllocateBit(cs, w.op == UpdateOp::kUpdate);
@@ -78,6 +80,20 @@ UpdateOutputs UpdateGadget(ConstraintSystem& cs, int levels, const UpdateWitness
   const std::vector<LC> other_at = OneHot(cs, levels, w.other_depth);
   const std::vector<LC> leaf_above = Above(leaf_at);
   const std::vector<LC> other_above = Above(other_at);
+  wires.is_insert = VariableOf(is_insert);
+  wires.is_update = VariableOf(is_update);
+  wires.is_delete = VariableOf(is_delete);
+  wires.collapse = VariableOf(collapse);
+  wires.key = VariableOf(key);
+  wires.old_value = VariableOf(old_value);
+  wires.new_value = VariableOf(new_value);
+  wires.aux_key = VariableOf(aux_key);
+  wires.aux_value = VariableOf(aux_value);
+  wires.open_left = VariableOf(open_left);
+  wires.open_right = VariableOf(open_right);
+  for (const LC& x : siblings) wires.siblings.push_back(VariableOf(x));
+  for (const LC& x : leaf_at) wires.leaf_at.push_back(VariableOf(x));
+  for (const LC& x : other_at) wires.other_at.push_back(VariableOf(x));
   const std::vector<LC> key_bits = ToBitsStrict(cs, key);
   const std::vector<LC> aux_bits = ToBitsStrict(cs, aux_key);
 
@@ -144,6 +160,7 @@ UpdateOutputs UpdateGadget(ConstraintSystem& cs, int levels, const UpdateWitness
   out.old_value = old_value;
   out.new_value = new_value;
   out.op = is_insert + is_update * Fr::FromUint64(2) + is_delete * Fr::FromUint64(3);
+  wires.op = out.op;
   return out;
 }
 
@@ -172,7 +189,8 @@ Fr BatchCommitment(std::span<const UpdateWitness> updates, int batch) {
 }
 
 Status SynthesizeBatch(const BatchShape& shape, const Fr& old_root,
-                       std::span<const UpdateWitness> updates, ConstraintSystem& cs) {
+                       std::span<const UpdateWitness> updates, ConstraintSystem& cs,
+                       std::vector<SlotWires>* slots) {
   RETURN_IF_ERROR(CheckShape(shape));
   if (cs.num_variables() != 1) return Status::InvalidArgument("constraint system not empty");
   if (updates.size() > static_cast<std::size_t>(shape.batch)) {
@@ -195,7 +213,9 @@ Status SynthesizeBatch(const BatchShape& shape, const Fr& old_root,
   LC commitment;
   for (int j = 0; j < shape.batch; ++j) {
     const UpdateWitness& u = j < static_cast<int>(updates.size()) ? updates[j] : noop;
-    UpdateOutputs out = UpdateGadget(cs, shape.levels, u, root);
+    SlotWires wires;
+    UpdateOutputs out = UpdateGadget(cs, shape.levels, u, root, wires);
+    if (slots != nullptr) slots->push_back(std::move(wires));
     const std::array<LC, 5> entry = {commitment, out.key, out.old_value, out.new_value, out.op};
     commitment = PoseidonHash(cs, entry);
     root = out.new_root;

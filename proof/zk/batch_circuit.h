@@ -35,13 +35,26 @@ Status CheckShape(const BatchShape& shape);
 // entries (the circuit's K).
 Fr BatchCommitment(std::span<const UpdateWitness> updates, int batch);
 
+// Where one slot's witness went: its input variables (in allocation numbering, the same for
+// every witness of a shape) and its commitment entry. The malicious-witness harness
+// overrides these (ConstraintSystem::OverrideForTesting) and reads the entry back.
+struct SlotWires {
+  Variable is_insert = 0, is_update = 0, is_delete = 0, collapse = 0;
+  Variable key = 0, old_value = 0, new_value = 0, aux_key = 0, aux_value = 0;
+  Variable open_left = 0, open_right = 0;
+  std::vector<Variable> siblings, leaf_at, other_at;  // levels - 1, levels, levels
+  LinearCombination op;                               // 0..3, as committed
+};
+
 // Writes the batch circuit and its witness into `cs` (which must be empty): `updates` in
-// order from `old_root`, padded with no-ops up to shape.batch. InvalidArgument for a shape
-// out of range, more updates than shape.batch, or a witness of the wrong size. A witness that
-// does not describe real updates still synthesizes; the constraints then fail
-// (R1cs::CheckSatisfied), which is how tests tamper.
+// order from `old_root`, padded with no-ops up to shape.batch; `slots`, when given, receives
+// each slot's wires. InvalidArgument for a shape out of range, more updates than
+// shape.batch, or a witness of the wrong size. A witness that does not describe real updates
+// still synthesizes; the constraints then fail (R1cs::CheckSatisfied), which is how tests
+// tamper.
 Status SynthesizeBatch(const BatchShape& shape, const Fr& old_root,
-                       std::span<const UpdateWitness> updates, ConstraintSystem& cs);
+                       std::span<const UpdateWitness> updates, ConstraintSystem& cs,
+                       std::vector<SlotWires>* slots = nullptr);
 
 // The circuit alone (placeholder values: an empty batch on the empty tree), for a setup.
 Result<R1cs> BatchCircuit(const BatchShape& shape);

@@ -1,5 +1,7 @@
 #include "proof/zk/constraint_system.h"
 
+#include <string>
+
 namespace rustorium::proof::zk {
 
 ConstraintSystem::ConstraintSystem() {
@@ -15,7 +17,8 @@ Variable ConstraintSystem::AllocatePublic(const Fr& value) {
 }
 
 Variable ConstraintSystem::Allocate(const Fr& value) {
-  values_.push_back(value);
+  const auto it = overrides_.empty() ? overrides_.end() : overrides_.find(values_.size());
+  values_.push_back(it == overrides_.end() ? value : it->second);
   is_public_.push_back(false);
   return static_cast<Variable>(values_.size() - 1);
 }
@@ -49,6 +52,15 @@ Fr ConstraintSystem::Evaluate(const LinearCombination& lc) const {
   Fr sum;
   for (const Term& t : lc.terms()) sum += t.coefficient * values_[t.variable];
   return sum;
+}
+
+Status ConstraintSystem::CheckSatisfied() const {
+  for (std::size_t r = 0; r < a_.rows(); ++r) {
+    if (a_.RowDot(r, values_) * b_.RowDot(r, values_) != c_.RowDot(r, values_)) {
+      return Status::InvalidArgument("constraint " + std::to_string(r) + " is not satisfied");
+    }
+  }
+  return Status::OK();
 }
 
 std::vector<uint32_t> ConstraintSystem::WireOfVariable() const {

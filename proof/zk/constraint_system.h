@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "proof/field/fr.h"
@@ -31,6 +32,12 @@ class ConstraintSystem {
   // either side is a constant (circom's simplification does the same).
   LinearCombination Multiply(const LinearCombination& a, const LinearCombination& b);
 
+  // Test hook of the malicious-witness harness (tests/proof/zk_harness.h): the variable
+  // allocated as number `v` gets `value` instead of the one its gadget passes, and whatever
+  // the gadgets compute from it afterwards follows honestly. Call before synthesis; without
+  // calls, synthesis is unchanged.
+  void OverrideForTesting(Variable v, const Fr& value) { overrides_[v] = value; }
+
   // The value of a combination or a variable under the current assignment.
   Fr Evaluate(const LinearCombination& lc) const;
   const Fr& value(Variable v) const { return values_[v]; }
@@ -38,6 +45,10 @@ class ConstraintSystem {
   std::size_t num_variables() const { return values_.size(); }
   std::size_t num_public() const { return public_.size(); }
   std::size_t num_constraints() const { return a_.rows(); }
+
+  // OK when the current assignment satisfies every constraint (the check of R1cs, without
+  // the renumbering); InvalidArgument naming the first row that fails.
+  Status CheckSatisfied() const;
 
   // The constraint system in wire order, and the assignment in the same order.
   R1cs ToR1cs() const;
@@ -52,6 +63,7 @@ class ConstraintSystem {
   std::vector<Fr> values_;
   std::vector<bool> is_public_;
   std::vector<Variable> public_;
+  std::map<Variable, Fr> overrides_;
   SparseMatrix a_, b_, c_;  // in variable numbering
 };
 

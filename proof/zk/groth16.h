@@ -88,6 +88,13 @@ uint32_t Groth16DomainSize(const R1cs& r1cs);
 // large for Fr's 2-adicity.
 Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options = {});
 
+// OK when `key` is a key of `r1cs` as far as the key shows its circuit: the wire and public
+// counts, the domain size and the A and B coefficients (snarkjs's coefficient section: A's
+// and B's rows, then A's extra public rows), compared as sets, in any order. The C, H and
+// IC points hide the rest of the circuit behind τ: a prover checks those by verifying its
+// first proof under the key's own verifying key. InvalidArgument saying what differs.
+Status CheckKeyMatchesCircuit(const ProvingKey& key, const R1cs& r1cs);
+
 // A proof for `witness` (num_wires values in wire order). The witness is not checked
 // against the circuit here (check with R1cs::CheckSatisfied): an unsatisfying witness gives
 // a proof that does not verify. r and s are fresh from options.random, so proofs of the same
@@ -96,9 +103,16 @@ Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options = {}
 Result<Groth16Proof> Prove(const ProvingKey& key, std::span<const Fr> witness,
                            const Groth16Options& options = {});
 
+// OK when `vk` can be trusted as far as its points tell; InvalidArgument (saying which) for
+// a point at infinity (α, β, γ, δ or an IC point), a point off its curve or (G2) outside the
+// order-r subgroup, or γ₂ = δ₂: snarkjs's `groth16 setup` writes γ = δ = 1 before any
+// contribution, and under such a key (α₁, β₂, -Σ x_i·IC_i) is a proof of any public inputs.
+Status CheckVerifyingKey(const VerifyingKey& vk);
+
 // Whether e(A, B) = e(α, β)·e(Σ x_i·IC_i, γ)·e(C, δ), as one 4-pairing product. OK when the
-// proof verifies; FailedPrecondition when it does not; InvalidArgument when the number of
-// public inputs differs from the key's.
+// proof verifies; FailedPrecondition when it does not, also when A or C is off G1 or B is
+// outside G2's order-r subgroup; InvalidArgument when the number of public inputs differs
+// from the key's or CheckVerifyingKey refuses the key.
 Status Verify(const VerifyingKey& vk, std::span<const Fr> public_inputs, const Groth16Proof& proof);
 
 struct ProofToVerify {
@@ -108,7 +122,8 @@ struct ProofToVerify {
 // Verifies many proofs under one key with one multi-pairing of N + 3 pairs: the checks are
 // combined with random 128-bit weights, so a batch with any invalid proof passes with
 // probability about 2^-128. OK when all verify; FailedPrecondition when some proof does not
-// (then check them one by one to find which); InvalidArgument as for Verify.
+// (then check them one by one to find which) or some proof's points fail Verify's checks;
+// InvalidArgument as for Verify.
 Status VerifyBatch(const VerifyingKey& vk, std::span<const ProofToVerify> proofs,
                    const ScalarSource& random = SecureRandomScalar);
 

@@ -58,9 +58,11 @@ Result<Groth16Proof> Prove(const ProvingKey& key, std::span<const Fr> witness,
   const std::vector<Fr>& abc = a;
 
   const MsmOptions msm{options.threads, 0};
-  ASSIGN_OR_RETURN(G1 msm_a, MultiScalarMul(key.a, witness, msm));
-  ASSIGN_OR_RETURN(G1 msm_b1, MultiScalarMul(key.b1, witness, msm));
-  ASSIGN_OR_RETURN(G2 msm_b2, MultiScalarMul(key.b2, witness, msm));
+  // A, B₁ and B₂ take the same scalars (the witness): one digit decomposition for the three.
+  ASSIGN_OR_RETURN(MsmDigits digits, MsmDigits::Recode(witness, msm));
+  ASSIGN_OR_RETURN(G1 msm_a, MultiScalarMul(key.a, digits, msm));
+  ASSIGN_OR_RETURN(G1 msm_b1, MultiScalarMul(key.b1, digits, msm));
+  ASSIGN_OR_RETURN(G2 msm_b2, MultiScalarMul(key.b2, digits, msm));
   ASSIGN_OR_RETURN(G1 msm_c, MultiScalarMul(key.c, witness.subspan(key.num_public + 1), msm));
   ASSIGN_OR_RETURN(G1 msm_h, MultiScalarMul(key.h, abc, msm));
 

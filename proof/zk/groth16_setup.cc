@@ -1,5 +1,7 @@
 // DevSetup: a Groth16 proving key in snarkjs's layout from fresh randomness.
+#include <algorithm>
 #include <string>
+#include <tuple>
 
 #include "proof/field/ntt.h"
 #include "proof/zk/groth16.h"
@@ -172,6 +174,44 @@ Result<ProvingKey> DevSetup(const R1cs& r1cs, const Groth16Options& options) {
   for (Fr& x : h) x *= delta_inv;
   key.h = g1.MulAll(h, options.threads);
   return key;
+}
+
+Status CheckKeyMatchesCircuit(const ProvingKey& key, const R1cs& r1cs) {
+  auto differ = [](const std::string& what) {
+    return Status::InvalidArgument("the proving key is not this circuit's: " + what + " differ");
+  };
+  if (key.num_wires != r1cs.num_wires || key.num_public != r1cs.num_public) {
+    return differ("the wire counts");
+  }
+  if (key.domain_size != Groth16DomainSize(r1cs)) return differ("the domain sizes");
+  std::vector<QapCoefficient> expected;
+  for (uint32_t m = 0; m < 2; ++m) {
+    const SparseMatrix& mat = m == 0 ? r1cs.a : r1cs.b;
+    for (std::size_t row = 0; row < r1cs.num_constraints(); ++row) {
+      for (uint64_t k = mat.row_start[row]; k < mat.row_start[row + 1]; ++k) {
+        expected.push_back({m, static_cast<uint32_t>(row), mat.wires[k], mat.coefficients[k]});
+      }
+    }
+  }
+  for (uint32_t i = 0; i <= r1cs.num_public; ++i) {
+    expected.push_back({0, static_cast<uint32_t>(r1cs.num_constraints()) + i, i, Fr::One()});
+  }
+  if (expected.size() != key.coefficients.size()) return differ("the coefficient counts");
+  std::vector<QapCoefficient> actual = key.coefficients;
+  auto by_place = [](const QapCoefficient& x, const QapCoefficient& y) {
+    return std::tie(x.matrix, x.row, x.wire) < std::tie(y.matrix, y.row, y.wire);
+  };
+  std::sort(expected.begin(), expected.end(), by_place);
+  std::sort(actual.begin(), actual.end(), by_place);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const QapCoefficient& e = expected[i];
+    const QapCoefficient& a = actual[i];
+    if (e.matrix != a.matrix || e.row != a.row || e.wire != a.wire || e.value != a.value) {
+      return differ(std::string("the coefficients of ") + (e.matrix == 0 ? "A" : "B") + " at row " +
+                    std::to_string(e.row));
+    }
+  }
+  return Status::OK();
 }
 
 VerifyingKey ProvingKey::verifying_key() const {

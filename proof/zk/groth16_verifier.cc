@@ -29,11 +29,55 @@ Fr Weight(const ScalarSource& random) {
   }
 }
 
+// FailedPrecondition when a proof's points are not where a valid proof's are: A and C on
+// G1 (whose cofactor is 1), B on the twist and in its order-r subgroup (r·B = 0).
+Status CheckProofPoints(const Groth16Proof& proof) {
+  if (!proof.a.IsOnCurve() || !proof.c.IsOnCurve()) {
+    return Status::FailedPrecondition("the proof's A or C is not on G1");
+  }
+  if (!proof.b.IsOnCurve() || !IsInG2Subgroup(proof.b)) {
+    return Status::FailedPrecondition("the proof's B is not in G2's order-r subgroup");
+  }
+  return Status::OK();
+}
+
+Status BadKey(const std::string& why) {
+  return Status::InvalidArgument("verification key refused: " + why);
+}
+
 }  // namespace
+
+Status CheckVerifyingKey(const VerifyingKey& vk) {
+  if (vk.ic.empty()) return BadKey("no IC points");
+  const std::array<std::pair<const G2Affine*, const char*>, 3> g2 = {
+      std::pair{&vk.beta2, "beta2"}, std::pair{&vk.gamma2, "gamma2"},
+      std::pair{&vk.delta2, "delta2"}};
+  if (vk.alpha1.IsInfinity()) return BadKey("alpha1 is the point at infinity");
+  if (!vk.alpha1.IsOnCurve()) return BadKey("alpha1 is not on G1");
+  for (const auto& [p, name] : g2) {
+    if (p->IsInfinity()) return BadKey(std::string(name) + " is the point at infinity");
+    if (!p->IsOnCurve() || !IsInG2Subgroup(*p)) {
+      return BadKey(std::string(name) + " is not in G2's order-r subgroup");
+    }
+  }
+  for (std::size_t i = 0; i < vk.ic.size(); ++i) {
+    if (vk.ic[i].IsInfinity())
+      return BadKey("IC[" + std::to_string(i) + "] is the point at infinity");
+    if (!vk.ic[i].IsOnCurve()) return BadKey("IC[" + std::to_string(i) + "] is not on G1");
+  }
+  if (vk.gamma2 == vk.delta2) {
+    return BadKey(
+        "gamma2 equals delta2 (a snarkjs key before any contribution): anyone can prove "
+        "anything under it");
+  }
+  return Status::OK();
+}
 
 Status Verify(const VerifyingKey& vk, std::span<const Fr> public_inputs,
               const Groth16Proof& proof) {
+  RETURN_IF_ERROR(CheckVerifyingKey(vk));
   ASSIGN_OR_RETURN(G1 vk_x, PublicCombination(vk, public_inputs));
+  RETURN_IF_ERROR(CheckProofPoints(proof));
   const std::array<PairingInput, 4> pairs = {
       PairingInput{-proof.a, proof.b}, PairingInput{vk.alpha1, vk.beta2},
       PairingInput{vk_x.ToAffine(), vk.gamma2}, PairingInput{proof.c, vk.delta2}};
@@ -45,12 +89,14 @@ Status Verify(const VerifyingKey& vk, std::span<const Fr> public_inputs,
 
 Status VerifyBatch(const VerifyingKey& vk, std::span<const ProofToVerify> proofs,
                    const ScalarSource& random) {
+  RETURN_IF_ERROR(CheckVerifyingKey(vk));
   std::vector<PairingInput> pairs;
   std::vector<G1> scaled_a;
   Fr weight_sum;
   G1 vk_x_sum, c_sum;
   for (const ProofToVerify& p : proofs) {
     ASSIGN_OR_RETURN(G1 vk_x, PublicCombination(vk, p.public_inputs));
+    RETURN_IF_ERROR(CheckProofPoints(p.proof));
     const Fr rho = Weight(random);
     weight_sum += rho;
     vk_x_sum += vk_x * rho;

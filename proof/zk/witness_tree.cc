@@ -147,7 +147,9 @@ Result<UpdateWitness> WitnessTree::Delete(const Fr& key) {
   Walk<Node> walk = WalkPath(root_, path);
   const int depth = static_cast<int>(walk.slots.size()) - 1;
   std::unique_ptr<Node>& slot = *walk.slots.back();
-  if (!slot || slot->key != key) return Noop();
+  if (!slot || slot->key != key) {
+    return Status::NotFound("key " + key.ToDecimal() + " is absent: its delete is no update");
+  }
 
   UpdateWitness w;
   w.op = UpdateOp::kDelete;
@@ -188,6 +190,47 @@ Result<UpdateWitness> WitnessTree::Delete(const Fr& key) {
   w.siblings.resize(levels_ - 1, Fr::Zero());
   w.new_root = root();
   return w;
+}
+
+std::optional<Fr> WitnessTree::Get(const Fr& key) const {
+  const Limbs path = key.ToCanonical();
+  const Node* node = root_.get();
+  for (int d = 0; node != nullptr && !node->leaf; ++d) node = node->child[PathBit(path, d)].get();
+  if (node == nullptr || node->key != key) return std::nullopt;
+  return node->value;
+}
+
+Status WitnessTree::Replay(const UpdateWitness& u) {
+  const std::optional<Fr> current = Get(u.key);
+  const std::string key = "key " + u.key.ToDecimal();
+  switch (u.op) {
+    case UpdateOp::kNoop:
+      if (!u.key.IsZero() || !u.old_value.IsZero() || !u.new_value.IsZero()) {
+        return Status::FailedPrecondition("a no-op with a nonzero key or value");
+      }
+      return Status::OK();
+    case UpdateOp::kInsert:
+      if (current.has_value()) return Status::FailedPrecondition("insert of " + key + ", present");
+      if (!u.old_value.IsZero()) {
+        return Status::FailedPrecondition("insert of " + key + " with a nonzero old value");
+      }
+      return Put(u.key, u.new_value).status();
+    case UpdateOp::kUpdate:
+    case UpdateOp::kDelete: {
+      const char* what = u.op == UpdateOp::kUpdate ? "update of " : "delete of ";
+      if (!current.has_value()) return Status::FailedPrecondition(what + key + ", absent");
+      if (*current != u.old_value) {
+        return Status::FailedPrecondition(what + key + ": its value is " + current->ToDecimal() +
+                                          ", not " + u.old_value.ToDecimal());
+      }
+      if (u.op == UpdateOp::kUpdate) return Put(u.key, u.new_value).status();
+      if (!u.new_value.IsZero()) {
+        return Status::FailedPrecondition("delete of " + key + " with a nonzero new value");
+      }
+      return Delete(u.key).status();
+    }
+  }
+  return Status::FailedPrecondition("unknown operation " + std::to_string(static_cast<int>(u.op)));
 }
 
 }  // namespace rustorium::proof::zk

@@ -52,10 +52,22 @@ class WitnessTree {
   // Sets key to value (insert or update) and returns the update's witness.
   // InvalidArgument when the key would need a leaf deeper than levels - 1.
   Result<UpdateWitness> Put(const Fr& key, const Fr& value);
-  // Removes key; a no-op witness (all zeros) when the key is absent.
+  // Removes key and returns the delete's witness. NotFound when the key is absent (the tree
+  // is then unchanged): a delete of an absent key is no update, and never enters a batch as
+  // a no-op, which would make a padding no-op and "delete K" look alike (docs/proofs.md).
   Result<UpdateWitness> Delete(const Fr& key);
-  // The witness of a no-op at the current root.
+  // The witness of a no-op (padding) at the current root.
   UpdateWitness Noop() const;
+
+  // The value of `key`, or nullopt when it is absent.
+  std::optional<Fr> Get(const Fr& key) const;
+  // Applies the update that `u`'s op, key and values describe (its other fields are not
+  // read), after checking that it fits the tree: an insert's key absent and its old value
+  // 0, an update's and a delete's key present with value old_value, a delete's new value 0, a
+  // no-op all zeros. FailedPrecondition saying what does not fit (the tree then unchanged);
+  // InvalidArgument as Put for a key too deep. Whoever checks a claimed list of updates
+  // replays it with this.
+  Status Replay(const UpdateWitness& u);
 
  private:
   struct Node;

@@ -125,6 +125,48 @@ TEST(Msm, ThreadsAgreeOnLargerInputs) {
             *MultiScalarMul(m.points, sum, {.threads = 2}));
 }
 
+// The affine-bucket path (digits over 2^10 buckets or more, 2048 points or more): every bucket sees
+// sums, doublings (the same point twice) and cancellations (P and -P), and points at
+// infinity, on G1 and G2, against the naive sum.
+template <typename C>
+void ExpectAffineBucketsMatch(int c) {
+  auto rng = testing::SeededRng();
+  MsmCase<C> m = MakeCase<C>(rng, 2048);
+  for (std::size_t i = 0; i + 1 < m.points.size(); i += 16) {
+    m.points[i + 1] = m.points[i];  // doubling
+    m.scalars[i + 1] = m.scalars[i];
+    m.points[i + 3] = -m.points[i + 2];  // cancellation
+    m.scalars[i + 3] = m.scalars[i + 2];
+  }
+  const JacobianPoint<C> want = Naive(m);
+  for (int threads : {1, 2}) ExpectMsmMatches(m, {.threads = threads, .window_bits = c}, want);
+  ExpectMsmMatches(m, {.threads = 1, .window_bits = c, .affine_buckets = false}, want);
+  // One digit decomposition shared by two MSMs over the same scalars.
+  auto digits = MsmDigits::Recode(m.scalars, {.threads = 1, .window_bits = c});
+  ASSERT_TRUE(digits.ok());
+  EXPECT_EQ(digits->window_bits(), c);
+  auto shared = MultiScalarMul(m.points, *digits);
+  ASSERT_TRUE(shared.ok());
+  EXPECT_EQ(*shared, want);
+}
+
+TEST(Msm, AffineBucketsMatchNaiveSummation) {
+  ExpectAffineBucketsMatch<G1Curve>(11);
+  ExpectAffineBucketsMatch<G1Curve>(15);  // 2^14 buckets: batches of one point per bucket
+  ExpectAffineBucketsMatch<G2Curve>(12);
+}
+
+TEST(Msm, DigitsRefuseMismatchedPoints) {
+  const std::vector<Fr> scalars(3, Fr::One());
+  auto digits = MsmDigits::Recode(scalars);
+  ASSERT_TRUE(digits.ok());
+  const std::vector<G1Affine> two(2, G1Generator());
+  EXPECT_TRUE(MultiScalarMul(two, *digits).status().IsInvalidArgument());
+  const std::vector<G2Affine> three(3, G2Generator());
+  EXPECT_EQ(*MultiScalarMul(three, *digits), G2(G2Generator()) * Fr::FromUint64(3));
+  EXPECT_TRUE(MsmDigits::Recode(scalars, {.window_bits = 16}).status().IsInvalidArgument());
+}
+
 TEST(Msm, RefusesMismatchedInputsAndBadOptions) {
   const std::vector<G1Affine> points(3, G1Generator());
   const std::vector<Fr> scalars(2, Fr::One());

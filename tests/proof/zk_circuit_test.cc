@@ -133,6 +133,11 @@ TEST_F(ZkBatchTest, CircuitRootsEqualTheStoredTree) {
         const bool del = rng() % 3 == 0;
         SmtUpdate su{key, del ? std::nullopt : std::optional<Fr>(F(rng() % 5))};
         auto w = del ? tree.Delete(key) : tree.Put(key, *su.value);
+        if (del && w.status().IsNotFound()) {
+          // Absent: no update, and the stored tree does not change either.
+          EXPECT_EQ(ApplyStored(stored, su), tree.root()) << "round " << round;
+          continue;
+        }
         ASSERT_TRUE(w.ok()) << w.status().ToString();
         updates.push_back(*w);
         EXPECT_EQ(ApplyStored(stored, su), tree.root()) << "round " << round;
@@ -185,17 +190,37 @@ TEST_F(ZkBatchTest, EveryKindOfUpdateIsProven) {
   add(tree.Put(F(0b0001), F(12)));  // update
   add(tree.Put(F(0b0010), F(13)));  // insert into an empty slot
   add(tree.Delete(F(0b1001)));      // delete: the neighbour moves up
-  add(tree.Delete(F(0b0111)));      // absent: a no-op
   add(tree.Delete(F(0b0010)));      // delete beside a leaf at depth 1
   add(tree.Delete(F(0b0001)));      // the tree is empty again
   ASSERT_EQ(updates[1].leaf_depth, 4);
   ASSERT_TRUE(updates[1].collapse);
-  ASSERT_EQ(updates[5].op, UpdateOp::kNoop);
   EXPECT_TRUE(tree.root().IsZero());
   ConstraintSystem cs;
   ASSERT_TRUE(SynthesizeBatch({levels, 8}, Fr::Zero(), updates, cs).ok());
   EXPECT_TRUE(cs.ToR1cs().CheckSatisfied(cs.Witness()).ok());
   EXPECT_TRUE(cs.PublicInputs()[1].IsZero());
+}
+
+// The audit's finding: a delete of an absent key used to be recorded as the all-zero no-op,
+// so "delete K" (K absent) and a padding no-op were one entry, and a prover could drop a real
+// delete of K for a no-op with a commitment the reader of the batch could not tell apart. A
+// delete of an absent key is now no update at all; every delete's entry names its key.
+TEST_F(ZkBatchTest, DeleteOfAnAbsentKeyIsNoUpdate) {
+  const int levels = 6;
+  WitnessTree tree(levels);
+  ASSERT_TRUE(tree.Put(F(5), F(50)).ok());
+  const Fr before = tree.root();
+  auto absent = tree.Delete(F(9));
+  EXPECT_TRUE(absent.status().IsNotFound()) << absent.status().ToString();
+  EXPECT_EQ(tree.root(), before);
+  auto present = tree.Delete(F(5));
+  ASSERT_TRUE(present.ok());
+  EXPECT_EQ(present->op, UpdateOp::kDelete);
+  EXPECT_EQ(present->key, F(5));
+  EXPECT_EQ(present->old_value, F(50));
+  // The delete's commitment differs from the no-op's: a proof of the no-op in its place has
+  // another C.
+  EXPECT_NE(BatchCommitment(std::span(&*present, 1), 1), BatchCommitment({}, 1));
 }
 
 TEST_F(ZkBatchTest, TamperedWitnessOrPublicInputFails) {

@@ -7,6 +7,7 @@
 #include "proof/zk/gadgets.h"
 #include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
+#include "proof/zk/update_list.h"
 #include "tests/proof/zk_test_util.h"
 
 namespace rustorium::proof::zk {
@@ -114,6 +115,76 @@ TEST_F(ZkFilesTest, DamagedFilesAreCorruption) {
           .status()
           .IsCorruption());
   EXPECT_TRUE(VerifyingKeyFromJson("[]").status().IsCorruption());
+}
+
+// The update list: a round trip, K entries at the limit, and refusals.
+TEST(ZkUpdateList, RoundTripsAndRefusesMalformedLists) {
+  WitnessTree tree(5);
+  ASSERT_TRUE(tree.Put(F(3), F(30)).ok());
+  std::vector<UpdateWitness> updates = {*tree.Put(F(1), F(10)), *tree.Put(F(3), F(31)),
+                                        *tree.Delete(F(1))};
+  const BatchShape shape{5, 3};
+  auto list = UpdateListFromJson(UpdateListToJson(shape, updates));
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_EQ(list->shape.levels, 5);
+  EXPECT_EQ(list->shape.batch, 3);
+  ASSERT_EQ(list->updates.size(), 3u);
+  EXPECT_EQ(BatchCommitment(list->updates, 3), BatchCommitment(updates, 3));
+  // K - 1, K entries: fine; K + 1: refused.
+  EXPECT_TRUE(UpdateListFromJson(UpdateListToJson({5, 4}, updates)).ok());
+  EXPECT_TRUE(UpdateListFromJson(UpdateListToJson({5, 3}, updates)).ok());
+  EXPECT_TRUE(UpdateListFromJson(UpdateListToJson({5, 2}, updates)).status().IsCorruption());
+  // Replayed on the start tree, the list ends at the tree's root.
+  WitnessTree replay(5);
+  ASSERT_TRUE(replay.Put(F(3), F(30)).ok());
+  for (const UpdateWitness& u : list->updates) ASSERT_TRUE(replay.Replay(u).ok());
+  EXPECT_EQ(replay.root(), tree.root());
+  const auto entry = [](const char* op, const char* k, const char* o, const char* n) {
+    return std::string(R"({"levels": 5, "batch": 2, "updates": [{"op": ")") + op +
+           R"(", "key": ")" + k + R"(", "old_value": ")" + o + R"(", "new_value": ")" + n +
+           R"("}]})";
+  };
+  EXPECT_TRUE(UpdateListFromJson(entry("insert", "1", "0", "2")).ok());
+  EXPECT_TRUE(UpdateListFromJson(entry("update", "1", "4", "0x2")).ok());
+  for (const std::string& bad :
+       {entry("noop", "0", "0", "0"), entry("insert", "1", "1", "2"),
+        entry("delete", "1", "2", "1"), entry("upsert", "1", "0", "2"),
+        entry("update", "1", "x", "2"),
+        entry("update",
+              "21888242871839275222246405745257275088548364400416034343698204186575808495617", "0",
+              "1"),
+        std::string("{"), std::string(R"({"levels": 1, "batch": 2, "updates": []})"),
+        std::string(R"({"levels": 5, "batch": 0, "updates": []})"),
+        std::string(R"({"levels": 5, "batch": 2, "updates": {}})")}) {
+    EXPECT_TRUE(UpdateListFromJson(bad).status().IsCorruption()) << bad;
+  }
+}
+
+TEST(ZkUpdateList, ReplayRefusesUpdatesThatDoNotFitTheTree) {
+  WitnessTree tree(5);
+  ASSERT_TRUE(tree.Put(F(3), F(30)).ok());
+  const Fr root = tree.root();
+  auto u = [](UpdateOp op, uint64_t k, uint64_t o, uint64_t n) {
+    UpdateWitness w;
+    w.op = op;
+    w.key = F(k);
+    w.old_value = F(o);
+    w.new_value = F(n);
+    return w;
+  };
+  for (const UpdateWitness& bad : {u(UpdateOp::kInsert, 3, 0, 1), u(UpdateOp::kUpdate, 4, 0, 1),
+                                   u(UpdateOp::kUpdate, 3, 31, 1), u(UpdateOp::kDelete, 4, 0, 0),
+                                   u(UpdateOp::kDelete, 3, 29, 0), u(UpdateOp::kDelete, 3, 30, 1),
+                                   u(UpdateOp::kNoop, 0, 0, 1), u(UpdateOp::kInsert, 5, 1, 1)}) {
+    EXPECT_TRUE(tree.Replay(bad).IsFailedPrecondition())
+        << static_cast<int>(bad.op) << " " << bad.key.ToDecimal();
+    EXPECT_EQ(tree.root(), root);
+  }
+  EXPECT_TRUE(tree.Replay(u(UpdateOp::kNoop, 0, 0, 0)).ok());
+  EXPECT_TRUE(tree.Replay(u(UpdateOp::kUpdate, 3, 30, 7)).ok());
+  EXPECT_EQ(tree.Get(F(3)), F(7));
+  EXPECT_TRUE(tree.Replay(u(UpdateOp::kDelete, 3, 7, 0)).ok());
+  EXPECT_TRUE(tree.root().IsZero());
 }
 
 }  // namespace

@@ -102,6 +102,69 @@ TEST_F(Groth16Test, ProofUnderAnotherKeyIsRejected) {
   EXPECT_TRUE(Verify(key_.verifying_key(), cs_.PublicInputs(), *q).IsFailedPrecondition());
 }
 
+// The audit's finding: with γ₂ = δ₂ (what snarkjs's `groth16 setup` writes before any
+// contribution), (α₁, β₂, -Σ x_i·IC_i) satisfies the pairing check for any public inputs.
+TEST_F(Groth16Test, KeyWithGammaEqualToDeltaIsRefused) {
+  VerifyingKey vk = key_.verifying_key();
+  vk.gamma2 = vk.delta2;
+  const std::vector<Fr> anything = {F(123456), F(7)};
+  G1 vk_x(vk.ic[0]);
+  for (std::size_t i = 0; i < anything.size(); ++i) vk_x += G1(vk.ic[i + 1]) * anything[i];
+  const Groth16Proof forged{vk.alpha1, vk.beta2, (-vk_x).ToAffine()};
+  const Status s = Verify(vk, anything, forged);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("gamma2 equals delta2"), std::string::npos) << s.ToString();
+  const std::array<ProofToVerify, 1> batch = {ProofToVerify{anything, forged}};
+  EXPECT_TRUE(VerifyBatch(vk, batch, Seeded(3)).IsInvalidArgument());
+  EXPECT_TRUE(CheckVerifyingKey(key_.verifying_key()).ok());
+}
+
+TEST_F(Groth16Test, KeyWithAPointAtInfinityIsRefused) {
+  const VerifyingKey good = key_.verifying_key();
+  const Groth16Proof p = ProveOk(cs_.Witness(), 2);
+  ASSERT_TRUE(Verify(good, cs_.PublicInputs(), p).ok());
+  std::vector<VerifyingKey> bad(4 + good.ic.size(), good);
+  bad[0].alpha1 = G1Affine::Infinity();
+  bad[1].beta2 = G2Affine::Infinity();
+  bad[2].gamma2 = G2Affine::Infinity();
+  bad[3].delta2 = G2Affine::Infinity();
+  for (std::size_t i = 0; i < good.ic.size(); ++i) bad[4 + i].ic[i] = G1Affine::Infinity();
+  for (std::size_t k = 0; k < bad.size(); ++k) {
+    const Status s = Verify(bad[k], cs_.PublicInputs(), p);
+    EXPECT_TRUE(s.IsInvalidArgument()) << k << ": " << s.ToString();
+    EXPECT_NE(s.message().find("point at infinity"), std::string::npos) << s.ToString();
+  }
+}
+
+// A point of the twist outside G2's order-r subgroup.
+G2Affine TwistPointOutsideG2() {
+  for (uint64_t i = 1;; ++i) {
+    const Fq2 x{Fq::FromUint64(i), Fq::One()};
+    if (auto y = Sqrt(x.Square() * x + G2Curve::kB)) {
+      const G2Affine p(x, *y);
+      if (!IsInG2Subgroup(p)) return p;
+    }
+  }
+}
+
+TEST_F(Groth16Test, ProofWithBOutsideTheSubgroupIsRefused) {
+  const VerifyingKey vk = key_.verifying_key();
+  Groth16Proof p = ProveOk(cs_.Witness(), 2);
+  p.b = TwistPointOutsideG2();
+  ASSERT_TRUE(p.b.IsOnCurve());
+  const Status s = Verify(vk, cs_.PublicInputs(), p);
+  EXPECT_TRUE(s.IsFailedPrecondition()) << s.ToString();
+  EXPECT_NE(s.message().find("subgroup"), std::string::npos) << s.ToString();
+  const std::vector<Fr> pub = cs_.PublicInputs();
+  const std::array<ProofToVerify, 1> batch = {ProofToVerify{pub, p}};
+  const Status sb = VerifyBatch(vk, batch, Seeded(4));
+  EXPECT_NE(sb.message().find("subgroup"), std::string::npos) << sb.ToString();
+  // Off the curve altogether.
+  Groth16Proof q = ProveOk(cs_.Witness(), 3);
+  q.a = G1Affine(q.a.x(), q.a.y() + Fq::One());
+  EXPECT_TRUE(Verify(vk, cs_.PublicInputs(), q).IsFailedPrecondition());
+}
+
 TEST_F(Groth16Test, BatchVerificationAcceptsAllValidAndCatchesOneBad) {
   const VerifyingKey vk = key_.verifying_key();
   std::vector<ConstraintSystem> systems;

@@ -1,10 +1,13 @@
 // `rustorium zk setup|prove|verify`, run as child processes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "proof/field/fr.h"
+#include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
+#include "proof/zk/update_list.h"
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 
@@ -62,6 +65,111 @@ TEST_F(ZkCli, ProveThenVerify) {
                          " --public " + Path("p2/public.json"));
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
   EXPECT_NE(bad.out.find("invalid"), std::string::npos) << bad.out;
+}
+
+// A delete of an absent key is no update: it takes no slot of the batch (K = 2 holds the two
+// puts) and leaves no entry.
+TEST_F(ZkCli, DeleteOfAnAbsentKeyIsSkipped) {
+  WriteFile(Path("absent.txt"), "delete 7\nput 5 50\nput 6 60\n");
+  CliRun prove = Rustorium("zk prove --batch " + Path("absent.txt") + " --keys " + Keys() +
+                           " --out " + Path("pa"));
+  ASSERT_EQ(prove.exit_code, 0) << prove.out;
+  EXPECT_NE(prove.out.find("skipped delete 7"), std::string::npos) << prove.out;
+}
+
+// `zk prove` writes the explicit update list; `zk verify --updates` recomputes C from it and,
+// with the input tree, replays it to check R0 and RK.
+TEST_F(ZkCli, UpdateListIsCheckedAgainstTheProof) {
+  WriteFile(Path("u_start.txt"), "1 10\n3 30\n");
+  WriteFile(Path("u_batch.txt"), "put 5 50\ndelete 3\n");
+  CliRun prove = Rustorium("zk prove --batch " + Path("u_batch.txt") + " --keys " + Keys() +
+                           " --out " + Path("pu") + " --input " + Path("u_start.txt"));
+  ASSERT_EQ(prove.exit_code, 0) << prove.out;
+  EXPECT_NE(prove.out.find("keep it private"), std::string::npos) << prove.out;
+  const std::string updates = Path("pu/updates.json");
+  auto list = proof::zk::UpdateListFromJson(rustorium::testing::ReadFile(updates));
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->updates.size(), 2u);
+  EXPECT_EQ(list->updates[0].op, proof::zk::UpdateOp::kInsert);
+  EXPECT_EQ(list->updates[1].op, proof::zk::UpdateOp::kDelete);
+  EXPECT_EQ(list->updates[1].old_value, proof::Fr::FromUint64(30));
+
+  const std::string verify = "zk verify --vk " + Keys() + "/verification_key.json --proof " +
+                             Path("pu/proof.json") + " --public " + Path("pu/public.json");
+  CliRun c = Rustorium(verify + " --updates " + updates);
+  EXPECT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("valid: 2 updates"), std::string::npos) << c.out;
+  CliRun replayed = Rustorium(verify + " --updates " + updates + " --input " + Path("u_start.txt"));
+  EXPECT_EQ(replayed.exit_code, 0) << replayed.out;
+  EXPECT_NE(replayed.out.find("replayed"), std::string::npos) << replayed.out;
+
+  // Another old value for the delete: C differs.
+  std::string text = rustorium::testing::ReadFile(updates);
+  const std::size_t at = text.find("\"30\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  WriteFile(Path("u_tampered.json"), text.substr(0, at) + "\"31\"" + text.substr(at + 4));
+  CliRun t = Rustorium(verify + " --updates " + Path("u_tampered.json"));
+  EXPECT_EQ(t.exit_code, 1) << t.out;
+  EXPECT_NE(t.out.find("commitment"), std::string::npos) << t.out;
+  // The list without its delete (as if the delete had been a no-op): C differs.
+  WriteFile(Path("u_short.json"),
+            proof::zk::UpdateListToJson(
+                list->shape, std::span<const proof::zk::UpdateWitness>(list->updates.data(), 1)));
+  EXPECT_EQ(Rustorium(verify + " --updates " + Path("u_short.json")).exit_code, 1);
+  // Another input tree: R0 differs.
+  WriteFile(Path("u_other.txt"), "1 10\n");
+  CliRun r0 = Rustorium(verify + " --updates " + updates + " --input " + Path("u_other.txt"));
+  EXPECT_EQ(r0.exit_code, 1) << r0.out;
+  EXPECT_NE(r0.out.find("R0"), std::string::npos) << r0.out;
+  // A listed no-op, --input without --updates: malformed.
+  WriteFile(Path("u_noop.json"),
+            "{\"levels\": 4, \"batch\": 2, \"updates\": [{\"op\": \"noop\", \"key\": \"0\", "
+            "\"old_value\": \"0\", \"new_value\": \"0\"}]}");
+  EXPECT_EQ(Rustorium(verify + " --updates " + Path("u_noop.json")).exit_code, 2);
+  EXPECT_EQ(Rustorium(verify + " --input " + Path("u_start.txt")).exit_code, 2);
+}
+
+// A verification key with γ₂ = δ₂ (snarkjs's before any contribution) is refused, exit 2.
+TEST_F(ZkCli, VerificationKeyWithGammaEqualToDeltaIsRefused) {
+  WriteFile(Path("g_batch.txt"), "put 2 20\n");
+  ASSERT_EQ(Rustorium("zk prove --batch " + Path("g_batch.txt") + " --keys " + Keys() + " --out " +
+                      Path("pg"))
+                .exit_code,
+            0);
+  auto vk = proof::zk::VerifyingKeyFromJson(
+      rustorium::testing::ReadFile(Keys() + "/verification_key.json"));
+  ASSERT_TRUE(vk.ok());
+  vk->gamma2 = vk->delta2;
+  WriteFile(Path("g_vk.json"), proof::zk::VerifyingKeyToJson(*vk));
+  CliRun r = Rustorium("zk verify --vk " + Path("g_vk.json") + " --proof " + Path("pg/proof.json") +
+                       " --public " + Path("pg/public.json"));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("gamma2 equals delta2"), std::string::npos) << r.out;
+}
+
+// `zk prove` checks that the proving key is this circuit's: its A and B coefficients, and
+// (for the points that hide the rest) that its own verifying key accepts the proof.
+TEST_F(ZkCli, ProvingKeyOfAnotherCircuitIsRefused) {
+  WriteFile(Path("k_batch.txt"), "put 2 20\n");
+  auto key = proof::zk::DecodeZkey(rustorium::testing::ReadFile(Keys() + "/circuit.zkey"));
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto write_keys = [&](const std::string& dir, const proof::zk::ProvingKey& k) {
+    std::filesystem::create_directories(Path(dir));
+    std::filesystem::copy_file(Keys() + "/circuit.json", Path(dir + "/circuit.json"));
+    WriteFile(Path(dir + "/circuit.zkey"), proof::zk::EncodeZkey(k));
+  };
+  proof::zk::ProvingKey coefficient = *key;  // same wire counts, one coefficient changed
+  coefficient.coefficients[7].value += proof::Fr::One();
+  write_keys("k_coef", coefficient);
+  proof::zk::ProvingKey points = *key;  // same coefficients, C points swapped
+  std::swap(points.c[0], points.c[1]);
+  write_keys("k_points", points);
+  for (const char* dir : {"k_coef", "k_points"}) {
+    CliRun r = Rustorium("zk prove --batch " + Path("k_batch.txt") + " --keys " + Path(dir) +
+                         " --out " + Path(std::string("po_") + dir));
+    EXPECT_EQ(r.exit_code, 2) << dir << ": " << r.out;
+    EXPECT_NE(r.out.find("is not a key of"), std::string::npos) << dir << ": " << r.out;
+  }
 }
 
 TEST_F(ZkCli, MalformedInputExitsTwo) {

@@ -5,12 +5,14 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "proof/zk/batch_circuit.h"
 #include "proof/zk/groth16.h"
 #include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
+#include "proof/zk/update_list.h"
 #include "tools/rustorium/exit_code.h"
 #include "tools/rustorium/pair_file.h"
 
@@ -25,12 +27,13 @@ constexpr const char* kZkeyFile = "circuit.zkey";
 constexpr const char* kVkFile = "verification_key.json";
 constexpr const char* kR1csFile = "circuit.r1cs";
 constexpr const char* kShapeFile = "circuit.json";
+constexpr const char* kUpdatesFile = "updates.json";
 
 struct ZkFlags {
   int depth = 64;
   int batch = 1;
   int threads = 0;
-  std::string out, batch_file, keys, input, vk, proof, pub;
+  std::string out, batch_file, keys, input, vk, proof, pub, updates;
 };
 
 std::string In(const std::string& dir, const char* name) {
@@ -123,10 +126,6 @@ int RunProve(const ZkFlags& f) {
   if (!shape.ok()) return Malformed(shape.status().message());
   Result<std::vector<BatchLine>> batch = ReadBatch(f.batch_file);
   if (!batch.ok()) return Malformed(batch.status().message());
-  if (batch->size() > static_cast<std::size_t>(shape->batch)) {
-    return Malformed(f.batch_file + " holds " + std::to_string(batch->size()) +
-                     " updates, more than the circuit's batch of " + std::to_string(shape->batch));
-  }
   zk::WitnessTree tree(shape->levels);
   if (!f.input.empty()) {
     Result<std::vector<proof::SmtUpdate>> pairs = ReadPairs(f.input);
@@ -141,11 +140,20 @@ int RunProve(const ZkFlags& f) {
   for (std::size_t i = 0; i < batch->size(); ++i) {
     const BatchLine& b = (*batch)[i];
     Result<zk::UpdateWitness> w = b.put ? tree.Put(b.key, b.value) : tree.Delete(b.key);
+    if (!b.put && w.status().IsNotFound()) {
+      // Absent: no update, so no entry (a no-op entry would look like padding).
+      std::cout << "skipped delete " << b.key.ToDecimal() << ": the key is absent\n";
+      continue;
+    }
     if (!w.ok()) {
       return Malformed(f.batch_file + " update " + std::to_string(i + 1) + ": " +
                        w.status().message());
     }
     updates.push_back(*w);
+  }
+  if (updates.size() > static_cast<std::size_t>(shape->batch)) {
+    return Malformed(f.batch_file + " holds " + std::to_string(updates.size()) +
+                     " updates, more than the circuit's batch of " + std::to_string(shape->batch));
   }
   zk::ConstraintSystem cs;
   if (Status s = zk::SynthesizeBatch(*shape, old_root, updates, cs); !s.ok()) return Fail(s);
@@ -159,23 +167,37 @@ int RunProve(const ZkFlags& f) {
   if (!zkey_bytes.ok()) return Fail(zkey_bytes.status());
   Result<zk::ProvingKey> key = zk::DecodeZkey(*zkey_bytes);
   if (!key.ok()) return Malformed(In(f.keys, kZkeyFile) + ": " + key.status().message());
-  if (key->num_wires != r1cs.num_wires || key->num_public != r1cs.num_public) {
-    return Malformed(In(f.keys, kZkeyFile) + " is not a key of the circuit in " + kShapeFile);
+  if (Status s = zk::CheckKeyMatchesCircuit(*key, r1cs); !s.ok()) {
+    return Malformed(In(f.keys, kZkeyFile) + " is not a key of the circuit in " + kShapeFile +
+                     ": " + s.message());
+  }
+  const zk::VerifyingKey vk = key->verifying_key();
+  if (Status s = zk::CheckVerifyingKey(vk); !s.ok()) {
+    return Malformed(In(f.keys, kZkeyFile) + ": " + s.message());
   }
   Result<zk::Groth16Proof> proof = zk::Prove(*key, witness, {f.threads, zk::SecureRandomScalar});
   if (!proof.ok()) return Fail(proof.status());
+  // The coefficients match; the C, H and IC points can only be checked through a proof.
+  if (Status s = zk::Verify(vk, cs.PublicInputs(), *proof); !s.ok()) {
+    return Malformed(In(f.keys, kZkeyFile) +
+                     " is not a key of this circuit: its own verifying key refuses the proof (" +
+                     s.message() + ")");
+  }
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
   if (ec) return Fail(Status::IOError("cannot create " + f.out + ": " + ec.message()));
   const std::vector<Fr> pub = cs.PublicInputs();
-  for (Status s : {zk::WriteWholeFile(In(f.out, "proof.json"), zk::ProofToJson(*proof) + "\n"),
-                   zk::WriteWholeFile(In(f.out, "public.json"), zk::PublicInputsToJson(pub) + "\n"),
-                   zk::WriteWholeFile(In(f.out, "witness.wtns"), zk::EncodeWtns(witness))}) {
+  for (Status s :
+       {zk::WriteWholeFile(In(f.out, "proof.json"), zk::ProofToJson(*proof) + "\n"),
+        zk::WriteWholeFile(In(f.out, "public.json"), zk::PublicInputsToJson(pub) + "\n"),
+        zk::WriteWholeFile(In(f.out, kUpdatesFile), zk::UpdateListToJson(*shape, updates) + "\n"),
+        zk::WriteWholeFile(In(f.out, "witness.wtns"), zk::EncodeWtns(witness))}) {
     if (!s.ok()) return Fail(s);
   }
   std::cout << "old root   " << pub[0].ToDecimal() << "\nnew root   " << pub[1].ToDecimal()
             << "\ncommitment " << pub[2].ToDecimal() << "\nwrote proof.json, public.json, "
-            << "witness.wtns in " << f.out << "\n";
+            << kUpdatesFile << ", witness.wtns in " << f.out
+            << "\n(witness.wtns holds every key and value on the batch's paths: keep it private)\n";
   return kExitOk;
 }
 
@@ -192,12 +214,57 @@ int RunVerify(const ZkFlags& f) {
   if (!proof.ok()) return Malformed(f.proof + ": " + proof.status().message());
   Result<std::vector<Fr>> pub = zk::PublicInputsFromJson(*pub_text);
   if (!pub.ok()) return Malformed(f.pub + ": " + pub.status().message());
-  Status s = zk::Verify(*vk, *pub, *proof);
-  if (!s.ok()) {
-    std::cout << "invalid: " << s.message() << "\n";
-    return kExitFailure;
+  if (Status s = zk::CheckVerifyingKey(*vk); !s.ok()) return Malformed(f.vk + ": " + s.message());
+  if (!f.input.empty() && f.updates.empty()) return Malformed("--input needs --updates");
+  std::optional<zk::UpdateList> list;
+  if (!f.updates.empty()) {
+    Result<std::string> text = zk::ReadWholeFile(f.updates);
+    if (!text.ok()) return Malformed(text.status().message());
+    Result<zk::UpdateList> l = zk::UpdateListFromJson(*text);
+    if (!l.ok()) return Malformed(f.updates + ": " + l.status().message());
+    list = std::move(*l);
   }
-  std::cout << "valid\n";
+  std::optional<zk::WitnessTree> tree;
+  if (!f.input.empty()) {
+    Result<std::vector<proof::SmtUpdate>> pairs = ReadPairs(f.input);
+    if (!pairs.ok()) return Malformed(pairs.status().message());
+    tree.emplace(list->shape.levels);
+    for (const proof::SmtUpdate& p : *pairs) {
+      Result<zk::UpdateWitness> w = tree->Put(p.key, *p.value);
+      if (!w.ok()) return Malformed(f.input + ": " + w.status().message());
+    }
+  }
+  auto invalid = [](const std::string& why) {
+    std::cout << "invalid: " << why << "\n";
+    return kExitFailure;
+  };
+  if (Status s = zk::Verify(*vk, *pub, *proof); !s.ok()) return invalid(s.message());
+  if (list.has_value()) {
+    if (pub->size() != 3) return invalid("the key is not a batch circuit's (3 public inputs)");
+    if (zk::BatchCommitment(list->updates, list->shape.batch) != (*pub)[2]) {
+      return invalid("the commitment C in " + f.pub + " is not the one of the updates in " +
+                     f.updates);
+    }
+    if (tree.has_value()) {
+      if (tree->root() != (*pub)[0]) {
+        return invalid("R0 in " + f.pub + " is not the root of the tree in " + f.input);
+      }
+      for (std::size_t i = 0; i < list->updates.size(); ++i) {
+        if (Status s = tree->Replay(list->updates[i]); !s.ok()) {
+          return invalid(f.updates + " update " + std::to_string(i + 1) + ": " + s.message());
+        }
+      }
+      if (tree->root() != (*pub)[1]) {
+        return invalid("RK in " + f.pub + " is not the root after replaying " + f.updates);
+      }
+    }
+  }
+  std::cout << "valid";
+  if (list.has_value()) {
+    std::cout << ": " << list->updates.size() << " updates"
+              << (tree.has_value() ? ", replayed from the input tree" : "");
+  }
+  std::cout << "\n";
   return kExitOk;
 }
 
@@ -226,7 +293,9 @@ void RegisterZkCommands(CLI::App& app, int& exit_code) {
   prove->add_option("--batch", flags->batch_file, "File of 'put K V' / 'delete K' lines")
       ->required();
   prove->add_option("--keys", flags->keys, "Directory written by zk setup")->required();
-  prove->add_option("--out", flags->out, "Directory for proof.json, public.json, witness.wtns")
+  prove
+      ->add_option("--out", flags->out,
+                   "Directory for proof.json, public.json, updates.json, witness.wtns")
       ->required();
   prove->add_option("--input", flags->input, "Initial tree: 'k v' pairs (default: empty tree)");
   prove->add_option("--threads", flags->threads, "Threads (0: all cores)");
@@ -236,6 +305,10 @@ void RegisterZkCommands(CLI::App& app, int& exit_code) {
   verify->add_option("--vk", flags->vk, "verification_key.json")->required();
   verify->add_option("--proof", flags->proof, "proof.json")->required();
   verify->add_option("--public", flags->pub, "public.json")->required();
+  verify->add_option("--updates", flags->updates,
+                     "updates.json written by zk prove: recompute the commitment C from it");
+  verify->add_option("--input", flags->input,
+                     "With --updates: the initial tree's 'k v' pairs; replay to check R0 and RK");
   verify->callback([flags, &exit_code] { exit_code = RunVerify(*flags); });
 }
 
