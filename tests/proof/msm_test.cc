@@ -150,6 +150,17 @@ void ExpectAffineBucketsMatch(int c) {
   EXPECT_EQ(*shared, want);
 }
 
+// Digits crowded into eight buckets of a wide window: nearly every point meets its bucket
+// busy and waits, so the waiting points are requeued batch after batch.
+TEST(Msm, AffineBucketsWithCrowdedDigits) {
+  auto rng = testing::SeededRng();
+  MsmCase<G1Curve> m = MakeCase<G1Curve>(rng, 4096);
+  for (std::size_t i = 0; i < m.scalars.size(); ++i) m.scalars[i] = Fr::FromUint64(1 + i % 8);
+  const G1 want = Naive(m);
+  ExpectMsmMatches(m, {.threads = 1, .window_bits = 12}, want);
+  ExpectMsmMatches(m, {.threads = 2, .window_bits = 11}, want);
+}
+
 TEST(Msm, AffineBucketsMatchNaiveSummation) {
   ExpectAffineBucketsMatch<G1Curve>(11);
   ExpectAffineBucketsMatch<G1Curve>(15);  // 2^14 buckets: batches of one point per bucket
