@@ -78,7 +78,7 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   RETURN_IF_ERROR(node->engine_->WriteSync(id_record));
 
   node->loop_ = std::make_unique<rpc::EventLoop>();
-  rpc::ServerOptions srv;
+  rpc::ServerOptions srv = o.server;
   srv.host = hostport.host;
   srv.port = hostport.port;
   srv.tls = o.server_tls;

@@ -35,6 +35,9 @@ struct StoreNodeOptions {
   raft::MultiRaftOptions raft;                // timings; store id and address are filled in
   std::chrono::milliseconds heartbeat{1000};
   std::shared_ptr<rpc::TlsContext> server_tls;
+  // The RPC server's limits (connections, timeouts, frame and queue sizes); host, port and tls
+  // are set from `address` and `server_tls`.
+  rpc::ServerOptions server;
   rpc::ChannelOptions channel;  // to PD and to peer stores (client TLS)
   // The kv service's limits ([store] max_key_size, max_value_size, max_mutations,
   // max_command_bytes, max_scan_bytes in store.toml); its store id is filled in.

@@ -66,6 +66,26 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_EQ(o.pd.size(), 2u);
   EXPECT_EQ(o.labels.at("region"), "asia-northeast");
   EXPECT_EQ(o.heartbeat.count(), 500);
+  // The kv and connection limits.
+  WriteFile(path,
+            "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 100\nmax_value_size = 1000\n"
+            "max_mutations = 5\nmax_command_bytes = 5000\nmax_scan_bytes = 7000\n"
+            "max_connections = 9\nhandshake_timeout_ms = 250\nidle_timeout_ms = 0\n"
+            "[tls]\nplain = true\n");
+  ASSERT_TRUE(LoadStoreConfig(path, o).ok());
+  EXPECT_EQ(o.service.limits.max_key_size, 100u);
+  EXPECT_EQ(o.service.limits.max_value_size, 1000u);
+  EXPECT_EQ(o.service.limits.max_mutations, 5u);
+  EXPECT_EQ(o.service.limits.max_command_bytes, 5000u);
+  EXPECT_EQ(o.service.max_scan_bytes, 7000u);
+  EXPECT_EQ(o.server.max_connections, 9u);
+  EXPECT_EQ(o.server.limits.handshake_timeout.count(), 250);
+  EXPECT_EQ(o.server.limits.idle_timeout.count(), 0);
+  // A limit cannot go past the hard one: 8192 is the largest key, 8193 is refused.
+  WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 8192\n[tls]\nplain = true\n");
+  EXPECT_TRUE(LoadStoreConfig(path, o).ok());
+  WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 8193\n[tls]\nplain = true\n");
+  EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument);
   WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\n[labels]\nrack = \"r1\"\n[tls]\nplain = true\n");
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "unknown label";
   WriteFile(path, "[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/tmp/s\"\n[tls]\nplain = true\n");
@@ -121,7 +141,10 @@ TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
   const std::vector<Case> pd_cases = {
       {"[pd]\ndata_dir = \"/x\"\nwhat = 1\n" + tls,
        "pd.what: unknown key (known: data_dir, address, replicas, member_id, members, "
-       "max_pending_proposals, max_pending_reads, max_waiting_tso)"},
+       "max_pending_proposals, max_pending_reads, max_waiting_tso, max_connections, "
+       "handshake_timeout_ms, idle_timeout_ms)"},
+      {"[pd]\ndata_dir = \"/x\"\nhandshake_timeout_ms = 0\n" + tls,
+       "pd.handshake_timeout_ms: must be 1..3600000, not 0"},
       {"[pd]\ndata_dir = \"/x\"\nmax_waiting_tso = 0\n" + tls,
        "pd.max_waiting_tso: must be 1..1000000, not 0"},
       {"[pd]\ndata_dir = \"/x\"\n",

@@ -70,6 +70,18 @@ Result<rpc::PeerIdentity> NodeIdentity(const ConfigTable& root, const NodeTls& t
 }
 
 // data_dir: required, not empty.
+// The connection keys of [pd] and [store] (docs/operations.md, "Connection and PD limits"):
+// max_connections, handshake_timeout_ms, idle_timeout_ms (0 turns the idle timeout off).
+Status ReadConnectionLimits(const ConfigTable& t, rpc::ServerOptions& o) {
+  RETURN_IF_ERROR(t.Read<std::size_t>("max_connections", o.max_connections, 1, 1000000));
+  int64_t handshake = o.limits.handshake_timeout.count(), idle = o.limits.idle_timeout.count();
+  RETURN_IF_ERROR(t.Read<int64_t>("handshake_timeout_ms", handshake, 1, 3600000));
+  RETURN_IF_ERROR(t.Read<int64_t>("idle_timeout_ms", idle, 0, 86400000));
+  o.limits.handshake_timeout = std::chrono::milliseconds(handshake);
+  o.limits.idle_timeout = std::chrono::milliseconds(idle);
+  return Status::OK();
+}
+
 Status ReadDataDir(const ConfigTable& t, std::string& out) {
   RETURN_IF_ERROR(t.ReadRequired("data_dir", out));
   if (out.empty()) return t.Bad("data_dir", "must not be empty");
@@ -96,7 +108,8 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   RETURN_IF_ERROR(root.AllowOnly({"pd", "raft", "tls"}));
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("pd"));
   RETURN_IF_ERROR(t.AllowOnly({"data_dir", "address", "replicas", "member_id", "members",
-                               "max_pending_proposals", "max_pending_reads", "max_waiting_tso"}));
+                               "max_pending_proposals", "max_pending_reads", "max_waiting_tso",
+                               "max_connections", "handshake_timeout_ms", "idle_timeout_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -126,6 +139,7 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   RETURN_IF_ERROR(
       t.Read<std::size_t>("max_pending_reads", o.service.max_pending_reads, 1, kMaxBound));
   RETURN_IF_ERROR(t.Read<std::size_t>("max_waiting_tso", o.service.max_waiting_tso, 1, kMaxBound));
+  RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   RETURN_IF_ERROR(ReadRaft(root, o.raft));
   ASSIGN_OR_RETURN(NodeTls tls, ReadTls(root));
   if (tls.server != nullptr) {
@@ -146,7 +160,8 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("store"));
   RETURN_IF_ERROR(
       t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms", "max_key_size", "max_value_size",
-                   "max_mutations", "max_command_bytes", "max_scan_bytes"}));
+                   "max_mutations", "max_command_bytes", "max_scan_bytes", "max_connections",
+                   "handshake_timeout_ms", "idle_timeout_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -168,6 +183,7 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
                                       store::kMaxCommandBytes));
   RETURN_IF_ERROR(t.Read<std::size_t>("max_scan_bytes", o.service.max_scan_bytes, 1,
                                       std::size_t{8} * 1024 * 1024));
+  RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   ASSIGN_OR_RETURN(ConfigTable labels, root.Section("labels"));
   RETURN_IF_ERROR(labels.AllowOnly({"region", "zone", "host"}));
   for (const std::string& key : labels.Keys()) {

@@ -4,6 +4,7 @@
 //   store.toml: [store] data_dir, address, pd (array), heartbeat_ms, and the kv limits
 //               max_key_size, max_value_size, max_mutations, max_command_bytes, max_scan_bytes;
 //               [labels] region, zone, host; [raft]; [tls]
+//   both [pd] and [store]: max_connections, handshake_timeout_ms, idle_timeout_ms
 //   [raft] tick_ms, heartbeat_ms, election_ms
 //   [tls]  ca_file, cert_file, key_file (this node's certificate from `rustorium certs create`),
 //          or plain = true for plain TCP (never the default). A store's id is the one in its
