@@ -10,17 +10,20 @@ namespace rustorium {
 
 namespace {
 
+struct Fault {
+  unsigned long fire_at = 0;  // the call that fails, counting from 1
+  unsigned long calls = 0;    // calls so far
+};
+
 struct Armed {
   std::mutex mu;
-  std::map<std::string, unsigned long, std::less<>> fire_at;  // site -> the call that fails
-  std::map<std::string, unsigned long, std::less<>> calls;    // site -> calls so far
-  std::atomic<bool> any{false};                               // some site is armed
+  std::map<std::string, Fault, std::less<>> sites;
+  std::atomic<bool> any{false};  // some site is armed
 };
 
 // Replaces what is armed by `spec` ("site@N,site@N"); the caller holds a->mu.
 void Parse(Armed* a, std::string_view spec) {
-  a->fire_at.clear();
-  a->calls.clear();
+  a->sites.clear();
   std::size_t pos = 0;
   while (pos <= spec.size()) {
     std::size_t end = spec.find(',', pos);
@@ -29,11 +32,11 @@ void Parse(Armed* a, std::string_view spec) {
     const std::size_t at = item.find('@');
     if (at != std::string::npos && at > 0) {
       const unsigned long n = std::strtoul(item.c_str() + at + 1, nullptr, 10);
-      if (n > 0) a->fire_at[item.substr(0, at)] = n;
+      if (n > 0) a->sites[item.substr(0, at)] = Fault{n, 0};
     }
     pos = end + 1;
   }
-  a->any = !a->fire_at.empty();
+  a->any = !a->sites.empty();
 }
 
 // Parsed from RUSTORIUM_FAULTS on first use; lives as long as the process.
@@ -53,11 +56,8 @@ bool FaultPoint(std::string_view site) {
   Armed* armed = Faults();
   if (!armed->any.load(std::memory_order_relaxed)) return false;
   std::lock_guard<std::mutex> lock(armed->mu);
-  auto it = armed->fire_at.find(site);
-  if (it == armed->fire_at.end()) return false;
-  auto c = armed->calls.find(site);
-  if (c == armed->calls.end()) c = armed->calls.emplace(std::string(site), 0).first;
-  return ++c->second == it->second;
+  auto it = armed->sites.find(site);
+  return it != armed->sites.end() && ++it->second.calls == it->second.fire_at;
 }
 
 void SetFaultsForTest(std::string_view spec) {

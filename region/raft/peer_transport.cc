@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "region/raft/message_codec.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/server.h"
 
@@ -27,16 +28,19 @@ void PeerTransport::RegisterHandler(rpc::RpcServer& server, DeliverFn deliver) {
 
 void PeerTransport::Queue(const std::string& address, RaftMessage message) {
   Outgoing& out = outgoing_[address];
-  const std::size_t size = message.ByteSizeLong();
-  if (out.batches.empty() ||
-      (out.last_bytes > 0 && out.last_bytes + size > options_.max_batch_bytes)) {
-    RaftBatch& batch = out.batches.emplace_back();
-    batch.set_from_id(options_.store_id);
-    batch.set_from_address(options_.address);
-    out.last_bytes = 0;
+  // A lagging follower's AppendEntries can hold more than a frame: split, never dropped.
+  for (RaftMessage& part : SplitAppendEntries(std::move(message), options_.max_batch_bytes)) {
+    const std::size_t size = part.ByteSizeLong();
+    if (out.batches.empty() ||
+        (out.last_bytes > 0 && out.last_bytes + size > options_.max_batch_bytes)) {
+      RaftBatch& batch = out.batches.emplace_back();
+      batch.set_from_id(options_.store_id);
+      batch.set_from_address(options_.address);
+      out.last_bytes = 0;
+    }
+    out.last_bytes += size;
+    out.batches.back().add_messages()->Swap(&part);
   }
-  out.last_bytes += size;
-  out.batches.back().add_messages()->Swap(&message);
 }
 
 rpc::RpcChannel* PeerTransport::ChannelTo(const std::string& address) {

@@ -301,9 +301,7 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
   } else {
     RaftMessage m;
     if (!EncodeMessage(g.id, *message, &m).ok()) return RAFT_MALFORMED;
-    // A lagging follower's AppendEntries can hold more than a frame: split, never dropped.
-    for (RaftMessage& part : SplitAppendEntries(std::move(m), self.options_.max_message_bytes))
-      self.QueueMessage(message->server_address, std::move(part));
+    self.QueueMessage(message->server_address, std::move(m));
   }
   // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
   ++g.pending_io;

@@ -71,13 +71,15 @@ Status FromWire(ErrorCode code, const std::string& message) {
 
 namespace {
 
-// Sends `reply` (a RESPONSE or STREAM_END) on `conn`. An answer too large for a frame is never
-// dropped in silence (the caller would wait for its deadline): it becomes an error answer.
+// Sends `reply` (a RESPONSE, STREAM_ITEM or STREAM_END) on `conn`. An answer too large for a
+// frame is never dropped in silence (the caller would wait for its deadline): it becomes an
+// error answer, and a stream item too large ends its stream with that error.
 void SendAnswer(Connection& conn, Envelope& reply) {
   const Status s = conn.Send(reply);
   if (s.code() != StatusCode::kInvalidArgument) return;  // other failures close the connection
   const std::size_t size = reply.payload().size();
   reply.clear_payload();
+  if (reply.kind() == STREAM_ITEM) reply.set_kind(STREAM_END);
   reply.set_error_code(ToWire(StatusCode::kInvalidArgument));
   reply.set_error_message("answer of " + std::to_string(size) +
                           " bytes does not fit a frame; ask for less: " + s.message());
@@ -112,14 +114,7 @@ class ConnectionStreamWriter final : public RpcServer::StreamWriter {
  private:
   void SendOnLoop(Envelope e) {
     loop_->Post([conn = conn_, e = std::move(e)]() mutable {
-      if (auto c = conn.lock(); c && !c->closed()) {
-        if (e.kind() == STREAM_ITEM) {
-          const Status s = c->Send(e);
-          if (s.code() != StatusCode::kInvalidArgument) return;  // failures close the connection
-          e.set_kind(STREAM_END);  // an item too large for a frame ends the stream with an error
-        }
-        SendAnswer(*c, e);
-      }
+      if (auto c = conn.lock(); c && !c->closed()) SendAnswer(*c, e);
     });
   }
 

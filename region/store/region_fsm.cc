@@ -49,16 +49,15 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
   ASSIGN_OR_RETURN(std::optional<std::string> meta,
                    engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
   if (meta.has_value()) {
-    const auto state = meta->size() == 9 ? static_cast<uint8_t>((*meta)[8]) : 255;
-    if (state > static_cast<uint8_t>(ApplyState::kInstalling)) {
+    const auto state = static_cast<ApplyState>(meta->size() == 9 ? (*meta)[8] : -1);
+    if (state != ApplyState::kReady && state != ApplyState::kRebuilding &&
+        state != ApplyState::kInstalling) {
       return Status::Corruption("region " + std::to_string(fsm->range_.id) +
                                 " meta record malformed");
     }
     fsm->applied_ = GetFixed64BE(*meta);
-    if (state == static_cast<uint8_t>(ApplyState::kRebuilding))
-      RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
-    if (state == static_cast<uint8_t>(ApplyState::kInstalling))
-      RETURN_IF_ERROR(fsm->InstallStaged(fsm->applied_));
+    if (state == ApplyState::kRebuilding) RETURN_IF_ERROR(fsm->RebuildIndex(fsm->applied_));
+    if (state == ApplyState::kInstalling) RETURN_IF_ERROR(fsm->InstallStaged(fsm->applied_));
   }
   return fsm;
 }
@@ -198,38 +197,44 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
     auto snap = engine_->GetSnapshot();
     ScanResult out;
     ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
+    Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
+    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(root.status());
+    out.root = *root;
     engine::IteratorOptions io;
     io.lower_bound = DataKey(from);
     io.upper_bound = keys::DataEnd(to);
     io.snapshot = snap.get();
     if (!to.empty() && to <= from) io.upper_bound = io.lower_bound;
     auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+    // Each pair is proven as it is read, so the byte budget counts what the answer carries.
     std::size_t bytes = 0;
+    bool pruned = false;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::size_t size = it->key().size() - 1 + it->value().size();
-      if (out.kvs.size() == limit || (!out.kvs.empty() && bytes + size > max_bytes)) {
+      if (out.kvs.size() == limit) {
         out.more = true;
         break;
       }
-      bytes += size;
-      out.kvs.emplace_back(std::string(keys::UserKey(it->key())), std::string(it->value()));
-    }
-    RETURN_IF_ERROR(it->status());
-    Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
-    if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
-    RETURN_IF_ERROR(root.status());
-    out.root = *root;
-    bool pruned = false;
-    for (const auto& [k, v] : out.kvs) {
-      Result<proof::SmtProof> p = tree_.Prove(TreeKey(k), Version(out.applied_index));
+      std::string key(keys::UserKey(it->key()));
+      Result<proof::SmtProof> p = tree_.Prove(TreeKey(key), Version(out.applied_index));
       if (!p.ok() && p.status().code() == StatusCode::kNotFound) {
         pruned = true;
         break;
       }
       RETURN_IF_ERROR(p.status());
-      out.proofs.push_back(std::move(*p));
+      std::string proof = p->EncodeBinary();
+      const std::size_t size = key.size() + it->value().size() + proof.size();
+      if (!out.kvs.empty() && bytes + size > max_bytes) {
+        out.more = true;
+        break;
+      }
+      bytes += size;
+      out.kvs.emplace_back(std::move(key), std::string(it->value()));
+      out.proofs.push_back(std::move(proof));
     }
-    if (!pruned) return out;
+    if (pruned) continue;
+    RETURN_IF_ERROR(it->status());
+    return out;
   }
   return Status::Busy("region " + std::to_string(range_.id) +
                       " is applying faster than it can be scanned");

@@ -66,11 +66,11 @@ class RegionFsm : public raft::StateMachine {
   // proof is left empty (value, applied index and root are still read together).
   Result<ProvenRead> Read(std::string_view key, bool with_proof = true) const;
   // The keys in [start, end) ∩ the region, at most `limit` and, past the first, no more than
-  // `max_bytes` of keys and values together, with their proofs, from one engine snapshot.
-  // `more` tells whether a limit cut the scan.
+  // `max_bytes` of keys, values and encoded proofs together, with their proofs, from one
+  // engine snapshot. `more` tells whether a limit cut the scan.
   struct ScanResult {
     std::vector<std::pair<std::string, std::string>> kvs;
-    std::vector<proof::SmtProof> proofs;
+    std::vector<std::string> proofs;  // each pair's proof, encoded (SmtProof::EncodeBinary)
     uint64_t applied_index = 0;
     proof::Fr root;
     bool more = false;

@@ -260,26 +260,15 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
       respond(r.status());
       return;
     }
-    // The byte budget counts what the answer carries, proofs included.
-    bool more = r->more;
-    std::size_t bytes = 0;
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
-      std::string proof = r->proofs[i].EncodeBinary();
-      const std::size_t size = r->kvs[i].first.size() + r->kvs[i].second.size() + proof.size();
-      if (i > 0 && bytes + size > options_.max_scan_bytes) {
-        more = true;
-        break;
-      }
-      bytes += size;
       kv::KvProof* kv = response.add_kvs();
-      kv->set_key(r->kvs[i].first);
+      kv->set_key(std::move(r->kvs[i].first));
       kv->set_found(true);
-      kv->set_value(r->kvs[i].second);
-      kv->set_proof(std::move(proof));
+      kv->set_value(std::move(r->kvs[i].second));
+      kv->set_proof(std::move(r->proofs[i]));
     }
-    response.set_more(more);
-    if (more)
-      response.set_next_key(response.kvs(response.kvs_size() - 1).key() + std::string(1, '\0'));
+    response.set_more(r->more);
+    if (r->more) response.set_next_key(response.kvs(response.kvs_size() - 1).key() + '\0');
     *response.mutable_root() = Sign(h, r->applied_index, r->root);
     respond(response.SerializeAsString());
   });
