@@ -134,7 +134,8 @@ struct Leaf {
 
 Status WriteLeaf(const fs::path& dir, const Leaf& leaf, X509* ca, EVP_PKEY* ca_key, int days,
                  const std::string& hosts) {
-  const bool node = leaf.role == PeerRole::kStore || leaf.role == PeerRole::kPd;
+  const bool node = leaf.role == PeerRole::kStore || leaf.role == PeerRole::kPd ||
+                    leaf.role == PeerRole::kValidator;
   std::string sans = "URI:" + IdentityUri(leaf.role, leaf.id, leaf.name);
   if (node) sans += "," + hosts;
   std::vector<std::pair<int, std::string>> ext = {
@@ -168,7 +169,7 @@ Status CreateClusterCerts(const ClusterCertsOptions& o) {
   const bool existing = fs::exists(dir / "ca.key", ec);
   std::vector<Leaf> leaves;
   if (!existing) {
-    if (o.stores + o.pd_members == 0) {
+    if (o.stores + o.pd_members == 0 && o.add_validators.empty()) {
       return Status::InvalidArgument("a new cluster needs at least one node certificate");
     }
     for (int i = 1; i <= o.stores; ++i) {
@@ -196,6 +197,13 @@ Status CreateClusterCerts(const ClusterCertsOptions& o) {
   for (const std::string& n : o.add_admins) {
     RETURN_IF_ERROR(CheckUserName(n));
     leaves.push_back({"admin-" + n, PeerRole::kAdmin, 0, n});
+  }
+  for (const auto& [file, key_hex] : o.add_validators) {
+    RETURN_IF_ERROR(CheckValidatorName(key_hex));
+    if (file.empty() || file.find_first_of("/\\") != std::string::npos || file[0] == '.') {
+      return Status::InvalidArgument("bad certificate file name '" + file + "'");
+    }
+    leaves.push_back({file, PeerRole::kValidator, 0, key_hex});
   }
   if (existing && leaves.empty()) {
     return Status::FailedPrecondition(o.dir +

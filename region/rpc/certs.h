@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -26,6 +27,10 @@ struct ClusterCertsOptions {
   std::vector<uint64_t> add_pd;
   std::vector<std::string> add_clients;
   std::vector<std::string> add_admins;
+  // Chain validators' node certificates: (file name without .crt/.key, the validator's public
+  // key as 64 lower-case hex), carrying rustorium:validator:<hex> and the hosts below. A new
+  // cluster given validators needs no store or PD certificates.
+  std::vector<std::pair<std::string, std::string>> add_validators;
   // Subject alternative names of every node certificate: IP addresses or DNS names.
   std::vector<std::string> hosts = {"127.0.0.1", "localhost"};
   int valid_days = 3650;

@@ -15,7 +15,8 @@ constexpr std::string_view kScheme = "rustorium:";
 constexpr std::size_t kMaxUserName = 64;
 
 bool RoleFromName(std::string_view name, PeerRole* role) {
-  for (PeerRole r : {PeerRole::kStore, PeerRole::kPd, PeerRole::kClient, PeerRole::kAdmin}) {
+  for (PeerRole r : {PeerRole::kStore, PeerRole::kPd, PeerRole::kClient, PeerRole::kAdmin,
+                     PeerRole::kValidator}) {
     if (RoleName(r) == name) {
       *role = r;
       return true;
@@ -38,6 +39,8 @@ std::string_view RoleName(PeerRole role) {
       return "client";
     case PeerRole::kAdmin:
       return "admin";
+    case PeerRole::kValidator:
+      return "validator";
   }
   return "none";
 }
@@ -53,6 +56,8 @@ std::string PeerIdentity::ToString() const {
     case PeerRole::kClient:
     case PeerRole::kAdmin:
       return std::string(RoleName(role)) + " " + name;
+    case PeerRole::kValidator:
+      return "validator " + name.substr(0, 16);
   }
   return "unknown";
 }
@@ -66,6 +71,14 @@ Status CheckUserName(std::string_view name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) return Status::InvalidArgument("a user name is made of A-Z a-z 0-9 . _ -");
+  }
+  return Status::OK();
+}
+
+Status CheckValidatorName(std::string_view name) {
+  if (name.size() != 64 || name.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return Status::InvalidArgument(
+        "a validator name is its public key: 64 lower-case hex characters");
   }
   return Status::OK();
 }
@@ -103,7 +116,7 @@ Result<PeerIdentity> ParseIdentityUri(std::string_view uri) {
     }
     out.id = id;
   } else {
-    Status s = CheckUserName(rest);
+    Status s = out.role == PeerRole::kValidator ? CheckValidatorName(rest) : CheckUserName(rest);
     if (!s.ok()) return bad(s.message());
     out.name = std::string(rest);
   }

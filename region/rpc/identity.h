@@ -2,7 +2,8 @@
 //
 // A cluster certificate made by `rustorium certs create` carries one identity as a URI in its
 // subject alternative names: "rustorium:store:3", "rustorium:pd:1", "rustorium:client:alice",
-// "rustorium:admin:bob". Under TLS the server reads it from the verified peer certificate
+// "rustorium:admin:bob", and for a chain validator its ed25519 public key in lower-case hex,
+// "rustorium:validator:<64 hex>". Under TLS the server reads it from the verified peer certificate
 // and hands it to every handler; on plain TCP nothing is verified and every peer is trusted
 // (PeerIdentity::trusted), which is why plain TCP is never the default.
 #pragma once
@@ -24,6 +25,7 @@ enum class PeerRole : uint8_t {
   kPd = 2,
   kClient = 3,
   kAdmin = 4,
+  kValidator = 5,  // a chain validator (chain/): its name is its public key, 64 lower-case hex
 };
 
 // A set of roles (bit 1 << role), for who may call a method.
@@ -43,7 +45,7 @@ struct PeerIdentity {
   bool trusted = false;
   PeerRole role = PeerRole::kNone;
   uint64_t id = 0;   // kStore, kPd: the node's id (> 0)
-  std::string name;  // kClient, kAdmin: the user's name
+  std::string name;  // kClient, kAdmin: the user's name; kValidator: the public key, hex
 
   static PeerIdentity Plain() { return PeerIdentity{true, PeerRole::kNone, 0, {}}; }
   // True when the peer may act as node `id` of `role`: a verified certificate of that role
@@ -59,10 +61,12 @@ struct PeerIdentity {
 std::string IdentityUri(PeerRole role, uint64_t id, std::string_view name);
 // The identity an identity URI names; InvalidArgument when it is not one (wrong scheme, an
 // unknown role, a node id that is not 1..2^63, a user name that is not 1..64 of
-// [A-Za-z0-9._-]).
+// [A-Za-z0-9._-], a validator name that is not 64 of [0-9a-f]).
 Result<PeerIdentity> ParseIdentityUri(std::string_view uri);
 // OK when `name` may be a client or admin name (1..64 of [A-Za-z0-9._-]).
 Status CheckUserName(std::string_view name);
+// OK when `name` may be a validator's name (64 of [0-9a-f]: an ed25519 public key).
+Status CheckValidatorName(std::string_view name);
 
 // The identity in the certificate file `cert_file` (PEM), for a node to learn its own id.
 // InvalidArgument when the file does not parse or carries no identity URI.

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "region/rpc/identity.h"
@@ -200,6 +201,50 @@ TEST(Identity, UrisRoundTripAndMalformedOnesAreRefused) {
     EXPECT_TRUE(ParseIdentityUri(bad).status().IsInvalidArgument()) << bad;
   }
   EXPECT_TRUE(PeerIdentity::Plain().Is(PeerRole::kStore, 9)) << "plain TCP trusts every peer";
+}
+
+TEST(Identity, ValidatorNamesAreExactly64LowerCaseHex) {
+  const std::string key(64, 'a');
+  EXPECT_EQ(IdentityUri(PeerRole::kValidator, 0, key), "rustorium:validator:" + key);
+  Result<PeerIdentity> v = ParseIdentityUri("rustorium:validator:" + key);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->role, PeerRole::kValidator);
+  EXPECT_EQ(v->name, key);
+  // 63, 65, upper case, a non-hex letter: not a public key.
+  for (const std::string& bad : {std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'A'),
+                                 std::string(63, 'a') + "g", std::string()}) {
+    EXPECT_TRUE(ParseIdentityUri("rustorium:validator:" + bad).status().IsInvalidArgument()) << bad;
+  }
+}
+
+TEST(ClusterCerts, ValidatorCertificatesCarryTheirPublicKey) {
+  TempDir dir;
+  ClusterCertsOptions o;
+  o.dir = dir.Sub("certs");
+  o.stores = 0;
+  o.pd_members = 0;
+  const std::string key0(64, '0'), key1 = std::string(32, 'a') + std::string(32, '9');
+  o.add_validators = {{"validator-0", key0}, {"validator-1", key1}};
+  ASSERT_TRUE(CreateClusterCerts(o).ok()) << "validators alone make a new cluster";
+  auto ca = LoadCert(o.dir + "/ca.crt");
+  for (const auto& [file, key] : o.add_validators) {
+    Result<PeerIdentity> id = CertificateIdentity(o.dir + "/" + file + ".crt");
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(id->role, PeerRole::kValidator);
+    EXPECT_EQ(id->name, key);
+    auto cert = LoadCert(o.dir + "/" + file + ".crt");
+    EXPECT_TRUE(Verifies(ca.get(), cert.get(), X509_PURPOSE_SSL_SERVER)) << file;
+    EXPECT_TRUE(Verifies(ca.get(), cert.get(), X509_PURPOSE_SSL_CLIENT)) << file;
+    EXPECT_EQ(X509_check_ip_asc(cert.get(), "127.0.0.1", 0), 1);
+  }
+  EXPECT_EQ(CertificateIdentity(o.dir + "/client.crt")->role, PeerRole::kClient);
+  ClusterCertsOptions bad;
+  bad.dir = o.dir;
+  bad.add_validators = {{"validator-2", std::string(63, 'a')}};
+  EXPECT_TRUE(CreateClusterCerts(bad).IsInvalidArgument());
+  bad.add_validators = {{"../escape", key0}};
+  EXPECT_TRUE(CreateClusterCerts(bad).IsInvalidArgument());
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("escape.crt")));
 }
 
 }  // namespace
