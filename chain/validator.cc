@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <map>
 
 namespace rustorium::chain {
 
@@ -80,16 +81,26 @@ Status Validator::Start() {
         if (worker_id < workers_.size()) workers_[worker_id]->Synchronize(digests, author);
       },
       options_.on_proposed,
+      [this](const Header& header) {
+        std::map<uint32_t, std::vector<Digest>> by_worker;
+        for (const PayloadEntry& p : header.payload) by_worker[p.worker_id].push_back(p.batch);
+        for (const auto& [worker_id, digests] : by_worker) {
+          if (worker_id < workers_.size()) workers_[worker_id]->OnBatchesNamed(digests);
+        }
+      },
   };
   primary_ = std::make_unique<Primary>(committee_, key_, options_.parameters, env_, transport_,
                                        store_.get(), std::move(callbacks));
   return primary_->Start(gc_round);
 }
 
-void Validator::OnPrimaryMessage(std::string_view bytes) { primary_->OnMessage(bytes); }
+void Validator::OnPrimaryMessage(std::string_view bytes, const MessageSource& from) {
+  primary_->OnMessage(bytes, from);
+}
 
-void Validator::OnWorkerMessage(uint32_t worker_id, std::string_view bytes) {
-  if (worker_id < workers_.size()) workers_[worker_id]->OnMessage(bytes);
+void Validator::OnWorkerMessage(uint32_t worker_id, std::string_view bytes,
+                                const MessageSource& from) {
+  if (worker_id < workers_.size()) workers_[worker_id]->OnMessage(bytes, from);
 }
 
 Status Validator::SubmitTransaction(uint32_t worker_id, std::string transaction) {

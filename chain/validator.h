@@ -54,9 +54,10 @@ class Validator {
   ~Validator();
 
   // Bytes from another validator's primary, or to our worker `worker_id` (from workers and
-  // clients). Bad messages are counted and dropped.
-  void OnPrimaryMessage(std::string_view bytes);
-  void OnWorkerMessage(uint32_t worker_id, std::string_view bytes);
+  // clients), with what the transport knows of the sender (env.h). Bad messages are counted
+  // and dropped; claims of another member's name than `from`'s are refused and counted.
+  void OnPrimaryMessage(std::string_view bytes, const MessageSource& from);
+  void OnWorkerMessage(uint32_t worker_id, std::string_view bytes, const MessageSource& from);
   // A client's transaction to worker `worker_id`. InvalidArgument when the transaction is
   // empty or too large, or the worker does not exist.
   Status SubmitTransaction(uint32_t worker_id, std::string transaction);

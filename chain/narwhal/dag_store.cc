@@ -159,4 +159,10 @@ Status DagStore::GarbageCollect(uint64_t gc_round, const std::vector<Digest>& ba
   return Write(batch, false);
 }
 
+Status DagStore::DeleteBatches(const std::vector<Digest>& batches) {
+  engine::WriteBatch batch;
+  for (const Digest& d : batches) batch.Delete(kCf, BatchKey(d));
+  return Write(batch, false);
+}
+
 }  // namespace rustorium::chain

@@ -59,6 +59,8 @@ class DagStore {
 
   // Deletes the certificates of rounds <= gc_round and the given batches.
   Status GarbageCollect(uint64_t gc_round, const std::vector<Digest>& batches);
+  // Deletes the given batches (and nothing else).
+  Status DeleteBatches(const std::vector<Digest>& batches);
 
  private:
   DagStore(std::unique_ptr<engine::Engine> engine, bool sync)

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "chain/narwhal/crypto.h"
@@ -25,6 +26,21 @@ class Env {
   virtual void CancelTimer(TimerId id) = 0;
 };
 
+// Who a message came from, as far as the transport can tell, and the way back to it.
+struct MessageSource {
+  // The committee member the sender's connection is authenticated as (the public key its TLS
+  // certificate carries, rustorium:validator:<hex>). Unset where the transport authenticates
+  // nobody (plain TCP): the names inside messages are then taken at their word.
+  std::optional<PublicKey> member;
+  // True for the answers to one of our own requests (Transport::Request*), which come back
+  // on the connection the request went out on: only what we asked for is taken.
+  bool answer = false;
+  // Sends bytes back to the sender on the connection the message came in on: how sync
+  // requests are answered. Valid only during the call it is handed to; null where there is
+  // no way back (a one-way message), and then requests go unanswered.
+  std::function<void(std::string)> reply;
+};
+
 // Best-effort delivery: a message may be lost, delayed, reordered or duplicated, and the
 // protocol retries what it needs. Never calls back into the sender synchronously.
 class Transport {
@@ -32,6 +48,11 @@ class Transport {
   virtual ~Transport() = default;
   virtual void SendToPrimary(const PublicKey& to, std::string bytes) = 0;
   virtual void SendToWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) = 0;
+  // A sync request (CertificatesRequest, BatchesRequest) to `to`, answered on the same
+  // connection: the answers reach this validator's Validator::On*Message with
+  // MessageSource::answer set. Never sent to an address the request itself names.
+  virtual void RequestFromPrimary(const PublicKey& to, std::string bytes) = 0;
+  virtual void RequestFromWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) = 0;
 };
 
 }  // namespace rustorium::chain

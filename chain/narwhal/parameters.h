@@ -29,6 +29,10 @@ struct NarwhalParameters {
   size_t max_pending_batches = 1'000;
   // Most batches one header may carry.
   size_t max_header_batches = 1'000;
+  // A batch another validator's worker sent us that no header has named this long after it
+  // was stored is deleted (a peer cannot fill our disk with batches nobody proposes). Its
+  // header, should it come later, fetches it again.
+  uint64_t orphan_batch_age_ms = 60'000;
 };
 
 }  // namespace rustorium::chain

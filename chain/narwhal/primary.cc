@@ -99,14 +99,14 @@ const Certificate* Primary::FindCertificate(const Digest& digest) const {
   return &dag_.at(it->second.first).at(it->second.second);
 }
 
-void Primary::OnMessage(std::string_view bytes) {
+void Primary::OnMessage(std::string_view bytes, const MessageSource& from) {
   auto message = DecodeMessage(bytes);
   if (!message.ok()) {
     ++stats_.dropped_messages;
     return;
   }
   std::visit(
-      [this](auto&& m) {
+      [this, &from](auto&& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Header>) {
           const PublicKey source = m.author;
@@ -117,7 +117,7 @@ void Primary::OnMessage(std::string_view bytes) {
           const PublicKey source = m.origin();
           OnCertificate(std::move(m), source);
         } else if constexpr (std::is_same_v<T, CertificatesRequest>) {
-          OnCertificatesRequest(m);
+          OnCertificatesRequest(m, from);
         } else {
           ++stats_.dropped_messages;  // a worker's message sent to a primary
         }
@@ -217,6 +217,7 @@ void Primary::Admit(Item item, const PublicKey& source) {
   if (waiting_.count(key)) return;
   Waiting waiting{std::move(item), source, {}, {}};
   const Header& header = HeaderOf(waiting.item);
+  if (callbacks_.on_header_verified) callbacks_.on_header_verified(header);
   FindMissing(header, waiting);
   if (waiting.missing_certificates.empty() && waiting.missing_batches.empty()) {
     Run(std::move(waiting.item));
@@ -476,20 +477,25 @@ void Primary::BroadcastOwnHeader(bool only_missing_votes) {
   }
 }
 
-void Primary::OnCertificatesRequest(const CertificatesRequest& request) {
-  if (!committee_.Contains(request.requester) || request.requester == name_) {
-    ++stats_.dropped_messages;
+void Primary::OnCertificatesRequest(const CertificatesRequest& request, const MessageSource& from) {
+  if (!committee_.Contains(request.requester) || request.requester == name_ || from.answer ||
+      !from.reply) {
+    ++stats_.dropped_messages;  // no way back to the requester: never to the named one
+    return;
+  }
+  if (from.member.has_value() && *from.member != request.requester) {
+    ++stats_.refused_identity;
     return;
   }
   for (const Digest& digest : request.digests) {
     if (const Certificate* c = FindCertificate(digest); c != nullptr && c->round() > 0) {
-      SendTo(request.requester, *c);
+      from.reply(EncodeMessage(*c));
     }
   }
   if (request.from_round == 0) return;
   for (auto it = dag_.lower_bound(request.from_round);
        it != dag_.end() && it->first < request.from_round + kCatchUpRounds; ++it) {
-    for (const auto& [author, c] : it->second) SendTo(request.requester, c);
+    for (const auto& [author, c] : it->second) from.reply(EncodeMessage(c));
   }
 }
 
@@ -506,7 +512,11 @@ void Primary::Tick() {
     if (now - fetch.since_ms >= params_.retry_delay_ms) request.digests.push_back(digest);
     if (request.digests.size() == kMaxListLength) break;
   }
-  if (!request.digests.empty()) Broadcast(request);
+  if (request.digests.empty()) return;
+  const std::string bytes = EncodeMessage(request);
+  for (const Authority& a : committee_.authorities()) {
+    if (a.name != name_) transport_->RequestFromPrimary(a.name, bytes);
+  }
 }
 
 void Primary::OnCommitted(const Certificate& certificate) {
@@ -584,7 +594,11 @@ void Primary::Broadcast(const Message& message) {
 }
 
 void Primary::SendTo(const PublicKey& to, const Message& message) {
-  transport_->SendToPrimary(to, EncodeMessage(message));
+  if (std::holds_alternative<CertificatesRequest>(message)) {
+    transport_->RequestFromPrimary(to, EncodeMessage(message));  // answered on its connection
+  } else {
+    transport_->SendToPrimary(to, EncodeMessage(message));
+  }
 }
 
 }  // namespace rustorium::chain

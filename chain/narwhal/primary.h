@@ -44,6 +44,8 @@ struct PrimaryStats {
   uint64_t certificates_formed = 0;
   uint64_t certificates_accepted = 0;
   uint64_t dropped_messages = 0;  // malformed or from outside the committee
+  // Certificate requests whose requester is not the member the connection is authenticated as.
+  uint64_t refused_identity = 0;
   uint64_t rejected_headers = 0;  // failed verification
   uint64_t rejected_certificates = 0;
   uint64_t refused_votes = 0;         // a header we will not vote for (equivocation, old round)
@@ -60,6 +62,8 @@ class Primary {
         fetch_batches;
     // Optional: we proposed this header (for latency measurements).
     std::function<void(const Header&)> on_proposed;
+    // Optional: a verified header (alone or in a certificate) names these batches.
+    std::function<void(const Header&)> on_header_verified;
   };
 
   // `env`, `transport` and `store` must outlive the primary. Call Start() next.
@@ -74,7 +78,9 @@ class Primary {
   Status Start(uint64_t gc_round);
 
   // A message from another primary; malformed or unverifiable ones are counted and dropped.
-  void OnMessage(std::string_view bytes);
+  // A certificate request is answered through from.reply only, and only when its requester is
+  // the member `from` is authenticated as (when it is).
+  void OnMessage(std::string_view bytes, const MessageSource& from);
   // One of our workers' batches is held by a quorum: it goes into a coming header.
   void OnOwnBatch(const PayloadEntry& entry);
   // A batch arrived in the store: headers and certificates waiting for it may go on.
@@ -110,7 +116,7 @@ class Primary {
   void OnHeader(Header header, const PublicKey& source);
   void OnVote(const Vote& vote);
   void OnCertificate(Certificate certificate, const PublicKey& source);
-  void OnCertificatesRequest(const CertificatesRequest& request);
+  void OnCertificatesRequest(const CertificatesRequest& request, const MessageSource& from);
 
   // Checks that need nothing but the header: membership, round window, id, signature,
   // payload size and worker ids. Empty on success, the reason otherwise.

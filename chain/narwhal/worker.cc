@@ -85,21 +85,21 @@ void Worker::Seal() {
   }
 }
 
-void Worker::OnMessage(std::string_view bytes) {
+void Worker::OnMessage(std::string_view bytes, const MessageSource& from) {
   auto message = DecodeMessage(bytes);
   if (!message.ok()) {
     ++stats_.dropped_messages;
     return;
   }
   std::visit(
-      [this](auto&& m) {
+      [this, &from](auto&& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, BatchMessage>) {
-          OnBatch(std::move(m));
+          OnBatch(std::move(m), from);
         } else if constexpr (std::is_same_v<T, BatchAck>) {
-          OnAck(m);
+          OnAck(m, from);
         } else if constexpr (std::is_same_v<T, BatchesRequest>) {
-          OnRequest(m);
+          OnRequest(m, from);
         } else if constexpr (std::is_same_v<T, TransactionMessage>) {
           if (!SubmitTransaction(std::move(m.transaction)).ok()) ++stats_.dropped_messages;
         } else {
@@ -109,24 +109,65 @@ void Worker::OnMessage(std::string_view bytes) {
       std::move(message).value());
 }
 
-void Worker::OnBatch(BatchMessage message) {
+void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
   if (message.worker_id != id_ || !committee_.Contains(message.origin)) {
     ++stats_.dropped_messages;
     return;
   }
+  if (!from.answer && from.member.has_value() && *from.member != message.origin) {
+    ++stats_.refused_identity;  // a member speaking for another
+    return;
+  }
   const Digest digest = message.batch.ComputeDigest();
+  // An answer is a batch we asked for by digest (who sent it does not matter, its content
+  // does): anything else on the way back is dropped.
+  if (from.answer && !fetching_.count(digest)) {
+    ++stats_.dropped_messages;
+    return;
+  }
   if (!store_->HasBatch(digest)) {
     if (Status s = store_->PutBatch(digest, message.batch); !s.ok()) {
       spdlog::error("worker {}: cannot store batch {}: {}", id_, ShortHex(digest), s.ToString());
       return;  // no acknowledgement: the author will resend
     }
+    // A header we saw asked for it (fetching), or none names it yet: then it goes after
+    // orphan_batch_age_ms unless one does.
+    if (!fetching_.count(digest)) unnamed_.emplace(digest, env_->NowMs());
   }
-  if (message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
+  if (!from.answer && message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
   fetching_.erase(digest);
   callbacks_.on_batch_stored(digest);
 }
 
-void Worker::OnAck(const BatchAck& ack) {
+void Worker::OnBatchesNamed(const std::vector<Digest>& digests) {
+  for (const Digest& digest : digests) unnamed_.erase(digest);
+}
+
+void Worker::CollectOrphans() {
+  const uint64_t now = env_->NowMs();
+  std::vector<Digest> old;
+  for (const auto& [digest, stored_ms] : unnamed_) {
+    if (now - stored_ms >= params_.orphan_batch_age_ms) old.push_back(digest);
+  }
+  if (old.empty()) return;
+  if (Status s = store_->DeleteBatches(old); !s.ok()) {
+    spdlog::warn("worker {}: cannot delete {} orphan batches (retried): {}", id_, old.size(),
+                 s.ToString());
+    return;
+  }
+  for (const Digest& digest : old) unnamed_.erase(digest);
+  stats_.orphan_batches_collected += old.size();
+}
+
+void Worker::OnAck(const BatchAck& ack, const MessageSource& from) {
+  if (from.answer) {
+    ++stats_.dropped_messages;  // nobody asked for it
+    return;
+  }
+  if (from.member.has_value() && *from.member != ack.author) {
+    ++stats_.refused_identity;  // an acknowledgement in another member's name
+    return;
+  }
   auto it = spreading_.find(ack.batch);
   if (it == spreading_.end()) return;  // already reported, or not ours
   const uint64_t stake = committee_.Stake(ack.author);
@@ -144,15 +185,20 @@ void Worker::OnAck(const BatchAck& ack) {
   }
 }
 
-void Worker::OnRequest(const BatchesRequest& request) {
-  if (request.worker_id != id_ || !committee_.Contains(request.requester)) {
-    ++stats_.dropped_messages;
+void Worker::OnRequest(const BatchesRequest& request, const MessageSource& from) {
+  if (request.worker_id != id_ || !committee_.Contains(request.requester) || from.answer ||
+      !from.reply) {
+    ++stats_.dropped_messages;  // no way back to the requester: never to the named one
+    return;
+  }
+  if (from.member.has_value() && *from.member != request.requester) {
+    ++stats_.refused_identity;
     return;
   }
   for (const Digest& digest : request.digests) {
     auto batch = store_->GetBatch(digest);
     // The author field says who sealed it; a fetched copy answers for ourselves.
-    if (batch.ok()) SendTo(request.requester, BatchMessage{name_, id_, std::move(batch).value()});
+    if (batch.ok()) from.reply(EncodeMessage(BatchMessage{name_, id_, std::move(batch).value()}));
   }
 }
 
@@ -163,7 +209,9 @@ void Worker::Synchronize(const std::vector<Digest>& digests, const PublicKey& au
     fetching_[digest] = Fetch{env_->NowMs()};
     request.digests.push_back(digest);
   }
-  if (!request.digests.empty() && author != name_) SendTo(author, request);
+  if (!request.digests.empty() && author != name_) {
+    transport_->RequestFromWorker(author, id_, EncodeMessage(request));
+  }
 }
 
 void Worker::CancelSynchronize(const std::vector<Digest>& digests) {
@@ -172,6 +220,7 @@ void Worker::CancelSynchronize(const std::vector<Digest>& digests) {
 
 void Worker::Tick() {
   tick_timer_ = env_->StartTimer(params_.retry_delay_ms, [this] { Tick(); });
+  CollectOrphans();
   // Batches not yet held by a quorum go again to those that have not acknowledged them.
   for (const auto& [digest, spreading] : spreading_) {
     const std::string bytes = EncodeMessage(BatchMessage{name_, id_, spreading.batch});
@@ -189,7 +238,7 @@ void Worker::Tick() {
   if (request.digests.empty()) return;
   const std::string bytes = EncodeMessage(request);
   for (const Authority& a : committee_.authorities()) {
-    if (a.name != name_) transport_->SendToWorker(a.name, id_, bytes);
+    if (a.name != name_) transport_->RequestFromWorker(a.name, id_, bytes);
   }
 }
 

@@ -28,6 +28,10 @@ struct WorkerStats {
   uint64_t batches_reported = 0;  // reached 2f + 1 acknowledgements
   uint64_t dropped_messages = 0;  // malformed, unknown senders, wrong worker id
   uint64_t refused_busy = 0;      // transactions refused while batches could not spread
+  // Batches, acknowledgements and sync requests whose claimed sender (origin, author,
+  // requester) is not the committee member the connection is authenticated as.
+  uint64_t refused_identity = 0;
+  uint64_t orphan_batches_collected = 0;  // stored, named by no header, deleted after the age
 };
 
 class Worker {
@@ -51,8 +55,12 @@ class Worker {
   // kMaxTransactionSize; Busy when max_pending_batches batches still wait for a quorum.
   Status SubmitTransaction(std::string transaction);
   // A message from another validator's worker or from a client; malformed ones are counted
-  // and dropped.
-  void OnMessage(std::string_view bytes);
+  // and dropped. A batch or acknowledgement must come from the member `from` is authenticated
+  // as (when it is); a sync request is answered through from.reply only; an answer
+  // (from.answer) is taken only when it is a batch we are fetching.
+  void OnMessage(std::string_view bytes, const MessageSource& from);
+  // A verified header names these batches of this worker: they are no orphans.
+  void OnBatchesNamed(const std::vector<Digest>& digests);
   // Fetches batches the primary misses: first from `author`'s worker with this id, then,
   // after the retry delay, from every other validator's.
   void Synchronize(const std::vector<Digest>& digests, const PublicKey& author);
@@ -73,9 +81,10 @@ class Worker {
   };
 
   void Seal();
-  void OnBatch(BatchMessage message);
-  void OnAck(const BatchAck& ack);
-  void OnRequest(const BatchesRequest& request);
+  void OnBatch(BatchMessage message, const MessageSource& from);
+  void OnAck(const BatchAck& ack, const MessageSource& from);
+  void OnRequest(const BatchesRequest& request, const MessageSource& from);
+  void CollectOrphans();
   void Tick();
   void SendTo(const PublicKey& to, const Message& message);
 
@@ -95,6 +104,8 @@ class Worker {
   TimerId tick_timer_ = 0;
   std::map<Digest, Spreading> spreading_;
   std::map<Digest, Fetch> fetching_;
+  // Peers' batches stored and not (yet) named by a header: when each was stored (ms).
+  std::map<Digest, uint64_t> unnamed_;
   WorkerStats stats_;
 };
 

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "base/codec.h"
 #include "chain/net/loop_env.h"
 #include "chain/net/rpc_transport.h"
 #include "chain/validator.h"
+#include "region/rpc/identity.h"
 #include "region/rpc/tls.h"
 
 namespace rustorium::chain {
@@ -33,6 +35,10 @@ std::string MakeSampleTransaction(uint64_t unix_us, uint64_t nonce, size_t size)
 namespace {
 
 constexpr uint64_t kDefaultLatencyWindowMs = 10'000;
+
+// Who may submit transactions and read the status under TLS.
+constexpr rpc::RoleSet clients =
+    rpc::PeerRole::kClient | rpc::PeerRole::kAdmin | rpc::PeerRole::kValidator;
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path);
@@ -163,9 +169,12 @@ struct ChainNode::Rep {
   std::string Status(uint64_t since_ms) const {
     const ValidatorStats s = validator->stats();
     uint64_t dropped = s.primary.dropped_messages, transactions = 0;
+    uint64_t refused_identity = s.primary.refused_identity, orphans = 0;
     for (const WorkerStats& w : s.workers) {
       dropped += w.dropped_messages;
       transactions += w.transactions;
+      refused_identity += w.refused_identity;
+      orphans += w.orphan_batches_collected;
     }
     std::ostringstream out;
     out << "name: " << EncodeHex(AsBytes(key->public_key())) << "\nround: " << s.primary.round
@@ -173,7 +182,8 @@ struct ChainNode::Rep {
         << "\nconsensus_index: " << s.consensus_index << "\ncommitted: " << executor->transactions()
         << "\nsubmitted: " << transactions << "\nrejected_headers: " << s.primary.rejected_headers
         << "\nrejected_certificates: " << s.primary.rejected_certificates
-        << "\ndropped_messages: " << dropped << "\n"
+        << "\ndropped_messages: " << dropped << "\nrefused_identity: " << refused_identity
+        << "\norphan_batches_collected: " << orphans << "\n"
         << latencies.end_to_end.Describe("end_to_end_latency", since_ms)
         << latencies.consensus.Describe("consensus_latency", since_ms);
     return out.str();
@@ -195,7 +205,17 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
 
   rpc::ChannelOptions channel_options;
   std::shared_ptr<rpc::TlsContext> server_tls;
-  if (!config.tls_ca_file.empty()) {
+  if (!config.plain) {
+    if (config.tls_ca_file.empty() || config.tls_cert_file.empty() || config.tls_key_file.empty())
+      return Status::InvalidArgument(
+          "validator TLS needs ca_file, cert_file and key_file (or plain = true for plain TCP)");
+    // Our certificate must name our key: peers bind what we send to the name it carries.
+    ASSIGN_OR_RETURN(rpc::PeerIdentity own, rpc::CertificateIdentity(config.tls_cert_file));
+    const std::string own_hex = EncodeHex(AsBytes(rep->key->public_key()));
+    if (own.role != rpc::PeerRole::kValidator || own.name != own_hex) {
+      return Status::InvalidArgument(config.tls_cert_file + " carries the identity of " +
+                                     own.ToString() + ", not of validator " + own_hex);
+    }
     rpc::TlsOptions tls{config.tls_ca_file, config.tls_cert_file, config.tls_key_file, true};
     ASSIGN_OR_RETURN(server_tls, rpc::TlsContext::CreateServer(tls));
     ASSIGN_OR_RETURN(channel_options.tls, rpc::TlsContext::CreateClient(tls));
@@ -217,34 +237,33 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
       options.port = hp.port;
       options.tls = server_tls;
       auto server = std::make_unique<rpc::RpcServer>(*r->loop, options);
-      server->OnMessage(kPrimaryMethod, [r](const rpc::Envelope& e) {
-        if (r->validator) r->validator->OnPrimaryMessage(e.payload());
-      });
-      server->OnMessage(kWorkerMethod, [r](const rpc::Envelope& e) {
-        if (r->validator)
-          r->validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
-      });
-      server->Handle(kSubmitMethod,
-                     [r, worker_id](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-                       if (!r->validator) return respond(Status::FailedPrecondition("starting"));
-                       const Status s = r->validator->SubmitTransaction(worker_id, e.payload());
-                       if (!s.ok()) return respond(s);
-                       respond(std::string());
-                     });
-      server->Handle(kStatusMethod, [r](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
-        if (!r->validator) return respond(Status::FailedPrecondition("starting"));
-        uint64_t since_ms = UnixMicros() / 1000 - kDefaultLatencyWindowMs;
-        if (!e.payload().empty()) {
-          const std::string& p = e.payload();
-          if (p.rfind("since_ms=", 0) != 0 || p.size() == 9 || p.size() > 29 ||
-              p.find_first_not_of("0123456789", 9) != std::string::npos) {
-            return respond(
-                Status::InvalidArgument("status takes no payload or since_ms=<unix ms>"));
-          }
-          since_ms = std::stoull(p.substr(9));
-        }
-        respond(r->Status(since_ms));
-      });
+      ServeValidator(*server, worker_id, [r] { return r->validator.get(); });
+      server->Handle(
+          kSubmitMethod,
+          [r, worker_id](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+            if (!r->validator) return respond(Status::FailedPrecondition("starting"));
+            const Status s = r->validator->SubmitTransaction(worker_id, e.payload());
+            if (!s.ok()) return respond(s);
+            respond(std::string());
+          },
+          clients);
+      server->Handle(
+          kStatusMethod,
+          [r](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+            if (!r->validator) return respond(Status::FailedPrecondition("starting"));
+            uint64_t since_ms = UnixMicros() / 1000 - kDefaultLatencyWindowMs;
+            if (!e.payload().empty()) {
+              const std::string& p = e.payload();
+              if (p.rfind("since_ms=", 0) != 0 || p.size() == 9 || p.size() > 29 ||
+                  p.find_first_not_of("0123456789", 9) != std::string::npos) {
+                return respond(
+                    Status::InvalidArgument("status takes no payload or since_ms=<unix ms>"));
+              }
+              since_ms = std::stoull(p.substr(9));
+            }
+            respond(r->Status(since_ms));
+          },
+          clients);
       RETURN_IF_ERROR(server->Start());
       return server;
     };
@@ -263,7 +282,8 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
       r->worker_servers.push_back(std::move(worker).value());
     }
     r->env = std::make_unique<LoopEnv>(*r->loop);
-    r->transport = std::make_unique<RpcTransport>(*r->loop, *r->committee, channel_options);
+    r->transport = std::make_unique<RpcTransport>(*r->loop, *r->committee, channel_options,
+                                                  AnswersTo([r] { return r->validator.get(); }));
     ValidatorOptions options;
     options.parameters = config.parameters;
     options.data_dir = config.data_dir + "/engine";

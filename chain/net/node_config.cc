@@ -19,7 +19,7 @@ std::string Resolve(const std::string& base_file, const std::string& path) {
 
 Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   ASSIGN_OR_RETURN(ConfigTable t, ConfigTable::Open(path));
-  RETURN_IF_ERROR(t.AllowOnly({"key_file", "committee", "data_dir", "tls", "parameters"}));
+  RETURN_IF_ERROR(t.AllowOnly({"key_file", "committee", "data_dir", "tls", "plain", "parameters"}));
   NodeConfig c;
   RETURN_IF_ERROR(t.ReadRequired("key_file", c.key_file));
   RETURN_IF_ERROR(t.ReadRequired("committee", c.committee_file));
@@ -31,9 +31,19 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(tls->ReadRequired("cert_file", c.tls_cert_file));
     RETURN_IF_ERROR(tls->ReadRequired("key_file", c.tls_key_file));
   }
+  RETURN_IF_ERROR(t.Read("plain", c.plain));
+  if (c.plain && tls.has_value()) {
+    return t.Bad("plain", "plain = true and a [tls] section contradict each other; keep one");
+  }
+  if (!c.plain && !tls.has_value()) {
+    return t.Bad("tls",
+                 "is required: ca_file, cert_file and key_file (mutual TLS between "
+                 "validators), or plain = true for plain TCP, where every peer is trusted");
+  }
   ASSIGN_OR_RETURN(ConfigTable p, t.Section("parameters"));
-  RETURN_IF_ERROR(p.AllowOnly({"batch_size", "max_batch_delay_ms", "header_size",
-                               "max_header_delay_ms", "gc_depth", "retry_delay_ms"}));
+  RETURN_IF_ERROR(
+      p.AllowOnly({"batch_size", "max_batch_delay_ms", "header_size", "max_header_delay_ms",
+                   "gc_depth", "retry_delay_ms", "orphan_batch_age_ms"}));
   NarwhalParameters& q = c.parameters;
   RETURN_IF_ERROR(p.Read("batch_size", q.batch_size));
   RETURN_IF_ERROR(p.Read("max_batch_delay_ms", q.max_batch_delay_ms));
@@ -41,6 +51,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(p.Read("max_header_delay_ms", q.max_header_delay_ms));
   RETURN_IF_ERROR(p.Read("gc_depth", q.gc_depth, decltype(q.gc_depth){1}));
   RETURN_IF_ERROR(p.Read("retry_delay_ms", q.retry_delay_ms, decltype(q.retry_delay_ms){1}));
+  RETURN_IF_ERROR(
+      p.Read("orphan_batch_age_ms", q.orphan_batch_age_ms, decltype(q.orphan_batch_age_ms){1}));
   c.key_file = Resolve(path, c.key_file);
   c.committee_file = Resolve(path, c.committee_file);
   c.data_dir = Resolve(path, c.data_dir);

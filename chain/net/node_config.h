@@ -12,9 +12,12 @@
 //   key_file = "validator-0.key"     # 64 hex characters: the ed25519 seed (rustorium chain keygen)
 //   committee = "committee.toml"     # relative paths are relative to validator.toml's directory
 //   data_dir = "validator-0"
-//   [tls]  ca_file, cert_file, key_file (all three, or none for plain TCP)
+//   [tls]  ca_file, cert_file, key_file (all three): mutual TLS between validators; the
+//          certificate carries rustorium:validator:<this validator's public key hex>
+//   plain = true                     # instead of [tls]: plain TCP, every peer trusted
+//   (one of the two is required; a config with neither, or both, is refused)
 //   [parameters] batch_size, max_batch_delay_ms, header_size, max_header_delay_ms, gc_depth,
-//                retry_delay_ms
+//                retry_delay_ms, orphan_batch_age_ms
 #pragma once
 
 #include <string>
@@ -30,6 +33,7 @@ struct NodeConfig {
   std::string committee_file;
   std::string data_dir;
   std::string tls_ca_file, tls_cert_file, tls_key_file;
+  bool plain = false;  // plain TCP; only when the file says plain = true
   NarwhalParameters parameters;
 };
 

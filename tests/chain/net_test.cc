@@ -47,13 +47,7 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
     Node& n = nodes[i];
     n.loop->RunSync([&] {
       n.server = std::make_unique<rpc::RpcServer>(*n.loop, rpc::ServerOptions{});
-      n.server->OnMessage(kPrimaryMethod, [&n](const rpc::Envelope& e) {
-        if (n.validator) n.validator->OnPrimaryMessage(e.payload());
-      });
-      n.server->OnMessage(kWorkerMethod, [&n](const rpc::Envelope& e) {
-        if (n.validator)
-          n.validator->OnWorkerMessage(static_cast<uint32_t>(e.group_id()), e.payload());
-      });
+      ServeValidator(*n.server, 0, [&n] { return n.validator.get(); });
       ASSERT_TRUE(n.server->Start().ok());
     });
     keys.push_back(KeyPair::Generate());
@@ -74,7 +68,8 @@ TEST(ChainNet, FourValidatorsOverLoopbackCommitTheSameSequence) {
     options.data_dir = dir.Sub("v" + std::to_string(i));
     n.loop->RunSync([&] {
       n.env = std::make_unique<LoopEnv>(*n.loop);
-      n.transport = std::make_unique<RpcTransport>(*n.loop, *committee, rpc::ChannelOptions{});
+      n.transport = std::make_unique<RpcTransport>(*n.loop, *committee, rpc::ChannelOptions{},
+                                                   AnswersTo([&n] { return n.validator.get(); }));
       auto v = Validator::Open(*committee, keys[i], options, n.env.get(), n.transport.get(),
                                &n.executor);
       ASSERT_TRUE(v.ok()) << v.status().ToString();

@@ -30,19 +30,47 @@ TEST(NodeConfig, ReadsValidatorTomlWithPathsBesideIt) {
   EXPECT_EQ(c->parameters.batch_size, 1000u);
   EXPECT_EQ(c->parameters.gc_depth, 7u);
   EXPECT_EQ(c->parameters.retry_delay_ms, NarwhalParameters{}.retry_delay_ms);
+  EXPECT_FALSE(c->plain);
+  EXPECT_EQ(c->parameters.orphan_batch_age_ms, 60'000u) << "the documented default";
+}
+
+TEST(NodeConfig, PlainTcpOnlyWhenTheFileSaysSo) {
+  TempDir dir;
+  const std::string path = dir.Sub("validator.toml");
+  WriteFile(path,
+            "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\nplain = true\n"
+            "[parameters]\norphan_batch_age_ms = 1\n");
+  Result<NodeConfig> c = LoadNodeConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->plain);
+  EXPECT_TRUE(c->tls_ca_file.empty());
+  EXPECT_EQ(c->parameters.orphan_batch_age_ms, 1u);
 }
 
 TEST(NodeConfig, ValidatorTomlErrorsNameTheFileSectionAndKey) {
   TempDir dir;
   const std::string path = dir.Sub("validator.toml");
-  const std::string base = "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n";
+  const std::string files = "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n";
+  const std::string base = files + "plain = true\n";
   struct Case {
     std::string text;
     std::string message;  // after "PATH: "
   };
   const std::vector<Case> cases = {
       {base + "colour = 1\n",
-       "colour: unknown key (known: key_file, committee, data_dir, tls, parameters)"},
+       "colour: unknown key (known: key_file, committee, data_dir, tls, plain, parameters)"},
+      // Neither TLS files nor plain = true; plain = false alone; both.
+      {files,
+       "tls: is required: ca_file, cert_file and key_file (mutual TLS between validators), or "
+       "plain = true for plain TCP, where every peer is trusted"},
+      {files + "plain = false\n",
+       "tls: is required: ca_file, cert_file and key_file (mutual TLS between validators), or "
+       "plain = true for plain TCP, where every peer is trusted"},
+      {base + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\n",
+       "plain: plain = true and a [tls] section contradict each other; keep one"},
+      {files + "plain = \"yes\"\n", "plain: expected a boolean (true or false), not a string"},
+      {base + "[parameters]\norphan_batch_age_ms = 0\n",
+       "parameters.orphan_batch_age_ms: must be >= 1, not 0"},
       {"committee = \"c.toml\"\ndata_dir = \"v\"\n", "key_file: is required"},
       {"key_file = 7\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n",
        "key_file: expected a string, not an integer"},
@@ -50,11 +78,11 @@ TEST(NodeConfig, ValidatorTomlErrorsNameTheFileSectionAndKey) {
       {base + "[parameters]\nbatch_size = -1\n", "parameters.batch_size: must be >= 0, not -1"},
       {base + "[parameters]\nbatch_sise = 10\n",
        "parameters.batch_sise: unknown key (known: batch_size, max_batch_delay_ms, header_size, "
-       "max_header_delay_ms, gc_depth, retry_delay_ms)"},
-      {base + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\nextra = 1\n",
+       "max_header_delay_ms, gc_depth, retry_delay_ms, orphan_batch_age_ms)"},
+      {files + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\nextra = 1\n",
        "tls.extra: unknown key (known: ca_file, cert_file, key_file)"},
-      {base + "[tls]\nca_file = \"a\"\n", "tls.cert_file: is required"},
-      {base + "tls = 1\n", "tls: expected a table, not an integer"},
+      {files + "[tls]\nca_file = \"a\"\n", "tls.cert_file: is required"},
+      {files + "tls = 1\n", "tls: expected a table, not an integer"},
   };
   for (const Case& c : cases) {
     WriteFile(path, c.text);

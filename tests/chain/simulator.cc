@@ -90,6 +90,12 @@ class Simulation::NodeTransport : public Transport {
   void SendToWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) override {
     sim_->Send(node_, to, true, worker_id, std::move(bytes));
   }
+  void RequestFromPrimary(const PublicKey& to, std::string bytes) override {
+    sim_->Send(node_, to, false, 0, std::move(bytes), Kind::kRequest);
+  }
+  void RequestFromWorker(const PublicKey& to, uint32_t worker_id, std::string bytes) override {
+    sim_->Send(node_, to, true, worker_id, std::move(bytes), Kind::kRequest);
+  }
 
  private:
   Simulation* sim_;
@@ -169,7 +175,7 @@ bool Simulation::Blocked(size_t from, size_t to, bool to_worker) const {
 }
 
 void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uint32_t worker_id,
-                      std::string bytes) {
+                      std::string bytes, Kind kind) {
   auto found = index_of_.find(to_name);
   if (found == index_of_.end()) return;
   const size_t to = found->second;
@@ -181,13 +187,24 @@ void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uin
   for (int c = 0; c < copies; ++c) {
     const uint64_t delay = net.min_delay_ms + Random(net.max_delay_ms - net.min_delay_ms + 1);
     const uint64_t generation = nodes_[to].generation;
-    Schedule(delay, [this, to, to_worker, worker_id, generation, bytes] {
+    Schedule(delay, [this, from, to, to_worker, worker_id, generation, bytes, kind] {
       Node& n = nodes_[to];
       if (n.generation != generation || !n.validator) return;  // lost with the crash
+      // Every simulated link is authenticated, like TLS between validators: the sender is
+      // known. A request's answers travel back to its sender over the same faulty network.
+      MessageSource source;
+      source.member = keys_[from].public_key();
+      source.answer = kind == Kind::kAnswer;
+      if (kind == Kind::kRequest) {
+        source.reply = [this, from, to, to_worker, worker_id](std::string answer) {
+          Send(to, keys_[from].public_key(), to_worker, worker_id, std::move(answer),
+               Kind::kAnswer);
+        };
+      }
       if (to_worker) {
-        n.validator->OnWorkerMessage(worker_id, bytes);
+        n.validator->OnWorkerMessage(worker_id, bytes, source);
       } else {
-        n.validator->OnPrimaryMessage(bytes);
+        n.validator->OnPrimaryMessage(bytes, source);
       }
     });
   }
@@ -195,6 +212,12 @@ void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uin
 
 void Simulation::InjectToPrimary(size_t from, size_t to, std::string bytes) {
   Send(from, keys_[to].public_key(), false, 0, std::move(bytes));
+}
+
+void Simulation::InjectToWorker(size_t from, size_t to, uint32_t worker_id, std::string bytes,
+                                bool request) {
+  Send(from, keys_[to].public_key(), true, worker_id, std::move(bytes),
+       request ? Kind::kRequest : Kind::kMessage);
 }
 
 void Simulation::Crash(size_t i) {

@@ -106,8 +106,13 @@ class Simulation {
   // Stops or restarts the client load.
   void SetClientInterval(uint64_t ms);
 
-  // Sends raw bytes as if from validator `from` (for Byzantine scenarios).
+  // Sends raw bytes as if from validator `from` (for Byzantine scenarios), over its
+  // authenticated link.
   void InjectToPrimary(size_t from, size_t to, std::string bytes);
+  // The same to validator `to`'s worker `worker_id`; as a request when `request` (answers go
+  // back to `from`'s worker).
+  void InjectToWorker(size_t from, size_t to, uint32_t worker_id, std::string bytes,
+                      bool request = false);
 
   size_t size() const { return nodes_.size(); }
   Validator& validator(size_t i) { return *nodes_[i].validator; }
@@ -144,9 +149,11 @@ class Simulation {
     uint64_t generation = 0;
   };
 
+  // A one-way message, a request (answered through MessageSource::reply) or an answer.
+  enum class Kind { kMessage, kRequest, kAnswer };
   void Schedule(uint64_t delay_ms, std::function<void()> fn);
-  void Send(size_t from, const PublicKey& to, bool to_worker, uint32_t worker_id,
-            std::string bytes);
+  void Send(size_t from, const PublicKey& to, bool to_worker, uint32_t worker_id, std::string bytes,
+            Kind kind = Kind::kMessage);
   bool Blocked(size_t from, size_t to, bool to_worker) const;
   void ClientTick(uint64_t generation);
   Status Open(size_t i);
