@@ -2,6 +2,8 @@
 // failing seed replays exactly.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
 #include <random>
 
 #include "tests/chain/random_scenario.h"
@@ -388,6 +390,174 @@ TEST(Simulation, RandomScenarios) {
     std::printf("  %llu faults, %llu committed\n", static_cast<unsigned long long>(r.faults),
                 static_cast<unsigned long long>(r.committed));
   }
+}
+
+namespace binding {
+
+// The batch validator `from` sends validator `to`'s worker, caught by a tap.
+struct Caught {
+  std::optional<BatchMessage> batch;
+  // Worker messages carrying a batch, per (from, to).
+  std::map<std::pair<size_t, size_t>, int> batches;
+  int acks_to_2 = 0;
+};
+
+void Watch(Simulation& sim, Caught& caught) {
+  sim.SetTap([&caught](size_t from, size_t to, bool to_worker, const std::string& bytes) {
+    if (!to_worker) return;
+    auto m = DecodeMessage(bytes);
+    if (!m.ok()) return;
+    if (auto* b = std::get_if<BatchMessage>(&*m)) {
+      ++caught.batches[{from, to}];
+      if (from == 0 && to == 3 && !caught.batch) caught.batch = *b;
+    }
+    if (std::holds_alternative<BatchAck>(*m) && to == 2) ++caught.acks_to_2;
+  });
+}
+
+uint64_t WorkerRefused(Simulation& sim, size_t i) {
+  return sim.validator(i).stats().workers[0].refused_identity;
+}
+
+}  // namespace binding
+
+// A validator (3, authenticated as itself) that acknowledges a batch in the name of another (2)
+// does not give it a quorum, and a batch it sends claiming 2 as its origin is not taken; both
+// are refused and counted. Without the binding the forged ack completes the quorum.
+TEST(Simulation, BatchesAndAcksInAnotherMembersNameAreRefused) {
+  TempDir dir;
+  SimulationOptions options = Options(101, dir);
+  options.client_interval_ms = 0;
+  Simulation sim(options);
+  binding::Caught caught;
+  binding::Watch(sim, caught);
+  // 1 and 2 hear nothing and say nothing: only 0 and 3 (half the stake) hold the batch.
+  sim.SetFilter(
+      [](size_t from, size_t to, bool) { return from == 1 || from == 2 || to == 1 || to == 2; });
+  ASSERT_TRUE(sim.validator(0).SubmitTransaction(0, "set k v").ok());
+  sim.RunFor(500);
+  ASSERT_TRUE(caught.batch.has_value());
+  const Digest digest = caught.batch->batch.ComputeDigest();
+  EXPECT_EQ(sim.validator(0).stats().workers[0].batches_reported, 0u) << "no quorum yet";
+
+  const uint64_t refused = binding::WorkerRefused(sim, 0);
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchAck{digest, sim.key(2).public_key()}));
+  sim.RunFor(300);
+  EXPECT_EQ(sim.validator(0).stats().workers[0].batches_reported, 0u)
+      << "a forged acknowledgement made a quorum";
+  EXPECT_EQ(binding::WorkerRefused(sim, 0), refused + 1);
+
+  Batch other;
+  other.transactions = {"set forged 1"};
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchMessage{sim.key(2).public_key(), 0, other}));
+  sim.RunFor(300);
+  EXPECT_EQ(binding::WorkerRefused(sim, 0), refused + 2);
+  sim.SetFilter(nullptr);  // 0's acknowledgements to 2 would show here
+  EXPECT_EQ(caught.acks_to_2, 0);
+
+  // The same acknowledgement in its own name counts (3 had acknowledged already: a
+  // duplicate), and once 1 and 2 hear the batch the quorum forms.
+  sim.RunFor(2'000);
+  EXPECT_EQ(sim.validator(0).stats().workers[0].batches_reported, 1u);
+  EXPECT_EQ(binding::WorkerRefused(sim, 0), refused + 2);
+  ExpectSafe(sim);
+}
+
+// A sync request is answered on the connection it came in on, to its sender, and only when
+// the sender is the requester it names: never sent to the member a request names, and a
+// request that came one-way (no way back) goes unanswered.
+TEST(Simulation, SyncRequestsAreAnsweredOnlyToTheRequester) {
+  TempDir dir;
+  SimulationOptions options = Options(102, dir);
+  options.client_interval_ms = 0;
+  Simulation sim(options);
+  binding::Caught caught;
+  binding::Watch(sim, caught);
+  ASSERT_TRUE(sim.validator(0).SubmitTransaction(0, "set k v").ok());
+  sim.RunFor(1'000);
+  ASSERT_TRUE(caught.batch.has_value());
+  const Digest digest = caught.batch->batch.ComputeDigest();
+  ASSERT_EQ(sim.validator(0).stats().workers[0].batches_reported, 1u);
+  const int to_1 = caught.batches[{0, 1}], to_3 = caught.batches[{0, 3}];
+  const uint64_t refused = binding::WorkerRefused(sim, 0);
+  const uint64_t dropped = sim.validator(0).stats().workers[0].dropped_messages;
+
+  // 3 asks in 1's name: refused, nothing goes to 1.
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchesRequest{sim.key(1).public_key(), 0, {digest}}),
+                     /*request=*/true);
+  sim.RunFor(300);
+  EXPECT_EQ(binding::WorkerRefused(sim, 0), refused + 1);
+  EXPECT_EQ((caught.batches[{0, 1}]), to_1) << "the answer went to the named requester";
+  EXPECT_EQ((caught.batches[{0, 3}]), to_3);
+  // 3 asks in its own name, but one-way: no connection to answer on.
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchesRequest{sim.key(3).public_key(), 0, {digest}}));
+  sim.RunFor(300);
+  EXPECT_EQ(sim.validator(0).stats().workers[0].dropped_messages, dropped + 1);
+  EXPECT_EQ((caught.batches[{0, 3}]), to_3);
+  // 3 asks in its own name on its request: answered to 3.
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchesRequest{sim.key(3).public_key(), 0, {digest}}),
+                     /*request=*/true);
+  sim.RunFor(300);
+  EXPECT_EQ((caught.batches[{0, 3}]), to_3 + 1);
+  EXPECT_EQ((caught.batches[{0, 1}]), to_1);
+
+  // The primary: a certificate request in 1's name is refused and counted.
+  const uint64_t primary_refused = sim.validator(0).stats().primary.refused_identity;
+  sim.InjectToPrimary(3, 0, EncodeMessage(CertificatesRequest{sim.key(1).public_key(), {}, 1}),
+                      /*request=*/true);
+  sim.RunFor(300);
+  EXPECT_EQ(sim.validator(0).stats().primary.refused_identity, primary_refused + 1);
+  ExpectSafe(sim);
+}
+
+// A batch no header names is deleted orphan_batch_age_ms after it was stored (not before),
+// so a peer cannot fill a validator's disk with batches nobody proposes; batches that headers
+// name are never collected that way.
+TEST(Simulation, OrphanBatchesAreCollectedAfterTheirAge) {
+  TempDir dir;
+  SimulationOptions options = Options(103, dir);
+  options.client_interval_ms = 0;
+  options.parameters.orphan_batch_age_ms = 2'000;
+  Simulation sim(options);
+  binding::Caught caught;
+  binding::Watch(sim, caught);
+  sim.RunFor(200);
+  Batch orphan;
+  orphan.transactions = {"set orphan 1"};
+  const Digest digest = orphan.ComputeDigest();
+  const uint64_t stored_at = sim.now();
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchMessage{sim.key(3).public_key(), 0, orphan}));
+  auto ask = [&] {  // 3 asks 0 for the batch: answered while 0 holds it
+    const int before = caught.batches[{0, 3}];
+    sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchesRequest{sim.key(3).public_key(), 0, {digest}}),
+                       /*request=*/true);
+    sim.RunFor(150);
+    return caught.batches[{0, 3}] > before;
+  };
+  // Well inside the age (ticks come every retry_delay_ms = 400 ms): kept.
+  sim.RunFor(1'400);
+  EXPECT_TRUE(ask()) << "collected before its age";
+  EXPECT_EQ(sim.validator(0).stats().workers[0].orphan_batches_collected, 0u);
+  // Past the age by at most one tick: gone.
+  ASSERT_LT(sim.now() - stored_at, 2'000u);
+  sim.RunFor(2'000 + 400 + 100 - (sim.now() - stored_at));
+  EXPECT_EQ(sim.validator(0).stats().workers[0].orphan_batches_collected, 1u);
+  EXPECT_FALSE(ask()) << "the orphan batch is still stored";
+  for (size_t i = 1; i < sim.size(); ++i) {
+    EXPECT_EQ(sim.validator(i).stats().workers[0].orphan_batches_collected, 0u);
+  }
+
+  // Under load, with a short age, every batch is named in time: none is collected, and
+  // everything submitted executes.
+  sim.SetClientInterval(20);
+  sim.RunFor(6'000);
+  sim.SetClientInterval(0);
+  sim.RunFor(3'000);
+  for (size_t i = 0; i < sim.size(); ++i) {
+    EXPECT_EQ(sim.validator(i).stats().workers[0].orphan_batches_collected, i == 0 ? 1u : 0u);
+    EXPECT_EQ(sim.Unexecuted(i), 0u) << i;
+  }
+  ExpectSafe(sim);
 }
 
 }  // namespace

@@ -210,8 +210,9 @@ void Simulation::Send(size_t from, const PublicKey& to_name, bool to_worker, uin
   }
 }
 
-void Simulation::InjectToPrimary(size_t from, size_t to, std::string bytes) {
-  Send(from, keys_[to].public_key(), false, 0, std::move(bytes));
+void Simulation::InjectToPrimary(size_t from, size_t to, std::string bytes, bool request) {
+  Send(from, keys_[to].public_key(), false, 0, std::move(bytes),
+       request ? Kind::kRequest : Kind::kMessage);
 }
 
 void Simulation::InjectToWorker(size_t from, size_t to, uint32_t worker_id, std::string bytes,

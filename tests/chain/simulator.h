@@ -108,7 +108,7 @@ class Simulation {
 
   // Sends raw bytes as if from validator `from` (for Byzantine scenarios), over its
   // authenticated link.
-  void InjectToPrimary(size_t from, size_t to, std::string bytes);
+  void InjectToPrimary(size_t from, size_t to, std::string bytes, bool request = false);
   // The same to validator `to`'s worker `worker_id`; as a request when `request` (answers go
   // back to `from`'s worker).
   void InjectToWorker(size_t from, size_t to, uint32_t worker_id, std::string bytes,
