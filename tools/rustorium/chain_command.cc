@@ -15,8 +15,11 @@
 #include "base/codec.h"
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
+#include "region/rpc/certs.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
+#include "region/rpc/identity.h"
+#include "region/rpc/tls.h"
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/exit_code.h"
@@ -34,6 +37,9 @@ constexpr int kPrimaryBasePort = 21000;
 constexpr int kWorkerPortOffset = 100;
 const std::string kDefaultPrimary = "127.0.0.1:21000";
 const std::string kDefaultWorker = "127.0.0.1:21100";
+constexpr char kDefaultChainDir[] = "./rustorium-data/chain";
+// Where `chain local` keeps its CA and certificates, under its directory.
+constexpr char kCertsSubdir[] = "certs";
 
 Status WriteKey(const std::string& path, const KeyPair& key) {
   {
@@ -51,36 +57,83 @@ Status WriteText(const std::string& path, const std::string& text) {
   return out ? Status::OK() : Status::IOError("cannot write " + path);
 }
 
-// Generates keys, the committee and one validator.toml per validator into `dir`.
-Status CreateLocalCommittee(const std::string& dir, int validators, int base_port) {
+// Generates keys, the committee and one validator.toml per validator into `dir`; unless
+// `plain`, a CA in dir/certs with a certificate per validator (its public key as identity)
+// and a client certificate, and validator.toml files that use them (mutual TLS).
+Status CreateLocalCommittee(const std::string& dir, int validators, int base_port, bool plain) {
   std::vector<chain::Authority> authorities;
+  rpc::ClusterCertsOptions certs;
+  certs.dir = dir + "/" + kCertsSubdir;
+  certs.stores = 0;
+  certs.pd_members = 0;
   for (int i = 0; i < validators; ++i) {
+    const std::string name = "validator-" + std::to_string(i);
     const KeyPair key = KeyPair::Generate();
-    RETURN_IF_ERROR(WriteKey(dir + "/validator-" + std::to_string(i) + ".key", key));
+    RETURN_IF_ERROR(WriteKey(dir + "/" + name + ".key", key));
     chain::Authority a;
     a.name = key.public_key();
     a.primary_address = "127.0.0.1:" + std::to_string(base_port + i);
     a.worker_addresses = {"127.0.0.1:" + std::to_string(base_port + kWorkerPortOffset + i)};
     authorities.push_back(a);
-    RETURN_IF_ERROR(WriteText(dir + "/validator-" + std::to_string(i) + ".toml",
-                              "key_file = \"validator-" + std::to_string(i) +
-                                  ".key\"\n"
-                                  "committee = \"committee.toml\"\n"
-                                  "data_dir = \"validator-" +
-                                  std::to_string(i) + "\"\n"));
+    certs.add_validators.emplace_back(name, EncodeHex(chain::AsBytes(key.public_key())));
+    std::string toml = "key_file = \"" + name + ".key\"\ncommittee = \"committee.toml\"\n" +
+                       "data_dir = \"" + name + "\"\n";
+    if (plain) {
+      toml += "plain = true  # plain TCP: every peer is trusted\n";
+    } else {
+      const std::string at = std::string(kCertsSubdir) + "/";
+      toml += "[tls]\nca_file = \"" + at + "ca.crt\"\ncert_file = \"" + at + name +
+              ".crt\"\nkey_file = \"" + at + name + ".key\"\n";
+    }
+    RETURN_IF_ERROR(WriteText(dir + "/" + name + ".toml", toml));
   }
+  if (!plain) RETURN_IF_ERROR(rpc::CreateClusterCerts(certs));
   ASSIGN_OR_RETURN(chain::Committee committee, chain::Committee::Create(authorities));
   return WriteText(dir + "/committee.toml", chain::CommitteeToToml(committee));
 }
 
-Result<std::string> Call(const std::string& address, const std::string& method,
+// How `submit` and `status` reach a validator.
+struct ChainClientFlags {
+  std::string node;
+  std::string certs = std::string(kDefaultChainDir) + "/" + kCertsSubdir;
+  std::string user;  // non-empty: client-USER.crt instead of client.crt
+  bool plain = false;
+};
+
+void AddChainClientFlags(CLI::App* cmd, ChainClientFlags& f) {
+  cmd->add_option("--certs", f.certs,
+                  "directory with ca.crt and client.crt/.key (default: that of `chain local`)");
+  cmd->add_option("--user", f.user, "use client-USER.crt from --certs");
+  cmd->add_flag("--plain", f.plain, "plain TCP, for a committee configured with plain = true");
+}
+
+Result<rpc::ChannelOptions> ChannelOptionsFrom(const ChainClientFlags& f) {
+  rpc::ChannelOptions options;
+  if (f.plain) return options;
+  if (!f.user.empty()) RETURN_IF_ERROR(rpc::CheckUserName(f.user));
+  const std::string stem = f.certs + "/" + (f.user.empty() ? "client" : "client-" + f.user);
+  for (const std::string& file : {f.certs + "/ca.crt", stem + ".crt", stem + ".key"}) {
+    if (!fs::exists(file)) {
+      return Status::InvalidArgument(
+          "no " + file +
+          ": validators speak TLS; run `rustorium chain local` first (it makes the "
+          "certificates), give --certs DIR, or --plain for a committee with plain = true");
+    }
+  }
+  ASSIGN_OR_RETURN(options.tls, rpc::TlsContext::CreateClient(rpc::TlsOptions{
+                                    f.certs + "/ca.crt", stem + ".crt", stem + ".key", false}));
+  return options;
+}
+
+Result<std::string> Call(const ChainClientFlags& flags, const std::string& method,
                          std::string payload) {
-  RETURN_IF_ERROR(CheckAddressFlag("--node", address));
-  ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(address));
+  RETURN_IF_ERROR(CheckAddressFlag("--node", flags.node));
+  ASSIGN_OR_RETURN(rpc::HostPort hp, rpc::ParseAddress(flags.node));
+  ASSIGN_OR_RETURN(rpc::ChannelOptions options, ChannelOptionsFrom(flags));
   rpc::EventLoop loop;
   Result<std::string> answer = Status::Internal("no answer");
   {
-    auto channel = std::make_unique<rpc::RpcChannel>(loop, hp.host, hp.port);
+    auto channel = std::make_unique<rpc::RpcChannel>(loop, hp.host, hp.port, options);
     answer = channel->CallSync(method, std::move(payload), std::chrono::seconds(5));
     loop.RunSync([&] { channel.reset(); });
   }
@@ -134,8 +187,9 @@ void RegisterNode(CLI::App& chain, int& exit_code) {
 
 void RegisterLocal(CLI::App& chain, int& exit_code) {
   auto validators = std::make_shared<int>(4);
-  auto dir = std::make_shared<std::string>("./rustorium-data/chain");
+  auto dir = std::make_shared<std::string>(kDefaultChainDir);
   auto base_port = std::make_shared<int>(kPrimaryBasePort);
+  auto plain = std::make_shared<bool>(false);
   CLI::App* cmd =
       chain.add_subcommand("local", "Run a local committee on loopback until Ctrl-C or SIGTERM");
   cmd->add_option("--validators", *validators,
@@ -147,12 +201,16 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
          "validator i's primary listens on base + i, its worker on base + 100 + i (used when the "
          "committee is first made)")
       ->check(CLI::Range(1024, 65000));
-  cmd->callback([validators, dir, base_port, &exit_code] {
+  cmd->add_flag("--plain", *plain,
+                "plain TCP between validators and clients, every peer trusted (used when the "
+                "committee is first made; the default is mutual TLS with certificates made in "
+                "DIR/certs)");
+  cmd->callback([validators, dir, base_port, plain, &exit_code] {
     std::error_code ec;
     fs::create_directories(*dir, ec);
     const std::string committee = *dir + "/committee.toml";
     if (!fs::exists(committee)) {
-      if (Status s = CreateLocalCommittee(*dir, *validators, *base_port); !s.ok()) {
+      if (Status s = CreateLocalCommittee(*dir, *validators, *base_port, *plain); !s.ok()) {
         exit_code = Fail(s);
         return;
       }
@@ -164,6 +222,15 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
           *dir + " holds a committee of " + std::to_string(existing->size()) +
           " validators; use that --validators or another --dir"));
       return;
+    }
+    // Every validator's config is read here first: a mistake (a config with neither [tls]
+    // nor plain = true, say) stops `local` with its message rather than a child.
+    for (int i = 0; i < *validators; ++i) {
+      auto c = chain::LoadNodeConfig(*dir + "/validator-" + std::to_string(i) + ".toml");
+      if (!c.ok()) {
+        exit_code = Fail(c.status());
+        return;
+      }
     }
     BlockStopSignals();
     const std::string self = SelfPath();
@@ -184,9 +251,12 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       std::cout << name << ": pid " << pid << ", log " << options.log << std::endl;
     }
     std::cout << "addresses (primary, workers) in " << committee << "\n";
-    std::cout << "committee of " << *validators << " running in " << *dir
-              << "; rustorium chain submit --tx DATA, rustorium chain status; Ctrl-C stops it"
-              << std::endl;
+    const bool tls = fs::exists(*dir + "/" + kCertsSubdir + "/ca.crt");
+    std::cout << "committee of " << *validators << " running in " << *dir << " over "
+              << (tls ? "mutual TLS (certificates in " + *dir + "/" + kCertsSubdir + ")"
+                      : std::string("plain TCP"))
+              << "; rustorium chain submit --tx DATA, rustorium chain status"
+              << (tls ? "" : " (with --plain)") << "; Ctrl-C stops it" << std::endl;
     WaitForStop();
     for (pid_t p : children) kill(p, SIGTERM);
     for (pid_t p : children) waitpid(p, nullptr, 0);
@@ -197,13 +267,16 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
 
 void RegisterSubmit(CLI::App& chain, int& exit_code) {
   auto tx = std::make_shared<std::string>();
-  auto node = std::make_shared<std::string>(kDefaultWorker);
+  auto flags = std::make_shared<ChainClientFlags>();
+  flags->node = kDefaultWorker;
   CLI::App* cmd =
       chain.add_subcommand("submit", "Send a transaction to a worker; exit 0 once it is accepted");
   cmd->add_option("--tx", *tx, "the transaction's bytes")->required();
-  cmd->add_option("--node", *node, "a worker's address (default: validator 0 of `chain local`)");
-  cmd->callback([tx, node, &exit_code] {
-    auto answer = Call(*node, chain::kSubmitMethod, *tx);
+  cmd->add_option("--node", flags->node,
+                  "a worker's address (default: validator 0 of `chain local`)");
+  AddChainClientFlags(cmd, *flags);
+  cmd->callback([tx, flags, &exit_code] {
+    auto answer = Call(*flags, chain::kSubmitMethod, *tx);
     if (!answer.ok()) {
       exit_code = Fail(answer.status());
       return;
@@ -214,12 +287,15 @@ void RegisterSubmit(CLI::App& chain, int& exit_code) {
 }
 
 void RegisterStatus(CLI::App& chain, int& exit_code) {
-  auto node = std::make_shared<std::string>(kDefaultPrimary);
+  auto flags = std::make_shared<ChainClientFlags>();
+  flags->node = kDefaultPrimary;
   CLI::App* cmd = chain.add_subcommand(
       "status", "Print a validator's round, last committed round and committed count");
-  cmd->add_option("--node", *node, "a primary's address (default: validator 0 of `chain local`)");
-  cmd->callback([node, &exit_code] {
-    auto answer = Call(*node, chain::kStatusMethod, "");
+  cmd->add_option("--node", flags->node,
+                  "a primary's address (default: validator 0 of `chain local`)");
+  AddChainClientFlags(cmd, *flags);
+  cmd->callback([flags, &exit_code] {
+    auto answer = Call(*flags, chain::kStatusMethod, "");
     if (!answer.ok()) {
       exit_code = Fail(answer.status());
       return;
