@@ -16,8 +16,10 @@
 #include "chain/net/chain_node.h"
 #include "chain/net/node_config.h"
 #include "chain/net/rpc_transport.h"
+#include "region/rpc/certs.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
+#include "region/rpc/tls.h"
 #include "tests/support/ports.h"
 #include "tests/test_util.h"
 #include "tools/rustorium/child_process.h"
@@ -30,8 +32,15 @@ using namespace std::chrono_literals;
 
 class Committee4 {
  public:
-  explicit Committee4(const TempDir& dir) : dir_(dir.path().string()) {
+  // Mutual TLS between the validators (certificates in DIR/certs: v0..v3 and a client), or
+  // plain TCP with plain = true.
+  explicit Committee4(const TempDir& dir, bool plain = false)
+      : dir_(dir.path().string()), plain_(plain) {
     std::vector<Authority> authorities;
+    rpc::ClusterCertsOptions certs;
+    certs.dir = dir_ + "/certs";
+    certs.stores = 0;
+    certs.pd_members = 0;
     for (int i = 0; i < 4; ++i) {
       const KeyPair key = KeyPair::Generate();
       Authority a;
@@ -43,13 +52,20 @@ class Committee4 {
       workers_.push_back(a.worker_addresses[0]);
       authorities.push_back(a);
       const std::string n = std::to_string(i);
+      certs.add_validators.emplace_back("v" + n, EncodeHex(AsBytes(a.name)));
       rustorium::testing::WriteFile(dir_ + "/v" + n + ".key", key.SeedHex() + "\n");
+      const std::string transport =
+          plain ? "plain = true\n"
+                : "[tls]\nca_file = \"certs/ca.crt\"\ncert_file = \"certs/v" + n +
+                      ".crt\"\nkey_file = \"certs/v" + n + ".key\"\n";
       rustorium::testing::WriteFile(
           dir_ + "/v" + n + ".toml",
           "key_file = \"v" + n + ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" + n +
-              "\"\n[parameters]\nmax_header_delay_ms = 100\nmax_batch_delay_ms = 20\n"
+              "\"\n" + transport +
+              "[parameters]\nmax_header_delay_ms = 100\nmax_batch_delay_ms = 20\n"
               "retry_delay_ms = 500\ngc_depth = 500\n");
     }
+    if (!plain) EXPECT_TRUE(rpc::CreateClusterCerts(certs).ok());
     auto committee = Committee::Create(authorities);
     EXPECT_TRUE(committee.ok());
     rustorium::testing::WriteFile(dir_ + "/committee.toml", CommitteeToToml(*committee));
@@ -73,21 +89,36 @@ class Committee4 {
     pids_[i] = -1;
   }
 
+  // How a client (as_validator < 0) or validator `as_validator` connects.
+  rpc::ChannelOptions Options(int as_validator = -1) const {
+    rpc::ChannelOptions options;
+    if (plain_) return options;
+    const std::string stem =
+        dir_ + "/certs/" + (as_validator < 0 ? "client" : "v" + std::to_string(as_validator));
+    auto tls = rpc::TlsContext::CreateClient(
+        rpc::TlsOptions{dir_ + "/certs/ca.crt", stem + ".crt", stem + ".key", false});
+    EXPECT_TRUE(tls.ok()) << tls.status().ToString();
+    if (tls.ok()) options.tls = *tls;
+    return options;
+  }
   Result<std::string> Call(const std::string& address, const std::string& method,
-                           std::string payload) {
+                           std::string payload, int as_validator = -1) {
     auto hp = rpc::ParseAddress(address);
     if (!hp.ok()) return hp.status();
-    auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port);
+    auto channel =
+        std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port, Options(as_validator));
     auto answer = channel->CallSync(method, std::move(payload), 2s);
     loop_.RunSync([&] { channel.reset(); });
     return answer;
   }
-  // One-way messages to validator i's primary (worker < 0) or worker, then its status from
-  // the same connection, which the server reads after them.
-  Result<std::string> SendThenStatus(int i, int worker, const std::vector<std::string>& messages) {
+  // One-way messages to validator i's primary (worker < 0) or worker, sent with validator
+  // `as`'s certificate, then its status from the same connection, which the server reads
+  // after them.
+  Result<std::string> SendThenStatus(int i, int worker, const std::vector<std::string>& messages,
+                                     int as = 3) {
     auto hp = rpc::ParseAddress(worker < 0 ? primaries_[i] : workers_[i]);
     if (!hp.ok()) return hp.status();
-    auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port);
+    auto channel = std::make_unique<rpc::RpcChannel>(loop_, hp->host, hp->port, Options(as));
     for (const std::string& m : messages) {
       channel->Send(worker < 0 ? kPrimaryMethod : kWorkerMethod, m,
                     worker < 0 ? 0 : static_cast<uint64_t>(worker));
@@ -109,6 +140,7 @@ class Committee4 {
   int64_t Committed(int i) { return StatusValue(i, "committed"); }
   const PublicKey& name(int i) const { return names_[i]; }
   const std::string& worker(int i) const { return workers_[i]; }
+  const std::string& primary(int i) const { return primaries_[i]; }
   bool WaitCommitted(const std::vector<int>& who, int64_t at_least, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -171,6 +203,7 @@ class Committee4 {
 
  private:
   std::string dir_;
+  bool plain_ = false;
   std::vector<std::string> primaries_, workers_;
   std::vector<PublicKey> names_;
   std::vector<pid_t> pids_;
@@ -252,6 +285,91 @@ TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
   for (int i = 0; i < 4; ++i) c.Submit(i, 5, "after" + std::to_string(i));
   ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, 30s)) << "the committee goes on\n" << c.Describe();
   c.ExpectSameSequence();
+}
+
+// Over mutual TLS, a peer holding validator 3's certificate cannot speak for validator 2:
+// batches and acknowledgements in 2's name are refused and counted, a sync request in 1's
+// name is answered with nothing, and one in its own name is answered on its own connection.
+// A client certificate reaches no validator-to-validator method. The committee goes on.
+TEST(ChainProcesses, AValidatorCertificateSpeaksOnlyForItsValidator) {
+  TempDir dir;
+  Committee4 c(dir);
+  for (int i = 0; i < 4; ++i) c.Start(i);
+  c.Submit(0, 5, "warm");
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, 30s)) << c.Describe();
+  const int64_t refused = c.StatusValue(0, "refused_identity");
+  ASSERT_EQ(refused, 0);
+
+  Batch mine, forged;
+  mine.transactions = {"from 3 itself"};
+  forged.transactions = {"in 2's name"};
+  auto after = c.SendThenStatus(0, 0,
+                                {EncodeMessage(BatchMessage{c.name(2), 0, forged}),
+                                 EncodeMessage(BatchAck{forged.ComputeDigest(), c.name(2)}),
+                                 EncodeMessage(BatchMessage{c.name(3), 0, mine})},
+                                /*as=*/3);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Committee4::ValueIn(*after, "refused_identity"), refused + 2) << *after;
+
+  // Sync: asked in 1's name, nothing comes back (and nothing goes to 1); in its own name, the
+  // batch it sent comes back on this connection.
+  auto ask = [&](const PublicKey& requester) {
+    return c.Call(c.worker(0), kWorkerSyncMethod,
+                  EncodeMessage(BatchesRequest{requester, 0, {mine.ComputeDigest()}}), 3);
+  };
+  Result<std::string> as_1 = ask(c.name(1));
+  ASSERT_TRUE(as_1.ok()) << as_1.status().ToString();
+  EXPECT_TRUE(as_1->empty());
+  EXPECT_EQ(c.StatusValue(0, "refused_identity"), refused + 3);
+  Result<std::string> as_3 = ask(c.name(3));
+  ASSERT_TRUE(as_3.ok()) << as_3.status().ToString();
+  auto messages = DecodeSyncAnswer(*as_3);
+  ASSERT_TRUE(messages.ok() && messages->size() == 1u) << as_3->size();
+  auto answer = DecodeMessage((*messages)[0]);
+  ASSERT_TRUE(answer.ok() && std::holds_alternative<BatchMessage>(*answer));
+  EXPECT_EQ(std::get<BatchMessage>(*answer).batch, mine);
+  // The same request one-way has no connection to answer on: dropped.
+  const int64_t dropped = c.StatusValue(0, "dropped_messages");
+  after = c.SendThenStatus(
+      0, 0, {EncodeMessage(BatchesRequest{c.name(3), 0, {mine.ComputeDigest()}})}, 3);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 1) << *after;
+
+  // A client certificate may submit and read the status, nothing else.
+  Result<std::string> client_sync = c.Call(c.primary(0), kPrimarySyncMethod,
+                                           EncodeMessage(CertificatesRequest{c.name(3), {}, 1}));
+  ASSERT_FALSE(client_sync.ok());
+  EXPECT_TRUE(client_sync.status().IsPermissionDenied()) << client_sync.status().ToString();
+
+  for (int i = 0; i < 4; ++i) c.Submit(i, 5, "after" + std::to_string(i));
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, 30s)) << "the committee goes on\n" << c.Describe();
+  c.ExpectSameSequence();
+}
+
+// plain = true: the committee runs over plain TCP (every peer trusted).
+TEST(ChainProcesses, PlainTcpCommitteeWithPlainTrue) {
+  TempDir dir;
+  Committee4 c(dir, /*plain=*/true);
+  for (int i = 0; i < 4; ++i) c.Start(i);
+  for (int i = 0; i < 4; ++i) c.Submit(i, 3, "p" + std::to_string(i));
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 12, 30s)) << c.Describe();
+  c.ExpectSameSequence();
+}
+
+// A validator whose certificate carries another validator's key does not start: peers would
+// bind its messages to the wrong member.
+TEST(ChainProcesses, AValidatorRefusesACertificateOfAnotherKey) {
+  TempDir dir;
+  Committee4 c(dir);
+  auto config = LoadNodeConfig(dir.Sub("v0.toml"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  config->tls_cert_file = dir.Sub("certs/v1.crt");
+  config->tls_key_file = dir.Sub("certs/v1.key");
+  auto node = ChainNode::Start(*config);
+  ASSERT_FALSE(node.ok());
+  EXPECT_TRUE(node.status().IsInvalidArgument()) << node.status().ToString();
+  EXPECT_NE(node.status().message().find("carries the identity of validator"), std::string::npos)
+      << node.status().ToString();
 }
 
 }  // namespace
