@@ -81,11 +81,11 @@ Status Validator::Start() {
         if (worker_id < workers_.size()) workers_[worker_id]->Synchronize(digests, author);
       },
       options_.on_proposed,
-      [this](const Header& header) {
+      [this](const Header& header, bool certified) {
         std::map<uint32_t, std::vector<Digest>> by_worker;
         for (const PayloadEntry& p : header.payload) by_worker[p.worker_id].push_back(p.batch);
         for (const auto& [worker_id, digests] : by_worker) {
-          if (worker_id < workers_.size()) workers_[worker_id]->OnBatchesNamed(digests);
+          if (worker_id < workers_.size()) workers_[worker_id]->OnBatchesNamed(digests, certified);
         }
       },
   };

@@ -217,7 +217,9 @@ void Primary::Admit(Item item, const PublicKey& source) {
   if (waiting_.count(key)) return;
   Waiting waiting{std::move(item), source, {}, {}};
   const Header& header = HeaderOf(waiting.item);
-  if (callbacks_.on_header_verified) callbacks_.on_header_verified(header);
+  if (callbacks_.on_header_verified) {
+    callbacks_.on_header_verified(header, std::holds_alternative<Certificate>(waiting.item));
+  }
   FindMissing(header, waiting);
   if (waiting.missing_certificates.empty() && waiting.missing_batches.empty()) {
     Run(std::move(waiting.item));

@@ -62,8 +62,9 @@ class Primary {
         fetch_batches;
     // Optional: we proposed this header (for latency measurements).
     std::function<void(const Header&)> on_proposed;
-    // Optional: a verified header (alone or in a certificate) names these batches.
-    std::function<void(const Header&)> on_header_verified;
+    // Optional: a header that passed verification, alone (`certified` false) or in a
+    // certificate that did (true). Its payload names batches.
+    std::function<void(const Header&, bool certified)> on_header_verified;
   };
 
   // `env`, `transport` and `store` must outlive the primary. Call Start() next.

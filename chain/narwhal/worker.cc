@@ -131,7 +131,7 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
       return;  // no acknowledgement: the author will resend
     }
     // A header we saw asked for it (fetching), or none names it yet: then it goes after
-    // orphan_batch_age_ms unless one does.
+    // orphan_batch_age_ms unless a certificate names it.
     if (!fetching_.count(digest)) unnamed_.emplace(digest, env_->NowMs());
   }
   if (!from.answer && message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
@@ -139,8 +139,15 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
   callbacks_.on_batch_stored(digest);
 }
 
-void Worker::OnBatchesNamed(const std::vector<Digest>& digests) {
-  for (const Digest& digest : digests) unnamed_.erase(digest);
+void Worker::OnBatchesNamed(const std::vector<Digest>& digests, bool certified) {
+  const uint64_t now = env_->NowMs();
+  for (const Digest& digest : digests) {
+    if (certified) {
+      unnamed_.erase(digest);
+    } else if (auto it = unnamed_.find(digest); it != unnamed_.end()) {
+      it->second = now;
+    }
+  }
 }
 
 void Worker::CollectOrphans() {

@@ -59,8 +59,10 @@ class Worker {
   // as (when it is); a sync request is answered through from.reply only; an answer
   // (from.answer) is taken only when it is a batch we are fetching.
   void OnMessage(std::string_view bytes, const MessageSource& from);
-  // A verified header names these batches of this worker: they are no orphans.
-  void OnBatchesNamed(const std::vector<Digest>& digests);
+  // A verified header names these batches of this worker. In a certificate (`certified`):
+  // they are no orphans (the DAG's garbage collection deletes them). In a header alone: their
+  // age starts again from now, so the batches of a header that never certifies go too.
+  void OnBatchesNamed(const std::vector<Digest>& digests, bool certified);
   // Fetches batches the primary misses: first from `author`'s worker with this id, then,
   // after the retry delay, from every other validator's.
   void Synchronize(const std::vector<Digest>& digests, const PublicKey& author);
@@ -104,7 +106,8 @@ class Worker {
   TimerId tick_timer_ = 0;
   std::map<Digest, Spreading> spreading_;
   std::map<Digest, Fetch> fetching_;
-  // Peers' batches stored and not (yet) named by a header: when each was stored (ms).
+  // Peers' batches stored and not (yet) named by a certificate: when each was stored, or last
+  // named by a header (ms).
   std::map<Digest, uint64_t> unnamed_;
   WorkerStats stats_;
 };
