@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 
 #include "base/codec.h"
 #include "base/config_file.h"
@@ -19,26 +20,26 @@ std::string Resolve(const std::string& base_file, const std::string& path) {
 
 Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   ASSIGN_OR_RETURN(ConfigTable t, ConfigTable::Open(path));
-  RETURN_IF_ERROR(t.AllowOnly({"key_file", "committee", "data_dir", "tls", "plain", "parameters"}));
+  RETURN_IF_ERROR(t.AllowOnly({"key_file", "committee", "data_dir", "tls", "parameters"}));
   NodeConfig c;
   RETURN_IF_ERROR(t.ReadRequired("key_file", c.key_file));
   RETURN_IF_ERROR(t.ReadRequired("committee", c.committee_file));
   RETURN_IF_ERROR(t.ReadRequired("data_dir", c.data_dir));
+  // [tls]: certificate files, or plain = true (as in pd.toml and store.toml).
   ASSIGN_OR_RETURN(std::optional<ConfigTable> tls, t.Table("tls"));
-  if (tls.has_value()) {
-    RETURN_IF_ERROR(tls->AllowOnly({"ca_file", "cert_file", "key_file"}));
+  if (!tls.has_value()) {
+    return t.Bad("tls", "is missing: give ca_file, cert_file and key_file, or plain = true");
+  }
+  RETURN_IF_ERROR(tls->AllowOnly({"ca_file", "cert_file", "key_file", "plain"}));
+  RETURN_IF_ERROR(tls->Read("plain", c.plain));
+  if (c.plain) {
+    for (std::string_view key : {"ca_file", "cert_file", "key_file"}) {
+      if (tls->Has(key)) return tls->Bad(key, "is not used with plain = true");
+    }
+  } else {
     RETURN_IF_ERROR(tls->ReadRequired("ca_file", c.tls_ca_file));
     RETURN_IF_ERROR(tls->ReadRequired("cert_file", c.tls_cert_file));
     RETURN_IF_ERROR(tls->ReadRequired("key_file", c.tls_key_file));
-  }
-  RETURN_IF_ERROR(t.Read("plain", c.plain));
-  if (c.plain && tls.has_value()) {
-    return t.Bad("plain", "plain = true and a [tls] section contradict each other; keep one");
-  }
-  if (!c.plain && !tls.has_value()) {
-    return t.Bad("tls",
-                 "is required: ca_file, cert_file and key_file (mutual TLS between "
-                 "validators), or plain = true for plain TCP, where every peer is trusted");
   }
   ASSIGN_OR_RETURN(ConfigTable p, t.Section("parameters"));
   RETURN_IF_ERROR(

@@ -14,8 +14,8 @@
 //   data_dir = "validator-0"
 //   [tls]  ca_file, cert_file, key_file (all three): mutual TLS between validators; the
 //          certificate carries rustorium:validator:<this validator's public key hex>
-//   plain = true                     # instead of [tls]: plain TCP, every peer trusted
-//   (one of the two is required; a config with neither, or both, is refused)
+//          or plain = true (and no files): plain TCP, every peer trusted
+//   (the section is required: a config that says neither is refused)
 //   [parameters] batch_size, max_batch_delay_ms, header_size, max_header_delay_ms, gc_depth,
 //                retry_delay_ms, orphan_batch_age_ms
 #pragma once
@@ -33,7 +33,7 @@ struct NodeConfig {
   std::string committee_file;
   std::string data_dir;
   std::string tls_ca_file, tls_cert_file, tls_key_file;
-  bool plain = false;  // plain TCP; only when the file says plain = true
+  bool plain = false;  // plain TCP; only when the file says [tls] plain = true
   NarwhalParameters parameters;
 };
 

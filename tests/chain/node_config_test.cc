@@ -38,7 +38,7 @@ TEST(NodeConfig, PlainTcpOnlyWhenTheFileSaysSo) {
   TempDir dir;
   const std::string path = dir.Sub("validator.toml");
   WriteFile(path,
-            "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\nplain = true\n"
+            "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n[tls]\nplain = true\n"
             "[parameters]\norphan_batch_age_ms = 1\n");
   Result<NodeConfig> c = LoadNodeConfig(path);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -51,24 +51,20 @@ TEST(NodeConfig, ValidatorTomlErrorsNameTheFileSectionAndKey) {
   TempDir dir;
   const std::string path = dir.Sub("validator.toml");
   const std::string files = "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n";
-  const std::string base = files + "plain = true\n";
+  const std::string base = files + "[tls]\nplain = true\n";
   struct Case {
     std::string text;
     std::string message;  // after "PATH: "
   };
   const std::vector<Case> cases = {
-      {base + "colour = 1\n",
-       "colour: unknown key (known: key_file, committee, data_dir, tls, plain, parameters)"},
+      {files + "colour = 1\n[tls]\nplain = true\n",
+       "colour: unknown key (known: key_file, committee, data_dir, tls, parameters)"},
       // Neither TLS files nor plain = true; plain = false alone; both.
-      {files,
-       "tls: is required: ca_file, cert_file and key_file (mutual TLS between validators), or "
-       "plain = true for plain TCP, where every peer is trusted"},
-      {files + "plain = false\n",
-       "tls: is required: ca_file, cert_file and key_file (mutual TLS between validators), or "
-       "plain = true for plain TCP, where every peer is trusted"},
-      {base + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\n",
-       "plain: plain = true and a [tls] section contradict each other; keep one"},
-      {files + "plain = \"yes\"\n", "plain: expected a boolean (true or false), not a string"},
+      {files, "tls: is missing: give ca_file, cert_file and key_file, or plain = true"},
+      {files + "[tls]\nplain = false\n", "tls.ca_file: is required"},
+      {base + "ca_file = \"a\"\n", "tls.ca_file: is not used with plain = true"},
+      {files + "[tls]\nplain = \"yes\"\n",
+       "tls.plain: expected a boolean (true or false), not a string"},
       {base + "[parameters]\norphan_batch_age_ms = 0\n",
        "parameters.orphan_batch_age_ms: must be >= 1, not 0"},
       {"committee = \"c.toml\"\ndata_dir = \"v\"\n", "key_file: is required"},
@@ -80,7 +76,7 @@ TEST(NodeConfig, ValidatorTomlErrorsNameTheFileSectionAndKey) {
        "parameters.batch_sise: unknown key (known: batch_size, max_batch_delay_ms, header_size, "
        "max_header_delay_ms, gc_depth, retry_delay_ms, orphan_batch_age_ms)"},
       {files + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\nextra = 1\n",
-       "tls.extra: unknown key (known: ca_file, cert_file, key_file)"},
+       "tls.extra: unknown key (known: ca_file, cert_file, key_file, plain)"},
       {files + "[tls]\nca_file = \"a\"\n", "tls.cert_file: is required"},
       {files + "tls = 1\n", "tls: expected a table, not an integer"},
   };

@@ -55,7 +55,7 @@ class Committee4 {
       certs.add_validators.emplace_back("v" + n, EncodeHex(AsBytes(a.name)));
       rustorium::testing::WriteFile(dir_ + "/v" + n + ".key", key.SeedHex() + "\n");
       const std::string transport =
-          plain ? "plain = true\n"
+          plain ? "[tls]\nplain = true\n"
                 : "[tls]\nca_file = \"certs/ca.crt\"\ncert_file = \"certs/v" + n +
                       ".crt\"\nkey_file = \"certs/v" + n + ".key\"\n";
       rustorium::testing::WriteFile(

@@ -79,7 +79,7 @@ Status CreateLocalCommittee(const std::string& dir, int validators, int base_por
     std::string toml = "key_file = \"" + name + ".key\"\ncommittee = \"committee.toml\"\n" +
                        "data_dir = \"" + name + "\"\n";
     if (plain) {
-      toml += "plain = true  # plain TCP: every peer is trusted\n";
+      toml += "[tls]\nplain = true  # plain TCP: every peer is trusted\n";
     } else {
       const std::string at = std::string(kCertsSubdir) + "/";
       toml += "[tls]\nca_file = \"" + at + "ca.crt\"\ncert_file = \"" + at + name +
