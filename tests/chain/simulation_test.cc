@@ -2,6 +2,7 @@
 // failing seed replays exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -557,6 +558,44 @@ TEST(Simulation, OrphanBatchesAreCollectedAfterTheirAge) {
     EXPECT_EQ(sim.validator(i).stats().workers[0].orphan_batches_collected, i == 0 ? 1u : 0u);
     EXPECT_EQ(sim.Unexecuted(i), 0u) << i;
   }
+  ExpectSafe(sim);
+}
+
+// A header alone does not keep a batch forever: it starts the batch's age again, and when no
+// certificate follows, the batch goes orphan_batch_age_ms after that header.
+TEST(Simulation, ABatchNamedOnlyByAnUncertifiedHeaderGoesAfterTheAge) {
+  TempDir dir;
+  SimulationOptions options = Options(104, dir);
+  options.client_interval_ms = 0;
+  options.parameters.orphan_batch_age_ms = 2'000;
+  Simulation sim(options);
+  binding::Caught caught;
+  binding::Watch(sim, caught);
+  sim.RunFor(500);
+  Batch batch;
+  batch.transactions = {"set named 1"};
+  const Digest digest = batch.ComputeDigest();
+  sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchMessage{sim.key(3).public_key(), 0, batch}));
+  const uint64_t stored_at = sim.now();
+  auto collected = [&] { return sim.validator(0).stats().workers[0].orphan_batches_collected; };
+  sim.RunFor(1'500);
+  // 3 signs a header naming the batch whose parents nobody has: verified, never certified.
+  ASSERT_TRUE(sim.validator(0).LatestOwnHeader().has_value());
+  const uint64_t round = sim.validator(0).LatestOwnHeader()->round + 5;
+  std::vector<Digest> parents = {HashBytes("p1"), HashBytes("p2"), HashBytes("p3")};
+  std::sort(parents.begin(), parents.end());
+  const uint64_t rejected = sim.validator(0).stats().primary.rejected_headers;
+  sim.InjectToPrimary(
+      3, 0, EncodeMessage(Header::Make(sim.key(3), round, {PayloadEntry{digest, 0}}, parents)));
+  sim.RunFor(100);
+  ASSERT_EQ(sim.validator(0).stats().primary.rejected_headers, rejected);
+  const uint64_t named_at = sim.now() - 50;  // within the delivery delay bound (5..60 ms)
+  // Past the age counted from when it was stored: kept, the header named it since.
+  sim.RunFor(stored_at + 2'000 + 400 + 100 - sim.now());
+  EXPECT_EQ(collected(), 0u) << "collected although a header named it";
+  // Past the age counted from the header: gone.
+  sim.RunFor(named_at + 2'000 + 400 + 100 - sim.now());
+  EXPECT_EQ(collected(), 1u);
   ExpectSafe(sim);
 }
 
