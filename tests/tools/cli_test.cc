@@ -146,7 +146,7 @@ TEST(CliExitCodes, MalformedInputExitsTwoAndFailuresExitOne) {
       // failures: not there, unreachable
       {"engine get absent" + d, 1},
       {"engine stats --data-dir " + dir.Sub("no-store"), 1},
-      {"chain status --node 127.0.0.1:1", 1},
+      {"chain status --plain --node 127.0.0.1:1", 1},
       {"kv get k --plain --pd 127.0.0.1:1", 1},
   };
   for (const Case& c : cases) {
