@@ -225,12 +225,14 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
     }
     // Every validator's config is read here first: a mistake (a config with neither [tls]
     // nor plain = true, say) stops `local` with its message rather than a child.
+    bool tls = true;  // every validator's config says [tls] files
     for (int i = 0; i < *validators; ++i) {
       auto c = chain::LoadNodeConfig(*dir + "/validator-" + std::to_string(i) + ".toml");
       if (!c.ok()) {
         exit_code = Fail(c.status());
         return;
       }
+      tls = tls && !c->plain;
     }
     BlockStopSignals();
     const std::string self = SelfPath();
@@ -251,10 +253,9 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       std::cout << name << ": pid " << pid << ", log " << options.log << std::endl;
     }
     std::cout << "addresses (primary, workers) in " << committee << "\n";
-    const bool tls = fs::exists(*dir + "/" + kCertsSubdir + "/ca.crt");
     std::cout << "committee of " << *validators << " running in " << *dir << " over "
               << (tls ? "mutual TLS (certificates in " + *dir + "/" + kCertsSubdir + ")"
-                      : std::string("plain TCP"))
+                      : std::string("plain TCP (for some or all validators)"))
               << "; rustorium chain submit --tx DATA, rustorium chain status"
               << (tls ? "" : " (with --plain)") << "; Ctrl-C stops it" << std::endl;
     WaitForStop();
