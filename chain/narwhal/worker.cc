@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace rustorium::chain {
 
 Worker::Worker(const Committee& committee, const PublicKey& name, uint32_t id,
@@ -126,13 +128,27 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
     return;
   }
   if (!store_->HasBatch(digest)) {
+    // A header we saw asked for it (fetching), or none names it yet: then it goes after
+    // orphan_batch_age_ms unless a certificate names it, and counts against its origin's
+    // quota of unnamed bytes until then.
+    const bool unnamed = !fetching_.count(digest);
+    size_t bytes = 0;
+    for (const std::string& tx : message.batch.transactions) bytes += tx.size();
+    if (unnamed) {
+      const size_t held = unnamed_bytes_[message.origin];
+      if (held + bytes > params_.max_unnamed_batch_bytes) {
+        ++stats_.refused_unnamed_quota;  // no acknowledgement: an honest author resends later
+        return;
+      }
+    }
     if (Status s = store_->PutBatch(digest, message.batch); !s.ok()) {
       spdlog::error("worker {}: cannot store batch {}: {}", id_, ShortHex(digest), s.ToString());
       return;  // no acknowledgement: the author will resend
     }
-    // A header we saw asked for it (fetching), or none names it yet: then it goes after
-    // orphan_batch_age_ms unless a certificate names it.
-    if (!fetching_.count(digest)) unnamed_.emplace(digest, env_->NowMs());
+    if (unnamed) {
+      unnamed_.emplace(digest, Unnamed{env_->NowMs(), message.origin, bytes});
+      unnamed_bytes_[message.origin] += bytes;
+    }
   }
   if (!from.answer && message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
   fetching_.erase(digest);
@@ -142,19 +158,30 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
 void Worker::OnBatchesNamed(const std::vector<Digest>& digests, bool certified) {
   const uint64_t now = env_->NowMs();
   for (const Digest& digest : digests) {
+    auto it = unnamed_.find(digest);
+    if (it == unnamed_.end()) continue;
     if (certified) {
-      unnamed_.erase(digest);
-    } else if (auto it = unnamed_.find(digest); it != unnamed_.end()) {
-      it->second = now;
+      ForgetUnnamed(it);
+    } else {
+      it->second.since_ms = now;
     }
   }
+}
+
+void Worker::ForgetUnnamed(std::map<Digest, Unnamed>::iterator it) {
+  auto held = unnamed_bytes_.find(it->second.origin);
+  if (held != unnamed_bytes_.end()) {
+    held->second -= std::min(held->second, it->second.bytes);
+    if (held->second == 0) unnamed_bytes_.erase(held);
+  }
+  unnamed_.erase(it);
 }
 
 void Worker::CollectOrphans() {
   const uint64_t now = env_->NowMs();
   std::vector<Digest> old;
-  for (const auto& [digest, stored_ms] : unnamed_) {
-    if (now - stored_ms >= params_.orphan_batch_age_ms) old.push_back(digest);
+  for (const auto& [digest, unnamed] : unnamed_) {
+    if (now - unnamed.since_ms >= params_.orphan_batch_age_ms) old.push_back(digest);
   }
   if (old.empty()) return;
   if (Status s = store_->DeleteBatches(old); !s.ok()) {
@@ -162,7 +189,7 @@ void Worker::CollectOrphans() {
                  s.ToString());
     return;
   }
-  for (const Digest& digest : old) unnamed_.erase(digest);
+  for (const Digest& digest : old) ForgetUnnamed(unnamed_.find(digest));
   stats_.orphan_batches_collected += old.size();
 }
 

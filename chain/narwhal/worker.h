@@ -32,6 +32,9 @@ struct WorkerStats {
   // requester) is not the committee member the connection is authenticated as.
   uint64_t refused_identity = 0;
   uint64_t orphan_batches_collected = 0;  // stored, named by no header, deleted after the age
+  // Peers' batches not stored because their origin's unnamed batches would pass
+  // max_unnamed_batch_bytes.
+  uint64_t refused_unnamed_quota = 0;
 };
 
 class Worker {
@@ -81,12 +84,19 @@ class Worker {
   struct Fetch {
     uint64_t since_ms = 0;
   };
+  // A peer's batch no certificate names yet (see unnamed_).
+  struct Unnamed {
+    uint64_t since_ms = 0;
+    PublicKey origin{};
+    size_t bytes = 0;
+  };
 
   void Seal();
   void OnBatch(BatchMessage message, const MessageSource& from);
   void OnAck(const BatchAck& ack, const MessageSource& from);
   void OnRequest(const BatchesRequest& request, const MessageSource& from);
   void CollectOrphans();
+  void ForgetUnnamed(std::map<Digest, Unnamed>::iterator it);
   void Tick();
   void SendTo(const PublicKey& to, const Message& message);
 
@@ -107,8 +117,9 @@ class Worker {
   std::map<Digest, Spreading> spreading_;
   std::map<Digest, Fetch> fetching_;
   // Peers' batches stored and not (yet) named by a certificate: when each was stored, or last
-  // named by a header (ms).
-  std::map<Digest, uint64_t> unnamed_;
+  // named by a header (ms), who sent it and its transaction bytes.
+  std::map<Digest, Unnamed> unnamed_;
+  std::map<PublicKey, size_t> unnamed_bytes_;  // per origin, over unnamed_
   WorkerStats stats_;
 };
 

@@ -169,12 +169,13 @@ struct ChainNode::Rep {
   std::string Status(uint64_t since_ms) const {
     const ValidatorStats s = validator->stats();
     uint64_t dropped = s.primary.dropped_messages, transactions = 0;
-    uint64_t refused_identity = s.primary.refused_identity, orphans = 0;
+    uint64_t refused_identity = s.primary.refused_identity, orphans = 0, over_quota = 0;
     for (const WorkerStats& w : s.workers) {
       dropped += w.dropped_messages;
       transactions += w.transactions;
       refused_identity += w.refused_identity;
       orphans += w.orphan_batches_collected;
+      over_quota += w.refused_unnamed_quota;
     }
     std::ostringstream out;
     out << "name: " << EncodeHex(AsBytes(key->public_key())) << "\nround: " << s.primary.round
@@ -183,7 +184,8 @@ struct ChainNode::Rep {
         << "\nsubmitted: " << transactions << "\nrejected_headers: " << s.primary.rejected_headers
         << "\nrejected_certificates: " << s.primary.rejected_certificates
         << "\ndropped_messages: " << dropped << "\nrefused_identity: " << refused_identity
-        << "\norphan_batches_collected: " << orphans << "\n"
+        << "\norphan_batches_collected: " << orphans << "\nrefused_unnamed_quota: " << over_quota
+        << "\n"
         << latencies.end_to_end.Describe("end_to_end_latency", since_ms)
         << latencies.consensus.Describe("consensus_latency", since_ms);
     return out.str();

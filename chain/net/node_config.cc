@@ -7,6 +7,7 @@
 #include "base/codec.h"
 #include "base/config_file.h"
 #include "base/quote.h"
+#include "chain/narwhal/messages.h"
 
 namespace rustorium::chain {
 namespace {
@@ -42,9 +43,9 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(tls->ReadRequired("key_file", c.tls_key_file));
   }
   ASSIGN_OR_RETURN(ConfigTable p, t.Section("parameters"));
-  RETURN_IF_ERROR(
-      p.AllowOnly({"batch_size", "max_batch_delay_ms", "header_size", "max_header_delay_ms",
-                   "gc_depth", "retry_delay_ms", "orphan_batch_age_ms"}));
+  RETURN_IF_ERROR(p.AllowOnly({"batch_size", "max_batch_delay_ms", "header_size",
+                               "max_header_delay_ms", "gc_depth", "retry_delay_ms",
+                               "orphan_batch_age_ms", "max_unnamed_batch_bytes"}));
   NarwhalParameters& q = c.parameters;
   RETURN_IF_ERROR(p.Read("batch_size", q.batch_size));
   RETURN_IF_ERROR(p.Read("max_batch_delay_ms", q.max_batch_delay_ms));
@@ -54,6 +55,14 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(p.Read("retry_delay_ms", q.retry_delay_ms, decltype(q.retry_delay_ms){1}));
   RETURN_IF_ERROR(
       p.Read("orphan_batch_age_ms", q.orphan_batch_age_ms, decltype(q.orphan_batch_age_ms){1}));
+  RETURN_IF_ERROR(p.Read("max_unnamed_batch_bytes", q.max_unnamed_batch_bytes));
+  if (q.max_unnamed_batch_bytes < q.batch_size + kMaxTransactionSize) {
+    return p.Bad("max_unnamed_batch_bytes", "must hold at least one full batch, batch_size + " +
+                                                std::to_string(kMaxTransactionSize) + " = " +
+                                                std::to_string(q.batch_size + kMaxTransactionSize) +
+                                                " bytes, not " +
+                                                std::to_string(q.max_unnamed_batch_bytes));
+  }
   c.key_file = Resolve(path, c.key_file);
   c.committee_file = Resolve(path, c.committee_file);
   c.data_dir = Resolve(path, c.data_dir);

@@ -17,7 +17,7 @@
 //          or plain = true (and no files): plain TCP, every peer trusted
 //   (the section is required: a config that says neither is refused)
 //   [parameters] batch_size, max_batch_delay_ms, header_size, max_header_delay_ms, gc_depth,
-//                retry_delay_ms, orphan_batch_age_ms
+//                retry_delay_ms, orphan_batch_age_ms, max_unnamed_batch_bytes
 #pragma once
 
 #include <string>
