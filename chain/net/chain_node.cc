@@ -37,7 +37,7 @@ namespace {
 constexpr uint64_t kDefaultLatencyWindowMs = 10'000;
 
 // Who may submit transactions and read the status under TLS.
-constexpr rpc::RoleSet clients =
+constexpr rpc::RoleSet kClientRoles =
     rpc::PeerRole::kClient | rpc::PeerRole::kAdmin | rpc::PeerRole::kValidator;
 
 Result<std::string> ReadSmallFile(const std::string& path) {
@@ -210,7 +210,8 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
   if (!config.plain) {
     if (config.tls_ca_file.empty() || config.tls_cert_file.empty() || config.tls_key_file.empty())
       return Status::InvalidArgument(
-          "validator TLS needs ca_file, cert_file and key_file (or plain = true for plain TCP)");
+          "validator TLS needs ca_file, cert_file and key_file (or [tls] plain = true for plain "
+          "TCP)");
     // Our certificate must name our key: peers bind what we send to the name it carries.
     ASSIGN_OR_RETURN(rpc::PeerIdentity own, rpc::CertificateIdentity(config.tls_cert_file));
     const std::string own_hex = EncodeHex(AsBytes(rep->key->public_key()));
@@ -248,7 +249,7 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
             if (!s.ok()) return respond(s);
             respond(std::string());
           },
-          clients);
+          kClientRoles);
       server->Handle(
           kStatusMethod,
           [r](const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
@@ -265,7 +266,7 @@ Result<std::unique_ptr<ChainNode>> ChainNode::Start(const NodeConfig& config) {
             }
             respond(r->Status(since_ms));
           },
-          clients);
+          kClientRoles);
       RETURN_IF_ERROR(server->Start());
       return server;
     };

@@ -39,8 +39,12 @@ uint64_t UnixMicros();
 class ChainNode {
  public:
   // Loads the key and committee, binds the addresses the committee gives this key, opens the
-  // data directory and starts. Errors: config, key or committee files; addresses that cannot
-  // be bound; the engine's.
+  // data directory and starts. Under TLS (unless config.plain) its certificate must carry
+  // rustorium:validator:<its public key hex>, since peers bind what it sends to that name;
+  // the consensus methods take validator certificates only, chain.submit and chain.status
+  // client, admin and validator ones (rpc_transport.h, ServeValidator). Errors: config, key,
+  // committee or certificate files (InvalidArgument for a certificate of another identity);
+  // addresses that cannot be bound; the engine's.
   static Result<std::unique_ptr<ChainNode>> Start(const NodeConfig& config);
   // Stops the servers and the validator (what was committed is on disk).
   ~ChainNode();
