@@ -33,10 +33,10 @@ struct NarwhalParameters {
   // was stored is deleted (a peer cannot fill our disk with batches nobody proposes). Its
   // header, should it come later, fetches it again.
   uint64_t orphan_batch_age_ms = 60'000;
-  // Transaction bytes of one validator's batches that we store while no certificate names
-  // them; a batch that would pass it is not stored or acknowledged (its author resends), so a
-  // peer's flood is bounded on disk by this, not by its rate times orphan_batch_age_ms. Honest
-  // validators hold a few rounds of batches here.
+  // Bytes of one validator's batches (Worker::ChargedBytes: transactions plus a small
+  // overhead each) that we store while no certificate names them; a batch that would pass it is not
+  // stored or acknowledged (its author resends), so a peer's flood is bounded on disk by this, not
+  // by its rate times orphan_batch_age_ms. Honest validators hold a few rounds of batches here.
   size_t max_unnamed_batch_bytes = 256 << 20;
 };
 

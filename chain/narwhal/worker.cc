@@ -132,8 +132,7 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
     // orphan_batch_age_ms unless a certificate names it, and counts against its origin's
     // quota of unnamed bytes until then.
     const bool unnamed = !fetching_.count(digest);
-    size_t bytes = 0;
-    for (const std::string& tx : message.batch.transactions) bytes += tx.size();
+    const size_t bytes = ChargedBytes(message.batch);
     if (unnamed) {
       const size_t held = unnamed_bytes_[message.origin];
       if (held + bytes > params_.max_unnamed_batch_bytes) {
@@ -153,6 +152,17 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
   if (!from.answer && message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
   fetching_.erase(digest);
   callbacks_.on_batch_stored(digest);
+}
+
+size_t Worker::ChargedBytes(const Batch& batch) {
+  size_t bytes = kBatchOverhead;
+  for (const std::string& tx : batch.transactions) bytes += tx.size() + kTransactionOverhead;
+  return bytes;
+}
+
+size_t Worker::MaxChargedBytes(size_t batch_size) {
+  return kBatchOverhead + batch_size + kMaxTransactionSize +
+         kTransactionOverhead * std::min(std::max<size_t>(batch_size, 1), kMaxBatchTransactions);
 }
 
 void Worker::OnBatchesNamed(const std::vector<Digest>& digests, bool certified) {

@@ -72,6 +72,16 @@ class Worker {
   // Stops fetching batches nobody needs any more (their headers fell below the GC bound).
   void CancelSynchronize(const std::vector<Digest>& digests);
 
+  // What a batch counts against max_unnamed_batch_bytes: its transactions' bytes plus
+  // kTransactionOverhead each and kBatchOverhead (so that a flood of empty or tiny batches
+  // is bounded too).
+  static constexpr size_t kBatchOverhead = 64;
+  static constexpr size_t kTransactionOverhead = 8;
+  static size_t ChargedBytes(const Batch& batch);
+  // The most a batch sealed by a worker with this batch_size can be charged (its last
+  // transaction may be kMaxTransactionSize, and transactions are never empty).
+  static size_t MaxChargedBytes(size_t batch_size);
+
   uint32_t id() const { return id_; }
   const WorkerStats& stats() const { return stats_; }
 
@@ -88,7 +98,7 @@ class Worker {
   struct Unnamed {
     uint64_t since_ms = 0;
     PublicKey origin{};
-    size_t bytes = 0;
+    size_t bytes = 0;  // ChargedBytes
   };
 
   void Seal();

@@ -7,7 +7,7 @@
 #include "base/codec.h"
 #include "base/config_file.h"
 #include "base/quote.h"
-#include "chain/narwhal/messages.h"
+#include "chain/narwhal/worker.h"
 
 namespace rustorium::chain {
 namespace {
@@ -56,11 +56,11 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(
       p.Read("orphan_batch_age_ms", q.orphan_batch_age_ms, decltype(q.orphan_batch_age_ms){1}));
   RETURN_IF_ERROR(p.Read("max_unnamed_batch_bytes", q.max_unnamed_batch_bytes));
-  if (q.max_unnamed_batch_bytes < q.batch_size + kMaxTransactionSize) {
-    return p.Bad("max_unnamed_batch_bytes", "must hold at least one full batch, batch_size + " +
-                                                std::to_string(kMaxTransactionSize) + " = " +
-                                                std::to_string(q.batch_size + kMaxTransactionSize) +
-                                                " bytes, not " +
+  if (const size_t least = Worker::MaxChargedBytes(q.batch_size);
+      q.max_unnamed_batch_bytes < least) {
+    return p.Bad("max_unnamed_batch_bytes", "must hold one full batch of batch_size " +
+                                                std::to_string(q.batch_size) + ", " +
+                                                std::to_string(least) + " bytes, not " +
                                                 std::to_string(q.max_unnamed_batch_bytes));
   }
   c.key_file = Resolve(path, c.key_file);

@@ -45,7 +45,7 @@ TEST(NodeConfig, PlainTcpOnlyWhenTheFileSaysSo) {
   EXPECT_TRUE(c->plain);
   EXPECT_TRUE(c->tls_ca_file.empty());
   EXPECT_EQ(c->parameters.orphan_batch_age_ms, 1u);
-  for (size_t bytes : {66536u, 66537u}) {  // the least (one full batch), and one more
+  for (size_t bytes : {74600u, 74601u}) {  // the least (one full batch), and one more
     WriteFile(path,
               "key_file = \"v.key\"\ncommittee = \"c.toml\"\ndata_dir = \"v\"\n[tls]\nplain = "
               "true\n[parameters]\nbatch_size = 1000\nmax_unnamed_batch_bytes = " +
@@ -85,10 +85,11 @@ TEST(NodeConfig, ValidatorTomlErrorsNameTheFileSectionAndKey) {
        "parameters.batch_sise: unknown key (known: batch_size, max_batch_delay_ms, header_size, "
        "max_header_delay_ms, gc_depth, retry_delay_ms, orphan_batch_age_ms, "
        "max_unnamed_batch_bytes)"},
-      // One full batch (batch_size 1000 + 65536) is the least; one byte less is refused.
-      {base + "[parameters]\nbatch_size = 1000\nmax_unnamed_batch_bytes = 66535\n",
-       "parameters.max_unnamed_batch_bytes: must hold at least one full batch, batch_size + "
-       "65536 = 66536 bytes, not 66535"},
+      // One full batch is the least (64 + 1000 + 65536 + 8 * 1000 for batch_size 1000); one
+      // byte less is refused.
+      {base + "[parameters]\nbatch_size = 1000\nmax_unnamed_batch_bytes = 74599\n",
+       "parameters.max_unnamed_batch_bytes: must hold one full batch of batch_size 1000, 74600 "
+       "bytes, not 74599"},
       {files + "[tls]\nca_file = \"a\"\ncert_file = \"b\"\nkey_file = \"c\"\nextra = 1\n",
        "tls.extra: unknown key (known: ca_file, cert_file, key_file, plain)"},
       {files + "[tls]\nca_file = \"a\"\n", "tls.cert_file: is required"},

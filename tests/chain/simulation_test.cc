@@ -603,53 +603,61 @@ TEST(Simulation, ABatchNamedOnlyByAnUncertifiedHeaderGoesAfterTheAge) {
 // batch is still stored, one byte over it is not (nor acknowledged), other validators are not
 // affected, and the room comes back once orphans are collected.
 TEST(Simulation, UnnamedBatchBytesAreBoundedPerValidator) {
-  TempDir dir;
-  SimulationOptions options = Options(105, dir);
-  options.client_interval_ms = 0;
-  options.parameters.orphan_batch_age_ms = 2'000;
-  options.parameters.max_unnamed_batch_bytes = 3'000;
-  Simulation sim(options);
-  binding::Caught caught;
-  binding::Watch(sim, caught);
-  sim.RunFor(200);
   auto batch_of = [](char c, size_t bytes) {
     Batch b;
     b.transactions = {std::string(bytes, c)};
     return b;
   };
-  auto send = [&](size_t from, const Batch& b) {
-    sim.InjectToWorker(from, 0, 0, EncodeMessage(BatchMessage{sim.key(from).public_key(), 0, b}));
-    sim.RunFor(100);
-  };
-  auto held = [&](const Batch& b) {  // 3 asks 0 for it: answered while 0 holds it
-    const int before = caught.batches[{0, 3}];
-    sim.InjectToWorker(
-        3, 0, 0, EncodeMessage(BatchesRequest{sim.key(3).public_key(), 0, {b.ComputeDigest()}}),
-        /*request=*/true);
-    sim.RunFor(150);
-    return caught.batches[{0, 3}] > before;
-  };
-  auto refused = [&] { return sim.validator(0).stats().workers[0].refused_unnamed_quota; };
   const Batch a = batch_of('a', 1'000), b = batch_of('b', 1'999), c = batch_of('c', 1),
               d = batch_of('d', 1), e = batch_of('e', 1);
-  send(3, a);
-  send(3, b);  // 2,999: one under the bound
-  send(3, c);  // 3,000: at the bound
-  EXPECT_EQ(refused(), 0u);
-  send(3, d);  // 3,001: over
-  EXPECT_EQ(refused(), 1u);
-  EXPECT_TRUE(held(a) && held(b) && held(c));
-  EXPECT_FALSE(held(d)) << "stored over the bound";
-  send(2, e);  // another validator's room is its own
-  EXPECT_EQ(refused(), 1u);
-  EXPECT_TRUE(held(e));
-  // Collected after the age: room again.
-  sim.RunFor(2'000 + 400);
-  EXPECT_EQ(sim.validator(0).stats().workers[0].orphan_batches_collected, 4u);
-  send(3, d);
-  EXPECT_EQ(refused(), 1u);
-  EXPECT_TRUE(held(d));
-  ExpectSafe(sim);
+  const size_t charge = Worker::ChargedBytes(a) + Worker::ChargedBytes(b) + Worker::ChargedBytes(c);
+  // The bound one byte under, at, and one byte over the charge of a, b and c.
+  for (const size_t bound : {charge - 1, charge, charge + 1}) {
+    TempDir dir;
+    SimulationOptions options = Options(105, dir);
+    options.client_interval_ms = 0;
+    options.parameters.orphan_batch_age_ms = 2'000;
+    options.parameters.max_unnamed_batch_bytes = bound;
+    Simulation sim(options);
+    binding::Caught caught;
+    binding::Watch(sim, caught);
+    sim.RunFor(200);
+    auto send = [&](size_t from, const Batch& batch) {
+      sim.InjectToWorker(from, 0, 0,
+                         EncodeMessage(BatchMessage{sim.key(from).public_key(), 0, batch}));
+      sim.RunFor(100);
+    };
+    auto held = [&](const Batch& batch) {  // 3 asks 0 for it: answered while 0 holds it
+      const int before = caught.batches[{0, 3}];
+      sim.InjectToWorker(
+          3, 0, 0,
+          EncodeMessage(BatchesRequest{sim.key(3).public_key(), 0, {batch.ComputeDigest()}}),
+          /*request=*/true);
+      sim.RunFor(150);
+      return caught.batches[{0, 3}] > before;
+    };
+    auto refused = [&] { return sim.validator(0).stats().workers[0].refused_unnamed_quota; };
+    send(3, a);
+    send(3, b);
+    send(3, c);
+    EXPECT_EQ(refused(), bound < charge ? 1u : 0u) << "bound " << bound << ", charge " << charge;
+    EXPECT_TRUE(held(a) && held(b));
+    EXPECT_EQ(held(c), bound >= charge) << "bound " << bound;
+    if (bound != charge) continue;
+    send(3, d);  // over the bound
+    EXPECT_EQ(refused(), 1u);
+    EXPECT_FALSE(held(d)) << "stored over the bound";
+    send(2, e);  // another validator's room is its own
+    EXPECT_EQ(refused(), 1u);
+    EXPECT_TRUE(held(e));
+    // Collected after the age: room again.
+    sim.RunFor(2'000 + 400);
+    EXPECT_EQ(sim.validator(0).stats().workers[0].orphan_batches_collected, 4u);
+    send(3, d);
+    EXPECT_EQ(refused(), 1u);
+    EXPECT_TRUE(held(d));
+    ExpectSafe(sim);
+  }
 }
 
 }  // namespace
