@@ -77,6 +77,8 @@ MultiRaft::~MultiRaft() {
 void MultiRaft::RegisterHandlers(rpc::RpcServer& server) {
   transport_->RegisterHandler(
       server, [this](const RaftMessage& m, uint64_t from_id, const std::string& from_address) {
+        if (options_.receive_filter && !options_.receive_filter(m, from_id))
+          return true;  // taken by the test
         return RaftIoGlue::Deliver(*this, m, from_id, from_address);
       });
   snapshots_->RegisterHandler(server);
@@ -131,9 +133,20 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
   return status;
 }
 
+bool MultiRaft::InjectMessage(const RaftMessage& message, uint64_t from_id,
+                              const std::string& from_address) {
+  return RaftIoGlue::Deliver(*this, message, from_id, from_address);
+}
+
 void MultiRaft::Tick() {
   for (auto& [id, g] : groups_) {
-    if (g->tick_cb != nullptr && !g->closing && !g->installing_snapshot) g->tick_cb(&g->io);
+    if (g->tick_cb == nullptr || g->closing || g->installing_snapshot) continue;
+    if (!RaftIoGlue::MayTick(*g)) {
+      stats_.guard_ticks_skipped++;
+      continue;
+    }
+    g->tick_cb(&g->io);
+    RaftIoGlue::AfterStep(*g);
   }
   // Incoming snapshot transfers whose sender went quiet are abandoned.
   snapshots_->Sweep();

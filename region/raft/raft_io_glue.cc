@@ -211,9 +211,12 @@ int RaftIoGlue::Append(raft_io* io, raft_io_append* req, const raft_entry entrie
   self.stats_.append_requests++;
   self.stats_.entries_appended += n;
   ++g.pending_io;
+  ++g.appends_in_flight;
   Group* gp = &g;
   self.commit_->OnWritten([gp, req, cb](const Status& status) {
+    --gp->appends_in_flight;
     if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+    MaybeReleaseAcks(*gp);
     gp->owner->IoDone(*gp);
   });
   self.ScheduleFlush();
@@ -338,6 +341,63 @@ Status RaftIoGlue::SnapshotSenderAllowed(Group& g, uint64_t from_id) {
   return Status::OK();
 }
 
+namespace {
+
+struct ElectionBarrier {
+  struct raft_barrier req;
+};
+
+}  // namespace
+
+bool RaftIoGlue::MayTick(const Group& g) {
+  // A follower's tick can only start an election; with appends in flight it would campaign
+  // with entries it may still lose (libraft 0.15 advertises its in-memory log).
+  return !(g.owner->options_.guards.no_election_while_persisting && g.r.state == RAFT_FOLLOWER &&
+           g.appends_in_flight > 0);
+}
+
+void RaftIoGlue::AfterStep(Group& g) {
+  MultiRaft& self = *g.owner;
+  if (self.options_.guards.barrier_on_election && raft_state(&g.r) == RAFT_LEADER &&
+      g.barrier_term != g.r.current_term && !g.closing) {
+    // libraft 0.15 neither appends an entry of its own on election nor refuses to count
+    // replicas of an older term's entry: the barrier gives the term its first entry at once.
+    g.barrier_term = g.r.current_term;
+    g.barrier_index = 0;
+    auto* b = new ElectionBarrier{};
+    b->req.data = b;
+    const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
+      delete static_cast<ElectionBarrier*>(req->data);
+    });
+    if (rv != 0) {
+      delete b;
+      spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
+                   rv);
+    } else {
+      g.barrier_index = raft_last_index(&g.r);
+      self.stats_.guard_election_barriers++;
+    }
+  }
+  MaybeReleaseAcks(g);
+}
+
+void RaftIoGlue::MaybeReleaseAcks(Group& g) {
+  if (g.held_acks.empty()) return;
+  const bool still_unsafe = raft_state(&g.r) == RAFT_LEADER && g.barrier_term == g.r.current_term &&
+                            g.r.last_stored < g.barrier_index;
+  if (still_unsafe) return;
+  MultiRaft* self = g.owner;
+  const GroupId id = g.id;
+  // Not from inside libraft's or the group commit's callback: at the end of the turn.
+  self->loop_.AtEndOfTurn([self, id] {
+    Group* g = self->Find(id);
+    if (g == nullptr || g->closing) return;
+    std::vector<Group::HeldMessage> held;
+    held.swap(g->held_acks);
+    for (Group::HeldMessage& h : held) Deliver(*self, h.message, h.from_id, h.from_address);
+  });
+}
+
 bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
                          const std::string& from_address) {
   Group* g = self.Find(m.group_id());
@@ -345,6 +405,23 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   if (!IsMember(*g, from_id)) {
     self.stats_.messages_refused++;
     return false;
+  }
+  const RaftGuards& guards = self.options_.guards;
+  if (m.has_timeout_now() && ((guards.no_timeout_now_while_installing && g->installing_snapshot) ||
+                              (guards.no_election_while_persisting && g->appends_in_flight > 0))) {
+    // libraft 0.15 would start an election from a log that is not (all) on disk; the leader's
+    // transfer times out instead, and it may try again.
+    self.stats_.guard_timeout_now_dropped++;
+    return false;
+  }
+  if (m.has_append_entries_result() && m.append_entries_result().rejected() == 0 &&
+      guards.hold_acks_until_term_entry_stored && raft_state(&g->r) == RAFT_LEADER &&
+      g->barrier_term == g->r.current_term && g->r.last_stored < g->barrier_index) {
+    // Counting it now could commit an older term's entry (libraft 0.15 counts replicas of its
+    // last stored entry, whatever its term): handed over once the barrier is stored.
+    g->held_acks.push_back({m, from_id, from_address});
+    self.stats_.guard_acks_held++;
+    return true;
   }
   if (m.has_install_snapshot()) {
     // The snapshot replaces this replica's data: only from the leader it follows in its
@@ -361,6 +438,7 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
   g->recv_cb(&g->io, &msg);  // libraft owns what the message allocated
+  AfterStep(*g);
   return true;
 }
 
