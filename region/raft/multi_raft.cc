@@ -27,6 +27,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
                            options_.max_message_bytes, options_.peer_role},
       &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
+  if (options_.log_write_gate) commit_->set_write_gate(options_.log_write_gate);
   SnapshotTransferOptions so;
   so.store_id = options_.store_id;
   so.bytes_per_second = options_.snapshot_bytes_per_second;
@@ -136,6 +137,11 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
 bool MultiRaft::InjectMessage(const RaftMessage& message, uint64_t from_id,
                               const std::string& from_address) {
   return RaftIoGlue::Deliver(*this, message, from_id, from_address);
+}
+
+void MultiRaft::SetElectionTimeout(GroupId group, std::chrono::milliseconds election) {
+  Group* g = Find(group);
+  if (g != nullptr) raft_set_election_timeout(&g->r, static_cast<unsigned>(election.count()));
 }
 
 void MultiRaft::Tick() {

@@ -70,6 +70,14 @@ struct RaftGuards {
   // commits it (Raft's Figure 8).
   bool barrier_on_election = true;
   bool hold_acks_until_term_entry_stored = true;
+  // A follower's accepting answer to an AppendEntries says it holds entries only up to that
+  // message's last (prev_log_index + entries): libraft answers its whole stored log, and the
+  // leader counts a leftover suffix of an older term as matching its own entries (found in
+  // review; upstream too).
+  bool answer_only_checked_entries = true;
+  // An append that completes after the follower's term changed is not answered (35479fc): the
+  // answer would go to the new leader for entries the old one sent.
+  bool no_answer_after_term_change = true;
 };
 
 struct MultiRaftOptions {
@@ -109,6 +117,9 @@ struct MultiRaftOptions {
   // the loop thread) before its group does; false takes it away (the test may hand it back, or
   // another, with MultiRaft::InjectMessage). Snapshot chunks do not pass through it.
   std::function<bool(const RaftMessage& message, uint64_t from_id)> receive_filter;
+  // Test hook, unset in production: a slow disk. Runs on a worker thread before each
+  // group-commit write of the Raft log, which waits for it to return.
+  std::function<void()> log_write_gate;
 };
 
 // A member of a group: its Raft server id (the store id) and its Raft address.
@@ -206,6 +217,10 @@ class MultiRaft {
   // sender, the guards); false when it was dropped. For tests that script the network; loop
   // thread.
   bool InjectMessage(const RaftMessage& message, uint64_t from_id, const std::string& from_address);
+
+  // Sets this replica's election timeout in `group` (from the next reset of its timer; a
+  // leader's check for a quorum uses it at once). For tests that script elections.
+  void SetElectionTimeout(GroupId group, std::chrono::milliseconds election);
 
   std::optional<GroupInfo> Info(GroupId group) const;
   std::vector<GroupId> Groups() const;

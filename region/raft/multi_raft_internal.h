@@ -49,6 +49,11 @@ struct MultiRaft::Group {
     std::string from_address;
   };
   std::vector<HeldMessage> held_acks;
+  // While libraft answers an AppendEntries (inside its receipt, or the completion of the append
+  // it started): the last index that message checked (0: not answering one), and whether the
+  // term changed since it arrived (RaftGuards).
+  uint64_t answering_through = 0;
+  bool answer_stale = false;
   raft_io_close_cb io_close_cb = nullptr;
   std::vector<std::function<void()>> close_done;
   uint64_t next_index = 1;  // where the next append goes

@@ -213,9 +213,16 @@ int RaftIoGlue::Append(raft_io* io, raft_io_append* req, const raft_entry entrie
   ++g.pending_io;
   ++g.appends_in_flight;
   Group* gp = &g;
-  self.commit_->OnWritten([gp, req, cb](const Status& status) {
+  // A follower's append answers the AppendEntries being received now (leaders: none).
+  const uint64_t through = g.answering_through;
+  const uint64_t term = g.r.current_term;
+  self.commit_->OnWritten([gp, req, cb, through, term](const Status& status) {
     --gp->appends_in_flight;
+    gp->answering_through = through;
+    gp->answer_stale = through > 0 && gp->r.current_term != term;
     if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+    gp->answering_through = 0;
+    gp->answer_stale = false;
     MaybeReleaseAcks(*gp);
     gp->owner->IoDone(*gp);
   });
@@ -302,8 +309,22 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
       }
     }
   } else {
+    raft_message out = *message;
+    if (out.type == RAFT_IO_APPEND_ENTRIES_RESULT && g.answering_through > 0) {
+      const RaftGuards& guards = self.options_.guards;
+      if (guards.no_answer_after_term_change && g.answer_stale) {
+        self.stats_.guard_answers_dropped++;
+        return RAFT_NOCONNECTION;  // libraft frees the request; the new leader probes again
+      }
+      raft_append_entries_result& result = out.append_entries_result;
+      if (guards.answer_only_checked_entries && result.rejected == 0 &&
+          result.last_log_index > g.answering_through) {
+        result.last_log_index = g.answering_through;
+        self.stats_.guard_answers_clamped++;
+      }
+    }
     RaftMessage m;
-    if (!EncodeMessage(g.id, *message, &m).ok()) return RAFT_MALFORMED;
+    if (!EncodeMessage(g.id, out, &m).ok()) return RAFT_MALFORMED;
     self.QueueMessage(message->server_address, std::move(m));
   }
   // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
@@ -437,7 +458,12 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   }
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
+  if (m.has_append_entries()) {
+    g->answering_through = m.append_entries().prev_log_index() +
+                           static_cast<uint64_t>(m.append_entries().entries_size());
+  }
   g->recv_cb(&g->io, &msg);  // libraft owns what the message allocated
+  g->answering_through = 0;
   AfterStep(*g);
   return true;
 }
