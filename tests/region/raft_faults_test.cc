@@ -213,6 +213,35 @@ TEST(RaftFaults, DISABLED_TimeoutNowDuringSnapshotInstallUnguarded) {
   TimeoutNowDuringSnapshotInstall(false);
 }
 
+// A slow disk for one store: while closed, its group-commit writes wait.
+class WriteGate {
+ public:
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Pass() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+};
+
+bool CarriesEntries(const RaftMessage& m) {
+  return m.has_append_entries() && m.append_entries().entries_size() > 0;
+}
+
 // ---- a54636b, 634cb11, f65b6e7: an election on entries not yet on disk ----
 //
 // The script holds store 3's AppendEntries that carries a new entry, then hands it over
@@ -275,36 +304,57 @@ TEST(RaftFaults, DISABLED_TimeoutNowWithAppendsInFlightUnguarded) {
   ElectionOnUnpersistedEntries(false);
 }
 
-// ---- 524f735, 29bb302: committing an older term's entry by counting (Raft's Figure 8) ----
+// The same on the tick path (634cb11): store 3's append waits on its slow disk while it hears
+// nothing more from the leader; its election timer runs out. On 0.15 it campaigns with the
+// entry in memory only. Guard: a follower with appends in flight does not tick.
+void TickWithAppendsInFlight(bool guarded) {
+  TempDir dir;
+  ScriptedNet net;
+  RaftGuards guards = AllGuards();
+  guards.no_election_while_persisting = guarded;
+  std::atomic<bool> got_entry{false};  // read by the script on store 3's loop
+  auto gate = std::make_shared<WriteGate>();
+  FaultCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
+    if (store != 3) return;
+    o.election = 1000ms;  // after store 1's 300 ms: store 1 still wins the first election
+    o.log_write_gate = [gate] { gate->Pass(); };
+  });
+  struct OpenAtExit {
+    std::shared_ptr<WriteGate> gate;
+    ~OpenAtExit() { gate->Open(); }
+  } open_at_exit{gate};
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(c.SettleOnStoreOne());
+  ASSERT_TRUE(c.store(1).Propose(kGroup, "a=1").ok());
+  ASSERT_TRUE(WaitFor([&] { return c.store(3).State(kGroup) == c.store(1).State(kGroup); }, 20s));
+  const uint64_t term_before = c.store(3).Info(kGroup)->term;
 
-// A slow disk for one store: while closed, its group-commit writes wait.
-class WriteGate {
- public:
-  void Close() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void Open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
+  // Store 3 takes the next entry, then hears nothing; its disk does not finish the write.
+  gate->Close();
+  net.SetScript([&](uint64_t to, uint64_t, const RaftMessage& m) {
+    if (to != 3) return Verdict::kPass;
+    if (!got_entry && CarriesEntries(m)) {
+      got_entry = true;
+      return Verdict::kPass;
     }
-    cv_.notify_all();
-  }
-  void Pass() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return open_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;
-};
-
-bool CarriesEntries(const RaftMessage& m) {
-  return m.has_append_entries() && m.append_entries().entries_size() > 0;
+    return got_entry ? Verdict::kDrop : Verdict::kPass;
+  });
+  ASSERT_TRUE(c.store(1).Propose(kGroup, "b=2").ok());  // stores 1 and 2 commit it
+  ASSERT_TRUE(WaitFor([&] { return got_entry.load(); }, 20s));
+  // Two of store 3's longest election timeouts.
+  std::this_thread::sleep_for(4s);
+  auto info = c.store(3).Info(kGroup);
+  EXPECT_EQ(info->role, Role::kFollower) << "store 3 campaigned on an unpersisted entry";
+  EXPECT_EQ(info->term, term_before);
+  EXPECT_GT(c.store(3).raft().stats().guard_ticks_skipped.load(), 0u);
 }
+
+TEST(RaftFaults, AFollowerWithAppendsInFlightDoesNotTick) { TickWithAppendsInFlight(true); }
+TEST(RaftFaults, DISABLED_AFollowerWithAppendsInFlightDoesNotTickUnguarded) {
+  TickWithAppendsInFlight(false);
+}
+
+// ---- 524f735, 29bb302: committing an older term's entry by counting (Raft's Figure 8) ----
 
 // Whether `m` could change the receiver's log at index `n` or below.
 bool Rewrites(const RaftMessage& m, uint64_t n) {
