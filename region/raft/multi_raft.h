@@ -78,6 +78,10 @@ struct RaftGuards {
   // An append that completes after the follower's term changed is not answered (35479fc): the
   // answer would go to the new leader for entries the old one sent.
   bool no_answer_after_term_change = true;
+  // No snapshot is taken while the group has an uncommitted configuration (half of baa8f52):
+  // libraft 0.15 would record that configuration under the last committed one's index, and a
+  // restart or a follower installing the snapshot would take it as committed.
+  bool no_snapshot_of_uncommitted_configuration = true;
 };
 
 struct MultiRaftOptions {

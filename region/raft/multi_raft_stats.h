@@ -35,6 +35,7 @@ struct MultiRaftStats {
   std::atomic<uint64_t> guard_acks_held{0};
   std::atomic<uint64_t> guard_answers_clamped{0};  // AppendEntries answers cut to what was checked
   std::atomic<uint64_t> guard_answers_dropped{0};  // answers of appends from an earlier term
+  std::atomic<uint64_t> guard_snapshots_postponed{0};  // while a configuration was uncommitted
 };
 
 }  // namespace rustorium::raft

@@ -493,6 +493,12 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
 // The snapshot is a marker: the data is durable in the engine already.
 int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
   Group& g = G(fsm);
+  if (g.owner->options_.guards.no_snapshot_of_uncommitted_configuration &&
+      g.r.configuration_uncommitted_index != 0) {
+    // libraft 0.15 takes a busy state machine as "try again after the next apply".
+    g.owner->stats_.guard_snapshots_postponed++;
+    return RAFT_BUSY;
+  }
   std::string marker(kSnapshotMarker);
   PutFixed64BE(marker, g.r.last_applied);
   PutFixed64BE(marker, g.sm->AppliedIndex());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "region/raft/multi_raft.h"
+#include "region/raft/raft_log_store.h"
 #include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
@@ -238,6 +239,13 @@ class WriteGate {
   bool open_ = true;
 };
 
+// Opens the gate when it goes out of scope: declared after the stores, so that they can
+// finish their writes as they stop.
+struct OpenAtExit {
+  std::shared_ptr<WriteGate> gate;
+  ~OpenAtExit() { gate->Open(); }
+};
+
 bool CarriesEntries(const RaftMessage& m) {
   return m.has_append_entries() && m.append_entries().entries_size() > 0;
 }
@@ -319,10 +327,7 @@ void TickWithAppendsInFlight(bool guarded) {
     o.election = 1000ms;  // after store 1's 300 ms: store 1 still wins the first election
     o.log_write_gate = [gate] { gate->Pass(); };
   });
-  struct OpenAtExit {
-    std::shared_ptr<WriteGate> gate;
-    ~OpenAtExit() { gate->Open(); }
-  } open_at_exit{gate};
+  OpenAtExit open_at_exit{gate};
   ASSERT_TRUE(c.Start().ok());
   ASSERT_TRUE(c.SettleOnStoreOne());
   ASSERT_TRUE(c.store(1).Propose(kGroup, "a=1").ok());
@@ -644,6 +649,117 @@ TEST(RaftFaults, AnAnswerCoversOnlyTheEntriesItsAppendEntriesChecked) {
 }
 TEST(RaftFaults, DISABLED_AnAnswerCoversOnlyTheEntriesItsAppendEntriesCheckedUnguarded) {
   HeartbeatAnswerClaimsLeftover(false);
+}
+
+// ---- baa8f52 (its snapshot half): a snapshot records an uncommitted configuration ----
+//
+// Store 1 appends commands, then a configuration change (a learner, store 4) that reaches no
+// one; the commands' answers are held until the change is appended, so they commit after it
+// and store 1 reaches its snapshot threshold while the change is uncommitted. On 0.15 the
+// snapshot records the current configuration (with store 4) under the index of the last
+// committed one (the bootstrap): a restart, or a follower installing it, takes store 4 as a
+// committed member. Guard: no snapshot while a configuration is uncommitted (the state machine
+// answers busy; libraft tries again after the next apply).
+bool CarriesConfiguration(const RaftMessage& m) {
+  if (!m.has_append_entries()) return false;
+  for (const Entry& e : m.append_entries().entries())
+    if (e.type() == 3) return true;  // RAFT_CHANGE
+  return false;
+}
+
+bool HasServer(const SnapshotMeta& meta, uint64_t id) {
+  Configuration conf;
+  if (!conf.ParseFromString(meta.configuration)) return false;
+  for (const Server& server : conf.servers())
+    if (server.id() == id) return true;
+  return false;
+}
+
+void SnapshotWithUncommittedConfiguration(bool guarded) {
+  TempDir dir;
+  ScriptedNet net;
+  RaftGuards guards = AllGuards();
+  guards.no_snapshot_of_uncommitted_configuration = guarded;
+  auto gate = std::make_shared<WriteGate>();
+  FaultCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
+    o.snapshot_threshold = 4;
+    o.snapshot_trailing = 2;
+    if (store == 1) o.log_write_gate = [gate] { gate->Pass(); };
+  });
+  OpenAtExit open_at_exit{gate};
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(c.SettleOnStoreOne());
+  auto stored_snapshot = [&]() -> std::optional<SnapshotMeta> {
+    RaftLogStore log(&c.store(1).engine());
+    Result<LoadedGroup> loaded = log.Load(kGroup);
+    return loaded.ok() ? loaded->snapshot : std::nullopt;
+  };
+  ASSERT_FALSE(stored_snapshot().has_value());
+
+  net.SetScript([](uint64_t to, uint64_t, const RaftMessage& m) {
+    if (to == 1 && m.has_append_entries_result()) return Verdict::kHold;
+    return CarriesConfiguration(m) ? Verdict::kDrop : Verdict::kPass;
+  });
+  c.store(1).Sync([&] {
+    for (int i = 0; i < 6; ++i)
+      c.store(1).raft().Propose(kGroup, "p" + std::to_string(i) + "=1",
+                                [](Result<ProposeResult>) {});
+  });
+  const uint64_t last = c.store(1).Info(kGroup)->last_index;
+  auto acked_last = [&](uint64_t from) {
+    return [from, last](const Held& h) {
+      return h.from == from && h.message.has_append_entries_result() &&
+             h.message.append_entries_result().rejected() == 0 &&
+             h.message.append_entries_result().last_log_index() == last;
+    };
+  };
+  ASSERT_TRUE(WaitFor([&] { return net.Holds(acked_last(2)) && net.Holds(acked_last(3)); }, 20s));
+
+  // The change waits on store 1's disk (libraft 0.15 counts replicas only at its last stored
+  // entry: with the change stored, the commands would wait for the change).
+  gate->Close();
+  const Member learner{4, "127.0.0.1:" + std::to_string(PickPort())};  // never started
+  c.store(1).Sync([&] { c.store(1).raft().AddLearner(kGroup, learner, [](Status) {}); });
+  ASSERT_EQ(c.store(1).Info(kGroup)->last_index, last + 1);
+  const std::vector<Held> held = net.Take([](const Held&) { return true; });
+  net.SetScript([](uint64_t, uint64_t, const RaftMessage& m) {
+    return CarriesConfiguration(m) ? Verdict::kDrop : Verdict::kPass;
+  });
+  c.store(1).Sync([&] {
+    for (const Held& h : held)
+      (void)c.store(1).raft().InjectMessage(h.message, h.from, c.store(h.from).address());
+  });
+  ASSERT_TRUE(WaitFor([&] { return c.store(1).Info(kGroup)->last_applied >= last; }, 20s));
+  EXPECT_LT(c.store(1).Info(kGroup)->commit_index, last + 1) << "the change is uncommitted";
+  gate->Open();
+  WaitFor([&] { return stored_snapshot().has_value(); }, 2s);
+
+  const std::optional<SnapshotMeta> during = stored_snapshot();
+  if (during.has_value()) {
+    EXPECT_FALSE(HasServer(*during, 4))
+        << "the snapshot at " << during->index << " records store 4, uncommitted, as of index "
+        << during->configuration_index;
+  }
+  if (guarded) EXPECT_GT(c.store(1).raft().stats().guard_snapshots_postponed.load(), 0u);
+
+  // The change commits; the next snapshot records it under its own index.
+  net.SetScript({});
+  ASSERT_TRUE(WaitFor([&] { return c.store(1).Info(kGroup)->commit_index >= last + 1; }, 20s));
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(c.store(1).Propose(kGroup, "q=" + std::to_string(i)).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = stored_snapshot();
+        return s.has_value() && s->configuration_index >= last + 1 && HasServer(*s, 4);
+      },
+      20s));
+}
+
+TEST(RaftFaults, ASnapshotWaitsForAnUncommittedConfiguration) {
+  SnapshotWithUncommittedConfiguration(true);
+}
+TEST(RaftFaults, DISABLED_ASnapshotWaitsForAnUncommittedConfigurationUnguarded) {
+  SnapshotWithUncommittedConfiguration(false);
 }
 
 }  // namespace
