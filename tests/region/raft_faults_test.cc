@@ -87,6 +87,19 @@ MultiRaftOptions FaultOptions(int store, ScriptedNet* net, RaftGuards guards) {
   return o;
 }
 
+// The TimeoutNow that the leader `from` of `term` sends when it hands leadership to a follower
+// whose log ends at (last_index, last_term).
+RaftMessage TimeoutNowFor(uint64_t to, uint64_t term, uint64_t last_index, uint64_t last_term) {
+  RaftMessage m;
+  m.set_group_id(kGroup);
+  m.set_to_id(to);
+  TimeoutNow* t = m.mutable_timeout_now();
+  t->set_term(term);
+  t->set_last_log_index(last_index);
+  t->set_last_log_term(last_term);
+  return m;
+}
+
 class FaultCluster {
  public:
   FaultCluster(TempDir& dir, int n, ScriptedNet* net, RaftGuards guards,
@@ -104,6 +117,22 @@ class FaultCluster {
     return Status::OK();
   }
   TestStore& store(uint64_t i) { return *stores_[i - 1]; }
+
+  void ProposeAndForget(uint64_t s, const std::string& command) {
+    store(s).Sync([&] { store(s).raft().Propose(kGroup, command, [](Result<ProposeResult>) {}); });
+  }
+  // Store `s` gets the TimeoutNow that its leader `leader` of `term` sends when `s`'s log ends
+  // at (last_index, last_term): it campaigns at once.
+  void Campaign(uint64_t s, uint64_t leader, uint64_t term, uint64_t last_index,
+                uint64_t last_term) {
+    const std::string address = store(leader).address();
+    bool taken = false;
+    store(s).Sync([&] {
+      taken = store(s).raft().InjectMessage(TimeoutNowFor(s, term, last_index, last_term), leader,
+                                            address);
+    });
+    ASSERT_TRUE(taken);
+  }
 
   // Waits until store 1 leads and every store follows it; then store 1's election timeout is
   // made as long as the others', so that only the script starts elections.
@@ -124,19 +153,6 @@ class FaultCluster {
  private:
   std::vector<std::unique_ptr<TestStore>> stores_;
 };
-
-// The TimeoutNow that the leader `from` of `term` sends when it hands leadership to a follower
-// whose log ends at (last_index, last_term).
-RaftMessage TimeoutNowFor(uint64_t to, uint64_t term, uint64_t last_index, uint64_t last_term) {
-  RaftMessage m;
-  m.set_group_id(kGroup);
-  m.set_to_id(to);
-  TimeoutNow* t = m.mutable_timeout_now();
-  t->set_term(term);
-  t->set_last_log_index(last_index);
-  t->set_last_log_term(last_term);
-  return m;
-}
 
 RaftGuards AllGuards() { return RaftGuards{}; }
 
@@ -512,20 +528,12 @@ class Figure8 {
   }
 
  private:
-  void ProposeAndForget(uint64_t s, std::string command) {
-    store(s).Sync([&] { store(s).raft().Propose(kGroup, command, [](Result<ProposeResult>) {}); });
+  void ProposeAndForget(uint64_t s, const std::string& command) {
+    cluster_.ProposeAndForget(s, command);
   }
-  // Store `s` gets the TimeoutNow that its leader `leader` of `term` sends when `s`'s log ends
-  // at (last_index, last_term): it campaigns at once.
   void Campaign(uint64_t s, uint64_t leader, uint64_t term, uint64_t last_index,
                 uint64_t last_term) {
-    const std::string address = store(leader).address();
-    bool taken = false;
-    store(s).Sync([&] {
-      taken = store(s).raft().InjectMessage(TimeoutNowFor(s, term, last_index, last_term), leader,
-                                            address);
-    });
-    ASSERT_TRUE(taken);
+    cluster_.Campaign(s, leader, term, last_index, last_term);
   }
 
   Replicate replicate_;
@@ -760,6 +768,84 @@ TEST(RaftFaults, ASnapshotWaitsForAnUncommittedConfiguration) {
 }
 TEST(RaftFaults, DISABLED_ASnapshotWaitsForAnUncommittedConfigurationUnguarded) {
   SnapshotWithUncommittedConfiguration(false);
+}
+
+// ---- 35479fc: answering an append that completed after the term changed ----
+//
+// Five stores. Store 1 (t1) sends E at k to store 5 only, whose disk is slow. Store 1 is cut
+// off; store 2 is elected in t2 by stores 3 and 4 (store 5 refuses: E is in its memory) and
+// appends its barrier at k, which reaches store 3 only. Store 5 learns of t2 from store 2's
+// heartbeats (no entries reach it). Then store 5's disk finishes E: on 0.15 store 5 answers
+// store 2 "accepted through k", store 2 takes store 5 as holding its barrier at k and commits
+// it on stores 2 and 3 alone, two of five (store 1 with E, and stores 4 and 5, can then elect
+// store 1, which overwrites it). Guard: the answer of an append from an earlier term is not
+// sent.
+void AnswerAfterTermChange(bool guarded) {
+  TempDir dir;
+  ScriptedNet net;
+  RaftGuards guards = AllGuards();
+  guards.no_answer_after_term_change = guarded;
+  auto gate = std::make_shared<WriteGate>();
+  FaultCluster c(dir, 5, &net, guards, [gate](int store, MultiRaftOptions& o) {
+    if (store == 5) o.log_write_gate = [gate] { gate->Pass(); };
+  });
+  OpenAtExit open_at_exit{gate};
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(c.SettleOnStoreOne());
+  ASSERT_TRUE(c.store(1).Propose(kGroup, "a=1").ok());
+  const uint64_t t1 = c.store(1).Info(kGroup)->term;
+  const uint64_t base = c.store(1).Info(kGroup)->last_index;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (uint64_t s = 2; s <= 5; ++s)
+          if (c.store(s).Info(kGroup)->last_index != base) return false;
+        return true;
+      },
+      20s));
+
+  // E reaches store 5 only, and waits on its disk.
+  gate->Close();
+  net.SetScript([](uint64_t to, uint64_t, const RaftMessage& m) {
+    return to != 5 && CarriesEntries(m) ? Verdict::kDrop : Verdict::kPass;
+  });
+  c.ProposeAndForget(1, "e=1");
+  const uint64_t k = base + 1;
+  ASSERT_TRUE(WaitFor([&] { return c.store(5).Info(kGroup)->last_index == k; }, 20s));
+
+  // Store 2 is elected in t2 by stores 3 and 4; its barrier at k reaches store 3 only, and
+  // store 5 gets its heartbeats, nothing more.
+  net.SetScript([](uint64_t to, uint64_t from, const RaftMessage& m) {
+    if (to == 1 || from == 1) return Verdict::kDrop;
+    if ((to == 4 || to == 5) && CarriesEntries(m)) return Verdict::kDrop;
+    return Verdict::kPass;
+  });
+  c.Campaign(2, 1, t1, base, t1);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = c.store(2).Info(kGroup);
+        return info->role == Role::kLeader && info->term == t1 + 1;
+      },
+      20s));
+  ASSERT_TRUE(WaitFor([&] { return c.store(3).Info(kGroup)->last_index == k; }, 20s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = c.store(5).Info(kGroup);
+        return info->leader_id == 2 && info->term == t1 + 1;
+      },
+      20s));
+  EXPECT_LT(c.store(2).Info(kGroup)->commit_index, k) << "two of five hold the barrier";
+
+  // Store 5's disk finishes E.
+  gate->Open();
+  WaitFor([&] { return c.store(2).Info(kGroup)->commit_index >= k; }, 2s);
+  EXPECT_LT(c.store(2).Info(kGroup)->commit_index, k)
+      << "store 2 committed its barrier on two of five, counting store 5's answer for E";
+  if (guarded) EXPECT_GT(c.store(5).raft().stats().guard_answers_dropped.load(), 0u);
+}
+
+TEST(RaftFaults, AnAppendFinishedInALaterTermIsNotAnswered) { AnswerAfterTermChange(true); }
+TEST(RaftFaults, DISABLED_AnAppendFinishedInALaterTermIsNotAnsweredUnguarded) {
+  AnswerAfterTermChange(false);
 }
 
 }  // namespace
