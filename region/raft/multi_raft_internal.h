@@ -50,8 +50,9 @@ struct MultiRaft::Group {
   };
   std::vector<HeldMessage> held_acks;
   // While libraft answers an AppendEntries (inside its receipt, or the completion of the append
-  // it started): the last index that message checked (0: not answering one), and whether the
-  // term changed since it arrived (RaftGuards).
+  // it started): the last index that message checked, and whether the term changed since it
+  // arrived (RaftGuards).
+  bool answering = false;
   uint64_t answering_through = 0;
   bool answer_stale = false;
   raft_io_close_cb io_close_cb = nullptr;

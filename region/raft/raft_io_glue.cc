@@ -214,14 +214,16 @@ int RaftIoGlue::Append(raft_io* io, raft_io_append* req, const raft_entry entrie
   ++g.appends_in_flight;
   Group* gp = &g;
   // A follower's append answers the AppendEntries being received now (leaders: none).
+  const bool answering = g.answering;
   const uint64_t through = g.answering_through;
   const uint64_t term = g.r.current_term;
-  self.commit_->OnWritten([gp, req, cb, through, term](const Status& status) {
+  self.commit_->OnWritten([gp, req, cb, answering, through, term](const Status& status) {
     --gp->appends_in_flight;
+    gp->answering = answering;
     gp->answering_through = through;
-    gp->answer_stale = through > 0 && gp->r.current_term != term;
+    gp->answer_stale = answering && gp->r.current_term != term;
     if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
-    gp->answering_through = 0;
+    gp->answering = false;
     gp->answer_stale = false;
     MaybeReleaseAcks(*gp);
     gp->owner->IoDone(*gp);
@@ -310,7 +312,7 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
     }
   } else {
     raft_message out = *message;
-    if (out.type == RAFT_IO_APPEND_ENTRIES_RESULT && g.answering_through > 0) {
+    if (out.type == RAFT_IO_APPEND_ENTRIES_RESULT && g.answering) {
       const RaftGuards& guards = self.options_.guards;
       if (guards.no_answer_after_term_change && g.answer_stale) {
         self.stats_.guard_answers_dropped++;
@@ -459,11 +461,12 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
   if (m.has_append_entries()) {
+    g->answering = true;
     g->answering_through = m.append_entries().prev_log_index() +
                            static_cast<uint64_t>(m.append_entries().entries_size());
   }
   g->recv_cb(&g->io, &msg);  // libraft owns what the message allocated
-  g->answering_through = 0;
+  g->answering = false;
   AfterStep(*g);
   return true;
 }
