@@ -848,5 +848,64 @@ TEST(RaftFaults, DISABLED_AnAppendFinishedInALaterTermIsNotAnsweredUnguarded) {
   AnswerAfterTermChange(false);
 }
 
+// ---- baa8f52 (its rollback half): not guarded ----
+//
+// Five stores whose logs were compacted past the bootstrap configuration (index 1), the last
+// committed one. Store 1 adds a learner; the change reaches store 5 only. Store 1 is cut off
+// and store 2 is elected by stores 3 and 4; its barrier at the change's index reaches store 5,
+// which must drop its uncommitted change and roll back to the committed configuration: libraft
+// 0.15 reads that from its in-memory log, where compaction removed it, and store 5 crashes
+// (SEGV: Debian builds libraft without assertions). No raft_io guard can help
+// (docs/reliability.md); this scenario stays disabled and shows the crash.
+TEST(RaftFaults, DISABLED_ConfigurationRollbackAfterCompactionUnguardable) {
+  TempDir dir;
+  ScriptedNet net;
+  FaultCluster c(dir, 5, &net, AllGuards(), [](int, MultiRaftOptions& o) {
+    o.snapshot_threshold = 4;
+    o.snapshot_trailing = 2;
+  });
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(c.SettleOnStoreOne());
+  for (int i = 0; i < 12; ++i)
+    ASSERT_TRUE(c.store(1).Propose(kGroup, "c=" + std::to_string(i)).ok());
+  const uint64_t t1 = c.store(1).Info(kGroup)->term;
+  const uint64_t base = c.store(1).Info(kGroup)->last_index;
+  ASSERT_TRUE(WaitFor([&] { return c.store(5).State(kGroup) == c.store(1).State(kGroup); }, 20s));
+  {
+    RaftLogStore log(&c.store(5).engine());
+    Result<LoadedGroup> loaded = log.Load(kGroup);
+    ASSERT_TRUE(loaded.ok());
+    ASSERT_TRUE(loaded->snapshot.has_value());
+    ASSERT_GT(loaded->first_index, 1u) << "the bootstrap configuration entry is compacted";
+  }
+
+  net.SetScript([](uint64_t to, uint64_t, const RaftMessage& m) {
+    return to != 5 && CarriesConfiguration(m) ? Verdict::kDrop : Verdict::kPass;
+  });
+  const Member learner{6, "127.0.0.1:" + std::to_string(PickPort())};  // never started
+  c.store(1).Sync([&] { c.store(1).raft().AddLearner(kGroup, learner, [](Status) {}); });
+  const uint64_t change = base + 1;
+  ASSERT_TRUE(WaitFor([&] { return c.store(5).Info(kGroup)->last_index == change; }, 20s));
+
+  net.SetScript([](uint64_t to, uint64_t from, const RaftMessage&) {
+    return to == 1 || from == 1 ? Verdict::kDrop : Verdict::kPass;
+  });
+  c.Campaign(2, 1, t1, base, t1);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = c.store(2).Info(kGroup);
+        return info->role == Role::kLeader && info->term == t1 + 1;
+      },
+      20s));
+  // What Raft asks: store 5 drops the change and follows store 2.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto info = c.store(5).Info(kGroup);
+        return info->leader_id == 2 && info->servers.size() == 5 && info->last_index >= change &&
+               c.store(5).State(kGroup) == c.store(2).State(kGroup);
+      },
+      20s));
+}
+
 }  // namespace
 }  // namespace rustorium::raft::testing
