@@ -512,6 +512,7 @@ std::optional<GroupInfo> MultiRaft::Info(GroupId group) const {
   info.commit_index = g->r.commit_index;
   info.last_applied = raft_last_applied(&g->r);
   info.last_index = raft_last_index(&g->r);
+  info.last_stored = g->r.last_stored;
   for (unsigned i = 0; i < g->r.configuration.n; ++i) {
     const raft_server& s = g->r.configuration.servers[i];
     info.servers.push_back({s.id, ToSuffrage(s.role)});

@@ -163,6 +163,7 @@ struct GroupInfo {
   uint64_t commit_index = 0;
   uint64_t last_applied = 0;  // libraft's (commands, barriers and configuration changes)
   uint64_t last_index = 0;
+  uint64_t last_stored = 0;  // the last index on disk (last_index counts appends in flight)
   std::vector<ConfigMember> servers;  // the current configuration
 };
 
