@@ -18,6 +18,7 @@ struct WriteWork {
   RaftLogStore* store;
   engine::WriteBatch* batch;
   Status status;
+  const std::function<void()>* gate;  // GroupCommit::write_gate_
 };
 
 }  // namespace
@@ -63,12 +64,13 @@ void GroupCommit::StartWrite() {
   writing_done_.swap(staged_done_);
   staged_done_.clear();
   dirty_ = false;
-  auto* work = new WriteWork{{}, this, store_, writing_.get(), Status::OK()};
+  auto* work = new WriteWork{{}, this, store_, writing_.get(), Status::OK(), &write_gate_};
   work->req.data = work;
   const int rv = uv_queue_work(
       rpc::UvLoop(loop_), &work->req,
       [](uv_work_t* r) {
         auto* w = static_cast<WriteWork*>(r->data);
+        if (*w->gate) (*w->gate)();
         w->status = FaultPoint("raft.log_write") ? Status::IOError("injected fault raft.log_write")
                                                  : w->store->Commit(*w->batch);
       },

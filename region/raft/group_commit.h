@@ -62,6 +62,9 @@ class GroupCommit {
   void Drain(std::function<void()> done);
   // Nothing staged and no write in flight.
   bool idle() const { return !write_in_flight_ && !HasStaged(); }
+  // Test hook (a slow disk): runs on the worker thread before each write, which waits for it.
+  // Set before the first write.
+  void set_write_gate(std::function<void()> gate) { write_gate_ = std::move(gate); }
 
  private:
   bool HasStaged() const { return dirty_ || !staged_done_.empty(); }
@@ -80,6 +83,7 @@ class GroupCommit {
   std::unique_ptr<engine::WriteBatch> writing_;
   std::vector<Completion> writing_done_;
   std::function<void()> drained_;
+  std::function<void()> write_gate_;
 };
 
 }  // namespace rustorium::raft

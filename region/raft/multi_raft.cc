@@ -27,6 +27,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
                            options_.max_message_bytes, options_.peer_role},
       &stats_);
   commit_ = std::make_unique<GroupCommit>(loop_, &log_store_, &stats_);
+  if (options_.log_write_gate) commit_->set_write_gate(options_.log_write_gate);
   SnapshotTransferOptions so;
   so.store_id = options_.store_id;
   so.bytes_per_second = options_.snapshot_bytes_per_second;
@@ -77,6 +78,8 @@ MultiRaft::~MultiRaft() {
 void MultiRaft::RegisterHandlers(rpc::RpcServer& server) {
   transport_->RegisterHandler(
       server, [this](const RaftMessage& m, uint64_t from_id, const std::string& from_address) {
+        if (options_.receive_filter && !options_.receive_filter(m, from_id))
+          return true;  // taken by the test
         return RaftIoGlue::Deliver(*this, m, from_id, from_address);
       });
   snapshots_->RegisterHandler(server);
@@ -131,9 +134,25 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
   return status;
 }
 
+bool MultiRaft::InjectMessage(const RaftMessage& message, uint64_t from_id,
+                              const std::string& from_address) {
+  return RaftIoGlue::Deliver(*this, message, from_id, from_address);
+}
+
+void MultiRaft::SetElectionTimeout(GroupId group, std::chrono::milliseconds election) {
+  Group* g = Find(group);
+  if (g != nullptr) raft_set_election_timeout(&g->r, static_cast<unsigned>(election.count()));
+}
+
 void MultiRaft::Tick() {
   for (auto& [id, g] : groups_) {
-    if (g->tick_cb != nullptr && !g->closing && !g->installing_snapshot) g->tick_cb(&g->io);
+    if (g->tick_cb == nullptr || g->closing || g->installing_snapshot) continue;
+    if (!RaftIoGlue::MayTick(*g)) {
+      stats_.guard_ticks_skipped++;
+      continue;
+    }
+    g->tick_cb(&g->io);
+    RaftIoGlue::AfterStep(*g);
   }
   // Incoming snapshot transfers whose sender went quiet are abandoned.
   snapshots_->Sweep();
@@ -493,6 +512,7 @@ std::optional<GroupInfo> MultiRaft::Info(GroupId group) const {
   info.commit_index = g->r.commit_index;
   info.last_applied = raft_last_applied(&g->r);
   info.last_index = raft_last_index(&g->r);
+  info.last_stored = g->r.last_stored;
   for (unsigned i = 0; i < g->r.configuration.n; ++i) {
     const raft_server& s = g->r.configuration.servers[i];
     info.servers.push_back({s.id, ToSuffrage(s.role)});

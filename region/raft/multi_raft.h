@@ -53,6 +53,37 @@ class GroupCommit;
 class PeerTransport;
 class SnapshotTransfers;
 
+// Guards against faults of libraft 0.15 that later upstream versions fixed (each named by the
+// upstream commit; docs/reliability.md, "libraft 0.15 faults", has the scenarios and the tests
+// in tests/region/raft_faults_test.cc). Every guard is on by default; a test turns one off to
+// show the fault it guards against. Turning one off in production is never right.
+struct RaftGuards {
+  // A TimeoutNow for a group whose snapshot install is being written is dropped (4fbd3c0): a
+  // candidate would answer the install from the candidate's state.
+  bool no_timeout_now_while_installing = true;
+  // A follower with appends not yet on disk neither ticks toward an election nor takes a
+  // TimeoutNow (a54636b, 634cb11, f65b6e7): it would campaign with entries it may lose.
+  bool no_election_while_persisting = true;
+  // A new leader proposes a barrier at once (29bb302), and until that entry, the first of its
+  // term, is on its own disk, accepting AppendEntries results are held back and handed over
+  // afterwards (524f735): before, libraft 0.15 counts replicas of an older term's entry and
+  // commits it (Raft's Figure 8).
+  bool barrier_on_election = true;
+  bool hold_acks_until_term_entry_stored = true;
+  // A follower's accepting answer to an AppendEntries says it holds entries only up to that
+  // message's last (prev_log_index + entries): libraft answers its whole stored log, and the
+  // leader counts a leftover suffix of an older term as matching its own entries (found in
+  // review; upstream too).
+  bool answer_only_checked_entries = true;
+  // An append that completes after the follower's term changed is not answered (35479fc): the
+  // answer would go to the new leader for entries the old one sent.
+  bool no_answer_after_term_change = true;
+  // No snapshot is taken while the group has an uncommitted configuration (half of baa8f52):
+  // libraft 0.15 would record that configuration under the last committed one's index, and a
+  // restart or a follower installing the snapshot would take it as committed.
+  bool no_snapshot_of_uncommitted_configuration = true;
+};
+
 struct MultiRaftOptions {
   uint64_t store_id = 0;  // this store's Raft server id in every group; > 0
   std::string address;    // this store's Raft address as peers dial it, "ip:port"
@@ -85,6 +116,14 @@ struct MultiRaftOptions {
   // role whose id is the sender's (stores: kStore; PD members: kPd), and only from a member
   // of the group (region/raft/peer_transport.h).
   rpc::PeerRole peer_role = rpc::PeerRole::kStore;
+  RaftGuards guards;
+  // Test hook, unset in production: sees every Raft message that arrives for this store (on
+  // the loop thread) before its group does; false takes it away (the test may hand it back, or
+  // another, with MultiRaft::InjectMessage). Snapshot chunks do not pass through it.
+  std::function<bool(const RaftMessage& message, uint64_t from_id)> receive_filter;
+  // Test hook, unset in production: a slow disk. Runs on a worker thread before each
+  // group-commit write of the Raft log, which waits for it to return.
+  std::function<void()> log_write_gate;
 };
 
 // A member of a group: its Raft server id (the store id) and its Raft address.
@@ -124,6 +163,7 @@ struct GroupInfo {
   uint64_t commit_index = 0;
   uint64_t last_applied = 0;  // libraft's (commands, barriers and configuration changes)
   uint64_t last_index = 0;
+  uint64_t last_stored = 0;  // the last index on disk (last_index counts appends in flight)
   std::vector<ConfigMember> servers;  // the current configuration
 };
 
@@ -176,6 +216,16 @@ class MultiRaft {
   void Shutdown(std::function<void()> done);
   // Shutdown, called from another thread, returning when it is done.
   void ShutdownAndWait();
+
+  // Hands `message` to its group as if it had arrived from `from_id` at `from_address`, past
+  // receive_filter but through every other check of the receive path (membership, snapshot
+  // sender, the guards); false when it was dropped. For tests that script the network; loop
+  // thread.
+  bool InjectMessage(const RaftMessage& message, uint64_t from_id, const std::string& from_address);
+
+  // Sets this replica's election timeout in `group` (from the next reset of its timer; a
+  // leader's check for a quorum uses it at once). For tests that script elections.
+  void SetElectionTimeout(GroupId group, std::chrono::milliseconds election);
 
   std::optional<GroupInfo> Info(GroupId group) const;
   std::vector<GroupId> Groups() const;

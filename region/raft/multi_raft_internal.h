@@ -36,6 +36,25 @@ struct MultiRaft::Group {
   // can make it a candidate, and its completion of the install then answers "the leader" from
   // the candidate's state (a wild pointer; the upstream fix holds elections off the same way).
   bool installing_snapshot = false;
+  // Appends handed to the group commit and not yet written (RaftGuards).
+  int appends_in_flight = 0;
+  // The term in which this replica, as leader, proposed its election barrier, and the barrier's
+  // index: the first entry of that term (0: none).
+  uint64_t barrier_term = 0;
+  uint64_t barrier_index = 0;
+  // AppendEntries results held back until the barrier is on this replica's disk.
+  struct HeldMessage {
+    RaftMessage message;
+    uint64_t from_id;
+    std::string from_address;
+  };
+  std::vector<HeldMessage> held_acks;
+  // While libraft answers an AppendEntries (inside its receipt, or the completion of the append
+  // it started): the last index that message checked, and whether the term changed since it
+  // arrived (RaftGuards).
+  bool answering = false;
+  uint64_t answering_through = 0;
+  bool answer_stale = false;
   raft_io_close_cb io_close_cb = nullptr;
   std::vector<std::function<void()>> close_done;
   uint64_t next_index = 1;  // where the next append goes
@@ -64,6 +83,14 @@ struct RaftIoGlue {
   // OK when `from_id` may send the group snapshot data: a member that this replica knows as
   // the leader of its current term. PermissionDenied with the reason otherwise.
   static Status SnapshotSenderAllowed(Group& g, uint64_t from_id);
+  // After libraft handled a message or a tick: a replica that just became leader proposes its
+  // election barrier (RaftGuards::barrier_on_election).
+  static void AfterStep(Group& g);
+  // Whether a follower may tick now (RaftGuards::no_election_while_persisting).
+  static bool MayTick(const Group& g);
+  // Hands the held AppendEntries results to libraft once they can no longer make it count
+  // replicas of an older term's entry (at the end of the turn).
+  static void MaybeReleaseAcks(Group& g);
 
   // raft_io.
   static int Init(raft_io*, raft_id, const char*);

@@ -27,6 +27,15 @@ struct MultiRaftStats {
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};
   std::atomic<uint64_t> read_barriers{0};
+  // libraft 0.15 guards (RaftGuards): TimeoutNow messages dropped, ticks skipped while appends
+  // were in flight, barriers proposed by new leaders, AppendEntries results held back, ...
+  std::atomic<uint64_t> guard_timeout_now_dropped{0};
+  std::atomic<uint64_t> guard_ticks_skipped{0};
+  std::atomic<uint64_t> guard_election_barriers{0};
+  std::atomic<uint64_t> guard_acks_held{0};
+  std::atomic<uint64_t> guard_answers_clamped{0};  // AppendEntries answers cut to what was checked
+  std::atomic<uint64_t> guard_answers_dropped{0};  // answers of appends from an earlier term
+  std::atomic<uint64_t> guard_snapshots_postponed{0};  // while a configuration was uncommitted
 };
 
 }  // namespace rustorium::raft

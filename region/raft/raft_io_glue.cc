@@ -211,9 +211,21 @@ int RaftIoGlue::Append(raft_io* io, raft_io_append* req, const raft_entry entrie
   self.stats_.append_requests++;
   self.stats_.entries_appended += n;
   ++g.pending_io;
+  ++g.appends_in_flight;
   Group* gp = &g;
-  self.commit_->OnWritten([gp, req, cb](const Status& status) {
+  // A follower's append answers the AppendEntries being received now (leaders: none).
+  const bool answering = g.answering;
+  const uint64_t through = g.answering_through;
+  const uint64_t term = g.r.current_term;
+  self.commit_->OnWritten([gp, req, cb, answering, through, term](const Status& status) {
+    --gp->appends_in_flight;
+    gp->answering = answering;
+    gp->answering_through = through;
+    gp->answer_stale = answering && gp->r.current_term != term;
     if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+    gp->answering = false;
+    gp->answer_stale = false;
+    MaybeReleaseAcks(*gp);
     gp->owner->IoDone(*gp);
   });
   self.ScheduleFlush();
@@ -299,8 +311,22 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
       }
     }
   } else {
+    raft_message out = *message;
+    if (out.type == RAFT_IO_APPEND_ENTRIES_RESULT && g.answering) {
+      const RaftGuards& guards = self.options_.guards;
+      if (guards.no_answer_after_term_change && g.answer_stale) {
+        self.stats_.guard_answers_dropped++;
+        return RAFT_NOCONNECTION;  // libraft frees the request; the new leader probes again
+      }
+      raft_append_entries_result& result = out.append_entries_result;
+      if (guards.answer_only_checked_entries && result.rejected == 0 &&
+          result.last_log_index > g.answering_through) {
+        result.last_log_index = g.answering_through;
+        self.stats_.guard_answers_clamped++;
+      }
+    }
     RaftMessage m;
-    if (!EncodeMessage(g.id, *message, &m).ok()) return RAFT_MALFORMED;
+    if (!EncodeMessage(g.id, out, &m).ok()) return RAFT_MALFORMED;
     self.QueueMessage(message->server_address, std::move(m));
   }
   // Sent as far as libraft is concerned (the transport is best effort; Raft retries).
@@ -338,6 +364,63 @@ Status RaftIoGlue::SnapshotSenderAllowed(Group& g, uint64_t from_id) {
   return Status::OK();
 }
 
+namespace {
+
+struct ElectionBarrier {
+  struct raft_barrier req;
+};
+
+}  // namespace
+
+bool RaftIoGlue::MayTick(const Group& g) {
+  // A follower's tick can only start an election; with appends in flight it would campaign
+  // with entries it may still lose (libraft 0.15 advertises its in-memory log).
+  return !(g.owner->options_.guards.no_election_while_persisting && g.r.state == RAFT_FOLLOWER &&
+           g.appends_in_flight > 0);
+}
+
+void RaftIoGlue::AfterStep(Group& g) {
+  MultiRaft& self = *g.owner;
+  if (self.options_.guards.barrier_on_election && raft_state(&g.r) == RAFT_LEADER &&
+      g.barrier_term != g.r.current_term && !g.closing) {
+    // libraft 0.15 neither appends an entry of its own on election nor refuses to count
+    // replicas of an older term's entry: the barrier gives the term its first entry at once.
+    g.barrier_term = g.r.current_term;
+    g.barrier_index = 0;
+    auto* b = new ElectionBarrier{};
+    b->req.data = b;
+    const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
+      delete static_cast<ElectionBarrier*>(req->data);
+    });
+    if (rv != 0) {
+      delete b;
+      spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
+                   rv);
+    } else {
+      g.barrier_index = raft_last_index(&g.r);
+      self.stats_.guard_election_barriers++;
+    }
+  }
+  MaybeReleaseAcks(g);
+}
+
+void RaftIoGlue::MaybeReleaseAcks(Group& g) {
+  if (g.held_acks.empty()) return;
+  const bool still_unsafe = raft_state(&g.r) == RAFT_LEADER && g.barrier_term == g.r.current_term &&
+                            g.r.last_stored < g.barrier_index;
+  if (still_unsafe) return;
+  MultiRaft* self = g.owner;
+  const GroupId id = g.id;
+  // Not from inside libraft's or the group commit's callback: at the end of the turn.
+  self->loop_.AtEndOfTurn([self, id] {
+    Group* g = self->Find(id);
+    if (g == nullptr || g->closing) return;
+    std::vector<Group::HeldMessage> held;
+    held.swap(g->held_acks);
+    for (Group::HeldMessage& h : held) Deliver(*self, h.message, h.from_id, h.from_address);
+  });
+}
+
 bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id,
                          const std::string& from_address) {
   Group* g = self.Find(m.group_id());
@@ -345,6 +428,23 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   if (!IsMember(*g, from_id)) {
     self.stats_.messages_refused++;
     return false;
+  }
+  const RaftGuards& guards = self.options_.guards;
+  if (m.has_timeout_now() && ((guards.no_timeout_now_while_installing && g->installing_snapshot) ||
+                              (guards.no_election_while_persisting && g->appends_in_flight > 0))) {
+    // libraft 0.15 would start an election from a log that is not (all) on disk; the leader's
+    // transfer times out instead, and it may try again.
+    self.stats_.guard_timeout_now_dropped++;
+    return false;
+  }
+  if (m.has_append_entries_result() && m.append_entries_result().rejected() == 0 &&
+      guards.hold_acks_until_term_entry_stored && raft_state(&g->r) == RAFT_LEADER &&
+      g->barrier_term == g->r.current_term && g->r.last_stored < g->barrier_index) {
+    // Counting it now could commit an older term's entry (libraft 0.15 counts replicas of its
+    // last stored entry, whatever its term): handed over once the barrier is stored.
+    g->held_acks.push_back({m, from_id, from_address});
+    self.stats_.guard_acks_held++;
+    return true;
   }
   if (m.has_install_snapshot()) {
     // The snapshot replaces this replica's data: only from the leader it follows in its
@@ -360,7 +460,14 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   }
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
+  if (m.has_append_entries()) {
+    g->answering = true;
+    g->answering_through = m.append_entries().prev_log_index() +
+                           static_cast<uint64_t>(m.append_entries().entries_size());
+  }
   g->recv_cb(&g->io, &msg);  // libraft owns what the message allocated
+  g->answering = false;
+  AfterStep(*g);
   return true;
 }
 
@@ -389,6 +496,12 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
 // The snapshot is a marker: the data is durable in the engine already.
 int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
   Group& g = G(fsm);
+  if (g.owner->options_.guards.no_snapshot_of_uncommitted_configuration &&
+      g.r.configuration_uncommitted_index != 0) {
+    // libraft 0.15 takes a busy state machine as "try again after the next apply".
+    g.owner->stats_.guard_snapshots_postponed++;
+    return RAFT_BUSY;
+  }
   std::string marker(kSnapshotMarker);
   PutFixed64BE(marker, g.r.last_applied);
   PutFixed64BE(marker, g.sm->AppliedIndex());
