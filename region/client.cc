@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <random>
 #include <thread>
+#include <type_traits>
 
 #include "base/quote.h"
 #include "region/store/root_statement.h"
@@ -19,9 +21,37 @@ bool InRegion(const meta::Region& r, const std::string& key) {
 // Whether a transport error is worth another attempt (the server may simply be away).
 bool Retryable(const Status& s) { return pd::PdRetryable(s); }
 
+// A random nonzero write-session id: two clients drawing the same one would take each other's
+// writes for retries.
+uint64_t NewClientId() {
+  std::random_device rd;
+  for (;;) {
+    const uint64_t id = (static_cast<uint64_t>(rd()) << 32) | rd();
+    if (id != 0) return id;
+  }
+}
+
 }  // namespace
 
-Client::Client(ClientOptions options) : options_(std::move(options)) {}
+Client::Client(ClientOptions options) : options_(std::move(options)), client_id_(NewClientId()) {}
+
+uint64_t Client::BeginWrite(store::Command& command) {
+  if (!options_.write_sessions) return 0;
+  std::lock_guard<std::mutex> lock(session_mu_);
+  const uint64_t seq = next_seq_++;
+  unanswered_.insert(seq);
+  store::WriteSession* s = command.mutable_session();
+  s->set_client_id(client_id_);
+  s->set_seq(seq);
+  s->set_floor(*unanswered_.begin());
+  return seq;
+}
+
+void Client::EndWrite(uint64_t seq) {
+  if (seq == 0) return;
+  std::lock_guard<std::mutex> lock(session_mu_);
+  unanswered_.erase(seq);
+}
 
 Client::~Client() {
   {
@@ -229,6 +259,7 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
                                                              const std::string& method,
                                                              bool idempotent, Request& request) {
   Status last = Status::TimedOut("no attempt");
+  bool outcome_unknown = false;  // an attempt of a write may have been applied
   auto backoff = options_.backoff_initial;
   std::size_t peer_turn = 0;
   const auto give_up = std::chrono::steady_clock::now() + options_.deadline;
@@ -268,16 +299,29 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
     if (!bytes.ok()) {
       last = bytes.status();
       // A write that reached the store and got no answer may have been applied (or may be
-      // applied later): sending it again could apply it twice, so the caller hears that its
-      // outcome is unknown. A refused connection ("not sent") or a region error is a sure no.
+      // applied later). With a write session it is sent again as a retry, which the region
+      // applies at most once; without, sending it again could apply it twice, so the caller
+      // hears that its outcome is unknown. A refused connection ("not sent") or a region error
+      // is a sure no.
       const bool maybe_applied = last.code() == StatusCode::kTimedOut ||
                                  last.code() == StatusCode::kIOError ||
                                  last.code() == StatusCode::kAborted;
       if (!idempotent && maybe_applied) {
-        return Status::TimedOut(method + " for key " + QuoteInput(key) +
-                                ": outcome unknown: " + last.message());
+        bool retry_safe = false;
+        if constexpr (std::is_same_v<Request, kv::WriteRequest>) {
+          retry_safe = request.command().has_session();
+          if (retry_safe) request.mutable_command()->mutable_session()->set_retry(true);
+        }
+        if (!retry_safe) {
+          return Status::TimedOut(method + " for key " + QuoteInput(key) +
+                                  ": outcome unknown: " + last.message());
+        }
+        outcome_unknown = true;
+      } else if (!Retryable(last)) {
+        return outcome_unknown ? Status::TimedOut(method + " for key " + QuoteInput(key) +
+                                                  ": outcome unknown: " + last.message())
+                               : last;
       }
-      if (!Retryable(last)) return last;
       std::lock_guard<std::mutex> lock(mu_);
       auto it = regions_.find(c->region.id());
       if (it != regions_.end()) it->second.leader = 0;  // try the others
@@ -302,6 +346,10 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
       // EpochNotMatch, KeyNotInRegion, RegionNotFound: the cache is stale.
       Forget(c->region.id());
     }
+  }
+  if (outcome_unknown) {
+    return Status::TimedOut(method + " for key " + QuoteInput(key) +
+                            ": outcome unknown, retries gave up: " + last.message());
   }
   // Every attempt surely failed; for a write, TimedOut would wrongly say "maybe applied".
   StatusCode code = last.code() == StatusCode::kOk ? StatusCode::kTimedOut : last.code();
@@ -328,12 +376,26 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
   kv::WriteRequest req;
   *req.mutable_command() = std::move(command);
   req.set_skip_proofs(!options_.verify);
-  ASSIGN_OR_RETURN(auto got, RegionCall<kv::WriteResponse>(key, "kv.Write", false, req));
-  auto& [resp, region] = got;
+  const uint64_t seq = BeginWrite(*req.mutable_command());
+  Result<std::pair<kv::WriteResponse, meta::Region>> got =
+      RegionCall<kv::WriteResponse>(key, "kv.Write", false, req);
+  EndWrite(seq);
+  if (!got.ok()) return got.status();
+  auto& [resp, region] = *got;
   WriteResult out;
   out.result = resp.result();
+  if (out.result.session_refused()) {
+    return Status::TimedOut("kv.Write for key " + QuoteInput(key) +
+                            ": outcome unknown: " + out.result.error());
+  }
   if (!out.result.error().empty()) return Status::InvalidArgument(out.result.error());
   ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
+  // A replayed answer is the stored result of the write's first application, signed at that
+  // application's root; it carries no proofs (that tree version may be pruned).
+  if (out.result.replayed()) {
+    if (resp.proofs_size() != 0) return Status::Corruption("a replayed write came with proofs");
+    return out;
+  }
   // What each key must now hold, from the command itself.
   std::map<std::string, std::optional<std::string>> expect;
   const store::Command& c = req.command();

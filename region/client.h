@@ -9,11 +9,15 @@
 // Thread-safe. The plain calls block the calling thread; the *Async calls return at once and
 // call back on the client's worker threads.
 //
-// A write (Put, Delete, CompareAndSwap) that fails with TimedOut has an unknown outcome: it
-// reached a store and no answer came back, so it may have been applied, or may be applied
-// later. The client never sends such a write again (that could apply it twice). Corruption
-// means the answer failed its checks (whatever happened, that store is not to be trusted). Any
-// other error means the write was not applied. Reads are retried freely.
+// Writes carry a write session (the client's random id and a sequence number per write,
+// region/store/sessions.h), so a write whose attempt reached a store and got no answer is sent
+// again, marked as a retry: the region applies it at most once and answers a retry of an
+// applied write with the stored result and signed root (`replayed`, without proofs). A write
+// that fails with TimedOut still has an unknown outcome: every attempt within the deadline went
+// unanswered, or the region had forgotten the client's session by the time a retry came, so it
+// may have been applied, or may be applied later. Corruption means the answer failed its checks
+// (whatever happened, that store is not to be trusted). Any other error means the write was not
+// applied. Reads are retried freely.
 #pragma once
 
 #include <chrono>
@@ -24,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +52,9 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_max{1000};
   bool verify = true;     // check signatures and proofs (turn off only to measure their cost)
   int async_threads = 2;  // workers running the asynchronous calls
+  // Writes carry a write session and are retried after an unknown outcome. Off: a write is
+  // sent again only when it surely was not applied (an unknown outcome ends it with TimedOut).
+  bool write_sessions = true;
 };
 
 // The root a store vouched for.
@@ -65,9 +73,11 @@ struct ReadResult {
 };
 
 struct WriteResult {
+  // The signed root after the write. For a replayed answer (result.replayed: a retry of a
+  // write the region had applied), the root and index of that first application.
   VerifiedRoot root;
   store::ApplyResult result;        // cas_succeeded / cas_previous for a compare-and-swap
-  std::vector<kv::KvProof> proofs;  // one per key written, at `root`
+  std::vector<kv::KvProof> proofs;  // one per key written, at `root` (none when replayed)
 };
 
 struct ScanItem {
@@ -92,6 +102,9 @@ class Client {
   // regions, each with its proof (checked) at its region's signed root.
   Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end,
                                      uint32_t limit);
+
+  // This client's write-session id (random, nonzero).
+  uint64_t client_id() const { return client_id_; }
 
   // PD's view of the stores and regions (for `status check`).
   Result<pd::GetStoresResponse> Stores();
@@ -132,8 +145,16 @@ class Client {
   Result<WriteResult> Write(const std::string& key, store::Command command);
 
   void Enqueue(std::function<void()> task);
+  // Gives `command` this client's session and the next sequence number (write_sessions on);
+  // EndWrite(seq) once the write has its outcome.
+  uint64_t BeginWrite(store::Command& command);
+  void EndWrite(uint64_t seq);
 
   ClientOptions options_;
+  const uint64_t client_id_;
+  std::mutex session_mu_;
+  uint64_t next_seq_ = 1;          // guarded by session_mu_
+  std::set<uint64_t> unanswered_;  // guarded by session_mu_
   rpc::EventLoop loop_;
   std::unique_ptr<pd::PdClient> pd_;  // on loop_
   // The asynchronous calls' workers and queue.

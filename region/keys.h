@@ -10,6 +10,9 @@
 //            'g' group 'e' index           a log entry (term, type, data)
 //            'g' group 's'                 snapshot metadata
 //   meta     'r' region 'a'                a region's applied index and index-rebuild state
+//            'r' region 'c' client         a client's write session in the region
+//            'r' region 'd' client seq     a session's stored result of one write
+//            'r' region 'y' ('c'|'d') ...  a snapshot's session records, staged until installed
 //            's' 'i'                       this store's id, as PD assigned it
 //            'p' 's'                       PD's replicated state (one record)
 //   index    'T' tree                      a region's authenticated index, tree id = region id
@@ -103,14 +106,49 @@ inline constexpr char kRegionMetaTag = 'r';
 inline constexpr char kStoreMetaTag = 's';
 inline constexpr char kPdMetaTag = 'p';
 
+// Every record of one region: the tag, then its id.
+inline std::string RegionMetaPrefix(uint64_t region_id) {
+  std::string k(1, kRegionMetaTag);
+  PutFixed64BE(k, region_id);
+  return k;
+}
 // A region's applied index and state (0 ready, 1 index rebuilding, 2 snapshot installing from
 // its staged records).
 inline std::string RegionApplyStateKey(uint64_t region_id) {
-  std::string k(1, kRegionMetaTag);
-  PutFixed64BE(k, region_id);
-  k.push_back('a');
+  return RegionMetaPrefix(region_id) + 'a';
+}
+// A client's write session in a region (region/store/sessions.h), and one stored result of it.
+inline constexpr char kRegionSessionTag = 'c';
+inline constexpr char kRegionSessionResultTag = 'd';
+inline constexpr char kRegionSessionStagingTag = 'y';
+
+inline std::string RegionSessionKey(uint64_t region_id, uint64_t client_id) {
+  std::string k = RegionMetaPrefix(region_id) + kRegionSessionTag;
+  PutFixed64BE(k, client_id);
   return k;
 }
+inline std::string RegionSessionResultKey(uint64_t region_id, uint64_t client_id, uint64_t seq) {
+  std::string k = RegionMetaPrefix(region_id) + kRegionSessionResultTag;
+  PutFixed64BE(k, client_id);
+  PutFixed64BE(k, seq);
+  return k;
+}
+// Every session record of a region (sessions, then results): [begin, end).
+inline std::string RegionSessionsBegin(uint64_t region_id) {
+  return RegionMetaPrefix(region_id) + kRegionSessionTag;
+}
+inline std::string RegionSessionsEnd(uint64_t region_id) {
+  return RegionMetaPrefix(region_id) + static_cast<char>(kRegionSessionResultTag + 1);
+}
+// A session record staged from a snapshot: the staging prefix, then the record's key past
+// RegionMetaPrefix (its tag onwards).
+inline std::string RegionSessionStagingPrefix(uint64_t region_id) {
+  return RegionMetaPrefix(region_id) + kRegionSessionStagingTag;
+}
+inline std::string RegionSessionStagingEnd(uint64_t region_id) {
+  return RegionMetaPrefix(region_id) + static_cast<char>(kRegionSessionStagingTag + 1);
+}
+
 // This store's id.
 inline std::string StoreIdKey() { return {kStoreMetaTag, 'i'}; }
 // PD's whole replicated state.

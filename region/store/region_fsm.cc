@@ -44,8 +44,9 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
   }
   ASSIGN_OR_RETURN(proof::SparseMerkleTree tree,
                    proof::SparseMerkleTree::Open(engine, range.id, tree_options));
+  ASSIGN_OR_RETURN(SessionTable sessions, SessionTable::Load(engine, range.id));
   std::unique_ptr<RegionFsm> fsm(
-      new RegionFsm(engine, std::move(range), std::move(tree), tree_options));
+      new RegionFsm(engine, std::move(range), std::move(tree), tree_options, std::move(sessions)));
   ASSIGN_OR_RETURN(std::optional<std::string> meta,
                    engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
   if (meta.has_value()) {
@@ -120,27 +121,40 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
 
 Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
   Command command;
-  engine::WriteBatch batch;
-  Result<ApplyResult> staged = ApplyResult();
+  engine::WriteBatch batch;  // session records, then data, tree and the applied index
+  ApplyResult result;
+  result.set_applied_index(index);
+  bool apply = true, replay = false;
   if (!command.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    staged->set_applied_index(index);
-    staged->set_error("malformed command");
-  } else {
-    staged = Stage(index, command, bytes.size(), batch);
-    if (!staged.ok()) return staged.status();
+    result.set_error("malformed command");
+    apply = false;
+  } else if (command.has_session()) {
+    ASSIGN_OR_RETURN(SessionTable::Verdict verdict,
+                     sessions_.Admit(index, command.session(), batch));
+    if (verdict.kind != SessionTable::Verdict::kApply) {
+      apply = false;
+      replay = verdict.kind == SessionTable::Verdict::kReplay;
+      result = std::move(verdict.result);
+    }
   }
-  if (!staged->error().empty()) {
-    // Refused: no data changes, but the tree gets this version too, so every applied command
-    // index has a root.
-    batch = engine::WriteBatch();
+  if (apply) {
+    engine::WriteBatch staged;
+    ASSIGN_OR_RETURN(result, Stage(index, command, bytes.size(), staged));
+    if (result.error().empty()) batch.Append(staged);
+  }
+  if (!result.error().empty() || replay) {
+    // Refused or replayed: no data changes, but the tree gets this version too, so every
+    // applied command index has a root (a replay answers the root it was first applied at).
     ASSIGN_OR_RETURN(proof::Fr root, tree_.Apply({}, index, batch));
-    staged->set_root(RootToBytes(root));
+    if (!replay) result.set_root(RootToBytes(root));
   }
+  if (command.has_session() && (apply || replay))
+    sessions_.Record(command.session(), apply ? &result : nullptr, batch);
   StageMeta(batch, index, ApplyState::kReady);
   if (FaultPoint("store.apply_write")) return Status::IOError("injected fault store.apply_write");
   RETURN_IF_ERROR(engine_->Write(batch));
   applied_ = index;
-  return staged->SerializeAsString();
+  return result.SerializeAsString();
 }
 
 namespace {
@@ -275,9 +289,15 @@ Status RegionFsm::RebuildIndex(uint64_t applied) {
 
 // ---- snapshots ----
 
+// The region's data records (key, value), then its session records: an empty key and, as the
+// value, the record's key past RegionMetaPrefix followed by its value.
 class RegionFsm::Reader : public raft::SnapshotReader {
  public:
-  Reader(const RegionFsm& fsm) : snap_(fsm.engine_->GetSnapshot()), applied_(fsm.applied_) {
+  Reader(const RegionFsm& fsm)
+      : engine_(fsm.engine_),
+        region_id_(fsm.range_.id),
+        snap_(fsm.engine_->GetSnapshot()),
+        applied_(fsm.applied_) {
     engine::IteratorOptions io;
     io.lower_bound = DataKey(fsm.range_.start);
     io.upper_bound = DataEnd(fsm.range_);
@@ -287,12 +307,34 @@ class RegionFsm::Reader : public raft::SnapshotReader {
   }
   uint64_t applied_index() const override { return applied_; }
   Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
-    while (it_->Valid() && chunk->size() < max_bytes) {
-      const std::string_view key = keys::UserKey(it_->key());
-      PutFixed32BE(*chunk, static_cast<uint32_t>(key.size()));
-      chunk->append(key);
-      PutFixed32BE(*chunk, static_cast<uint32_t>(it_->value().size()));
-      chunk->append(it_->value());
+    while (chunk->size() < max_bytes) {
+      if (!it_->Valid()) {
+        RETURN_IF_ERROR(it_->status());
+        if (sessions_) break;
+        // The data is done: the session records follow, from the same snapshot.
+        engine::IteratorOptions io;
+        io.lower_bound = keys::RegionSessionsBegin(region_id_);
+        io.upper_bound = keys::RegionSessionsEnd(region_id_);
+        io.snapshot = snap_.get();
+        it_ = engine_->NewIterator(ColumnFamily::kMeta, io);
+        it_->SeekToFirst();
+        sessions_ = true;
+        continue;
+      }
+      if (!sessions_) {
+        const std::string_view key = keys::UserKey(it_->key());
+        PutFixed32BE(*chunk, static_cast<uint32_t>(key.size()));
+        chunk->append(key);
+        PutFixed32BE(*chunk, static_cast<uint32_t>(it_->value().size()));
+        chunk->append(it_->value());
+      } else {
+        const std::string_view suffix =
+            it_->key().substr(keys::RegionMetaPrefix(region_id_).size());
+        PutFixed32BE(*chunk, 0);
+        PutFixed32BE(*chunk, static_cast<uint32_t>(suffix.size() + it_->value().size()));
+        chunk->append(suffix);
+        chunk->append(it_->value());
+      }
       it_->Next();
     }
     RETURN_IF_ERROR(it_->status());
@@ -300,15 +342,34 @@ class RegionFsm::Reader : public raft::SnapshotReader {
   }
 
  private:
+  engine::Engine* engine_;
+  uint64_t region_id_;
   std::unique_ptr<engine::Snapshot> snap_;
   std::unique_ptr<engine::Iterator> it_;
+  bool sessions_ = false;  // it_ walks the session records
   uint64_t applied_;
 };
 
 Status RegionFsm::InstallStaged(uint64_t applied, std::size_t batch_bytes) {
   engine::WriteBatch batch;
   batch.DeleteRange(ColumnFamily::kDefault, DataKey(range_.start), DataEnd(range_));
+  batch.DeleteRange(ColumnFamily::kMeta, keys::RegionSessionsBegin(range_.id),
+                    keys::RegionSessionsEnd(range_.id));
   RETURN_IF_ERROR(engine_->Write(batch));
+  // The session records (few and small next to the data): one batch.
+  {
+    engine::IteratorOptions io;
+    io.lower_bound = keys::RegionSessionStagingPrefix(range_.id);
+    io.upper_bound = keys::RegionSessionStagingEnd(range_.id);
+    auto it = engine_->NewIterator(ColumnFamily::kMeta, io);
+    const std::string meta_prefix = keys::RegionMetaPrefix(range_.id);
+    batch = engine::WriteBatch();
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      batch.Put(ColumnFamily::kMeta,
+                meta_prefix + std::string(it->key().substr(io.lower_bound.size())), it->value());
+    RETURN_IF_ERROR(it->status());
+    RETURN_IF_ERROR(engine_->Write(batch));
+  }
   engine::IteratorOptions io;
   io.lower_bound = keys::SnapshotStagingPrefix(range_.id);
   io.upper_bound = keys::SnapshotStagingEnd(range_.id);
@@ -330,9 +391,12 @@ Status RegionFsm::InstallStaged(uint64_t applied, std::size_t batch_bytes) {
   // The last records, the staging gone, the tree dropped and the rebuild marked: one write.
   batch.DeleteRange(ColumnFamily::kDefault, keys::SnapshotStagingPrefix(range_.id),
                     keys::SnapshotStagingEnd(range_.id));
+  batch.DeleteRange(ColumnFamily::kMeta, keys::RegionSessionStagingPrefix(range_.id),
+                    keys::RegionSessionStagingEnd(range_.id));
   proof::SparseMerkleTree::StageDrop(batch, range_.id);
   StageMeta(batch, applied, ApplyState::kRebuilding);
   RETURN_IF_ERROR(engine_->WriteSync(batch));
+  ASSIGN_OR_RETURN(sessions_, SessionTable::Load(engine_, range_.id));
   return RebuildIndex(applied);
 }
 
@@ -347,7 +411,18 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
       std::string_view k, v;
       if (!r.Bytes(k, r.remaining()) || !r.Bytes(v, r.remaining()))
         return Status::Corruption("region snapshot chunk malformed");
-      if (k.empty() || !fsm_->range_.Contains(k))
+      if (k.empty()) {  // a session record: its key suffix, then its value
+        const std::size_t suffix = v.empty() ? 0 : v[0] == keys::kRegionSessionTag ? 9 : 17;
+        if (v.size() < suffix || suffix == 0 ||
+            !SessionTable::ValidRecord(v.substr(0, suffix), v.substr(suffix)))
+          return Status::Corruption("region snapshot session record malformed");
+        batch.Put(
+            ColumnFamily::kMeta,
+            keys::RegionSessionStagingPrefix(fsm_->range_.id) + std::string(v.substr(0, suffix)),
+            v.substr(suffix));
+        continue;
+      }
+      if (!fsm_->range_.Contains(k))
         return Status::Corruption("region snapshot key outside the region");
       batch.Put(ColumnFamily::kDefault, keys::SnapshotStagingKey(fsm_->range_.id, k), v);
     }
@@ -377,6 +452,8 @@ Result<std::unique_ptr<raft::SnapshotWriter>> RegionFsm::BeginSnapshot() {
   engine::WriteBatch clear;
   clear.DeleteRange(ColumnFamily::kDefault, keys::SnapshotStagingPrefix(range_.id),
                     keys::SnapshotStagingEnd(range_.id));
+  clear.DeleteRange(ColumnFamily::kMeta, keys::RegionSessionStagingPrefix(range_.id),
+                    keys::RegionSessionStagingEnd(range_.id));
   RETURN_IF_ERROR(engine_->Write(clear));
   return std::unique_ptr<raft::SnapshotWriter>(new Writer(this));
 }

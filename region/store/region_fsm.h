@@ -8,12 +8,16 @@
 //   default  DataKey(key)              -> value (data keys are global: regions partition them)
 //   index    the tree with id = region id (proof/smt)
 //   meta     RegionApplyStateKey(id)   -> applied index, state (ApplyState)
+//            RegionSession*Key(id, ...) -> the region's write sessions (region/store/sessions.h)
 //
-// Snapshots stream the region's data. The follower stages each chunk in the engine as it
-// arrives (SnapshotStagingKey: memory holds one chunk, not the region); once the last chunk is
-// in, it marks the install in the meta record, moves the staged records over the region's
-// data in bounded batches, and rebuilds the tree at the snapshot's applied index. Each step is
-// marked first, so a crash anywhere finishes the install or the rebuild on the next open.
+// A command with a WriteSession is applied once per client and sequence number: a retry is
+// answered with the stored result (`replayed`) and changes nothing but the applied index.
+//
+// Snapshots stream the region's data, then its session records. The follower stages each chunk in
+// the engine as it arrives (SnapshotStagingKey: memory holds one chunk, not the region); once the
+// last chunk is in, it marks the install in the meta record, moves the staged records over the
+// region's data in bounded batches, and rebuilds the tree at the snapshot's applied index. Each
+// step is marked first, so a crash anywhere finishes the install or the rebuild on the next open.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,7 @@
 #include "region/raft/state_machine.h"
 #include "region/store/command.pb.h"
 #include "region/store/root_statement.h"
+#include "region/store/sessions.h"
 
 namespace rustorium::store {
 
@@ -87,11 +92,16 @@ class RegionFsm : public raft::StateMachine {
   Result<proof::Fr> RootFromData() const;
 
   const RegionRange& range() const { return range_; }
+  const SessionTable& sessions() const { return sessions_; }
 
  private:
   RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree,
-            proof::SmtOptions options)
-      : engine_(engine), range_(std::move(range)), tree_(std::move(tree)), tree_options_(options) {}
+            proof::SmtOptions options, SessionTable sessions)
+      : engine_(engine),
+        range_(std::move(range)),
+        tree_(std::move(tree)),
+        tree_options_(options),
+        sessions_(std::move(sessions)) {}
   std::string MetaKey() const;
   // What the meta record says besides the applied index.
   enum class ApplyState : uint8_t {
@@ -119,6 +129,7 @@ class RegionFsm : public raft::StateMachine {
   RegionRange range_;
   proof::SparseMerkleTree tree_;
   proof::SmtOptions tree_options_;
+  SessionTable sessions_;
   uint64_t applied_ = 0;
 };
 

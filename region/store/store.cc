@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "base/fault_point.h"
+
 namespace rustorium::store {
 
 namespace {
@@ -174,6 +176,13 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   Hosted* h = Admit<kv::WriteRequest, kv::WriteResponse>(request, &req, respond);
   if (h == nullptr) return;
   kv::WriteResponse response;
+  // The leader's stamp: the clock a write session expires by, the same on every replica.
+  if (req.command().has_session()) {
+    req.mutable_command()->mutable_session()->set_stamp_ms(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()));
+  }
   // Limits first: a command the log could not hold, or apply would refuse, is never proposed.
   const std::size_t command_bytes = req.command().ByteSizeLong();
   if (std::string why = CheckCommand(req.command(), command_bytes, options_.limits); !why.empty()) {
@@ -203,41 +212,43 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   ++pending_writes_;
   const uint64_t region_id = req.region_id();
   if (req.skip_proofs()) keys.clear();  // nothing to prove
-  raft_.Propose(region_id, req.command().SerializeAsString(),
-                [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
-                  --pending_writes_;
-                  if (AnswerRaftFailure<kv::WriteResponse>(r.status(), region_id, true, respond))
-                    return;
-                  kv::WriteResponse response;
-                  if (!response.mutable_result()->ParseFromString(r->result)) {
-                    respond(Status::Internal("apply result does not parse"));
-                    return;
-                  }
-                  const Hosted& h = regions_.at(region_id);
-                  const ApplyResult& applied = response.result();
-                  const Result<proof::Fr> root = RootFromBytes(applied.root());
-                  if (!root.ok()) {
-                    respond(Status::Internal("apply result without a root"));
-                    return;
-                  }
-                  // Proofs at the version this command wrote (kept for the next
-                  // keep_versions commands).
-                  std::set<std::string> seen;
-                  for (const std::string& k : keys) {
-                    if (!seen.insert(k).second) continue;
-                    Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
-                    if (!p.ok()) {
-                      respond(p.status());
-                      return;
-                    }
-                    kv::KvProof* kv = response.add_proofs();
-                    kv->set_key(k);
-                    kv->set_found(p->existence);
-                    kv->set_proof(p->EncodeBinary());
-                  }
-                  *response.mutable_root() = Sign(h, applied.applied_index(), *root);
-                  respond(response.SerializeAsString());
-                });
+  raft_.Propose(
+      region_id, req.command().SerializeAsString(),
+      [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
+        --pending_writes_;
+        if (AnswerRaftFailure<kv::WriteResponse>(r.status(), region_id, true, respond)) return;
+        if (FaultPoint("store.write_answer")) return;  // applied, and the answer lost
+        kv::WriteResponse response;
+        if (!response.mutable_result()->ParseFromString(r->result)) {
+          respond(Status::Internal("apply result does not parse"));
+          return;
+        }
+        const Hosted& h = regions_.at(region_id);
+        const ApplyResult& applied = response.result();
+        const Result<proof::Fr> root = RootFromBytes(applied.root());
+        if (!root.ok()) {
+          respond(Status::Internal("apply result without a root"));
+          return;
+        }
+        // Proofs at the version this command wrote (kept for the next
+        // keep_versions commands). A replayed answer has none: its version, that of
+        // the first application, may be pruned.
+        std::set<std::string> seen;
+        for (const std::string& k : applied.replayed() ? std::vector<std::string>{} : keys) {
+          if (!seen.insert(k).second) continue;
+          Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
+          if (!p.ok()) {
+            respond(p.status());
+            return;
+          }
+          kv::KvProof* kv = response.add_proofs();
+          kv->set_key(k);
+          kv->set_found(p->existence);
+          kv->set_proof(p->EncodeBinary());
+        }
+        *response.mutable_root() = Sign(h, applied.applied_index(), *root);
+        respond(response.SerializeAsString());
+      });
 }
 
 void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <vector>
 
 #include "region/rpc/server.h"
 #include "region/store/command_limits.h"
@@ -56,8 +58,14 @@ class FakeCluster {
                             respond(Answer(req).SerializeAsString());
                           });
     // A store that takes every write and never answers (it crashed, or the link broke).
-    store_server_->Handle(
-        "kv.Write", [this](const rpc::Envelope&, rpc::RpcServer::Responder) { writes_seen++; });
+    store_server_->Handle("kv.Write", [this](const rpc::Envelope& e, rpc::RpcServer::Responder) {
+      kv::WriteRequest req;
+      req.ParseFromString(e.payload());
+      const store::WriteSession& s = req.command().session();
+      std::lock_guard<std::mutex> lock(sessions_mu);
+      sessions_seen.push_back({s.client_id(), s.seq(), s.retry()});
+      writes_seen++;
+    });
     EXPECT_TRUE(store_server_->Start().ok());
 
     pd_server_ = std::make_unique<rpc::RpcServer>(loop_, rpc::ServerOptions{});
@@ -102,8 +110,9 @@ class FakeCluster {
     return r;
   }
 
-  std::unique_ptr<Client> NewClient() {
+  std::unique_ptr<Client> NewClient(bool write_sessions = true) {
     ClientOptions o;
+    o.write_sessions = write_sessions;
     o.pd = {"127.0.0.1:" + std::to_string(pd_server_->port())};
     o.max_attempts = 2;
     o.timeout = std::chrono::milliseconds(500);
@@ -112,6 +121,12 @@ class FakeCluster {
 
   Tamper tamper = Tamper::kNone;
   std::atomic<int> writes_seen{0};
+  struct SeenSession {
+    uint64_t client_id, seq;
+    bool retry;
+  };
+  std::mutex sessions_mu;
+  std::vector<SeenSession> sessions_seen;  // guarded by sessions_mu
 
  private:
   kv::GetResponse Answer(const kv::GetRequest& req) {
@@ -177,7 +192,7 @@ TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
 // would then report failure although it swapped): the caller hears "outcome unknown" instead.
 TEST(Client, AWriteThatGotNoAnswerIsNotSentAgainAndItsOutcomeIsUnknown) {
   FakeCluster cluster;
-  auto client = cluster.NewClient();
+  auto client = cluster.NewClient(/*write_sessions=*/false);
   auto put = client->Put("apple", "new");
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.status().code(), StatusCode::kTimedOut) << put.status().ToString();
@@ -188,6 +203,32 @@ TEST(Client, AWriteThatGotNoAnswerIsNotSentAgainAndItsOutcomeIsUnknown) {
   EXPECT_EQ(cluster.writes_seen.load(), 2);
   // Reads have no effect to repeat: they still go through.
   EXPECT_TRUE(client->Get("apple").ok());
+}
+
+// With a write session, an unanswered write is sent again as a retry of the same sequence
+// number (the region applies it at most once); when no attempt is answered its outcome stays
+// unknown.
+TEST(Client, AnUnansweredWriteIsRetriedUnderItsSessionAndItsOutcomeStaysUnknown) {
+  FakeCluster cluster;
+  auto client = cluster.NewClient();
+  auto put = client->Put("apple", "new");
+  EXPECT_EQ(put.status().code(), StatusCode::kTimedOut) << put.status().ToString();
+  EXPECT_NE(put.status().message().find("outcome unknown"), std::string::npos)
+      << put.status().ToString();
+  auto again = client->Put("apple", "newer");
+  EXPECT_EQ(again.status().code(), StatusCode::kTimedOut) << again.status().ToString();
+  std::lock_guard<std::mutex> lock(cluster.sessions_mu);
+  const auto& seen = cluster.sessions_seen;
+  ASSERT_EQ(seen.size(), 4u);  // two attempts each (max_attempts 2)
+  for (const auto& s : seen) EXPECT_EQ(s.client_id, client->client_id());
+  EXPECT_NE(client->client_id(), 0u);
+  EXPECT_EQ(seen[0].seq, seen[1].seq);
+  EXPECT_EQ(seen[2].seq, seen[3].seq);
+  EXPECT_LT(seen[1].seq, seen[2].seq);
+  EXPECT_FALSE(seen[0].retry);
+  EXPECT_TRUE(seen[1].retry);
+  EXPECT_FALSE(seen[2].retry);
+  EXPECT_TRUE(seen[3].retry);
 }
 
 // An error names the key it is about, cut to a readable length with its size.

@@ -4,7 +4,9 @@
 
 #include <map>
 #include <random>
+#include <set>
 
+#include "base/codec.h"
 #include "base/fault_point.h"
 #include "proof/smt/proof.h"
 #include "region/keys.h"
@@ -276,6 +278,131 @@ TEST_F(RegionFsmTest, SnapshotMovesTheRegionsDataAndRebuildsTheSameIndex) {
                                          9))
                   .ok())
       << "a valid record";
+}
+
+// A command with a write session (client 42 unless told).
+std::string WithSession(const std::string& command, uint64_t seq, uint64_t floor, uint64_t stamp_ms,
+                        bool retry = false, uint64_t client = 42) {
+  Command c;
+  EXPECT_TRUE(c.ParseFromString(command));
+  WriteSession* s = c.mutable_session();
+  s->set_client_id(client);
+  s->set_seq(seq);
+  s->set_floor(floor);
+  s->set_stamp_ms(stamp_ms);
+  s->set_retry(retry);
+  return c.SerializeAsString();
+}
+
+ApplyResult ApplyAt(RegionFsm& fsm, uint64_t index, const std::string& command) {
+  auto r = fsm.Apply(index, command);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  ApplyResult out;
+  EXPECT_TRUE(r.ok() && out.ParseFromString(*r));
+  return out;
+}
+
+// Issue 18: a write retried after an unknown outcome was applied twice. With a session, the
+// second application answers the first one's stored result and changes nothing.
+TEST_F(RegionFsmTest, ARetriedWriteIsAppliedOnceAndAnsweredWithItsStoredResult) {
+  const ApplyResult first = ApplyAt(*fsm_, 1, WithSession(Cas("c", std::nullopt, "1"), 1, 1, 1000));
+  ASSERT_TRUE(first.cas_succeeded());
+  // The same write again (a retry, and a plain duplicate in the log): the stored answer, the
+  // data unchanged; without the session the swap would now fail.
+  for (uint64_t index : {2u, 3u}) {
+    const ApplyResult again =
+        ApplyAt(*fsm_, index, WithSession(Cas("c", std::nullopt, "1"), 1, 1, 1100, index == 2));
+    EXPECT_TRUE(again.replayed());
+    EXPECT_TRUE(again.cas_succeeded());
+    EXPECT_EQ(again.applied_index(), 1u);
+    EXPECT_EQ(again.root(), first.root());
+    EXPECT_EQ(fsm_->AppliedIndex(), index);
+  }
+  // A write the client has its answer for (below its floor) is refused, applied never.
+  MustApply(*fsm_, 4, WithSession(Put({{"d", "x"}}), 2, 2, 1200));
+  const ApplyResult stale =
+      MustApply(*fsm_, 5, WithSession(Cas("c", std::nullopt, "1"), 1, 1, 1300));
+  EXPECT_NE(stale.error().find("duplicate"), std::string::npos) << stale.error();
+  EXPECT_EQ(fsm_->sessions().Remembered(42), std::set<uint64_t>{2});
+  // A retry from a client the region never knew: refused, its outcome unknown.
+  const ApplyResult unknown =
+      MustApply(*fsm_, 6, WithSession(Put({{"e", "x"}}), 9, 9, 1300, true, 7));
+  EXPECT_TRUE(unknown.session_refused());
+  EXPECT_FALSE(fsm_->Read("e")->value.has_value());
+  // A malformed session (floor above seq, client 0) is refused.
+  EXPECT_FALSE(MustApply(*fsm_, 7, WithSession(Put({{"e", "x"}}), 3, 4, 1300)).error().empty());
+  EXPECT_FALSE(
+      MustApply(*fsm_, 8, WithSession(Put({{"e", "x"}}), 3, 3, 1300, false, 0)).error().empty());
+  EXPECT_EQ(fsm_->Read("c")->value, "1");
+  EXPECT_EQ(*fsm_->Root(), *fsm_->RootFromData());
+  // The table survives a reopen.
+  fsm_.reset();
+  fsm_ = std::move(*RegionFsm::Open(engine_.get(), {7, "b", "m"}));
+  EXPECT_TRUE(ApplyAt(*fsm_, 9, WithSession(Put({{"d", "x"}}), 2, 2, 1400, true)).replayed());
+}
+
+TEST_F(RegionFsmTest, SessionsExpireByTheLeadersStampAndTheUnansweredAreBounded) {
+  MustApply(*fsm_, 1, WithSession(Put({{"c", "1"}}), 1, 1, 1000));
+  // One millisecond inside the time to live: still remembered.
+  MustApply(*fsm_, 2, WithSession(Put({{"d", "1"}}), 1, 1, 1000 + kSessionTtlMs, false, 8));
+  EXPECT_TRUE(ApplyAt(*fsm_, 3, WithSession(Put({{"c", "1"}}), 1, 1, 1000 + kSessionTtlMs, true))
+                  .replayed());
+  // Past it (stamped by a later command of another client): forgotten, a retry refused.
+  MustApply(*fsm_, 4, WithSession(Put({{"d", "2"}}), 2, 1, 1001 + 2 * kSessionTtlMs, false, 8));
+  EXPECT_FALSE(fsm_->sessions().Remembered(42).has_value());
+  EXPECT_TRUE(
+      MustApply(*fsm_, 5, WithSession(Put({{"c", "1"}}), 1, 1, 1001 + 2 * kSessionTtlMs, true))
+          .session_refused());
+  // A client may leave kMaxUnansweredPerClient writes unanswered; one more is refused until
+  // its floor rises.
+  uint64_t index = 6;
+  for (uint64_t seq = 1; seq <= kMaxUnansweredPerClient; ++seq)
+    ASSERT_TRUE(MustApply(*fsm_, index++, WithSession(Put({{"f", "v"}}), seq, 1, 5000000, false, 9))
+                    .error()
+                    .empty());
+  const uint64_t next = kMaxUnansweredPerClient + 1;
+  EXPECT_NE(MustApply(*fsm_, index++, WithSession(Put({{"f", "v"}}), next, 1, 5000000, false, 9))
+                .error()
+                .find("too many unanswered"),
+            std::string::npos);
+  EXPECT_TRUE(MustApply(*fsm_, index++, WithSession(Put({{"f", "v"}}), next, 2, 5000000, false, 9))
+                  .error()
+                  .empty());
+  EXPECT_EQ(fsm_->sessions().Remembered(9)->size(), kMaxUnansweredPerClient);
+}
+
+TEST_F(RegionFsmTest, TheSessionTableTravelsInTheSnapshot) {
+  MustApply(*fsm_, 1, WithSession(Put({{"c", "1"}}), 1, 1, 1000));
+  MustApply(*fsm_, 2, WithSession(Put({{"d", "1"}}), 5, 4, 1000, false, 8));
+  TempDir other;
+  auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"), EngineOptionsFor({}));
+  auto follower = RegionFsm::Open(engine2.get(), {7, "b", "m"});
+  ASSERT_TRUE(follower.ok());
+  // The follower remembers a client the leader does not: the snapshot replaces its table.
+  MustApply(**follower, 1, WithSession(Put({{"e", "1"}}), 1, 1, 1000, false, 77));
+  auto reader = fsm_->OpenSnapshot();
+  auto writer = (*follower)->BeginSnapshot();
+  for (;;) {
+    std::string chunk;
+    auto more = (*reader)->Next(&chunk, 16);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+    ASSERT_TRUE((*writer)->Add(chunk).ok());
+  }
+  ASSERT_TRUE((*writer)->Finish((*reader)->applied_index()).ok());
+  EXPECT_EQ((*follower)->sessions().size(), 2u);
+  EXPECT_FALSE((*follower)->sessions().Remembered(77).has_value());
+  const ApplyResult again =
+      ApplyAt(**follower, 3, WithSession(Put({{"d", "1"}}), 5, 4, 1100, true, 8));
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(again.applied_index(), 2u);
+  // A session record that does not parse is refused.
+  auto w2 = (*follower)->BeginSnapshot();
+  std::string bad;
+  PutFixed32BE(bad, 0);
+  PutFixed32BE(bad, 9 + 3);
+  bad += std::string("c") + std::string(8, '\1') + "\xff\xff\xff";
+  EXPECT_FALSE((*w2)->Add(bad).ok());
 }
 
 // Each staged record of the engine's snapshot staging area of region 7.
