@@ -63,6 +63,7 @@ PdFsm* PdService::fsm() const { return static_cast<PdFsm*>(raft_.state_machine(o
 void PdService::Propose(const PdCommand& command, std::function<void(Result<PdResult>)> done,
                         bool internal) {
   if (!internal && pending_proposals_ >= options_.max_pending_proposals) {
+    ++busy_proposals_;
     done(Status::Busy("PD has " + std::to_string(pending_proposals_) +
                       " proposals pending (max_pending_proposals); try again later"));
     return;
@@ -90,6 +91,7 @@ void PdService::Propose(const PdCommand& command, std::function<void(Result<PdRe
 
 void PdService::AtReadPoint(const Respond& respond, std::function<void()> fn) {
   if (pending_reads_ >= options_.max_pending_reads) {
+    ++busy_reads_;
     respond(Status::Busy("PD has " + std::to_string(pending_reads_) +
                          " reads pending (max_pending_reads); try again later"));
     return;
@@ -344,6 +346,7 @@ void PdService::Tso(const rpc::Envelope& e, Respond respond) {
     return;
   }
   if (tso_waiting_.size() >= options_.max_waiting_tso) {
+    ++busy_tso_;
     respond(Status::Busy("PD has " + std::to_string(tso_waiting_.size()) +
                          " timestamp requests waiting (max_waiting_tso); try again later"));
     return;

@@ -16,6 +16,7 @@
 // timestamps never go back.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -58,6 +59,11 @@ class PdService {
   // Anyone else is answered PermissionDenied (counted by the server).
   void RegisterHandlers(rpc::RpcServer& server);
 
+  // Requests answered Busy over each bound since construction (any thread may read them).
+  uint64_t busy_proposals() const { return busy_proposals_.load(); }
+  uint64_t busy_reads() const { return busy_reads_.load(); }
+  uint64_t busy_tso() const { return busy_tso_.load(); }
+
  private:
   using Respond = rpc::RpcServer::Responder;
   PdFsm* fsm() const;
@@ -95,6 +101,7 @@ class PdService {
   uint64_t tso_term_ = 0;  // the Raft term the oracle's state belongs to
   bool tso_saving_ = false;
   std::deque<std::pair<uint32_t, Respond>> tso_waiting_;
+  std::atomic<uint64_t> busy_proposals_{0}, busy_reads_{0}, busy_tso_{0};
 };
 
 }  // namespace rustorium::pd

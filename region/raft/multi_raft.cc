@@ -33,6 +33,7 @@ MultiRaft::MultiRaft(rpc::EventLoop& loop, engine::Engine* engine, MultiRaftOpti
   so.bytes_per_second = options_.snapshot_bytes_per_second;
   so.chunk_bytes = options_.snapshot_chunk_bytes;
   so.max_incoming = options_.max_incoming_snapshots;
+  so.max_outgoing = options_.max_outgoing_snapshots;
   so.incoming_timeout = options_.install_snapshot_timeout;
   so.peer_role = options_.peer_role;
   SnapshotTransfers::Hooks hooks;

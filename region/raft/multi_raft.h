@@ -105,6 +105,9 @@ struct MultiRaftOptions {
   std::size_t snapshot_chunk_bytes = 1 << 20;
   // Snapshots being received at once; more are refused Busy (the leader retries later).
   std::size_t max_incoming_snapshots = 16;
+  // Snapshots being sent at once (each holds an engine snapshot open); more wait for
+  // libraft's next attempt.
+  std::size_t max_outgoing_snapshots = 16;
   // Largest Raft message and batch of messages to one peer, in bytes: an AppendEntries with
   // more is sent as consecutive valid AppendEntries (one entry each at least), and a peer's
   // messages of one loop turn go in as many batches as this needs. Far under the RPC frame

@@ -24,6 +24,8 @@ struct MultiRaftStats {
   // Snapshot chunks answered PermissionDenied (the same rules, chunk by chunk).
   std::atomic<uint64_t> snapshot_chunks_refused{0};
   std::atomic<uint64_t> snapshots_sent{0};
+  // Snapshots not started because max_outgoing_snapshots were being sent (libraft retries).
+  std::atomic<uint64_t> snapshots_deferred{0};
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};
   std::atomic<uint64_t> read_barriers{0};

@@ -45,6 +45,9 @@ struct SnapshotTransferOptions {
   std::size_t chunk_bytes = 1 << 20;
   // Transfers being received at once; a new one beyond is refused Busy (the leader retries).
   std::size_t max_incoming = 16;
+  // Transfers being sent at once, each holding an engine snapshot open; a new one beyond is
+  // not started.
+  std::size_t max_outgoing = 16;
   // An incoming transfer that received nothing for this long is abandoned at the next Sweep.
   std::chrono::milliseconds incoming_timeout{30000};
   // Under TLS a chunk is taken only from a certificate of this role whose id is the chunk's
@@ -82,7 +85,8 @@ class SnapshotTransfers {
   bool Sending(GroupId group, const std::string& address) const;
   // Streams `reader`'s data of `group` to the store at `address`, then hands `install` (an
   // InstallSnapshot message; its transfer id is set here) to Hooks::send_install. Returns the
-  // transfer id.
+  // transfer id, or 0 when max_outgoing transfers run already (counted in
+  // snapshots_deferred; libraft sends the snapshot again later).
   uint64_t Send(GroupId group, const std::string& address, std::unique_ptr<SnapshotReader> reader,
                 RaftMessage install);
 

@@ -58,6 +58,7 @@ class PdCluster {
     });
   }
   void Stop(int i) { nodes_[i]->base->Stop(); }
+  const PdService& service(int i) const { return *nodes_[i]->service; }
   PdNode* Leader() {
     for (auto& n : nodes_) {
       if (!n->base->running()) continue;
@@ -414,6 +415,7 @@ TEST(Pd, PendingProposalsAreBounded) {
   EXPECT_TRUE(r[1].ok()) << r[1].status().ToString();
   EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
   EXPECT_NE(r[2].status().message().find("max_pending_proposals"), std::string::npos);
+  EXPECT_EQ(pd.service(0).busy_proposals(), 1u);
   // Nothing stays taken: the next proposals go through.
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(pd.Call<AllocIdResponse>("pd.AllocId", alloc).ok());
 }
@@ -430,6 +432,7 @@ TEST(Pd, PendingReadsAreBounded) {
   EXPECT_TRUE(r[1].ok()) << r[1].status().ToString();
   EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
   EXPECT_NE(r[2].status().message().find("max_pending_reads"), std::string::npos);
+  EXPECT_EQ(pd.service(0).busy_reads(), 1u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(pd.Call<GetStoresResponse>("pd.GetStores", GetStoresRequest()).ok());
   }
@@ -453,6 +456,7 @@ TEST(Pd, WaitingTimestampRequestsAreBounded) {
             std::make_pair(r[1]->physical(), r[1]->logical()));
   EXPECT_EQ(r[2].status().code(), StatusCode::kBusy) << r[2].status().ToString();
   EXPECT_NE(r[2].status().message().find("max_waiting_tso"), std::string::npos);
+  EXPECT_EQ(pd.service(0).busy_tso(), 1u);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(pd.Tso().ok());
 }
 

@@ -187,6 +187,29 @@ TEST(SnapshotTransfers, OutgoingChunksShareTheStoreWideBandwidth) {
       << sent << " bytes in " << took << " s";
 }
 
+// Issue 18: a store started every snapshot libraft asked for, each holding an engine snapshot
+// open. At most max_outgoing run at once; one more is deferred (libraft asks again).
+TEST(SnapshotTransfers, OutgoingTransfersAreBounded) {
+  TempDir dir;
+  SnapshotTransferOptions o;
+  o.max_outgoing = 2;
+  o.chunk_bytes = 64;
+  o.bytes_per_second = 1024;  // slow enough that the first two still run
+  Side one(1, dir, o), two(2, dir, o);
+  std::vector<TestStateMachine*> src;
+  for (GroupId g = 1; g <= 3; ++g) {
+    src.push_back(one.AddMachine(g));
+    two.AddMachine(g);
+    Fill(src.back(), 40);
+  }
+  EXPECT_NE(StartSending(one, src[0], two, 1), 0u);  // limit - 1
+  EXPECT_NE(StartSending(one, src[1], two, 2), 0u);  // limit
+  EXPECT_EQ(StartSending(one, src[2], two, 3), 0u);  // limit + 1
+  EXPECT_EQ(one.stats().snapshots_deferred.load(), 1u);
+  EXPECT_EQ(one.Sync([&] { return one.transfers().outgoing(); }), 2u);
+  EXPECT_FALSE(one.Sync([&] { return one.transfers().Sending(3, two.address()); }));
+}
+
 // The chunk handler's answers, as a leader's channel sees them.
 class RawSender {
  public:
