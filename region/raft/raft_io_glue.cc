@@ -300,7 +300,8 @@ int RaftIoGlue::Send(raft_io* io, raft_io_send* req, const raft_message* message
   if (message->type == RAFT_IO_INSTALL_SNAPSHOT) {
     // The data goes first; the message follows once every chunk arrived.
     const std::string address = message->server_address;
-    if (!self.snapshots_->Sending(g.id, address)) {  // one at a time; libraft retries
+    // One at a time per follower, a bounded number per store; libraft retries.
+    if (!self.snapshots_->Sending(g.id, address) && self.snapshots_->MayStart()) {
       Result<std::unique_ptr<SnapshotReader>> reader = g.sm->OpenSnapshot();
       RaftMessage install;
       if (!reader.ok()) {

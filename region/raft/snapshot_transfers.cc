@@ -76,12 +76,15 @@ bool SnapshotTransfers::Sending(GroupId group, const std::string& address) const
   return false;
 }
 
+bool SnapshotTransfers::MayStart() {
+  if (outgoing_.size() < options_.max_outgoing) return true;
+  stats_->snapshots_deferred++;
+  return false;
+}
+
 uint64_t SnapshotTransfers::Send(GroupId group, const std::string& address,
                                  std::unique_ptr<SnapshotReader> reader, RaftMessage install) {
-  if (outgoing_.size() >= options_.max_outgoing) {
-    stats_->snapshots_deferred++;
-    return 0;
-  }
+  if (!MayStart()) return 0;
   auto t = std::make_unique<Outgoing>();
   t->id = next_transfer_id_++;
   t->group = group;

@@ -83,10 +83,13 @@ class SnapshotTransfers {
 
   // True while a transfer of `group`'s data to `address` runs (one at a time per follower).
   bool Sending(GroupId group, const std::string& address) const;
+  // Whether another outgoing transfer may start (fewer than max_outgoing run); when not, the
+  // refusal is counted in snapshots_deferred (libraft sends the snapshot again later). Ask
+  // before opening the snapshot's reader.
+  bool MayStart();
   // Streams `reader`'s data of `group` to the store at `address`, then hands `install` (an
   // InstallSnapshot message; its transfer id is set here) to Hooks::send_install. Returns the
-  // transfer id, or 0 when max_outgoing transfers run already (counted in
-  // snapshots_deferred; libraft sends the snapshot again later).
+  // transfer id, or 0 when MayStart() refuses.
   uint64_t Send(GroupId group, const std::string& address, std::unique_ptr<SnapshotReader> reader,
                 RaftMessage install);
 

@@ -412,8 +412,8 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
       if (!r.Bytes(k, r.remaining()) || !r.Bytes(v, r.remaining()))
         return Status::Corruption("region snapshot chunk malformed");
       if (k.empty()) {  // a session record: its key suffix, then its value
-        const std::size_t suffix = v.empty() ? 0 : v[0] == keys::kRegionSessionTag ? 9 : 17;
-        if (v.size() < suffix || suffix == 0 ||
+        const std::size_t suffix = v.empty() ? 0 : SessionTable::RecordKeySize(v[0]);
+        if (suffix == 0 || v.size() < suffix ||
             !SessionTable::ValidRecord(v.substr(0, suffix), v.substr(suffix)))
           return Status::Corruption("region snapshot session record malformed");
         batch.Put(

@@ -9,9 +9,6 @@ namespace {
 
 using engine::ColumnFamily;
 
-constexpr std::size_t kSessionSuffix = 1 + 8;     // tag, client id
-constexpr std::size_t kResultSuffix = 1 + 8 + 8;  // tag, client id, sequence number
-
 ApplyResult Refusal(uint64_t index, std::string why, bool session_refused = false) {
   ApplyResult r;
   r.set_applied_index(index);
@@ -29,16 +26,20 @@ Result<SessionTable> SessionTable::Load(engine::Engine* engine, uint64_t region_
   io.upper_bound = keys::RegionSessionsEnd(region_id);
   const std::size_t prefix = keys::RegionMetaPrefix(region_id).size();
   auto it = engine->NewIterator(ColumnFamily::kMeta, io);
+  const auto malformed = [region_id] {
+    return Status::Corruption("region " + std::to_string(region_id) + " session record malformed");
+  };
   // Sessions sort before results, so each result finds its session loaded.
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    // Stored results are not parsed here: only a replay reads one.
     const std::string_view suffix = it->key().substr(prefix);
-    if (!ValidRecord(suffix, it->value()))
-      return Status::Corruption("region " + std::to_string(region_id) +
-                                " session record malformed");
+    if (suffix.empty() || suffix.size() != RecordKeySize(suffix[0])) return malformed();
     const uint64_t client = GetFixed64BE(suffix.substr(1));
     if (suffix[0] == keys::kRegionSessionTag) {
       ClientSession s;
-      s.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()));
+      if (!s.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+          s.floor() == 0)
+        return malformed();
       table.sessions_[client] = Session{s.floor(), s.stamp_ms(), {}};
       continue;
     }
@@ -53,16 +54,20 @@ Result<SessionTable> SessionTable::Load(engine::Engine* engine, uint64_t region_
   return table;
 }
 
+std::size_t SessionTable::RecordKeySize(char tag) {
+  if (tag == keys::kRegionSessionTag) return 1 + 8;            // tag, client id
+  if (tag == keys::kRegionSessionResultTag) return 1 + 8 + 8;  // tag, client id, seq
+  return 0;
+}
+
 bool SessionTable::ValidRecord(std::string_view suffix, std::string_view value) {
-  if (suffix.size() == kSessionSuffix && suffix[0] == keys::kRegionSessionTag) {
+  if (suffix.empty() || suffix.size() != RecordKeySize(suffix[0])) return false;
+  if (suffix[0] == keys::kRegionSessionTag) {
     ClientSession s;
     return s.ParseFromArray(value.data(), static_cast<int>(value.size())) && s.floor() > 0;
   }
-  if (suffix.size() == kResultSuffix && suffix[0] == keys::kRegionSessionResultTag) {
-    ApplyResult r;
-    return r.ParseFromArray(value.data(), static_cast<int>(value.size()));
-  }
-  return false;
+  ApplyResult r;
+  return r.ParseFromArray(value.data(), static_cast<int>(value.size()));
 }
 
 Result<SessionTable::Verdict> SessionTable::Admit(uint64_t index, const WriteSession& session,

@@ -56,6 +56,9 @@ class SessionTable {
   // The sequence numbers remembered for `client_id` (tests and figures).
   std::optional<std::set<uint64_t>> Remembered(uint64_t client_id) const;
 
+  // The length of a session record's key past RegionMetaPrefix, by its first byte (the tag):
+  // 9 for a session, 17 for a stored result, 0 for anything else.
+  static std::size_t RecordKeySize(char tag);
   // Whether `suffix` (a session record's key past RegionMetaPrefix) and `value` form a record
   // this table could load: a snapshot's session record is checked with it before staging.
   static bool ValidRecord(std::string_view suffix, std::string_view value);

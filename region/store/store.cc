@@ -212,43 +212,44 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
   ++pending_writes_;
   const uint64_t region_id = req.region_id();
   if (req.skip_proofs()) keys.clear();  // nothing to prove
-  raft_.Propose(
-      region_id, req.command().SerializeAsString(),
-      [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
-        --pending_writes_;
-        if (AnswerRaftFailure<kv::WriteResponse>(r.status(), region_id, true, respond)) return;
-        if (FaultPoint("store.write_answer")) return;  // applied, and the answer lost
-        kv::WriteResponse response;
-        if (!response.mutable_result()->ParseFromString(r->result)) {
-          respond(Status::Internal("apply result does not parse"));
-          return;
-        }
-        const Hosted& h = regions_.at(region_id);
-        const ApplyResult& applied = response.result();
-        const Result<proof::Fr> root = RootFromBytes(applied.root());
-        if (!root.ok()) {
-          respond(Status::Internal("apply result without a root"));
-          return;
-        }
-        // Proofs at the version this command wrote (kept for the next
-        // keep_versions commands). A replayed answer has none: its version, that of
-        // the first application, may be pruned.
-        std::set<std::string> seen;
-        for (const std::string& k : applied.replayed() ? std::vector<std::string>{} : keys) {
-          if (!seen.insert(k).second) continue;
-          Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
-          if (!p.ok()) {
-            respond(p.status());
-            return;
-          }
-          kv::KvProof* kv = response.add_proofs();
-          kv->set_key(k);
-          kv->set_found(p->existence);
-          kv->set_proof(p->EncodeBinary());
-        }
-        *response.mutable_root() = Sign(h, applied.applied_index(), *root);
-        respond(response.SerializeAsString());
-      });
+  raft_.Propose(region_id, req.command().SerializeAsString(),
+                [this, region_id, keys = std::move(keys), respond](Result<raft::ProposeResult> r) {
+                  --pending_writes_;
+                  if (AnswerRaftFailure<kv::WriteResponse>(r.status(), region_id, true, respond))
+                    return;
+                  if (FaultPoint("store.write_answer")) return;  // applied, and the answer lost
+                  kv::WriteResponse response;
+                  if (!response.mutable_result()->ParseFromString(r->result)) {
+                    respond(Status::Internal("apply result does not parse"));
+                    return;
+                  }
+                  const Hosted& h = regions_.at(region_id);
+                  const ApplyResult& applied = response.result();
+                  const Result<proof::Fr> root = RootFromBytes(applied.root());
+                  if (!root.ok()) {
+                    respond(Status::Internal("apply result without a root"));
+                    return;
+                  }
+                  // Proofs at the version this command wrote (kept for the next
+                  // keep_versions commands). A replayed answer has none: its version, that of
+                  // the first application, may be pruned.
+                  std::set<std::string> seen;
+                  for (const std::string& k : keys) {
+                    if (applied.replayed()) break;
+                    if (!seen.insert(k).second) continue;
+                    Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
+                    if (!p.ok()) {
+                      respond(p.status());
+                      return;
+                    }
+                    kv::KvProof* kv = response.add_proofs();
+                    kv->set_key(k);
+                    kv->set_found(p->existence);
+                    kv->set_proof(p->EncodeBinary());
+                  }
+                  *response.mutable_root() = Sign(h, applied.applied_index(), *root);
+                  respond(response.SerializeAsString());
+                });
 }
 
 void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
