@@ -1,23 +1,28 @@
 // A live store under random envelopes: one in-process store (real engine, libraft, RPC server
-// on loopback) hosting a one-member region, sent each input as a call or one-way message to
-// one of the methods a store serves (kv.*, raft.SnapshotChunk), or to one it does not.
-// raft.Batch is left out: over plain TCP a store trusts its peers' Raft messages (a forged
-// AppendEntries is a forged write); raft_decoders_fuzz covers its decoding, and identities
-// from certificates are what refuse it (issue 18). Every call must be
+// on loopback, mutual TLS) hosting a one-member region, sent each input as a call or one-way
+// message to one of the methods a store serves (kv.*, raft.Batch, raft.SnapshotChunk), or to
+// one it does not, over a connection that presents either a client certificate or the node
+// certificate of store 2, a store of the cluster that is a member of no group. Raft messages
+// from either are decoded and refused (wrong role, or a sender outside the group); a member's
+// own certificate is not used: Raft trusts its members (docs/reliability.md). Every call must be
 // answered before its deadline (never dropped, never a hang), and every 200 inputs, and at the
 // first, a write is acknowledged and then read back with a verified proof (a one-client
 // linearizability check: the read after an acknowledged write sees it). Bounded by
 // RUSTORIUM_FUZZ_RUNS (CMakeLists.txt).
 //
-// Input: byte 0 picks the method, byte 1 bit 0 a call or a one-way message, the rest is the
-// payload (seeds are valid requests of each method).
+// Input: byte 0 picks the method, byte 1 bit 0 a call or a one-way message and bit 1 the
+// certificate (store 2's node certificate when set), the rest is the payload (seeds are valid
+// requests of each method).
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "proof/smt/proof.h"
 #include "region/kv.pb.h"
+#include "region/raft/raft.pb.h"
+#include "region/rpc/certs.h"
 #include "region/rpc/channel.h"
+#include "region/rpc/tls.h"
 #include "region/store/command_limits.h"
 #include "region/store/store.h"
 #include "tests/fuzz/fuzz_driver.h"
@@ -29,8 +34,8 @@ namespace {
 namespace rs = rustorium::store;
 using namespace std::chrono_literals;
 
-constexpr const char* kMethods[] = {"kv.Get", "kv.Write", "kv.Scan", "raft.SnapshotChunk",
-                                    "pd.Tso", "no.such"};
+constexpr const char* kMethods[] = {"kv.Get", "kv.Write", "kv.Scan",   "raft.SnapshotChunk",
+                                    "pd.Tso", "no.such",  "raft.Batch"};
 constexpr std::size_t kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 
 rustorium::meta::Region TheRegion(const rustorium::raft::testing::TestStore& s) {
@@ -44,43 +49,89 @@ rustorium::meta::Region TheRegion(const rustorium::raft::testing::TestStore& s) 
   return r;
 }
 
+rustorium::rpc::TlsOptions CertFiles(const std::string& certs, const std::string& name) {
+  rustorium::rpc::TlsOptions t;
+  t.ca_file = certs + "/ca.crt";
+  t.cert_file = certs + "/" + name + ".crt";
+  t.key_file = certs + "/" + name + ".key";
+  t.require_client_cert = true;
+  return t;
+}
+
+std::shared_ptr<rustorium::rpc::TlsContext> Client(const std::string& certs,
+                                                   const std::string& name) {
+  auto tls = rustorium::rpc::TlsContext::CreateClient(CertFiles(certs, name));
+  FUZZ_CHECK(tls.ok());
+  return *tls;
+}
+
+rs::StoreServiceOptions ServiceOptions() {
+  rs::StoreServiceOptions o;
+  o.store_id = 1;
+  return o;
+}
+
 struct Fixture {
   rustorium::testing::TempDir dir;
+  std::string certs = dir.Sub("certs");
   std::unique_ptr<rustorium::raft::testing::TestStore> base;
   rs::StoreKey key = rs::StoreKey::Generate();
   std::unique_ptr<rs::Store> store;
   rustorium::meta::Region region;
   rustorium::rpc::EventLoop client_loop;
-  std::unique_ptr<rustorium::rpc::RpcChannel> channel;
+  std::unique_ptr<rustorium::rpc::RpcChannel> channel;       // the client certificate
+  std::unique_ptr<rustorium::rpc::RpcChannel> node_channel;  // store 2's node certificate
   uint64_t checks = 0;
   uint64_t inputs = 0;
   uint64_t calls = 0;
   uint64_t answered_ok = 0;
 
   Fixture() {
+    rustorium::rpc::ClusterCertsOptions co;
+    co.dir = certs;
+    co.stores = 2;
+    co.pd_members = 1;
+    FUZZ_CHECK(rustorium::rpc::CreateClusterCerts(co).ok());
     rustorium::raft::MultiRaftOptions o;
     o.tick = 20ms;
     o.heartbeat = 100ms;
     o.election = 1000ms;
+    o.channel.tls = Client(certs, "store-1");
     base = std::make_unique<rustorium::raft::testing::TestStore>(1, dir.Sub("s1"), o);
+    auto server_tls = rustorium::rpc::TlsContext::CreateServer(CertFiles(certs, "store-1"));
+    FUZZ_CHECK(server_tls.ok());
+    base->set_server_tls(*server_tls);
     base->set_engine_options(rs::EngineOptionsFor({}));
-    base->set_before_serve([this](rustorium::raft::testing::TestStore& ts,
-                                  rustorium::rpc::RpcServer& server) {
-      store = std::make_unique<rs::Store>(&ts.engine(), ts.raft(), key, rs::StoreServiceOptions{1});
-      store->RegisterHandlers(server);
-    });
+    base->set_before_serve(
+        [this](rustorium::raft::testing::TestStore& ts, rustorium::rpc::RpcServer& server) {
+          store = std::make_unique<rs::Store>(&ts.engine(), ts.raft(), key, ServiceOptions());
+          store->RegisterHandlers(server);
+        });
     FUZZ_CHECK(base->Start({}, {}).ok());
     region = TheRegion(*base);
     FUZZ_CHECK(base->Sync([&] { return store->AddRegion(region); }).ok());
     const auto hp = *rustorium::rpc::ParseAddress(base->address());
-    channel = std::make_unique<rustorium::rpc::RpcChannel>(client_loop, hp.host, hp.port);
+    rustorium::rpc::ChannelOptions client_options;
+    client_options.tls = Client(certs, "client");
+    channel =
+        std::make_unique<rustorium::rpc::RpcChannel>(client_loop, hp.host, hp.port, client_options);
+    rustorium::rpc::ChannelOptions node_options;
+    node_options.tls = Client(certs, "store-2");
+    node_channel =
+        std::make_unique<rustorium::rpc::RpcChannel>(client_loop, hp.host, hp.port, node_options);
   }
   ~Fixture() {
-    std::fprintf(stderr, "store fuzz: %llu calls, %llu answered ok, %llu serving checks\n",
+    const uint64_t refused = base->raft().stats().messages_refused.load();
+    std::fprintf(stderr,
+                 "store fuzz: %llu calls, %llu answered ok, %llu serving checks, %llu raft "
+                 "messages refused\n",
                  static_cast<unsigned long long>(calls),
                  static_cast<unsigned long long>(answered_ok),
-                 static_cast<unsigned long long>(checks));
+                 static_cast<unsigned long long>(checks), static_cast<unsigned long long>(refused));
+    // The seeds alone send Raft messages from a client and from a non-member: each refused.
+    FUZZ_CHECK(refused >= 2);
     channel.reset();
+    node_channel.reset();
     base->Stop();
   }
 
@@ -165,6 +216,21 @@ std::vector<std::string> FuzzSeeds() {
   with(3, true, std::string("\x08\x01\x10\x02", 4));
   with(4, true, "");
   with(5, true, "x");
+  // raft.Batch: a heartbeat-like AppendEntries to store 1 from store 2 (from_id 2, to_id 1,
+  // group 1), sent with store 2's node certificate (bit 1), and from store 1 (a forged sender).
+  rustorium::raft::RaftBatch b;
+  b.set_from_id(2);
+  b.set_from_address("127.0.0.1:1");
+  rustorium::raft::RaftMessage* rm = b.add_messages();
+  rm->set_group_id(1);
+  rm->set_to_id(1);
+  rm->mutable_append_entries()->set_term(5);
+  with(6, false, b.SerializeAsString());
+  seeds.back()[1] = 3;  // a call, with the node certificate
+  b.set_from_id(1);
+  with(6, true, b.SerializeAsString());
+  seeds.back()[1] = 2;  // one-way, with the node certificate
+  with(6, true, b.SerializeAsString());
   return seeds;
 }
 
@@ -174,12 +240,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const char* method = kMethods[data[0] % kMethodCount];
   const bool call = (data[1] & 1) != 0;
+  rustorium::rpc::RpcChannel& channel = (data[1] & 2) != 0 ? *f.node_channel : *f.channel;
   std::string payload(reinterpret_cast<const char*>(data) + 2, size - 2);
   if (!call) {
-    f.channel->Send(method, std::move(payload));
+    channel.Send(method, std::move(payload));
     return 0;
   }
-  auto r = f.channel->CallSync(method, std::move(payload), 20s);
+  auto r = channel.CallSync(method, std::move(payload), 20s);
   ++f.calls;
   if (r.ok()) ++f.answered_ok;
   // Answered, whatever the answer: a refusal is fine, silence is not.
