@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "base/quote.h"
+#include "region/store/command_limits.h"
 #include "region/store/root_statement.h"
 
 namespace rustorium::client {
@@ -358,6 +359,14 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {
+  // The limits a write's key has (store/command_limits.h), so that what cannot be written is
+  // not looked for either.
+  if (key.empty()) return Status::InvalidArgument("empty key: keys are 1 to 8192 bytes");
+  if (key.size() > store::kMaxKeySize) {
+    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                   " bytes exceeds max_key_size " +
+                                   std::to_string(store::kMaxKeySize));
+  }
   kv::GetRequest req;
   req.set_key(key);
   req.set_skip_proofs(!options_.verify);  // nobody would check them
@@ -373,6 +382,13 @@ Result<ReadResult> Client::Get(const std::string& key) {
 }
 
 Result<WriteResult> Client::Write(const std::string& key, store::Command command) {
+  // What no store accepts is refused here, before anything is sent (the store checks its own,
+  // possibly lower, limits again).
+  if (std::string why = store::CheckCommand(command, command.ByteSizeLong(),
+                                            store::kHardCommandLimits);
+      !why.empty()) {
+    return Status::InvalidArgument(why);
+  }
   kv::WriteRequest req;
   *req.mutable_command() = std::move(command);
   req.set_skip_proofs(!options_.verify);
@@ -463,32 +479,46 @@ Result<WriteResult> Client::CompareAndSwap(const std::string& key,
   return Write(key, std::move(c));
 }
 
-Result<std::vector<ScanItem>> Client::Scan(const std::string& start, const std::string& end,
-                                           uint32_t limit) {
-  std::vector<ScanItem> out;
+Result<ScanResult> Client::Scan(const std::string& start, const std::string& end, uint32_t limit) {
+  if (limit == 0) return Status::InvalidArgument("a scan's limit must be at least 1");
+  ScanResult out;
+  // One key more than asked shows whether more remain; it is not returned.
+  const std::size_t wanted = static_cast<std::size_t>(limit) + 1;
   std::string from = start;
-  while (out.size() < limit) {
+  while (out.items.size() < wanted) {
     kv::ScanRequest req;
     req.set_start_key(from);
     req.set_end_key(end);
-    req.set_limit(std::min<uint32_t>(limit - static_cast<uint32_t>(out.size()), 10000));
+    req.set_limit(static_cast<uint32_t>(std::min<std::size_t>(wanted - out.items.size(), 10000)));
     ASSIGN_OR_RETURN(auto got, RegionCall<kv::ScanResponse>(from, "kv.Scan", true, req));
     auto& [resp, region] = got;
     ASSIGN_OR_RETURN(VerifiedRoot root, CheckRoot(resp.root(), region));
+    const std::size_t root_index = out.roots.size();
+    out.roots.push_back(root);
     for (const kv::KvProof& kv : resp.kvs()) {
-      if (kv.key() < from || (!end.empty() && kv.key() >= end) || !InRegion(region, kv.key())) {
+      if (kv.key() < from || (!end.empty() && kv.key() >= end) || !InRegion(region, kv.key()) ||
+          (!out.items.empty() && kv.key() <= out.items.back().key)) {
         return Status::Corruption("the scan answered a key outside what was asked");
       }
       if (options_.verify) RETURN_IF_ERROR(CheckProof(root.root, kv.key(), kv.value(), kv.proof()));
-      out.push_back({kv.key(), kv.value(), kv.proof()});
+      out.items.push_back({kv.key(), kv.value(), kv.proof(), root_index});
     }
+    if (resp.kvs_size() == 0) out.roots.pop_back();  // nothing is proven at it
     if (resp.more()) {
+      if (resp.next_key() <= from) return Status::Corruption("a scan page did not advance");
       from = resp.next_key();
       continue;
     }
     // This region is done: go on in the next one, unless the range ends here.
     if (region.end_key().empty() || (!end.empty() && region.end_key() >= end)) break;
     from = region.end_key();
+  }
+  if (out.items.size() > limit) {
+    out.items.resize(limit);
+    out.more = true;
+    out.next_key = out.items.back().key + '\0';
+    // Drop a root that only the extra key used.
+    if (!out.roots.empty() && out.items.back().root + 1 < out.roots.size()) out.roots.pop_back();
   }
   return out;
 }

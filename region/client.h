@@ -84,6 +84,18 @@ struct ScanItem {
   std::string key;
   std::string value;
   std::string proof;
+  std::size_t root = 0;  // the index in ScanResult::roots of the root the proof is at
+};
+
+struct ScanResult {
+  std::vector<ScanItem> items;  // in key order
+  // The signed roots the items' proofs are at, in the order first used (one per region answer;
+  // a region answered in several pages may appear with several applied indexes).
+  std::vector<VerifiedRoot> roots;
+  // True when [start, end) holds keys after the last item; then next_key is where the next
+  // page starts: the last key followed by one zero byte, so no key is returned twice.
+  bool more = false;
+  std::string next_key;
 };
 
 class Client {
@@ -98,10 +110,9 @@ class Client {
   Result<WriteResult> CompareAndSwap(const std::string& key,
                                      const std::optional<std::string>& expected,
                                      const std::optional<std::string>& next);
-  // Keys in [start, end) (end empty: to the end of the key space), at most `limit`, across
-  // regions, each with its proof (checked) at its region's signed root.
-  Result<std::vector<ScanItem>> Scan(const std::string& start, const std::string& end,
-                                     uint32_t limit);
+  // Keys in [start, end) (end empty: to the end of the key space), at most `limit` (> 0), across
+  // regions, each with its proof (checked) at its region's signed root, and whether more remain.
+  Result<ScanResult> Scan(const std::string& start, const std::string& end, uint32_t limit);
 
   // This client's write-session id (random, nonzero).
   uint64_t client_id() const { return client_id_; }

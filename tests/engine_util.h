@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "region/store/engine_limits.h"
 
 namespace rustorium::testing {
 

@@ -28,6 +28,7 @@ Result<std::unique_ptr<PdNode>> PdNode::Start(PdNodeOptions options) {
   o.raft.peer_role = rpc::PeerRole::kPd;  // members speak Raft with pd-N certificates
   node->raft_ = std::make_unique<raft::MultiRaft>(*node->loop_, node->engine_.get(), o.raft);
   node->raft_->RegisterHandlers(*node->server_);
+  o.service.members = o.members;
   node->service_ = std::make_unique<PdService>(*node->raft_, o.service);
   node->service_->RegisterHandlers(*node->server_);
   RETURN_IF_ERROR(node->server_->Start());

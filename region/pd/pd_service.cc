@@ -30,7 +30,7 @@ bool Parse(const rpc::Envelope& e, Request* request, const rpc::RpcServer::Respo
 }  // namespace
 
 PdService::PdService(raft::MultiRaft& raft, PdServiceOptions options)
-    : raft_(raft), options_(options) {}
+    : raft_(raft), options_(std::move(options)), started_ms_(SteadyMs()) {}
 
 void PdService::RegisterHandlers(rpc::RpcServer& server) {
   using rpc::PeerRole;
@@ -129,6 +129,7 @@ void PdService::RegisterStore(const rpc::Envelope& e, const rpc::PeerIdentity& p
         respond(r.status());
         return;
       }
+      NoteTerm();
       store_seen_ms_[r->store_id()] = SteadyMs();
       RegisterStoreResponse out;
       out.set_store_id(r->store_id());
@@ -204,17 +205,45 @@ void PdService::GetStoreRegions(const rpc::Envelope& e, Respond respond) {
   });
 }
 
+void PdService::NoteTerm() {
+  std::optional<raft::GroupInfo> info = raft_.Info(options_.group);
+  if (!info || info->term == term_) return;
+  // Heartbeats went to the leader of the earlier term: every age starts again from now.
+  term_ = info->term;
+  store_seen_ms_.clear();
+  started_ms_ = SteadyMs();
+}
+
 void PdService::GetStores(const rpc::Envelope& e, Respond respond) {
   GetStoresRequest req;
   if (!Parse(e, &req, respond)) return;
   AtReadPoint(respond, [this, respond] {
     GetStoresResponse out;
+    NoteTerm();
     const uint64_t now = SteadyMs();
+    const auto disconnected = static_cast<uint64_t>(options_.store_disconnected_after.count());
+    const auto down = static_cast<uint64_t>(options_.store_down_after.count());
     for (const StoreInfo& s : fsm()->state().stores()) {
       *out.add_stores() = s;
       auto it = store_seen_ms_.find(s.id());
-      out.add_up(it != store_seen_ms_.end() &&
-                 now - it->second <= static_cast<uint64_t>(options_.store_down_after.count()));
+      const uint64_t age = now - (it != store_seen_ms_.end() ? it->second : started_ms_);
+      const StoreState state = age > down                   ? STORE_DOWN
+                               : age > disconnected         ? STORE_DISCONNECTED
+                               : it != store_seen_ms_.end() ? STORE_UP
+                                                            : STORE_DISCONNECTED;
+      out.add_up(state == STORE_UP);
+      out.add_state(state);
+      out.add_heartbeat_age_ms(age);
+    }
+    if (std::optional<raft::GroupInfo> info = raft_.Info(options_.group)) {
+      for (const raft::ConfigMember& m : info->servers) {
+        PdMember* member = out.add_pd_members();
+        member->set_id(m.id);
+        for (const raft::Member& known : options_.members) {
+          if (known.id == m.id) member->set_address(known.address);
+        }
+        member->set_leader(m.id == info->leader_id);
+      }
     }
     respond(out.SerializeAsString());
   });
@@ -252,6 +281,7 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& 
       respond(Status::NotFound("store " + std::to_string(req.store_id()) + " is not registered"));
       return;
     }
+    NoteTerm();
     store_seen_ms_[req.store_id()] = SteadyMs();
     StoreHeartbeatResponse out;
     out.set_bootstrapped(state.regions_size() > 0);

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "region/pd/pd.pb.h"
 #include "region/pd/pd_fsm.h"
@@ -33,7 +34,14 @@ namespace rustorium::pd {
 struct PdServiceOptions {
   raft::GroupId group = 1;  // PD's Raft group id in its MultiRaft
   int replicas = 3;         // replicas of the first region (and stores needed to bootstrap it)
+  // A store without a heartbeat for this long shows as disconnected (stores heartbeat every
+  // second by default: a stopped or paused store is seen within a few heartbeats)...
+  std::chrono::milliseconds store_disconnected_after{5000};
+  // ...and for this long as down, the threshold after which its replicas are to be repaired.
+  // Greater than store_disconnected_after.
   std::chrono::milliseconds store_down_after{30000};
+  // PD's members and their addresses (PdNodeOptions::members), for GetStores.
+  std::vector<raft::Member> members;
   std::chrono::milliseconds tso_save_window{3000};
   // Bounds on what the serving leader holds for callers. Over a bound the request is answered
   // Busy at once (the caller retries later), never queued: a flood of callers cannot grow PD's
@@ -84,12 +92,17 @@ class PdService {
   void StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
   void RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
   void Tso(const rpc::Envelope& e, Respond respond);
+  // Starts the stores' heartbeat ages again when this member leads a new term.
+  void NoteTerm();
   void ServeTso();
 
   raft::MultiRaft& raft_;
   PdServiceOptions options_;
   // Loop-thread state of the serving leader.
   std::map<uint64_t, uint64_t> store_seen_ms_;
+  // When this member started leading (term_): the age of a store not heard from since.
+  uint64_t started_ms_ = 0;
+  uint64_t term_ = 0;
   std::map<uint64_t, uint64_t> region_leader_;  // only regions PD's state holds
   std::size_t pending_proposals_ = 0;
   std::size_t pending_reads_ = 0;

@@ -19,6 +19,30 @@ std::string OpenSslError() {
   return out.empty() ? "unknown TLS error" : out;
 }
 
+// Why a handshake failed, in one readable phrase instead of OpenSSL's error stack: the peer's
+// certificate did not verify, the peer does not speak TLS, or the first error's reason.
+std::string HandshakeError(SSL* ssl) {
+  const unsigned long first = ERR_peek_error();
+  const long verify = SSL_get_verify_result(ssl);
+  ERR_clear_error();
+  if (verify != X509_V_OK) {
+    return std::string("the peer's certificate does not verify against our CA (") +
+           X509_verify_cert_error_string(verify) + ")";
+  }
+  if (first == 0) return "the peer closed the connection during the handshake";
+  const int reason = ERR_GET_REASON(first);
+  if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+      reason == SSL_R_RECORD_LENGTH_MISMATCH) {
+    return "the peer does not speak TLS";
+  }
+  if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+      reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
+    return "the peer refused our certificate (not signed by its CA, or none given)";
+  }
+  const char* why = ERR_reason_error_string(first);
+  return why != nullptr ? why : "unknown TLS error";
+}
+
 }  // namespace
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
@@ -101,7 +125,7 @@ Status TlsSession::Pump(std::string& plain, std::string& out) {
     if (rc != 1) {
       const int err = SSL_get_error(ssl_, rc);
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return Status::OK();
-      return Status::IOError("TLS handshake failed: " + OpenSslError());
+      return Status::IOError("TLS handshake failed: " + HandshakeError(ssl_));
     }
     established_ = true;
     // Only a certificate the handshake verified against the cluster CA names anyone.

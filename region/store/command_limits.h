@@ -3,16 +3,14 @@
 //
 // The door refuses what the store is configured to refuse; apply refuses only what exceeds the
 // protocol's hard limits below, which no configuration can raise, so every replica refuses
-// exactly the same commands whatever its own configuration. The engine of a store is opened
-// with room for the largest command the hard limits allow (EngineOptionsFor): its data keys
-// carry a one-byte prefix and its Raft log records a header, so an engine limit equal to the
-// user limit would refuse a command that apply accepted.
+// exactly the same commands whatever its own configuration. The region client refuses what the
+// hard limits refuse before sending anything. Part of the wire contract (rustorium_wire); the
+// engine's room for these limits is store/engine_limits.h.
 #pragma once
 
 #include <cstddef>
 
 #include "base/status.h"
-#include "engine/options.h"
 #include "region/store/command.pb.h"
 
 namespace rustorium::store {
@@ -47,9 +45,5 @@ inline constexpr CommandLimits kHardCommandLimits{kMaxKeySize, kMaxValueSize, kM
 // command's serialized size.
 std::string CheckCommand(const Command& command, std::size_t command_bytes,
                          const CommandLimits& limits);
-
-// `options` with key and value limits that fit every command the hard limits allow: data keys
-// (prefix + user key) and Raft log records (header + command).
-engine::StorageOptions EngineOptionsFor(engine::StorageOptions options);
 
 }  // namespace rustorium::store

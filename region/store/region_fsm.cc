@@ -4,6 +4,7 @@
 #include "base/fault_point.h"
 #include "region/keys.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/root_statement.h"
 
 namespace rustorium::store {

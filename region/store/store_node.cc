@@ -8,6 +8,7 @@
 
 #include "base/codec.h"
 #include "region/keys.h"
+#include "region/store/engine_limits.h"
 
 namespace rustorium::store {
 

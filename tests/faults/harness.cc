@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/region_fsm.h"
 #include "tests/faults/fault_cluster.h"
 #include "tests/faults/linearizability.h"
@@ -288,9 +289,9 @@ class Run {
         Fail("the final set read failed: " + page.status().ToString());
         return;
       }
-      all.insert(all.end(), page->begin(), page->end());
-      if (page->size() < kPage) break;
-      from = page->back().key + std::string(1, '\0');
+      all.insert(all.end(), page->items.begin(), page->items.end());
+      if (!page->more) break;
+      from = page->next_key;
     }
     std::set<std::string> present;
     for (const auto& it : all) present.insert(it.key);

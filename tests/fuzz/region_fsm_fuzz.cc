@@ -8,6 +8,7 @@
 #include "base/codec.h"
 #include "region/pd/pd_fsm.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/region_fsm.h"
 #include "tests/fuzz/fuzz_driver.h"
 #include "tests/test_util.h"

@@ -24,6 +24,7 @@
 #include "region/rpc/channel.h"
 #include "region/rpc/tls.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/store.h"
 #include "tests/fuzz/fuzz_driver.h"
 #include "tests/support/raft_cluster.h"

@@ -12,6 +12,7 @@
 
 #include "region/rpc/server.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/region_fsm.h"
 #include "region/store/root_statement.h"
 #include "region/store/store_key.h"

@@ -101,9 +101,25 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
     ASSERT_TRUE(client->Put("k" + std::to_string(10 + i), "v" + std::to_string(i)).ok());
   auto scan = client->Scan("k15", "k25", 100);
   ASSERT_TRUE(scan.ok()) << scan.status().ToString();
-  ASSERT_EQ(scan->size(), 10u);
-  EXPECT_EQ(scan->front().key, "k15");
-  EXPECT_EQ(scan->back().key, "k24");
+  ASSERT_EQ(scan->items.size(), 10u);
+  EXPECT_EQ(scan->items.front().key, "k15");
+  EXPECT_EQ(scan->items.back().key, "k24");
+  EXPECT_FALSE(scan->more);
+  ASSERT_EQ(scan->roots.size(), 1u);
+  EXPECT_TRUE(scan->roots[0].verified);
+  // Paging: a limit that stops inside the range says so and where to go on; going on returns
+  // the rest, no key twice.
+  auto first = client->Scan("k15", "k25", 4);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 4u);
+  EXPECT_TRUE(first->more);
+  EXPECT_EQ(first->next_key, std::string("k18") + '\0');
+  auto rest = client->Scan(first->next_key, "k25", 6);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->items.size(), 6u);
+  EXPECT_EQ(rest->items.front().key, "k19");
+  EXPECT_FALSE(rest->more) << "exactly the rest: nothing remains";
+  EXPECT_TRUE(client->Scan("k15", "k25", 0).status().IsInvalidArgument());
 
   auto cas = client->CompareAndSwap("hello", std::string("world"), std::string("there"));
   ASSERT_TRUE(cas.ok()) << cas.status().ToString();

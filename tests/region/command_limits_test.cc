@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "region/store/engine_limits.h"
+
 namespace rustorium::store {
 namespace {
 

@@ -11,6 +11,7 @@
 #include "proof/smt/proof.h"
 #include "region/keys.h"
 #include "region/store/command_limits.h"
+#include "region/store/engine_limits.h"
 #include "region/store/root_statement.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"

@@ -6,6 +6,7 @@
 
 #include "proof/smt/proof.h"
 #include "region/rpc/channel.h"
+#include "region/store/engine_limits.h"
 #include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 

@@ -19,6 +19,7 @@
 #include "region/rpc/event_loop.h"
 #include "region/rpc/server.h"
 #include "region/rpc/tls.h"
+#include "region/store/engine_limits.h"
 #include "tests/support/ports.h"
 #include "tests/support/test_state_machine.h"
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/test_util.h"
@@ -116,6 +117,81 @@ TEST(CliExitCodes, StatusCodesMapToOnePolicy) {
   }
   EXPECT_EQ(kExitFailure, 1);
   EXPECT_EQ(kExitMalformed, 2);
+}
+
+// What the CLI prints in the text form it takes back (docs/cli.md, "Keys and values").
+TEST(EngineCli, PrintedKeysAreTakenBack) {
+  TempDir dir;
+  const std::string d = " --data-dir " + dir.Sub("db");
+  ASSERT_EQ(Rustorium("engine put 'a\\x00b' 'v\\\\1'" + d).exit_code, 0);
+  CliRun scan = Rustorium("engine scan" + d);
+  EXPECT_NE(scan.out.find("a\\x00b\tv\\\\1\n"), std::string::npos) << scan.out;
+  CliRun get = Rustorium("engine get 'a\\x00b'" + d);
+  EXPECT_EQ(get.exit_code, 0) << get.out;
+  EXPECT_NE(get.out.find("v\\\\1"), std::string::npos) << get.out;
+  EXPECT_EQ(Rustorium("engine get --hex 610062" + d).exit_code, 0);
+  CliRun bad = Rustorium("engine get 'a\\qb'" + d);
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("write a literal backslash as"), std::string::npos) << bad.out;
+}
+
+// The habits of other command lines: --version, help, unknown commands, '-' values.
+TEST(CliHabits, VersionHelpUnknownCommandsAndDashValues) {
+  CliRun version = Rustorium("--version");
+  EXPECT_EQ(version.exit_code, 0) << version.out;
+  EXPECT_EQ(version.out.rfind("rustorium 0.", 0), 0u) << version.out;
+  EXPECT_NE(version.out.find("(commit "), std::string::npos) << version.out;
+
+  CliRun help = Rustorium("help");
+  EXPECT_EQ(help.exit_code, 0) << help.out;
+  EXPECT_NE(help.out.find("playground"), std::string::npos) << help.out;
+  CliRun put_help = Rustorium("help kv put");
+  EXPECT_EQ(put_help.exit_code, 0) << put_help.out;
+  EXPECT_NE(put_help.out.find("--value-file"), std::string::npos) << put_help.out;
+
+  CliRun unknown = Rustorium("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("unknown command 'frobnicate'"), std::string::npos) << unknown.out;
+  EXPECT_NE(unknown.out.find("  kv "), std::string::npos) << "lists the commands: " << unknown.out;
+  CliRun nested = Rustorium("kv frob");
+  EXPECT_EQ(nested.exit_code, 2) << nested.out;
+  EXPECT_NE(nested.out.find("unknown command 'frob'; the commands of kv"), std::string::npos)
+      << nested.out;
+  EXPECT_NE(nested.out.find("  scan "), std::string::npos) << nested.out;
+  EXPECT_EQ(Rustorium("help nope").exit_code, 2);
+
+  CliRun dash = Rustorium("kv put k -oops --plain --pd 127.0.0.1:1");
+  EXPECT_EQ(dash.exit_code, 2) << dash.out;
+  EXPECT_NE(dash.out.find("goes after `--`"), std::string::npos) << dash.out;
+}
+
+// Keys and values refused before anything is sent: an empty key for a read as for a write, a
+// malformed escape, a value file over max_value_size (limit - 1 and limit pass the door and
+// fail later only for want of a cluster).
+TEST(KvCli, BadKeysAndValuesAreRefusedAtTheDoor) {
+  TempDir dir;
+  const std::string nowhere = " --plain --pd 127.0.0.1:1";
+  CliRun empty = Rustorium("kv get ''" + nowhere);
+  EXPECT_EQ(empty.exit_code, 2) << empty.out;
+  EXPECT_NE(empty.out.find("empty key"), std::string::npos) << empty.out;
+  EXPECT_EQ(Rustorium("kv put '' v" + nowhere).exit_code, 2);
+  EXPECT_EQ(Rustorium("kv get 'a\\' " + nowhere).exit_code, 2);
+  EXPECT_EQ(Rustorium("kv get --hex 6" + nowhere).exit_code, 2);
+  EXPECT_EQ(Rustorium("kv put k" + nowhere).exit_code, 2) << "no value";
+  EXPECT_EQ(Rustorium("kv put k v --value-file /dev/null" + nowhere).exit_code, 2) << "both";
+  EXPECT_EQ(Rustorium("kv put k --value-file " + dir.Sub("absent") + nowhere).exit_code, 2);
+  constexpr std::size_t kLimit = 8 * 1024 * 1024;
+  for (std::size_t size : {kLimit - 1, kLimit, kLimit + 1}) {
+    WriteFile(dir.Sub("v"), std::string(size, 'v'));
+    CliRun r = Rustorium("kv put k --value-file " + dir.Sub("v") + nowhere);
+    if (size > kLimit) {
+      EXPECT_EQ(r.exit_code, 2) << r.out;
+      EXPECT_NE(r.out.find("more than max_value_size 8388608"), std::string::npos) << r.out;
+    } else {
+      EXPECT_EQ(r.exit_code, 1) << size << ": " << r.out;
+      EXPECT_NE(r.out.find("unreachable: 127.0.0.1:1"), std::string::npos) << r.out;
+    }
+  }
 }
 
 // One policy across the commands: malformed input exits 2, a failure exits 1.
@@ -274,6 +350,24 @@ TEST(ByteFormat, EscapeAndHex) {
   EXPECT_EQ(*FromHex("00AB"), std::string("\x00\xab", 2));
   EXPECT_TRUE(FromHex("abc").status().IsInvalidArgument());
   EXPECT_TRUE(FromHex("zz").status().IsInvalidArgument());
+  EXPECT_EQ(*ParseBytesArg("KEY", "a\\x00", false), std::string("a\0", 2));
+  EXPECT_EQ(*ParseBytesArg("KEY", "6100", true), std::string("a\0", 2));
+  Status bad = ParseBytesArg("KEY", "a\\q", false).status();
+  EXPECT_TRUE(bad.IsInvalidArgument());
+  EXPECT_EQ(bad.message().rfind("KEY", 0), 0u) << bad.message();
+}
+
+// JSON carries valid UTF-8 as a string (encoded once, by JSON) and anything else as hex.
+TEST(ByteFormat, JsonHoldsUtf8AsStringsAndOtherBytesAsHex) {
+  nlohmann::json j;
+  SetJsonBytes(j, "key", "caf\xc3\xa9\x01", false);
+  EXPECT_EQ(j.dump(), "{\"key\":\"caf\xc3\xa9\\u0001\"}");
+  nlohmann::json k;
+  SetJsonBytes(k, "key", std::string("\xff\x00", 2), false);
+  EXPECT_EQ(k.dump(), "{\"key_hex\":\"ff00\"}");
+  nlohmann::json h;
+  SetJsonBytes(h, "value", "abc", true);
+  EXPECT_EQ(h.dump(), "{\"value_hex\":\"616263\"}");
 }
 
 }  // namespace

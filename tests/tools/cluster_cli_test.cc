@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tests/support/ports.h"
@@ -118,7 +121,8 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
 
     r = Rustorium("kv cas hello wrong x" + flags);
     EXPECT_EQ(r.exit_code, 1) << r.out;
-    EXPECT_NE(r.out.find("not swapped: world"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not swapped: current value world"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("cas: ok"), std::string::npos) << r.out;
     r = Rustorium("kv cas hello world there" + flags);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     r = Rustorium("kv delete user/0" + flags);
@@ -170,6 +174,191 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     EXPECT_EQ(log.find("runtime error"), std::string::npos) << name << ":\n" << log;
     EXPECT_NE(log.find("stopped"), std::string::npos) << name << " did not stop cleanly:\n" << log;
   }
+}
+
+// The pid of the playground child whose command line holds `config` (its .toml path).
+pid_t ChildWithConfig(const std::string& config) {
+  CliRun r = rustorium::testing::RunCommand("pgrep -f '" + config + "'");
+  return r.exit_code == 0 ? static_cast<pid_t>(std::stol(r.out)) : -1;
+}
+
+// Polls `status check --json` (every 0.5 s, for at most `seconds`) until `pred` holds.
+bool StatusUntil(const std::string& flags, int seconds,
+                 const std::function<bool(const nlohmann::json&)>& pred, std::string* last) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    CliRun r = Rustorium("status check --json" + flags);
+    *last = r.out;
+    const std::string line = r.out.substr(0, r.out.find('\n'));
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && pred(j)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return false;
+}
+
+std::string StoreState(const nlohmann::json& status, uint64_t id) {
+  for (const auto& s : status["stores"]) {
+    if (s["id"] == id) return s["state"];
+  }
+  return "";
+}
+
+// Issue 22: bytes in and out (escapes, hex, value files, JSON), paging scans, failed
+// compare-and-swap and put-if-absent, honest status, and errors that say what to do next.
+TEST(ClusterCli, BytesPagingConditionalWritesStatusAndErrors) {
+  TempDir tmp;
+  const std::string d = tmp.path().string();
+  const std::string pd = "127.0.0.1:" + std::to_string(rustorium::testing::PickPort());
+  const int store_port = rustorium::testing::PickPort();
+  const std::string certs = d + "/data/certs";
+  const std::string flags = " --pd " + pd + " --certs " + certs;
+  Playground playground(d, pd, store_port);
+  ASSERT_TRUE(playground.WaitServing()) << playground.log();
+
+  // A key with a NUL and a value with a control character and UTF-8, given in the text form;
+  // printed in the same form; in JSON as a string when UTF-8, else as hex.
+  CliRun r = Rustorium("kv put 'bin\\x00key' 'caf\xc3\xa9\\x01'" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = Rustorium("kv get 'bin\\x00key'" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "caf\xc3\xa9\\x01");
+  r = Rustorium("kv get --hex 62696e006b6579 --json" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["key_hex"], "62696e006b6579");
+  EXPECT_EQ(j["value_hex"], "636166c3a901");
+  EXPECT_FALSE(j.contains("value"));
+  r = Rustorium("kv get 'bin\\x00key' --json" + flags);
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["key"], std::string("bin\0key", 7)) << r.out;  // valid UTF-8: a JSON string
+  EXPECT_EQ(j["value"], "caf\xc3\xa9\x01");
+  r = Rustorium("kv put --hex 00ff 80 --json" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = Rustorium("kv get '\\x00\\xff' --json" + flags);
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["key_hex"], "00ff") << r.out;  // not UTF-8: hex only
+  EXPECT_EQ(j["value_hex"], "80");
+  EXPECT_FALSE(j.contains("key"));
+
+  // Values from a file (at the 8 MiB limit) and from standard input, read back exactly.
+  const std::string big = std::string(8 * 1024 * 1024 - 3, 'b') + std::string("\0\n\xff", 3);
+  rustorium::testing::WriteFile(d + "/big", big);
+  r = Rustorium("kv put big --value-file " + d + "/big" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out.substr(0, 500);
+  r = rustorium::testing::RunCommand("(" + std::string(RUSTORIUM_BINARY) +
+                                     " kv get big --print-value-only" + flags + " 2>/dev/null > " +
+                                     d + "/big.out)");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(rustorium::testing::ReadFile(d + "/big.out") == big + "\n") << "the value as stored";
+  r = rustorium::testing::RunCommand("printf 'from\\001stdin' | " + std::string(RUSTORIUM_BINARY) +
+                                     " kv put piped --value-file -" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = Rustorium("kv get piped --print-value-only --hex" + flags);
+  EXPECT_EQ(r.out, "66726f6d01737464696e\n");
+  EXPECT_EQ(Rustorium("kv get absent --print-value-only" + flags).out, "");
+
+  // Paging: --prefix, a limit that stops inside the range, the next start key printed in a form
+  // the command takes back, no key twice; JSON with the roots to check the proofs offline.
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(Rustorium("kv put page/" + std::to_string(i) + " v" + flags).exit_code, 0);
+  r = Rustorium("kv scan --prefix page/ --limit 2" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("page/0 = v\npage/1 = v\n2 keys"), std::string::npos) << r.out;
+  const std::string marker = "next page: START ";
+  ASSERT_NE(r.out.find(marker), std::string::npos) << r.out;
+  const std::size_t at = r.out.find(marker) + marker.size();
+  const std::string next = r.out.substr(at, r.out.find(' ', at) - at);
+  EXPECT_EQ(next, "page/1\\x00");
+  r = Rustorium("kv scan '" + next + "' page0 --limit 10" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("page/2 = v\npage/3 = v\npage/4 = v\n3 keys"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("more: no"), std::string::npos) << r.out;
+  r = Rustorium("kv scan --prefix page/ --limit 3 --json" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["items"].size(), 3u);
+  EXPECT_EQ(j["more"], true);
+  EXPECT_EQ(j["next_key"], std::string("page/2\0", 7));
+  EXPECT_EQ(j["end_key"], "page0");
+  ASSERT_GE(j["roots"].size(), 1u);
+  const auto& root0 = j["roots"][j["items"][0]["root"].get<std::size_t>()];
+  EXPECT_EQ(root0["root"].get<std::string>().substr(0, 2), "0x");
+  EXPECT_GT(root0["applied_index"].get<uint64_t>(), 0u);
+  EXPECT_GT(root0["store_id"].get<uint64_t>(), 0u);
+  // The first item's proof checks offline against that root.
+  const std::string proof_hex = j["items"][0]["proof"].get<std::string>();
+  std::string proof;
+  for (std::size_t i = 0; i + 1 < proof_hex.size(); i += 2)
+    proof.push_back(static_cast<char>(std::stoi(proof_hex.substr(i, 2), nullptr, 16)));
+  rustorium::testing::WriteFile(d + "/p0.proof", proof);
+  r = Rustorium("proof verify --root " + root0["root"].get<std::string>() +
+                " --key-bytes page/0 --value-bytes v --proof " + d + "/p0.proof");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+
+  // A failed compare-and-swap says so and shows the current value; put --if-absent.
+  r = Rustorium("kv cas page/0 wrong new --json" + flags);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["cas_succeeded"], false);
+  EXPECT_EQ(j["current"], "v");
+  r = Rustorium("kv put page/0 other --if-absent" + flags);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("not put: current value v"), std::string::npos) << r.out;
+  r = Rustorium("kv put fresh first --if-absent" + flags);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("put: ok"), std::string::npos) << r.out;
+  EXPECT_EQ(Rustorium("kv get fresh --print-value-only" + flags).out, "first\n");
+
+  // Honest status: PD's members with the leader; a paused store is disconnected within a few
+  // heartbeats, its region line is not "ok", and it comes back.
+  std::string last;
+  ASSERT_TRUE(StatusUntil(
+      flags, 30, [](const nlohmann::json& s) { return s["healthy"] == true; }, &last))
+      << last;
+  j = nlohmann::json::parse(last.substr(0, last.find('\n')));
+  ASSERT_EQ(j["pd"]["members"].size(), 1u);
+  EXPECT_EQ(j["pd"]["members"][0]["leader"], true);
+  EXPECT_EQ(j["pd"]["members"][0]["address"], pd);
+  EXPECT_EQ(j["stores"].size(), 3u);
+  const pid_t store3 = ChildWithConfig(d + "/data/store3.toml");
+  ASSERT_GT(store3, 0);
+  ASSERT_EQ(kill(store3, SIGSTOP), 0);
+  const auto paused = std::chrono::steady_clock::now();
+  const bool seen = StatusUntil(
+      flags, 30, [](const nlohmann::json& s) { return StoreState(s, 3) == "disconnected"; }, &last);
+  const double after =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - paused).count();
+  std::printf("a paused store showed as disconnected after %.1f s\n", after);
+  r = Rustorium("status check" + flags);
+  kill(store3, SIGCONT);
+  ASSERT_TRUE(seen) << last;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("store 3 at "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(": disconnected (no heartbeat for "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(", ok\n"), std::string::npos)
+      << "no region is ok with a replica away: " << r.out;
+  EXPECT_TRUE(StatusUntil(
+      flags, 30, [](const nlohmann::json& s) { return StoreState(s, 3) == "up"; }, &last))
+      << last;
+
+  // Errors that say what to do next.
+  r = Rustorium("kv get page/0 --certs " + certs + " --pd 127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("unreachable: 127.0.0.1:1 (is the cluster running?"), std::string::npos)
+      << r.out;
+  r = Rustorium("kv get page/0 --plain --pd " + pd);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("the cluster speaks TLS; drop --plain"), std::string::npos) << r.out;
+  ASSERT_EQ(Rustorium("certs create --dir " + d + "/other").exit_code, 0);
+  r = Rustorium("kv get page/0 --certs " + d + "/other --pd " + pd);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("give --certs the cluster's certificate directory"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("error:0"), std::string::npos) << "no OpenSSL error stack: " << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+
+  EXPECT_EQ(playground.Stop(), 0) << playground.log();
 }
 
 }  // namespace

@@ -5,28 +5,6 @@
 
 namespace rustorium::tools {
 
-namespace {
-constexpr char kHexDigits[] = "0123456789abcdef";
-}  // namespace
-
-std::string EscapeBytes(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out.push_back(ch);
-    } else {
-      out += "\\x";
-      out.push_back(kHexDigits[c >> 4]);
-      out.push_back(kHexDigits[c & 0xf]);
-    }
-  }
-  return out;
-}
-
 std::string ToHex(std::string_view bytes) { return EncodeHex(bytes); }
 
 Result<std::string> FromHex(std::string_view hex) {
@@ -35,6 +13,20 @@ Result<std::string> FromHex(std::string_view hex) {
     return Status::InvalidArgument("not a hex string (even count of 0-9a-f): " + QuoteInput(hex));
   }
   return out;
+}
+
+Result<std::string> ParseBytesArg(std::string_view what, std::string_view text, bool hex) {
+  Result<std::string> bytes = hex ? FromHex(text) : UnescapeBytes(text);
+  if (!bytes.ok()) return bytes.status().WithContext(std::string(what));
+  return bytes;
+}
+
+void SetJsonBytes(nlohmann::json& j, const std::string& name, std::string_view bytes, bool hex) {
+  if (!hex && IsValidUtf8(bytes)) {
+    j[name] = std::string(bytes);
+  } else {
+    j[name + "_hex"] = ToHex(bytes);
+  }
 }
 
 }  // namespace rustorium::tools

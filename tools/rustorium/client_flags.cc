@@ -1,12 +1,15 @@
 #include "tools/rustorium/client_flags.h"
 
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "base/quote.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/identity.h"
 #include "tools/rustorium/cluster_config.h"
+#include "tools/rustorium/exit_code.h"
 
 namespace rustorium::tools {
 
@@ -63,6 +66,67 @@ Status CheckAddressFlag(std::string_view flag, const std::string& address) {
   if (rpc::ParseAddress(address).ok()) return Status::OK();
   return Status::InvalidArgument(std::string(flag) + " " + QuoteInput(address) + " is not ip:port");
 }
+
+namespace {
+
+// The first "host:port" in `message` (a name or IPv4 address, a colon, digits), or "the
+// cluster".
+std::string AddressIn(const std::string& message) {
+  auto host_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  };
+  for (std::size_t colon = message.find(':'); colon != std::string::npos;
+       colon = message.find(':', colon + 1)) {
+    std::size_t begin = colon;
+    while (begin > 0 && host_char(message[begin - 1])) --begin;
+    std::size_t end = colon + 1;
+    while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+    if (begin < colon && end > colon + 1 && end - colon - 1 <= 5) {
+      return message.substr(begin, end - begin);
+    }
+  }
+  return "the cluster";
+}
+
+bool Has(const std::string& message, std::string_view part) {
+  return message.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+Status Explain(const ClientFlags& f, const Status& s) {
+  const std::string& m = s.message();
+  const std::string certs = f.certs.empty() ? std::string(kDefaultDataDir) + "/certs" : f.certs;
+  if (Has(m, "connection refused")) {
+    const std::size_t at = m.find("cannot connect to ");
+    const std::string address =
+        AddressIn(at == std::string::npos ? m : m.substr(at + std::strlen("cannot connect to ")));
+    return Status::IOError("unreachable: " + address +
+                           " (is the cluster running? `rustorium status check`)");
+  }
+  if (Has(m, "the peer does not speak TLS")) {
+    return Status::IOError(AddressIn(m) +
+                           " does not speak TLS: for a cluster configured with plain = true, add "
+                           "--plain");
+  }
+  if (Has(m, "does not verify against our CA")) {
+    return Status::IOError(AddressIn(m) + "'s certificate is not signed by " + certs +
+                           "/ca.crt: give --certs the cluster's certificate directory");
+  }
+  if (Has(m, "refused our certificate")) {
+    return Status::IOError(AddressIn(m) + " refused our client certificate from " + certs +
+                           " (not signed by its CA): give --certs the cluster's certificate "
+                           "directory");
+  }
+  if (f.plain && (Has(m, "peer closed the connection") || Has(m, "connection lost"))) {
+    return Status::IOError(AddressIn(m) +
+                           " closed the connection: the cluster speaks TLS; drop --plain and give "
+                           "--certs DIR");
+  }
+  return s;
+}
+
+int FailClient(const ClientFlags& f, const Status& s) { return Fail(Explain(f, s)); }
 
 Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f) {
   ASSIGN_OR_RETURN(client::ClientOptions o, ClientOptionsFrom(f));

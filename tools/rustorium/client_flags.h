@@ -34,6 +34,15 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 // address quoted and bounded (QuoteInput).
 Status CheckAddressFlag(std::string_view flag, const std::string& address);
 
+// `s`, an error of a client command, said as what to do next: a refused connection is
+// "unreachable: ADDR (is the cluster running? …)", and TLS mismatches (--plain against a TLS
+// cluster, TLS against a plain one, certificates of another CA) name the cause and the flag
+// that fixes it. Other errors are returned as they are.
+Status Explain(const ClientFlags& f, const Status& s);
+
+// Fail(Explain(f, s)).
+int FailClient(const ClientFlags& f, const Status& s);
+
 // Connects a client with ClientOptionsFrom(f).
 Result<std::unique_ptr<client::Client>> MakeClient(const ClientFlags& f);
 

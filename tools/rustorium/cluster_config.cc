@@ -109,7 +109,8 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("pd"));
   RETURN_IF_ERROR(t.AllowOnly({"data_dir", "address", "replicas", "member_id", "members",
                                "max_pending_proposals", "max_pending_reads", "max_waiting_tso",
-                               "max_connections", "handshake_timeout_ms", "idle_timeout_ms"}));
+                               "max_connections", "handshake_timeout_ms", "idle_timeout_ms",
+                               "store_disconnected_after_ms", "store_down_after_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -139,6 +140,18 @@ Status LoadPdConfig(const std::string& path, pd::PdNodeOptions& o) {
   RETURN_IF_ERROR(
       t.Read<std::size_t>("max_pending_reads", o.service.max_pending_reads, 1, kMaxBound));
   RETURN_IF_ERROR(t.Read<std::size_t>("max_waiting_tso", o.service.max_waiting_tso, 1, kMaxBound));
+  // Store liveness (docs/operations.md, "Store states").
+  int64_t disconnected = o.service.store_disconnected_after.count();
+  int64_t down = o.service.store_down_after.count();
+  constexpr int64_t kDay = 24 * 3600 * 1000;
+  RETURN_IF_ERROR(t.Read<int64_t>("store_disconnected_after_ms", disconnected, 1, kDay));
+  RETURN_IF_ERROR(t.Read<int64_t>("store_down_after_ms", down, 1, kDay));
+  if (down <= disconnected) {
+    return t.Bad("store_down_after_ms", "must be greater than store_disconnected_after_ms (" +
+                                            std::to_string(disconnected) + ")");
+  }
+  o.service.store_disconnected_after = std::chrono::milliseconds(disconnected);
+  o.service.store_down_after = std::chrono::milliseconds(down);
   RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   RETURN_IF_ERROR(ReadRaft(root, o.raft));
   ASSIGN_OR_RETURN(NodeTls tls, ReadTls(root));

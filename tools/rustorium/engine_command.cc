@@ -56,9 +56,9 @@ Result<engine::StorageOptions> MakeOptions(const EngineFlags& f, bool create) {
   return options;
 }
 
+// An argument as bytes: hex with --hex, else the text form (what Show prints is taken back).
 Result<std::string> Decode(const EngineFlags& f, const std::string& text) {
-  if (f.hex) return FromHex(text);
-  return text;
+  return f.hex ? FromHex(text) : UnescapeBytes(text);
 }
 
 std::string Show(const EngineFlags& f, std::string_view bytes) {
