@@ -105,7 +105,7 @@ class Worker {
   // Unnamed batches by since_ms (equal times in insertion order), so that a tick looks only
   // at the expired ones.
   using AgeIndex = std::multimap<uint64_t, Digest>;
-  // A peer's batch no certificate names yet (see unnamed_).
+  // A stored batch no certificate names yet (see unnamed_).
   struct Unnamed {
     AgeIndex::iterator by_age;  // its entry in by_age_, whose key is its since_ms
     // Who sent it; unknown for a batch restored at start-up (charged to nobody).
