@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <set>
 
 namespace rustorium::chain {
 
@@ -75,6 +76,7 @@ Status Validator::Start() {
     workers_.push_back(std::make_unique<Worker>(committee_, name(), id, options_.parameters, env_,
                                                 transport_, store_.get(), std::move(callbacks)));
   }
+  RETURN_IF_ERROR(RestoreUnnamedBatches(gc_round));
   Primary::Callbacks callbacks{
       [this](const Certificate& c) { OnCertificate(c); },
       [this](uint32_t worker_id, const std::vector<Digest>& digests, const PublicKey& author) {
@@ -82,16 +84,35 @@ Status Validator::Start() {
       },
       options_.on_proposed,
       [this](const Header& header, bool certified) {
-        std::map<uint32_t, std::vector<Digest>> by_worker;
-        for (const PayloadEntry& p : header.payload) by_worker[p.worker_id].push_back(p.batch);
-        for (const auto& [worker_id, digests] : by_worker) {
-          if (worker_id < workers_.size()) workers_[worker_id]->OnBatchesNamed(digests, certified);
-        }
+        // The store keys batches by digest alone, so a name under any worker id keeps the one
+        // stored record: every worker hears it (the one holding the digest unnamed may be
+        // another, for a batch restored at start-up or sent to two workers).
+        std::vector<Digest> digests;
+        digests.reserve(header.payload.size());
+        for (const PayloadEntry& p : header.payload) digests.push_back(p.batch);
+        for (auto& worker : workers_) worker->OnBatchesNamed(digests, certified);
       },
   };
   primary_ = std::make_unique<Primary>(committee_, key_, options_.parameters, env_, transport_,
                                        store_.get(), std::move(callbacks));
   return primary_->Start(gc_round);
+}
+
+Status Validator::RestoreUnnamedBatches(uint64_t gc_round) {
+  ASSIGN_OR_RETURN(std::vector<Digest> stored, store_->ListBatchDigests());
+  if (stored.empty() || workers_.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(std::vector<Certificate> certificates, store_->LoadCertificatesAbove(gc_round));
+  std::set<Digest> named;
+  for (const Certificate& c : certificates) {
+    for (const PayloadEntry& p : c.header.payload) named.insert(p.batch);
+  }
+  // Spread over the workers by digest (any may delete the record: see on_header_verified).
+  std::vector<std::vector<Digest>> by_worker(workers_.size());
+  for (const Digest& d : stored) {
+    if (!named.count(d)) by_worker[d[0] % workers_.size()].push_back(d);
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->RestoreUnnamed(by_worker[i]);
+  return Status::OK();
 }
 
 void Validator::OnPrimaryMessage(std::string_view bytes, const MessageSource& from) {

@@ -72,6 +72,11 @@ class Validator {
             Transport* transport, Executor* executor, std::unique_ptr<DagStore> store,
             ConsensusState state);
   Status Start();
+  // Hands the workers every stored batch that no stored certificate above `gc_round` names:
+  // in-memory state (a peer's unnamed batches, our own batches spreading or waiting for a
+  // header) does not survive a restart, so these would otherwise never go. They are collected
+  // orphan_batch_age_ms after start-up unless a certificate names them meanwhile.
+  Status RestoreUnnamedBatches(uint64_t gc_round);
   void OnCertificate(const Certificate& certificate);
   Result<ConsensusOutput> Resolve(uint64_t index, const Certificate& anchor,
                                   const std::vector<Certificate>& certificates) const;

@@ -57,6 +57,21 @@ Result<Batch> DagStore::GetBatch(const Digest& digest) const {
   return DecodeBatch(*bytes);
 }
 
+Result<std::vector<Digest>> DagStore::ListBatchDigests() const {
+  engine::IteratorOptions options;
+  options.prefix = std::string(1, kBatchPrefix);
+  options.fill_cache = false;  // a one-off scan at start-up
+  auto it = engine_->NewIterator(kCf, options);
+  std::vector<Digest> out;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Digest digest;
+    if (!CopyFixed(it->key().substr(1), digest)) return Status::Corruption("malformed batch key");
+    out.push_back(digest);
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 Status DagStore::PutCertificate(const Certificate& c) {
   return engine_->Put(kCf, CertificateKey(c.round(), c.origin()), EncodeCertificate(c));
 }

@@ -39,6 +39,10 @@ class DagStore {
   bool HasBatch(const Digest& digest) const;
   // NotFound when absent; Corruption when the stored bytes do not decode.
   Result<Batch> GetBatch(const Digest& digest) const;
+  // The digest of every stored batch, in key order: digests only (32 bytes each, never the
+  // batches), so the memory is 32 bytes times the batches stored, which the workers' unnamed
+  // quota and the GC depth bound. Corruption when a batch key is not a digest. For start-up.
+  Result<std::vector<Digest>> ListBatchDigests() const;
 
   Status PutCertificate(const Certificate& certificate);
   // Every stored certificate of a round above `round`, by round then author.

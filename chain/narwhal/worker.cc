@@ -144,10 +144,7 @@ void Worker::OnBatch(BatchMessage message, const MessageSource& from) {
       spdlog::error("worker {}: cannot store batch {}: {}", id_, ShortHex(digest), s.ToString());
       return;  // no acknowledgement: the author will resend
     }
-    if (unnamed) {
-      unnamed_.emplace(digest, Unnamed{env_->NowMs(), message.origin, bytes});
-      unnamed_bytes_[message.origin] += bytes;
-    }
+    if (unnamed) AddUnnamed(digest, message.origin, bytes);
   }
   if (!from.answer && message.origin != name_) SendTo(message.origin, BatchAck{digest, name_});
   fetching_.erase(digest);
@@ -165,6 +162,19 @@ size_t Worker::MaxChargedBytes(size_t batch_size) {
          kTransactionOverhead * std::min(std::max<size_t>(batch_size, 1), kMaxBatchTransactions);
 }
 
+void Worker::AddUnnamed(const Digest& digest, std::optional<PublicKey> origin, size_t bytes) {
+  auto [it, added] = unnamed_.try_emplace(digest);
+  if (!added) return;
+  it->second.by_age = by_age_.emplace(env_->NowMs(), digest);
+  it->second.bytes = bytes;
+  if (origin) unnamed_bytes_[*origin] += bytes;
+  it->second.origin = std::move(origin);
+}
+
+void Worker::RestoreUnnamed(const std::vector<Digest>& digests) {
+  for (const Digest& digest : digests) AddUnnamed(digest, std::nullopt, 0);
+}
+
 void Worker::OnBatchesNamed(const std::vector<Digest>& digests, bool certified) {
   const uint64_t now = env_->NowMs();
   for (const Digest& digest : digests) {
@@ -173,25 +183,30 @@ void Worker::OnBatchesNamed(const std::vector<Digest>& digests, bool certified) 
     if (certified) {
       ForgetUnnamed(it);
     } else {
-      it->second.since_ms = now;
+      by_age_.erase(it->second.by_age);
+      it->second.by_age = by_age_.emplace(now, digest);
     }
   }
 }
 
 void Worker::ForgetUnnamed(std::map<Digest, Unnamed>::iterator it) {
-  auto held = unnamed_bytes_.find(it->second.origin);
-  if (held != unnamed_bytes_.end()) {
-    held->second -= std::min(held->second, it->second.bytes);
-    if (held->second == 0) unnamed_bytes_.erase(held);
+  if (it->second.origin) {
+    auto held = unnamed_bytes_.find(*it->second.origin);
+    if (held != unnamed_bytes_.end()) {
+      held->second -= std::min(held->second, it->second.bytes);
+      if (held->second == 0) unnamed_bytes_.erase(held);
+    }
   }
+  by_age_.erase(it->second.by_age);
   unnamed_.erase(it);
 }
 
 void Worker::CollectOrphans() {
   const uint64_t now = env_->NowMs();
   std::vector<Digest> old;
-  for (const auto& [digest, unnamed] : unnamed_) {
-    if (now - unnamed.since_ms >= params_.orphan_batch_age_ms) old.push_back(digest);
+  for (auto it = by_age_.begin();
+       it != by_age_.end() && now - it->first >= params_.orphan_batch_age_ms; ++it) {
+    old.push_back(it->second);
   }
   if (old.empty()) return;
   if (Status s = store_->DeleteBatches(old); !s.ok()) {

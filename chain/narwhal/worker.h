@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -71,6 +72,13 @@ class Worker {
   void Synchronize(const std::vector<Digest>& digests, const PublicKey& author);
   // Stops fetching batches nobody needs any more (their headers fell below the GC bound).
   void CancelSynchronize(const std::vector<Digest>& digests);
+  // At start-up: batches stored before a restart that no stored certificate above the GC
+  // bound names. Like a peer's batch just stored, each goes orphan_batch_age_ms from now
+  // unless a certificate names it (OnBatchesNamed) meanwhile. The store does not record who
+  // sent a batch, so these count against no origin's max_unnamed_batch_bytes: after a
+  // restart a peer's earlier batches stay at most one more age beside its full quota.
+  // Digests already held are left as they are.
+  void RestoreUnnamed(const std::vector<Digest>& digests);
 
   // What a batch counts against max_unnamed_batch_bytes: its transactions' bytes plus
   // kTransactionOverhead each and kBatchOverhead (so that a flood of empty or tiny batches
@@ -94,11 +102,15 @@ class Worker {
   struct Fetch {
     uint64_t since_ms = 0;
   };
-  // A peer's batch no certificate names yet (see unnamed_).
+  // Unnamed batches by since_ms (equal times in insertion order), so that a tick looks only
+  // at the expired ones.
+  using AgeIndex = std::multimap<uint64_t, Digest>;
+  // A stored batch no certificate names yet (see unnamed_).
   struct Unnamed {
-    uint64_t since_ms = 0;
-    PublicKey origin{};
-    size_t bytes = 0;  // ChargedBytes
+    AgeIndex::iterator by_age;  // its entry in by_age_, whose key is its since_ms
+    // Who sent it; unknown for a batch restored at start-up (charged to nobody).
+    std::optional<PublicKey> origin;
+    size_t bytes = 0;  // ChargedBytes, 0 when restored
   };
 
   void Seal();
@@ -106,6 +118,7 @@ class Worker {
   void OnAck(const BatchAck& ack, const MessageSource& from);
   void OnRequest(const BatchesRequest& request, const MessageSource& from);
   void CollectOrphans();
+  void AddUnnamed(const Digest& digest, std::optional<PublicKey> origin, size_t bytes);
   void ForgetUnnamed(std::map<Digest, Unnamed>::iterator it);
   void Tick();
   void SendTo(const PublicKey& to, const Message& message);
@@ -126,9 +139,11 @@ class Worker {
   TimerId tick_timer_ = 0;
   std::map<Digest, Spreading> spreading_;
   std::map<Digest, Fetch> fetching_;
-  // Peers' batches stored and not (yet) named by a certificate: when each was stored, or last
-  // named by a header (ms), who sent it and its transaction bytes.
+  // Batches stored and not (yet) named by a certificate: peers' batches, and at start-up
+  // every stored batch no stored certificate names. By digest: when each was stored, or last
+  // named by a header (its by_age_ key, ms), who sent it and its charged bytes.
   std::map<Digest, Unnamed> unnamed_;
+  AgeIndex by_age_;  // the same batches by age: one entry per unnamed_ entry
   std::map<PublicKey, size_t> unnamed_bytes_;  // per origin, over unnamed_
   WorkerStats stats_;
 };

@@ -599,6 +599,73 @@ TEST(Simulation, ABatchNamedOnlyByAnUncertifiedHeaderGoesAfterTheAge) {
   ExpectSafe(sim);
 }
 
+// Which batches no header names lives in memory, so a restart forgets it: at start-up every
+// stored batch that no stored certificate above the GC bound names is an orphan again, and
+// goes orphan_batch_age_ms after the restart (not after it was stored, not before), while a
+// batch a stored certificate names stays. Without the restore the orphan stays forever.
+TEST(Simulation, OrphanBatchesStoredBeforeARestartAreCollected) {
+  for (const uint32_t workers : {1u, 2u}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    TempDir dir;
+    SimulationOptions options = Options(106, dir);
+    options.workers = workers;
+    options.parameters.orphan_batch_age_ms = 2'000;
+    const std::string data_dir = options.dir + "/v0";
+    Simulation sim(options);
+    sim.RunFor(2'000);
+    Batch orphan;
+    orphan.transactions = {"set orphan 1"};
+    const Digest digest = orphan.ComputeDigest();
+    sim.InjectToWorker(3, 0, 0, EncodeMessage(BatchMessage{sim.key(3).public_key(), 0, orphan}));
+    sim.SetClientInterval(0);
+    sim.RunFor(1'000);  // every client batch certified, the orphan half its age
+    for (size_t i = 0; i < sim.size(); ++i) ASSERT_EQ(sim.Unexecuted(i), 0u) << i;
+    auto collected = [&sim](size_t i) {
+      uint64_t n = 0;
+      for (const WorkerStats& w : sim.validator(i).stats().workers) n += w.orphan_batches_collected;
+      return n;
+    };
+    ASSERT_EQ(collected(0), 0u);
+
+    sim.Crash(0);
+    std::optional<Digest> named;  // a batch of the highest certificate that carries one
+    {
+      auto store = DagStore::Open(data_dir, false);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      ASSERT_TRUE((*store)->HasBatch(digest));
+      auto certificates = (*store)->LoadCertificatesAbove(0);
+      ASSERT_TRUE(certificates.ok());
+      for (const Certificate& c : *certificates) {
+        if (!c.header.payload.empty()) named = c.header.payload.front().batch;
+      }
+      ASSERT_TRUE(named.has_value());
+      ASSERT_TRUE((*store)->HasBatch(*named));
+    }
+    ASSERT_TRUE(sim.Restart(0).ok());
+    const uint64_t restarted_at = sim.now();
+    // Past the age counted from when it was stored, well inside the age from the restart: kept.
+    sim.RunFor(1'400);
+    EXPECT_EQ(collected(0), 0u) << "collected before its age from the restart";
+    // Past the age from the restart by at most one tick (400 ms): gone, and only the orphan.
+    sim.RunFor(restarted_at + 2'000 + 400 + 100 - sim.now());
+    EXPECT_EQ(collected(0), 1u) << "the orphan stored before the restart was not collected";
+    for (size_t i = 1; i < sim.size(); ++i) {
+      EXPECT_EQ(collected(i), 0u) << i;
+    }
+
+    sim.Crash(0);
+    {
+      auto store = DagStore::Open(data_dir, false);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      EXPECT_FALSE((*store)->HasBatch(digest)) << "the orphan is still stored";
+      EXPECT_TRUE((*store)->HasBatch(*named)) << "a batch a certificate names was deleted";
+    }
+    ASSERT_TRUE(sim.Restart(0).ok());
+    sim.RunFor(1'000);
+    ExpectSafe(sim);
+  }
+}
+
 // Each validator's batches that no certificate names are bounded in bytes: at the bound a
 // batch is still stored, one byte over it is not (nor acknowledged), other validators are not
 // affected, and the room comes back once orphans are collected.

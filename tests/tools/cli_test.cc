@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "region/rpc/identity.h"
 #include "tests/test_util.h"
 #include "tests/tools/rustorium_runner.h"
 #include "tools/rustorium/byte_format.h"
@@ -297,6 +299,68 @@ TEST(CertsCli, CreateWritesACaAndNodeCertificates) {
   EXPECT_EQ(twice.exit_code, 1) << twice.out;
   EXPECT_NE(twice.out.find("client-alice"), std::string::npos) << twice.out;
   EXPECT_EQ(Rustorium("certs create --dir " + out + " --client 'no spaces'").exit_code, 2);
+}
+
+// `--validator NAME=PUBKEYHEX` makes a chain validator's certificate that carries
+// rustorium:validator:<hex> (read back with the identity reader the validators use); the key
+// is exactly 64 hex digits (63 and 65 are refused, nothing written), upper case is lowered.
+TEST(CertsCli, ValidatorCertificatesCarryThePublicKey) {
+  TempDir dir;
+  const std::string out = dir.Sub("certs");
+  CliRun keygen = Rustorium("chain keygen --out " + dir.Sub("v0.key"));
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.out;
+  const std::string key = keygen.out.substr(0, keygen.out.find('\n'));
+  ASSERT_EQ(key.size(), 64u) << keygen.out;
+  auto identity_of = [&](const std::string& file) -> std::string {
+    auto id = rpc::CertificateIdentity(out + "/" + file + ".crt");
+    if (!id.ok()) return id.status().ToString();
+    if (id->role != rpc::PeerRole::kValidator) return "role " + id->ToString();
+    return id->name;
+  };
+
+  CliRun create = Rustorium("certs create --dir " + out +
+                            " --stores 0 --pd-members 0 --validator validator-0=" + key);
+  ASSERT_EQ(create.exit_code, 0) << create.out;
+  EXPECT_NE(create.out.find("validator-0"), std::string::npos) << create.out;
+  EXPECT_EQ(identity_of("validator-0"), key);
+  EXPECT_TRUE(std::filesystem::exists(out + "/validator-0.key"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/store-1.crt"));
+
+  // Added to the existing CA; upper-case hex is the same key.
+  std::string upper = std::string(63, 'A') + "0";
+  CliRun more = Rustorium("certs create --dir " + out + " --validator validator-1=" + upper);
+  ASSERT_EQ(more.exit_code, 0) << more.out;
+  EXPECT_EQ(identity_of("validator-1"), std::string(63, 'a') + "0");
+
+  // 63, 64 and 65 characters: only 64 makes a certificate.
+  for (const size_t length : {63u, 64u, 65u}) {
+    const std::string file = "validator-len" + std::to_string(length);
+    CliRun r = Rustorium("certs create --dir " + out + " --validator " + file + "=" +
+                         std::string(length, '7'));
+    if (length == 64) {
+      EXPECT_EQ(r.exit_code, 0) << r.out;
+      EXPECT_EQ(identity_of(file), std::string(64, '7'));
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 2) << length << ": " << r.out;
+    EXPECT_NE(r.out.find("must be 64 hex digits"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not " + std::to_string(length) + " characters"), std::string::npos)
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(out + "/" + file + ".crt")) << length;
+  }
+  // 64 characters that are not all hex, no '=', no name: malformed, nothing written.
+  for (const std::string& bad : std::vector<std::string>{
+           "validator-x=" + std::string(63, 'a') + "g", "validator-x", "=" + key}) {
+    CliRun r = Rustorium("certs create --dir " + out + " --validator '" + bad + "'");
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--validator '" + bad + "'"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out + "/validator-x.crt"));
+  // A second certificate under an existing file name is refused, the file kept.
+  CliRun twice =
+      Rustorium("certs create --dir " + out + " --validator validator-0=" + std::string(64, '1'));
+  EXPECT_EQ(twice.exit_code, 1) << twice.out;
+  EXPECT_EQ(identity_of("validator-0"), key);
 }
 
 TEST(StorageConfig, ReadsStorageSection) {

@@ -1,6 +1,7 @@
 // `rustorium certs create --dir DIR [--stores N] [--pd-members M]`: a cluster CA with store,
 // PD, client and admin certificates, each with its identity; with --client NAME, --admin NAME,
-// --store ID or --pd-member ID on a directory with a CA, just those (region/rpc/certs.h).
+// --store ID, --pd-member ID or --validator NAME=PUBKEYHEX (a chain validator's certificate) on
+// a directory with a CA, just those (region/rpc/certs.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
