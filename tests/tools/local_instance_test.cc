@@ -258,6 +258,26 @@ TEST(LocalInstance, PlaygroundWithAStorePortTakenIsRefusedNamingIt) {
   EXPECT_FALSE(std::filesystem::exists(d + "/data/pd.log")) << "nothing may start";
 }
 
+// What made Ctrl-C take 30 s: a store waiting for PD to take its registration (PD already
+// stopped) ignored SIGTERM until register_timeout passed. It now stops at once, exit 0.
+TEST(LocalInstance, StoreWaitingForAbsentPdStopsOnSigterm) {
+  TempDir tmp;
+  const std::string d = tmp.path().string();
+  const std::string pd = "127.0.0.1:" + std::to_string(PickPort());  // nobody listens
+  WriteFile(d + "/store.toml", "[store]\ndata_dir = \"" + d +
+                                   "/s\"\naddress = \"127.0.0.1:" + std::to_string(PickPort()) +
+                                   "\"\npd = [\"" + pd + "\"]\n[tls]\nplain = true\n");
+  Background store({"server", "--config", d + "/store.toml"}, d + "/store.out");
+  // Registration attempts are refused (connection refused) and retried meanwhile.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(store.WaitExit(std::chrono::seconds(0)), -1) << "still waiting: " << store.out();
+  const auto [code, seconds] = store.SignalAndWait(SIGTERM);
+  std::printf("store waiting for PD stopped %.2f s after SIGTERM\n", seconds);
+  EXPECT_EQ(code, 0) << store.out();
+  EXPECT_LT(seconds, 10.0) << "hang guard (register_timeout is 30 s): " << store.out();
+  EXPECT_NE(store.out().find("store stopped before it served"), std::string::npos) << store.out();
+}
+
 // A store that cannot start (its data directory is a file) is named with its exit status and
 // its log's last lines; the playground stops PD and exits 1 without the banner.
 TEST(LocalInstance, PlaygroundReportsAStoreThatFailsToStart) {
