@@ -59,10 +59,16 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   for (const auto& [k, v] : o.labels) (*reg.mutable_store()->mutable_labels())[k] = v;
   const auto deadline = std::chrono::steady_clock::now() + o.register_timeout;
   Result<pd::RegisterStoreResponse> registered = Status::TimedOut("PD did not answer");
+  auto stop_requested = [&o] { return o.stop_requested != nullptr && o.stop_requested->load(); };
   while (std::chrono::steady_clock::now() < deadline) {
     registered = node->pd_->RegisterStore(reg);
     if (registered.ok() || !pd::PdRetryable(registered.status())) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int i = 0; i < 4 && !stop_requested(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (stop_requested()) {
+      return Status::Aborted("stopped while registering with PD at " + o.pd.front() + " (" +
+                             registered.status().ToString() + ")");
+    }
   }
   if (!registered.ok())
     return registered.status().WithContext("registering with PD at " + o.pd.front());

@@ -44,10 +44,16 @@ struct StoreNodeOptions {
   StoreServiceOptions service;
   // How long Start waits for PD to answer the registration.
   std::chrono::milliseconds register_timeout{30000};
+  // When set and true, Start gives up between registration attempts with Aborted: a store
+  // asked to stop (SIGTERM) while PD is gone stops at once instead of after register_timeout.
+  // Borrowed: must outlive Start; nullptr: never.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 class StoreNode {
  public:
+  // Opens the engine, registers with PD (retrying until register_timeout) and starts serving.
+  // Aborted when options.stop_requested turned true during the registration.
   static Result<std::unique_ptr<StoreNode>> Start(StoreNodeOptions options);
   ~StoreNode();  // stops cleanly
   uint64_t store_id() const { return store_id_; }

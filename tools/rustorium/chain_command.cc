@@ -23,6 +23,7 @@
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/exit_code.h"
+#include "tools/rustorium/instance_lock.h"
 #include "tools/rustorium/stop_signals.h"
 
 namespace rustorium::tools {
@@ -208,6 +209,16 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
   cmd->callback([validators, dir, base_port, plain, &exit_code] {
     std::error_code ec;
     fs::create_directories(*dir, ec);
+    if (ec) {
+      exit_code = Fail(Status::IOError("cannot create " + *dir + ": " + ec.message()));
+      return;
+    }
+    // Before anything is made or started: this directory is ours.
+    auto lock = InstanceLock::Acquire(*dir);
+    if (!lock.ok()) {
+      exit_code = Fail(lock.status());
+      return;
+    }
     const std::string committee = *dir + "/committee.toml";
     if (!fs::exists(committee)) {
       if (Status s = CreateLocalCommittee(*dir, *validators, *base_port, *plain); !s.ok()) {
@@ -234,33 +245,89 @@ void RegisterLocal(CLI::App& chain, int& exit_code) {
       }
       tls = tls && !c->plain;
     }
+    // Every primary and worker address must be free before a validator starts.
+    auto members = chain::LoadCommittee(committee);
+    if (!members.ok()) {
+      exit_code = Fail(members.status());
+      return;
+    }
+    std::vector<std::string> addresses;
+    for (const chain::Authority& a : members->authorities()) {
+      addresses.push_back(a.primary_address);
+      for (const std::string& w : a.worker_addresses) addresses.push_back(w);
+    }
+    if (Status s = CheckPortsFree(addresses); !s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
     BlockStopSignals();
     const std::string self = SelfPath();
-    std::vector<pid_t> children;
+    ChildGroup children;
     for (int i = 0; i < *validators; ++i) {
       const std::string name = "validator-" + std::to_string(i);
       ChildOptions options;
       options.log = *dir + "/" + name + ".log";
       options.stop_with_parent = true;
-      const pid_t pid =
-          SpawnChild({self, "chain", "node", "--config", *dir + "/" + name + ".toml"}, options);
-      if (pid < 0) {
-        for (pid_t p : children) kill(p, SIGTERM);
-        exit_code = Fail(Status::IOError("cannot start " + name));
+      options.own_process_group = true;
+      Result<pid_t> pid =
+          children.Start("validator " + std::to_string(i),
+                         {self, "chain", "node", "--config", *dir + "/" + name + ".toml"}, options);
+      if (!pid.ok()) {
+        children.StopAll();
+        exit_code = Fail(pid.status());
         return;
       }
-      children.push_back(pid);
-      std::cout << name << ": pid " << pid << ", log " << options.log << std::endl;
+      std::cout << name << ": pid " << *pid << ", log " << options.log << std::endl;
     }
-    std::cout << "addresses (primary, workers) in " << committee << "\n";
-    std::cout << "committee of " << *validators << " running in " << *dir << " over "
-              << (tls ? "mutual TLS (certificates in " + *dir + "/" + kCertsSubdir + ")"
-                      : std::string("plain TCP (for some or all validators)"))
-              << "; rustorium chain submit --tx DATA, rustorium chain status"
-              << (tls ? "" : " (with --plain)") << "; Ctrl-C stops it" << std::endl;
-    WaitForStop();
-    for (pid_t p : children) kill(p, SIGTERM);
-    for (pid_t p : children) waitpid(p, nullptr, 0);
+    auto report_killed = [](const std::vector<std::string>& killed) {
+      for (const std::string& name : killed)
+        std::cerr << "warning: " << name << " did not stop within "
+                  << ChildGroup::kStopGrace.count() << " ms of SIGTERM; killed\n";
+    };
+    // Running once every primary and worker accepts connections; meanwhile a validator that
+    // exits, or Ctrl-C, ends it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    size_t answering = 0;  // addresses[0..answering) answered
+    int stop_signal = 0;
+    while (answering < addresses.size() && stop_signal == 0) {
+      if (auto exited = children.ReapExited()) {
+        std::cerr << "error: " << *exited << "\nerror: the committee did not start; stopping the "
+                  << "other validators (logs in " << *dir << ")" << std::endl;
+        report_killed(children.StopAll());
+        exit_code = kExitFailure;
+        return;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::cerr << "error: " << addresses[answering]
+                  << " does not accept connections 30 s after the start; see the logs in " << *dir
+                  << "\n";
+        report_killed(children.StopAll());
+        exit_code = kExitFailure;
+        return;
+      }
+      while (answering < addresses.size() && PortAnswers(addresses[answering], 100)) ++answering;
+      if (answering < addresses.size())
+        stop_signal = WaitForStopFor(std::chrono::milliseconds(100));
+    }
+    if (stop_signal == 0) {
+      std::cout << "addresses (primary, workers) in " << committee << "\n";
+      std::cout << "committee of " << *validators << " running in " << *dir << " over "
+                << (tls ? "mutual TLS (certificates in " + *dir + "/" + kCertsSubdir + ")"
+                        : std::string("plain TCP (for some or all validators)"))
+                << "; rustorium chain submit --tx DATA, rustorium chain status"
+                << (tls ? "" : " (with --plain)") << "; Ctrl-C stops it" << std::endl;
+    }
+    while (stop_signal == 0) {
+      if (auto exited = children.ReapExited()) {
+        std::cerr << "error: " << *exited << "\nerror: stopping the committee" << std::endl;
+        report_killed(children.StopAll());
+        exit_code = kExitFailure;
+        return;
+      }
+      stop_signal = WaitForStopFor(std::chrono::milliseconds(200));
+    }
+    std::cout << "stopping..." << std::endl;
+    report_killed(children.StopAll());
     std::cout << "committee stopped" << std::endl;
     exit_code = kExitOk;
   });

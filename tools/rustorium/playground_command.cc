@@ -1,8 +1,6 @@
 #include "tools/rustorium/playground_command.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +13,7 @@
 #include "tools/rustorium/child_process.h"
 #include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/exit_code.h"
+#include "tools/rustorium/instance_lock.h"
 #include "tools/rustorium/stop_signals.h"
 
 namespace rustorium::tools {
@@ -55,6 +54,23 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
     const std::string root = fs::absolute(*dir).lexically_normal().string();
     std::error_code ec;
     fs::create_directories(root, ec);
+    if (ec) {
+      exit_code = Fail(Status::IOError("cannot create " + root + ": " + ec.message()));
+      return;
+    }
+    // Before anything starts: this directory is ours, and every port is free.
+    auto lock = InstanceLock::Acquire(root);
+    if (!lock.ok()) {
+      exit_code = Fail(lock.status());
+      return;
+    }
+    std::vector<std::string> addresses = {pd};
+    for (int i = 0; i < *stores; ++i)
+      addresses.push_back("127.0.0.1:" + std::to_string(*store_port + i));
+    if (Status s = CheckPortsFree(addresses); !s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
     const std::string certs = root + "/certs";
     if (!fs::exists(certs + "/ca.key")) {
       rpc::ClusterCertsOptions co;
@@ -96,46 +112,94 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
     }
     BlockStopSignals();
     const std::string self = SelfPath();
-    std::vector<pid_t> children;
-    children.push_back(SpawnChild({self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log"));
-    for (int i = 1; i <= *stores; ++i) {
-      children.push_back(
-          SpawnChild({self, "server", "--config", root + "/store" + std::to_string(i) + ".toml"},
-                     root + "/store" + std::to_string(i) + ".log"));
-    }
-    auto stop_all = [&children] {
-      for (pid_t p : children) kill(p, SIGTERM);
-      for (pid_t p : children) waitpid(p, nullptr, 0);
+    ChildGroup children;
+    auto start = [&](const std::string& name, const std::vector<std::string>& argv,
+                     const std::string& log) {
+      ChildOptions o;
+      o.log = log;
+      o.stop_with_parent = true;
+      o.own_process_group = true;
+      Result<pid_t> pid = children.Start(name, argv, o);
+      if (!pid.ok()) return pid.status();
+      std::cout << name << ": pid " << *pid << ", log " << log << std::endl;
+      return Status::OK();
     };
-    // Serving once a verified read goes through.
+    s = start("pd", {self, "pd", "--config", root + "/pd.toml"}, root + "/pd.log");
+    for (int i = 1; s.ok() && i <= *stores; ++i) {
+      const std::string n = std::to_string(i);
+      s = start("store " + n, {self, "server", "--config", root + "/store" + n + ".toml"},
+                root + "/store" + n + ".log");
+    }
+    if (!s.ok()) {
+      children.StopAll();
+      exit_code = Fail(s);
+      return;
+    }
+    // Serving once a verified read goes through; probed on a thread of its own so that this
+    // one watches the children and Ctrl-C meanwhile.
     ClientFlags f;
     f.certs = certs;
     f.pd = pd;
-    bool serving = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (!serving && std::chrono::steady_clock::now() < deadline) {
-      auto c = MakeClient(f);
-      if (c.ok()) {
-        auto r = (*c)->Get("playground");
-        serving = r.ok() && r->root.verified;
-      }
-      if (!serving) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      int status = 0;
-      for (pid_t p : children) {
-        if (waitpid(p, &status, WNOHANG) == p) {
-          std::cerr << "error: a cluster process exited early; see the logs in " << root << "\n";
-          stop_all();
-          exit_code = kExitFailure;
-          return;
+    std::atomic<bool> serving{false};
+    std::atomic<bool> give_up{false};
+    std::thread probe([&f, &serving, &give_up] {
+      auto options = ClientOptionsFrom(f);
+      if (!options.ok()) return;
+      options->timeout = std::chrono::milliseconds(1000);
+      options->deadline = std::chrono::milliseconds(1000);
+      std::unique_ptr<client::Client> client;
+      while (!give_up) {
+        if (client == nullptr) {
+          auto c = client::Client::Connect(*options);
+          if (c.ok()) client = std::move(*c);
         }
+        if (client != nullptr) {
+          auto r = client->Get("playground");
+          if (r.ok() && r->root.verified) {
+            serving = true;
+            return;
+          }
+        }
+        for (int i = 0; i < 5 && !give_up; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
+    });
+    // Stops every child, then the probe (which fails fast once they are gone).
+    auto stop_all = [&children, &probe, &give_up] {
+      std::vector<std::string> killed = children.StopAll();
+      give_up = true;
+      if (probe.joinable()) probe.join();
+      for (const std::string& name : killed)
+        std::cerr << "warning: " << name << " did not stop within "
+                  << ChildGroup::kStopGrace.count() << " ms of SIGTERM; killed\n";
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    int stop_signal = 0;
+    while (!serving && stop_signal == 0) {
+      if (auto exited = children.ReapExited()) {
+        std::cerr << "error: " << *exited << "\nerror: the cluster did not start; stopping the "
+                  << "other processes (logs in " << root << ")" << std::endl;
+        stop_all();
+        exit_code = kExitFailure;
+        return;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::cerr << "error: the cluster did not serve within 90 s; see the logs in " << root
+                  << "\n";
+        stop_all();
+        exit_code = kExitFailure;
+        return;
+      }
+      stop_signal = WaitForStopFor(std::chrono::milliseconds(100));
     }
-    if (!serving) {
-      std::cerr << "error: the cluster did not serve within 90 s; see the logs in " << root << "\n";
+    if (stop_signal != 0) {
+      std::cout << "stopping..." << std::endl;
       stop_all();
-      exit_code = kExitFailure;
+      std::cout << "stopped" << std::endl;
+      exit_code = kExitOk;
       return;
     }
+    probe.join();
     const std::string flags =
         "--certs " + certs + (pd == kDefaultPd ? std::string() : " --pd " + pd);
     std::cout << "Rustorium playground: PD on " << pd << ", " << *stores
@@ -146,7 +210,15 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
               << "  " << self << " status check " << flags << "\n"
               << "Ctrl-C stops the cluster; running this again restarts it with the data intact."
               << std::endl;
-    WaitForStop();
+    while (stop_signal == 0) {
+      if (auto exited = children.ReapExited()) {
+        std::cerr << "error: " << *exited << "\nerror: stopping the playground" << std::endl;
+        stop_all();
+        exit_code = kExitFailure;
+        return;
+      }
+      stop_signal = WaitForStopFor(std::chrono::milliseconds(200));
+    }
     std::cout << "stopping..." << std::endl;
     stop_all();
     std::cout << "stopped" << std::endl;

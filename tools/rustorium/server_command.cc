@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "region/rpc/link_filter.h"
 #include "region/store/store_node.h"
@@ -38,14 +41,29 @@ void RegisterServerCommand(CLI::App& app, int& exit_code) {
       std::cout << "link faults from " << faults << " (testing only)" << std::endl;
     }
     BlockStopSignals();
+    // SIGINT or SIGTERM while Start still waits for PD (gone, say, when a playground stops
+    // everything at once) ends the wait at once instead of after register_timeout.
+    std::atomic<bool> stop{false};
+    std::atomic<bool> started{false};
+    std::thread watcher([&stop, &started] {
+      while (!started && !stop) stop = WaitForStopFor(std::chrono::milliseconds(50)) != 0;
+    });
+    o.stop_requested = &stop;
     auto node = store::StoreNode::Start(o);
+    started = true;
+    watcher.join();
     if (!node.ok()) {
-      exit_code = Fail(node.status());
+      if (stop && node.status().code() == StatusCode::kAborted) {
+        std::cout << "store stopped before it served: " << node.status().ToString() << std::endl;
+        exit_code = kExitOk;
+      } else {
+        exit_code = Fail(node.status());
+      }
       return;
     }
     std::cout << "store " << (*node)->store_id() << " serving on " << o.address << " (data in "
               << o.data_dir << ")" << std::endl;
-    WaitForStop();
+    if (!stop) WaitForStop();
     node->reset();
     std::cout << "store stopped" << std::endl;
     exit_code = kExitOk;
