@@ -384,8 +384,8 @@ Result<ReadResult> Client::Get(const std::string& key) {
 Result<WriteResult> Client::Write(const std::string& key, store::Command command) {
   // What no store accepts is refused here, before anything is sent (the store checks its own,
   // possibly lower, limits again).
-  if (std::string why = store::CheckCommand(command, command.ByteSizeLong(),
-                                            store::kHardCommandLimits);
+  if (std::string why =
+          store::CheckCommand(command, command.ByteSizeLong(), store::kHardCommandLimits);
       !why.empty()) {
     return Status::InvalidArgument(why);
   }
