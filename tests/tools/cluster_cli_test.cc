@@ -254,7 +254,7 @@ TEST(ClusterCli, BytesPagingConditionalWritesStatusAndErrors) {
   r = rustorium::testing::RunCommand("printf 'from\\001stdin' | " + std::string(RUSTORIUM_BINARY) +
                                      " kv put piped --value-file -" + flags);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  r = Rustorium("kv get piped --print-value-only --hex" + flags);
+  r = Rustorium("kv get 7069706564 --print-value-only --hex" + flags);  // the key in hex too
   EXPECT_EQ(r.out, "66726f6d01737464696e\n");
   EXPECT_EQ(Rustorium("kv get absent --print-value-only" + flags).out, "");
 

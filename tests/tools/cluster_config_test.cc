@@ -142,7 +142,12 @@ TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
       {"[pd]\ndata_dir = \"/x\"\nwhat = 1\n" + tls,
        "pd.what: unknown key (known: data_dir, address, replicas, member_id, members, "
        "max_pending_proposals, max_pending_reads, max_waiting_tso, max_connections, "
-       "handshake_timeout_ms, idle_timeout_ms)"},
+       "handshake_timeout_ms, idle_timeout_ms, store_disconnected_after_ms, store_down_after_ms)"},
+      {"[pd]\ndata_dir = \"/x\"\nstore_disconnected_after_ms = 5000\nstore_down_after_ms = 5000\n" +
+           tls,
+       "pd.store_down_after_ms: must be greater than store_disconnected_after_ms (5000)"},
+      {"[pd]\ndata_dir = \"/x\"\nstore_disconnected_after_ms = 0\n" + tls,
+       "pd.store_disconnected_after_ms: must be 1..86400000, not 0"},
       {"[pd]\ndata_dir = \"/x\"\nhandshake_timeout_ms = 0\n" + tls,
        "pd.handshake_timeout_ms: must be 1..3600000, not 0"},
       {"[pd]\ndata_dir = \"/x\"\nmax_waiting_tso = 0\n" + tls,
