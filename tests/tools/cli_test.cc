@@ -50,6 +50,21 @@ TEST(EngineCli, PutGetScanDeleteStats) {
   CliRun stats = Rustorium("engine stats" + d);
   EXPECT_EQ(stats.exit_code, 0) << stats.out;
   EXPECT_NE(stats.out.find("keys.default\t"), std::string::npos) << stats.out;
+  // Exact counts, not RocksDB's estimate (which counts an overwrite as a second key).
+  ASSERT_EQ(Rustorium("engine put counted v1" + d).exit_code, 0);
+  ASSERT_EQ(Rustorium("engine put counted v2" + d).exit_code, 0);
+  ASSERT_EQ(Rustorium("engine put --cf raft r1 v" + d).exit_code, 0);
+  const CliRun before = Rustorium("engine stats" + d);
+  const auto count = [](const std::string& out, const std::string& name) {
+    const std::size_t at = out.find("\n" + name + "\t");
+    return at == std::string::npos ? -1 : std::stol(out.substr(at + name.size() + 2));
+  };
+  const long default_keys = count(before.out, "keys.default");
+  ASSERT_GE(default_keys, 1) << before.out;
+  EXPECT_EQ(count(before.out, "keys.raft"), 1) << before.out;
+  ASSERT_EQ(Rustorium("engine put counted v3" + d).exit_code, 0);
+  EXPECT_EQ(count(Rustorium("engine stats" + d).out, "keys.default"), default_keys)
+      << "an overwrite adds no key";
   EXPECT_NE(stats.out.find("compression_ratio\t"), std::string::npos) << stats.out;
 }
 
