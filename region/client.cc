@@ -359,13 +359,9 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
 }
 
 Result<ReadResult> Client::Get(const std::string& key) {
-  // The limits a write's key has (store/command_limits.h), so that what cannot be written is
-  // not looked for either.
-  if (key.empty()) return Status::InvalidArgument("empty key: keys are 1 to 8192 bytes");
-  if (key.size() > store::kMaxKeySize) {
-    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
-                                   " bytes exceeds max_key_size " +
-                                   std::to_string(store::kMaxKeySize));
+  // A key no write can hold is not looked for either.
+  if (std::string why = store::CheckKey(key, store::kHardCommandLimits); !why.empty()) {
+    return Status::InvalidArgument(why);
   }
   kv::GetRequest req;
   req.set_key(key);

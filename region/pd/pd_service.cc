@@ -226,11 +226,11 @@ void PdService::GetStores(const rpc::Envelope& e, Respond respond) {
     for (const StoreInfo& s : fsm()->state().stores()) {
       *out.add_stores() = s;
       auto it = store_seen_ms_.find(s.id());
-      const uint64_t age = now - (it != store_seen_ms_.end() ? it->second : started_ms_);
-      const StoreState state = age > down                   ? STORE_DOWN
-                               : age > disconnected         ? STORE_DISCONNECTED
-                               : it != store_seen_ms_.end() ? STORE_UP
-                                                            : STORE_DISCONNECTED;
+      const bool seen = it != store_seen_ms_.end();  // since this member leads
+      const uint64_t age = now - (seen ? it->second : started_ms_);
+      const StoreState state = age > down                    ? STORE_DOWN
+                               : age > disconnected || !seen ? STORE_DISCONNECTED
+                                                             : STORE_UP;
       out.add_up(state == STORE_UP);
       out.add_state(state);
       out.add_heartbeat_age_ms(age);

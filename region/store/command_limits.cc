@@ -13,9 +13,7 @@ std::string TooLarge(const char* what, std::size_t size, const char* limit_name,
 }
 
 std::string CheckMutation(const Mutation& m, const CommandLimits& limits) {
-  if (m.key().empty()) return "empty key";
-  if (m.key().size() > limits.max_key_size)
-    return TooLarge("key", m.key().size(), "max_key_size", limits.max_key_size);
+  if (std::string why = CheckKey(m.key(), limits); !why.empty()) return why;
   if (m.op() != Mutation::PUT && m.op() != Mutation::DELETE) return "unknown mutation";
   if (m.value().size() > limits.max_value_size)
     return TooLarge("value", m.value().size(), "max_value_size", limits.max_value_size);
@@ -23,6 +21,13 @@ std::string CheckMutation(const Mutation& m, const CommandLimits& limits) {
 }
 
 }  // namespace
+
+std::string CheckKey(std::string_view key, const CommandLimits& limits) {
+  if (key.empty()) return "empty key";
+  if (key.size() > limits.max_key_size)
+    return TooLarge("key", key.size(), "max_key_size", limits.max_key_size);
+  return "";
+}
 
 Status CommandLimits::Validate() const {
   auto check = [](const char* name, std::size_t v, std::size_t hard) -> Status {

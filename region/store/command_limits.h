@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "region/store/command.pb.h"
@@ -39,6 +41,10 @@ struct CommandLimits {
 // The hard limits as CommandLimits: what apply checks.
 inline constexpr CommandLimits kHardCommandLimits{kMaxKeySize, kMaxValueSize, kMaxMutations,
                                                   kMaxCommandBytes};
+
+// Why `key` breaks `limits` ("empty key", "key of 8193 bytes exceeds max_key_size 8192"), or
+// "" when it keeps them: the rule for every key a command writes and a read asks for.
+std::string CheckKey(std::string_view key, const CommandLimits& limits);
 
 // Why `command` breaks `limits` ("key of 8193 bytes exceeds max_key_size 8192"), or "" when it
 // keeps them. Checks sizes and counts only, not the region's range. `command_bytes` is the

@@ -54,9 +54,11 @@ std::pair<CLI::App*, std::string> UnknownCommand(CLI::App& app, int argc, char**
   return {at, ""};
 }
 
-// "  kv      Read and write …" for every command under `at`.
-std::string CommandList(CLI::App* at) {
-  std::string out;
+// "error: unknown command 'frob'; the commands of kv are:" and a line per command under `at`
+// ("  put           Set KEY to VALUE …"); `at` is the top command `app` or one under it.
+std::string UnknownCommandMessage(const CLI::App& app, CLI::App* at, const std::string& word) {
+  std::string out = "error: unknown command " + rustorium::QuoteInput(word) + "; the commands" +
+                    (at == &app ? "" : " of " + at->get_name()) + " are:\n";
   for (CLI::App* sub : at->get_subcommands(std::function<bool(CLI::App*)>())) {
     std::string name = sub->get_name();
     name.resize(std::max<std::size_t>(name.size() + 2, 14), ' ');
@@ -97,9 +99,7 @@ int main(int argc, char** argv) {
       try {
         at = at->get_subcommand(word);
       } catch (const CLI::OptionNotFound&) {
-        std::cerr << "error: unknown command " << rustorium::QuoteInput(word) << "; the commands"
-                  << (at == &app ? "" : " of " + at->get_name()) << " are:\n"
-                  << CommandList(at);
+        std::cerr << UnknownCommandMessage(app, at, word);
         exit_code = tools::kExitMalformed;
         return;
       }
@@ -115,9 +115,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // A word that is no command: say so and list the commands there.
     if (auto [at, word] = UnknownCommand(app, argc, argv); !word.empty()) {
-      std::cerr << "error: unknown command " << rustorium::QuoteInput(word) << "; the commands"
-                << (at == &app ? "" : " of " + at->get_name()) << " are:\n"
-                << CommandList(at) << "(`rustorium help COMMAND` shows a command's usage)\n";
+      std::cerr << UnknownCommandMessage(app, at, word)
+                << "(`rustorium help COMMAND` shows a command's usage)\n";
       return tools::kExitMalformed;
     }
     // Malformed arguments: the message (long input in it cut short), a hint when an argument
