@@ -209,7 +209,7 @@ Status CreateClusterCerts(const ClusterCertsOptions& o) {
     return Status::FailedPrecondition(o.dir +
                                       " already holds a cluster CA (ca.key); refusing to "
                                       "overwrite it (add certificates with --store, "
-                                      "--pd-member, --client or --admin)");
+                                      "--pd-member, --client, --admin or --validator)");
   }
   std::set<std::string> files;
   for (const Leaf& l : leaves) {
