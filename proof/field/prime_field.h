@@ -15,8 +15,19 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "base/status.h"
+
+// The x86-64 multiplication kernel (inline assembly; GCC and Clang). Build with
+// -DRUSTORIUM_FIELD_ADX=0 to leave it out.
+#ifndef RUSTORIUM_FIELD_ADX
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RUSTORIUM_FIELD_ADX 1
+#else
+#define RUSTORIUM_FIELD_ADX 0
+#endif
+#endif
 
 namespace rustorium::proof {
 
@@ -76,6 +87,16 @@ constexpr Limbs ShiftRight(const Limbs& a, int k) {
   return out;
 }
 
+#if RUSTORIUM_FIELD_ADX
+// Whether MontMul takes the mulx/adcx/adox kernel: the CPU has BMI2 and ADX, and
+// $RUSTORIUM_FIELD_PORTABLE was not set (non-empty) when the process started. Set once, before
+// main; a multiplication during static initialization that runs before it takes the portable
+// kernel, which gives the same results.
+bool DetectAdx();
+inline const bool kUseAdx = DetectAdx();
+inline bool UseAdx() { return kUseAdx; }
+#endif
+
 // Montgomery arithmetic modulo P::kModulus.
 template <typename P>
 struct Montgomery {
@@ -131,8 +152,85 @@ struct Montgomery {
     return {r0, r1, r2, r3};
   }
 
-  // Montgomery product a·b·2^-256 mod p (CIOS, no-carry), fully unrolled.
+  // Montgomery product a·b·2^-256 mod p: the mulx/adcx/adox kernel on x86-64 CPUs that have
+  // it (chosen at run time, field_detail::UseAdx), else the portable one.
   static constexpr Limbs MontMul(const Limbs& a, const Limbs& b) {
+#if RUSTORIUM_FIELD_ADX
+    if (!std::is_constant_evaluated() && UseAdx()) return MontMulAdx(a, b);
+#endif
+    return MontMulPortable(a, b);
+  }
+
+#if RUSTORIUM_FIELD_ADX
+  // The same product with BMI2's mulx and ADX's two carry chains (adcx on CF, adox on OF), so
+  // that each round's products are added without waiting on one flag. Per round i, in one
+  // block of inline assembly: t += a·b[i] into five limbs, then t += m·p with m = t0·kInv, and
+  // t shifted down a limb. The bound that lets the portable loop go without a fifth limb
+  // (p < 2^254) keeps every intermediate below 2^320, so neither chain carries out of t4.
+  static Limbs MontMulAdx(const Limbs& a, const Limbs& b) {
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (int i = 0; i < 4; ++i) {
+      uint64_t t4 = 0, lo, hi, zero, rdx = b[i];
+      asm("xorl %k[zero], %k[zero]\n\t"  // zero = 0; CF = OF = 0
+          "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+          "adoxq %[lo], %[t0]\n\t"
+          "adcxq %[hi], %[t1]\n\t"
+          "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+          "adoxq %[lo], %[t1]\n\t"
+          "adcxq %[hi], %[t2]\n\t"
+          "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+          "adoxq %[lo], %[t2]\n\t"
+          "adcxq %[hi], %[t3]\n\t"
+          "mulxq 24(%[a]), %[lo], %[t4]\n\t"
+          "adoxq %[lo], %[t3]\n\t"
+          "adcxq %[zero], %[t4]\n\t"
+          "adoxq %[zero], %[t4]\n\t"
+          // m = t0 * kInv mod 2^64, then t += m * p; t0 becomes zero.
+          "movq %[t0], %%rdx\n\t"
+          "imulq %[inv], %%rdx\n\t"
+          "xorl %k[hi], %k[hi]\n\t"  // CF = OF = 0
+          "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+          "adcxq %[lo], %[t0]\n\t"
+          "adoxq %[hi], %[t1]\n\t"
+          "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+          "adcxq %[lo], %[t1]\n\t"
+          "adoxq %[hi], %[t2]\n\t"
+          "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+          "adcxq %[lo], %[t2]\n\t"
+          "adoxq %[hi], %[t3]\n\t"
+          "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+          "adcxq %[lo], %[t3]\n\t"
+          "adoxq %[hi], %[t4]\n\t"
+          "adcxq %[zero], %[t4]"
+          : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "+&r"(t4),
+            [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero), "+&d"(rdx)
+          : [a] "r"(a.data()), [p] "r"(kM.data()), [inv] "rm"(kInv),
+            "m"(*reinterpret_cast<const uint64_t(*)[4]>(a.data())),
+            "m"(*reinterpret_cast<const uint64_t(*)[4]>(kM.data()))
+          : "cc");
+      t0 = t1;
+      t1 = t2;
+      t2 = t3;
+      t3 = t4;
+    }
+    return ReduceOnce(t0, t1, t2, t3);
+  }
+#endif
+
+  // t - p if t >= p, else t, for t < 2p; without a branch.
+  static constexpr Limbs ReduceOnce(uint64_t t0, uint64_t t1, uint64_t t2, uint64_t t3) {
+    uint64_t borrow = 0;
+    const uint64_t s0 = SubBorrow(t0, kM[0], borrow);
+    const uint64_t s1 = SubBorrow(t1, kM[1], borrow);
+    const uint64_t s2 = SubBorrow(t2, kM[2], borrow);
+    const uint64_t s3 = SubBorrow(t3, kM[3], borrow);
+    const uint64_t keep = 0 - borrow;  // all ones when t < p
+    return {(t0 & keep) | (s0 & ~keep), (t1 & keep) | (s1 & ~keep), (t2 & keep) | (s2 & ~keep),
+            (t3 & keep) | (s3 & ~keep)};
+  }
+
+  // Montgomery product a·b·2^-256 mod p (CIOS, no-carry), fully unrolled, in portable C++.
+  static constexpr Limbs MontMulPortable(const Limbs& a, const Limbs& b) {
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
@@ -157,15 +255,8 @@ struct Montgomery {
       t2 = static_cast<uint64_t>(p);
       t3 = t4 + static_cast<uint64_t>(p >> 64);
     }
-    // The result is below 2p: one conditional subtraction, without a branch.
-    uint64_t borrow = 0;
-    const uint64_t s0 = SubBorrow(t0, kM[0], borrow);
-    const uint64_t s1 = SubBorrow(t1, kM[1], borrow);
-    const uint64_t s2 = SubBorrow(t2, kM[2], borrow);
-    const uint64_t s3 = SubBorrow(t3, kM[3], borrow);
-    const uint64_t keep = 0 - borrow;  // all ones when t < p
-    return {(t0 & keep) | (s0 & ~keep), (t1 & keep) | (s1 & ~keep), (t2 & keep) | (s2 & ~keep),
-            (t3 & keep) | (s3 & ~keep)};
+    // The result is below 2p: one conditional subtraction.
+    return ReduceOnce(t0, t1, t2, t3);
   }
 
   // 2^k mod p by doubling.

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
+
+#include "proof/curve/fq.h"
 
 namespace rustorium::proof {
 namespace {
@@ -129,6 +132,73 @@ TEST(Fr, ReducedConstructionTakesAny256BitValue) {
   Limbs ones = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
   mpz_class v = (mpz_class(1) << 256) - 1;
   EXPECT_EQ(ToMpz(Fr::FromLimbsReduced(ones)), mpz_class(v % kR));
+}
+
+}  // namespace
+}  // namespace rustorium::proof
+
+namespace rustorium::proof {
+namespace {
+
+// The Montgomery kernels, both of them, against GMP: MontMul(x, y) = x·y·2^-256 mod p for
+// x, y < p, on random limbs and on the edges (0, 1, p - 1, values with all-ones limbs).
+template <typename P>
+void KernelsAgreeWithGmp(const mpz_class& p) {
+  using Mont = field_detail::Montgomery<P>;
+  auto to_mpz = [](const Limbs& v) {
+    mpz_class out = 0;
+    for (int i = 3; i >= 0; --i) out = (out << 64) + mpz_class(std::to_string(v[i]));
+    return out;
+  };
+  auto from_mpz = [](mpz_class v) {
+    Limbs out{};
+    for (int i = 0; i < 4; ++i) {
+      const mpz_class low = v % (mpz_class(1) << 64);
+      out[i] = std::stoull(low.get_str(10));
+      v >>= 64;
+    }
+    return out;
+  };
+  mpz_class r_inv;
+  const mpz_class r = (mpz_class(1) << 256) % p;
+  ASSERT_NE(mpz_invert(r_inv.get_mpz_t(), r.get_mpz_t(), p.get_mpz_t()), 0);
+
+  std::vector<mpz_class> edges = {0,
+                                  1,
+                                  2,
+                                  p - 1,
+                                  p - 2,
+                                  (p - 1) / 2,
+                                  (mpz_class(1) << 64) - 1,
+                                  (mpz_class(1) << 128) - 1,
+                                  (mpz_class(1) << 192) - 1,
+                                  (mpz_class(1) << 253) % p};
+  std::mt19937_64 rng(20261205);
+  const bool adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+  for (int i = 0; i < 20000; ++i) {
+    const mpz_class x = i < 100 ? edges[i % edges.size()] : Random(rng, p);
+    const mpz_class y = i < 100 ? edges[(i / edges.size()) % edges.size()] : Random(rng, p);
+    const mpz_class want = x * y * r_inv % p;
+    const Limbs a = from_mpz(x), b = from_mpz(y);
+    ASSERT_EQ(to_mpz(Mont::MontMulPortable(a, b)), want) << x << " * " << y;
+#if RUSTORIUM_FIELD_ADX
+    if (adx) {
+      ASSERT_EQ(to_mpz(Mont::MontMulAdx(a, b)), want) << x << " * " << y;
+    }
+#endif
+  }
+#if RUSTORIUM_FIELD_ADX
+  // The multiplication everyone calls takes the fast kernel wherever the CPU has it (the test
+  // runs without $RUSTORIUM_FIELD_PORTABLE).
+  EXPECT_EQ(field_detail::UseAdx(), adx);
+#endif
+}
+
+TEST(Fr, MultiplicationKernelsAgreeWithGmp) { KernelsAgreeWithGmp<FrParams>(kR); }
+
+TEST(Fq, MultiplicationKernelsAgreeWithGmp) {
+  KernelsAgreeWithGmp<FqParams>(
+      mpz_class("21888242871839275222246405745257275088696311157297823662689037894645226208583"));
 }
 
 }  // namespace
