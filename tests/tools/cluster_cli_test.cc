@@ -134,6 +134,14 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     EXPECT_NE(r.out.find(": up"), std::string::npos);
     EXPECT_NE(r.out.find("region 1 [, ): 3 replicas, leader store "), std::string::npos) << r.out;
 
+    // --timeout with a good value works like the default against a cluster that serves.
+    r = Rustorium("kv put timed v" + flags + " --timeout 5s");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = Rustorium("kv get timed" + flags + " --timeout 2m");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.substr(0, 2), "v\n") << r.out;
+    EXPECT_EQ(Rustorium("status check" + flags + " --timeout 5000ms").exit_code, 0);
+
     // Issue 18's first scenario: a key of exactly max_key_size (8 KiB) once froze the region.
     // It is stored; one byte more is refused at the door, naming the limit; the region serves.
     const std::string at_limit(8192, 'k');
