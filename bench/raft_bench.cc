@@ -11,6 +11,7 @@
 // The peer, for the group counts it can carry (--stock-max-groups, default 10): the same load
 // on libraft's own uv backend, which needs a directory, a segment file and a TCP listener per
 // replica. The ratio printed is ours / stock in committed proposals per second.
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -450,6 +451,8 @@ void Print(const Row& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Thousands of groups elect leaders: their info lines ("raft leader: …") would bury the figures.
+  spdlog::set_level(spdlog::level::warn);
   Config c;
   CLI::App app{"Multi-raft backend against libraft's stock uv backend"};
   app.add_option("--groups", c.groups, "group counts to run")->delimiter(',');

@@ -113,6 +113,8 @@ struct MultiRaftOptions {
   // messages of one loop turn go in as many batches as this needs. Far under the RPC frame
   // limit (16 MiB), which one largest command (12 MiB) must still fit.
   std::size_t max_message_bytes = 4 << 20;
+  // An entry whose apply takes at least this long is logged at info level ("raft slow apply").
+  std::chrono::milliseconds slow_apply{100};
   // Connections to peer stores (TLS client context for mutual TLS between stores, limits).
   rpc::ChannelOptions channel;
   // Under TLS, Raft messages and snapshot chunks are taken only from a certificate of this

@@ -62,6 +62,11 @@ struct MultiRaft::Group {
   std::optional<SnapshotMeta> snapshot;  // the latest durable one
   std::mt19937_64 rng{std::random_device{}()};
   std::string last_result;  // the result of the command being applied, for its proposer
+  // What the operator log last said (RaftIoGlue::LogChanges): the leader and its term, and the
+  // configuration as (server id, role) pairs (empty: not yet seen; the first is not a change).
+  uint64_t logged_leader = 0;
+  uint64_t logged_term = 0;
+  std::vector<std::pair<uint64_t, int>> logged_members;
   std::vector<std::function<void(Result<uint64_t>)>> reads;
   bool read_scheduled = false;
 };
@@ -86,6 +91,9 @@ struct RaftIoGlue {
   // After libraft handled a message or a tick: a replica that just became leader proposes its
   // election barrier (RaftGuards::barrier_on_election).
   static void AfterStep(Group& g);
+  // The operator's info lines (docs/operations.md, "Logs"): a new leader or term once this
+  // replica knows its leader, and a configuration that differs from the one seen before.
+  static void LogChanges(Group& g);
   // Whether a follower may tick now (RaftGuards::no_election_while_persisting).
   static bool MayTick(const Group& g);
   // Hands the held AppendEntries results to libraft once they can no longer make it count

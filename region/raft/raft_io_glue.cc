@@ -2,6 +2,8 @@
 // messages through PeerTransport and SnapshotTransfers, time from the event loop.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <span>
 
@@ -380,8 +382,75 @@ bool RaftIoGlue::MayTick(const Group& g) {
            g.appends_in_flight > 0);
 }
 
+namespace {
+
+const char* SuffrageName(int role) {
+  switch (role) {
+    case RAFT_VOTER:
+      return "voter";
+    case RAFT_STANDBY:
+      return "standby";
+    default:
+      return "spare";
+  }
+}
+
+std::string MemberList(const std::vector<std::pair<uint64_t, int>>& members) {
+  std::string out;
+  for (const auto& [id, role] : members) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(id) + "(" + SuffrageName(role) + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+void RaftIoGlue::LogChanges(Group& g) {
+  raft_id leader = 0;
+  const char* address = nullptr;
+  raft_leader(&g.r, &leader, &address);
+  if (leader != 0 && (leader != g.logged_leader || g.r.current_term != g.logged_term)) {
+    g.logged_leader = leader;
+    g.logged_term = g.r.current_term;
+    spdlog::info("raft leader: group={} term={} leader={}{}", g.id, g.r.current_term, leader,
+                 leader == g.owner->options_.store_id ? " (elected here)" : "");
+  }
+  const raft_configuration& conf = g.r.configuration;
+  bool same = conf.n == g.logged_members.size();
+  for (unsigned i = 0; same && i < conf.n; ++i) {
+    same = g.logged_members[i].first == conf.servers[i].id &&
+           g.logged_members[i].second == conf.servers[i].role;
+  }
+  if (same) return;
+  std::vector<std::pair<uint64_t, int>> now;
+  for (unsigned i = 0; i < conf.n; ++i) now.emplace_back(conf.servers[i].id, conf.servers[i].role);
+  if (!g.logged_members.empty() && !now.empty()) {
+    std::string changes;
+    auto add = [&](const std::string& what) { changes += (changes.empty() ? "" : " ") + what; };
+    for (const auto& [id, role] : now) {
+      auto was = std::find_if(g.logged_members.begin(), g.logged_members.end(),
+                              [id = id](const auto& m) { return m.first == id; });
+      if (was == g.logged_members.end()) {
+        add("added=" + std::to_string(id) + "(" + SuffrageName(role) + ")");
+      } else if (was->second != role) {
+        add("changed=" + std::to_string(id) + "(" + SuffrageName(was->second) + "->" +
+            SuffrageName(role) + ")");
+      }
+    }
+    for (const auto& [id, role] : g.logged_members) {
+      if (std::none_of(now.begin(), now.end(), [id = id](const auto& m) { return m.first == id; }))
+        add("removed=" + std::to_string(id));
+    }
+    spdlog::info("raft membership: group={} term={} {} members={}", g.id, g.r.current_term, changes,
+                 MemberList(now));
+  }
+  g.logged_members = std::move(now);
+}
+
 void RaftIoGlue::AfterStep(Group& g) {
   MultiRaft& self = *g.owner;
+  LogChanges(g);
   if (self.options_.guards.barrier_on_election && raft_state(&g.r) == RAFT_LEADER &&
       g.barrier_term != g.r.current_term && !g.closing) {
     // libraft 0.15 neither appends an entry of its own on election nor refuses to count
@@ -480,8 +549,15 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   // libraft applies entry last_applied + 1 and advances last_applied afterwards.
   const uint64_t index = g.r.last_applied + 1;
   if (index <= g.sm->AppliedIndex()) return 0;  // applied before a restart or a snapshot
+  const auto started = std::chrono::steady_clock::now();
   Result<std::string> out =
       g.sm->Apply(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (took >= g.owner->options_.slow_apply) {
+    spdlog::info("raft slow apply: group={} index={} bytes={} ms={}", g.id, index, buf->len,
+                 took.count());
+  }
   if (!out.ok()) {
     // The state machine refuses bad commands with a result; an error is the engine failing
     // (disk full, I/O error). libraft would retry the entry forever: stop instead, and let a

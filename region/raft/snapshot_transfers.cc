@@ -28,6 +28,8 @@ struct SnapshotTransfers::Outgoing {
   RaftMessage install;  // sent once every chunk is acknowledged
   std::unique_ptr<SnapshotReader> reader;
   uint64_t seq = 0;
+  uint64_t bytes = 0;          // data sent so far
+  uint64_t applied_index = 0;  // the snapshot's, once read to its end
   bool done_reading = false;
   uv_timer_t* timer = nullptr;  // waits for the bandwidth clock; freed by its close callback
 };
@@ -38,6 +40,7 @@ struct SnapshotTransfers::Incoming {
   uint64_t next_seq = 0;
   bool complete = false;
   uint64_t applied_index = 0;
+  uint64_t bytes = 0;  // data received
   uint64_t last_activity_ms = 0;
 };
 
@@ -126,6 +129,7 @@ void SnapshotTransfers::Pump(uint64_t transfer_id) {
   if (!*more) {
     chunk.set_last(true);
     chunk.set_applied_index(t.reader->applied_index());
+    t.applied_index = t.reader->applied_index();
     t.done_reading = true;
   }
   chunk.set_data(std::move(data));
@@ -136,6 +140,7 @@ void SnapshotTransfers::Pump(uint64_t transfer_id) {
   const uint64_t rate = std::max<uint64_t>(options_.bytes_per_second, 1);
   bandwidth_free_at_us_ = start + bytes * 1000000 / rate;
   stats_->snapshot_bytes_sent += bytes;
+  t.bytes += bytes;
   auto send = [this, transfer_id, chunk = std::move(chunk)]() {
     auto it = outgoing_.find(transfer_id);
     if (it == outgoing_.end()) return;
@@ -156,6 +161,9 @@ void SnapshotTransfers::Pump(uint64_t transfer_id) {
             return;
           }
           if (last) {
+            const Outgoing& done = *it->second;
+            spdlog::info("raft snapshot sent: group={} to={} peer={} bytes={} index={}", done.group,
+                         done.install.to_id(), done.address, done.bytes, done.applied_index);
             hooks_.send_install(it->second->address, std::move(it->second->install));
             End(transfer_id);
             return;
@@ -262,6 +270,7 @@ void SnapshotTransfers::OnChunk(const std::string& payload, const rpc::PeerIdent
     respond(s);
     return;
   }
+  t.bytes += chunk.data().size();
   t.next_seq++;
   t.last_activity_ms = uv_now(rpc::UvLoop(loop_));
   if (chunk.last()) {
@@ -286,6 +295,8 @@ bool SnapshotTransfers::Install(GroupId group, uint64_t from_id, uint64_t transf
       return false;
     }
     stats_->snapshots_installed++;
+    spdlog::info("raft snapshot installed: group={} from={} bytes={} index={}", group, from_id,
+                 t->bytes, t->applied_index);
   }
   return true;
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tests/support/ports.h"
@@ -110,6 +111,19 @@ TEST(ChainCli, LocalCommitteeTakesTransactionsStopsAndResumes) {
     status = WaitCommitted(primary, 3);
     ASSERT_EQ(CommittedIn(status), 3) << status;
     EXPECT_NE(status.find("last_committed_round: "), std::string::npos) << status;
+    // --json: one object on one line with the text form's keys, numbers as numbers.
+    const CliRun js = Rustorium("chain status --json --node " + primary);
+    ASSERT_EQ(js.exit_code, 0) << js.out;
+    EXPECT_EQ(js.out.find('\n'), js.out.size() - 1) << js.out;
+    const auto j = nlohmann::json::parse(js.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << js.out;
+    EXPECT_EQ(j.value("committed", -1), 3) << js.out;
+    for (const char* key : {"round", "last_committed_round", "consensus_index", "submitted",
+                            "rejected_headers", "dropped_messages", "end_to_end_latency_samples"}) {
+      EXPECT_TRUE(j.contains(key) && j[key].is_number_unsigned()) << key << ": " << js.out;
+    }
+    ASSERT_TRUE(j.contains("name") && j["name"].is_string()) << js.out;
+    EXPECT_EQ(j["name"].get<std::string>().size(), 64u) << js.out;
     EXPECT_EQ(local.Stop(), 0) << local.output();
     EXPECT_NE(local.output().find("committee stopped"), std::string::npos) << local.output();
   }

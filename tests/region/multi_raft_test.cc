@@ -14,6 +14,7 @@
 #include "region/rpc/channel.h"
 #include "tests/engine_util.h"
 #include "tests/kill_harness.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/raft_cluster.h"
 #include "tests/test_util.h"
 
@@ -261,6 +262,7 @@ TEST(MultiRaft, HundredGroupsOnThreeStoresElectReplicateAndSurviveRestart) {
 
 TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
   TempDir dir;
+  rustorium::testing::LogCapture log;  // outlives the cluster
   MultiRaftOptions o = TestOptions();
   o.snapshot_threshold = 32;
   o.snapshot_trailing = 8;
@@ -307,6 +309,12 @@ TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {
         << "group " << g << " should catch up by log";
   }
   EXPECT_EQ(c.store(3).Machine(2)->Value("key19"), c.store(1).Machine(2)->Value("key19"));
+  // The operator's log names each snapshot sent and installed: group, peer, bytes, index.
+  const std::string text = log.Text();
+  EXPECT_NE(text.find("raft snapshot sent: group="), std::string::npos) << text;
+  EXPECT_NE(text.find(" to=3 peer=127.0.0.1:"), std::string::npos) << text;
+  EXPECT_NE(text.find("raft snapshot installed: group="), std::string::npos) << text;
+  EXPECT_EQ(text.find("bytes=0 "), std::string::npos) << text;
   // After a snapshot, replication goes on normally.
   for (GroupId g : groups) ASSERT_TRUE(c.Propose(g, "end=1").ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged(groups); }, 30s));
@@ -338,7 +346,10 @@ TEST(MultiRaft, ALaggingFollowerCatchesUpFromALogLargerThanAFrame) {
 
 TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   TempDir dir;
-  Cluster c(dir, 4, TestOptions());
+  rustorium::testing::LogCapture log;  // outlives the cluster
+  MultiRaftOptions o = TestOptions();
+  o.slow_apply = 0ms;  // every apply is "slow": its log line shows
+  Cluster c(dir, 4, o);
   const GroupId g = 9;
   std::vector<Member> first3 = {c.store(1).member(), c.store(2).member(), c.store(3).member()};
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(c.store(i).Start({g}, first3).ok());
@@ -394,6 +405,17 @@ TEST(MultiRaft, LearnerPromotionRemovalAndLeaderTransfer) {
   ASSERT_TRUE(c.Propose(g, "after=removal").ok());
   ASSERT_TRUE(WaitFor([&] { return c.Converged({g}); }, 30s));
   EXPECT_EQ(c.store(2).Machine(g)->Value("after"), "removal");
+
+  // The operator's log: each replica's view of the leader (with the term) and of each
+  // membership change.
+  const std::string text = log.Text();
+  for (const char* line :
+       {"raft leader: group=9 term=", " (elected here)", "leader=4 (elected here)",
+        "raft membership: group=9 term=", "added=4(spare)", "changed=4(spare->standby)",
+        "changed=4(standby->voter)", "removed=1 members=2(voter),3(voter),4(voter)",
+        "raft slow apply: group=9 index="}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
 }
 
 // Stores authenticate each other with certificates from the cluster CA; a store whose

@@ -3,6 +3,9 @@
 // each proposal once libraft reports it committed and applied. Runs until killed.
 //
 // usage: multi_raft_writer DATA_DIR
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <future>
 #include <map>
@@ -38,6 +41,8 @@ struct Writer {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Standard output is the test's protocol (lines after "ready"): the store's logs go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("writer"));
   rustorium::engine::StorageOptions o;
   o.sync_mode = rustorium::engine::SyncMode::kNone;  // the backend syncs what Raft needs
   auto engine = rustorium::testing::OpenWriterEngine(argc, argv, 2, "DATA_DIR", o);

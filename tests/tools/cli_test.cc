@@ -1,7 +1,11 @@
 // The `rustorium engine` offline tool, run as a real child process.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -209,6 +213,65 @@ TEST(KvCli, BadKeysAndValuesAreRefusedAtTheDoor) {
       EXPECT_NE(r.out.find("unreachable: 127.0.0.1:1"), std::string::npos) << r.out;
     }
   }
+}
+
+// `rustorium ARGS`, timed: its result and the seconds it took.
+std::pair<CliRun, double> Timed(const std::string& args) {
+  const auto start = std::chrono::steady_clock::now();
+  CliRun r = Rustorium(args);
+  return {r, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+// --timeout DURATION is every client command's retry budget: malformed or absurd values exit 2;
+// against an address where nothing listens, the client gives up after about DURATION (the
+// default gives up after 8 attempts, 2.26 s of backoff); against a server that accepts and never
+// answers, each attempt waits at most DURATION (the default waits 3 s per attempt).
+TEST(KvCli, TimeoutFlagBoundsTheRetryBudget) {
+  const std::string nowhere = " --plain --pd 127.0.0.1:1";
+  for (const char* bad : {"0s", "0", "5", "5x", "-1s", "5ms", "2h", "1.5s", "99999999999s", "''"}) {
+    for (const std::string cmd : {"kv get k", "status check", "bench kv --seconds 1"}) {
+      CliRun r = Rustorium(cmd + nowhere + " --timeout " + bad);
+      EXPECT_EQ(r.exit_code, 2) << cmd << " --timeout " << bad << ": " << r.out;
+      EXPECT_NE(r.out.find("--timeout"), std::string::npos) << bad << ": " << r.out;
+    }
+  }
+  EXPECT_NE(Rustorium("kv get k --timeout 5" + nowhere).out.find("give a unit"), std::string::npos);
+  EXPECT_NE(Rustorium("kv get k --timeout 0s" + nowhere).out.find("out of range: 10ms to 1h"),
+            std::string::npos);
+  EXPECT_NE(Rustorium("kv get k --timeout 1.5s" + nowhere).out.find("a whole number"),
+            std::string::npos);
+
+  auto [by_default, default_s] = Timed("kv get k" + nowhere);
+  EXPECT_EQ(by_default.exit_code, 1) << by_default.out;
+  EXPECT_GE(default_s, 2.2) << by_default.out;
+  auto [short_run, short_s] = Timed("kv get k --timeout 500ms" + nowhere);
+  EXPECT_EQ(short_run.exit_code, 1) << short_run.out;
+  EXPECT_NE(short_run.out.find("unreachable: 127.0.0.1:1"), std::string::npos) << short_run.out;
+  EXPECT_LT(short_s, 1.8) << "default " << default_s << " s";
+  auto [long_run, long_s] = Timed("kv put k v --timeout 4s" + nowhere);
+  EXPECT_EQ(long_run.exit_code, 1) << long_run.out;
+  EXPECT_GE(long_s, 3.9) << "the budget outlasts the default's 8 attempts";
+  EXPECT_LT(long_s, 8.0);
+
+  // A PD that accepts connections (the kernel's backlog) and never answers.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string silent = " --plain --pd 127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  auto [one, one_s] = Timed("kv get k --timeout 1s" + silent);
+  EXPECT_EQ(one.exit_code, 1) << one.out;
+  EXPECT_GE(one_s, 0.9) << one.out;
+  EXPECT_LT(one_s, 2.5) << one.out << " (the default waits 3 s for one attempt)";
+  auto [check, check_s] = Timed("status check --timeout 1s" + silent);
+  EXPECT_EQ(check.exit_code, 1) << check.out;
+  EXPECT_LT(check_s, 2.5) << check.out;
+  ::close(fd);
 }
 
 // One policy across the commands: malformed input exits 2, a failure exits 1.

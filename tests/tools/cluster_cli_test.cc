@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -133,6 +134,38 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find(": up"), std::string::npos);
     EXPECT_NE(r.out.find("region 1 [, ): 3 replicas, leader store "), std::string::npos) << r.out;
+
+    // --timeout with a good value works like the default against a cluster that serves.
+    r = Rustorium("kv put timed v" + flags + " --timeout 5s");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = Rustorium("kv get timed" + flags + " --timeout 2m");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.substr(0, 2), "v\n") << r.out;
+    EXPECT_EQ(Rustorium("status check" + flags + " --timeout 5000ms").exit_code, 0);
+
+    // The store ids the cluster uses are those of the log file names: storeN.log holds
+    // "store N serving on ADDRESS" for the store that status lists as N at ADDRESS. The logs
+    // name the first election of region 1 (operator log lines, docs/operations.md).
+    r = Rustorium("status check --json" + flags);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto status = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(status.is_object()) << r.out;
+    ASSERT_EQ(status["stores"].size(), 3u) << r.out;
+    std::string store_logs;
+    for (const auto& store : status["stores"]) {
+      const std::string id = std::to_string(store["id"].get<uint64_t>());
+      const std::string file = d + "/data/store" + id + ".log";
+      ASSERT_TRUE(std::filesystem::exists(file)) << file << " for " << store.dump();
+      const std::string log = rustorium::testing::ReadFile(file);
+      EXPECT_NE(log.find("store " + id + " serving on " + store["address"].get<std::string>()),
+                std::string::npos)
+          << file << ":\n"
+          << log;
+      store_logs += log;
+    }
+    EXPECT_FALSE(std::filesystem::exists(d + "/data/store4.log"));
+    EXPECT_NE(store_logs.find("raft leader: group=1 term="), std::string::npos) << store_logs;
+    EXPECT_NE(store_logs.find(" (elected here)"), std::string::npos) << store_logs;
 
     // Issue 18's first scenario: a key of exactly max_key_size (8 KiB) once froze the region.
     // It is stored; one byte more is refused at the door, naming the limit; the region serves.

@@ -54,6 +54,17 @@ TEST_F(ZkCli, ProveThenVerify) {
     ASSERT_EQ(root.exit_code, 0);
     EXPECT_EQ(*proof::Fr::Parse(root.out.substr(0, root.out.find('\n'))), (*pub)[index]) << file;
   }
+  // The terminal shows them as 0x-hex (like `kv` and `proof root`); public.json stays decimal.
+  EXPECT_NE(prove.out.find("old root   " + (*pub)[0].ToHex() + "\n"), std::string::npos)
+      << prove.out;
+  EXPECT_NE(prove.out.find("new root   " + (*pub)[1].ToHex() + "\n"), std::string::npos)
+      << prove.out;
+  EXPECT_NE(prove.out.find("commitment " + (*pub)[2].ToHex() + "\n"), std::string::npos)
+      << prove.out;
+  EXPECT_EQ(prove.out.find((*pub)[1].ToDecimal()), std::string::npos) << prove.out;
+  const std::string pub_text = rustorium::testing::ReadFile(Path("p1/public.json"));
+  EXPECT_EQ(pub_text.find("0x"), std::string::npos) << pub_text;
+  EXPECT_NE(pub_text.find((*pub)[1].ToDecimal()), std::string::npos) << pub_text;
 
   // Another batch's public inputs with this proof: invalid, exit 1.
   WriteFile(Path("batch2.txt"), "put 6 60\n");

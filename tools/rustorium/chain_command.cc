@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "base/codec.h"
@@ -354,18 +356,54 @@ void RegisterSubmit(CLI::App& chain, int& exit_code) {
   });
 }
 
+// The `key: value` lines of a validator's status as one JSON object: the same keys, unsigned
+// integers as numbers, anything else (the name) as a string.
+Result<nlohmann::ordered_json> StatusJson(const std::string& text) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t colon = line.find(": ");
+    if (colon == std::string::npos || colon == 0) {
+      return Status::Corruption("the validator's status has a line that is not 'key: value': " +
+                                line.substr(0, 80));
+    }
+    const std::string key = line.substr(0, colon), value = line.substr(colon + 2);
+    const bool number = !value.empty() && value.size() <= 19 &&
+                        value.find_first_not_of("0123456789") == std::string::npos;
+    if (number) {
+      j[key] = std::stoull(value);
+    } else {
+      j[key] = value;
+    }
+  }
+  return j;
+}
+
 void RegisterStatus(CLI::App& chain, int& exit_code) {
   auto flags = std::make_shared<ChainClientFlags>();
+  auto json = std::make_shared<bool>(false);
   flags->node = kDefaultPrimary;
   CLI::App* cmd = chain.add_subcommand(
       "status", "Print a validator's round, last committed round and committed count");
   cmd->add_option("--node", flags->node,
                   "a primary's address (default: validator 0 of `chain local`)");
+  cmd->add_flag("--json", *json, "One JSON object on one line (docs/cli.md)");
   AddChainClientFlags(cmd, *flags);
-  cmd->callback([flags, &exit_code] {
+  cmd->callback([flags, json, &exit_code] {
     auto answer = Call(*flags, chain::kStatusMethod, "");
     if (!answer.ok()) {
       exit_code = Fail(answer.status());
+      return;
+    }
+    if (*json) {
+      auto j = StatusJson(*answer);
+      if (!j.ok()) {
+        exit_code = Fail(j.status());
+        return;
+      }
+      std::cout << j->dump() << std::endl;
+      exit_code = kExitOk;
       return;
     }
     std::cout << *answer << std::flush;

@@ -1,5 +1,6 @@
 #include "tools/rustorium/client_flags.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +23,43 @@ void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
                   "Connect as user NAME: client-NAME.crt (or admin-NAME.crt) from --certs, made "
                   "by `rustorium certs create --client NAME`");
   cmd->add_flag("--plain", f.plain, "Plain TCP (only for a cluster configured with plain = true)");
+  cmd->add_option("--timeout", f.timeout,
+                  "Give up a request after DURATION, retries included: 500ms, 5s, 2m (default: "
+                  "8 attempts within 10 s)");
+}
+
+Result<std::chrono::milliseconds> ParseClientTimeout(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string unit = text.substr(digits);
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("--timeout " + QuoteInput(text) + ": " + why);
+  };
+  const bool letters = std::all_of(unit.begin(), unit.end(), [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0;
+  });
+  if (digits == 0 || digits > 9 || !letters) {
+    return bad("expected a whole number and a unit: 500ms, 5s, 2m");
+  }
+  int64_t unit_ms = 0;
+  if (unit == "ms") {
+    unit_ms = 1;
+  } else if (unit == "s") {
+    unit_ms = 1000;
+  } else if (unit == "m") {
+    unit_ms = 60'000;
+  } else if (unit == "h") {
+    unit_ms = 3'600'000;
+  } else if (unit.empty()) {
+    return bad("give a unit: 500ms, 5s, 2m");
+  } else {
+    return bad("unknown unit " + QuoteInput(unit) + " (ms, s, m or h)");
+  }
+  const std::chrono::milliseconds d(std::stoll(text.substr(0, digits)) * unit_ms);
+  if (d < kMinClientTimeout || d > kMaxClientTimeout) {
+    return bad("out of range: 10ms to 1h");
+  }
+  return d;
 }
 
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
@@ -36,6 +74,12 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
   o.max_attempts = 8;
   o.timeout = std::chrono::seconds(3);
   o.deadline = std::chrono::seconds(10);
+  if (f.timeout.has_value()) {
+    ASSIGN_OR_RETURN(o.deadline, ParseClientTimeout(*f.timeout));
+    // The deadline decides, not a count of attempts (bounded anyway: backoff reaches 1 s).
+    o.max_attempts = 1'000'000;
+    o.timeout = std::min(o.timeout, o.deadline);
+  }
   if (!f.plain) {
     const std::string dir = f.certs.empty() ? std::string(kDefaultDataDir) + "/certs" : f.certs;
     if (!std::filesystem::exists(dir + "/ca.crt")) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -21,13 +23,26 @@ struct ClientFlags {
   bool plain = false;  // plain TCP, for a cluster configured with plain = true
   bool json = false;
   std::string proof_out;
+  std::optional<std::string> timeout;  // --timeout; none: the default budget (ClientOptionsFrom)
 };
 
-// Adds --pd, --certs, --user and --plain to `cmd`, bound to `f` (which must outlive the parse).
+// Adds --pd, --certs, --user, --plain and --timeout to `cmd`, bound to `f` (which must outlive
+// the parse).
 void AddClientFlags(CLI::App* cmd, ClientFlags& f);
 
+// The bounds of --timeout.
+inline constexpr std::chrono::milliseconds kMinClientTimeout{10};
+inline constexpr std::chrono::milliseconds kMaxClientTimeout = std::chrono::hours(1);
+
+// A --timeout value: digits and a unit, `ms`, `s`, `m` or `h` (`500ms`, `5s`, `2m`), between
+// kMinClientTimeout and kMaxClientTimeout. InvalidArgument naming the flag otherwise (a bare
+// number included: its unit would be a guess).
+Result<std::chrono::milliseconds> ParseClientTimeout(const std::string& text);
+
 // The client options the flags describe: PD address, TLS from the certificates (unless plain),
-// and the command-line retry budget. InvalidArgument when the certificates are missing.
+// and the retry budget: without --timeout up to 8 attempts within 10 s, each RPC waiting at most
+// 3 s; with --timeout D, attempts until D has passed, each RPC waiting at most min(3 s, D).
+// InvalidArgument when the certificates are missing or --timeout is malformed.
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 
 // OK when `address` is ip:port; otherwise InvalidArgument "FLAG 'ADDRESS' is not ip:port", the

@@ -194,8 +194,9 @@ int RunProve(const ZkFlags& f) {
         zk::WriteWholeFile(In(f.out, "witness.wtns"), zk::EncodeWtns(witness))}) {
     if (!s.ok()) return Fail(s);
   }
-  std::cout << "old root   " << pub[0].ToDecimal() << "\nnew root   " << pub[1].ToDecimal()
-            << "\ncommitment " << pub[2].ToDecimal() << "\nwrote proof.json, public.json, "
+  // Roots as 0x-hex like every other command prints them; public.json stays decimal (snarkjs).
+  std::cout << "old root   " << pub[0].ToHex() << "\nnew root   " << pub[1].ToHex()
+            << "\ncommitment " << pub[2].ToHex() << "\nwrote proof.json, public.json, "
             << kUpdatesFile << ", witness.wtns in " << f.out
             << "\n(witness.wtns holds every key and value on the batch's paths: keep it private)\n";
   return kExitOk;
