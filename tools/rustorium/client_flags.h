@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "region/client.h"
@@ -15,7 +16,7 @@ inline constexpr char kDefaultDataDir[] = "./rustorium-data";
 inline constexpr char kDefaultPd[] = "127.0.0.1:2479";
 
 struct ClientFlags {
-  std::string pd;     // empty: $RUSTORIUM_PD, then kDefaultPd
+  std::string pd;     // PD members, comma-separated; empty: $RUSTORIUM_PD, then kDefaultPd
   std::string certs;  // directory with ca.crt, client.crt, client.key; empty: kDefaultDataDir/certs
   std::string user;   // non-empty: use client-USER.crt (or admin-USER.crt) from `certs`
   bool plain = false;  // plain TCP, for a cluster configured with plain = true
@@ -26,13 +27,18 @@ struct ClientFlags {
 // Adds --pd, --certs, --user and --plain to `cmd`, bound to `f` (which must outlive the parse).
 void AddClientFlags(CLI::App* cmd, ClientFlags& f);
 
-// The client options the flags describe: PD address, TLS from the certificates (unless plain),
-// and the command-line retry budget. InvalidArgument when the certificates are missing.
+// The client options the flags describe: PD members (PdMembersFlag; the client fails over
+// between them), TLS from the certificates (unless plain), and the command-line retry budget.
+// InvalidArgument when an address is malformed or the certificates are missing.
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 
-// OK when `address` is ip:port; otherwise InvalidArgument "FLAG 'ADDRESS' is not ip:port", the
-// address quoted and bounded (QuoteInput).
+// OK when `address` is host:port (rpc::CheckAddress); otherwise InvalidArgument "FLAG 'ADDRESS'
+// is not host:port[: why]", the address quoted and bounded (QuoteInput).
 Status CheckAddressFlag(std::string_view flag, const std::string& address);
+
+// The PD members of a comma-separated list ("a:2479,b:2479"), each checked by CheckAddressFlag
+// (the first bad one is named; an empty entry is one).
+Result<std::vector<std::string>> PdMembersFlag(std::string_view flag, const std::string& list);
 
 // `s`, an error of a client command, said as what to do next: a refused connection is
 // "unreachable: ADDR (is the cluster running? …)", and TLS mismatches (--plain against a TLS
