@@ -73,6 +73,10 @@ Result<std::vector<std::string>> PdMembersFlag(std::string_view flag, const std:
   for (std::size_t begin = 0;;) {
     const std::size_t comma = list.find(',', begin);
     members.push_back(list.substr(begin, comma == std::string::npos ? comma : comma - begin));
+    if (members.back().empty()) {
+      return Status::InvalidArgument(std::string(flag) + " " + QuoteInput(list) +
+                                     " has an empty entry (host:port,host:port,...)");
+    }
     RETURN_IF_ERROR(CheckAddressFlag(flag, members.back()));
     if (comma == std::string::npos) return members;
     begin = comma + 1;
