@@ -230,6 +230,17 @@ TEST(Rpc, HostNamesResolveOffTheLoopWhenConnecting) {
       << lost.status().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 
+  // A channel destroyed while its name is being resolved: the late answer is dropped.
+  {
+    auto leaving = std::make_unique<RpcChannel>(loop, "localhost", port);
+    std::promise<Status> aborted;
+    leaving->Call("echo", "x", milliseconds(5000),
+                  [&aborted](Result<std::string> r) { aborted.set_value(r.status()); });
+    leaving.reset();
+    const Status why = aborted.get_future().get();
+    EXPECT_TRUE(why.ok() || why.code() == StatusCode::kAborted) << why.ToString();
+  }
+
   // A listen address that does not resolve is refused at start.
   ServerOptions unresolvable;
   unresolvable.host = "nowhere.invalid";
