@@ -43,7 +43,7 @@
 namespace rustorium::client {
 
 struct ClientOptions {
-  std::vector<std::string> pd;                // PD member addresses, "ip:port"
+  std::vector<std::string> pd;                // PD member addresses, "host:port"
   rpc::ChannelOptions channel;                // TLS (server-authenticated or mutual) and limits
   std::chrono::milliseconds timeout{5000};    // per RPC
   int max_attempts = 12;                      // per operation

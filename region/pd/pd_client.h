@@ -19,7 +19,7 @@
 namespace rustorium::pd {
 
 struct PdClientOptions {
-  std::vector<std::string> members;         // PD member addresses, "ip:port"; at least one
+  std::vector<std::string> members;         // PD member addresses, "host:port"; at least one
   rpc::ChannelOptions channel;              // TLS (PD's certificate is checked) and limits
   std::chrono::milliseconds timeout{5000};  // per attempt at one member
 };

@@ -86,7 +86,7 @@ struct RaftGuards {
 
 struct MultiRaftOptions {
   uint64_t store_id = 0;  // this store's Raft server id in every group; > 0
-  std::string address;    // this store's Raft address as peers dial it, "ip:port"
+  std::string address;    // this store's Raft address as peers dial it, "host:port"
   // One timer ticks all groups at this interval; heartbeats and elections happen on ticks.
   std::chrono::milliseconds tick{100};
   // Defaults suited to many groups per store: a leader sends a heartbeat per second and a

@@ -64,7 +64,7 @@ class PeerTransport {
   // destroyed before this). Each message addressed to our store id goes to `deliver`.
   void RegisterHandler(rpc::RpcServer& server, DeliverFn deliver);
 
-  // Queues `message` for the peer at `address` ("ip:port"); it goes out at the next Flush. An
+  // Queues `message` for the peer at `address` ("host:port"); it goes out at the next Flush. An
   // AppendEntries over max_batch_bytes is queued as consecutive valid parts
   // (SplitAppendEntries).
   void Queue(const std::string& address, RaftMessage message);

@@ -9,27 +9,6 @@
 
 namespace rustorium::rpc {
 
-Result<HostPort> ParseAddress(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    return Status::InvalidArgument("address " + QuoteInput(address) + " is not ip:port");
-  }
-  int port = 0;
-  for (std::size_t i = colon + 1; i < address.size(); ++i) {
-    if (address[i] < '0' || address[i] > '9' || port > 65535) {
-      return Status::InvalidArgument("address " + QuoteInput(address) + " has a bad port");
-    }
-    port = port * 10 + (address[i] - '0');
-  }
-  if (port == 0 || port > 65535)
-    return Status::InvalidArgument("address " + QuoteInput(address) + " has a bad port");
-  HostPort out{address.substr(0, colon), port};
-  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
-    out.host = out.host.substr(1, out.host.size() - 2);
-  }
-  return out;
-}
-
 struct RpcChannel::Pending {
   Callback done;
   std::function<void(std::string)> on_item;  // set for streams
@@ -43,6 +22,12 @@ struct TimerData {
   RpcChannel* channel;
   std::weak_ptr<bool> alive;
   uint64_t id;
+};
+
+struct ResolveRequest {
+  uv_getaddrinfo_t req;
+  std::weak_ptr<bool> alive;
+  std::function<void(int, std::vector<sockaddr_storage>)> done;
 };
 
 struct ConnectRequest {
@@ -249,33 +234,72 @@ void RpcChannel::SendRequest(Envelope request) {
 void RpcChannel::Connect() {
   if (connected_ || connecting_ || !*alive_) return;
   connecting_ = true;
-  connection_ = Connection::Create(loop_, options_.limits);
-  if (options_.tls) connection_->EnableTls(*options_.tls, host_);
   sockaddr_storage addr{};
-  int rc = uv_ip4_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in*>(&addr));
-  if (rc != 0) rc = uv_ip6_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in6*>(&addr));
-  if (rc != 0) {
-    // Not an address: retrying cannot help. (Names are not resolved yet.)
+  if (uv_ip4_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
+      uv_ip6_addr(host_.c_str(), port_, reinterpret_cast<sockaddr_in6*>(&addr)) == 0) {
+    OnResolved(0, {addr});
+    return;
+  }
+  if (!IsHostName(host_)) {
+    // Neither an address nor a name: retrying cannot help.
     connecting_ = false;
-    connection_->Close(Status::InvalidArgument("not an IP address"));
-    connection_.reset();
     std::vector<Envelope> waiting;
     waiting.swap(waiting_);
     for (const Envelope& e : waiting) {
-      Finish(e.id(), Status::InvalidArgument(QuoteInput(host_) + " is not an IP address"));
+      Finish(e.id(),
+             Status::InvalidArgument(QuoteInput(host_) + " is not an IP address or host name"));
     }
     return;
   }
+  // Resolved again at every attempt, so a name that moves is followed on reconnect.
+  auto* req =
+      new ResolveRequest{{}, alive_, [this](int status, std::vector<sockaddr_storage> addresses) {
+                           OnResolved(status, std::move(addresses));
+                         }};
+  req->req.data = req;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  const int rc = uv_getaddrinfo(
+      UvLoop(loop_), &req->req,
+      [](uv_getaddrinfo_t* r, int status, addrinfo* found) {
+        auto* rr = static_cast<ResolveRequest*>(r->data);
+        std::vector<sockaddr_storage> addresses = SocketAddresses(found);
+        uv_freeaddrinfo(found);
+        if (auto alive = rr->alive.lock(); alive && *alive) rr->done(status, std::move(addresses));
+        delete rr;
+      },
+      host_.c_str(), std::to_string(port_).c_str(), &hints);
+  if (rc != 0) {
+    delete req;
+    OnResolved(rc, {});
+  }
+}
+
+void RpcChannel::OnResolved(int status, std::vector<sockaddr_storage> addresses) {
+  if (status != 0 || addresses.empty()) {
+    OnConnectFailed("cannot resolve " + QuoteInput(host_) + ": " +
+                    (status != 0 ? uv_strerror(status) : "no address"));
+    return;
+  }
+  addresses_ = std::move(addresses);
+  next_address_ = 0;
+  ConnectNext();
+}
+
+void RpcChannel::ConnectNext() {
+  connection_ = Connection::Create(loop_, options_.limits);
+  if (options_.tls) connection_->EnableTls(*options_.tls, host_);
   auto* req = new ConnectRequest{{}, alive_, [this](int status) { OnConnected(status); }};
   req->req.data = req;
-  {
-    rc = uv_tcp_connect(&req->req, connection_->tcp(), reinterpret_cast<const sockaddr*>(&addr),
-                        [](uv_connect_t* r, int status) {
-                          auto* cr = static_cast<ConnectRequest*>(r->data);
-                          if (auto alive = cr->alive.lock(); alive && *alive) cr->done(status);
-                          delete cr;
-                        });
-  }
+  const int rc = uv_tcp_connect(&req->req, connection_->tcp(),
+                                reinterpret_cast<const sockaddr*>(&addresses_[next_address_]),
+                                [](uv_connect_t* r, int status) {
+                                  auto* cr = static_cast<ConnectRequest*>(r->data);
+                                  if (auto alive = cr->alive.lock(); alive && *alive)
+                                    cr->done(status);
+                                  delete cr;
+                                });
   if (rc != 0) {
     delete req;
     OnConnected(rc);
@@ -283,27 +307,22 @@ void RpcChannel::Connect() {
 }
 
 void RpcChannel::OnConnected(int status) {
+  if (status != 0) {
+    if (connection_) connection_->Close(Status::IOError(uv_strerror(status)));
+    connection_.reset();
+    // A name may stand for several addresses (localhost: ::1 and 127.0.0.1): the next one.
+    if (++next_address_ < addresses_.size()) {
+      ConnectNext();
+      return;
+    }
+    OnConnectFailed("cannot connect to " + host_ + ":" + std::to_string(port_) + ": " +
+                    uv_strerror(status));
+    return;
+  }
   connecting_ = false;
   std::vector<Envelope> one_way;
   one_way.swap(waiting_one_way_);
   waiting_one_way_bytes_ = 0;
-  if (status != 0) {
-    if (connection_) connection_->Close(Status::IOError(uv_strerror(status)));
-    connection_.reset();
-    // Retry while calls wait, after a doubling pause.
-    backoff_ = backoff_.count() == 0 ? options_.backoff_initial
-                                     : std::min(backoff_ * 2, options_.backoff_max);
-    retry_at_ms_ = uv_now(UvLoop(loop_)) + static_cast<uint64_t>(backoff_.count());
-    // The waiting calls were never sent: they fail now, saying so, and the caller may try
-    // elsewhere at once (a write that was not sent is known not to have happened). The next
-    // call reconnects, once the pause is over.
-    std::vector<Envelope> waiting;
-    waiting.swap(waiting_);
-    const Status not_sent = Status::Busy("not sent: cannot connect to " + host_ + ":" +
-                                         std::to_string(port_) + ": " + uv_strerror(status));
-    for (const Envelope& e : waiting) Finish(e.id(), not_sent);
-    return;
-  }
   connected_ = true;
   backoff_ = std::chrono::milliseconds(0);
   connection_->Start([this](Connection&, Envelope& e) { OnFrame(e); },
@@ -318,6 +337,23 @@ void RpcChannel::OnConnected(int status) {
     Status s = connection_->Send(e);
     if (!s.ok()) Finish(e.id(), s);
   }
+}
+
+void RpcChannel::OnConnectFailed(const std::string& why) {
+  connecting_ = false;
+  waiting_one_way_.clear();
+  waiting_one_way_bytes_ = 0;
+  // Retry while calls wait, after a doubling pause.
+  backoff_ = backoff_.count() == 0 ? options_.backoff_initial
+                                   : std::min(backoff_ * 2, options_.backoff_max);
+  retry_at_ms_ = uv_now(UvLoop(loop_)) + static_cast<uint64_t>(backoff_.count());
+  // The waiting calls were never sent: they fail now, saying so, and the caller may try
+  // elsewhere at once (a write that was not sent is known not to have happened). The next
+  // call reconnects, once the pause is over.
+  std::vector<Envelope> waiting;
+  waiting.swap(waiting_);
+  const Status not_sent = Status::Busy("not sent: " + why);
+  for (const Envelope& e : waiting) Finish(e.id(), not_sent);
 }
 
 void RpcChannel::OnFrame(Envelope& e) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "region/rpc/address.h"
 #include "region/rpc/channel_options.h"
 #include "region/rpc/connection.h"
 #include "region/rpc/event_loop.h"
@@ -18,23 +19,19 @@
 
 namespace rustorium::rpc {
 
-// "ip:port" (IPv6 as "[ip]:port") -> host and port; InvalidArgument when it does not parse.
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-Result<HostPort> ParseAddress(const std::string& address);
-
 class RpcChannel {
  public:
   // The call's answer, on the loop thread: the response payload, or the error. TimedOut when
   // the deadline passed (the outcome on the server is unknown); IOError when the connection
   // broke with the call in flight (also unknown); Busy ("not sent: ...") when no connection
-  // could be made, so the server never saw the call; the server's Status otherwise.
+  // could be made (refused, or the host name did not resolve: "not sent: cannot resolve
+  // 'NAME': why"), so the server never saw the call; the server's Status otherwise.
   using Callback = std::function<void(Result<std::string>)>;
 
-  // `host` is an IPv4 or IPv6 address (names are not resolved yet: calls fail with
-  // InvalidArgument).
+  // `host` is an IPv4 or IPv6 address or a DNS name (region/rpc/address.h); anything else
+  // fails every call with InvalidArgument. A name is resolved off the loop (libuv's thread
+  // pool) each time a connection is made, and its addresses are tried in order; under TLS the
+  // server's certificate must name `host`.
   RpcChannel(EventLoop& loop, std::string host, int port, ChannelOptions options = {});
   // Fails every pending call with Aborted and closes the connection.
   ~RpcChannel();
@@ -67,7 +64,14 @@ class RpcChannel {
   bool Filtered(std::function<void()> send);
   void RunDelayed();
   void Connect();
+  // The resolver's answer for host_: connects to the first address, or fails the attempt.
+  void OnResolved(int status, std::vector<sockaddr_storage> addresses);
+  // Connects to addresses_[next_address_].
+  void ConnectNext();
   void OnConnected(int status);
+  // A connection attempt failed (`why`): the waiting calls fail as not sent, and one-way
+  // messages are dropped for the backoff pause.
+  void OnConnectFailed(const std::string& why);
   void OnFrame(Envelope& e);
   void OnClosed(const Status& why);
   void Finish(uint64_t id, Result<std::string> result);
@@ -80,6 +84,8 @@ class RpcChannel {
   std::shared_ptr<Connection> connection_;
   bool connected_ = false;
   bool connecting_ = false;
+  std::vector<sockaddr_storage> addresses_;  // what host_ stood for at this attempt
+  std::size_t next_address_ = 0;             // the one being tried
   std::chrono::milliseconds backoff_{0};
   std::vector<Envelope> waiting_;          // requests queued while connecting
   std::vector<Envelope> waiting_one_way_;  // one-way messages queued while connecting

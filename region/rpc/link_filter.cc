@@ -41,7 +41,7 @@ Result<LinkRules> LinkFilter::Parse(std::string_view text) {
       return Status::InvalidArgument("link rules, line " + std::to_string(number) + ": " + why);
     };
     if (!(words >> address)) return bad("'" + verb + "' needs an address");
-    if (!ParseAddress(address).ok()) return bad("'" + address + "' is not ip:port");
+    if (Status s = CheckAddress(address); !s.ok()) return bad(s.message());
     LinkRule& rule = rules[address];
     if (verb == "drop") {
       rule.drop = true;

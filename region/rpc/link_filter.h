@@ -23,7 +23,7 @@ struct LinkRule {
   std::chrono::milliseconds delay{0};
 };
 
-using LinkRules = std::map<std::string, LinkRule>;  // by peer address, "ip:port"
+using LinkRules = std::map<std::string, LinkRule>;  // by peer address, "host:port"
 
 class LinkFilter {
  public:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "region/rpc/address.h"
 #include "region/rpc/uv_loop.h"
 
 namespace rustorium::rpc {
@@ -193,6 +194,20 @@ void RpcServer::Denials::Count(const std::string& method) {
 }
 
 Status RpcServer::Start() {
+  // A host name is resolved once, here (docs/decisions.md, "Host names"): the first IPv4
+  // address it stands for, else its first address.
+  Result<std::vector<sockaddr_storage>> resolved = ResolveNow(options_.host, options_.port);
+  if (!resolved.ok()) {
+    return Status::IOError("cannot listen on " + options_.host + ":" +
+                           std::to_string(options_.port) + ": " + resolved.status().message());
+  }
+  sockaddr_storage addr = resolved->front();
+  for (const sockaddr_storage& a : *resolved) {
+    if (a.ss_family == AF_INET) {
+      addr = a;
+      break;
+    }
+  }
   Status result;
   loop_.RunSync([&] {
     uv_tcp_init(UvLoop(loop_), &listener_);
@@ -204,14 +219,7 @@ Status RpcServer::Start() {
     uv_timer_start(
         &sweep_timer_, [](uv_timer_t* t) { static_cast<RpcServer*>(t->data)->Sweep(); }, period,
         period);
-    sockaddr_storage addr{};
-    int rc =
-        uv_ip4_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in*>(&addr));
-    if (rc != 0) {
-      rc =
-          uv_ip6_addr(options_.host.c_str(), options_.port, reinterpret_cast<sockaddr_in6*>(&addr));
-    }
-    if (rc == 0) rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+    int rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
     if (rc == 0) {
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128,
                      [](uv_stream_t* s, int status) {

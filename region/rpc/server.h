@@ -18,6 +18,8 @@
 namespace rustorium::rpc {
 
 struct ServerOptions {
+  // An IP address, or a host name resolved once by Start (its first IPv4 address, else its
+  // first address).
   std::string host = "127.0.0.1";
   int port = 0;  // 0: an ephemeral port, readable from port() after Start
   // Per connection; also the TLS handshake timeout (10 s) and the idle timeout (10 min).
@@ -82,7 +84,7 @@ class RpcServer {
   void OnMessage(const std::string& method, PeerMessageHandler handler, RoleSet roles = kAnyPeer);
   void HandleStream(const std::string& method, StreamHandler handler, RoleSet roles = kAnyPeer);
 
-  // Binds and listens. IOError when the address cannot be bound.
+  // Binds and listens. IOError when the host does not resolve or the address cannot be bound.
   Status Start();
   int port() const { return port_; }
 

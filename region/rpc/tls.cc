@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "base/quote.h"
+
 namespace rustorium::rpc {
 
 namespace {
@@ -20,11 +22,15 @@ std::string OpenSslError() {
 }
 
 // Why a handshake failed, in one readable phrase instead of OpenSSL's error stack: the peer's
-// certificate did not verify, the peer does not speak TLS, or the first error's reason.
-std::string HandshakeError(SSL* ssl) {
+// certificate does not name `peer_host`, or did not verify, the peer does not speak TLS, or
+// the first error's reason.
+std::string HandshakeError(SSL* ssl, const std::string& peer_host) {
   const unsigned long first = ERR_peek_error();
   const long verify = SSL_get_verify_result(ssl);
   ERR_clear_error();
+  if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    return "the peer's certificate does not name " + QuoteInput(peer_host) + ", the host dialled";
+  }
   if (verify != X509_V_OK) {
     return std::string("the peer's certificate does not verify against our CA (") +
            X509_verify_cert_error_string(verify) + ")";
@@ -87,7 +93,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsOptions& o, bool
   return std::shared_ptr<TlsContext>(new TlsContext(ctx, server));
 }
 
-TlsSession::TlsSession(const TlsContext& context, const std::string& peer_host) {
+TlsSession::TlsSession(const TlsContext& context, const std::string& peer_host)
+    : peer_host_(peer_host) {
   ssl_ = SSL_new(context.ctx());
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
@@ -125,7 +132,7 @@ Status TlsSession::Pump(std::string& plain, std::string& out) {
     if (rc != 1) {
       const int err = SSL_get_error(ssl_, rc);
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return Status::OK();
-      return Status::IOError("TLS handshake failed: " + HandshakeError(ssl_));
+      return Status::IOError("TLS handshake failed: " + HandshakeError(ssl_, peer_host_));
     }
     established_ = true;
     // Only a certificate the handshake verified against the cluster CA names anyone.

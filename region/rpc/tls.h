@@ -45,7 +45,9 @@ class TlsContext {
 // One connection's TLS state. Not thread-safe (one loop thread).
 class TlsSession {
  public:
-  // `peer_host` (clients only): the IP address or DNS name the server's certificate must name.
+  // `peer_host` (clients only): the IP address or DNS name the server's certificate must name;
+  // a certificate that does not fails the handshake with "the peer's certificate does not name
+  // 'HOST', the host dialled".
   TlsSession(const TlsContext& context, const std::string& peer_host);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
@@ -68,6 +70,7 @@ class TlsSession {
   Status Pump(std::string& plain, std::string& out);
   void DrainOut(std::string& out);
 
+  std::string peer_host_;  // clients: the host dialled
   SSL* ssl_;
   BIO* in_;   // network -> SSL (owned by ssl_)
   BIO* out_;  // SSL -> network (owned by ssl_)

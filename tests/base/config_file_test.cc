@@ -101,8 +101,8 @@ TEST_F(ConfigFileTest, BadValuesNameTheRangeAndTheValue) {
             path_ + ": pd.heartbeat_ms: must be >= 1, not 0");
   uint32_t port = 0;
   EXPECT_EQ(Message(pd.Read("port", port)), path_ + ": pd.port: must be 0..4294967295, not -1");
-  EXPECT_EQ(Message(pd.Bad("address", "'x' is not ip:port")),
-            path_ + ": pd.address: 'x' is not ip:port");
+  EXPECT_EQ(Message(pd.Bad("address", "'x' is not host:port")),
+            path_ + ": pd.address: 'x' is not host:port");
 }
 
 TEST_F(ConfigFileTest, RequiredKeysOfAbsentSectionsAndArraysOfTables) {

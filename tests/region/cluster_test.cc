@@ -27,10 +27,14 @@ raft::MultiRaftOptions FastRaft() {
 
 class LocalCluster {
  public:
+  // PD and the second store go by a host name (localhost): PD and that store listen on what it
+  // resolves to, the store registers the name, and peers and clients dial it by name.
   explicit LocalCluster(TempDir& dir) : dir_(dir) {
-    pd_address_ = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
-    for (int i = 0; i < 3; ++i)
-      store_addresses_.push_back("127.0.0.1:" + std::to_string(raft::testing::PickPort()));
+    pd_address_ = "localhost:" + std::to_string(raft::testing::PickPort());
+    for (int i = 0; i < 3; ++i) {
+      store_addresses_.push_back((i == 1 ? "localhost:" : "127.0.0.1:") +
+                                 std::to_string(raft::testing::PickPort()));
+    }
   }
   Status Start() {
     pd::PdNodeOptions po;
@@ -87,6 +91,13 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
     ASSERT_TRUE(raft::testing::WaitFor([&] { return s->Regions().size() == 1; }, 10s))
         << "store " << s->store_id();
   }
+  auto regions = client->Regions();
+  ASSERT_TRUE(regions.ok()) << regions.status().ToString();
+  int by_name = 0;
+  for (const auto& r : regions->regions()) {
+    for (const auto& p : r.peers()) by_name += p.address().rfind("localhost:", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(by_name, 1) << "the store registered under its name, and PD hands the name out";
 
   auto got = client->Get("hello");
   ASSERT_TRUE(got.ok()) << got.status().ToString();

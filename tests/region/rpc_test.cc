@@ -127,9 +127,68 @@ TEST(Rpc, NoServerMeansBoundedFailure) {
 
 TEST(Rpc, HostThatIsNotAnAddressFailsAtOnce) {
   EventLoop loop;
-  RpcChannel channel(loop, "not-an-address", 1);
+  RpcChannel channel(loop, "bad_name!", 1);
   auto r = channel.CallSync("echo", "x", milliseconds(5000));
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+}
+
+TEST(Rpc, HostNamesResolveOffTheLoopWhenConnecting) {
+  EventLoop loop;
+  ServerOptions o;
+  o.host = "localhost";  // resolved once at start: its first IPv4 address
+  auto server = std::make_unique<RpcServer>(loop, o);
+  server->Handle("echo", [](const Envelope& req, RpcServer::Responder respond) {
+    respond(std::string(req.payload()));
+  });
+  ASSERT_TRUE(server->Start().ok());
+  RpcChannel by_name(loop, "localhost", server->port());
+  auto r = by_name.CallSync("echo", "hello", milliseconds(5000));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "hello");
+  // The server is on 127.0.0.1.
+  RpcChannel by_address(loop, "127.0.0.1", server->port());
+  EXPECT_TRUE(by_address.CallSync("echo", "x", milliseconds(5000)).ok());
+  // Re-resolved when the connection is made again.
+  const int port = server->port();
+  server.reset();
+  EXPECT_FALSE(by_name.CallSync("echo", "down", milliseconds(500)).ok());
+  server = StartServer(loop, port);
+  Result<std::string> after = Status::Internal("not tried");
+  for (int i = 0; i < 50 && !after.ok(); ++i) {
+    after = by_name.CallSync("echo", "after", milliseconds(500));
+    if (!after.ok()) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(after.ok()) << after.status().ToString();
+
+  // The reserved .invalid domain never resolves (RFC 6761): a connection failure like a
+  // refused one (not sent, retried after the backoff), named, and quick.
+  RpcChannel nowhere(loop, "nowhere.invalid", 2479);
+  const auto start = std::chrono::steady_clock::now();
+  auto lost = nowhere.CallSync("echo", "x", milliseconds(5000));
+  EXPECT_EQ(lost.status().code(), StatusCode::kBusy) << lost.status().ToString();
+  EXPECT_EQ(lost.status().message().rfind("not sent: cannot resolve 'nowhere.invalid': ", 0), 0u)
+      << lost.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+
+  // A channel destroyed while its name is being resolved: the late answer is dropped.
+  {
+    auto leaving = std::make_unique<RpcChannel>(loop, "localhost", port);
+    std::promise<Status> aborted;
+    leaving->Call("echo", "x", milliseconds(5000),
+                  [&aborted](Result<std::string> r) { aborted.set_value(r.status()); });
+    leaving.reset();
+    const Status why = aborted.get_future().get();
+    EXPECT_TRUE(why.ok() || why.code() == StatusCode::kAborted) << why.ToString();
+  }
+
+  // A listen address that does not resolve is refused at start.
+  ServerOptions unresolvable;
+  unresolvable.host = "nowhere.invalid";
+  RpcServer no_server(loop, unresolvable);
+  Status s = no_server.Start();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("cannot resolve 'nowhere.invalid'"), std::string::npos)
+      << s.ToString();
 }
 
 // A raw socket sending bytes the server must refuse.

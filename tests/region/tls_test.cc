@@ -104,12 +104,47 @@ TEST_F(TlsRpc, ServerAuthenticatedClientsAndNameChecks) {
   EXPECT_TRUE(Echo(loop, server->port(), client).ok());
   // The certificates name 127.0.0.1 and localhost: a server on 127.0.0.2 with one is refused.
   auto elsewhere = Serve(loop, Node("a", 1), "127.0.0.2");
-  EXPECT_FALSE(Echo(loop, elsewhere->port(), client, "127.0.0.2").ok());
+  auto refused = Echo(loop, elsewhere->port(), client, "127.0.0.2");
+  EXPECT_NE(refused.status().message().find(
+                "the peer's certificate does not name '127.0.0.2', the host dialled"),
+            std::string::npos)
+      << refused.status().ToString();
+  // Dialled by name, the certificate must name it: localhost is in the default hosts.
+  auto by_name = Echo(loop, server->port(), client, "localhost");
+  EXPECT_TRUE(by_name.ok()) << by_name.status().ToString();
 
   // A client trusting another CA refuses our server.
   TlsOptions other;
   other.ca_file = dir_.Sub("b/ca.crt");
   EXPECT_FALSE(Echo(loop, server->port(), other).ok());
+}
+
+// Certificates made for 127.0.0.1 only (`certs create --host 127.0.0.1`): dialling the same
+// server as localhost is refused, in one phrase that names the host.
+TEST_F(TlsRpc, ACertificateWithoutTheDialledNameIsRefused) {
+  ClusterCertsOptions c;
+  c.dir = dir_.Sub("ip-only");
+  c.stores = 1;
+  c.hosts = {"127.0.0.1"};
+  ASSERT_TRUE(CreateClusterCerts(c).ok());
+  TlsOptions node;
+  node.ca_file = c.dir + "/ca.crt";
+  node.cert_file = c.dir + "/store-1.crt";
+  node.key_file = c.dir + "/store-1.key";
+  EventLoop loop;
+  auto server = Serve(loop, node);
+  TlsOptions client;
+  client.ca_file = c.dir + "/ca.crt";
+  EXPECT_TRUE(Echo(loop, server->port(), client).ok());
+  auto r = Echo(loop, server->port(), client, "localhost");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(
+                "TLS handshake failed: the peer's certificate does not name 'localhost', the "
+                "host dialled"),
+            std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(r.status().message().find("error:"), std::string::npos)
+      << "no OpenSSL error stack: " << r.status().ToString();
 }
 
 TlsOptions Cert(const std::string& dir, const std::string& name) {

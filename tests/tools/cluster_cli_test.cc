@@ -394,5 +394,99 @@ TEST(ClusterCli, BytesPagingConditionalWritesStatusAndErrors) {
   EXPECT_EQ(playground.Stop(), 0) << playground.log();
 }
 
+// Host names find the cluster: the playground's configs name PD as localhost (PD listens on
+// it; stores dial it by name and check PD's certificate against it); clients reach it by name,
+// through a --pd list whose first member is down, and from $RUSTORIUM_PD. A name that does
+// not resolve, a malformed one, and a certificate that does not name the host dialled are each
+// one clear line.
+TEST(ClusterCli, HostNamesAndPdMemberLists) {
+  TempDir tmp;
+  const std::string d = tmp.path().string();
+  const std::string pd_port = std::to_string(rustorium::testing::PickPort());
+  const std::string pd = "localhost:" + pd_port;
+  const int store_port = rustorium::testing::PickPort();
+  const std::string certs = " --certs " + d + "/data/certs";
+  Playground playground(d, pd, store_port);
+  ASSERT_TRUE(playground.WaitServing()) << playground.log();
+  EXPECT_NE(rustorium::testing::ReadFile(d + "/data/store1.toml").find("pd = [\"" + pd + "\"]"),
+            std::string::npos);
+
+  CliRun r = Rustorium("kv put named value --pd " + pd + certs);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // The first member is down: the client goes on to the next.
+  const std::string down = "127.0.0.1:" + std::to_string(rustorium::testing::PickPort());
+  r = Rustorium("kv get named --pd " + down + "," + pd + certs);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "value");
+  r = rustorium::testing::RunCommand("RUSTORIUM_PD=" + down + ",127.0.0.1:" + pd_port + " " +
+                                     RUSTORIUM_BINARY + " kv get named" + certs);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "value");
+
+  // A name that does not resolve (.invalid never does, RFC 6761): a failure, named, quickly.
+  const auto start = std::chrono::steady_clock::now();
+  r = Rustorium("kv get named --pd nowhere.invalid:2479" + certs);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot resolve 'nowhere.invalid': "), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+
+  // Malformed addresses are refused before anything is dialled, the bad entry quoted.
+  for (const std::string& bad :
+       {std::string("bad_name!:1"), std::string(":2479"), std::string("localhost:0"),
+        std::string("localhost:65536"), std::string(254, 'a') + ":1", pd + ",bad_name!:1"}) {
+    r = Rustorium("kv get named --pd '" + bad + "'" + certs);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--pd '"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("is not host:port"), std::string::npos) << r.out;
+    EXPECT_LT(r.out.size(), 300u) << "bounded: " << r.out;
+  }
+  r = Rustorium("kv get named --pd " + pd + "," + certs);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--pd '" + pd + ",' has an empty entry"), std::string::npos) << r.out;
+  r = rustorium::testing::RunCommand("RUSTORIUM_PD='bad_name!:1' " + std::string(RUSTORIUM_BINARY) +
+                                     " kv get named" + certs);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("$RUSTORIUM_PD 'bad_name!:1' is not host:port"), std::string::npos) << r.out;
+  EXPECT_EQ(playground.Stop(), 0) << playground.log();
+
+  // A PD whose certificate names 127.0.0.1 only, dialled as localhost: refused, in one line.
+  ASSERT_EQ(Rustorium("certs create --dir " + d + "/ip-only --host 127.0.0.1").exit_code, 0);
+  const std::string lone_port = std::to_string(rustorium::testing::PickPort());
+  const std::string ip_certs = d + "/ip-only";
+  rustorium::testing::WriteFile(
+      d + "/pd.toml", "[pd]\ndata_dir = \"" + d + "/lone-pd\"\naddress = \"127.0.0.1:" + lone_port +
+                          "\"\nreplicas = 1\n[tls]\nca_file = \"" + ip_certs +
+                          "/ca.crt\"\ncert_file = \"" + ip_certs + "/pd-1.crt\"\nkey_file = \"" +
+                          ip_certs + "/pd-1.key\"\n");
+  const pid_t lone = fork();
+  if (lone == 0) {
+    const std::string log = d + "/lone-pd.log";
+    std::FILE* out = std::fopen(log.c_str(), "a");
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(out), STDERR_FILENO);
+    execl(RUSTORIUM_BINARY, RUSTORIUM_BINARY, "pd", "--config", (d + "/pd.toml").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool listening = false;
+  for (int i = 0; i < 100 && !listening; ++i) {
+    r = Rustorium("kv get named --pd 127.0.0.1:" + lone_port + " --certs " + ip_certs);
+    listening = r.out.find("unreachable") == std::string::npos;
+    if (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  r = Rustorium("kv get named --pd localhost:" + lone_port + " --certs " + ip_certs);
+  kill(lone, SIGTERM);
+  waitpid(lone, nullptr, 0);
+  ASSERT_TRUE(listening) << rustorium::testing::ReadFile(d + "/lone-pd.log");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("localhost:" + lone_port +
+                       "'s certificate does not name the host dialled: dial a host it names"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("error:0"), std::string::npos) << "no OpenSSL error stack: " << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+}
+
 }  // namespace
 }  // namespace rustorium::tools

@@ -17,7 +17,8 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   WriteFile(
       path,
       "[pd]\ndata_dir = \"/tmp/x\"\naddress = \"127.0.0.1:2481\"\nreplicas = 1\nmember_id = 2\n"
-      "members = [\"1=127.0.0.1:2479\", \"2=127.0.0.1:2481\"]\nmax_pending_proposals = 7\n"
+      "members = [\"1=127.0.0.1:2479\", \"2=pd-2.rustorium.test:2481\"]\nmax_pending_proposals = "
+      "7\n"
       "max_pending_reads = 8\nmax_waiting_tso = 9\n[raft]\nelection_ms = "
       "3000\n[tls]\nplain = true\n");
   pd::PdNodeOptions o;
@@ -27,6 +28,7 @@ TEST(ClusterConfig, PdConfigParsesAndRefusesMistakes) {
   EXPECT_EQ(o.member_id, 2u);
   ASSERT_EQ(o.members.size(), 2u);
   EXPECT_EQ(o.members[0].address, "127.0.0.1:2479");
+  EXPECT_EQ(o.members[1].address, "pd-2.rustorium.test:2481");
   EXPECT_EQ(o.raft.election.count(), 3000);
   EXPECT_EQ(o.server_tls, nullptr) << "plain = true";
   EXPECT_EQ(o.service.max_pending_proposals, 7u);
@@ -57,13 +59,15 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   TempDir dir;
   const std::string path = dir.Sub("store.toml");
   WriteFile(path,
-            "[store]\ndata_dir = \"/tmp/s\"\naddress = \"127.0.0.1:20161\"\npd = "
-            "[\"127.0.0.1:2479\", \"127.0.0.1:2481\"]\n"
+            "[store]\ndata_dir = \"/tmp/s\"\naddress = \"store-1.rustorium.test:20161\"\npd = "
+            "[\"127.0.0.1:2479\", \"localhost:2481\"]\n"
             "heartbeat_ms = 500\n[labels]\nregion = \"asia-northeast\"\nzone = \"a\"\n[tls]\nplain "
             "= true\n");
   store::StoreNodeOptions o;
   ASSERT_TRUE(LoadStoreConfig(path, o).ok());
   EXPECT_EQ(o.pd.size(), 2u);
+  EXPECT_EQ(o.address, "store-1.rustorium.test:20161") << "host names are addresses too";
+  EXPECT_EQ(o.pd[1], "localhost:2481");
   EXPECT_EQ(o.labels.at("region"), "asia-northeast");
   EXPECT_EQ(o.heartbeat.count(), 500);
   // The kv and connection limits.
@@ -160,12 +164,15 @@ TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
       {"[pd]\ndata_dir = \"/x\"\nmembers = [\"nonsense\"]\n" + tls,
        "pd.members[1]: 'nonsense' is not ID=ADDRESS (\"1=127.0.0.1:2479\")"},
       {"[pd]\ndata_dir = \"/x\"\nmembers = [\"1=127.0.0.1:1\", \"2=nowhere\"]\n" + tls,
-       "pd.members[2]: 'nowhere' is not ip:port"},
+       "pd.members[2]: 'nowhere' is not host:port"},
+      {"[pd]\ndata_dir = \"/x\"\naddress = \"bad_name!:1\"\n" + tls,
+       "pd.address: 'bad_name!:1' is not host:port: 'bad_name!' is not an IPv4 address, [IPv6] "
+       "address or host name (letters, digits, '-' and '.')"},
       {"[pd]\ndata_dir = \"/x\"\n[raft]\nheartbeat_ms = 500\nelection_ms = 100\n" + tls,
        "raft.election_ms: must be greater than heartbeat_ms (500), not 100"},
       {"[pd]\naddress = \"127.0.0.1:2479\"\n" + tls, "pd.data_dir: is required"},
       {"[pd]\ndata_dir = \"/x\"\naddress = \"" + long_address + "\"\n" + tls,
-       "pd.address: '" + std::string(32, 'x') + "\u2026' (300 bytes) is not ip:port"},
+       "pd.address: '" + std::string(32, 'x') + "\u2026' (300 bytes) is not host:port"},
       {"[pd]\ndata_dir = \"/x\"\n[tls]\nplain = true\nca_file = \"/c\"\n",
        "tls.ca_file: is not used with plain = true"},
       {"[pd]\ndata_dir = \"/x\"\n[tls]\nca_file = \"/c\"\n", "tls.cert_file: is required"},
@@ -186,7 +193,9 @@ TEST(ClusterConfig, ErrorsNameTheFileSectionAndKey) {
       {"[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/s\"\n" + tls,
        "store.pd: expected an array of strings, not a string"},
       {"[store]\ndata_dir = \"/s\"\npd = [\"127.0.0.1:2479\", \"nowhere\"]\n" + tls,
-       "store.pd[2]: 'nowhere' is not ip:port"},
+       "store.pd[2]: 'nowhere' is not host:port"},
+      {"[store]\ndata_dir = \"/s\"\naddress = \"localhost:65536\"\n" + tls,
+       "store.address: 'localhost:65536' is not host:port: the port is not 1..65535"},
       {"[store]\ndata_dir = \"/s\"\nheartbeat_ms = -5\n" + tls,
        "store.heartbeat_ms: must be >= 1, not -5"},
       {"[sotre]\ndata_dir = \"/s\"\n" + tls,

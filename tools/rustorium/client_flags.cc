@@ -15,7 +15,9 @@
 namespace rustorium::tools {
 
 void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
-  cmd->add_option("--pd", f.pd, "PD address (default: $RUSTORIUM_PD, then 127.0.0.1:2479)");
+  cmd->add_option("--pd", f.pd,
+                  "PD members, host:port[,host:port...] (default: $RUSTORIUM_PD, then "
+                  "127.0.0.1:2479)");
   cmd->add_option(
       "--certs", f.certs,
       "Directory with ca.crt, client.crt, client.key (default: ./rustorium-data/certs)");
@@ -69,8 +71,7 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
     const char* env = std::getenv("RUSTORIUM_PD");
     pd = env != nullptr && *env != '\0' ? env : kDefaultPd;
   }
-  RETURN_IF_ERROR(CheckAddressFlag(f.pd.empty() ? "$RUSTORIUM_PD" : "--pd", pd));
-  o.pd = {pd};
+  ASSIGN_OR_RETURN(o.pd, PdMembersFlag(f.pd.empty() ? "$RUSTORIUM_PD" : "--pd", pd));
   o.max_attempts = 8;
   o.timeout = std::chrono::seconds(3);
   o.deadline = std::chrono::seconds(10);
@@ -107,8 +108,23 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
 }
 
 Status CheckAddressFlag(std::string_view flag, const std::string& address) {
-  if (rpc::ParseAddress(address).ok()) return Status::OK();
-  return Status::InvalidArgument(std::string(flag) + " " + QuoteInput(address) + " is not ip:port");
+  Status s = rpc::CheckAddress(address);
+  return s.ok() ? s : Status::InvalidArgument(std::string(flag) + " " + s.message());
+}
+
+Result<std::vector<std::string>> PdMembersFlag(std::string_view flag, const std::string& list) {
+  std::vector<std::string> members;
+  for (std::size_t begin = 0;;) {
+    const std::size_t comma = list.find(',', begin);
+    members.push_back(list.substr(begin, comma == std::string::npos ? comma : comma - begin));
+    if (members.back().empty()) {
+      return Status::InvalidArgument(std::string(flag) + " " + QuoteInput(list) +
+                                     " has an empty entry (host:port,host:port,...)");
+    }
+    RETURN_IF_ERROR(CheckAddressFlag(flag, members.back()));
+    if (comma == std::string::npos) return members;
+    begin = comma + 1;
+  }
 }
 
 namespace {
@@ -147,6 +163,18 @@ Status Explain(const ClientFlags& f, const Status& s) {
         AddressIn(at == std::string::npos ? m : m.substr(at + std::strlen("cannot connect to ")));
     return Status::IOError("unreachable: " + address +
                            " (is the cluster running? `rustorium status check`)");
+  }
+  if (Has(m, "cannot resolve ")) {
+    const std::size_t at = m.find("cannot resolve ");
+    return Status::IOError(m.substr(at) +
+                           " (check the host name in --pd, $RUSTORIUM_PD or the "
+                           "cluster's configuration)");
+  }
+  if (Has(m, "certificate does not name")) {
+    return Status::IOError(AddressIn(m) +
+                           "'s certificate does not name the host dialled: dial a host it names "
+                           "(`rustorium certs create --host` sets them; 127.0.0.1 and localhost "
+                           "by default)");
   }
   if (Has(m, "the peer does not speak TLS")) {
     return Status::IOError(AddressIn(m) +

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "region/client.h"
@@ -17,7 +18,7 @@ inline constexpr char kDefaultDataDir[] = "./rustorium-data";
 inline constexpr char kDefaultPd[] = "127.0.0.1:2479";
 
 struct ClientFlags {
-  std::string pd;     // empty: $RUSTORIUM_PD, then kDefaultPd
+  std::string pd;     // PD members, comma-separated; empty: $RUSTORIUM_PD, then kDefaultPd
   std::string certs;  // directory with ca.crt, client.crt, client.key; empty: kDefaultDataDir/certs
   std::string user;   // non-empty: use client-USER.crt (or admin-USER.crt) from `certs`
   bool plain = false;  // plain TCP, for a cluster configured with plain = true
@@ -39,15 +40,19 @@ inline constexpr std::chrono::milliseconds kMaxClientTimeout = std::chrono::hour
 // number included: its unit would be a guess).
 Result<std::chrono::milliseconds> ParseClientTimeout(const std::string& text);
 
-// The client options the flags describe: PD address, TLS from the certificates (unless plain),
-// and the retry budget: without --timeout up to 8 attempts within 10 s, each RPC waiting at most
+// The client options the flags describe: PD members (PdMembersFlag; the client fails over
+// between them), TLS from the certificates (unless plain), and the retry budget: without --timeout up to 8 attempts within 10 s, each RPC waiting at most
 // 3 s; with --timeout D, attempts until D has passed, each RPC waiting at most min(3 s, D).
-// InvalidArgument when the certificates are missing or --timeout is malformed.
+// InvalidArgument when an address or --timeout is malformed or the certificates are missing.
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 
-// OK when `address` is ip:port; otherwise InvalidArgument "FLAG 'ADDRESS' is not ip:port", the
-// address quoted and bounded (QuoteInput).
+// OK when `address` is host:port (rpc::CheckAddress); otherwise InvalidArgument "FLAG 'ADDRESS'
+// is not host:port[: why]", the address quoted and bounded (QuoteInput).
 Status CheckAddressFlag(std::string_view flag, const std::string& address);
+
+// The PD members of a comma-separated list ("a:2479,b:2479"), each checked by CheckAddressFlag
+// (the first bad one is named; an empty entry is one).
+Result<std::vector<std::string>> PdMembersFlag(std::string_view flag, const std::string& list);
 
 // `s`, an error of a client command, said as what to do next: a refused connection is
 // "unreachable: ADDR (is the cluster running? …)", and TLS mismatches (--plain against a TLS

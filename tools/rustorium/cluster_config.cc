@@ -8,10 +8,10 @@ namespace rustorium::tools {
 
 namespace {
 
-// `address`, the value at `key` ("address", "pd[2]"), must be ip:port.
+// `address`, the value at `key` ("address", "pd[2]"), must be host:port.
 Status CheckAddress(const ConfigTable& t, std::string_view key, const std::string& address) {
-  if (rpc::ParseAddress(address).ok()) return Status::OK();
-  return t.Bad(key, QuoteInput(address) + " is not ip:port");
+  Status s = rpc::CheckAddress(address);
+  return s.ok() ? s : t.Bad(key, s.message());
 }
 
 Status ReadRaft(const ConfigTable& root, raft::MultiRaftOptions& o) {
