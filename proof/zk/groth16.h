@@ -105,8 +105,9 @@ Result<Groth16Proof> Prove(const ProvingKey& key, std::span<const Fr> witness,
 
 // OK when `vk` can be trusted as far as its points tell; InvalidArgument (saying which) for
 // a point at infinity (α, β, γ, δ or an IC point), a point off its curve or (G2) outside the
-// order-r subgroup, or γ₂ = δ₂: snarkjs's `groth16 setup` writes γ = δ = 1 before any
-// contribution, and under such a key (α₁, β₂, -Σ x_i·IC_i) is a proof of any public inputs.
+// order-r subgroup, γ₂ = ±δ₂ or β₂ = ±γ₂: snarkjs's `groth16 setup` writes γ = δ = 1 before
+// any contribution, a powers of tau without a contribution has β = 1 (and snarkjs's γ is
+// always 1), and under such keys the key's own points prove any public inputs.
 Status CheckVerifyingKey(const VerifyingKey& vk);
 
 // Whether e(A, B) = e(α, β)·e(Σ x_i·IC_i, γ)·e(C, δ), as one 4-pairing product. OK when the

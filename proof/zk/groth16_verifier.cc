@@ -65,10 +65,20 @@ Status CheckVerifyingKey(const VerifyingKey& vk) {
       return BadKey("IC[" + std::to_string(i) + "] is the point at infinity");
     if (!vk.ic[i].IsOnCurve()) return BadKey("IC[" + std::to_string(i) + "] is not on G1");
   }
+  // Each of these lets anyone satisfy the pairing check from the key's own points:
+  // γ = ±δ with (α₁, β₂, ∓Σ x_i·IC_i), and β = ±γ with (α₁ ± Σ x_i·IC_i, β₂, 0).
   if (vk.gamma2 == vk.delta2) {
     return BadKey(
         "gamma2 equals delta2 (a snarkjs key before any contribution): anyone can prove "
         "anything under it");
+  }
+  if (vk.gamma2 == -vk.delta2) {
+    return BadKey("gamma2 equals -delta2: anyone can prove anything under it");
+  }
+  if (vk.beta2 == vk.gamma2 || vk.beta2 == -vk.gamma2) {
+    return BadKey(
+        "beta2 equals gamma2 or its negation (a powers-of-tau file without any contribution "
+        "has beta2 = gamma2 = the generator): anyone can prove anything under it");
   }
   return Status::OK();
 }

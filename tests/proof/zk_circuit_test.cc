@@ -223,6 +223,50 @@ TEST_F(ZkBatchTest, DeleteOfAnAbsentKeyIsNoUpdate) {
   EXPECT_NE(BatchCommitment(std::span(&*present, 1), 1), BatchCommitment({}, 1));
 }
 
+// The same finding at the circuit: a batch holding `delete K` for a present K cannot be
+// proven as a no-op (K left in the final tree) under the delete's public inputs, because C
+// commits to each slot's (key, old value, new value, op).
+TEST_F(ZkBatchTest, NoopCannotStandForAPresentDelete) {
+  const BatchShape shape{4, 2};
+  WitnessTree tree(shape.levels);
+  for (uint64_t k : {1, 3, 6}) ASSERT_TRUE(tree.Put(F(k), F(10 * k)).ok());
+  const Fr r0 = tree.root();
+  auto del = tree.Delete(F(3));
+  ASSERT_TRUE(del.ok());
+  ConstraintSystem honest;
+  ASSERT_TRUE(SynthesizeBatch(shape, r0, std::span(&*del, 1), honest).ok());
+  const std::vector<Fr> pub = honest.PublicInputs();  // R0, RK, C
+  ASSERT_TRUE(honest.ToR1cs().CheckSatisfied(honest.Witness()).ok());
+  EXPECT_EQ(pub[2], BatchCommitment(std::span(&*del, 1), shape.batch));
+
+  // The honest no-op batch keeps K and has another C.
+  ConstraintSystem noop;
+  ASSERT_TRUE(SynthesizeBatch(shape, r0, {}, noop).ok());
+  const R1cs r1cs = noop.ToR1cs();
+  EXPECT_EQ(noop.PublicInputs()[1], r0);
+  EXPECT_NE(noop.PublicInputs()[2], pub[2]);
+  // Its witness claiming the delete's C, with RK = R0 (K kept) or the delete's RK: refused.
+  for (const Fr& rk : {r0, pub[1]}) {
+    std::vector<Fr> w = noop.Witness();
+    w[2] = rk;
+    w[3] = pub[2];
+    EXPECT_FALSE(r1cs.CheckSatisfied(w).ok());
+  }
+  // The delete's own slot relabelled as a no-op, its key and values kept or zeroed: no
+  // satisfying witness carries the delete's C.
+  UpdateWitness relabelled = *del;
+  relabelled.op = UpdateOp::kNoop;
+  UpdateWitness zeroed = relabelled;
+  zeroed.key = zeroed.old_value = zeroed.new_value = Fr::Zero();
+  for (const UpdateWitness& u : {relabelled, zeroed}) {
+    ConstraintSystem cs;
+    ASSERT_TRUE(SynthesizeBatch(shape, r0, std::span(&u, 1), cs).ok());
+    if (cs.ToR1cs().CheckSatisfied(cs.Witness()).ok()) {
+      EXPECT_NE(cs.PublicInputs()[2], pub[2]);
+    }
+  }
+}
+
 TEST_F(ZkBatchTest, TamperedWitnessOrPublicInputFails) {
   std::mt19937_64 rng(7);
   const int levels = 6;

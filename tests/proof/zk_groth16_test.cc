@@ -4,6 +4,7 @@
 #include <array>
 #include <random>
 
+#include "proof/curve/pairing.h"
 #include "proof/zk/batch_circuit.h"
 #include "proof/zk/gadgets.h"
 #include "proof/zk/groth16.h"
@@ -102,20 +103,62 @@ TEST_F(Groth16Test, ProofUnderAnotherKeyIsRejected) {
   EXPECT_TRUE(Verify(key_.verifying_key(), cs_.PublicInputs(), *q).IsFailedPrecondition());
 }
 
-// The audit's finding: with γ₂ = δ₂ (what snarkjs's `groth16 setup` writes before any
-// contribution), (α₁, β₂, -Σ x_i·IC_i) satisfies the pairing check for any public inputs.
-TEST_F(Groth16Test, KeyWithGammaEqualToDeltaIsRefused) {
-  VerifyingKey vk = key_.verifying_key();
-  vk.gamma2 = vk.delta2;
-  const std::vector<Fr> anything = {F(123456), F(7)};
+// Σ x_i·IC_i with x_0 = 1, as the verifier computes it.
+G1 PublicCombination(const VerifyingKey& vk, std::span<const Fr> inputs) {
   G1 vk_x(vk.ic[0]);
-  for (std::size_t i = 0; i < anything.size(); ++i) vk_x += G1(vk.ic[i + 1]) * anything[i];
-  const Groth16Proof forged{vk.alpha1, vk.beta2, (-vk_x).ToAffine()};
-  const Status s = Verify(vk, anything, forged);
-  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-  EXPECT_NE(s.message().find("gamma2 equals delta2"), std::string::npos) << s.ToString();
-  const std::array<ProofToVerify, 1> batch = {ProofToVerify{anything, forged}};
-  EXPECT_TRUE(VerifyBatch(vk, batch, Seeded(3)).IsInvalidArgument());
+  for (std::size_t i = 0; i < inputs.size(); ++i) vk_x += G1(vk.ic[i + 1]) * inputs[i];
+  return vk_x;
+}
+
+// The raw Groth16 equation, without the key and point checks that Verify adds.
+bool PairingCheckHolds(const VerifyingKey& vk, std::span<const Fr> inputs, const Groth16Proof& p) {
+  const std::array<PairingInput, 4> pairs = {
+      PairingInput{-p.a, p.b}, PairingInput{vk.alpha1, vk.beta2},
+      PairingInput{PublicCombination(vk, inputs).ToAffine(), vk.gamma2},
+      PairingInput{p.c, vk.delta2}};
+  return PairingProductIsOne(pairs);
+}
+
+// The audit's finding and its relatives: under a key whose γ₂ is ±δ₂ (γ₂ = δ₂ is what
+// snarkjs's `groth16 setup` writes before any contribution) or ±β₂ (a powers of tau without
+// a contribution has β₂ = γ₂ = the generator), a proof of any public inputs is made from the
+// key's own points. Each forgery satisfies the pairing equation (checked first, so the test
+// shows a real forgery), and the verifier refuses the key.
+TEST_F(Groth16Test, DegenerateKeysUnderWhichAnyoneCanProveAreRefused) {
+  const std::vector<Fr> anything = {F(123456), F(7)};
+  struct Case {
+    const char* name;
+    VerifyingKey vk;
+    Groth16Proof forged;
+    const char* message;
+  };
+  std::vector<Case> cases;
+  for (const Fr& sign : {Fr::One(), -Fr::One()}) {
+    const bool plus = sign == Fr::One();
+    VerifyingKey vk = key_.verifying_key();
+    // γ₂ = ±δ₂: e(Σ x_i·IC_i, γ)·e(∓Σ x_i·IC_i, ±γ) = 1, so (α₁, β₂, ∓Σ x_i·IC_i) verifies.
+    vk.delta2 = plus ? vk.gamma2 : -vk.gamma2;
+    const G1 vk_x = PublicCombination(vk, anything);
+    cases.push_back({plus ? "gamma2 = delta2" : "gamma2 = -delta2", vk,
+                     Groth16Proof{vk.alpha1, vk.beta2, (vk_x * -sign).ToAffine()},
+                     plus ? "gamma2 equals delta2" : "gamma2 equals -delta2"});
+    // β₂ = ±γ₂: e(α, β)·e(Σ x_i·IC_i, ±β) = e(α ± Σ x_i·IC_i, β), so (α₁ ± Σ x_i·IC_i, β₂, 0)
+    // verifies.
+    vk = key_.verifying_key();
+    vk.gamma2 = plus ? vk.beta2 : -vk.beta2;
+    cases.push_back(
+        {plus ? "beta2 = gamma2" : "beta2 = -gamma2", vk,
+         Groth16Proof{(G1(vk.alpha1) + vk_x * sign).ToAffine(), vk.beta2, G1Affine::Infinity()},
+         "beta2 equals gamma2"});
+  }
+  for (const Case& c : cases) {
+    ASSERT_TRUE(PairingCheckHolds(c.vk, anything, c.forged)) << c.name;
+    const Status s = Verify(c.vk, anything, c.forged);
+    EXPECT_TRUE(s.IsInvalidArgument()) << c.name << ": " << s.ToString();
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.ToString();
+    const std::array<ProofToVerify, 1> batch = {ProofToVerify{anything, c.forged}};
+    EXPECT_TRUE(VerifyBatch(c.vk, batch, Seeded(3)).IsInvalidArgument()) << c.name;
+  }
   EXPECT_TRUE(CheckVerifyingKey(key_.verifying_key()).ok());
 }
 
@@ -136,7 +179,11 @@ TEST_F(Groth16Test, KeyWithAPointAtInfinityIsRefused) {
   }
 }
 
-// A point of the twist outside G2's order-r subgroup.
+// A point of the twist E'(Fq2): y² = x³ + b' outside G2, found the way a hash to the curve
+// without cofactor clearing finds one: try x = i + u for i = 1, 2, … until x³ + b' is a
+// square. #E'(Fq2) = r·h with the cofactor h = 2q − r, and G2 is the subgroup of order r, so
+// such a point lies in G2 with probability about 1/h; the loop checks it all the same.
+// (Multiplying it by h would land in G2: tests/proof/curve_test.cc.)
 G2Affine TwistPointOutsideG2() {
   for (uint64_t i = 1;; ++i) {
     const Fq2 x{Fq::FromUint64(i), Fq::One()};
@@ -163,6 +210,27 @@ TEST_F(Groth16Test, ProofWithBOutsideTheSubgroupIsRefused) {
   Groth16Proof q = ProveOk(cs_.Witness(), 3);
   q.a = G1Affine(q.a.x(), q.a.y() + Fq::One());
   EXPECT_TRUE(Verify(vk, cs_.PublicInputs(), q).IsFailedPrecondition());
+}
+
+TEST_F(Groth16Test, KeyWithAPointOutsideItsGroupIsRefused) {
+  const VerifyingKey good = key_.verifying_key();
+  const Groth16Proof p = ProveOk(cs_.Witness(), 2);
+  const G2Affine outside = TwistPointOutsideG2();
+  const G1Affine off_curve(good.alpha1.x(), good.alpha1.y() + Fq::One());
+  std::vector<VerifyingKey> bad(5, good);
+  bad[0].beta2 = outside;
+  bad[1].gamma2 = outside;
+  bad[2].delta2 = outside;
+  bad[3].alpha1 = off_curve;
+  bad[4].ic[1] = off_curve;
+  const char* expected[] = {
+      "beta2 is not in G2's order-r subgroup", "gamma2 is not in G2's order-r subgroup",
+      "delta2 is not in G2's order-r subgroup", "alpha1 is not on G1", "IC[1] is not on G1"};
+  for (std::size_t k = 0; k < bad.size(); ++k) {
+    const Status s = Verify(bad[k], cs_.PublicInputs(), p);
+    EXPECT_TRUE(s.IsInvalidArgument()) << k << ": " << s.ToString();
+    EXPECT_NE(s.message().find(expected[k]), std::string::npos) << s.ToString();
+  }
 }
 
 TEST_F(Groth16Test, BatchVerificationAcceptsAllValidAndCatchesOneBad) {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "proof/field/fr.h"
+#include "proof/zk/batch_circuit.h"
+#include "proof/zk/groth16.h"
 #include "proof/zk/snarkjs_binary.h"
 #include "proof/zk/snarkjs_json.h"
 #include "proof/zk/update_list.h"
@@ -181,6 +183,37 @@ TEST_F(ZkCli, ProvingKeyOfAnotherCircuitIsRefused) {
     EXPECT_EQ(r.exit_code, 2) << dir << ": " << r.out;
     EXPECT_NE(r.out.find("is not a key of"), std::string::npos) << dir << ": " << r.out;
   }
+}
+
+// A real key of another circuit of the same size, which the coefficient check cannot tell
+// apart: the circuit with one constraint's C side doubled (same wires, same A and B), in a
+// row where this batch's witness makes C·w nonzero. Its own verifying key refuses the proof.
+TEST_F(ZkCli, ProvingKeyOfAnotherCircuitOfTheSameSizeIsRefused) {
+  const proof::zk::BatchShape shape{4, 2};
+  proof::zk::WitnessTree tree(shape.levels);
+  auto put = tree.Put(proof::Fr::FromUint64(2), proof::Fr::FromUint64(20));
+  ASSERT_TRUE(put.ok());
+  proof::zk::ConstraintSystem cs;
+  ASSERT_TRUE(proof::zk::SynthesizeBatch(shape, proof::Fr::Zero(), std::span(&*put, 1), cs).ok());
+  proof::zk::R1cs other = cs.ToR1cs();
+  const std::vector<proof::Fr> w = cs.Witness();
+  std::size_t row = 0;
+  while (row < other.num_constraints() && other.c.RowDot(row, w).IsZero()) ++row;
+  ASSERT_LT(row, other.num_constraints());
+  for (uint64_t k = other.c.row_start[row]; k < other.c.row_start[row + 1]; ++k) {
+    other.c.coefficients[k] += other.c.coefficients[k];
+  }
+  auto key = proof::zk::DevSetup(other);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_TRUE(proof::zk::CheckKeyMatchesCircuit(*key, cs.ToR1cs()).ok());
+  std::filesystem::create_directories(Path("k_other"));
+  std::filesystem::copy_file(Keys() + "/circuit.json", Path("k_other/circuit.json"));
+  WriteFile(Path("k_other/circuit.zkey"), proof::zk::EncodeZkey(*key));
+  WriteFile(Path("o_batch.txt"), "put 2 20\n");
+  CliRun r = Rustorium("zk prove --batch " + Path("o_batch.txt") + " --keys " + Path("k_other") +
+                       " --out " + Path("po_other"));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("its own verifying key refuses the proof"), std::string::npos) << r.out;
 }
 
 TEST_F(ZkCli, MalformedInputExitsTwo) {
