@@ -277,11 +277,13 @@ TEST(ClusterCli, BytesPagingConditionalWritesStatusAndErrors) {
   // Values from a file (at the 8 MiB limit) and from standard input, read back exactly.
   const std::string big = std::string(8 * 1024 * 1024 - 3, 'b') + std::string("\0\n\xff", 3);
   rustorium::testing::WriteFile(d + "/big", big);
-  r = Rustorium("kv put big --value-file " + d + "/big" + flags);
+  // Hashing 8 MiB into the tree value takes seconds on each replica (and in the client's check)
+  // in this sanitizer build: a budget of its own, above the 10 s default.
+  r = Rustorium("kv put big --timeout 120s --value-file " + d + "/big" + flags);
   ASSERT_EQ(r.exit_code, 0) << r.out.substr(0, 500);
   r = rustorium::testing::RunCommand("(" + std::string(RUSTORIUM_BINARY) +
-                                     " kv get big --print-value-only" + flags + " 2>/dev/null > " +
-                                     d + "/big.out)");
+                                     " kv get big --timeout 120s --print-value-only" + flags +
+                                     " 2>/dev/null > " + d + "/big.out)");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(rustorium::testing::ReadFile(d + "/big.out") == big + "\n") << "the value as stored";
   r = rustorium::testing::RunCommand("printf 'from\\001stdin' | " + std::string(RUSTORIUM_BINARY) +
