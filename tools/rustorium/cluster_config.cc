@@ -69,7 +69,6 @@ Result<rpc::PeerIdentity> NodeIdentity(const ConfigTable& root, const NodeTls& t
   return id;
 }
 
-// data_dir: required, not empty.
 // The connection keys of [pd] and [store] (docs/operations.md, "Connection and PD limits"):
 // max_connections, handshake_timeout_ms, idle_timeout_ms (0 turns the idle timeout off).
 Status ReadConnectionLimits(const ConfigTable& t, rpc::ServerOptions& o) {
@@ -82,6 +81,7 @@ Status ReadConnectionLimits(const ConfigTable& t, rpc::ServerOptions& o) {
   return Status::OK();
 }
 
+// data_dir: required, not empty.
 Status ReadDataDir(const ConfigTable& t, std::string& out) {
   RETURN_IF_ERROR(t.ReadRequired("data_dir", out));
   if (out.empty()) return t.Bad("data_dir", "must not be empty");
