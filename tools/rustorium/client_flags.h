@@ -41,9 +41,10 @@ inline constexpr std::chrono::milliseconds kMaxClientTimeout = std::chrono::hour
 Result<std::chrono::milliseconds> ParseClientTimeout(const std::string& text);
 
 // The client options the flags describe: PD members (PdMembersFlag; the client fails over
-// between them), TLS from the certificates (unless plain), and the retry budget: without --timeout up to 8 attempts within 10 s, each RPC waiting at most
-// 3 s; with --timeout D, attempts until D has passed, each RPC waiting at most min(3 s, D).
-// InvalidArgument when an address or --timeout is malformed or the certificates are missing.
+// between them), TLS from the certificates (unless plain), and the retry budget: without --timeout
+// up to 8 attempts within 10 s, each RPC waiting at most 3 s; with --timeout D, attempts until D
+// has passed, each RPC waiting at most min(3 s, D). InvalidArgument when an address or --timeout is
+// malformed or the certificates are missing.
 Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f);
 
 // OK when `address` is host:port (rpc::CheckAddress); otherwise InvalidArgument "FLAG 'ADDRESS'
