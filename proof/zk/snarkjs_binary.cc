@@ -226,6 +226,13 @@ Result<R1cs> DecodeR1cs(std::string_view bytes) {
   if (wires == 0 || uint64_t{outputs} + inputs + private_inputs >= wires) {
     return Bad("r1cs", "wire counts disagree");
   }
+  // The wire-to-label map (8 bytes a wire) ties the wire count to the file's size: without it
+  // a 100-byte header could claim 2^32 wires, and whatever is sized by them (a witness, the
+  // file written back) would be 32 GiB.
+  ASSIGN_OR_RETURN(std::string_view label_map, Section(sections, 3, "r1cs"));
+  if (label_map.size() != uint64_t{wires} * 8) {
+    return Bad("r1cs", "the wire label map does not hold one label per wire");
+  }
   R1cs out;
   out.num_wires = wires;
   out.num_public = outputs + inputs;

@@ -93,6 +93,14 @@ TEST_F(ZkFilesTest, DamagedFilesAreCorruption) {
       EXPECT_FALSE(DecodeWtns(part).ok());
     }
   }
+  // A header claiming 2^32 - 1 wires: refused, since the label map holds the real count (the
+  // fuzz target once re-encoded such a file into 32 GiB).
+  std::string many_wires = r1cs;
+  const std::size_t wires_at = 12 + 12 + 4 + 32;  // file header, section header, n8, modulus
+  for (std::size_t i = 0; i < 4; ++i) many_wires[wires_at + i] = '\xff';
+  EXPECT_TRUE(DecodeR1cs(many_wires).status().IsCorruption());
+  EXPECT_NE(DecodeR1cs(many_wires).status().ToString().find("label map"), std::string::npos)
+      << DecodeR1cs(many_wires).status().ToString();
   std::string bad_magic = zkey;
   bad_magic[0] = 'x';
   EXPECT_TRUE(DecodeZkey(bad_magic).status().IsCorruption());
