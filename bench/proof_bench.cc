@@ -1,14 +1,16 @@
 // The authenticated index measured, side by side with the JavaScript references
 // (circomlibjs's Poseidon, @iden3/js-merkletree) in one run.
 //
-// Ours: Poseidon t = 3 and t = 5 on one core; a tree of --keys keys (default 10^6) in a real
-// engine: bulk build, inserts one by one and in batches of 1,000, proof generation and
+// Ours: Fr multiplication (both kernels), Poseidon t = 3 and t = 5 on one core; a tree of --keys
+// keys (default 10^6) in a real engine: bulk build, inserts one by one and in batches of
+// --batch-sizes (default 1, 100 and 10,000), proof generation and
 // verification, proof size. Then the same operations on a tree of --js-keys keys (default
 // 10^4) through ours and through the references, printed per operation with the ratio.
 #include <stdlib.h>
 #include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "proof/field/fr.h"
 #include "proof/poseidon/poseidon.h"
 #include "proof/smt/sparse_merkle_tree.h"
 
@@ -56,7 +59,7 @@ double PoseidonUs(int width, long n) {
 struct TreeFigures {
   double bulk_s = 0;
   double inserts_one_per_s = 0;
-  double inserts_batch_per_s = 0;
+  std::vector<std::pair<long, double>> inserts_in_batches;  // batch size, inserts per second
   double prove_us = 0;
   double verify_us = 0;
   double proof_bytes = 0;
@@ -91,8 +94,10 @@ class Bench {
     return *root;
   }
 
-  // bulk: keys put in one Apply (0 = none); then `one` single inserts, `batches` of 1,000.
-  TreeFigures Run(long bulk, long one, long batches, std::mt19937_64& rng, bool one_first) {
+  // bulk: keys put in one Apply (0 = none); then `one` single inserts, and `batch_inserts` keys
+  // in batches of each of `batch_sizes` (each batch one Apply: one tree version, one engine write).
+  TreeFigures Run(long bulk, long one, const std::vector<long>& batch_sizes, long batch_inserts,
+                  std::mt19937_64& rng, bool one_first) {
     TreeFigures f;
     auto fresh = [&] {
       return SmtUpdate{Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 4}),
@@ -116,15 +121,16 @@ class Bench {
       f.inserts_one_per_s = one / ((NowUs() - start) / 1e6);
     };
     if (one_first) singles();
-    if (batches > 0) {
+    for (long size : batch_sizes) {
+      const long batches = std::max<long>(1, batch_inserts / size);
       const double start = NowUs();
       for (long b = 0; b < batches; ++b) {
         std::vector<SmtUpdate> batch;
-        for (int i = 0; i < 1000; ++i) batch.push_back(fresh());
+        for (long i = 0; i < size; ++i) batch.push_back(fresh());
         Commit(batch);
         keys_.insert(keys_.end(), batch.begin(), batch.end());
       }
-      f.inserts_batch_per_s = batches * 1000 / ((NowUs() - start) / 1e6);
+      f.inserts_in_batches.emplace_back(size, batches * size / ((NowUs() - start) / 1e6));
     }
     if (!one_first) singles();
 
@@ -163,7 +169,8 @@ class Bench {
 
 int main(int argc, char** argv) {
   long keys = 1000000, js_keys = 10000, hashes = 200000, js_hashes = 20000, singles = 10000;
-  long batches = 10;
+  std::string batch_sizes_text = "1,100,10000";
+  long batch_inserts = 20000;
   std::string dir = "/tmp/rustorium-proof-bench";
   bool skip_js = false;
   CLI::App app{"Authenticated-index benchmark against circomlibjs and js-merkletree"};
@@ -174,29 +181,68 @@ int main(int argc, char** argv) {
   app.add_option("--js-hashes", js_hashes, "Poseidon calls timed (circomlibjs)")
       ->capture_default_str();
   app.add_option("--singles", singles, "Single inserts into the large tree")->capture_default_str();
-  app.add_option("--batches", batches, "Batches of 1,000 inserts into the large tree")
+  app.add_option("--batch-sizes", batch_sizes_text,
+                 "Sizes of the batches of inserts into the large tree (comma-separated)")
+      ->capture_default_str();
+  app.add_option("--batch-inserts", batch_inserts, "Keys inserted in batches of each size")
+      ->check(CLI::Range(1L, 100000000L))
       ->capture_default_str();
   app.add_option("--dir", dir, "Scratch directory (emptied)")->capture_default_str();
   app.add_flag("--skip-js", skip_js, "Only our figures");
   CLI11_PARSE(app, argc, argv);
 
+  std::vector<long> batch_sizes;
+  for (std::size_t start = 0; start < batch_sizes_text.size();) {
+    const std::size_t end = std::min(batch_sizes_text.find(',', start), batch_sizes_text.size());
+    const long size = std::strtol(batch_sizes_text.substr(start, end - start).c_str(), nullptr, 10);
+    if (size < 1 || size > 10000000) {
+      std::fprintf(stderr, "--batch-sizes: '%s' is not a list of sizes 1..10000000\n",
+                   batch_sizes_text.c_str());
+      return 2;
+    }
+    batch_sizes.push_back(size);
+    start = end + 1;
+  }
+
   std::mt19937_64 rng(77);
+  // Fr multiplication, a dependent chain: the kernel MontMul chose for this CPU, and the portable
+  // one (RUSTORIUM_FIELD_PORTABLE=1 makes Poseidon and the tree below use it too).
+  using FrMont = rustorium::proof::field_detail::Montgomery<rustorium::proof::FrParams>;
+  rustorium::proof::Limbs chain = Fr::FromUint64(rng()).montgomery();
+  const rustorium::proof::Limbs factor = Fr::FromUint64(rng()).Inverse().montgomery();
+  constexpr long kMuls = 5'000'000;
+  double start = NowUs();
+  for (long i = 0; i < kMuls; ++i) chain = FrMont::MontMul(chain, factor);
+  const double mul_ns = (NowUs() - start) * 1000 / kMuls;
+  start = NowUs();
+  for (long i = 0; i < kMuls; ++i) chain = FrMont::MontMulPortable(chain, factor);
+  const double mul_portable_ns = (NowUs() - start) * 1000 / kMuls;
+  if (chain[0] == 0 && chain[1] == 0) std::printf("(unlikely zero)\n");
   const double t3 = PoseidonUs(3, hashes), t5 = PoseidonUs(5, hashes);
   std::printf("proof benchmark (one core, engine sync none)\n\n");
+  std::printf("Fr multiplication: %.1f ns (%s kernel); portable kernel %.1f ns\n", mul_ns,
+#if RUSTORIUM_FIELD_ADX
+              rustorium::proof::field_detail::UseAdx() ? "mulx/adx" : "portable",
+#else
+              "portable",
+#endif
+              mul_portable_ns);
   std::printf("Poseidon t=3: %.2f us/hash (%.0f hashes/s); t=5: %.2f us/hash (%.0f hashes/s)\n", t3,
               1e6 / t3, t5, 1e6 / t5);
 
   TreeFigures big;
   {
     Bench b(dir + "/large");
-    big = b.Run(keys, singles, batches, rng, /*one_first=*/true);
+    big = b.Run(keys, singles, batch_sizes, batch_inserts, rng, /*one_first=*/true);
   }
   std::printf("\ntree of %ld keys (max_levels 64):\n", keys);
   std::printf("  bulk build          %.1f s (%.0f keys/s)\n", big.bulk_s, keys / big.bulk_s);
   std::printf("  inserts one by one  %.0f /s (%ld inserts, each its own version and batch)\n",
               big.inserts_one_per_s, singles);
-  std::printf("  inserts in batches  %.0f /s (%ld batches of 1,000)\n", big.inserts_batch_per_s,
-              batches);
+  for (const auto& [size, per_s] : big.inserts_in_batches) {
+    std::printf("  inserts in batches  %.0f /s (batches of %ld, %ld keys)\n", per_s, size,
+                std::max<long>(1, batch_inserts / size) * size);
+  }
   std::printf("  proof generation    %.1f us\n", big.prove_us);
   std::printf("  proof verification  %.1f us\n", big.verify_us);
   std::printf("  proof size          %.0f bytes (binary form, average)\n", big.proof_bytes);
@@ -204,7 +250,7 @@ int main(int argc, char** argv) {
   TreeFigures small;
   {
     Bench b(dir + "/small");
-    small = b.Run(0, js_keys, 0, rng, /*one_first=*/true);
+    small = b.Run(0, js_keys, {}, 0, rng, /*one_first=*/true);
   }
   if (skip_js) return 0;
   const std::string cmd = "node " + std::string(RUSTORIUM_ROOT_DIR) + "/bench/js/proof_peer.mjs " +
