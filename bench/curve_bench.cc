@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fr_kernels.h"
 #include "proof/curve/msm.h"
 #include "proof/curve/pairing.h"
 #include "proof/field/ntt.h"
@@ -84,28 +85,7 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(2026);
   auto random_fr = [&] { return Fr::FromLimbsReduced({rng(), rng(), rng(), rng() >> 2}); };
 
-  Fr fr_a = random_fr(), fr_b = random_fr();
-  const double fr_mul = BestNs(2'000'000, [&] {
-    fr_a = fr_a * fr_b;
-    g_sink = fr_a.montgomery()[0];
-  });
-  // Both kernels side by side (the one above is whichever MontMul chose for this CPU).
-  using FrMont = rustorium::proof::field_detail::Montgomery<rustorium::proof::FrParams>;
-  rustorium::proof::Limbs limbs_a = fr_a.montgomery();
-  const rustorium::proof::Limbs limbs_b = fr_b.montgomery();
-  const double fr_mul_portable = BestNs(2'000'000, [&] {
-    limbs_a = FrMont::MontMulPortable(limbs_a, limbs_b);
-    g_sink = limbs_a[0];
-  });
-  double fr_mul_adx = 0;
-#if RUSTORIUM_FIELD_ADX
-  if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx")) {
-    fr_mul_adx = BestNs(2'000'000, [&] {
-      limbs_a = FrMont::MontMulAdx(limbs_a, limbs_b);
-      g_sink = limbs_a[0];
-    });
-  }
-#endif
+  const rustorium::bench::FrMulTimes fr_mul = rustorium::bench::TimeFrMultiplication(2'000'000);
   Fq fq_a = Fq::FromUint64(rng()).Inverse(), fq_b = Fq::FromUint64(rng());
   const double fq_mul = BestNs(2'000'000, [&] {
     fq_a = fq_a * fq_b;
@@ -131,14 +111,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("ours (one thread unless marked):\n");
-  std::printf("  Fr multiplication       %8.1f ns\n", fr_mul);
-  std::printf("    portable kernel       %8.1f ns\n", fr_mul_portable);
-  if (fr_mul_adx > 0) {
-    std::printf("    mulx/adx kernel       %8.1f ns (portable / mulx: %.2fx)\n", fr_mul_adx,
-                fr_mul_portable / fr_mul_adx);
-  } else {
-    std::printf("    mulx/adx kernel       not on this CPU\n");
-  }
+  rustorium::bench::PrintFrMultiplication(fr_mul);
   std::printf("  Fq multiplication       %8.1f ns\n", fq_mul);
   std::printf("  G1 addition (Jacobian)  %8.1f ns\n", g1_add);
   std::printf("  G1 mixed addition       %8.1f ns\n", g1_madd);

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fr_kernels.h"
 #include "engine/engine.h"
 #include "proof/field/fr.h"
 #include "proof/poseidon/poseidon.h"
@@ -169,7 +170,7 @@ class Bench {
 
 int main(int argc, char** argv) {
   long keys = 1000000, js_keys = 10000, hashes = 200000, js_hashes = 20000, singles = 10000;
-  std::string batch_sizes_text = "1,100,10000";
+  std::vector<long> batch_sizes = {1, 100, 10000};
   long batch_inserts = 20000;
   std::string dir = "/tmp/rustorium-proof-bench";
   bool skip_js = false;
@@ -181,8 +182,10 @@ int main(int argc, char** argv) {
   app.add_option("--js-hashes", js_hashes, "Poseidon calls timed (circomlibjs)")
       ->capture_default_str();
   app.add_option("--singles", singles, "Single inserts into the large tree")->capture_default_str();
-  app.add_option("--batch-sizes", batch_sizes_text,
+  app.add_option("--batch-sizes", batch_sizes,
                  "Sizes of the batches of inserts into the large tree (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::Range(1L, 10000000L))
       ->capture_default_str();
   app.add_option("--batch-inserts", batch_inserts, "Keys inserted in batches of each size")
       ->check(CLI::Range(1L, 100000000L))
@@ -191,42 +194,11 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-js", skip_js, "Only our figures");
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<long> batch_sizes;
-  for (std::size_t start = 0; start < batch_sizes_text.size();) {
-    const std::size_t end = std::min(batch_sizes_text.find(',', start), batch_sizes_text.size());
-    const long size = std::strtol(batch_sizes_text.substr(start, end - start).c_str(), nullptr, 10);
-    if (size < 1 || size > 10000000) {
-      std::fprintf(stderr, "--batch-sizes: '%s' is not a list of sizes 1..10000000\n",
-                   batch_sizes_text.c_str());
-      return 2;
-    }
-    batch_sizes.push_back(size);
-    start = end + 1;
-  }
-
   std::mt19937_64 rng(77);
-  // Fr multiplication, a dependent chain: the kernel MontMul chose for this CPU, and the portable
-  // one (RUSTORIUM_FIELD_PORTABLE=1 makes Poseidon and the tree below use it too).
-  using FrMont = rustorium::proof::field_detail::Montgomery<rustorium::proof::FrParams>;
-  rustorium::proof::Limbs chain = Fr::FromUint64(rng()).montgomery();
-  const rustorium::proof::Limbs factor = Fr::FromUint64(rng()).Inverse().montgomery();
-  constexpr long kMuls = 5'000'000;
-  double start = NowUs();
-  for (long i = 0; i < kMuls; ++i) chain = FrMont::MontMul(chain, factor);
-  const double mul_ns = (NowUs() - start) * 1000 / kMuls;
-  start = NowUs();
-  for (long i = 0; i < kMuls; ++i) chain = FrMont::MontMulPortable(chain, factor);
-  const double mul_portable_ns = (NowUs() - start) * 1000 / kMuls;
-  if (chain[0] == 0 && chain[1] == 0) std::printf("(unlikely zero)\n");
+  const rustorium::bench::FrMulTimes fr_mul = rustorium::bench::TimeFrMultiplication(2'000'000);
   const double t3 = PoseidonUs(3, hashes), t5 = PoseidonUs(5, hashes);
   std::printf("proof benchmark (one core, engine sync none)\n\n");
-  std::printf("Fr multiplication: %.1f ns (%s kernel); portable kernel %.1f ns\n", mul_ns,
-#if RUSTORIUM_FIELD_ADX
-              rustorium::proof::field_detail::UseAdx() ? "mulx/adx" : "portable",
-#else
-              "portable",
-#endif
-              mul_portable_ns);
+  rustorium::bench::PrintFrMultiplication(fr_mul);  // RUSTORIUM_FIELD_PORTABLE=1: portable
   std::printf("Poseidon t=3: %.2f us/hash (%.0f hashes/s); t=5: %.2f us/hash (%.0f hashes/s)\n", t3,
               1e6 / t3, t5, 1e6 / t5);
 
