@@ -209,9 +209,11 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
   }
 }
 
-// The pid of the playground child whose command line holds `config` (its .toml path).
+// The pid of the playground child whose command line holds `config` (its .toml path). The
+// oldest match: the shell that runs pgrep holds `config` in its command line too, and it is gone
+// by the time the caller signals the pid.
 pid_t ChildWithConfig(const std::string& config) {
-  CliRun r = rustorium::testing::RunCommand("pgrep -f '" + config + "'");
+  CliRun r = rustorium::testing::RunCommand("pgrep -o -f '" + config + "'");
   return r.exit_code == 0 ? static_cast<pid_t>(std::stol(r.out)) : -1;
 }
 
