@@ -178,17 +178,24 @@ Result<Ref> ReadRoot(const engine::Engine& e, const Keys& keys, std::optional<ui
   return ref;
 }
 
+// The node `ref` names at (depth, path): from `cache` when it holds it, else from the engine
+// (then cached).
 Result<Node> LoadNode(const engine::Engine& e, const Keys& keys, int depth, const Limbs& path,
-                      const Ref& ref, const engine::Snapshot* snap) {
+                      const Ref& ref, const engine::Snapshot* snap, NodeCache* cache) {
+  const std::string key = keys.Node(depth, path, ref.version);
+  if (cache != nullptr) {
+    if (std::optional<std::string> hit = cache->Get(key)) return DecodeNode(*hit);
+  }
   engine::ReadOptions ro;
   ro.snapshot = snap;
-  ASSIGN_OR_RETURN(std::optional<std::string> v,
-                   e.Get(ColumnFamily::kIndex, keys.Node(depth, path, ref.version), ro));
+  ASSIGN_OR_RETURN(std::optional<std::string> v, e.Get(ColumnFamily::kIndex, key, ro));
   if (!v.has_value()) {
     return Status::Corruption("index node at depth " + std::to_string(depth) + " version " +
                               std::to_string(ref.version) + " is missing");
   }
-  return DecodeNode(*v);
+  ASSIGN_OR_RETURN(Node node, DecodeNode(*v));
+  if (cache != nullptr) cache->Put(key, *v);
+  return node;
 }
 
 // One pending change inside Apply.
@@ -216,7 +223,7 @@ class Applier {
   Result<Sub> Update(int depth, const Limbs& path, const Ref& current, std::span<Item> items) {
     if (current.hash.IsZero()) return Build(depth, items);
     if (items.empty()) return Sub{Sub::kStored, {}, {}, current};
-    ASSIGN_OR_RETURN(Node node, LoadNode(e_, keys_, depth, path, current, nullptr));
+    ASSIGN_OR_RETURN(Node node, LoadNode(e_, keys_, depth, path, current, nullptr, options_.cache));
     if (node.leaf) {
       // Merge the stored leaf into the pending set; unchanged when nothing touches it.
       bool touched = false;
@@ -298,7 +305,8 @@ class Applier {
         const uint64_t bit = uint64_t{1} << (depth % 64);
         child_path[depth / 64] =
             lone == &right ? (child_path[depth / 64] | bit) : (child_path[depth / 64] & ~bit);
-        ASSIGN_OR_RETURN(Node n, LoadNode(e_, keys_, depth + 1, child_path, lone->ref, nullptr));
+        ASSIGN_OR_RETURN(
+            Node n, LoadNode(e_, keys_, depth + 1, child_path, lone->ref, nullptr, options_.cache));
         if (n.leaf) {
           MarkStale(depth + 1, child_path, lone->ref.version);
           Sub up{Sub::kLeaf, n.key, n.value, lone->ref};
@@ -309,7 +317,7 @@ class Applier {
     ASSIGN_OR_RETURN(Ref l, Place(depth + 1, left));
     ASSIGN_OR_RETURN(Ref r, Place(depth + 1, right));
     Ref self{Poseidon2(l.hash, r.hash), version_};
-    staged_.Put(ColumnFamily::kIndex, keys_.Node(depth, path, version_), EncodeMiddle(l, r));
+    Stage(keys_.Node(depth, path, version_), EncodeMiddle(l, r));
     return Sub{Sub::kStored, {}, {}, self, /*middle=*/true};
   }
 
@@ -321,9 +329,13 @@ class Applier {
   }
 
   Result<Ref> WriteLeaf(int depth, const Fr& key, const Fr& value, const Fr& hash) {
-    staged_.Put(ColumnFamily::kIndex, keys_.Node(depth, key.ToCanonical(), version_),
-                EncodeLeaf(key, value));
+    Stage(keys_.Node(depth, key.ToCanonical(), version_), EncodeLeaf(key, value));
     return Ref{hash, version_};
+  }
+
+  void Stage(std::string key, std::string node) {
+    staged_.Put(ColumnFamily::kIndex, key, node);
+    if (options_.cache != nullptr) written_.emplace_back(std::move(key), std::move(node));
   }
 
   void MarkStale(int depth, const Limbs& path, uint64_t node_version) {
@@ -332,6 +344,7 @@ class Applier {
 
  public:
   std::vector<std::string> stale_;
+  std::vector<std::pair<std::string, std::string>> written_;  // nodes staged, for the cache
 
  private:
   const engine::Engine& e_;
@@ -365,15 +378,47 @@ Result<Fr> SparseMerkleTree::Root(std::optional<uint64_t> version) const {
   return ref.hash;
 }
 
+void SparseMerkleTree::Reset() {
+  versions_loaded_ = false;
+  kept_.clear();
+  pruned_through_.reset();
+  if (options_.cache != nullptr) options_.cache->ErasePrefix(TreeKeyPrefix(tree_id_));
+}
+
+Status SparseMerkleTree::LoadVersions() {
+  const Keys keys(tree_id_);
+  kept_.clear();
+  latest_hash_ = Fr::Zero();
+  latest_node_version_ = 0;
+  engine::IteratorOptions io;
+  io.prefix = keys.RootPrefix();
+  auto it = engine_->NewIterator(ColumnFamily::kIndex, io);
+  for (it->SeekToLast();
+       it->Valid() && kept_.size() < static_cast<std::size_t>(options_.keep_versions); it->Prev()) {
+    if (it->key().size() != io.prefix.size() + 8) {
+      return Status::Corruption("malformed index root record");
+    }
+    kept_.push_front(GetFixed64BE(it->key().substr(io.prefix.size())));
+  }
+  RETURN_IF_ERROR(it->status());
+  ASSIGN_OR_RETURN(auto latest, ReadLatestRoot(*engine_, keys, nullptr));
+  if (latest.has_value()) {
+    latest_hash_ = latest->second.hash;
+    latest_node_version_ = latest->second.version;
+  }
+  versions_loaded_ = true;
+  return Status::OK();
+}
+
 Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t version,
                                    engine::WriteBatch& batch) {
   const Keys keys(tree_id_);
-  ASSIGN_OR_RETURN(auto latest, ReadLatestRoot(*engine_, keys, nullptr));
-  if (latest.has_value() && version <= latest->first) {
+  if (!versions_loaded_) RETURN_IF_ERROR(LoadVersions());
+  if (!kept_.empty() && version <= kept_.back()) {
     return Status::InvalidArgument("index version " + std::to_string(version) +
-                                   " is not above the latest " + std::to_string(latest->first));
+                                   " is not above the latest " + std::to_string(kept_.back()));
   }
-  const Ref old_root = latest.has_value() ? latest->second : Ref{};
+  const Ref old_root = kept_.empty() ? Ref{} : Ref{latest_hash_, latest_node_version_};
 
   // The last update of each key wins.
   std::vector<std::size_t> order(updates.size());
@@ -402,20 +447,11 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
 
   // Pruning: keep the newest keep_versions versions, this one included.
   std::optional<uint64_t> oldest_kept;
-  if (options_.keep_versions == 1) {
+  const std::size_t keep = static_cast<std::size_t>(options_.keep_versions);
+  if (keep == 1) {
     oldest_kept = version;
-  } else {
-    engine::IteratorOptions io;
-    io.prefix = keys.RootPrefix();
-    auto it = engine_->NewIterator(ColumnFamily::kIndex, io);
-    int seen = 1;  // this version
-    for (it->SeekToLast(); it->Valid(); it->Prev()) {
-      if (++seen == options_.keep_versions) {
-        oldest_kept = GetFixed64BE(it->key().substr(io.prefix.size()));
-        break;
-      }
-    }
-    RETURN_IF_ERROR(it->status());
+  } else if (kept_.size() + 1 >= keep) {
+    oldest_kept = kept_[kept_.size() + 1 - keep];
   }
   for (const std::string& suffix : applier.stale_) {
     if (oldest_kept.has_value() && version <= *oldest_kept) {
@@ -447,6 +483,13 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   // Nothing reaches the caller's batch unless everything above succeeded.
   batch.Append(staged);
   if (oldest_kept.has_value()) pruned_through_ = oldest_kept;
+  kept_.push_back(version);
+  while (oldest_kept.has_value() && kept_.front() < *oldest_kept) kept_.pop_front();
+  latest_hash_ = root.hash;
+  latest_node_version_ = root.version;
+  if (options_.cache != nullptr) {
+    for (const auto& [key, node] : applier.written_) options_.cache->Put(key, node);
+  }
   return root.hash;
 }
 
@@ -459,7 +502,7 @@ struct Walk {
 
 // Follows `key`'s path at `version` on one snapshot.
 Result<Walk> WalkPath(const engine::Engine& e, uint64_t tree_id, const Fr& key,
-                      std::optional<uint64_t> version) {
+                      std::optional<uint64_t> version, NodeCache* cache) {
   const Keys keys(tree_id);
   auto snap = e.GetSnapshot();
   ASSIGN_OR_RETURN(Ref ref, ReadRoot(e, keys, version, snap.get()));
@@ -467,7 +510,7 @@ Result<Walk> WalkPath(const engine::Engine& e, uint64_t tree_id, const Fr& key,
   Walk w;
   for (int depth = 0; !ref.hash.IsZero(); ++depth) {
     if (depth > kMaxProofDepth) return Status::Corruption("index path deeper than 240");
-    ASSIGN_OR_RETURN(Node node, LoadNode(e, keys, depth, path, ref, snap.get()));
+    ASSIGN_OR_RETURN(Node node, LoadNode(e, keys, depth, path, ref, snap.get(), cache));
     if (node.leaf) {
       if (node.key == key) {
         w.proof.existence = true;
@@ -491,12 +534,12 @@ Result<Walk> WalkPath(const engine::Engine& e, uint64_t tree_id, const Fr& key,
 
 Result<std::optional<Fr>> SparseMerkleTree::Get(const Fr& key,
                                                 std::optional<uint64_t> version) const {
-  ASSIGN_OR_RETURN(Walk w, WalkPath(*engine_, tree_id_, key, version));
+  ASSIGN_OR_RETURN(Walk w, WalkPath(*engine_, tree_id_, key, version, options_.cache));
   return w.value;
 }
 
 Result<SmtProof> SparseMerkleTree::Prove(const Fr& key, std::optional<uint64_t> version) const {
-  ASSIGN_OR_RETURN(Walk w, WalkPath(*engine_, tree_id_, key, version));
+  ASSIGN_OR_RETURN(Walk w, WalkPath(*engine_, tree_id_, key, version, options_.cache));
   return std::move(w.proof);
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +26,7 @@
 
 #include "engine/engine.h"
 #include "proof/field/fr.h"
+#include "proof/smt/node_cache.h"
 #include "proof/smt/proof.h"
 
 namespace rustorium::proof {
@@ -40,6 +42,8 @@ struct SmtOptions {
   int max_levels = 64;
   // Versions whose roots stay provable: the newest `keep_versions` applied versions.
   int keep_versions = 64;
+  // The store's node cache (not owned; must outlive the tree), or none.
+  NodeCache* cache = nullptr;
 };
 
 // One change: set `key` to `value`, or delete `key` when value is nullopt (deleting an
@@ -69,7 +73,16 @@ class SparseMerkleTree {
   // updates name one key, the last wins. Errors leave `batch` as it was:
   //   InvalidArgument  version not increasing, or two keys collide past max_levels
   //   Corruption       a stored node is missing or malformed
+  //
+  // The tree remembers its newest version, the versions it keeps and (in options.cache) the nodes
+  // it wrote as if the batch were written: a caller that drops a batch after a successful Apply
+  // (a failed engine write) must call Reset before the next Apply.
   Result<Fr> Apply(std::span<const SmtUpdate> updates, uint64_t version, engine::WriteBatch& batch);
+
+  // Forgets what this object remembers of the tree (newest version, kept versions, and the tree's
+  // entries in options.cache): after a dropped batch, or after the tree was dropped (StageDrop)
+  // and the drop written.
+  void Reset();
 
   // The value of `key` at `version` (newest when nullopt), or nullopt when absent.
   Result<std::optional<Fr>> Get(const Fr& key,
@@ -89,9 +102,18 @@ class SparseMerkleTree {
   SparseMerkleTree(engine::Engine* engine, uint64_t tree_id, SmtOptions options)
       : engine_(engine), tree_id_(tree_id), options_(options) {}
 
+  // Reads the newest version and the kept versions from the engine (first Apply after Reset).
+  Status LoadVersions();
+
   engine::Engine* engine_;
   uint64_t tree_id_;
   SmtOptions options_;
+  // The applied versions still kept, oldest first, and the newest one's root: root hash and the
+  // version of the root node. Loaded on the first Apply; every Apply updates them.
+  bool versions_loaded_ = false;
+  std::deque<uint64_t> kept_;
+  Fr latest_hash_;
+  uint64_t latest_node_version_ = 0;
   // The oldest kept version after this object's last Apply: pruning scans start there, not
   // at the front of the key range, where the tombstones of earlier prunes pile up until
   // compaction. Only a hint: unset after Open (one full scan), and a batch the caller drops

@@ -323,6 +323,88 @@ TEST_F(SmtTest, UnwrittenBatchLeavesThePreviousRoot) {
   EXPECT_NE(Commit(t, {{F(3), F(4)}}, 2), r1);
 }
 
+// Issue 19: the store-wide node cache. A tree that reads and writes through a small cache (so
+// that it evicts) has every root and proof of a tree without one, and uses the cache.
+TEST_F(SmtTest, ANodeCacheChangesNoRootOrProof) {
+  NodeCache cache(64 << 10);
+  auto plain = Tree(1);
+  auto cached = Tree(2, SmtOptions{.cache = &cache});
+  std::mt19937_64 rng(19);
+  std::vector<Fr> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}));
+  for (uint64_t v = 1; v <= 80; ++v) {
+    std::vector<SmtUpdate> change;
+    for (int j = 0; j < 12; ++j) {
+      const Fr& k = keys[rng() % keys.size()];
+      change.push_back({k, rng() % 4 == 0 ? std::nullopt : std::optional(F(v * 100 + j))});
+    }
+    ASSERT_EQ(Commit(plain, change, v), Commit(cached, change, v)) << "version " << v;
+    if (v % 20 == 0) {
+      // A new object over the same tree and cache (a region reopened) goes on from the engine.
+      cached = Tree(2, SmtOptions{.cache = &cache});
+      for (int j = 0; j < 10; ++j) {
+        const Fr& k = keys[rng() % keys.size()];
+        auto a = plain.Prove(k), b = cached.Prove(k);
+        ASSERT_TRUE(a.ok() && b.ok());
+        EXPECT_EQ(a->EncodeBinary(), b->EncodeBinary());
+      }
+    }
+  }
+  EXPECT_GT(cache.hits(), 1000u);
+  EXPECT_LE(cache.bytes(), cache.capacity());
+  EXPECT_GT(cache.entries(), 100u);
+}
+
+// A caller that drops a batch after a successful Apply resets the tree: the version it dropped
+// is applied again with other updates, and neither the tree nor the cache remembers the first.
+TEST_F(SmtTest, ADroppedBatchIsForgottenAfterReset) {
+  NodeCache cache(1 << 20);
+  auto t = Tree(1, SmtOptions{.cache = &cache});
+  std::vector<SmtUpdate> base;
+  for (uint64_t i = 1; i <= 20; ++i) base.push_back({F(i * 7919), F(i)});
+  Commit(t, base, 1);
+  {
+    engine::WriteBatch dropped;
+    ASSERT_TRUE(
+        t.Apply(std::vector<SmtUpdate>{{F(5 * 7919), F(555)}, {F(4242), F(1)}}, 2, dropped).ok());
+  }
+  t.Reset();
+  const std::vector<SmtUpdate> instead{{F(3 * 7919), F(333)}};
+  const Fr root = Commit(t, instead, 2);
+  auto fresh = Tree(9);
+  Commit(fresh, base, 1);
+  EXPECT_EQ(root, Commit(fresh, instead, 2));
+  EXPECT_EQ(*t.Get(F(5 * 7919)), std::optional(F(5)));
+  EXPECT_EQ(*t.Get(F(4242)), std::nullopt);
+  auto p = t.Prove(F(3 * 7919));
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(VerifyProof(root, F(3 * 7919), F(333), *p).ok());
+}
+
+TEST(NodeCache, EvictsTheLeastRecentlyUsedAndErasesATreesEntries) {
+  const std::size_t one = NodeCache::Charge(10, 81);
+  NodeCache cache(3 * one);
+  const auto key = [](char tree, int i) {
+    return std::string(1, tree) + "key-" + std::to_string(i) + "xxxx";
+  };
+  cache.Put(key('a', 1), std::string(81, '1'));
+  cache.Put(key('a', 2), std::string(81, '2'));
+  cache.Put(key('b', 3), std::string(81, '3'));
+  EXPECT_EQ(cache.entries(), 3u);
+  EXPECT_EQ(cache.Get(key('a', 1)), std::string(81, '1'));  // now the most recent
+  cache.Put(key('b', 4), std::string(81, '4'));             // evicts a2, the least recent
+  EXPECT_EQ(cache.Get(key('a', 2)), std::nullopt);
+  EXPECT_TRUE(cache.Get(key('b', 3)).has_value());
+  EXPECT_LE(cache.bytes(), cache.capacity());
+  cache.ErasePrefix("b");
+  EXPECT_EQ(cache.entries(), 1u);
+  EXPECT_EQ(cache.bytes(), one);
+  EXPECT_TRUE(cache.Get(key('a', 1)).has_value());
+  NodeCache off(0);
+  off.Put(key('a', 1), "x");
+  EXPECT_EQ(off.entries(), 0u);
+}
+
 TEST_F(SmtTest, ReadersRunAlongsideOneWriter) {
   auto writer = Tree();
   auto reader = Tree();
