@@ -7,6 +7,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "base/codec.h"
 #include "base/quote.h"
 #include "region/store/command_limits.h"
 #include "region/store/root_statement.h"
@@ -188,9 +189,29 @@ Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::R
   const std::string statement =
       store::RootStatement(root.region_id(), root.epoch().conf_ver(), root.epoch().version(),
                            root.applied_index(), out.root);
-  if (!store::VerifySignature(key, statement, root.signature())) {
-    return Status::Corruption("the root's signature does not verify with store " +
-                              std::to_string(root.store_id()) + "'s key");
+  std::string seen = key;
+  PutFixed64BE(seen, statement.size());
+  seen += statement;
+  seen += root.signature();
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    known = verified_roots_.count(seen) != 0;
+  }
+  if (!known) {
+    signatures_verified_++;
+    if (!store::VerifySignature(key, statement, root.signature())) {
+      return Status::Corruption("the root's signature does not verify with store " +
+                                std::to_string(root.store_id()) + "'s key");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (verified_roots_.insert(seen).second) {
+      verified_order_.push_back(seen);
+      if (verified_order_.size() > kVerifiedRoots) {
+        verified_roots_.erase(verified_order_.front());
+        verified_order_.pop_front();
+      }
+    }
   }
   RETURN_IF_ERROR(CheckSignerHeldReplica(root, region));
   out.verified = true;

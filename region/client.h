@@ -20,6 +20,7 @@
 // applied. Reads are retried freely.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -127,6 +128,12 @@ class Client {
   void PutAsync(std::string key, std::string value, std::function<void(Result<WriteResult>)> done);
   void DeleteAsync(std::string key, std::function<void(Result<WriteResult>)> done);
 
+  // Signatures this client has checked. A root statement checked once is remembered (the last
+  // kVerifiedRoots, with the signature and the key that verified it), so answers at the same
+  // root cost one check.
+  uint64_t signatures_verified() const { return signatures_verified_.load(); }
+  static constexpr std::size_t kVerifiedRoots = 256;
+
  private:
   struct CachedRegion {
     meta::Region region;
@@ -178,6 +185,10 @@ class Client {
   std::map<std::string, std::unique_ptr<rpc::RpcChannel>> channels_;  // guarded by mu_
   std::map<uint64_t, CachedRegion> regions_;                          // guarded by mu_
   std::map<uint64_t, pd::StoreInfo> stores_;                          // guarded by mu_
+  // Verified statements (public key, statement, signature), oldest first.
+  std::set<std::string> verified_roots_;    // guarded by mu_
+  std::deque<std::string> verified_order_;  // guarded by mu_
+  std::atomic<uint64_t> signatures_verified_{0};
 };
 
 }  // namespace rustorium::client

@@ -212,6 +212,7 @@ Status NoGroup(GroupId group) {
 
 struct ApplyRequest {
   struct raft_apply req;
+  struct ::raft* r;
   std::function<void(Result<ProposeResult>)> done;
 };
 
@@ -268,7 +269,7 @@ void MultiRaft::Propose(GroupId group, std::string command,
     done(Status::Internal("out of memory"));
     return;
   }
-  auto* a = new ApplyRequest{{}, std::move(done)};
+  auto* a = new ApplyRequest{{}, &g->r, std::move(done)};
   a->req.data = a;
   const int rv =
       raft_apply(&g->r, &a->req, &buf, 1, [](struct raft_apply* req, int status, void* result) {
@@ -277,10 +278,18 @@ void MultiRaft::Propose(GroupId group, std::string command,
           a->done(FromRaftError(status, nullptr));
           return;
         }
-        ProposeResult out;
-        out.index = req->index;
-        if (result != nullptr) out.result = *static_cast<std::string*>(result);
-        a->done(std::move(out));
+        // libraft applied the entry; its command goes through the state machine with the
+        // rest of the turn's (RaftIoGlue::ApplyQueued).
+        (void)result;
+        Group& g = *static_cast<Group*>(a->r->data);
+        RaftIoGlue::WhenApplied(
+            g, req->index,
+            [index = req->index, done = std::move(a->done)](const std::string* result) {
+              ProposeResult out;
+              out.index = index;
+              if (result != nullptr) out.result = *result;
+              done(std::move(out));
+            });
       });
   if (rv != 0) {
     raft_free(buf.base);
@@ -313,10 +322,18 @@ void MultiRaft::IssueReadBarrier(GroupId group) {
   stats_.read_barriers++;
   const int rv = raft_barrier(&g->r, &b->req, [](struct raft_barrier* req, int status) {
     std::unique_ptr<BarrierRequest> b(static_cast<BarrierRequest*>(req->data));
-    // Applied through the barrier: everything committed before the reads arrived.
-    const Result<uint64_t> at = status == 0 ? Result<uint64_t>(raft_last_applied(b->r))
-                                            : Result<uint64_t>(FromRaftError(status, nullptr));
-    for (auto& read : b->reads) read(at);
+    if (status != 0) {
+      const Status s = FromRaftError(status, nullptr);
+      for (auto& read : b->reads) read(s);
+      return;
+    }
+    // Applied through the barrier: everything committed before the reads arrived, once the
+    // state machine has the commands libraft applied.
+    const uint64_t at = raft_last_applied(b->r);
+    RaftIoGlue::WhenApplied(*static_cast<Group*>(b->r->data), at,
+                            [at, reads = std::move(b->reads)](const std::string*) {
+                              for (auto& read : reads) read(at);
+                            });
   });
   if (rv != 0) {
     std::unique_ptr<BarrierRequest> owned(b);
@@ -407,6 +424,7 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
   g->destroy = g->destroy || destroy;
   if (g->closing) return;
   g->closing = true;
+  RaftIoGlue::ApplyQueued(*g);  // what libraft applied reaches the state machine and its waiters
   std::vector<std::function<void(Result<uint64_t>)>> reads;
   reads.swap(g->reads);
   for (auto& read : reads) read(Status::Aborted("raft group closed"));

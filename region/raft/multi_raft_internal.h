@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -61,7 +62,18 @@ struct MultiRaft::Group {
   HardState hard;
   std::optional<SnapshotMeta> snapshot;  // the latest durable one
   std::mt19937_64 rng{std::random_device{}()};
-  std::string last_result;  // the result of the command being applied, for its proposer
+  // Commands libraft has applied and the state machine not yet: executed as one batch at the
+  // end of the turn (RaftIoGlue::ApplyQueued), or at once when something needs the state
+  // machine caught up (a snapshot taken or installed, the group closing).
+  struct QueuedCommand {
+    uint64_t index;
+    std::string command;
+  };
+  std::vector<QueuedCommand> apply_queue;
+  bool apply_scheduled = false;
+  // Callbacks waiting for every command up to their index to be through the state machine:
+  // a proposer (with its command's result) or a read (nullptr).
+  std::multimap<uint64_t, std::function<void(const std::string* result)>> apply_waiters;
   // What the operator log last said (RaftIoGlue::LogChanges): the leader and its term, and the
   // configuration as (server id, role) pairs (empty: not yet seen; the first is not a change).
   uint64_t logged_leader = 0;
@@ -94,6 +106,14 @@ struct RaftIoGlue {
   // The operator's info lines (docs/operations.md, "Logs"): a new leader or term once this
   // replica knows its leader, and a configuration that differs from the one seen before.
   static void LogChanges(Group& g);
+  // Runs `fn` once every command up to `index` has gone through the state machine: at once
+  // when none is queued, else after the batch that holds them; with the command's result when
+  // `index` is a queued command's.
+  static void WhenApplied(Group& g, uint64_t index,
+                          std::function<void(const std::string* result)> fn);
+  // Applies the queued commands as one batch and answers the waiters it releases. A state
+  // machine error stops the store (base/fatal.h), as an apply error always has.
+  static void ApplyQueued(Group& g);
   // Whether a follower may tick now (RaftGuards::no_election_while_persisting).
   static bool MayTick(const Group& g);
   // Hands the held AppendEntries results to libraft once they can no longer make it count

@@ -29,6 +29,9 @@ struct MultiRaftStats {
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};
   std::atomic<uint64_t> read_barriers{0};
+  // Commands through the state machine, and the batches they went in (one per group and turn).
+  std::atomic<uint64_t> commands_applied{0};
+  std::atomic<uint64_t> apply_batches{0};
   // libraft 0.15 guards (RaftGuards): TimeoutNow messages dropped, ticks skipped while appends
   // were in flight, barriers proposed by new leaders, AppendEntries results held back, ...
   std::atomic<uint64_t> guard_timeout_now_dropped{0};

@@ -526,6 +526,7 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
       self.stats_.messages_refused++;
       return false;
     }
+    ApplyQueued(*g);  // the snapshot replaces the data: nothing older may be applied after it
     if (!self.snapshots_->Install(g->id, from_id, install.transfer_id(), *g->sm)) return false;
   }
   raft_message msg;
@@ -549,25 +550,73 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   // libraft applies entry last_applied + 1 and advances last_applied afterwards.
   const uint64_t index = g.r.last_applied + 1;
   if (index <= g.sm->AppliedIndex()) return 0;  // applied before a restart or a snapshot
+  // Queued: the turn's commands go to the state machine together (ApplyQueued); the proposer
+  // waits for its result (MultiRaft::Propose).
+  g.apply_queue.push_back({index, std::string(static_cast<const char*>(buf->base), buf->len)});
+  if (!g.apply_scheduled) {
+    g.apply_scheduled = true;
+    MultiRaft* self = g.owner;
+    const GroupId id = g.id;
+    self->loop_.AtEndOfTurn([self, id] {
+      if (Group* found = self->Find(id); found != nullptr) ApplyQueued(*found);
+    });
+  }
+  return 0;
+}
+
+void RaftIoGlue::WhenApplied(Group& g, uint64_t index,
+                             std::function<void(const std::string* result)> fn) {
+  if (g.apply_queue.empty() || g.apply_queue.front().index > index) {
+    fn(nullptr);
+    return;
+  }
+  g.apply_waiters.emplace(index, std::move(fn));
+}
+
+void RaftIoGlue::ApplyQueued(Group& g) {
+  g.apply_scheduled = false;
+  if (g.apply_queue.empty()) return;
+  std::vector<Group::QueuedCommand> batch;
+  batch.swap(g.apply_queue);
+  std::vector<StateMachine::Entry> entries;
+  entries.reserve(batch.size());
+  std::size_t bytes = 0;
+  for (const Group::QueuedCommand& c : batch) {
+    entries.push_back({c.index, c.command});
+    bytes += c.command.size();
+  }
   const auto started = std::chrono::steady_clock::now();
-  Result<std::string> out =
-      g.sm->Apply(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
+  Result<std::vector<std::string>> out = g.sm->ApplyBatch(entries);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
+  const uint64_t first = batch.front().index, last = batch.back().index;
   if (took >= g.owner->options_.slow_apply) {
-    spdlog::info("raft slow apply: group={} index={} bytes={} ms={}", g.id, index, buf->len,
-                 took.count());
+    spdlog::info("raft slow apply: group={} index={}..{} commands={} bytes={} ms={}", g.id, first,
+                 last, batch.size(), bytes, took.count());
   }
-  if (!out.ok()) {
+  if (!out.ok() || out->size() != batch.size()) {
     // The state machine refuses bad commands with a result; an error is the engine failing
-    // (disk full, I/O error). libraft would retry the entry forever: stop instead, and let a
-    // restart resume from the last applied index on disk.
-    Fatal("applying entry " + std::to_string(index) + " of group " + std::to_string(g.id) + ": " +
-          out.status().ToString());
+    // (disk full, I/O error). libraft has moved past these entries: stop, and let a restart
+    // resume from the last applied index on disk.
+    Fatal("applying entries " + std::to_string(first) + ".." + std::to_string(last) + " of group " +
+          std::to_string(g.id) + ": " +
+          (out.ok() ? std::string("wrong number of results") : out.status().ToString()));
   }
-  g.last_result = std::move(*out);
-  *result = &g.last_result;
-  return 0;
+  g.owner->stats_.apply_batches++;
+  g.owner->stats_.commands_applied += batch.size();
+  // Release the waiters up to `last` (a callback may queue more waiters; they are not in the
+  // range taken here).
+  std::vector<std::pair<uint64_t, std::function<void(const std::string*)>>> ready;
+  auto end = g.apply_waiters.upper_bound(last);
+  for (auto it = g.apply_waiters.begin(); it != end; ++it)
+    ready.emplace_back(it->first, std::move(it->second));
+  g.apply_waiters.erase(g.apply_waiters.begin(), end);
+  for (auto& [index, fn] : ready) {
+    auto at =
+        std::lower_bound(batch.begin(), batch.end(), index,
+                         [](const Group::QueuedCommand& c, uint64_t i) { return c.index < i; });
+    fn(at != batch.end() && at->index == index ? &(*out)[at - batch.begin()] : nullptr);
+  }
 }
 
 // The snapshot is a marker: the data is durable in the engine already.
@@ -579,6 +628,8 @@ int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
     g.owner->stats_.guard_snapshots_postponed++;
     return RAFT_BUSY;
   }
+  // libraft snapshots at its last_applied: the state machine must have caught up with it.
+  ApplyQueued(g);
   std::string marker(kSnapshotMarker);
   PutFixed64BE(marker, g.r.last_applied);
   PutFixed64BE(marker, g.sm->AppliedIndex());

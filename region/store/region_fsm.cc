@@ -1,5 +1,7 @@
 #include "region/store/region_fsm.h"
 
+#include <set>
+
 #include "base/codec.h"
 #include "base/fault_point.h"
 #include "region/keys.h"
@@ -65,7 +67,8 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
 }
 
 Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
-                                     std::size_t command_bytes, engine::WriteBatch& batch) {
+                                     std::size_t command_bytes, engine::WriteBatch& batch,
+                                     std::vector<proof::SmtUpdate>& updates) {
   ApplyResult result;
   result.set_applied_index(index);
   // Sizes against the hard limits only (never this replica's configuration), so that every
@@ -87,6 +90,7 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
     }
   }
   if (command.has_cas()) {
+    // The run holds no earlier write of this key (CommandFootprint): the engine has its value.
     const CompareAndSwap& cas = command.cas();
     ASSIGN_OR_RETURN(std::optional<std::string> current,
                      engine_->Get(ColumnFamily::kDefault, DataKey(cas.key())));
@@ -97,8 +101,6 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
     result.set_cas_succeeded(match);
     if (!match) apply.clear();
   }
-  std::vector<proof::SmtUpdate> updates;
-  updates.reserve(apply.size());
   for (const Mutation* m : apply) {
     if (m->op() == Mutation::PUT) {
       batch.Put(ColumnFamily::kDefault, DataKey(m->key()), m->value());
@@ -108,54 +110,148 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
       updates.push_back({TreeKey(m->key()), std::nullopt});
     }
   }
-  Result<proof::Fr> root = tree_.Apply(updates, index, batch);
-  if (!root.ok()) {
-    if (root.status().code() != StatusCode::kInvalidArgument) return root.status();
-    // Two tree keys collide past the tree's depth: refused, nothing staged (but the version
-    // still advances below, with no change).
-    result.set_error(root.status().message());
-    return result;
-  }
-  result.set_root(RootToBytes(*root));
   return result;
 }
 
-Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view bytes) {
-  Command command;
+namespace {
+
+// What a command touches that a later command of the same run must not: the keys it writes or
+// compares, and its client. Two commands with disjoint footprints give the same results in one
+// run as one after the other, and each sees its own writes in the run's root.
+struct Footprint {
+  std::vector<std::string_view> keys;
+  uint64_t client = 0;  // 0: no session
+};
+
+Footprint CommandFootprint(const Command& c) {
+  Footprint f;
+  if (c.has_write()) {
+    for (const Mutation& m : c.write().mutations()) f.keys.push_back(m.key());
+  } else if (c.has_cas()) {
+    f.keys.push_back(c.cas().key());
+    f.keys.push_back(c.cas().set().key());
+  }
+  if (c.has_session()) f.client = c.session().client_id();
+  return f;
+}
+
+}  // namespace
+
+Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view command) {
+  const Entry entry{index, command};
+  ASSIGN_OR_RETURN(std::vector<std::string> out, ApplyBatch(std::span(&entry, 1)));
+  return std::move(out.front());
+}
+
+Result<std::vector<std::string>> RegionFsm::ApplyBatch(std::span<const Entry> entries) {
+  std::vector<Parsed> parsed(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    parsed[i].ok = parsed[i].command.ParseFromArray(entries[i].command.data(),
+                                                    static_cast<int>(entries[i].command.size()));
+  }
+  std::vector<std::string> out;
+  out.reserve(entries.size());
+  // Runs of commands with disjoint footprints, each one tree version and one engine write.
+  std::size_t begin = 0;
+  std::set<std::string_view> keys;
+  std::set<uint64_t> clients;
+  for (std::size_t i = 0; i <= entries.size(); ++i) {
+    Footprint f;
+    bool fits = i < entries.size();
+    if (fits && parsed[i].ok) {
+      f = CommandFootprint(parsed[i].command);
+      for (std::string_view k : f.keys) fits = fits && keys.count(k) == 0;
+      fits = fits && (f.client == 0 || clients.count(f.client) == 0);
+    }
+    if (!fits && i > begin) {
+      RETURN_IF_ERROR(ApplyRun(entries.subspan(begin, i - begin),
+                               std::span(parsed).subspan(begin, i - begin), out));
+      begin = i;
+      keys.clear();
+      clients.clear();
+    }
+    keys.insert(f.keys.begin(), f.keys.end());
+    if (f.client != 0) clients.insert(f.client);
+  }
+  return out;
+}
+
+Status RegionFsm::ApplyRun(std::span<const Entry> entries, std::span<const Parsed> parsed,
+                           std::vector<std::string>& out, const std::string* tree_refusal) {
   engine::WriteBatch batch;  // session records, then data, tree and the applied index
-  ApplyResult result;
-  result.set_applied_index(index);
-  bool apply = true, replay = false;
-  if (!command.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    result.set_error("malformed command");
-    apply = false;
-  } else if (command.has_session()) {
-    ASSIGN_OR_RETURN(SessionTable::Verdict verdict,
-                     sessions_.Admit(index, command.session(), batch));
-    if (verdict.kind != SessionTable::Verdict::kApply) {
+  std::vector<ApplyResult> results(entries.size());
+  std::vector<bool> recorded(entries.size(), false), replayed(entries.size(), false);
+  std::vector<proof::SmtUpdate> updates;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const uint64_t index = entries[i].index;
+    const Command& command = parsed[i].command;
+    ApplyResult& result = results[i];
+    result.set_applied_index(index);
+    bool apply = true;
+    if (!parsed[i].ok) {
+      result.set_error("malformed command");
       apply = false;
-      replay = verdict.kind == SessionTable::Verdict::kReplay;
-      result = std::move(verdict.result);
+    } else if (command.has_session()) {
+      ASSIGN_OR_RETURN(SessionTable::Verdict verdict,
+                       sessions_.Admit(index, command.session(), batch));
+      if (verdict.kind != SessionTable::Verdict::kApply) {
+        apply = false;
+        replayed[i] = verdict.kind == SessionTable::Verdict::kReplay;
+        result = std::move(verdict.result);
+      }
+    }
+    if (apply) {
+      engine::WriteBatch staged;
+      std::vector<proof::SmtUpdate> staged_updates;
+      ASSIGN_OR_RETURN(result,
+                       Stage(index, command, entries[i].command.size(), staged, staged_updates));
+      if (result.error().empty() && tree_refusal != nullptr) result.set_error(*tree_refusal);
+      if (result.error().empty()) {
+        batch.Append(staged);
+        updates.insert(updates.end(), staged_updates.begin(), staged_updates.end());
+      }
+    }
+    // The stored result gets the run's root below, once it is known.
+    if (command.has_session() && (apply || replayed[i])) {
+      sessions_.Record(command.session(), apply ? &result : nullptr, batch);
+      recorded[i] = apply;
     }
   }
-  if (apply) {
-    engine::WriteBatch staged;
-    ASSIGN_OR_RETURN(result, Stage(index, command, bytes.size(), staged));
-    if (result.error().empty()) batch.Append(staged);
+  // One tree version for the run, at its last index: every applied command index up to it
+  // answers with this root (a refused or replayed command changes nothing but the version).
+  const uint64_t last = entries.back().index;
+  Result<proof::Fr> root = tree_.Apply(updates, last, batch);
+  if (!root.ok()) {
+    if (root.status().code() != StatusCode::kInvalidArgument) return root.status();
+    // Two tree keys collide past the tree's depth. Nothing was written: undo the run's session
+    // changes and apply its commands one at a time, the colliding one refused alone (nothing
+    // staged, its version still advances).
+    ASSIGN_OR_RETURN(sessions_, SessionTable::Load(engine_, range_.id));
+    if (entries.size() == 1) {
+      const std::string why(root.status().message());
+      return ApplyRun(entries, parsed, out, &why);
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      RETURN_IF_ERROR(ApplyRun(entries.subspan(i, 1), parsed.subspan(i, 1), out));
+    return Status::OK();
   }
-  if (!result.error().empty() || replay) {
-    // Refused or replayed: no data changes, but the tree gets this version too, so every
-    // applied command index has a root (a replay answers the root it was first applied at).
-    ASSIGN_OR_RETURN(proof::Fr root, tree_.Apply({}, index, batch));
-    if (!replay) result.set_root(RootToBytes(root));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (replayed[i]) continue;  // a replay answers the root it was first applied at
+    results[i].set_root(RootToBytes(*root));
+    results[i].set_root_index(last);
+    if (recorded[i]) sessions_.UpdateStoredResult(parsed[i].command.session(), results[i], batch);
   }
-  if (command.has_session() && (apply || replay))
-    sessions_.Record(command.session(), apply ? &result : nullptr, batch);
-  StageMeta(batch, index, ApplyState::kReady);
-  if (FaultPoint("store.apply_write")) return Status::IOError("injected fault store.apply_write");
-  RETURN_IF_ERROR(engine_->Write(batch));
-  applied_ = index;
-  return result.SerializeAsString();
+  StageMeta(batch, last, ApplyState::kReady);
+  Status written = FaultPoint("store.apply_write")
+                       ? Status::IOError("injected fault store.apply_write")
+                       : engine_->Write(batch);
+  if (!written.ok()) {
+    tree_.Reset();  // it remembers the version just dropped
+    return written;
+  }
+  applied_ = last;
+  for (const ApplyResult& r : results) out.push_back(r.SerializeAsString());
+  return Status::OK();
 }
 
 namespace {
@@ -271,14 +367,17 @@ Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
 Result<proof::Fr> RegionFsm::RootFromData() const {
   ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
   // Built on tree id 0, which no region has (ids start at 1), into a batch never written.
+  proof::SmtOptions scratch_options = tree_options_;
+  scratch_options.cache = nullptr;  // its batch is dropped: nothing of it may be remembered
   ASSIGN_OR_RETURN(proof::SparseMerkleTree scratch,
-                   proof::SparseMerkleTree::Open(engine_, 0, tree_options_));
+                   proof::SparseMerkleTree::Open(engine_, 0, scratch_options));
   engine::WriteBatch discard;
   return scratch.Apply(updates, 1, discard);
 }
 
 Status RegionFsm::RebuildIndex(uint64_t applied) {
   ASSIGN_OR_RETURN(tree_, proof::SparseMerkleTree::Open(engine_, range_.id, tree_options_));
+  tree_.Reset();  // the cache may hold nodes of the tree that was dropped
   ASSIGN_OR_RETURN(std::vector<proof::SmtUpdate> updates, UpdatesFromData());
   engine::WriteBatch batch;
   RETURN_IF_ERROR(tree_.Apply(updates, applied == 0 ? 1 : applied, batch).status());

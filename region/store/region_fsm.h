@@ -1,8 +1,9 @@
 // RegionFsm: the state machine of one region's Raft group. Applying a command stages, into one
 // WriteBatch written with one write, the data, the region's authenticated index (a sparse
-// Merkle tree keyed by the byte sponge of each key, valued by the sponge of its value, one
-// tree version per applied index) and the applied index, so data and index never disagree
-// after a crash.
+// Merkle tree keyed by the byte sponge of each key, valued by the sponge of its value) and the
+// applied index, so data and index never disagree after a crash. The commands the Raft backend
+// applies together go in runs of disjoint keys and clients, one tree version per run, keyed by
+// the run's last applied index (ApplyBatch).
 //
 // Layout in the engine (region/keys.h):
 //   default  DataKey(key)              -> value (data keys are global: regions partition them)
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,11 @@ class RegionFsm : public raft::StateMachine {
   // applied index (Raft must go on); an error Status only when the engine fails, and then the
   // Raft backend stops the store (base/fatal.h) rather than retrying the entry forever.
   Result<std::string> Apply(uint64_t index, std::string_view command) override;
+  // Applies the batch in runs: consecutive commands that touch disjoint keys and write sessions
+  // share one tree version (keyed by the run's last index, so each touched tree node is hashed
+  // once per run) and one engine write. Each result carries its own applied index and the run's
+  // root and version (`root_index`): a proof of a command's write is a proof at that version.
+  Result<std::vector<std::string>> ApplyBatch(std::span<const Entry> entries) override;
   uint64_t AppliedIndex() const override { return applied_; }
   Result<std::unique_ptr<raft::SnapshotReader>> OpenSnapshot() override;
   Result<std::unique_ptr<raft::SnapshotWriter>> BeginSnapshot() override;
@@ -110,11 +117,20 @@ class RegionFsm : public raft::StateMachine {
     kInstalling = 2,  // a snapshot is staged completely; it replaces the data on open
   };
   void StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const;
-  // Validates the command and stages its effect; returns the result (error set when refused).
-  // Stages `command` (`command_bytes` long serialized) at `index`: a refusal is a result with
-  // `error` and nothing staged; an error Status only when the engine fails.
+  // Validates `command` (`command_bytes` long serialized) at `index` and stages its data into
+  // `batch` and its tree updates into `updates`: a refusal is a result with `error` and
+  // nothing staged; an error Status only when the engine fails.
   Result<ApplyResult> Stage(uint64_t index, const Command& command, std::size_t command_bytes,
-                            engine::WriteBatch& batch);
+                            engine::WriteBatch& batch, std::vector<proof::SmtUpdate>& updates);
+  struct Parsed {
+    Command command;
+    bool ok = false;  // false: malformed
+  };
+  // Applies a run of commands that touch disjoint keys and clients as one tree version (at the
+  // run's last index) in one engine write, appending each serialized result to `out`. With
+  // `tree_refusal` (a run of one whose keys collide in the tree), the command is refused with it.
+  Status ApplyRun(std::span<const Entry> entries, std::span<const Parsed> parsed,
+                  std::vector<std::string>& out, const std::string* tree_refusal = nullptr);
   // The tree updates that build the region's index from its data.
   Result<std::vector<proof::SmtUpdate>> UpdatesFromData() const;
   // Rebuilds the tree from the region's data at version `applied` (after a snapshot).

@@ -149,6 +149,15 @@ void SessionTable::Record(const WriteSession& session, const ApplyResult* result
   StageSession(it->first, s, batch);
 }
 
+void SessionTable::UpdateStoredResult(const WriteSession& session, const ApplyResult& result,
+                                      engine::WriteBatch& batch) const {
+  auto it = sessions_.find(session.client_id());
+  if (it == sessions_.end() || it->second.seqs.count(session.seq()) == 0) return;
+  batch.Put(ColumnFamily::kMeta,
+            keys::RegionSessionResultKey(region_id_, session.client_id(), session.seq()),
+            result.SerializeAsString());
+}
+
 std::optional<std::set<uint64_t>> SessionTable::Remembered(uint64_t client_id) const {
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return std::nullopt;

@@ -51,6 +51,10 @@ class SessionTable {
   // Stores `result` for an admitted command (kApply) or raises the floor of a replayed one;
   // staged into `batch`.
   void Record(const WriteSession& session, const ApplyResult* result, engine::WriteBatch& batch);
+  // Restages the stored result of an admitted command whose result was completed after Record
+  // (a batch's root); nothing when the table no longer holds it (evicted in the same batch).
+  void UpdateStoredResult(const WriteSession& session, const ApplyResult& result,
+                          engine::WriteBatch& batch) const;
 
   std::size_t size() const { return sessions_.size(); }
   // The sequence numbers remembered for `client_id` (tests and figures).

@@ -14,7 +14,11 @@ RegionRange RangeOf(const meta::Region& r) { return {r.id(), r.start_key(), r.en
 
 Store::Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
              StoreServiceOptions options)
-    : engine_(engine), raft_(raft), key_(key), options_(options) {}
+    : engine_(engine),
+      raft_(raft),
+      key_(key),
+      options_(options),
+      index_cache_(options.index_cache_bytes) {}
 
 void Store::RegisterHandlers(rpc::RpcServer& server) {
   // Under TLS only client and admin certificates reach the kv service (docs/operations.md).
@@ -36,12 +40,14 @@ Status Store::AddRegion(const meta::Region& region) {
   if (regions_.count(region.id()) != 0)
     return Status::FailedPrecondition("region " + std::to_string(region.id()) +
                                       " is hosted already");
-  ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region)));
+  proof::SmtOptions tree;
+  tree.cache = &index_cache_;
+  ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region), tree));
   RegionFsm* raw = fsm.get();
   std::vector<raft::Member> members;
   for (const meta::Peer& p : region.peers()) members.push_back({p.store_id(), p.address()});
   RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), members));
-  regions_[region.id()] = Hosted{region, raw};
+  regions_[region.id()] = Hosted{region, raw, std::nullopt};
   return Status::OK();
 }
 
@@ -84,15 +90,22 @@ meta::RegionError Store::NotLeaderError(uint64_t region_id) const {
   return e;
 }
 
-kv::SignedRoot Store::Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
+kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
   kv::SignedRoot s;
   s.set_region_id(h.meta.id());
   *s.mutable_epoch() = h.meta.epoch();
   s.set_applied_index(applied_index);
   s.set_root(RootToBytes(root));
   s.set_store_id(options_.store_id);
+  if (h.last_signed && h.last_signed->applied_index() == applied_index &&
+      h.last_signed->root() == s.root() &&
+      h.last_signed->epoch().conf_ver() == s.epoch().conf_ver() &&
+      h.last_signed->epoch().version() == s.epoch().version()) {
+    return *h.last_signed;
+  }
   s.set_signature(key_.Sign(RootStatement(h.meta.id(), h.meta.epoch().conf_ver(),
                                           h.meta.epoch().version(), applied_index, root)));
+  h.last_signed = s;
   return s;
 }
 
@@ -155,7 +168,7 @@ void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond)
                     if (AnswerRaftFailure<kv::GetResponse>(at.status(), region_id, false, respond))
                       return;
                     kv::GetResponse response;
-                    const Hosted& h = regions_.at(region_id);
+                    Hosted& h = regions_.at(region_id);
                     Result<ProvenRead> r = h.fsm->Read(key, with_proof);
                     if (!r.ok()) {
                       respond(r.status());
@@ -223,21 +236,23 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                     respond(Status::Internal("apply result does not parse"));
                     return;
                   }
-                  const Hosted& h = regions_.at(region_id);
+                  Hosted& h = regions_.at(region_id);
                   const ApplyResult& applied = response.result();
                   const Result<proof::Fr> root = RootFromBytes(applied.root());
                   if (!root.ok()) {
                     respond(Status::Internal("apply result without a root"));
                     return;
                   }
-                  // Proofs at the version this command wrote (kept for the next
-                  // keep_versions commands). A replayed answer has none: its version, that of
-                  // the first application, may be pruned.
+                  // Proofs at the version of the run this command was applied in (kept for
+                  // the next keep_versions runs). A replayed answer has none: its version, that
+                  // of the first application, may be pruned.
+                  const uint64_t version =
+                      applied.root_index() != 0 ? applied.root_index() : applied.applied_index();
                   std::set<std::string> seen;
                   for (const std::string& k : keys) {
                     if (applied.replayed()) break;
                     if (!seen.insert(k).second) continue;
-                    Result<proof::SmtProof> p = h.fsm->Prove(k, applied.applied_index());
+                    Result<proof::SmtProof> p = h.fsm->Prove(k, version);
                     if (!p.ok()) {
                       respond(p.status());
                       return;
@@ -247,7 +262,7 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                     kv->set_found(p->existence);
                     kv->set_proof(p->EncodeBinary());
                   }
-                  *response.mutable_root() = Sign(h, applied.applied_index(), *root);
+                  *response.mutable_root() = Sign(h, version, *root);
                   respond(response.SerializeAsString());
                 });
 }
@@ -265,7 +280,7 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
   raft_.ReadIndex(region_id, [this, region_id, req, respond](Result<uint64_t> at) {
     if (AnswerRaftFailure<kv::ScanResponse>(at.status(), region_id, false, respond)) return;
     kv::ScanResponse response;
-    const Hosted& h = regions_.at(region_id);
+    Hosted& h = regions_.at(region_id);
     Result<RegionFsm::ScanResult> r =
         h.fsm->Scan(req.start_key(), req.end_key(), req.limit(), options_.max_scan_bytes);
     if (!r.ok()) {

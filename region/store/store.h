@@ -14,8 +14,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "engine/engine.h"
+#include "proof/smt/node_cache.h"
 #include "region/kv.pb.h"
 #include "region/raft/multi_raft.h"
 #include "region/rpc/server.h"
@@ -39,6 +41,8 @@ struct StoreServiceOptions {
   // Sizes of the commands kv.Write accepts; larger ones are refused with InvalidArgument before
   // anything is proposed.
   CommandLimits limits;
+  // The store-wide cache of index tree nodes (proof/smt/node_cache.h), shared by its regions.
+  std::size_t index_cache_bytes = std::size_t{64} << 20;
 };
 
 class Store {
@@ -60,6 +64,9 @@ class Store {
   struct Hosted {
     meta::Region meta;
     RegionFsm* fsm;  // owned by the Raft group
+    // The last root statement signed: the writes of one apply run and the reads between two
+    // runs answer the same (version, root), signed once.
+    std::optional<kv::SignedRoot> last_signed;
   };
   // Parses a request and finds its region; answers (and returns nullptr) when it cannot.
   template <typename Request, typename Response>
@@ -76,7 +83,9 @@ class Store {
   template <typename Response>
   bool AnswerRaftFailure(const Status& s, uint64_t region_id, bool write,
                          const rpc::RpcServer::Responder& respond) const;
-  kv::SignedRoot Sign(const Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
+  // The signed statement of `root` at version `applied_index` (reusing h.last_signed when it is
+  // the same statement).
+  kv::SignedRoot Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
 
   void Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
@@ -86,6 +95,7 @@ class Store {
   raft::MultiRaft& raft_;
   const StoreKey& key_;
   StoreServiceOptions options_;
+  proof::NodeCache index_cache_;
   std::map<uint64_t, Hosted> regions_;  // loop thread
   std::size_t pending_writes_ = 0;      // loop thread
 };

@@ -178,6 +178,7 @@ TEST(Client, AcceptsAnHonestAnswerAndRefusesEveryTamperedOne) {
   auto absent = client->Get("fig");
   ASSERT_TRUE(absent.ok()) << absent.status().ToString();
   EXPECT_FALSE(absent->value.has_value());
+  EXPECT_EQ(client->signatures_verified(), 1u) << "one root, one signature check";
 
   for (Tamper t :
        {Tamper::kValue, Tamper::kProof, Tamper::kRoot, Tamper::kSignature, Tamper::kUnknownStore,

@@ -488,6 +488,133 @@ TEST_F(RegionFsmTest, AnInterruptedIndexRebuildFinishesOnOpen) {
   EXPECT_EQ((*reopened)->AppliedIndex(), 20u);
 }
 
+// Issue 19: the commands applied in one batch share tree versions. Every command gets the
+// result it would get applied alone (but the run's root), the run's root proves its writes, and
+// the final root and data are those of applying the commands one at a time.
+std::vector<ApplyResult> ApplyInBatch(RegionFsm& fsm, uint64_t first,
+                                      const std::vector<std::string>& commands) {
+  std::vector<raft::StateMachine::Entry> entries;
+  for (std::size_t i = 0; i < commands.size(); ++i) entries.push_back({first + i, commands[i]});
+  auto r = fsm.ApplyBatch(entries);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<ApplyResult> out;
+  for (const std::string& bytes : r.ok() ? *r : std::vector<std::string>{}) {
+    out.emplace_back();
+    EXPECT_TRUE(out.back().ParseFromString(bytes));
+  }
+  EXPECT_EQ(out.size(), commands.size());
+  return out;
+}
+
+// The parts of a result that do not depend on batching.
+std::string Outcome(ApplyResult r) {
+  r.clear_root();
+  r.clear_root_index();
+  return r.ShortDebugString();
+}
+
+TEST_F(RegionFsmTest, BatchesShareTreeVersionsAndGiveEachCommandItsOwnResult) {
+  const uint64_t seed = rustorium::testing::TestSeed();
+  std::printf("region fsm batch seed: %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  // The same commands: one at a time into this region, in batches into its twin in another
+  // engine (data keys are global: two regions of one engine would share them).
+  auto other = rustorium::testing::OpenScratchEngine(dir_.Sub("db2"), EngineOptionsFor({}));
+  auto batched = RegionFsm::Open(other.get(), {7, "b", "m"});
+  ASSERT_TRUE(batched.ok());
+  std::vector<std::string> commands;
+  for (int i = 0; i < 400; ++i) {
+    const std::string key =
+        std::string(1, static_cast<char>('b' + rng() % 3)) + std::to_string(rng() % 8);
+    const uint64_t client = 1 + rng() % 4, seq = 1 + static_cast<uint64_t>(i) / 2;
+    switch (rng() % 5) {
+      case 0:
+        commands.push_back(Put({{key, "v" + std::to_string(rng() % 3)}}));
+        break;
+      case 1:
+        commands.push_back(Delete(key));
+        break;
+      case 2:
+        commands.push_back(Cas(key, rng() % 2 ? std::nullopt : std::optional("v1"), "c"));
+        break;
+      case 3:  // a write and, sometimes, its retry right after (a replay in the same batch)
+        commands.push_back(WithSession(Put({{key, "s"}}), seq, seq, 1000 + i, false, client));
+        if (rng() % 2)
+          commands.push_back(WithSession(Put({{key, "s"}}), seq, seq, 1000 + i, true, client));
+        break;
+      default:
+        commands.push_back(Put({{key, "w"}, {"l" + std::to_string(rng() % 8), "x"}}));
+    }
+  }
+  std::size_t next = 0;
+  int shared = 0;
+  while (next < commands.size()) {
+    const std::size_t n = std::min<std::size_t>(1 + rng() % 24, commands.size() - next);
+    const std::vector<std::string> batch(commands.begin() + next, commands.begin() + next + n);
+    const std::vector<ApplyResult> together = ApplyInBatch(**batched, next + 1, batch);
+    for (std::size_t i = 0; i < together.size(); ++i) {
+      const uint64_t index = next + 1 + i;
+      const ApplyResult alone = ApplyAt(*fsm_, index, batch[i]);  // a replay names its first
+      ASSERT_EQ(Outcome(together[i]), Outcome(alone)) << "command " << index;
+      if (together[i].replayed()) continue;
+      EXPECT_GE(together[i].root_index(), index);
+      EXPECT_LE(together[i].root_index(), next + n);
+      if (together[i].root_index() != index) shared++;
+      if (!together[i].error().empty()) continue;
+      // The run's root proves what the command wrote.
+      Command c;
+      ASSERT_TRUE(c.ParseFromString(batch[i]));
+      if (c.has_cas() && !together[i].cas_succeeded()) continue;
+      const Mutation& m = c.has_cas() ? c.cas().set() : c.write().mutations(0);
+      auto p = (*batched)->Prove(m.key(), together[i].root_index());
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      std::optional<proof::Fr> value;
+      if (m.op() == Mutation::PUT) value = TreeValue(m.value());
+      EXPECT_TRUE(proof::VerifyProof(RootOf(together[i]), TreeKey(m.key()), value, *p).ok())
+          << "command " << index;
+    }
+    next += n;
+    EXPECT_EQ((*batched)->AppliedIndex(), next);
+    EXPECT_EQ(*(*batched)->Root(), *fsm_->Root()) << "after command " << next;
+  }
+  EXPECT_GT(shared, 100) << "commands of one batch share versions";
+  EXPECT_EQ(*(*batched)->Root(), *(*batched)->RootFromData());
+  // The session tables agree, also after a reopen.
+  batched->reset();
+  batched = RegionFsm::Open(other.get(), {7, "b", "m"});
+  ASSERT_TRUE(batched.ok());
+  for (uint64_t client = 1; client <= 4; ++client)
+    EXPECT_EQ((*batched)->sessions().Remembered(client), fsm_->sessions().Remembered(client));
+}
+
+// Keys whose tree paths collide past the tree's depth: in a batch, the colliding command is
+// refused alone, as it would be applied one at a time, and the batch's sessions stay right.
+TEST(RegionFsmBatch, ACollisionInsideABatchRefusesOnlyTheCommandThatCollides) {
+  TempDir dir;
+  auto engine = rustorium::testing::OpenScratchEngine(dir.Sub("db"), EngineOptionsFor({}));
+  auto other = rustorium::testing::OpenScratchEngine(dir.Sub("db2"), EngineOptionsFor({}));
+  proof::SmtOptions tiny;
+  tiny.max_levels = 2;  // two leaves: the third key collides with one of the first two
+  auto alone = RegionFsm::Open(engine.get(), {1, "", ""}, tiny);
+  auto batched = RegionFsm::Open(other.get(), {1, "", ""}, tiny);
+  ASSERT_TRUE(alone.ok() && batched.ok());
+  std::vector<std::string> commands;
+  for (uint64_t i = 1; i <= 6; ++i)
+    commands.push_back(WithSession(Put({{"k" + std::to_string(i), "v"}}), 1, 1, 1000, false, i));
+  const std::vector<ApplyResult> together = ApplyInBatch(**batched, 1, commands);
+  int refused = 0;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const ApplyResult one = ApplyAt(**alone, i + 1, commands[i]);
+    EXPECT_EQ(Outcome(together[i]), Outcome(one)) << "command " << i + 1;
+    refused += !one.error().empty();
+  }
+  EXPECT_GE(refused, 4) << "at most two keys fit";
+  EXPECT_EQ(*(*batched)->Root(), *(*alone)->Root());
+  EXPECT_EQ(*(*batched)->Root(), *(*batched)->RootFromData());
+  for (uint64_t client = 1; client <= 6; ++client)
+    EXPECT_EQ((*batched)->sessions().Remembered(client), (*alone)->sessions().Remembered(client));
+}
+
 // Three stores replicate a region through the multi-raft backend: every replica ends at the
 // same applied index with the same root, the root the data implies.
 TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {

@@ -71,17 +71,19 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_EQ(o.labels.at("region"), "asia-northeast");
   EXPECT_EQ(o.heartbeat.count(), 500);
   // The kv and connection limits.
-  WriteFile(path,
-            "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 100\nmax_value_size = 1000\n"
-            "max_mutations = 5\nmax_command_bytes = 5000\nmax_scan_bytes = 7000\n"
-            "max_connections = 9\nhandshake_timeout_ms = 250\nidle_timeout_ms = 0\n"
-            "[tls]\nplain = true\n");
+  WriteFile(
+      path,
+      "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 100\nmax_value_size = 1000\n"
+      "max_mutations = 5\nmax_command_bytes = 5000\nmax_scan_bytes = 7000\n"
+      "index_cache_mb = 3\nmax_connections = 9\nhandshake_timeout_ms = 250\nidle_timeout_ms = 0\n"
+      "[tls]\nplain = true\n");
   ASSERT_TRUE(LoadStoreConfig(path, o).ok());
   EXPECT_EQ(o.service.limits.max_key_size, 100u);
   EXPECT_EQ(o.service.limits.max_value_size, 1000u);
   EXPECT_EQ(o.service.limits.max_mutations, 5u);
   EXPECT_EQ(o.service.limits.max_command_bytes, 5000u);
   EXPECT_EQ(o.service.max_scan_bytes, 7000u);
+  EXPECT_EQ(o.service.index_cache_bytes, 3u << 20);
   EXPECT_EQ(o.server.max_connections, 9u);
   EXPECT_EQ(o.server.limits.handshake_timeout.count(), 250);
   EXPECT_EQ(o.server.limits.idle_timeout.count(), 0);

@@ -173,8 +173,8 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("store"));
   RETURN_IF_ERROR(
       t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms", "max_key_size", "max_value_size",
-                   "max_mutations", "max_command_bytes", "max_scan_bytes", "max_connections",
-                   "handshake_timeout_ms", "idle_timeout_ms"}));
+                   "max_mutations", "max_command_bytes", "max_scan_bytes", "index_cache_mb",
+                   "max_connections", "handshake_timeout_ms", "idle_timeout_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -196,6 +196,9 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
                                       store::kMaxCommandBytes));
   RETURN_IF_ERROR(t.Read<std::size_t>("max_scan_bytes", o.service.max_scan_bytes, 1,
                                       std::size_t{8} * 1024 * 1024));
+  std::size_t cache_mb = o.service.index_cache_bytes >> 20;
+  RETURN_IF_ERROR(t.Read<std::size_t>("index_cache_mb", cache_mb, 0, 65536));
+  o.service.index_cache_bytes = cache_mb << 20;
   RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   ASSIGN_OR_RETURN(ConfigTable labels, root.Section("labels"));
   RETURN_IF_ERROR(labels.AllowOnly({"region", "zone", "host"}));

@@ -3,6 +3,7 @@
 //               max_pending_reads, max_waiting_tso; [raft]; [tls]
 //   store.toml: [store] data_dir, address, pd (array), heartbeat_ms, and the kv limits
 //               max_key_size, max_value_size, max_mutations, max_command_bytes, max_scan_bytes;
+//               index_cache_mb;
 //               [labels] region, zone, host; [raft]; [tls]
 //   both [pd] and [store]: max_connections, handshake_timeout_ms, idle_timeout_ms
 //   [raft] tick_ms, heartbeat_ms, election_ms
