@@ -12,6 +12,11 @@
 // signature and proof checked by the client), then proofs off (no verification; see
 // docs/benchmarks.md for what the store still does).
 //
+// With --sweep 1,4,16,64 one run measures each client count on both systems: our cluster is
+// started once and serves every count (proofs on, then off, at each count, counts ascending),
+// then etcd is started once and serves every count; it prints ops/s and p99 per count and,
+// with --chart FILE.png, draws them with gnuplot (the figures also go to FILE.dat).
+//
 // Every child process gets SIGTERM when this process ends (PR_SET_PDEATHSIG), and is stopped
 // and waited for on every return path.
 #include <arpa/inet.h>
@@ -58,7 +63,10 @@ struct Config {
   std::string dir;                        // parent of the run's directory; default $TMPDIR or /tmp
   std::string rustorium;                  // default: ../tools/rustorium next to this binary
   std::string etcd = "etcd";
-  bool keep = false;  // keep data and logs
+  bool keep = false;       // keep data and logs
+  std::vector<int> sweep;  // client counts, ascending; empty: one run of load.threads
+  std::string chart;       // FILE.png drawn with gnuplot from the sweep; empty: none
+  std::string gnuplot;     // gnuplot's path, found when chart is set
 };
 
 // ---- child processes ----
@@ -427,9 +435,11 @@ void PrintTable(const std::vector<Row>& rows) {
   }
 }
 
-void PrintRatios(const Row& on, const Row& off, const Row& etcd) {
+// The summary lines; `heading` (say "16 clients: ") goes before the first.
+void PrintRatios(const Row& on, const Row& off, const Row& etcd, const std::string& heading = "") {
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  std::cout << std::fixed << std::setprecision(2) << "\nours / etcd, ops/s: proofs on "
+  std::cout << std::fixed << std::setprecision(2) << "\n"
+            << heading << "ours / etcd, ops/s: proofs on "
             << ratio(on.report.all.ops_per_second, etcd.report.all.ops_per_second)
             << ", proofs off "
             << ratio(off.report.all.ops_per_second, etcd.report.all.ops_per_second)
@@ -440,8 +450,26 @@ void PrintRatios(const Row& on, const Row& off, const Row& etcd) {
             << "% of our throughput (proofs on against off)\n";
 }
 
-Result<std::vector<Row>> Run(const Config& c, const std::string& dir) {
-  std::vector<Row> rows;
+// "1 client", "16 clients".
+std::string Clients(int threads) {
+  return std::to_string(threads) + (threads == 1 ? " client" : " clients");
+}
+
+// The rows of one client count: ours with proofs on and off, then etcd.
+struct Round {
+  int threads = 0;
+  Row on, off, etcd;
+};
+
+// Runs every count of `counts` on our cluster, then on etcd: one cluster per system serves all
+// counts, and only the first run on each writes the key space first (when the load reads).
+Result<std::vector<Round>> Run(const Config& c, const std::string& dir,
+                               const std::vector<int>& counts) {
+  std::vector<Round> rounds(counts.size());
+  // In the sweep, each progress line names its count; the single run's lines stay as they were.
+  auto clients = [&](int threads) {
+    return c.sweep.empty() ? std::string() : ", " + Clients(threads);
+  };
   {
     std::cout << "starting our cluster (PD and 3 stores, plain TCP) in " << dir << "/ours ..."
               << std::endl;
@@ -450,36 +478,132 @@ Result<std::vector<Row>> Run(const Config& c, const std::string& dir) {
     ASSIGN_OR_RETURN(std::string pd, StartOurs(c, dir + "/ours", ours));
     rustorium::client::ClientOptions o;
     o.pd = {pd};
-    for (const bool verify : {true, false}) {
-      o.verify = verify;
-      rt::KvLoadOptions load = c.load;
-      load.preload = verify;  // the second run finds the keys written
-      std::cout << "loading it, proofs " << (verify ? "on" : "off") << " ..." << std::endl;
-      ASSIGN_OR_RETURN(Row row, Measure(verify ? "rustorium, proofs on" : "rustorium, proofs off",
-                                        load, rt::ClusterTargets(o), ours));
-      rows.push_back(std::move(row));
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      rounds[i].threads = counts[i];
+      for (const bool verify : {true, false}) {
+        o.verify = verify;
+        rt::KvLoadOptions load = c.load;
+        load.threads = counts[i];
+        load.preload = verify && i == 0;  // later runs find the keys written
+        std::cout << "loading it, proofs " << (verify ? "on" : "off") << clients(counts[i])
+                  << " ..." << std::endl;
+        ASSIGN_OR_RETURN(Row row, Measure(verify ? "rustorium, proofs on" : "rustorium, proofs off",
+                                          load, rt::ClusterTargets(o), ours));
+        (verify ? rounds[i].on : rounds[i].off) = std::move(row);
+      }
+      RETURN_IF_ERROR(ours.CheckRunning());
     }
-    RETURN_IF_ERROR(ours.CheckRunning());
   }
   {
     std::cout << "starting etcd (3 members) in " << dir << "/etcd ..." << std::endl;
     fs::create_directories(dir + "/etcd");
     Children etcd;
     ASSIGN_OR_RETURN(EtcdCluster cluster, StartEtcd(c, dir + "/etcd", etcd));
-    std::cout << "loading etcd " << cluster.version << " (requests to "
-              << (c.etcd_endpoints == "all" ? "all members in turn" : "the leader") << ") ..."
-              << std::endl;
     const rt::KvTargetFactory targets = [&](int thread) -> Result<std::unique_ptr<rt::KvTarget>> {
       const std::string& address = c.etcd_endpoints == "all"
                                        ? cluster.clients[static_cast<std::size_t>(thread) % 3]
                                        : cluster.leader;
       return std::unique_ptr<rt::KvTarget>(std::make_unique<EtcdTarget>(address));
     };
-    ASSIGN_OR_RETURN(Row row, Measure("etcd " + cluster.version, c.load, targets, etcd));
-    rows.push_back(std::move(row));
-    RETURN_IF_ERROR(etcd.CheckRunning());
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      std::cout << "loading etcd " << cluster.version << " (requests to "
+                << (c.etcd_endpoints == "all" ? "all members in turn" : "the leader") << ")"
+                << clients(counts[i]) << " ..." << std::endl;
+      rt::KvLoadOptions load = c.load;
+      load.threads = counts[i];
+      load.preload = i == 0;
+      ASSIGN_OR_RETURN(rounds[i].etcd, Measure("etcd " + cluster.version, load, targets, etcd));
+      RETURN_IF_ERROR(etcd.CheckRunning());
+    }
   }
-  return rows;
+  return rounds;
+}
+
+// The sweep's summary: ops/s and p99 of each system per client count, and the ratios.
+void PrintSweep(const std::vector<Round>& rounds) {
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::cout << "\nsweep (on, off: rustorium with proofs on and off; " << rounds[0].etcd.name
+            << "; p99 in ms; on/etcd, off/etcd: ratios of ops/s)\n"
+            << std::right << std::setw(7) << "clients" << std::setw(10) << "on ops/s"
+            << std::setw(9) << "on p99" << std::setw(11) << "off ops/s" << std::setw(9) << "off p99"
+            << std::setw(12) << "etcd ops/s" << std::setw(10) << "etcd p99" << std::setw(9)
+            << "on/etcd" << std::setw(10) << "off/etcd"
+            << "\n";
+  for (const Round& r : rounds) {
+    const double etcd = r.etcd.report.all.ops_per_second;
+    std::cout << std::setw(7) << r.threads << std::fixed << std::setprecision(0) << std::setw(10)
+              << r.on.report.all.ops_per_second << std::setprecision(2) << std::setw(9)
+              << r.on.report.all.p99_ms << std::setprecision(0) << std::setw(11)
+              << r.off.report.all.ops_per_second << std::setprecision(2) << std::setw(9)
+              << r.off.report.all.p99_ms << std::setprecision(0) << std::setw(12) << etcd
+              << std::setprecision(2) << std::setw(10) << r.etcd.report.all.p99_ms << std::setw(9)
+              << ratio(r.on.report.all.ops_per_second, etcd) << std::setw(10)
+              << ratio(r.off.report.all.ops_per_second, etcd) << "\n";
+  }
+}
+
+// `text` inside a gnuplot single-quoted string (a quote is doubled).
+std::string GnuplotQuoted(const std::string& text) {
+  std::string quoted = "'";
+  for (const char ch : text) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return quoted + "'";
+}
+
+// Writes the sweep's figures to the chart's path with .dat for .png, and draws ops/s and p99
+// against the client count from them with gnuplot into c.chart (the script and gnuplot's output
+// go to `dir`). IOError when a file cannot be written or gnuplot fails (with its output).
+Status DrawChart(const Config& c, const std::vector<Round>& rounds, const std::string& dir) {
+  const std::string data = fs::path(c.chart).replace_extension(".dat").string();
+  std::ostringstream table;
+  table << "# kv_bench --sweep: " << c.load.read_percent << "% gets, " << c.load.seconds
+        << " s measured per point, " << c.load.keys << " keys, values of " << c.load.value_size
+        << " B; " << rounds[0].etcd.name << "\n"
+        << "# clients on_ops_s on_p99_ms off_ops_s off_p99_ms etcd_ops_s etcd_p99_ms\n"
+        << std::fixed << std::setprecision(2);
+  std::string xtics;
+  for (const Round& r : rounds) {
+    table << r.threads << " " << r.on.report.all.ops_per_second << " " << r.on.report.all.p99_ms
+          << " " << r.off.report.all.ops_per_second << " " << r.off.report.all.p99_ms << " "
+          << r.etcd.report.all.ops_per_second << " " << r.etcd.report.all.p99_ms << "\n";
+    xtics += (xtics.empty() ? "" : ", ") + std::to_string(r.threads);
+  }
+  RETURN_IF_ERROR(WriteFile(data, table.str()));
+  // A margin of 1.4x on either side of the counts, so that the end points and their tics show.
+  const std::string xrange = std::to_string(rounds.front().threads / 1.4) + ":" +
+                             std::to_string(rounds.back().threads * 1.4);
+
+  std::ostringstream title;
+  title << c.load.read_percent << "% gets, " << c.load.keys << " keys, " << c.load.value_size
+        << " B values, " << c.load.seconds << " s per point; 3 replicas, fsync on, loopback";
+  const std::string d = GnuplotQuoted(data);
+  auto lines = [&](int ops_column) {
+    return d + " using 1:" + std::to_string(ops_column) +
+           " with linespoints lw 2 pt 7 title 'rustorium, proofs on', " + d +
+           " using 1:" + std::to_string(ops_column + 2) +
+           " with linespoints lw 2 pt 5 title 'rustorium, proofs off', " + d +
+           " using 1:" + std::to_string(ops_column + 4) + " with linespoints lw 2 pt 9 title " +
+           GnuplotQuoted(rounds[0].etcd.name) + "\n";
+  };
+  const std::string script = dir + "/chart.gp";
+  RETURN_IF_ERROR(WriteFile(
+      script, "set terminal pngcairo size 1200,500\nset output " + GnuplotQuoted(c.chart) +
+                  "\nset multiplot layout 1,2 title " + GnuplotQuoted(title.str()) +
+                  "\nset logscale x 2\nset xrange [" + xrange + "]\nset xtics (" + xtics +
+                  ")\nset xlabel 'client threads (one connection each)'\nset grid\n"
+                  "set key top left\nset yrange [0:*]\nset offsets 0, 0, graph 0.25, 0\n"
+                  "set ylabel 'ops/s'\nplot " +
+                  lines(2) + "set ylabel 'p99 latency (ms)'\nplot " + lines(3) +
+                  "unset multiplot\n"));
+  const std::string log = dir + "/gnuplot.log";
+  const pid_t pid = rt::SpawnChild({c.gnuplot, script}, log);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return Status::IOError("cannot run gnuplot");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Status::IOError("gnuplot " + rt::DescribeExit(status) + " on " + script + ":\n" +
+                           rt::LogTail(log));
+  }
+  std::cout << "chart: " << c.chart << " (figures in " << data << ")\n";
+  return Status::OK();
 }
 
 }  // namespace
@@ -491,6 +615,24 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.load.threads, "Client threads, one connection each")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  CLI::Option* sweep =
+      app.add_option("--sweep", c.sweep,
+                     "Client counts, comma-separated (1,4,16,64), instead of --threads: one run "
+                     "measures each on both systems, one cluster per system serving all counts "
+                     "(ours: proofs on, then off, at each count), and prints ops/s and p99 per "
+                     "count; counts run in ascending order")
+          ->delimiter(',')
+          ->check(CLI::Range(1, 1024))
+          ->excludes("--threads");
+  app.add_option("--chart", c.chart,
+                 "With --sweep: draw ops/s and p99 against the client count into FILE.png with "
+                 "gnuplot (Debian's gnuplot-nox); the figures also go to FILE.dat")
+      ->needs(sweep)
+      ->check(
+          [](const std::string& path) -> std::string {
+            return path.size() > 4 && path.ends_with(".png") ? "" : "must end in .png";
+          },
+          "FILE.png");
   app.add_option("--seconds", c.load.seconds, "Measured time per run (after a 1 s warm-up)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -532,6 +674,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   c.etcd = etcd;
+  if (!c.chart.empty()) {
+    c.gnuplot = FindProgram("gnuplot");
+    if (c.gnuplot.empty()) {
+      std::cerr << "error: --chart needs gnuplot, not found on $PATH: install Debian's "
+                   "gnuplot-nox (tools/install-deps does) or leave out --chart\n";
+      return 1;
+    }
+  }
+  std::sort(c.sweep.begin(), c.sweep.end());
+  c.sweep.erase(std::unique(c.sweep.begin(), c.sweep.end()), c.sweep.end());
 
   std::string parent = c.dir;
   if (parent.empty()) {
@@ -546,18 +698,41 @@ int main(int argc, char** argv) {
   const std::string dir = pattern;
 
   const rt::KvLoadOptions& o = c.load;
-  std::cout << "kv_bench: " << o.threads << " client threads (one connection each), " << o.seconds
+  std::string clients = std::to_string(o.threads) + " client threads";
+  if (!c.sweep.empty()) {
+    clients = "client threads";
+    for (std::size_t i = 0; i < c.sweep.size(); ++i)
+      clients += (i == 0 ? " " : ", ") + std::to_string(c.sweep[i]);
+    clients += " in turn";
+  }
+  std::cout << "kv_bench: " << clients << " (one connection each), " << o.seconds
             << " s measured after a " << o.warmup_seconds << " s warm-up, " << o.read_percent
             << "% gets, " << o.keys << " keys of 16 B, values of " << o.value_size
             << " B; 3 replicas, fsync on, plain TCP on loopback" << std::endl;
-  Result<std::vector<Row>> rows = Run(c, dir);
-  if (!rows.ok()) {
-    std::cerr << "error: " << rows.status().ToString() << "\nthe data and logs are in " << dir
+  Result<std::vector<Round>> rounds =
+      Run(c, dir, c.sweep.empty() ? std::vector<int>{o.threads} : c.sweep);
+  if (!rounds.ok()) {
+    std::cerr << "error: " << rounds.status().ToString() << "\nthe data and logs are in " << dir
               << "\n";
     return 1;
   }
-  PrintTable(*rows);
-  PrintRatios((*rows)[0], (*rows)[1], (*rows)[2]);
+  for (const Round& r : *rounds) {
+    if (!c.sweep.empty()) std::cout << "\n" << Clients(r.threads) << ":";
+    PrintTable({r.on, r.off, r.etcd});
+  }
+  if (c.sweep.empty()) {
+    PrintRatios(rounds->front().on, rounds->front().off, rounds->front().etcd);
+  } else {
+    PrintSweep(*rounds);
+    for (const Round& r : *rounds) PrintRatios(r.on, r.off, r.etcd, Clients(r.threads) + ": ");
+  }
+  if (!c.chart.empty()) {
+    const Status drawn = DrawChart(c, *rounds, dir);
+    if (!drawn.ok()) {
+      std::cerr << "error: " << drawn.ToString() << "\nthe data and logs are in " << dir << "\n";
+      return 1;
+    }
+  }
   if (c.keep) {
     std::cout << "data and logs kept in " << dir << "\n";
   } else {
