@@ -424,7 +424,7 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
   g->destroy = g->destroy || destroy;
   if (g->closing) return;
   g->closing = true;
-  RaftIoGlue::ApplyQueued(*g);  // what libraft applied reaches the state machine and its waiters
+  RaftIoGlue::DrainApplies(*g);  // what libraft applied reaches the state machine and its waiters
   std::vector<std::function<void(Result<uint64_t>)>> reads;
   reads.swap(g->reads);
   for (auto& read : reads) read(Status::Aborted("raft group closed"));
@@ -480,7 +480,7 @@ void MultiRaft::ShutdownAndWait() {
 void MultiRaft::MaybeFinishShutdown() {
   // Done once every group has closed and the group commit has nothing in flight (a truncation
   // staged without an append is still written).
-  if (!shutting_down_ || !groups_.empty() || !shutdown_done_) return;
+  if (!shutting_down_ || !groups_.empty() || !shutdown_done_ || apply_works_ > 0) return;
   auto fn = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
   commit_->Drain(std::move(fn));

@@ -277,6 +277,8 @@ class MultiRaft {
   // Completions run at the end of the turn (sends, snapshot loads): never inside the call.
   std::vector<Pending> deferred_;
   bool shutting_down_ = false;
+  // Apply batches handed to libuv's thread pool whose completion has not run yet.
+  int apply_works_ = 0;
   std::function<void()> shutdown_done_;
 };
 

@@ -3,8 +3,12 @@
 // brings in libraft: include it from region/raft's .cc files only, never from a header.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -71,6 +75,9 @@ struct MultiRaft::Group {
   };
   std::vector<QueuedCommand> apply_queue;
   bool apply_scheduled = false;
+  // The batch on the apply worker (ApplyOffLoop state machines), or null: one at a time.
+  struct ApplyWork;
+  std::shared_ptr<ApplyWork> applying;
   // Callbacks waiting for every command up to their index to be through the state machine:
   // a proposer (with its command's result) or a read (nullptr).
   std::multimap<uint64_t, std::function<void(const std::string* result)>> apply_waiters;
@@ -111,9 +118,14 @@ struct RaftIoGlue {
   // `index` is a queued command's.
   static void WhenApplied(Group& g, uint64_t index,
                           std::function<void(const std::string* result)> fn);
-  // Applies the queued commands as one batch and answers the waiters it releases. A state
-  // machine error stops the store (base/fatal.h), as an apply error always has.
+  // Applies the queued commands as one batch, on the apply worker when the state machine
+  // allows it and none of the group's is there already (then the queue waits for it), and
+  // answers the waiters it releases. A state machine error stops the store (base/fatal.h), as
+  // an apply error always has.
   static void ApplyQueued(Group& g);
+  // Applies everything queued before returning, waiting for the batch on the worker: before a
+  // snapshot is taken or installed and before the group closes. Blocks the loop for that batch.
+  static void DrainApplies(Group& g);
   // Whether a follower may tick now (RaftGuards::no_election_while_persisting).
   static bool MayTick(const Group& g);
   // Hands the held AppendEntries results to libraft once they can no longer make it count
@@ -149,6 +161,16 @@ struct RaftIoGlue {
   static Group& G(raft_io* io) { return *static_cast<Group*>(io->impl); }
   static Group& G(raft_fsm* fsm) { return *static_cast<Group*>(fsm->data); }
   static int WriteHardState(Group& g, raft_term term, raft_id vote);
+  // Runs `batch` through the state machine here and now.
+  static Result<std::vector<std::string>> ApplyNow(StateMachine& sm,
+                                                   const std::vector<Group::QueuedCommand>& batch,
+                                                   std::chrono::milliseconds* took);
+  // The batch applied: stats, the slow-apply line, the waiters it releases.
+  static void FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& batch,
+                          const Result<std::vector<std::string>>& out,
+                          std::chrono::milliseconds took);
+  // The worker's batch is done (its result in g.applying): finish it.
+  static void CompleteWork(Group& g);
 };
 
 }  // namespace rustorium::raft

@@ -526,7 +526,7 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
       self.stats_.messages_refused++;
       return false;
     }
-    ApplyQueued(*g);  // the snapshot replaces the data: nothing older may be applied after it
+    DrainApplies(*g);  // the snapshot replaces the data: nothing older may be applied after it
     if (!self.snapshots_->Install(g->id, from_id, install.transfer_id(), *g->sm)) return false;
   }
   raft_message msg;
@@ -564,9 +564,41 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   return 0;
 }
 
+// A batch on the apply worker (libuv's thread pool). The loop owns it through g.applying; the
+// worker fills `out` and `took` and then sets `done`; `self` keeps it alive until libuv's
+// completion has run on the loop (after DrainApplies may have finished it already).
+struct MultiRaft::Group::ApplyWork {
+  uv_work_t req{};
+  std::shared_ptr<ApplyWork> self;
+  MultiRaft* owner = nullptr;
+  GroupId group = 0;
+  StateMachine* sm = nullptr;
+  std::vector<QueuedCommand> batch;
+  Result<std::vector<std::string>> out = Status::Internal("not applied");
+  std::chrono::milliseconds took{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;  // guarded by mu
+};
+
+Result<std::vector<std::string>> RaftIoGlue::ApplyNow(
+    StateMachine& sm, const std::vector<Group::QueuedCommand>& batch,
+    std::chrono::milliseconds* took) {
+  std::vector<StateMachine::Entry> entries;
+  entries.reserve(batch.size());
+  for (const auto& c : batch) entries.push_back({c.index, c.command});
+  const auto started = std::chrono::steady_clock::now();
+  Result<std::vector<std::string>> out = sm.ApplyBatch(entries);
+  *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                started);
+  return out;
+}
+
 void RaftIoGlue::WhenApplied(Group& g, uint64_t index,
                              std::function<void(const std::string* result)> fn) {
-  if (g.apply_queue.empty() || g.apply_queue.front().index > index) {
+  const bool in_flight = g.applying != nullptr && g.applying->batch.front().index <= index;
+  const bool queued = !g.apply_queue.empty() && g.apply_queue.front().index <= index;
+  if (!in_flight && !queued) {
     fn(nullptr);
     return;
   }
@@ -575,20 +607,85 @@ void RaftIoGlue::WhenApplied(Group& g, uint64_t index,
 
 void RaftIoGlue::ApplyQueued(Group& g) {
   g.apply_scheduled = false;
-  if (g.apply_queue.empty()) return;
+  if (g.applying != nullptr || g.apply_queue.empty()) return;
   std::vector<Group::QueuedCommand> batch;
   batch.swap(g.apply_queue);
-  std::vector<StateMachine::Entry> entries;
-  entries.reserve(batch.size());
-  std::size_t bytes = 0;
-  for (const Group::QueuedCommand& c : batch) {
-    entries.push_back({c.index, c.command});
-    bytes += c.command.size();
+  if (!g.sm->ApplyOffLoop()) {
+    std::chrono::milliseconds took{0};
+    const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
+    FinishBatch(g, batch, out, took);
+    return;
   }
-  const auto started = std::chrono::steady_clock::now();
-  Result<std::vector<std::string>> out = g.sm->ApplyBatch(entries);
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  auto w = std::make_shared<Group::ApplyWork>();
+  w->self = w;
+  w->owner = g.owner;
+  w->group = g.id;
+  w->sm = g.sm.get();
+  w->batch = std::move(batch);
+  w->req.data = w.get();
+  g.applying = w;
+  g.owner->apply_works_++;
+  const int rv = uv_queue_work(
+      rpc::UvLoop(g.owner->loop_), &w->req,
+      [](uv_work_t* r) {
+        auto* w = static_cast<Group::ApplyWork*>(r->data);
+        std::chrono::milliseconds took{0};
+        Result<std::vector<std::string>> out = ApplyNow(*w->sm, w->batch, &took);
+        std::lock_guard<std::mutex> lock(w->mu);
+        w->out = std::move(out);
+        w->took = took;
+        w->done = true;
+        w->cv.notify_all();
+      },
+      [](uv_work_t* r, int) {
+        std::shared_ptr<Group::ApplyWork> w = static_cast<Group::ApplyWork*>(r->data)->self;
+        w->self.reset();
+        MultiRaft* self = w->owner;
+        self->apply_works_--;
+        // DrainApplies may have finished this batch, or the group may be gone.
+        Group* g = self->Find(w->group);
+        if (g != nullptr && g->applying == w) CompleteWork(*g);
+        self->MaybeFinishShutdown();
+      });
+  if (rv != 0) {
+    Fatal("queueing an apply of group " + std::to_string(g.id) + ": " + uv_strerror(rv));
+  }
+}
+
+void RaftIoGlue::CompleteWork(Group& g) {
+  std::shared_ptr<Group::ApplyWork> w = std::move(g.applying);
+  g.applying.reset();
+  FinishBatch(g, w->batch, w->out, w->took);
+  if (!g.apply_queue.empty() && !g.apply_scheduled) ApplyQueued(g);
+}
+
+void RaftIoGlue::DrainApplies(Group& g) {
+  for (;;) {
+    if (g.applying != nullptr) {
+      std::shared_ptr<Group::ApplyWork> w = g.applying;
+      {
+        std::unique_lock<std::mutex> lock(w->mu);
+        w->cv.wait(lock, [&] { return w->done; });
+      }
+      std::shared_ptr<Group::ApplyWork> done = std::move(g.applying);
+      g.applying.reset();
+      FinishBatch(g, done->batch, done->out, done->took);
+      continue;
+    }
+    if (g.apply_queue.empty()) return;
+    std::vector<Group::QueuedCommand> batch;
+    batch.swap(g.apply_queue);
+    std::chrono::milliseconds took{0};
+    const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
+    FinishBatch(g, batch, out, took);
+  }
+}
+
+void RaftIoGlue::FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& batch,
+                             const Result<std::vector<std::string>>& out,
+                             std::chrono::milliseconds took) {
+  std::size_t bytes = 0;
+  for (const Group::QueuedCommand& c : batch) bytes += c.command.size();
   const uint64_t first = batch.front().index, last = batch.back().index;
   if (took >= g.owner->options_.slow_apply) {
     spdlog::info("raft slow apply: group={} index={}..{} commands={} bytes={} ms={}", g.id, first,
@@ -604,10 +701,12 @@ void RaftIoGlue::ApplyQueued(Group& g) {
   }
   g.owner->stats_.apply_batches++;
   g.owner->stats_.commands_applied += batch.size();
-  // Release the waiters up to `last` (a callback may queue more waiters; they are not in the
-  // range taken here).
+  // Release the waiters up to what is still queued (a callback may queue more waiters; they
+  // are not in the range taken here).
+  const uint64_t through =
+      g.apply_queue.empty() ? UINT64_MAX : std::max(last, g.apply_queue.front().index - 1);
   std::vector<std::pair<uint64_t, std::function<void(const std::string*)>>> ready;
-  auto end = g.apply_waiters.upper_bound(last);
+  auto end = g.apply_waiters.upper_bound(through);
   for (auto it = g.apply_waiters.begin(); it != end; ++it)
     ready.emplace_back(it->first, std::move(it->second));
   g.apply_waiters.erase(g.apply_waiters.begin(), end);
@@ -629,7 +728,7 @@ int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
     return RAFT_BUSY;
   }
   // libraft snapshots at its last_applied: the state machine must have caught up with it.
-  ApplyQueued(g);
+  DrainApplies(g);
   std::string marker(kSnapshotMarker);
   PutFixed64BE(marker, g.r.last_applied);
   PutFixed64BE(marker, g.sm->AppliedIndex());

@@ -8,8 +8,9 @@
 // on the leader, SnapshotWriter on the follower) in chunks with a bandwidth limit.
 //
 // Commands are applied in batches: libraft applies each committed entry on the loop thread, the
-// backend queues it, and at the end of the loop turn hands the turn's commands to ApplyBatch;
-// proposers get their results, and reads their answer, once their index has gone through.
+// backend queues it, and at the end of the loop turn hands the turn's commands to ApplyBatch
+// (on a worker thread for a state machine that allows it, ApplyOffLoop); proposers get their
+// results, and reads their answer, once their index has gone through.
 //
 // Requirement: Apply stages its writes (data and applied index together, atomically) in the
 // same engine as the Raft log, or syncs them itself. Then the synced write that compacts the
@@ -74,6 +75,12 @@ class StateMachine {
     }
     return out;
   }
+  // Whether ApplyBatch may run on a worker thread while the loop goes on (the apply worker:
+  // hashing and engine writes off the loop that carries heartbeats and I/O). Such a state
+  // machine lets AppliedIndex, OpenSnapshot and its own readers run on the loop beside one
+  // ApplyBatch; the backend calls nothing else (BeginSnapshot's writer's Finish included) while
+  // a batch is on the worker, and gives each group at most one batch there at a time, in order.
+  virtual bool ApplyOffLoop() const { return false; }
   // The index of the last command applied, as durable as the data.
   virtual uint64_t AppliedIndex() const = 0;
   // A reader over the current state (for a follower that needs a snapshot).

@@ -393,11 +393,9 @@ Status RegionFsm::RebuildIndex(uint64_t applied) {
 // value, the record's key past RegionMetaPrefix followed by its value.
 class RegionFsm::Reader : public raft::SnapshotReader {
  public:
-  Reader(const RegionFsm& fsm)
-      : engine_(fsm.engine_),
-        region_id_(fsm.range_.id),
-        snap_(fsm.engine_->GetSnapshot()),
-        applied_(fsm.applied_) {
+  // `snap` holds the region at applied index `applied`.
+  Reader(const RegionFsm& fsm, std::unique_ptr<engine::Snapshot> snap, uint64_t applied)
+      : engine_(fsm.engine_), region_id_(fsm.range_.id), snap_(std::move(snap)), applied_(applied) {
     engine::IteratorOptions io;
     io.lower_bound = DataKey(fsm.range_.start);
     io.upper_bound = DataEnd(fsm.range_);
@@ -544,7 +542,10 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
 };
 
 Result<std::unique_ptr<raft::SnapshotReader>> RegionFsm::OpenSnapshot() {
-  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this));
+  // The applied index from the snapshot itself: a batch may be applying on the worker.
+  auto snap = engine_->GetSnapshot();
+  ASSIGN_OR_RETURN(uint64_t applied, AppliedAt(*engine_, MetaKey(), snap.get()));
+  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this, std::move(snap), applied));
 }
 
 Result<std::unique_ptr<raft::SnapshotWriter>> RegionFsm::BeginSnapshot() {

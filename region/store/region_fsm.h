@@ -21,6 +21,7 @@
 // step is marked first, so a crash anywhere finishes the install or the rebuild on the next open.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,7 +70,10 @@ class RegionFsm : public raft::StateMachine {
   // once per run) and one engine write. Each result carries its own applied index and the run's
   // root and version (`root_index`): a proof of a command's write is a proof at that version.
   Result<std::vector<std::string>> ApplyBatch(std::span<const Entry> entries) override;
-  uint64_t AppliedIndex() const override { return applied_; }
+  uint64_t AppliedIndex() const override { return applied_.load(); }
+  // Applies run on the store's apply worker: Read, Scan, Prove, Root, AppliedIndex and
+  // OpenSnapshot read engine snapshots and immutable tree versions, so they run beside it.
+  bool ApplyOffLoop() const override { return true; }
   Result<std::unique_ptr<raft::SnapshotReader>> OpenSnapshot() override;
   Result<std::unique_ptr<raft::SnapshotWriter>> BeginSnapshot() override;
 
@@ -146,7 +150,7 @@ class RegionFsm : public raft::StateMachine {
   proof::SparseMerkleTree tree_;
   proof::SmtOptions tree_options_;
   SessionTable sessions_;
-  uint64_t applied_ = 0;
+  std::atomic<uint64_t> applied_{0};
 };
 
 }  // namespace rustorium::store

@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
+#include <span>
+#include <thread>
 
 #include "base/fatal.h"
 #include "region/rpc/certs.h"
@@ -312,6 +316,85 @@ TEST(MultiRaft, CommandsAppliedInOneTurnReachTheStateMachineTogether) {
   EXPECT_EQ(commands, static_cast<uint64_t>(kCommands));
   EXPECT_LE(batches * 4, commands) << batches << " batches for " << commands << " commands";
   ASSERT_TRUE(WaitFor([&] { return c.Converged({1}, kCommands); }, 30s));
+}
+
+// A state machine that applies on the apply worker (ApplyOffLoop), with a gate that holds its
+// batches until the test opens it, and the threads it applied on.
+class OffLoopMachine : public TestStateMachine {
+ public:
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = true;
+    std::set<std::thread::id> threads;
+  };
+  OffLoopMachine(engine::Engine* engine, GroupId group, Gate* gate)
+      : TestStateMachine(engine, group), gate_(gate) {}
+  bool ApplyOffLoop() const override { return true; }
+  Result<std::vector<std::string>> ApplyBatch(std::span<const Entry> entries) override {
+    {
+      std::unique_lock<std::mutex> lock(gate_->mu);
+      gate_->threads.insert(std::this_thread::get_id());
+      gate_->cv.wait_for(lock, 20s, [&] { return gate_->open; });
+    }
+    return TestStateMachine::ApplyBatch(entries);
+  }
+
+ private:
+  Gate* gate_;
+};
+
+// Issue 19: applies run off the loop. While a batch is held on the worker, the loop goes on
+// (it answers, it ticks); the proposer and a read issued after it wait for the batch.
+TEST(MultiRaft, AnApplyHeldOnTheWorkerLeavesTheLoopFreeAndRepliesWaitForIt) {
+  TempDir dir;
+  Cluster c(dir, 3, TestOptions());
+  OffLoopMachine::Gate gate;
+  for (int i = 1; i <= 3; ++i) {
+    c.store(i).set_machine_factory([&gate](engine::Engine* e, GroupId g) {
+      return std::unique_ptr<StateMachine>(new OffLoopMachine(e, g, &gate));
+    });
+    ASSERT_TRUE(c.store(i).Start({1}, c.Members()).ok());
+  }
+  ASSERT_TRUE(WaitFor([&] { return c.Leader(1) != nullptr; }, 30s));
+  TestStore* leader = c.Leader(1);
+  ASSERT_TRUE(leader->Propose(1, "warm=up").ok());
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.open = false;
+  }
+  std::atomic<bool> written{false}, read{false};
+  const uint64_t applied_before = leader->Info(1)->last_applied;
+  leader->Sync([&] {
+    leader->raft().Propose(1, "held=1", [&](Result<ProposeResult> r) {
+      EXPECT_TRUE(r.ok() && r->result == "ok");
+      written = true;
+    });
+  });
+  // Committed and applied by libraft; the state machine's batch waits at the gate.
+  ASSERT_TRUE(WaitFor([&] { return leader->Info(1)->last_applied > applied_before; }, 10s));
+  leader->Sync([&] {
+    leader->raft().ReadIndex(1, [&](Result<uint64_t> r) {
+      EXPECT_TRUE(r.ok());
+      read = true;
+    });
+  });
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(leader->Info(1).has_value()) << "the loop answers while the batch is held";
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(written.load()) << "answered before the state machine applied the command";
+  EXPECT_FALSE(read.load()) << "a read answered before the write before it was applied";
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.open = true;
+  }
+  gate.cv.notify_all();
+  ASSERT_TRUE(WaitFor([&] { return written.load() && read.load(); }, 10s));
+  EXPECT_EQ(leader->Machine(1)->Value("held"), "1");
+  const std::thread::id loop_thread = leader->Sync([] { return std::this_thread::get_id(); });
+  std::lock_guard<std::mutex> lock(gate.mu);
+  EXPECT_EQ(gate.threads.count(loop_thread), 0u) << "applied on the loop thread";
 }
 
 TEST(MultiRaft, StoppedStoreCatchesUpByLogAndBySnapshot) {

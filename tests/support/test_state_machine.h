@@ -6,6 +6,7 @@
 // index and digest, which is what the tests compare.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -45,7 +46,7 @@ class TestStateMachine : public StateMachine {
     ++applies_;
     return std::string(valid ? "ok" : "bad command");
   }
-  uint64_t AppliedIndex() const override { return applied_; }
+  uint64_t AppliedIndex() const override { return applied_.load(); }
 
   Result<std::unique_ptr<SnapshotReader>> OpenSnapshot() override {
     return std::unique_ptr<SnapshotReader>(
@@ -181,7 +182,7 @@ class TestStateMachine : public StateMachine {
  private:
   engine::Engine* engine_;
   uint64_t group_;
-  uint64_t applied_ = 0;
+  std::atomic<uint64_t> applied_{0};  // read on the loop while an off-loop subclass applies
   uint64_t digest_ = 0xcbf29ce484222325ull;
   uint64_t applies_ = 0;
   uint64_t snapshots_installed_ = 0;
