@@ -186,6 +186,7 @@ void MultiRaft::QueueMessage(const std::string& address, RaftMessage message) {
 
 void MultiRaft::IoDone(Group& g) {
   --g.pending_io;
+  ResolveReads(g);  // a completion may have committed and applied entries
   MaybeFinishClose(g);
 }
 
@@ -213,12 +214,6 @@ Status NoGroup(GroupId group) {
 struct ApplyRequest {
   struct raft_apply req;
   std::function<void(Result<ProposeResult>)> done;
-};
-
-struct BarrierRequest {
-  struct raft_barrier req;
-  struct ::raft* r;
-  std::vector<std::function<void(Result<uint64_t>)>> reads;
 };
 
 struct ChangeRequest {
@@ -287,41 +282,6 @@ void MultiRaft::Propose(GroupId group, std::string command,
     auto done_cb = std::move(a->done);
     delete a;
     done_cb(Refused(&g->r, rv));
-  }
-}
-
-void MultiRaft::ReadIndex(GroupId group, std::function<void(Result<uint64_t>)> done) {
-  Status why;
-  Group* g = Leading(group, &why);
-  if (g == nullptr) {
-    done(why);
-    return;
-  }
-  g->reads.push_back(std::move(done));
-  if (g->read_scheduled) return;
-  g->read_scheduled = true;
-  loop_.AtEndOfTurn([this, group] { IssueReadBarrier(group); });
-}
-
-void MultiRaft::IssueReadBarrier(GroupId group) {
-  Group* g = Find(group);
-  if (g == nullptr) return;  // closed: CloseGroup failed the reads
-  g->read_scheduled = false;
-  auto* b = new BarrierRequest{{}, &g->r, {}};
-  b->reads.swap(g->reads);
-  b->req.data = b;
-  stats_.read_barriers++;
-  const int rv = raft_barrier(&g->r, &b->req, [](struct raft_barrier* req, int status) {
-    std::unique_ptr<BarrierRequest> b(static_cast<BarrierRequest*>(req->data));
-    // Applied through the barrier: everything committed before the reads arrived.
-    const Result<uint64_t> at = status == 0 ? Result<uint64_t>(raft_last_applied(b->r))
-                                            : Result<uint64_t>(FromRaftError(status, nullptr));
-    for (auto& read : b->reads) read(at);
-  });
-  if (rv != 0) {
-    std::unique_ptr<BarrierRequest> owned(b);
-    const Status s = Refused(&g->r, rv);
-    for (auto& read : owned->reads) read(s);
   }
 }
 
@@ -407,9 +367,7 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
   g->destroy = g->destroy || destroy;
   if (g->closing) return;
   g->closing = true;
-  std::vector<std::function<void(Result<uint64_t>)>> reads;
-  reads.swap(g->reads);
-  for (auto& read : reads) read(Status::Aborted("raft group closed"));
+  FailReads(*g, Status::Aborted("raft group closed"));
   snapshots_->CancelGroup(group);
   raft_close(&g->r, [](struct ::raft* r) {
     auto* g = static_cast<Group*>(r->data);

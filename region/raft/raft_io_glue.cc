@@ -455,23 +455,28 @@ void RaftIoGlue::AfterStep(Group& g) {
       g.barrier_term != g.r.current_term && !g.closing) {
     // libraft 0.15 neither appends an entry of its own on election nor refuses to count
     // replicas of an older term's entry: the barrier gives the term its first entry at once.
-    g.barrier_term = g.r.current_term;
-    g.barrier_index = 0;
-    auto* b = new ElectionBarrier{};
-    b->req.data = b;
-    const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
-      delete static_cast<ElectionBarrier*>(req->data);
-    });
-    if (rv != 0) {
-      delete b;
-      spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
-                   rv);
-    } else {
-      g.barrier_index = raft_last_index(&g.r);
-      self.stats_.guard_election_barriers++;
-    }
+    ProposeTermBarrier(g);
   }
   MaybeReleaseAcks(g);
+  self.ResolveReads(g);
+}
+
+void RaftIoGlue::ProposeTermBarrier(Group& g) {
+  g.barrier_term = g.r.current_term;
+  g.barrier_index = 0;
+  auto* b = new ElectionBarrier{};
+  b->req.data = b;
+  const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
+    delete static_cast<ElectionBarrier*>(req->data);
+  });
+  if (rv != 0) {
+    delete b;
+    spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
+                 rv);
+  } else {
+    g.barrier_index = raft_last_index(&g.r);
+    g.owner->stats_.guard_election_barriers++;
+  }
 }
 
 void RaftIoGlue::MaybeReleaseAcks(Group& g) {
@@ -498,6 +503,15 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   if (!IsMember(*g, from_id)) {
     self.stats_.messages_refused++;
     return false;
+  }
+  // Read probes are ours (multi_raft_reads.cc), not libraft's.
+  if (m.has_read_probe()) {
+    self.AnswerReadProbe(*g, m.read_probe(), from_id, from_address);
+    return true;
+  }
+  if (m.has_read_probe_result()) {
+    self.CountReadProbeAnswer(*g, m.read_probe_result(), from_id);
+    return true;
   }
   const RaftGuards& guards = self.options_.guards;
   if (m.has_timeout_now() && ((guards.no_timeout_now_while_installing && g->installing_snapshot) ||
@@ -550,6 +564,7 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   const uint64_t index = g.r.last_applied + 1;
   if (index <= g.sm->AppliedIndex()) return 0;  // applied before a restart or a snapshot
   const auto started = std::chrono::steady_clock::now();
+  g.last_command_handed = index;
   Result<std::string> out =
       g.sm->Apply(index, std::string_view(static_cast<const char*>(buf->base), buf->len));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -567,6 +582,7 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   }
   g.last_result = std::move(*out);
   *result = &g.last_result;
+  g.owner->ResolveReads(g);  // whenever applies complete
   return 0;
 }
 
