@@ -220,6 +220,9 @@ Status DecodeMessage(const RaftMessage& in, raft_id from_id, const char* from_ad
       out->timeout_now.last_log_index = in.timeout_now().last_log_index();
       out->timeout_now.last_log_term = in.timeout_now().last_log_term();
       return Status::OK();
+    case RaftMessage::kReadProbe:
+    case RaftMessage::kReadProbeResult:
+      return Status::InvalidArgument("a read probe is not a libraft message");
     case RaftMessage::BODY_NOT_SET:
       break;
   }

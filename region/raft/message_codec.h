@@ -27,8 +27,9 @@ std::vector<RaftMessage> SplitAppendEntries(RaftMessage message, std::size_t max
 // must outlive every use of `out`). Entries go into one raft_malloc'd batch, snapshot data
 // into a raft_malloc'd buffer, the configuration into a raft_configuration: libraft frees
 // them once it is given the message; ReleaseMessage frees them otherwise. InvalidArgument (and
-// nothing allocated) when `in` is not a well-formed message: no body, an entry type libraft
-// does not define, a configuration with a zero, duplicate or unknown-role server.
+// nothing allocated) when `in` is not a well-formed message: no body, a read probe (ours, not
+// libraft's: read_index.h), an entry type libraft does not define, a configuration with a zero,
+// duplicate or unknown-role server.
 Status DecodeMessage(const RaftMessage& in, raft_id from_id, const char* from_address,
                      raft_message* out);
 // Frees what DecodeMessage allocated, for a message not handed to libraft.

@@ -186,6 +186,7 @@ void MultiRaft::QueueMessage(const std::string& address, RaftMessage message) {
 
 void MultiRaft::IoDone(Group& g) {
   --g.pending_io;
+  ResolveReads(g);  // a completion may have committed and applied entries
   MaybeFinishClose(g);
 }
 
@@ -214,12 +215,6 @@ struct ApplyRequest {
   struct raft_apply req;
   struct ::raft* r;
   std::function<void(Result<ProposeResult>)> done;
-};
-
-struct BarrierRequest {
-  struct raft_barrier req;
-  struct ::raft* r;
-  std::vector<std::function<void(Result<uint64_t>)>> reads;
 };
 
 struct ChangeRequest {
@@ -296,49 +291,6 @@ void MultiRaft::Propose(GroupId group, std::string command,
     auto done_cb = std::move(a->done);
     delete a;
     done_cb(Refused(&g->r, rv));
-  }
-}
-
-void MultiRaft::ReadIndex(GroupId group, std::function<void(Result<uint64_t>)> done) {
-  Status why;
-  Group* g = Leading(group, &why);
-  if (g == nullptr) {
-    done(why);
-    return;
-  }
-  g->reads.push_back(std::move(done));
-  if (g->read_scheduled) return;
-  g->read_scheduled = true;
-  loop_.AtEndOfTurn([this, group] { IssueReadBarrier(group); });
-}
-
-void MultiRaft::IssueReadBarrier(GroupId group) {
-  Group* g = Find(group);
-  if (g == nullptr) return;  // closed: CloseGroup failed the reads
-  g->read_scheduled = false;
-  auto* b = new BarrierRequest{{}, &g->r, {}};
-  b->reads.swap(g->reads);
-  b->req.data = b;
-  stats_.read_barriers++;
-  const int rv = raft_barrier(&g->r, &b->req, [](struct raft_barrier* req, int status) {
-    std::unique_ptr<BarrierRequest> b(static_cast<BarrierRequest*>(req->data));
-    if (status != 0) {
-      const Status s = FromRaftError(status, nullptr);
-      for (auto& read : b->reads) read(s);
-      return;
-    }
-    // Applied through the barrier: everything committed before the reads arrived, once the
-    // state machine has the commands libraft applied.
-    const uint64_t at = raft_last_applied(b->r);
-    RaftIoGlue::WhenApplied(*static_cast<Group*>(b->r->data), at,
-                            [at, reads = std::move(b->reads)](const std::string*) {
-                              for (auto& read : reads) read(at);
-                            });
-  });
-  if (rv != 0) {
-    std::unique_ptr<BarrierRequest> owned(b);
-    const Status s = Refused(&g->r, rv);
-    for (auto& read : owned->reads) read(s);
   }
 }
 
@@ -425,9 +377,7 @@ void MultiRaft::CloseGroup(GroupId group, bool destroy, std::function<void()> do
   if (g->closing) return;
   g->closing = true;
   RaftIoGlue::DrainApplies(*g);  // what libraft applied reaches the state machine and its waiters
-  std::vector<std::function<void(Result<uint64_t>)>> reads;
-  reads.swap(g->reads);
-  for (auto& read : reads) read(Status::Aborted("raft group closed"));
+  FailReads(*g, Status::Aborted("raft group closed"));
   snapshots_->CancelGroup(group);
   raft_close(&g->r, [](struct ::raft* r) {
     auto* g = static_cast<Group*>(r->data);

@@ -15,7 +15,10 @@
 // - Snapshots (snapshot_transfers.h): the libraft snapshot is a small marker; the state
 //   machine's data is streamed to a follower in chunks under a store-wide bandwidth limit
 //   before the InstallSnapshot message that refers to it (see state_machine.h).
-// - Reads: ReadIndex batches the reads of one loop turn behind one raft_barrier per group.
+// - Reads (read index, no log entry): once the first entry of its term has committed, a leader
+//   takes its commit index as the read index of the reads of one loop turn, confirms that it
+//   still leads with one probe round per group (ReadProbe, answered by a quorum of voters for
+//   the same term), and answers once that index is applied (read_index.h).
 //
 // A group's Raft server id on this store is the store id; its address is the store's Raft
 // address. Everything here runs on the loop thread unless marked otherwise; callbacks run on
@@ -129,6 +132,11 @@ struct MultiRaftOptions {
   // Test hook, unset in production: a slow disk. Runs on a worker thread before each
   // group-commit write of the Raft log, which waits for it to return.
   std::function<void()> log_write_gate;
+  // Test switch, false in production: a leader answers reads without confirming that it still
+  // leads (no probe round), from whatever it has applied. A deposed leader that has not noticed
+  // then serves stale reads: the fault harness's stale-read nemesis shows its checker catches
+  // them (tests/faults; the `[raft] unsafe_reads_without_quorum` test configuration key).
+  bool unsafe_reads_without_quorum = false;
 };
 
 // A member of a group: its Raft server id (the store id) and its Raft address.
@@ -200,8 +208,11 @@ class MultiRaft {
   void Propose(GroupId group, std::string command, std::function<void(Result<ProposeResult>)> done);
   // Linearizable read point: `done` runs (on the loop thread) once this leader has confirmed
   // its leadership and applied everything committed before the call; it gets the applied index,
-  // and the caller reads the state machine inside the callback. The reads of one loop turn
-  // share one barrier.
+  // and the caller reads the state machine inside the callback. No log entry is appended: the
+  // reads of one loop turn share one probe round to the voters (after the first entry of the
+  // leader's term has committed). Errors: FailedPrecondition when this replica is not the
+  // leader; Aborted when leadership was lost, no quorum confirmed it within an election timeout,
+  // or the group closed (all retryable, at the leader).
   void ReadIndex(GroupId group, std::function<void(Result<uint64_t>)> done);
 
   // Membership (one change at a time, on the leader): a new member joins as a learner
@@ -259,7 +270,20 @@ class MultiRaft {
   void IoDone(Group& g);
   void MaybeFinishClose(Group& g);
   void MaybeFinishShutdown();
-  void IssueReadBarrier(GroupId group);
+  // Reads (multi_raft_reads.cc).
+  void ScheduleReadRound(Group& g);
+  void StartReadRound(GroupId group);
+  // Moves the group's reads on: fails them when leadership was lost or a round timed out,
+  // starts the round of queued reads once the term's first entry has committed, and answers
+  // the confirmed reads whose read index the state machine has applied. Cheap when there are no
+  // reads; called after every libraft step and I/O completion, and from the apply path whenever
+  // applies complete.
+  void ResolveReads(Group& g);
+  void FailReads(Group& g, const Status& why);
+  // A follower answers a leader's probe; the leader counts the answer.
+  void AnswerReadProbe(Group& g, const ReadProbe& probe, uint64_t from_id,
+                       const std::string& from_address);
+  void CountReadProbeAnswer(Group& g, const ReadProbeResult& answer, uint64_t from_id);
 
   rpc::EventLoop& loop_;
   MultiRaftOptions options_;

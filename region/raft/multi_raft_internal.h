@@ -16,6 +16,7 @@
 
 #include "region/raft/libraft.h"
 #include "region/raft/multi_raft.h"
+#include "region/raft/read_index.h"
 
 namespace rustorium::raft {
 
@@ -78,6 +79,7 @@ struct MultiRaft::Group {
   // The batch on the apply worker (ApplyOffLoop state machines), or null: one at a time.
   struct ApplyWork;
   std::shared_ptr<ApplyWork> applying;
+  uint64_t applying_first = 0;  // the first index of that batch (0: none)
   // Callbacks waiting for every command up to their index to be through the state machine:
   // a proposer (with its command's result) or a read (nullptr).
   std::multimap<uint64_t, std::function<void(const std::string* result)>> apply_waiters;
@@ -86,7 +88,9 @@ struct MultiRaft::Group {
   uint64_t logged_leader = 0;
   uint64_t logged_term = 0;
   std::vector<std::pair<uint64_t, int>> logged_members;
-  std::vector<std::function<void(Result<uint64_t>)>> reads;
+  // Linearizable reads (MultiRaft::ReadIndex, multi_raft_reads.cc): their probe rounds, and
+  // whether a round is to start at the end of this turn.
+  ReadRounds reads;
   bool read_scheduled = false;
 };
 
@@ -108,8 +112,17 @@ struct RaftIoGlue {
   // the leader of its current term. PermissionDenied with the reason otherwise.
   static Status SnapshotSenderAllowed(Group& g, uint64_t from_id);
   // After libraft handled a message or a tick: a replica that just became leader proposes its
-  // election barrier (RaftGuards::barrier_on_election).
+  // election barrier (RaftGuards::barrier_on_election); reads move on.
   static void AfterStep(Group& g);
+  // Proposes a barrier as the first entry of the leader's current term (recorded in
+  // barrier_term / barrier_index); linearizable reads wait for it to commit.
+  static void ProposeTermBarrier(Group& g);
+  // Whether that barrier has committed (multi_raft_reads.cc).
+  static bool TermEntryCommitted(const Group& g);
+  // How far the state machine is applied, barriers and configuration changes included:
+  // libraft's applied index once no command is queued or on the apply worker, else the index
+  // before the first that is.
+  static uint64_t AppliedThrough(const Group& g);
   // The operator's info lines (docs/operations.md, "Logs"): a new leader or term once this
   // replica knows its leader, and a configuration that differs from the one seen before.
   static void LogChanges(Group& g);

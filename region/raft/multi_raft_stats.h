@@ -28,10 +28,14 @@ struct MultiRaftStats {
   std::atomic<uint64_t> snapshots_deferred{0};
   std::atomic<uint64_t> snapshots_installed{0};
   std::atomic<uint64_t> snapshot_bytes_sent{0};
-  std::atomic<uint64_t> read_barriers{0};
   // Commands through the state machine, and the batches they went in (one per group and turn).
   std::atomic<uint64_t> commands_applied{0};
   std::atomic<uint64_t> apply_batches{0};
+  // Linearizable reads: probe rounds sent to the voters (one per group per loop turn with
+  // reads; no log entry), and the times reads were failed because no quorum confirmed the
+  // leader (or the term's first entry did not commit) within an election timeout.
+  std::atomic<uint64_t> read_probes{0};
+  std::atomic<uint64_t> read_probe_timeouts{0};
   // libraft 0.15 guards (RaftGuards): TimeoutNow messages dropped, ticks skipped while appends
   // were in flight, barriers proposed by new leaders, AppendEntries results held back, ...
   std::atomic<uint64_t> guard_timeout_now_dropped{0};

@@ -455,23 +455,28 @@ void RaftIoGlue::AfterStep(Group& g) {
       g.barrier_term != g.r.current_term && !g.closing) {
     // libraft 0.15 neither appends an entry of its own on election nor refuses to count
     // replicas of an older term's entry: the barrier gives the term its first entry at once.
-    g.barrier_term = g.r.current_term;
-    g.barrier_index = 0;
-    auto* b = new ElectionBarrier{};
-    b->req.data = b;
-    const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
-      delete static_cast<ElectionBarrier*>(req->data);
-    });
-    if (rv != 0) {
-      delete b;
-      spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
-                   rv);
-    } else {
-      g.barrier_index = raft_last_index(&g.r);
-      self.stats_.guard_election_barriers++;
-    }
+    ProposeTermBarrier(g);
   }
   MaybeReleaseAcks(g);
+  self.ResolveReads(g);
+}
+
+void RaftIoGlue::ProposeTermBarrier(Group& g) {
+  g.barrier_term = g.r.current_term;
+  g.barrier_index = 0;
+  auto* b = new ElectionBarrier{};
+  b->req.data = b;
+  const int rv = raft_barrier(&g.r, &b->req, [](struct raft_barrier* req, int) {
+    delete static_cast<ElectionBarrier*>(req->data);
+  });
+  if (rv != 0) {
+    delete b;
+    spdlog::warn("raft election barrier refused: group={} term={} rv={}", g.id, g.r.current_term,
+                 rv);
+  } else {
+    g.barrier_index = raft_last_index(&g.r);
+    g.owner->stats_.guard_election_barriers++;
+  }
 }
 
 void RaftIoGlue::MaybeReleaseAcks(Group& g) {
@@ -498,6 +503,15 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   if (!IsMember(*g, from_id)) {
     self.stats_.messages_refused++;
     return false;
+  }
+  // Read probes are ours (multi_raft_reads.cc), not libraft's.
+  if (m.has_read_probe()) {
+    self.AnswerReadProbe(*g, m.read_probe(), from_id, from_address);
+    return true;
+  }
+  if (m.has_read_probe_result()) {
+    self.CountReadProbeAnswer(*g, m.read_probe_result(), from_id);
+    return true;
   }
   const RaftGuards& guards = self.options_.guards;
   if (m.has_timeout_now() && ((guards.no_timeout_now_while_installing && g->installing_snapshot) ||
@@ -596,7 +610,7 @@ Result<std::vector<std::string>> RaftIoGlue::ApplyNow(
 
 void RaftIoGlue::WhenApplied(Group& g, uint64_t index,
                              std::function<void(const std::string* result)> fn) {
-  const bool in_flight = g.applying != nullptr && g.applying->batch.front().index <= index;
+  const bool in_flight = g.applying_first != 0 && g.applying_first <= index;
   const bool queued = !g.apply_queue.empty() && g.apply_queue.front().index <= index;
   if (!in_flight && !queued) {
     fn(nullptr);
@@ -624,6 +638,7 @@ void RaftIoGlue::ApplyQueued(Group& g) {
   w->batch = std::move(batch);
   w->req.data = w.get();
   g.applying = w;
+  g.applying_first = w->batch.front().index;
   g.owner->apply_works_++;
   const int rv = uv_queue_work(
       rpc::UvLoop(g.owner->loop_), &w->req,
@@ -655,6 +670,7 @@ void RaftIoGlue::ApplyQueued(Group& g) {
 void RaftIoGlue::CompleteWork(Group& g) {
   std::shared_ptr<Group::ApplyWork> w = std::move(g.applying);
   g.applying.reset();
+  g.applying_first = 0;
   FinishBatch(g, w->batch, w->out, w->took);
   if (!g.apply_queue.empty() && !g.apply_scheduled) ApplyQueued(g);
 }
@@ -669,6 +685,7 @@ void RaftIoGlue::DrainApplies(Group& g) {
       }
       std::shared_ptr<Group::ApplyWork> done = std::move(g.applying);
       g.applying.reset();
+      g.applying_first = 0;
       FinishBatch(g, done->batch, done->out, done->took);
       continue;
     }
@@ -716,6 +733,7 @@ void RaftIoGlue::FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& 
                          [](const Group::QueuedCommand& c, uint64_t i) { return c.index < i; });
     fn(at != batch.end() && at->index == index ? &(*out)[at - batch.begin()] : nullptr);
   }
+  g.owner->ResolveReads(g);  // reads waiting for these commands
 }
 
 // The snapshot is a marker: the data is durable in the engine already.

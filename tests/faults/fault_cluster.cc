@@ -45,7 +45,8 @@ constexpr const char* kRaftTimings =
 }  // namespace
 
 Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, std::string dir,
-                                                           int stores) {
+                                                           int stores,
+                                                           bool unsafe_reads_without_quorum) {
   std::unique_ptr<FaultCluster> c(new FaultCluster());
   c->binary_ = std::move(binary);
   c->dir_ = fs::absolute(dir).lexically_normal().string();
@@ -77,7 +78,9 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
             "\"\npd = [\"" + c->pd_address_ +
             "\"]\nheartbeat_ms = 500\n\n[labels]\nregion = \"local\"\nzone = \"z" +
             std::to_string(i + 1) + "\"\nhost = \"store" + std::to_string(i + 1) + "\"\n\n" +
-            kRaftTimings + "\n" + Tls(certs, "store-" + std::to_string(i + 1))));
+            kRaftTimings +
+            (unsafe_reads_without_quorum ? "unsafe_reads_without_quorum = true\n" : "") + "\n" +
+            Tls(certs, "store-" + std::to_string(i + 1))));
   }
   c->store_procs_.resize(static_cast<std::size_t>(stores));
   RETURN_IF_ERROR(c->ClearLinks());

@@ -21,9 +21,11 @@ namespace rustorium::faults {
 class FaultCluster {
  public:
   // Writes certificates and configurations into `dir` (reused when they are there already);
-  // picks free loopback ports.
+  // picks free loopback ports. `unsafe_reads_without_quorum`: the stores' test switch that
+  // breaks linearizable reads (MultiRaftOptions).
   static Result<std::unique_ptr<FaultCluster>> Create(std::string binary, std::string dir,
-                                                      int stores = 3);
+                                                      int stores = 3,
+                                                      bool unsafe_reads_without_quorum = false);
   // Kills whatever still runs.
   ~FaultCluster();
 

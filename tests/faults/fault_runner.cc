@@ -3,6 +3,7 @@
 // every run passed.
 //   fault_runner --binary PATH --dir DIR [--seed S] [--minutes M | --seconds S] [--runs N]
 //                [--nemeses kill-leader,pause,...] [--clients N] [--keys N]
+//                [--unsafe-reads-without-quorum]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -33,6 +34,10 @@ int main(int argc, char** argv) {
   app.add_option("--keys", keys,
                  "Register keys (more keys: shorter histories per key for long runs)");
   app.add_option("--nemeses", nemeses, "Comma-separated faults (default: all)");
+  bool unsafe_reads = false;
+  app.add_flag("--unsafe-reads-without-quorum", unsafe_reads,
+               "Test switch: stores answer reads without confirming leadership (breaks "
+               "linearizability on purpose, to show the checker catches it)");
   CLI11_PARSE(app, argc, argv);
 
   FaultOptions o;
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
                            : std::chrono::seconds(seconds);
   o.register_clients = clients;
   o.register_keys = keys;
+  o.unsafe_reads_without_quorum = unsafe_reads;
   if (!nemeses.empty()) {
     o.nemeses.clear();
     std::istringstream in(nemeses);

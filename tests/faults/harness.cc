@@ -100,25 +100,27 @@ class Run {
         if (r.ok()) op.cas_succeeded = r->result.cas_succeeded();
       }
       op.complete_ns = Now();
-      switch (EndingOf(status, op.kind != OpKind::kRead)) {
-        case Ending::kOk:
-          op.outcome = Outcome::kOk;
-          break;
-        case Ending::kFailed:
-          op.outcome = Outcome::kFail;
-          break;
-        case Ending::kUnknown:
-          op.outcome = Outcome::kUnknown;
-          break;
-        case Ending::kProofFailure:
-          op.outcome = Outcome::kUnknown;
-          ProofFailure(status);
-          break;
-      }
+      op.outcome = OutcomeOf(status, op.kind != OpKind::kRead);
       history.push_back(std::move(op));
     }
     std::lock_guard<std::mutex> lock(mu_);
     history_.insert(history_.end(), history.begin(), history.end());
+  }
+
+  // How a finished register call counts in the history (a proof failure also fails the run).
+  Outcome OutcomeOf(const Status& status, bool is_write) {
+    switch (EndingOf(status, is_write)) {
+      case Ending::kOk:
+        return Outcome::kOk;
+      case Ending::kFailed:
+        return Outcome::kFail;
+      case Ending::kUnknown:
+        return Outcome::kUnknown;
+      case Ending::kProofFailure:
+        ProofFailure(status);
+        return Outcome::kUnknown;
+    }
+    return Outcome::kUnknown;
   }
 
   void SetClient() {
@@ -209,21 +211,12 @@ class Run {
         const int i = leader ? LeaderOrRandom(rng) : random_store;
         Log("isolate store " + std::to_string(i + 1) + (leader ? " (leader)" : "") +
             " from the stores and PD");
-        for (int j = 0; j < cluster_.stores(); ++j) {
-          rpc::LinkRules rules;
-          if (j == i) {
-            for (int k = 0; k < cluster_.stores(); ++k) {
-              if (k != i) rules[cluster_.store_address(k)].drop = true;
-            }
-            rules[cluster_.pd_address()].drop = true;
-          } else {
-            rules[cluster_.store_address(i)].drop = true;
-          }
-          Check(cluster_.SetLinks(j, rules));
-        }
+        Isolate(i);
         SleepUntil(Clock::now() + hold);
         Check(cluster_.ClearLinks());
         Log("healed the partition");
+      } else if (kind == "stale-read") {
+        StaleRead(++stale_rounds_);
       } else if (kind == "delay") {
         Log("delay every link between stores by " + std::to_string(delay_ms) + " ms");
         for (int j = 0; j < cluster_.stores(); ++j) {
@@ -243,6 +236,109 @@ class Run {
         Fail(e);
       }
     }
+  }
+
+  // Cuts store i off from the other stores and PD (clients still reach it).
+  void Isolate(int i) {
+    for (int j = 0; j < cluster_.stores(); ++j) {
+      rpc::LinkRules rules;
+      if (j == i) {
+        for (int k = 0; k < cluster_.stores(); ++k) {
+          if (k != i) rules[cluster_.store_address(k)].drop = true;
+        }
+        rules[cluster_.pd_address()].drop = true;
+      } else {
+        rules[cluster_.store_address(i)].drop = true;
+      }
+      Check(cluster_.SetLinks(j, rules));
+    }
+  }
+
+  // The stale-read nemesis, scripted so that a broken read path is caught every time: the
+  // leader is paused (SIGSTOP) and cut off from the stores and PD, so it still believes it
+  // leads; the others elect a leader that acknowledges a newer write; then a client that still
+  // takes the old leader for the leader reads the key from it, and the old leader resumes with
+  // that read waiting in its socket, answering it before its first tick can notice anything. A
+  // read path that answers without confirming leadership returns the value from before the
+  // write, which the checker reports; MultiRaft::ReadIndex's probe finds no quorum and the read
+  // fails (the client then asks the new leader). The nemesis's calls join the history on the
+  // key reg/stale, as the process after the register clients.
+  void StaleRead(int round) {
+    const std::string tag = "s" + std::to_string(round);
+    auto pinned = client::Client::Connect(cluster_.ClientOptions());
+    if (!pinned.ok()) {
+      Log("stale-read: no client; skipped");
+      return;
+    }
+    // The first write goes to the leader, which the pinned client now takes for the leader.
+    StaleCall first = StaleReadCall(OpKind::kWrite, tag + ".old", **pinned);
+    // Store N runs with the certificate store-N (FaultCluster): the answer's signer.
+    const int i = static_cast<int>(first.signer) - 1;
+    if (!first.status.ok() || i < 0 || i >= cluster_.stores()) {
+      Log("stale-read: the first write failed (" + first.status.ToString() + "); skipped");
+      return;
+    }
+    Log("stale-read: SIGSTOP store " + std::to_string(i + 1) +
+        " (leader) and cut it off from the stores and PD");
+    cluster_.PauseStore(i);
+    Isolate(i);
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    bool written = false;
+    for (int attempt = 1; !written && Clock::now() < deadline; ++attempt) {
+      // A fresh client each time: a write still waiting in the stopped leader's socket keeps
+      // its client's write session in doubt, and the session's later writes fail with it.
+      auto fresh = client::Client::Connect(cluster_.ClientOptions());
+      if (!fresh.ok()) continue;
+      const StaleCall w =
+          StaleReadCall(OpKind::kWrite, tag + ".new" + std::to_string(attempt), **fresh);
+      written = w.status.ok();
+      if (!written) Log("stale-read: a newer write failed: " + w.status.ToString());
+    }
+    Log(std::string("stale-read: ") +
+        (written ? "the new leader acknowledged a newer write" : "no newer write within 20 s"));
+    StaleCall read;
+    std::thread reader([&] { read = StaleReadCall(OpKind::kRead, "", **pinned); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cluster_.ResumeStore(i);
+    reader.join();
+    Log("stale-read: SIGCONT store " + std::to_string(i + 1) + "; the read " +
+        (read.status.ok() ? "returned " + read.op.value.value_or("(absent)") + " from store " +
+                                std::to_string(read.signer)
+                          : "failed: " + read.status.ToString()));
+    Check(cluster_.ClearLinks());
+    Log("healed the partition");
+  }
+
+  // One call of the stale-read nemesis on reg/stale, recorded in the history.
+  struct StaleCall {
+    Operation op;
+    Status status;
+    uint64_t signer = 0;  // the store that signed the answer
+  };
+  StaleCall StaleReadCall(OpKind kind, const std::string& value, client::Client& c) {
+    StaleCall out;
+    out.op.process = o_.register_clients;
+    out.op.key = "reg/stale";
+    out.op.kind = kind;
+    out.op.invoke_ns = Now();
+    if (kind == OpKind::kRead) {
+      auto r = c.Get(out.op.key);
+      out.status = r.status();
+      if (r.ok()) {
+        out.op.value = r->value;
+        out.signer = r->root.store_id;
+      }
+    } else {
+      out.op.value = value;
+      auto r = c.Put(out.op.key, value);
+      out.status = r.status();
+      if (r.ok()) out.signer = r->root.store_id;
+    }
+    out.op.complete_ns = Now();
+    out.op.outcome = OutcomeOf(out.status, kind != OpKind::kRead);
+    std::lock_guard<std::mutex> lock(mu_);
+    history_.push_back(out.op);
+    return out;
   }
 
   // ---- checks ----
@@ -455,6 +551,7 @@ class Run {
   FaultCluster& cluster_;
   const Clock::time_point start_;
   std::atomic<bool> stop_workload_{false};
+  int stale_rounds_ = 0;  // the nemesis thread's
   std::mutex mu_;
   FaultReport report_;              // guarded by mu_ while workers run
   std::vector<Operation> history_;  // guarded by mu_
@@ -480,7 +577,8 @@ std::string FaultReport::Summary() const {
 FaultReport RunFaults(const FaultOptions& options) {
   FaultReport report;
   report.seed = options.seed;
-  auto cluster = FaultCluster::Create(options.binary, options.dir);
+  auto cluster =
+      FaultCluster::Create(options.binary, options.dir, 3, options.unsafe_reads_without_quorum);
   if (!cluster.ok()) {
     report.failures.push_back("cannot set up the cluster: " + cluster.status().ToString());
     return report;

@@ -27,6 +27,9 @@ inline const std::vector<std::string>& AllNemeses() {
       "kill-all",     // SIGKILL PD and every store, restart them all
       "isolate",      // cut one store (the leader half the time) off from the others and PD
       "delay",        // delay every link between stores by 50-300 ms
+      // Scripted: pause the leader and cut it off, write through the next leader, then read
+      // from the old one through a client that still takes it for the leader (harness.cc).
+      "stale-read",
   };
   return all;
 }
@@ -44,6 +47,9 @@ struct FaultOptions {
   std::chrono::milliseconds fault_min{2000}, fault_max{5000};
   std::chrono::seconds check_budget{60};  // linearizability search time per key
   bool verbose = true;                    // print the schedule as it happens
+  // Test switch: the stores answer reads without confirming leadership
+  // (MultiRaftOptions::unsafe_reads_without_quorum), to show the checker catches stale reads.
+  bool unsafe_reads_without_quorum = false;
 };
 
 struct FaultReport {

@@ -1,11 +1,18 @@
 // The multi-raft decoders: Raft batches and snapshot chunks from peer stores, and the Raft
 // log store's records read from disk. They may refuse, never crash or leak; a message they
-// accept re-encodes to the same body.
+// accept re-encodes to the same body. Read probes are refused by the libraft decoder and
+// counted by the leader's read rounds (read_index.h), which confirm a round only on ok answers
+// of a quorum of distinct voters for its term and seq.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "region/raft/message_codec.h"
 #include "region/raft/raft_log_store.h"
+#include "region/raft/read_index.h"
 #include "tests/fuzz/fuzz_driver.h"
 
 namespace rr = rustorium::raft;
@@ -34,6 +41,17 @@ std::vector<std::string> FuzzSeeds() {
   server->set_role(1);
   b.add_messages()->mutable_request_vote_result()->set_pre_vote(2);
   b.add_messages()->mutable_timeout_now()->set_term(4);
+  b.add_messages()->mutable_read_probe()->set_term(4);
+  // Answers to the first read round of term 4 (the read-rounds case below).
+  rr::RaftBatch answers;
+  answers.set_from_id(1);
+  for (uint64_t voter : {2, 3, 3, 9}) {
+    rr::RaftMessage* a = answers.add_messages();
+    a->set_to_id(voter);  // read as the answer's sender
+    a->mutable_read_probe_result()->set_term(4);
+    a->mutable_read_probe_result()->set_seq(1);
+    a->mutable_read_probe_result()->set_ok(true);
+  }
   rr::SnapshotChunk chunk;
   chunk.set_group_id(1);
   chunk.set_from_id(2);
@@ -48,13 +66,14 @@ std::vector<std::string> FuzzSeeds() {
           tagged(2, entry),
           tagged(3, snapshot),
           tagged(4, std::string(16, '\x01')),
-          tagged(5, s->conf().SerializeAsString())};
+          tagged(5, s->conf().SerializeAsString()),
+          tagged(6, answers.SerializeAsString())};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       rr::RaftBatch b;
       if (!b.ParseFromString(input)) return 0;
@@ -93,6 +112,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4: {
       auto h = rr::DecodeHardStateRecord(input);
       FUZZ_CHECK(h.ok() == (input.size() == 16));
+      return 0;
+    }
+    case 6: {
+      // Leader 1 in term 4 with voters 1-5 starts three rounds and counts the batch's read probe
+      // answers, each as from its message's to_id.
+      rr::RaftBatch b;
+      if (!b.ParseFromString(input)) return 0;
+      const uint64_t self = 1;
+      const std::vector<uint64_t> voters = {1, 2, 3, 4, 5};
+      rr::ReadRounds rounds;
+      int answered = 0;
+      for (int round = 0; round < 3; ++round) {
+        rounds.Queue(
+            4, [&](rustorium::Result<uint64_t>) { ++answered; }, 0);
+        if (!rounds.StartRound(10 + static_cast<uint64_t>(round), 0, voters, self)) return 0;
+      }
+      std::map<uint64_t, std::set<uint64_t>> ok_from;  // seq -> distinct voters answering ok
+      for (const rr::RaftMessage& m : b.messages()) {
+        if (!m.has_read_probe_result()) continue;
+        const rr::ReadProbeResult& a = m.read_probe_result();
+        const bool counts = a.ok() && a.term() == 4 && m.to_id() != self &&
+                            std::find(voters.begin(), voters.end(), m.to_id()) != voters.end();
+        if (counts) ok_from[a.seq()].insert(m.to_id());
+        if (rounds.Answer(a, m.to_id(), voters, self)) {
+          FUZZ_CHECK(counts);
+          FUZZ_CHECK(ok_from[a.seq()].size() + 1 > voters.size() / 2);
+        }
+      }
+      for (auto& ready : rounds.TakeApplied(UINT64_MAX)) ready.done(ready.index);
+      for (auto& done : rounds.TakeAll()) done(rustorium::Status::Aborted("end"));
+      FUZZ_CHECK(answered == 3);
       return 0;
     }
     default: {

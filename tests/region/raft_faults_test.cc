@@ -15,7 +15,7 @@
 
 #include "region/raft/multi_raft.h"
 #include "region/raft/raft_log_store.h"
-#include "tests/support/raft_cluster.h"
+#include "tests/support/scripted_raft.h"
 #include "tests/test_util.h"
 
 namespace rustorium::raft::testing {
@@ -23,139 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using rustorium::testing::TempDir;
-
-constexpr GroupId kGroup = 1;
-
-// What the script does with one message.
-enum class Verdict { kPass, kDrop, kHold };
-
-// A message as it arrived at store `to` from store `from`.
-struct Held {
-  uint64_t to = 0;
-  uint64_t from = 0;
-  RaftMessage message;
-};
-
-// The network between the stores as the test scripts it: every message a store receives goes
-// through Judge (on that store's loop thread), which passes, drops or holds it.
-class ScriptedNet {
- public:
-  using Script = std::function<Verdict(uint64_t to, uint64_t from, const RaftMessage& m)>;
-
-  void SetScript(Script script) {
-    std::lock_guard lock(mu_);
-    script_ = std::move(script);
-  }
-  bool Judge(uint64_t to, uint64_t from, const RaftMessage& m) {
-    std::lock_guard lock(mu_);
-    const Verdict v = script_ ? script_(to, from, m) : Verdict::kPass;
-    if (v == Verdict::kHold) held_.push_back({to, from, m});
-    return v == Verdict::kPass;
-  }
-  // The held messages that `pred` picks, taken out of the hold.
-  std::vector<Held> Take(const std::function<bool(const Held&)>& pred) {
-    std::lock_guard lock(mu_);
-    std::vector<Held> out, keep;
-    for (Held& h : held_) (pred(h) ? out : keep).push_back(std::move(h));
-    held_.swap(keep);
-    return out;
-  }
-  bool Holds(const std::function<bool(const Held&)>& pred) {
-    std::lock_guard lock(mu_);
-    for (const Held& h : held_)
-      if (pred(h)) return true;
-    return false;
-  }
-
- private:
-  std::mutex mu_;
-  Script script_;
-  std::vector<Held> held_;
-};
-
-MultiRaftOptions FaultOptions(int store, ScriptedNet* net, RaftGuards guards) {
-  MultiRaftOptions o;
-  o.tick = 10ms;
-  o.heartbeat = 50ms;
-  // Store 1 wins the first election; no store times out after that (SettleOnStoreOne).
-  o.election = store == 1 ? 300ms : 3600s;
-  o.pre_vote = true;
-  o.install_snapshot_timeout = 60s;
-  o.guards = guards;
-  o.receive_filter = [net, store](const RaftMessage& m, uint64_t from) {
-    return net->Judge(static_cast<uint64_t>(store), from, m);
-  };
-  return o;
-}
-
-// The TimeoutNow that the leader `from` of `term` sends when it hands leadership to a follower
-// whose log ends at (last_index, last_term).
-RaftMessage TimeoutNowFor(uint64_t to, uint64_t term, uint64_t last_index, uint64_t last_term) {
-  RaftMessage m;
-  m.set_group_id(kGroup);
-  m.set_to_id(to);
-  TimeoutNow* t = m.mutable_timeout_now();
-  t->set_term(term);
-  t->set_last_log_index(last_index);
-  t->set_last_log_term(last_term);
-  return m;
-}
-
-class FaultCluster {
- public:
-  FaultCluster(TempDir& dir, int n, ScriptedNet* net, RaftGuards guards,
-               const std::function<void(int, MultiRaftOptions&)>& tune = {}) {
-    for (int i = 1; i <= n; ++i) {
-      MultiRaftOptions o = FaultOptions(i, net, guards);
-      if (tune) tune(i, o);
-      stores_.push_back(std::make_unique<TestStore>(i, dir.Sub("s" + std::to_string(i)), o));
-    }
-  }
-  Status Start() {
-    std::vector<Member> members;
-    for (const auto& s : stores_) members.push_back(s->member());
-    for (auto& s : stores_) RETURN_IF_ERROR(s->Start({kGroup}, members));
-    return Status::OK();
-  }
-  TestStore& store(uint64_t i) { return *stores_[i - 1]; }
-
-  void ProposeAndForget(uint64_t s, const std::string& command) {
-    store(s).Sync([&] { store(s).raft().Propose(kGroup, command, [](Result<ProposeResult>) {}); });
-  }
-  // Store `s` gets the TimeoutNow that its leader `leader` of `term` sends when `s`'s log ends
-  // at (last_index, last_term): it campaigns at once.
-  void Campaign(uint64_t s, uint64_t leader, uint64_t term, uint64_t last_index,
-                uint64_t last_term) {
-    const std::string address = store(leader).address();
-    bool taken = false;
-    store(s).Sync([&] {
-      taken = store(s).raft().InjectMessage(TimeoutNowFor(s, term, last_index, last_term), leader,
-                                            address);
-    });
-    ASSERT_TRUE(taken);
-  }
-
-  // Waits until store 1 leads and every store follows it; then store 1's election timeout is
-  // made as long as the others', so that only the script starts elections.
-  bool SettleOnStoreOne() {
-    const bool settled = WaitFor(
-        [&] {
-          for (auto& s : stores_) {
-            auto info = s->Info(kGroup);
-            if (!info || info->leader_id != 1) return false;
-          }
-          return true;
-        },
-        20s);
-    if (settled) store(1).Sync([&] { store(1).raft().SetElectionTimeout(kGroup, 3600s); });
-    return settled;
-  }
-
- private:
-  std::vector<std::unique_ptr<TestStore>> stores_;
-};
-
-RaftGuards AllGuards() { return RaftGuards{}; }
 
 // ---- 4fbd3c0: a TimeoutNow while a snapshot install is being written ----
 //
@@ -171,7 +38,7 @@ void TimeoutNowDuringSnapshotInstall(bool guarded) {
   ScriptedNet net;
   RaftGuards guards = AllGuards();
   guards.no_timeout_now_while_installing = guarded;
-  FaultCluster c(dir, 3, &net, guards, [](int, MultiRaftOptions& o) {
+  ScriptedCluster c(dir, 3, &net, guards, [](int, MultiRaftOptions& o) {
     o.snapshot_threshold = 8;
     o.snapshot_trailing = 2;
   });
@@ -280,7 +147,7 @@ void ElectionOnUnpersistedEntries(bool guarded) {
   ScriptedNet net;
   RaftGuards guards = AllGuards();
   guards.no_election_while_persisting = guarded;
-  FaultCluster c(dir, 3, &net, guards);
+  ScriptedCluster c(dir, 3, &net, guards);
   ASSERT_TRUE(c.Start().ok());
   ASSERT_TRUE(c.SettleOnStoreOne());
   ASSERT_TRUE(c.store(1).Propose(kGroup, "a=1").ok());
@@ -339,7 +206,7 @@ void TickWithAppendsInFlight(bool guarded) {
   guards.no_election_while_persisting = guarded;
   std::atomic<bool> got_entry{false};  // read by the script on store 3's loop
   auto gate = std::make_shared<WriteGate>();
-  FaultCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
+  ScriptedCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
     if (store != 3) return;
     o.election = 1000ms;  // after store 1's 300 ms: store 1 still wins the first election
     o.log_write_gate = [gate] { gate->Pass(); };
@@ -546,7 +413,7 @@ class Figure8 {
   TempDir dir_;
   ScriptedNet net_;
   std::shared_ptr<WriteGate> gate_;
-  FaultCluster cluster_;
+  ScriptedCluster cluster_;
   bool barrier_;
   uint64_t t1_ = 0;
   uint64_t base_ = 0;
@@ -695,7 +562,7 @@ void SnapshotWithUncommittedConfiguration(bool guarded) {
   RaftGuards guards = AllGuards();
   guards.no_snapshot_of_uncommitted_configuration = guarded;
   auto gate = std::make_shared<WriteGate>();
-  FaultCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
+  ScriptedCluster c(dir, 3, &net, guards, [gate](int store, MultiRaftOptions& o) {
     o.snapshot_threshold = 4;
     o.snapshot_trailing = 2;
     if (store == 1) o.log_write_gate = [gate] { gate->Pass(); };
@@ -792,7 +659,7 @@ void AnswerAfterTermChange(bool guarded) {
   RaftGuards guards = AllGuards();
   guards.no_answer_after_term_change = guarded;
   auto gate = std::make_shared<WriteGate>();
-  FaultCluster c(dir, 5, &net, guards, [gate](int store, MultiRaftOptions& o) {
+  ScriptedCluster c(dir, 5, &net, guards, [gate](int store, MultiRaftOptions& o) {
     if (store == 5) o.log_write_gate = [gate] { gate->Pass(); };
   });
   OpenAtExit open_at_exit{gate};
@@ -866,7 +733,7 @@ TEST(RaftFaults, DISABLED_AnAppendFinishedInALaterTermIsNotAnsweredUnguarded) {
 TEST(RaftFaults, DISABLED_ConfigurationRollbackAfterCompactionUnguardable) {
   TempDir dir;
   ScriptedNet net;
-  FaultCluster c(dir, 5, &net, AllGuards(), [](int, MultiRaftOptions& o) {
+  ScriptedCluster c(dir, 5, &net, AllGuards(), [](int, MultiRaftOptions& o) {
     o.snapshot_threshold = 4;
     o.snapshot_trailing = 2;
   });

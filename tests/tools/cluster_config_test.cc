@@ -70,6 +70,13 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_EQ(o.pd[1], "localhost:2481");
   EXPECT_EQ(o.labels.at("region"), "asia-northeast");
   EXPECT_EQ(o.heartbeat.count(), 500);
+  EXPECT_FALSE(o.raft.unsafe_reads_without_quorum) << "the broken-reads test switch is off";
+  // The fault harness's stale-read nemesis sets the test switch.
+  WriteFile(path,
+            "[store]\ndata_dir = \"/tmp/s\"\n[raft]\nunsafe_reads_without_quorum = true\n"
+            "[tls]\nplain = true\n");
+  ASSERT_TRUE(LoadStoreConfig(path, o).ok());
+  EXPECT_TRUE(o.raft.unsafe_reads_without_quorum);
   // The kv and connection limits.
   WriteFile(
       path,

@@ -16,7 +16,10 @@ Status CheckAddress(const ConfigTable& t, std::string_view key, const std::strin
 
 Status ReadRaft(const ConfigTable& root, raft::MultiRaftOptions& o) {
   ASSIGN_OR_RETURN(ConfigTable t, root.Section("raft"));
-  RETURN_IF_ERROR(t.AllowOnly({"tick_ms", "heartbeat_ms", "election_ms"}));
+  RETURN_IF_ERROR(
+      t.AllowOnly({"tick_ms", "heartbeat_ms", "election_ms", "unsafe_reads_without_quorum"}));
+  // Test only (the fault harness's stale-read nemesis): reads skip the leadership probe.
+  RETURN_IF_ERROR(t.Read("unsafe_reads_without_quorum", o.unsafe_reads_without_quorum));
   int64_t tick = o.tick.count(), heartbeat = o.heartbeat.count(), election = o.election.count();
   RETURN_IF_ERROR(t.Read<int64_t>("tick_ms", tick, 1));
   RETURN_IF_ERROR(t.Read<int64_t>("heartbeat_ms", heartbeat, 1));

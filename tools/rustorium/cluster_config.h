@@ -6,7 +6,8 @@
 //               index_cache_mb;
 //               [labels] region, zone, host; [raft]; [tls]
 //   both [pd] and [store]: max_connections, handshake_timeout_ms, idle_timeout_ms
-//   [raft] tick_ms, heartbeat_ms, election_ms
+//   [raft] tick_ms, heartbeat_ms, election_ms; unsafe_reads_without_quorum (tests only: breaks
+//          linearizable reads on purpose, MultiRaftOptions)
 //   [tls]  ca_file, cert_file, key_file (this node's certificate from `rustorium certs create`),
 //          or plain = true for plain TCP (never the default). A store's id is the one in its
 //          certificate (store-N); a PD member's certificate must be pd-<member_id>.
