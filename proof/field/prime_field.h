@@ -32,6 +32,7 @@
 namespace rustorium::proof {
 
 using Limbs = std::array<uint64_t, 4>;  // a 256-bit integer, least significant limb first
+using Wide = std::array<uint64_t, 8>;   // a 512-bit integer (a product), the same order
 
 // The arithmetic kernels, in the header so that hot loops inline them. Not part of the API.
 namespace field_detail {
@@ -161,60 +162,60 @@ struct Montgomery {
     return MontMulPortable(a, b);
   }
 
+  // Montgomery square a·a·2^-256 mod p, equal to MontMul(a, a) with 10 word products instead
+  // of 16 before the reduction. Same kernel choice as MontMul.
+  static constexpr Limbs MontSquare(const Limbs& a) {
 #if RUSTORIUM_FIELD_ADX
-  // The same product with BMI2's mulx and ADX's two carry chains (adcx on CF, adox on OF), so
-  // that each round's products are added without waiting on one flag. Per round i, in one
-  // block of inline assembly: t += a·b[i] into five limbs, then t += m·p with m = t0·kInv, and
-  // t shifted down a limb. The bound that lets the portable loop go without a fifth limb
-  // (p < 2^254) keeps every intermediate below 2^320, so neither chain carries out of t4.
-  static Limbs MontMulAdx(const Limbs& a, const Limbs& b) {
-    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    for (int i = 0; i < 4; ++i) {
-      uint64_t t4 = 0, lo, hi, zero, rdx = b[i];
-      asm("xorl %k[zero], %k[zero]\n\t"  // zero = 0; CF = OF = 0
-          "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-          "adoxq %[lo], %[t0]\n\t"
-          "adcxq %[hi], %[t1]\n\t"
-          "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-          "adoxq %[lo], %[t1]\n\t"
-          "adcxq %[hi], %[t2]\n\t"
-          "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-          "adoxq %[lo], %[t2]\n\t"
-          "adcxq %[hi], %[t3]\n\t"
-          "mulxq 24(%[a]), %[lo], %[t4]\n\t"
-          "adoxq %[lo], %[t3]\n\t"
-          "adcxq %[zero], %[t4]\n\t"
-          "adoxq %[zero], %[t4]\n\t"
-          // m = t0 * kInv mod 2^64, then t += m * p; t0 becomes zero.
-          "movq %[t0], %%rdx\n\t"
-          "imulq %[inv], %%rdx\n\t"
-          "xorl %k[hi], %k[hi]\n\t"  // CF = OF = 0
-          "mulxq 0(%[p]), %[lo], %[hi]\n\t"
-          "adcxq %[lo], %[t0]\n\t"
-          "adoxq %[hi], %[t1]\n\t"
-          "mulxq 8(%[p]), %[lo], %[hi]\n\t"
-          "adcxq %[lo], %[t1]\n\t"
-          "adoxq %[hi], %[t2]\n\t"
-          "mulxq 16(%[p]), %[lo], %[hi]\n\t"
-          "adcxq %[lo], %[t2]\n\t"
-          "adoxq %[hi], %[t3]\n\t"
-          "mulxq 24(%[p]), %[lo], %[hi]\n\t"
-          "adcxq %[lo], %[t3]\n\t"
-          "adoxq %[hi], %[t4]\n\t"
-          "adcxq %[zero], %[t4]"
-          : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "+&r"(t4),
-            [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero), "+&d"(rdx)
-          : [a] "r"(a.data()), [p] "r"(kM.data()), [inv] "rm"(kInv),
-            "m"(*reinterpret_cast<const uint64_t(*)[4]>(a.data())),
-            "m"(*reinterpret_cast<const uint64_t(*)[4]>(kM.data()))
-          : "cc");
-      t0 = t1;
-      t1 = t2;
-      t2 = t3;
-      t3 = t4;
-    }
-    return ReduceOnce(t0, t1, t2, t3);
+    if (!std::is_constant_evaluated() && UseAdx()) return MontSquareAdx(a);
+#endif
+    return MontSquarePortable(a);
   }
+
+  // Lazy reduction: full 512-bit products, summed, then one reduction. A sum of at most
+  // kLazyProducts products of elements below p stays below p·2^256, which ReduceWide needs.
+  static constexpr int kLazyProducts = static_cast<int>(~uint64_t{0} / (kM[3] + 1));
+  static_assert(kLazyProducts >= 4, "a modulus below 2^254 leaves room for four products");
+
+  // a·b as a 512-bit integer (not reduced), for a, b < p.
+  static constexpr Wide MulWide(const Limbs& a, const Limbs& b) {
+#if RUSTORIUM_FIELD_ADX
+    if (!std::is_constant_evaluated() && UseAdx()) return MulWideAdx(a, b);
+#endif
+    return MulWidePortable(a, b);
+  }
+
+  // t += u as 512-bit integers; the caller keeps the sum below 2^512.
+  static constexpr void AddWide(Wide& t, const Wide& u) {
+    uint64_t carry = 0;
+    t[0] = AddCarry(t[0], u[0], carry);
+    t[1] = AddCarry(t[1], u[1], carry);
+    t[2] = AddCarry(t[2], u[2], carry);
+    t[3] = AddCarry(t[3], u[3], carry);
+    t[4] = AddCarry(t[4], u[4], carry);
+    t[5] = AddCarry(t[5], u[5], carry);
+    t[6] = AddCarry(t[6], u[6], carry);
+    t[7] = AddCarry(t[7], u[7], carry);
+  }
+
+  // t·2^-256 mod p for t < p·2^256 (Montgomery's REDC). The low half is reduced on its own,
+  // (t mod 2^256 + m·p) / 2^256 <= p, and added to the high half, floor(t / 2^256) < p: the sum
+  // is below 2p, one conditional subtraction.
+  static constexpr Limbs ReduceWide(const Wide& t) {
+#if RUSTORIUM_FIELD_ADX
+    if (!std::is_constant_evaluated() && UseAdx()) return ReduceWideAdx(t);
+#endif
+    return ReduceWidePortable(t);
+  }
+
+#if RUSTORIUM_FIELD_ADX
+  // The kernels with BMI2's mulx and ADX's two carry chains (adcx on CF, adox on OF), so that
+  // the products of a row are added without waiting on one flag; inline assembly, in
+  // proof/field/montgomery_adx.h.
+  static Limbs MontMulAdx(const Limbs& a, const Limbs& b);
+  static Limbs MontSquareAdx(const Limbs& a) { return ReduceWideAdx(SquareWideAdx(a)); }
+  static Wide MulWideAdx(const Limbs& a, const Limbs& b);
+  static Wide SquareWideAdx(const Limbs& a);
+  static Limbs ReduceWideAdx(const Wide& t);
 #endif
 
   // t - p if t >= p, else t, for t < 2p; without a branch.
@@ -227,6 +228,20 @@ struct Montgomery {
     const uint64_t keep = 0 - borrow;  // all ones when t < p
     return {(t0 & keep) | (s0 & ~keep), (t1 & keep) | (s1 & ~keep), (t2 & keep) | (s2 & ~keep),
             (t3 & keep) | (s3 & ~keep)};
+  }
+
+  // One round of Montgomery reduction: t += m·p with m = t0·kInv (so t0 becomes zero), then
+  // t >>= 64: t0..t2 take t1..t3 and the round returns the limb carried out of t3.
+  static constexpr uint64_t ReductionRound(uint64_t& t0, uint64_t& t1, uint64_t& t2, uint64_t& t3) {
+    const uint64_t m = t0 * kInv;
+    u128 p = static_cast<u128>(m) * kM[0] + t0;
+    p = static_cast<u128>(m) * kM[1] + t1 + static_cast<uint64_t>(p >> 64);
+    t0 = static_cast<uint64_t>(p);
+    p = static_cast<u128>(m) * kM[2] + t2 + static_cast<uint64_t>(p >> 64);
+    t1 = static_cast<uint64_t>(p);
+    p = static_cast<u128>(m) * kM[3] + t3 + static_cast<uint64_t>(p >> 64);
+    t2 = static_cast<uint64_t>(p);
+    return static_cast<uint64_t>(p >> 64);
   }
 
   // Montgomery product a·b·2^-256 mod p (CIOS, no-carry), fully unrolled, in portable C++.
@@ -244,19 +259,89 @@ struct Montgomery {
       p = static_cast<u128>(a[3]) * bi + t3 + static_cast<uint64_t>(p >> 64);
       t3 = static_cast<uint64_t>(p);
       const uint64_t t4 = static_cast<uint64_t>(p >> 64);
-
-      const uint64_t m = t0 * kInv;
-      p = static_cast<u128>(m) * kM[0] + t0;
-      p = static_cast<u128>(m) * kM[1] + t1 + static_cast<uint64_t>(p >> 64);
-      t0 = static_cast<uint64_t>(p);
-      p = static_cast<u128>(m) * kM[2] + t2 + static_cast<uint64_t>(p >> 64);
-      t1 = static_cast<uint64_t>(p);
-      p = static_cast<u128>(m) * kM[3] + t3 + static_cast<uint64_t>(p >> 64);
-      t2 = static_cast<uint64_t>(p);
-      t3 = t4 + static_cast<uint64_t>(p >> 64);
+      t3 = t4 + ReductionRound(t0, t1, t2, t3);
     }
     // The result is below 2p: one conditional subtraction.
     return ReduceOnce(t0, t1, t2, t3);
+  }
+
+  // a·b as a 512-bit integer in portable C++ (schoolbook, row by row).
+  static constexpr Wide MulWidePortable(const Limbs& a, const Limbs& b) {
+    Wide t{};
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t bi = b[i];
+      u128 p = static_cast<u128>(a[0]) * bi + t[i];
+      t[i] = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[1]) * bi + t[i + 1] + static_cast<uint64_t>(p >> 64);
+      t[i + 1] = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[2]) * bi + t[i + 2] + static_cast<uint64_t>(p >> 64);
+      t[i + 2] = static_cast<uint64_t>(p);
+      p = static_cast<u128>(a[3]) * bi + t[i + 3] + static_cast<uint64_t>(p >> 64);
+      t[i + 3] = static_cast<uint64_t>(p);
+      t[i + 4] = static_cast<uint64_t>(p >> 64);
+    }
+    return t;
+  }
+
+  // a·a as a 512-bit integer: the six cross products a_i·a_j (i < j) doubled, and the four
+  // squares added.
+  static constexpr Wide SquareWidePortable(const Limbs& a) {
+    u128 p = static_cast<u128>(a[0]) * a[1];
+    uint64_t r1 = static_cast<uint64_t>(p);
+    p = static_cast<u128>(a[0]) * a[2] + static_cast<uint64_t>(p >> 64);
+    uint64_t r2 = static_cast<uint64_t>(p);
+    p = static_cast<u128>(a[0]) * a[3] + static_cast<uint64_t>(p >> 64);
+    uint64_t r3 = static_cast<uint64_t>(p);
+    uint64_t r4 = static_cast<uint64_t>(p >> 64);
+    p = static_cast<u128>(a[1]) * a[2] + r3;
+    r3 = static_cast<uint64_t>(p);
+    p = static_cast<u128>(a[1]) * a[3] + r4 + static_cast<uint64_t>(p >> 64);
+    r4 = static_cast<uint64_t>(p);
+    uint64_t r5 = static_cast<uint64_t>(p >> 64);
+    p = static_cast<u128>(a[2]) * a[3] + r5;
+    r5 = static_cast<uint64_t>(p);
+    uint64_t r6 = static_cast<uint64_t>(p >> 64);
+    const uint64_t r7 = r6 >> 63;
+    r6 = (r6 << 1) | (r5 >> 63);
+    r5 = (r5 << 1) | (r4 >> 63);
+    r4 = (r4 << 1) | (r3 >> 63);
+    r3 = (r3 << 1) | (r2 >> 63);
+    r2 = (r2 << 1) | (r1 >> 63);
+    r1 <<= 1;
+    Wide t{};
+    uint64_t carry = 0;
+    p = static_cast<u128>(a[0]) * a[0];
+    t[0] = static_cast<uint64_t>(p);
+    t[1] = AddCarry(r1, static_cast<uint64_t>(p >> 64), carry);
+    p = static_cast<u128>(a[1]) * a[1];
+    t[2] = AddCarry(r2, static_cast<uint64_t>(p), carry);
+    t[3] = AddCarry(r3, static_cast<uint64_t>(p >> 64), carry);
+    p = static_cast<u128>(a[2]) * a[2];
+    t[4] = AddCarry(r4, static_cast<uint64_t>(p), carry);
+    t[5] = AddCarry(r5, static_cast<uint64_t>(p >> 64), carry);
+    p = static_cast<u128>(a[3]) * a[3];
+    t[6] = AddCarry(r6, static_cast<uint64_t>(p), carry);
+    t[7] = AddCarry(r7, static_cast<uint64_t>(p >> 64), carry);
+    return t;
+  }
+
+  // ReduceWide in portable C++.
+  static constexpr Limbs ReduceWidePortable(const Wide& t) {
+    uint64_t u0 = t[0], u1 = t[1], u2 = t[2], u3 = t[3];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) u3 = ReductionRound(u0, u1, u2, u3);
+    uint64_t carry = 0;
+    const uint64_t s0 = AddCarry(t[4], u0, carry);
+    const uint64_t s1 = AddCarry(t[5], u1, carry);
+    const uint64_t s2 = AddCarry(t[6], u2, carry);
+    const uint64_t s3 = AddCarry(t[7], u3, carry);
+    return ReduceOnce(s0, s1, s2, s3);
+  }
+
+  // The square in portable C++, as MontSquareAdx computes it.
+  static constexpr Limbs MontSquarePortable(const Limbs& a) {
+    return ReduceWidePortable(SquareWidePortable(a));
   }
 
   // 2^k mod p by doubling.
@@ -326,8 +411,22 @@ class PrimeField {
   constexpr PrimeField& operator+=(const PrimeField& o) { return *this = *this + o; }
   constexpr PrimeField& operator-=(const PrimeField& o) { return *this = *this - o; }
   constexpr PrimeField& operator*=(const PrimeField& o) { return *this = *this * o; }
-  constexpr PrimeField Square() const { return *this * *this; }
+  constexpr PrimeField Square() const { return FromMontgomery(Mont::MontSquare(m_)); }
   constexpr PrimeField Double() const { return *this + *this; }
+  // a[0]·b[0] + ... + a[n-1]·b[n-1], equal to the sum of the products but with one
+  // Montgomery reduction per few products (lazy reduction) instead of one per product.
+  static constexpr PrimeField SumOfProducts(std::span<const PrimeField> a,
+                                            std::span<const PrimeField> b) {
+    PrimeField sum;
+    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; i += Mont::kLazyProducts) {
+      Wide acc = Mont::MulWide(a[i].m_, b[i].m_);
+      const std::size_t end = i + Mont::kLazyProducts < n ? i + Mont::kLazyProducts : n;
+      for (std::size_t j = i + 1; j < end; ++j) Mont::AddWide(acc, Mont::MulWide(a[j].m_, b[j].m_));
+      sum += FromMontgomery(Mont::ReduceWide(acc));
+    }
+    return sum;
+  }
   // this^exponent, the exponent a canonical 256-bit integer. Not constant-time in the
   // exponent.
   constexpr PrimeField Pow(const Limbs& exponent) const {
@@ -366,3 +465,7 @@ class PrimeField {
 };
 
 }  // namespace rustorium::proof
+
+#if RUSTORIUM_FIELD_ADX
+#include "proof/field/montgomery_adx.h"
+#endif

@@ -140,8 +140,9 @@ TEST(Fr, ReducedConstructionTakesAny256BitValue) {
 namespace rustorium::proof {
 namespace {
 
-// The Montgomery kernels, both of them, against GMP: MontMul(x, y) = x·y·2^-256 mod p for
-// x, y < p, on random limbs and on the edges (0, 1, p - 1, values with all-ones limbs).
+// The Montgomery kernels, both of them, against GMP: MontMul(x, y) = x·y·2^-256 mod p and
+// MontSquare(x) = x·x·2^-256 mod p for x, y < p, on random limbs and on the edges (0, 1,
+// p - 1, values with all-ones limbs), and the kernels against each other.
 template <typename P>
 void KernelsAgreeWithGmp(const mpz_class& p) {
   using Mont = field_detail::Montgomery<P>;
@@ -179,11 +180,89 @@ void KernelsAgreeWithGmp(const mpz_class& p) {
     const mpz_class x = i < 100 ? edges[i % edges.size()] : Random(rng, p);
     const mpz_class y = i < 100 ? edges[(i / edges.size()) % edges.size()] : Random(rng, p);
     const mpz_class want = x * y * r_inv % p;
+    const mpz_class want_square = x * x * r_inv % p;
     const Limbs a = from_mpz(x), b = from_mpz(y);
     ASSERT_EQ(to_mpz(Mont::MontMulPortable(a, b)), want) << x << " * " << y;
+    ASSERT_EQ(to_mpz(Mont::MontSquarePortable(a)), want_square) << x << "^2";
+    // The squaring kernels against the multiplication kernels, limb for limb.
+    ASSERT_EQ(Mont::MontSquarePortable(a), Mont::MontMulPortable(a, a)) << x << "^2";
+    ASSERT_EQ(Mont::MontSquare(a), Mont::MontMul(a, a)) << x << "^2";
 #if RUSTORIUM_FIELD_ADX
     if (adx) {
       ASSERT_EQ(to_mpz(Mont::MontMulAdx(a, b)), want) << x << " * " << y;
+      ASSERT_EQ(to_mpz(Mont::MontSquareAdx(a)), want_square) << x << "^2";
+      ASSERT_EQ(Mont::MontSquareAdx(a), Mont::MontSquarePortable(a)) << x << "^2";
+    }
+#endif
+  }
+  // Lazy reduction: 512-bit products (both kernels) against GMP, and ReduceWide on sums of up
+  // to kLazyProducts products, up to its bound p·2^256 - 1.
+  auto wide_to_mpz = [&](const Wide& w) -> mpz_class {
+    return to_mpz(Limbs{w[4], w[5], w[6], w[7]}) * (mpz_class(1) << 256) +
+           to_mpz(Limbs{w[0], w[1], w[2], w[3]});
+  };
+  auto mpz_to_wide = [&](const mpz_class& v) {
+    const Limbs lo = from_mpz(v % (mpz_class(1) << 256)), hi = from_mpz(v >> 256);
+    return Wide{lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]};
+  };
+  const mpz_class bound = p * (mpz_class(1) << 256);
+  const std::vector<mpz_class> wide_edges = {
+      0, 1, bound - 1, bound - p, p * p, p * p - 1, (mpz_class(1) << 256) - 1, mpz_class(1) << 256};
+  for (const mpz_class& t : wide_edges) {
+    const mpz_class want = t * r_inv % p;
+    ASSERT_EQ(to_mpz(Mont::ReduceWidePortable(mpz_to_wide(t))), want) << t;
+#if RUSTORIUM_FIELD_ADX
+    if (adx) {
+      ASSERT_EQ(to_mpz(Mont::ReduceWideAdx(mpz_to_wide(t))), want) << t;
+    }
+#endif
+  }
+  for (int i = 0; i < 5000; ++i) {
+    const int n = 1 + i % Mont::kLazyProducts;
+    Wide portable_sum{};
+    Wide fast_sum{};
+    mpz_class sum = 0;
+    for (int k = 0; k < n; ++k) {
+      const mpz_class x = i < 50 ? p - 1 - k : Random(rng, p);
+      const mpz_class y = i < 50 ? p - 1 : Random(rng, p);
+      sum += x * y;
+      const Limbs a = from_mpz(x), b = from_mpz(y);
+      const Wide product = Mont::MulWidePortable(a, b);
+      ASSERT_EQ(wide_to_mpz(product), x * y) << x << " * " << y;
+      ASSERT_EQ(wide_to_mpz(Mont::SquareWidePortable(a)), x * x) << x << "^2";
+      Mont::AddWide(portable_sum, product);
+#if RUSTORIUM_FIELD_ADX
+      if (adx) {
+        ASSERT_EQ(wide_to_mpz(Mont::MulWideAdx(a, b)), x * y) << x << " * " << y;
+        ASSERT_EQ(wide_to_mpz(Mont::SquareWideAdx(a)), x * x) << x << "^2";
+        Mont::AddWide(fast_sum, Mont::MulWideAdx(a, b));
+      }
+#endif
+    }
+    ASSERT_EQ(wide_to_mpz(portable_sum), sum);
+    ASSERT_EQ(to_mpz(Mont::ReduceWidePortable(portable_sum)), sum * r_inv % p) << n << " products";
+#if RUSTORIUM_FIELD_ADX
+    if (adx) {
+      ASSERT_EQ(to_mpz(Mont::ReduceWideAdx(fast_sum)), sum * r_inv % p) << n << " products";
+    }
+#endif
+  }
+
+  // Squarings in a chain, each kernel on its own: an error that only shows on the outputs of
+  // earlier squarings (values just below p, carries into the top limb) does not stay hidden.
+  mpz_class chained = (mpz_class(1) << 253) % p - 1;
+  Limbs portable = from_mpz(chained);
+#if RUSTORIUM_FIELD_ADX
+  Limbs fast = portable;
+#endif
+  for (int i = 0; i < 2000; ++i) {
+    chained = chained * chained * r_inv % p;
+    portable = Mont::MontSquarePortable(portable);
+    ASSERT_EQ(to_mpz(portable), chained) << "squaring " << i;
+#if RUSTORIUM_FIELD_ADX
+    if (adx) {
+      fast = Mont::MontSquareAdx(fast);
+      ASSERT_EQ(to_mpz(fast), chained) << "squaring " << i;
     }
 #endif
   }
@@ -192,6 +271,24 @@ void KernelsAgreeWithGmp(const mpz_class& p) {
   // runs without $RUSTORIUM_FIELD_PORTABLE).
   EXPECT_EQ(field_detail::UseAdx(), adx);
 #endif
+}
+
+// The lazily reduced sum of products equals the sum of the products, for every length across
+// the chunks of kLazyProducts (the kernel is the one everyone calls).
+TEST(Fr, SumOfProductsEqualsTheSumOfTheProducts) {
+  std::mt19937_64 rng(77);
+  for (int n = 0; n <= 17; ++n) {
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<Fr> a, b;
+      Fr want;
+      for (int i = 0; i < n; ++i) {
+        a.push_back(trial == 0 ? -Fr::One() : FromMpz(Random(rng, kR)));
+        b.push_back(trial == 0 ? -Fr::One() : FromMpz(Random(rng, kR)));
+        want += a.back() * b.back();
+      }
+      EXPECT_EQ(Fr::SumOfProducts(a, b), want) << n << " products, trial " << trial;
+    }
+  }
 }
 
 TEST(Fr, MultiplicationKernelsAgreeWithGmp) { KernelsAgreeWithGmp<FrParams>(kR); }
