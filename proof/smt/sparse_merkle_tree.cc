@@ -398,14 +398,14 @@ Status SparseMerkleTree::LoadVersions() {
     if (it->key().size() != io.prefix.size() + 8) {
       return Status::Corruption("malformed index root record");
     }
+    if (kept_.empty()) {  // the newest record: the root the next Apply starts from
+      if (it->value().size() != 40) return Status::Corruption("malformed index root record");
+      ASSIGN_OR_RETURN(latest_hash_, GetFr(it->value()));
+      latest_node_version_ = GetFixed64BE(it->value().substr(32));
+    }
     kept_.push_front(GetFixed64BE(it->key().substr(io.prefix.size())));
   }
   RETURN_IF_ERROR(it->status());
-  ASSIGN_OR_RETURN(auto latest, ReadLatestRoot(*engine_, keys, nullptr));
-  if (latest.has_value()) {
-    latest_hash_ = latest->second.hash;
-    latest_node_version_ = latest->second.version;
-  }
   versions_loaded_ = true;
   return Status::OK();
 }

@@ -3,6 +3,8 @@
 // brings in libraft: include it from region/raft's .cc files only, never from a header.
 #pragma once
 
+#include <uv.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -79,7 +81,6 @@ struct MultiRaft::Group {
   // The batch on the apply worker (ApplyOffLoop state machines), or null: one at a time.
   struct ApplyWork;
   std::shared_ptr<ApplyWork> applying;
-  uint64_t applying_first = 0;  // the first index of that batch (0: none)
   // Callbacks waiting for every command up to their index to be through the state machine:
   // a proposer (with its command's result) or a read (nullptr).
   std::multimap<uint64_t, std::function<void(const std::string* result)>> apply_waiters;
@@ -92,6 +93,23 @@ struct MultiRaft::Group {
   // whether a round is to start at the end of this turn.
   ReadRounds reads;
   bool read_scheduled = false;
+};
+
+// A batch on the apply worker (libuv's thread pool). The loop owns it through g.applying; the
+// worker fills `out` and `took` and then sets `done`; `self` keeps it alive until libuv's
+// completion has run on the loop (after DrainApplies may have finished it already).
+struct MultiRaft::Group::ApplyWork {
+  uv_work_t req{};
+  std::shared_ptr<ApplyWork> self;
+  MultiRaft* owner = nullptr;
+  GroupId group = 0;
+  StateMachine* sm = nullptr;
+  std::vector<QueuedCommand> batch;
+  Result<std::vector<std::string>> out = Status::Internal("not applied");
+  std::chrono::milliseconds took{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;  // guarded by mu
 };
 
 // libraft's C entry points (raft_io and raft_fsm), forwarding to the owning MultiRaft, and the
@@ -174,6 +192,13 @@ struct RaftIoGlue {
   static Group& G(raft_io* io) { return *static_cast<Group*>(io->impl); }
   static Group& G(raft_fsm* fsm) { return *static_cast<Group*>(fsm->data); }
   static int WriteHardState(Group& g, raft_term term, raft_id vote);
+  // The lowest index libraft applied that the state machine has not yet (on the worker or
+  // queued), or 0 when it has them all.
+  static uint64_t PendingFrom(const Group& g);
+  // Applies the queued commands here and now, as one batch.
+  static void ApplyQueueHere(Group& g);
+  // Takes the worker's finished batch out of g.applying and finishes it.
+  static void TakeWorkDone(Group& g);
   // Runs `batch` through the state machine here and now.
   static Result<std::vector<std::string>> ApplyNow(StateMachine& sm,
                                                    const std::vector<Group::QueuedCommand>& batch,
@@ -182,8 +207,6 @@ struct RaftIoGlue {
   static void FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& batch,
                           const Result<std::vector<std::string>>& out,
                           std::chrono::milliseconds took);
-  // The worker's batch is done (its result in g.applying): finish it.
-  static void CompleteWork(Group& g);
 };
 
 }  // namespace rustorium::raft

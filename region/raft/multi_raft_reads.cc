@@ -30,8 +30,7 @@ bool RaftIoGlue::TermEntryCommitted(const Group& g) {
 uint64_t RaftIoGlue::AppliedThrough(const Group& g) {
   // What libraft applied is through the state machine but for the commands still queued or on
   // the apply worker; libraft's applied index counts barriers and configuration changes too.
-  if (g.applying_first != 0) return g.applying_first - 1;
-  if (!g.apply_queue.empty()) return g.apply_queue.front().index - 1;
+  if (const uint64_t pending = PendingFrom(g); pending != 0) return pending - 1;
   return std::max<uint64_t>(g.sm->AppliedIndex(), g.r.last_applied);
 }
 

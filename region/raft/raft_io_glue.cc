@@ -578,23 +578,6 @@ int RaftIoGlue::Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
   return 0;
 }
 
-// A batch on the apply worker (libuv's thread pool). The loop owns it through g.applying; the
-// worker fills `out` and `took` and then sets `done`; `self` keeps it alive until libuv's
-// completion has run on the loop (after DrainApplies may have finished it already).
-struct MultiRaft::Group::ApplyWork {
-  uv_work_t req{};
-  std::shared_ptr<ApplyWork> self;
-  MultiRaft* owner = nullptr;
-  GroupId group = 0;
-  StateMachine* sm = nullptr;
-  std::vector<QueuedCommand> batch;
-  Result<std::vector<std::string>> out = Status::Internal("not applied");
-  std::chrono::milliseconds took{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;  // guarded by mu
-};
-
 Result<std::vector<std::string>> RaftIoGlue::ApplyNow(
     StateMachine& sm, const std::vector<Group::QueuedCommand>& batch,
     std::chrono::milliseconds* took) {
@@ -608,26 +591,34 @@ Result<std::vector<std::string>> RaftIoGlue::ApplyNow(
   return out;
 }
 
+uint64_t RaftIoGlue::PendingFrom(const Group& g) {
+  if (g.applying != nullptr) return g.applying->batch.front().index;
+  return g.apply_queue.empty() ? 0 : g.apply_queue.front().index;
+}
+
 void RaftIoGlue::WhenApplied(Group& g, uint64_t index,
                              std::function<void(const std::string* result)> fn) {
-  const bool in_flight = g.applying_first != 0 && g.applying_first <= index;
-  const bool queued = !g.apply_queue.empty() && g.apply_queue.front().index <= index;
-  if (!in_flight && !queued) {
+  const uint64_t pending = PendingFrom(g);
+  if (pending == 0 || pending > index) {
     fn(nullptr);
     return;
   }
   g.apply_waiters.emplace(index, std::move(fn));
 }
 
+void RaftIoGlue::ApplyQueueHere(Group& g) {
+  std::vector<Group::QueuedCommand> batch;
+  batch.swap(g.apply_queue);
+  std::chrono::milliseconds took{0};
+  const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
+  FinishBatch(g, batch, out, took);
+}
+
 void RaftIoGlue::ApplyQueued(Group& g) {
   g.apply_scheduled = false;
   if (g.applying != nullptr || g.apply_queue.empty()) return;
-  std::vector<Group::QueuedCommand> batch;
-  batch.swap(g.apply_queue);
   if (!g.sm->ApplyOffLoop()) {
-    std::chrono::milliseconds took{0};
-    const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
-    FinishBatch(g, batch, out, took);
+    ApplyQueueHere(g);
     return;
   }
   auto w = std::make_shared<Group::ApplyWork>();
@@ -635,10 +626,9 @@ void RaftIoGlue::ApplyQueued(Group& g) {
   w->owner = g.owner;
   w->group = g.id;
   w->sm = g.sm.get();
-  w->batch = std::move(batch);
+  w->batch.swap(g.apply_queue);
   w->req.data = w.get();
   g.applying = w;
-  g.applying_first = w->batch.front().index;
   g.owner->apply_works_++;
   const int rv = uv_queue_work(
       rpc::UvLoop(g.owner->loop_), &w->req,
@@ -659,7 +649,10 @@ void RaftIoGlue::ApplyQueued(Group& g) {
         self->apply_works_--;
         // DrainApplies may have finished this batch, or the group may be gone.
         Group* g = self->Find(w->group);
-        if (g != nullptr && g->applying == w) CompleteWork(*g);
+        if (g != nullptr && g->applying == w) {
+          TakeWorkDone(*g);
+          if (!g->apply_scheduled) ApplyQueued(*g);
+        }
         self->MaybeFinishShutdown();
       });
   if (rv != 0) {
@@ -667,34 +660,22 @@ void RaftIoGlue::ApplyQueued(Group& g) {
   }
 }
 
-void RaftIoGlue::CompleteWork(Group& g) {
-  std::shared_ptr<Group::ApplyWork> w = std::move(g.applying);
-  g.applying.reset();
-  g.applying_first = 0;
+void RaftIoGlue::TakeWorkDone(Group& g) {
+  const std::shared_ptr<Group::ApplyWork> w = std::move(g.applying);
+  {
+    std::unique_lock<std::mutex> lock(w->mu);
+    w->cv.wait(lock, [&] { return w->done; });
+  }
   FinishBatch(g, w->batch, w->out, w->took);
-  if (!g.apply_queue.empty() && !g.apply_scheduled) ApplyQueued(g);
 }
 
 void RaftIoGlue::DrainApplies(Group& g) {
-  for (;;) {
+  while (g.applying != nullptr || !g.apply_queue.empty()) {
     if (g.applying != nullptr) {
-      std::shared_ptr<Group::ApplyWork> w = g.applying;
-      {
-        std::unique_lock<std::mutex> lock(w->mu);
-        w->cv.wait(lock, [&] { return w->done; });
-      }
-      std::shared_ptr<Group::ApplyWork> done = std::move(g.applying);
-      g.applying.reset();
-      g.applying_first = 0;
-      FinishBatch(g, done->batch, done->out, done->took);
-      continue;
+      TakeWorkDone(g);
+    } else {
+      ApplyQueueHere(g);
     }
-    if (g.apply_queue.empty()) return;
-    std::vector<Group::QueuedCommand> batch;
-    batch.swap(g.apply_queue);
-    std::chrono::milliseconds took{0};
-    const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
-    FinishBatch(g, batch, out, took);
   }
 }
 
@@ -720,8 +701,8 @@ void RaftIoGlue::FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& 
   g.owner->stats_.commands_applied += batch.size();
   // Release the waiters up to what is still queued (a callback may queue more waiters; they
   // are not in the range taken here).
-  const uint64_t through =
-      g.apply_queue.empty() ? UINT64_MAX : std::max(last, g.apply_queue.front().index - 1);
+  const uint64_t pending = PendingFrom(g);
+  const uint64_t through = pending == 0 ? UINT64_MAX : pending - 1;
   std::vector<std::pair<uint64_t, std::function<void(const std::string*)>>> ready;
   auto end = g.apply_waiters.upper_bound(through);
   for (auto it = g.apply_waiters.begin(); it != end; ++it)
