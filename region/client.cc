@@ -106,6 +106,14 @@ void Client::DeleteAsync(std::string key, std::function<void(Result<WriteResult>
 
 Result<pd::GetRegionsResponse> Client::Regions() { return pd_->GetRegions(); }
 
+Result<kv::StoreStatsResponse> Client::StoreStats(const std::string& address) {
+  ASSIGN_OR_RETURN(std::string bytes,
+                   CallStore(address, "store.Stats", kv::StoreStatsRequest().SerializeAsString()));
+  kv::StoreStatsResponse out;
+  if (!out.ParseFromString(bytes)) return Status::Corruption("malformed store.Stats answer");
+  return out;
+}
+
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   std::unique_ptr<Client> client(new Client(std::move(options)));
   pd::PdClientOptions pd;

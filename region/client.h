@@ -121,6 +121,8 @@ class Client {
   // PD's view of the stores and regions (for `status check`).
   Result<pd::GetStoresResponse> Stores();
   Result<pd::GetRegionsResponse> Regions();
+  // A store's memory and signing figures (store.Stats), asked of the store at `address`.
+  Result<kv::StoreStatsResponse> StoreStats(const std::string& address);
 
   // The asynchronous API: each call returns at once and `done` runs later on one of the
   // client's worker threads (ClientOptions::async_threads) with what the blocking call returns.

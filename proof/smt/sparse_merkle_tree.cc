@@ -378,6 +378,35 @@ Result<Fr> SparseMerkleTree::Root(std::optional<uint64_t> version) const {
   return ref.hash;
 }
 
+Result<uint64_t> SparseMerkleTree::VersionCovering(uint64_t index) const {
+  const Keys keys(tree_id_);
+  auto snap = engine_->GetSnapshot();
+  engine::IteratorOptions io;
+  io.prefix = keys.RootPrefix();
+  io.snapshot = snap.get();
+  auto it = engine_->NewIterator(ColumnFamily::kIndex, io);
+  it->Seek(keys.Root(index));
+  if (!it->Valid()) {
+    RETURN_IF_ERROR(it->status());
+    return Status::NotFound("index " + std::to_string(index) + " is above the newest version");
+  }
+  if (it->key().size() != io.prefix.size() + 8)
+    return Status::Corruption("malformed index root record");
+  const uint64_t version = GetFixed64BE(it->key().substr(io.prefix.size()));
+  if (version == index) return version;
+  it->Prev();
+  if (it->Valid()) return version;
+  RETURN_IF_ERROR(it->status());
+  // Below the oldest kept version: its batch began at the tree's start only while no version
+  // has been pruned, which pruning's count tells (it keeps exactly keep_versions).
+  int kept = 0;
+  for (it->SeekToFirst(); it->Valid() && kept < options_.keep_versions; it->Next()) ++kept;
+  RETURN_IF_ERROR(it->status());
+  if (kept < options_.keep_versions) return version;
+  return Status::NotFound("the version covering index " + std::to_string(index) +
+                          " is no longer known (pruned)");
+}
+
 void SparseMerkleTree::Reset() {
   versions_loaded_ = false;
   kept_.clear();

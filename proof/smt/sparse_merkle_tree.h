@@ -84,6 +84,13 @@ class SparseMerkleTree {
   // and the drop written.
   void Reset();
 
+  // The kept version that answers for `index` when versions are the last indexes of batches
+  // (a region's apply runs): `index` itself when it is a version, else the lowest version above
+  // it, provided a kept version below it (or the tree's start, while nothing was pruned) shows
+  // where that batch began. NotFound when `index` is above the newest version or its batch is
+  // no longer known to be kept.
+  Result<uint64_t> VersionCovering(uint64_t index) const;
+
   // The value of `key` at `version` (newest when nullopt), or nullopt when absent.
   Result<std::optional<Fr>> Get(const Fr& key,
                                 std::optional<uint64_t> version = std::nullopt) const;

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "engine/engine.h"
 #include "proof/smt/sparse_merkle_tree.h"
 #include "region/raft/state_machine.h"
@@ -93,8 +94,11 @@ class RegionFsm : public raft::StateMachine {
   };
   Result<ScanResult> Scan(std::string_view start, std::string_view end, std::size_t limit,
                           std::size_t max_bytes = SIZE_MAX) const;
-  // The proof of `key` at tree version `version` (an applied command index still kept).
-  Result<proof::SmtProof> Prove(std::string_view key, uint64_t version) const {
+  // The proof of `key` after applied index `index`, at the version of the run that applied it
+  // (ApplyBatch: the run's last index, its result's root_index) while that version is kept;
+  // NotFound once it is pruned.
+  Result<proof::SmtProof> Prove(std::string_view key, uint64_t index) const {
+    ASSIGN_OR_RETURN(uint64_t version, tree_.VersionCovering(index));
     return tree_.Prove(TreeKey(key), version);
   }
   // The root at the newest applied version (zero for an empty region never written).

@@ -1,5 +1,8 @@
 #include "region/store/store.h"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <set>
 
 #include "base/fault_point.h"
@@ -34,6 +37,44 @@ void Store::RegisterHandlers(rpc::RpcServer& server) {
       "kv.Scan",
       [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Scan(e, std::move(r)); },
       users);
+  server.Handle(
+      "store.Stats",
+      [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Stats(e, std::move(r)); },
+      users);
+}
+
+namespace {
+
+// The process's resident memory, from /proc/self/statm (0 where it cannot be read).
+uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+void Store::Stats(const rpc::Envelope& e, rpc::RpcServer::Responder respond) {
+  kv::StoreStatsRequest req;
+  if (!req.ParseFromString(e.payload())) {
+    respond(Status::InvalidArgument("malformed store.Stats request"));
+    return;
+  }
+  kv::StoreStatsResponse out;
+  out.set_store_id(options_.store_id);
+  out.set_regions(regions_.size());
+  out.set_rss_bytes(ResidentBytes());
+  if (Result<engine::EngineStats> engine = engine_->Stats(); engine.ok())
+    out.set_engine_memtable_bytes(engine->memtable_bytes);
+  out.set_index_cache_bytes(index_cache_.bytes());
+  out.set_index_cache_capacity_bytes(index_cache_.capacity());
+  out.set_index_cache_entries(index_cache_.entries());
+  out.set_index_cache_hits(index_cache_.hits());
+  out.set_index_cache_misses(index_cache_.misses());
+  out.set_roots_signed(roots_signed_);
+  out.set_roots_reused(roots_reused_);
+  respond(out.SerializeAsString());
 }
 
 Status Store::AddRegion(const meta::Region& region) {
@@ -90,7 +131,7 @@ meta::RegionError Store::NotLeaderError(uint64_t region_id) const {
   return e;
 }
 
-kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) const {
+kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) {
   kv::SignedRoot s;
   s.set_region_id(h.meta.id());
   *s.mutable_epoch() = h.meta.epoch();
@@ -101,8 +142,10 @@ kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& r
       h.last_signed->root() == s.root() &&
       h.last_signed->epoch().conf_ver() == s.epoch().conf_ver() &&
       h.last_signed->epoch().version() == s.epoch().version()) {
+    ++roots_reused_;
     return *h.last_signed;
   }
+  ++roots_signed_;
   s.set_signature(key_.Sign(RootStatement(h.meta.id(), h.meta.epoch().conf_ver(),
                                           h.meta.epoch().version(), applied_index, root)));
   h.last_signed = s;

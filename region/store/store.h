@@ -51,8 +51,8 @@ class Store {
   Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
         StoreServiceOptions options);
 
-  // Registers the kv.* handlers (under TLS for client and admin certificates only); before
-  // server.Start().
+  // Registers the kv.* handlers and store.Stats (under TLS for client and admin certificates
+  // only); before server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
 
   // Hosts `region` (loop thread): opens its state machine and starts its Raft group, as one of
@@ -85,9 +85,10 @@ class Store {
                          const rpc::RpcServer::Responder& respond) const;
   // The signed statement of `root` at version `applied_index` (reusing h.last_signed when it is
   // the same statement).
-  kv::SignedRoot Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) const;
+  kv::SignedRoot Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root);
 
   void Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  void Stats(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
 
@@ -98,6 +99,8 @@ class Store {
   proof::NodeCache index_cache_;
   std::map<uint64_t, Hosted> regions_;  // loop thread
   std::size_t pending_writes_ = 0;      // loop thread
+  uint64_t roots_signed_ = 0;           // loop thread (Sign)
+  uint64_t roots_reused_ = 0;           // loop thread (Sign)
 };
 
 }  // namespace rustorium::store

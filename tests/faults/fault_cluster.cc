@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -229,8 +230,27 @@ Status FaultCluster::WaitServing(std::chrono::seconds limit) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+  std::string exits;
+  for (const std::string& e : UnexpectedExits()) exits += "\n  " + e;
   return Status::TimedOut("the cluster did not serve within " + std::to_string(limit.count()) +
-                          " s: " + last.ToString());
+                          " s: " + last.ToString() + exits + "\n" + LogTails(12));
+}
+
+std::string FaultCluster::LogTails(int lines) const {
+  auto tail = [lines](const std::string& name, const std::string& path) {
+    std::ifstream in(path);
+    std::deque<std::string> kept;
+    for (std::string line; std::getline(in, line);) {
+      kept.push_back(std::move(line));
+      if (kept.size() > static_cast<std::size_t>(lines)) kept.pop_front();
+    }
+    std::string out = "--- " + name + " (" + path + ")\n";
+    for (const std::string& l : kept) out += "  " + l + "\n";
+    return out;
+  };
+  std::string out = tail("pd", pd_log());
+  for (int i = 0; i < stores(); ++i) out += tail("store " + std::to_string(i + 1), store_log(i));
+  return out;
 }
 
 }  // namespace rustorium::faults

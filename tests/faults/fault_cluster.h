@@ -58,8 +58,12 @@ class FaultCluster {
   Status ClearLinks();
 
   client::ClientOptions ClientOptions() const;
-  // Waits for a verified read to succeed.
+  // Waits for a verified read to succeed. On time-out the status also names the processes that
+  // exited on their own and carries the last lines of every process's log, so that a failure in
+  // CI says why without the temporary directory.
   Status WaitServing(std::chrono::seconds limit);
+  // The last `lines` lines of PD's and each store's log, each under its name.
+  std::string LogTails(int lines) const;
 
  private:
   struct Child {

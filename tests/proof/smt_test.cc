@@ -264,6 +264,13 @@ TEST_F(SmtTest, PersistsAcrossReopenAndProvesOldVersions) {
     EXPECT_TRUE(VerifyProof(roots[v], F(v + 1), std::nullopt, *out).ok());
   }
   EXPECT_TRUE(t.Root(4).status().IsNotFound()) << "never applied";
+  // Versions 3, 6, ..., 30 end batches: an index inside one is answered by its batch's end.
+  EXPECT_EQ(*t.VersionCovering(3), 3u);
+  EXPECT_EQ(*t.VersionCovering(4), 6u);
+  EXPECT_EQ(*t.VersionCovering(5), 6u);
+  EXPECT_EQ(*t.VersionCovering(30), 30u);
+  EXPECT_TRUE(t.VersionCovering(31).status().IsNotFound()) << "above the newest";
+  EXPECT_EQ(*t.VersionCovering(1), 3u) << "the first batch: nothing was pruned yet";
   engine::WriteBatch batch;
   EXPECT_TRUE(
       t.Apply(std::vector<SmtUpdate>{{F(1), F(1)}}, 30, batch).status().IsInvalidArgument());
@@ -300,6 +307,8 @@ TEST_F(SmtTest, PruningKeepsExactlyTheConfiguredVersions) {
     }
   }
   EXPECT_EQ(CountIndexRecords('r'), 5);
+  EXPECT_EQ(*t.VersionCovering(36), 36u) << "the oldest kept version";
+  EXPECT_TRUE(t.VersionCovering(35).status().IsNotFound()) << "pruned";
   // Nodes stay bounded: the live tree plus what the 4 older kept versions changed.
   const int nodes = CountIndexRecords('n');
   EXPECT_LT(nodes, 2 * 50 + 4 * 5 * 10 + 10) << "old nodes must be pruned";

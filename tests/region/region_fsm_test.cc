@@ -561,12 +561,13 @@ TEST_F(RegionFsmTest, BatchesShareTreeVersionsAndGiveEachCommandItsOwnResult) {
       EXPECT_LE(together[i].root_index(), next + n);
       if (together[i].root_index() != index) shared++;
       if (!together[i].error().empty()) continue;
-      // The run's root proves what the command wrote.
+      // The run's root proves what the command wrote; asked at the command's own index, the
+      // proof is the one at its run's root.
       Command c;
       ASSERT_TRUE(c.ParseFromString(batch[i]));
       if (c.has_cas() && !together[i].cas_succeeded()) continue;
       const Mutation& m = c.has_cas() ? c.cas().set() : c.write().mutations(0);
-      auto p = (*batched)->Prove(m.key(), together[i].root_index());
+      auto p = (*batched)->Prove(m.key(), index);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
       std::optional<proof::Fr> value;
       if (m.op() == Mutation::PUT) value = TreeValue(m.value());

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
 #include "proof/smt/proof.h"
 #include "region/rpc/channel.h"
 #include "region/store/engine_limits.h"
@@ -176,6 +180,74 @@ TEST_F(StoreTest, WritesAndReadsCarrySignedVerifiedProofs) {
   kv::GetResponse missing = Get(leader, 1, "banana");
   EXPECT_FALSE(missing.kv().found());
   EXPECT_TRUE(Verified(*leader, missing.root(), missing.kv()));
+}
+
+// store.Stats: one signature per root statement (an apply run's answers and the reads at the
+// same applied index share it), and hashing finds the tree's nodes in the store's cache.
+TEST_F(StoreTest, OneSignaturePerRootStatementAndTheIndexCacheServesHashing) {
+  StoreNode* leader = Leader(1);
+  auto stats = [&] {
+    return Call<kv::StoreStatsResponse>(leader, "store.Stats", kv::StoreStatsRequest());
+  };
+  const kv::StoreStatsResponse before = stats();
+  EXPECT_EQ(before.store_id(), leader->base->id());
+  EXPECT_EQ(before.regions(), 2u);
+  EXPECT_GT(before.rss_bytes(), 0u);
+  EXPECT_EQ(before.index_cache_capacity_bytes(), service_.index_cache_bytes);
+
+  // Concurrent writes: each distinct (applied index, root) of their answers is signed once.
+  constexpr int kWrites = 32;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<kv::WriteResponse> answers;
+  int failed = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    kv::WriteRequest req;
+    req.set_region_id(1);
+    *req.mutable_epoch() = regions_[1].epoch();
+    Mutation* m = req.mutable_command()->mutable_write()->add_mutations();
+    m->set_key("k" + std::to_string(i));
+    m->set_value("v");
+    ChannelTo(leader).Call("kv.Write", req.SerializeAsString(), 10s, [&](Result<std::string> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      kv::WriteResponse w;
+      if (r.ok() && w.ParseFromString(*r) && !w.has_region_error()) {
+        answers.push_back(std::move(w));
+      } else {
+        ++failed;
+      }
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 30s,
+                            [&] { return static_cast<int>(answers.size()) + failed == kWrites; }));
+  }
+  ASSERT_EQ(failed, 0);
+  std::set<std::pair<uint64_t, std::string>> statements;
+  for (const kv::WriteResponse& w : answers) {
+    statements.insert({w.root().applied_index(), w.root().root()});
+    ASSERT_EQ(w.proofs_size(), 1);
+    kv::KvProof written = w.proofs(0);
+    written.set_value("v");  // a write's proof names the key; the client knows the value
+    EXPECT_TRUE(Verified(*leader, w.root(), written));
+  }
+  const kv::StoreStatsResponse written = stats();
+  EXPECT_EQ(written.roots_signed() - before.roots_signed(), statements.size());
+  EXPECT_EQ(written.roots_reused() - before.roots_reused(), kWrites - statements.size());
+
+  // Reads with no write between them answer the last statement: no new signature.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(Get(leader, 1, "k" + std::to_string(i)).kv().found());
+  const kv::StoreStatsResponse read = stats();
+  EXPECT_LE(read.roots_signed() - written.roots_signed(), 1u) << "the first read may sign";
+  EXPECT_GE(read.roots_reused() - written.roots_reused(), 4u);
+
+  // The writes put their nodes in the cache and found their paths there.
+  EXPECT_GT(read.index_cache_entries(), 0u);
+  EXPECT_GT(read.index_cache_bytes(), 0u);
+  EXPECT_LE(read.index_cache_bytes(), read.index_cache_capacity_bytes());
+  EXPECT_GT(read.index_cache_hits(), before.index_cache_hits());
 }
 
 TEST_F(StoreTest, SkipProofsLeavesOutProofsButKeepsTheSignedRoot) {

@@ -154,6 +154,10 @@ TEST(ClusterCli, PlaygroundServesEveryKvCommandWithVerifiedProofsAndRestarts) {
     std::string store_logs;
     for (const auto& store : status["stores"]) {
       const std::string id = std::to_string(store["id"].get<uint64_t>());
+      // Each store's memory figures (store.Stats), with the index cache's configured size.
+      EXPECT_GT(store["stats"]["rss_bytes"].get<uint64_t>(), 0u) << store.dump();
+      EXPECT_EQ(store["stats"]["index_cache_capacity_bytes"].get<uint64_t>(), 64u << 20)
+          << store.dump();
       const std::string file = d + "/data/store" + id + ".log";
       ASSERT_TRUE(std::filesystem::exists(file)) << file << " for " << store.dump();
       const std::string log = rustorium::testing::ReadFile(file);

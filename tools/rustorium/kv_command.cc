@@ -368,6 +368,41 @@ std::string Seconds(uint64_t ms) {
   return buf;
 }
 
+std::string Mebibytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+// The line of a store's memory and signing figures (store.Stats) under its state line, and
+// the same as JSON.
+std::string StatsLine(const kv::StoreStatsResponse& s) {
+  const uint64_t lookups = s.index_cache_hits() + s.index_cache_misses();
+  char hits[32];
+  std::snprintf(hits, sizeof hits, "%.0f%%",
+                lookups == 0 ? 0.0
+                             : 100.0 * static_cast<double>(s.index_cache_hits()) /
+                                   static_cast<double>(lookups));
+  return "  memory: resident " + Mebibytes(s.rss_bytes()) + ", memtables " +
+         Mebibytes(s.engine_memtable_bytes()) + ", index cache " +
+         Mebibytes(s.index_cache_bytes()) + " of " + Mebibytes(s.index_cache_capacity_bytes()) +
+         " (" + std::to_string(s.index_cache_entries()) + " nodes, " + hits +
+         " hits); roots signed " + std::to_string(s.roots_signed()) + ", reused " +
+         std::to_string(s.roots_reused()) + "\n";
+}
+json StatsJson(const kv::StoreStatsResponse& s) {
+  return {{"regions", s.regions()},
+          {"rss_bytes", s.rss_bytes()},
+          {"engine_memtable_bytes", s.engine_memtable_bytes()},
+          {"index_cache_bytes", s.index_cache_bytes()},
+          {"index_cache_capacity_bytes", s.index_cache_capacity_bytes()},
+          {"index_cache_entries", s.index_cache_entries()},
+          {"index_cache_hits", s.index_cache_hits()},
+          {"index_cache_misses", s.index_cache_misses()},
+          {"roots_signed", s.roots_signed()},
+          {"roots_reused", s.roots_reused()}};
+}
+
 // A key inside region `r` to probe it with: its start key, or "\x00" for the first region.
 std::string ProbeKey(const meta::Region& r) {
   return r.start_key().empty() ? std::string(1, '\0') : r.start_key();
@@ -412,15 +447,26 @@ int RunStatusCheck(const ClientFlags& f) {
     healthy = healthy && state == pd::STORE_UP;
     json labels = json::object();
     for (const auto& [k, v] : s.labels()) labels[k] = v;
-    store_list.push_back({{"id", s.id()},
-                          {"address", s.address()},
-                          {"state", StateName(state)},
-                          {"heartbeat_age_ms", age},
-                          {"labels", labels}});
+    json item = {{"id", s.id()},
+                 {"address", s.address()},
+                 {"state", StateName(state)},
+                 {"heartbeat_age_ms", age},
+                 {"labels", labels}};
     text << "store " << s.id() << " at " << s.address() << ": " << StateName(state)
          << (state == pd::STORE_UP ? " (last heartbeat " + Seconds(age) + " ago)"
                                    : " (no heartbeat for " + Seconds(age) + ")")
          << "\n";
+    if (state == pd::STORE_UP) {
+      // Figures only: a store that does not answer is reported by the region probes below.
+      auto stats = (*c)->StoreStats(s.address());
+      if (stats.ok()) {
+        item["stats"] = StatsJson(*stats);
+        text << StatsLine(*stats);
+      } else {
+        text << "  memory: unknown (" << stats.status().ToString() << ")\n";
+      }
+    }
+    store_list.push_back(std::move(item));
   }
   out["stores"] = store_list;
   auto regions = (*c)->Regions();
