@@ -85,6 +85,10 @@ struct RaftGuards {
   // libraft 0.15 would record that configuration under the last committed one's index, and a
   // restart or a follower installing the snapshot would take it as committed.
   bool no_snapshot_of_uncommitted_configuration = true;
+  // The buffer array of a snapshot install that libraft discards (the group closing while the
+  // install is written, or the write failing) is freed here: libraft 0.15's installSnapshotCb
+  // frees the install's data but not the array (16 bytes per discarded install; upstream too).
+  bool free_discarded_install_buffers = true;
 };
 
 struct MultiRaftOptions {

@@ -44,7 +44,8 @@ struct MultiRaftStats {
   std::atomic<uint64_t> guard_acks_held{0};
   std::atomic<uint64_t> guard_answers_clamped{0};  // AppendEntries answers cut to what was checked
   std::atomic<uint64_t> guard_answers_dropped{0};  // answers of appends from an earlier term
-  std::atomic<uint64_t> guard_snapshots_postponed{0};  // while a configuration was uncommitted
+  std::atomic<uint64_t> guard_snapshots_postponed{0};    // while a configuration was uncommitted
+  std::atomic<uint64_t> guard_install_buffers_freed{0};  // of installs libraft discarded
 };
 
 }  // namespace rustorium::raft

@@ -269,12 +269,25 @@ int RaftIoGlue::SnapshotPut(raft_io* io, unsigned trailing, raft_io_snapshot_put
   }
   ++g.pending_io;
   Group* gp = &g;
-  self.commit_->OnWritten([gp, meta = std::move(meta), req, cb](const Status& status) mutable {
-    gp->installing_snapshot = false;
-    if (status.ok()) gp->snapshot = std::move(meta);
-    if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
-    gp->owner->IoDone(*gp);
-  });
+  // An install's buffer array, which libraft 0.15 leaks when it discards the install.
+  raft_buffer* install_bufs = trailing == 0 && self.options_.guards.free_discarded_install_buffers
+                                  ? snapshot->bufs
+                                  : nullptr;
+  self.commit_->OnWritten(
+      [gp, meta = std::move(meta), req, cb, install_bufs](const Status& status) mutable {
+        gp->installing_snapshot = false;
+        if (status.ok()) gp->snapshot = std::move(meta);
+        // installSnapshotCb discards the install when the write failed or the group is closing,
+        // freeing the data and not the array; otherwise snapshotRestore frees the array.
+        const bool discarded =
+            install_bufs != nullptr && (!status.ok() || raft_state(&gp->r) == RAFT_UNAVAILABLE);
+        if (cb != nullptr) cb(req, status.ok() ? 0 : RAFT_IOERR);
+        if (discarded) {
+          raft_free(install_bufs);
+          gp->owner->stats_.guard_install_buffers_freed++;
+        }
+        gp->owner->IoDone(*gp);
+      });
   self.ScheduleFlush();
   return 0;
 }
