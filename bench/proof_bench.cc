@@ -2,7 +2,8 @@
 // (circomlibjs's Poseidon, @iden3/js-merkletree) in one run.
 //
 // Ours: Fr multiplication (both kernels), Poseidon t = 3 and t = 5 on one core; a tree of --keys
-// keys (default 10^6) in a real engine: bulk build, inserts one by one and in batches of
+// keys (default 10^6) in a real engine, hashing large batches over the tree's default threads
+// (SmtOptions::hash_threads, the CPU's cores): bulk build, inserts one by one and in batches of
 // --batch-sizes (default 1, 100 and 10,000), proof generation and
 // verification, proof size. Then the same operations on a tree of --js-keys keys (default
 // 10^4) through ours and through the references, printed per operation with the ratio.
@@ -197,7 +198,10 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(77);
   const rustorium::bench::FrMulTimes fr_mul = rustorium::bench::TimeFrMultiplication(2'000'000);
   const double t3 = PoseidonUs(3, hashes), t5 = PoseidonUs(5, hashes);
-  std::printf("proof benchmark (one core, engine sync none)\n\n");
+  std::printf(
+      "proof benchmark (hashes and field on one core; the tree's large batches on %d threads; "
+      "engine sync none)\n\n",
+      rustorium::proof::SmtOptions::DefaultHashThreads());
   rustorium::bench::PrintFrMultiplication(fr_mul);  // RUSTORIUM_FIELD_PORTABLE=1: portable
   std::printf("Poseidon t=3: %.2f us/hash (%.0f hashes/s); t=5: %.2f us/hash (%.0f hashes/s)\n", t3,
               1e6 / t3, t5, 1e6 / t5);

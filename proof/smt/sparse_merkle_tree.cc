@@ -1,6 +1,10 @@
 #include "proof/smt/sparse_merkle_tree.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include "base/codec.h"
 #include "proof/poseidon/poseidon.h"
@@ -213,11 +217,22 @@ struct Sub {
   bool middle = false;  // kStored: known to be a middle node (written by this apply)
 };
 
+// Halves of a split smaller than this are hashed on the calling thread: a thread costs tens of
+// microseconds, a key's path about a hundred.
+constexpr std::size_t kParallelItems = 256;
+
 class Applier {
  public:
+  // `spare_threads`: how many more threads this applier may start for the halves of large
+  // splits (SmtOptions::hash_threads - 1 at the top).
   Applier(const engine::Engine& e, const Keys& keys, const SmtOptions& options, uint64_t version,
-          engine::WriteBatch& staged)
-      : e_(e), keys_(keys), options_(options), version_(version), staged_(staged) {}
+          engine::WriteBatch& staged, int spare_threads)
+      : e_(e),
+        keys_(keys),
+        options_(options),
+        version_(version),
+        staged_(staged),
+        spare_threads_(spare_threads) {}
 
   // The subtree at (depth, path) that was `current` (is_leaf unknown), after `items`.
   Result<Sub> Update(int depth, const Limbs& path, const Ref& current, std::span<Item> items) {
@@ -248,10 +263,13 @@ class Applier {
     const Limbs left_path = path;
     Limbs right_path = path;
     right_path[depth / 64] |= uint64_t{1} << (depth % 64);
-    ASSIGN_OR_RETURN(Sub left,
-                     Update(depth + 1, left_path, node.left, std::span<Item>(items.begin(), mid)));
-    ASSIGN_OR_RETURN(Sub right,
-                     Update(depth + 1, right_path, node.right, std::span<Item>(mid, items.end())));
+    const std::span<Item> left_items(items.begin(), mid), right_items(mid, items.end());
+    Sub left, right;
+    RETURN_IF_ERROR(Halves(
+        left_items.size(), right_items.size(),
+        [&](Applier& a) { return a.Update(depth + 1, left_path, node.left, left_items); },
+        [&](Applier& a) { return a.Update(depth + 1, right_path, node.right, right_items); }, left,
+        right));
     return Combine(depth, path, left, right);
   }
 
@@ -286,10 +304,55 @@ class Applier {
     }
     auto mid = std::partition(items.begin(), items.end(),
                               [depth](const Item& it) { return !PathBit(it.path, depth); });
-    ASSIGN_OR_RETURN(Sub left, BuildPresent(depth + 1, std::span<Item>(items.begin(), mid)));
-    ASSIGN_OR_RETURN(Sub right, BuildPresent(depth + 1, std::span<Item>(mid, items.end())));
+    const std::span<Item> left_items(items.begin(), mid), right_items(mid, items.end());
+    Sub left, right;
+    RETURN_IF_ERROR(Halves(
+        left_items.size(), right_items.size(),
+        [&](Applier& a) { return a.BuildPresent(depth + 1, left_items); },
+        [&](Applier& a) { return a.BuildPresent(depth + 1, right_items); }, left, right));
     Limbs path = items[0].path;  // any key below shares the first `depth` bits
     return Combine(depth, path, left, right);
+  }
+
+  // The two halves of a split, each computed by `fn(applier)` staging into that applier. With a
+  // thread to spare and both halves large, the left half runs on a new thread into a child
+  // applier (which gets half of the threads still spare), and what the child staged (nodes,
+  // stale records, nodes for the cache) joins this applier's afterwards: the halves touch
+  // disjoint nodes, the engine and the cache are thread-safe, so the result is the same.
+  using HalfFn = std::function<Result<Sub>(Applier&)>;
+  Status Halves(std::size_t left_items, std::size_t right_items, const HalfFn& left_fn,
+                const HalfFn& right_fn, Sub& left, Sub& right) {
+    if (spare_threads_ > 0 && std::min(left_items, right_items) >= kParallelItems) {
+      const int child_threads = (spare_threads_ - 1) / 2;
+      engine::WriteBatch child_batch;
+      Applier child(e_, keys_, options_, version_, child_batch, child_threads);
+      std::optional<Result<Sub>> child_result;
+      std::optional<std::thread> thread;
+      try {
+        thread.emplace([&] { child_result.emplace(left_fn(child)); });
+      } catch (const std::system_error&) {
+        // No thread to be had: both halves here.
+      }
+      if (thread.has_value()) {
+        parallel_splits_++;
+        spare_threads_ -= 1 + child_threads;
+        Result<Sub> mine = right_fn(*this);
+        thread->join();
+        spare_threads_ += 1 + child_threads;
+        parallel_splits_ += child.parallel_splits_;
+        staged_.Append(child_batch);
+        stale_.insert(stale_.end(), child.stale_.begin(), child.stale_.end());
+        for (auto& w : child.written_) written_.push_back(std::move(w));
+        RETURN_IF_ERROR(child_result->status());
+        RETURN_IF_ERROR(mine.status());
+        left = **child_result;
+        right = *mine;
+        return Status::OK();
+      }
+    }
+    ASSIGN_OR_RETURN(left, left_fn(*this));
+    ASSIGN_OR_RETURN(right, right_fn(*this));
+    return Status::OK();
   }
 
   // The node at (depth, path) with children `left` and `right` (at depth + 1).
@@ -345,6 +408,7 @@ class Applier {
  public:
   std::vector<std::string> stale_;
   std::vector<std::pair<std::string, std::string>> written_;  // nodes staged, for the cache
+  uint64_t parallel_splits_ = 0;  // halves hashed on a thread of their own
 
  private:
   const engine::Engine& e_;
@@ -352,9 +416,15 @@ class Applier {
   const SmtOptions& options_;
   uint64_t version_;
   engine::WriteBatch& staged_;
+  int spare_threads_;
 };
 
 }  // namespace
+
+int SmtOptions::DefaultHashThreads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : static_cast<int>(std::min(cores, 64u));
+}
 
 Result<SparseMerkleTree> SparseMerkleTree::Open(engine::Engine* engine, uint64_t tree_id,
                                                 SmtOptions options) {
@@ -363,6 +433,8 @@ Result<SparseMerkleTree> SparseMerkleTree::Open(engine::Engine* engine, uint64_t
     return Status::InvalidArgument("max_levels must be within 2..241");
   }
   if (options.keep_versions < 1) return Status::InvalidArgument("keep_versions must be >= 1");
+  if (options.hash_threads < 1 || options.hash_threads > 64)
+    return Status::InvalidArgument("hash_threads must be within 1..64");
   return SparseMerkleTree(engine, tree_id, options);
 }
 
@@ -465,7 +537,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   }
 
   engine::WriteBatch staged;
-  Applier applier(*engine_, keys, options_, version, staged);
+  Applier applier(*engine_, keys, options_, version, staged, options_.hash_threads - 1);
   ASSIGN_OR_RETURN(Sub top, applier.Update(0, Limbs{}, old_root, items));
   ASSIGN_OR_RETURN(Ref root, applier.Finish(top));
 
@@ -519,6 +591,7 @@ Result<Fr> SparseMerkleTree::Apply(std::span<const SmtUpdate> updates, uint64_t 
   if (options_.cache != nullptr) {
     for (const auto& [key, node] : applier.written_) options_.cache->Put(key, node);
   }
+  parallel_splits_ += applier.parallel_splits_;
   return root.hash;
 }
 

@@ -44,6 +44,11 @@ struct SmtOptions {
   int keep_versions = 64;
   // The store's node cache (not owned; must outlive the tree), or none.
   NodeCache* cache = nullptr;
+  // Threads an Apply may hash on (1..64): a batch's subtrees of a few hundred keys or more
+  // are hashed side by side, the caller's thread taking one half. Default: the CPU's cores.
+  int hash_threads = DefaultHashThreads();
+
+  static int DefaultHashThreads();
 };
 
 // One change: set `key` to `value`, or delete `key` when value is nullopt (deleting an
@@ -104,6 +109,8 @@ class SparseMerkleTree {
 
   const SmtOptions& options() const { return options_; }
   uint64_t tree_id() const { return tree_id_; }
+  // Halves of splits this object's Applies hashed on threads of their own (hash_threads).
+  uint64_t parallel_splits() const { return parallel_splits_; }
 
  private:
   SparseMerkleTree(engine::Engine* engine, uint64_t tree_id, SmtOptions options)
@@ -126,6 +133,7 @@ class SparseMerkleTree {
   // compaction. Only a hint: unset after Open (one full scan), and a batch the caller drops
   // can only make pruning skip records, never touch kept ones.
   std::optional<uint64_t> pruned_through_;
+  uint64_t parallel_splits_ = 0;
 };
 
 }  // namespace rustorium::proof

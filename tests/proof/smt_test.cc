@@ -276,6 +276,54 @@ TEST_F(SmtTest, PersistsAcrossReopenAndProvesOldVersions) {
       t.Apply(std::vector<SmtUpdate>{{F(1), F(1)}}, 30, batch).status().IsInvalidArgument());
 }
 
+// Large batches are hashed over threads (SmtOptions::hash_threads): the same updates give the
+// same roots, proofs and stored records on one thread and on four, built from empty and updated.
+TEST_F(SmtTest, ThreadsHashLargeBatchesIntoTheSameTree) {
+  auto one = Tree(1, SmtOptions{.hash_threads = 1});
+  auto four = Tree(2, SmtOptions{.hash_threads = 4});
+  std::mt19937_64 rng(21);
+  std::vector<Fr> keys;
+  for (int i = 0; i < 4000; ++i) keys.push_back(Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}));
+  std::vector<SmtUpdate> build;
+  for (const Fr& k : keys) build.push_back({k, F(rng() % 1000)});
+  EXPECT_EQ(Commit(one, build, 1), Commit(four, build, 1)) << "built from empty";
+  std::vector<SmtUpdate> change;
+  for (int i = 0; i < 3000; ++i) {
+    const Fr& k = keys[rng() % keys.size()];
+    if (rng() % 4 == 0) {
+      change.push_back({k, std::nullopt});
+    } else {
+      change.push_back(
+          {rng() % 2 ? k : Fr::FromLimbsReduced({rng(), rng(), rng(), rng()}), F(rng() % 1000)});
+    }
+  }
+  const Fr root = Commit(four, change, 2);
+  EXPECT_EQ(Commit(one, change, 2), root) << "updated";
+  EXPECT_EQ(one.parallel_splits(), 0u);
+  EXPECT_GT(four.parallel_splits(), 0u) << "the large batches were split over threads";
+  for (int i = 0; i < 50; ++i) {
+    const Fr& k = keys[rng() % keys.size()];
+    auto value = four.Get(k);
+    auto p = four.Prove(k);
+    ASSERT_TRUE(value.ok() && p.ok());
+    EXPECT_TRUE(VerifyProof(root, k, *value, *p).ok());
+  }
+  // The same nodes were stored: each tree's records, keys without the tree's prefix, agree.
+  auto records = [&](uint64_t id) {
+    engine::IteratorOptions io;
+    io.prefix = TreeKeyPrefix(id);
+    std::vector<std::pair<std::string, std::string>> out;
+    auto it = engine_->NewIterator(ColumnFamily::kIndex, io);
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out.emplace_back(std::string(it->key().substr(io.prefix.size())), std::string(it->value()));
+    return out;
+  };
+  EXPECT_EQ(records(1), records(2));
+  EXPECT_TRUE(SparseMerkleTree::Open(engine_.get(), 3, SmtOptions{.hash_threads = 0})
+                  .status()
+                  .IsInvalidArgument());
+}
+
 TEST_F(SmtTest, PruningKeepsExactlyTheConfiguredVersions) {
   auto t = Tree(1, SmtOptions{.max_levels = 64, .keep_versions = 5});
   std::mt19937_64 rng(8);
