@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "proof/field/fr.h"
@@ -37,6 +38,9 @@ class ConstraintSystem {
   // the gadgets compute from it afterwards follows honestly. Call before synthesis; without
   // calls, synthesis is unchanged.
   void OverrideForTesting(Variable v, const Fr& value) { overrides_[v] = value; }
+  // Test hook of the harness's self-test: constraint row `row` is left out of CheckSatisfied, as
+  // if the circuit lacked it (a weakened circuit, which the harness must catch). ToR1cs keeps it.
+  void SkipConstraintForTesting(std::size_t row) { skipped_.insert(row); }
 
   // The value of a combination or a variable under the current assignment.
   Fr Evaluate(const LinearCombination& lc) const;
@@ -47,7 +51,8 @@ class ConstraintSystem {
   std::size_t num_constraints() const { return a_.rows(); }
 
   // OK when the current assignment satisfies every constraint (the check of R1cs, without
-  // the renumbering); InvalidArgument naming the first row that fails.
+  // the renumbering; rows skipped for testing left out); InvalidArgument naming the first row
+  // that fails.
   Status CheckSatisfied() const;
 
   // The constraint system in wire order, and the assignment in the same order.
@@ -64,6 +69,7 @@ class ConstraintSystem {
   std::vector<bool> is_public_;
   std::vector<Variable> public_;
   std::map<Variable, Fr> overrides_;
+  std::set<std::size_t> skipped_;
   SparseMatrix a_, b_, c_;  // in variable numbering
 };
 

@@ -29,14 +29,17 @@ inline WitnessTree TreeOf(int levels, std::span<const std::pair<Fr, Fr>> pairs) 
 
 // Synthesizes `updates` from the root of the tree of `start` with `overrides` (allocation
 // number → value); when the constraints hold, reads each slot's committed entry, replays
-// the entries on that tree and compares R0, RK and C with the public inputs.
+// the entries on that tree and compares R0, RK and C with the public inputs. `skipped_rows`
+// weakens the circuit (the harness's self-test): those constraints are not checked.
 inline MutantOutcome CheckMutant(const BatchShape& shape, std::span<const std::pair<Fr, Fr>> start,
                                  std::span<const UpdateWitness> updates,
-                                 const std::map<Variable, Fr>& overrides = {}) {
+                                 const std::map<Variable, Fr>& overrides = {},
+                                 std::span<const std::size_t> skipped_rows = {}) {
   MutantOutcome out;
   WitnessTree tree = TreeOf(shape.levels, start);
   ConstraintSystem cs;
   for (const auto& [v, value] : overrides) cs.OverrideForTesting(v, value);
+  for (std::size_t row : skipped_rows) cs.SkipConstraintForTesting(row);
   std::vector<SlotWires> slots;
   if (!SynthesizeBatch(shape, tree.root(), updates, cs, &slots).ok()) return out;
   if (!cs.CheckSatisfied().ok()) return out;

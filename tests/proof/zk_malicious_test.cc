@@ -145,6 +145,41 @@ TEST(ZkMalicious, RawSelectorAndBitOverrides) {
   EXPECT_GT(tally.satisfied, 0);
 }
 
+// The harness's self-test: in a circuit weakened by one missing constraint, a lie that the
+// constraint stopped gets through the constraints, and the harness must report it. The last two
+// rows bind the public RK and C to the root and commitment the slots computed; without one, a
+// claimed RK (or C) off by one satisfies the rest, and the replay shows it is not the batch's.
+// With every row kept, the same lies fail the constraints.
+TEST(ZkMalicious, TheHarnessCatchesAWeakenedCircuit) {
+  const Batch b = KindsOfSlots()[0];
+  ConstraintSystem honest;
+  ASSERT_TRUE(
+      SynthesizeBatch(b.shape, testing::TreeOf(b.shape.levels, b.start).root(), b.updates, honest)
+          .ok());
+  const std::size_t rows = honest.num_constraints();
+  // RK and C are the last two variables allocated (SynthesizeBatch), bound by the last rows.
+  const Variable rk = static_cast<Variable>(honest.num_variables() - 2);
+  const Variable c = static_cast<Variable>(honest.num_variables() - 1);
+  struct Lie {
+    Variable wire;
+    std::string expected;  // the start of the harness's report
+  };
+  for (const Lie& lie : {Lie{rk, "RK "}, Lie{c, "C is not"}}) {
+    const std::map<Variable, Fr> o = {{lie.wire, honest.value(lie.wire) + Fr::One()}};
+    EXPECT_FALSE(CheckMutant(b.shape, b.start, b.updates, o).satisfied) << "the full circuit";
+    // The row that binds the wire: the lie satisfies the circuit without it.
+    bool found = false;
+    for (std::size_t back = 1; back <= 4 && !found; ++back) {
+      const std::size_t skip[] = {rows - back};
+      const MutantOutcome m = CheckMutant(b.shape, b.start, b.updates, o, skip);
+      if (!m.satisfied) continue;
+      found = true;
+      EXPECT_EQ(m.violation.rfind(lie.expected, 0), 0u) << m.violation;
+    }
+    EXPECT_TRUE(found) << "no row near the end binds " << lie.expected;
+  }
+}
+
 TEST(ZkMalicious, InsertOfAPresentKeyIsRefused) {
   const Pairs start = {{F(3), F(30)}, {F(7), F(70)}};
   const Batch b = MakeBatch(5, 1, start, {{3, 31}});  // an update of 3
