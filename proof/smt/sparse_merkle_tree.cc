@@ -1,7 +1,6 @@
 #include "proof/smt/sparse_merkle_tree.h"
 
 #include <algorithm>
-#include <functional>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -319,9 +318,10 @@ class Applier {
   // applier (which gets half of the threads still spare), and what the child staged (nodes,
   // stale records, nodes for the cache) joins this applier's afterwards: the halves touch
   // disjoint nodes, the engine and the cache are thread-safe, so the result is the same.
-  using HalfFn = std::function<Result<Sub>(Applier&)>;
-  Status Halves(std::size_t left_items, std::size_t right_items, const HalfFn& left_fn,
-                const HalfFn& right_fn, Sub& left, Sub& right) {
+  // Templates, not std::function: every level of every Apply passes through here.
+  template <typename LeftFn, typename RightFn>
+  Status Halves(std::size_t left_items, std::size_t right_items, const LeftFn& left_fn,
+                const RightFn& right_fn, Sub& left, Sub& right) {
     if (spare_threads_ > 0 && std::min(left_items, right_items) >= kParallelItems) {
       const int child_threads = (spare_threads_ - 1) / 2;
       engine::WriteBatch child_batch;
@@ -422,8 +422,12 @@ class Applier {
 }  // namespace
 
 int SmtOptions::DefaultHashThreads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : static_cast<int>(std::min(cores, 64u));
+  // Asked once: hardware_concurrency reads /sys, and every SmtOptions takes this default.
+  static const int threads = [] {
+    const unsigned cores = std::thread::hardware_concurrency();
+    return cores == 0 ? 1 : static_cast<int>(std::min(cores, 64u));
+  }();
+  return threads;
 }
 
 Result<SparseMerkleTree> SparseMerkleTree::Open(engine::Engine* engine, uint64_t tree_id,

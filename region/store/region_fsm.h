@@ -98,6 +98,9 @@ class RegionFsm : public raft::StateMachine {
   // (ApplyBatch: the run's last index, its result's root_index) while that version is kept;
   // NotFound once it is pruned.
   Result<proof::SmtProof> Prove(std::string_view key, uint64_t index) const {
+    // A write's answer asks at its run's end, a version itself: no lookup of the covering one.
+    Result<proof::SmtProof> at = tree_.Prove(TreeKey(key), index);
+    if (!at.status().IsNotFound()) return at;
     ASSIGN_OR_RETURN(uint64_t version, tree_.VersionCovering(index));
     return tree_.Prove(TreeKey(key), version);
   }
