@@ -114,6 +114,25 @@ Result<kv::StoreStatsResponse> Client::StoreStats(const std::string& address) {
   return out;
 }
 
+Result<std::vector<meta::Region>> Client::SplitRegion(const std::string& key) {
+  if (std::string why = store::CheckKey(key, store::kHardCommandLimits); !why.empty())
+    return Status::InvalidArgument("split key: " + why);
+  pd::AllocIdRequest alloc;
+  alloc.set_count(1);
+  ASSIGN_OR_RETURN(pd::AllocIdResponse id, pd_->AllocId(alloc));
+  kv::SplitRequest req;
+  req.set_split_key(key);
+  req.set_new_region_id(id.first_id());
+  // Sent again after an unknown outcome, a split that was applied meets a newer epoch, and
+  // then the key starts its region: done. So it is retried as a read is.
+  ASSIGN_OR_RETURN(auto got, RegionCall<kv::SplitResponse>(key, "store.Split", true, req));
+  auto& [resp, region] = got;
+  Forget(region.id());
+  if (!resp.error().empty()) return Status::InvalidArgument(resp.error());
+  if (resp.regions_size() == 0) return Status::Corruption("store.Split answered no region");
+  return std::vector<meta::Region>(resp.regions().begin(), resp.regions().end());
+}
+
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   std::unique_ptr<Client> client(new Client(std::move(options)));
   pd::PdClientOptions pd;
@@ -184,7 +203,8 @@ Result<std::string> Client::PublicKey(uint64_t store_id) {
                             " is unknown to PD: its signature cannot be trusted");
 }
 
-Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::Region& region) {
+Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::Region& region,
+                                       bool write) {
   VerifiedRoot out;
   out.region_id = root.region_id();
   out.applied_index = root.applied_index();
@@ -221,12 +241,13 @@ Result<VerifiedRoot> Client::CheckRoot(const kv::SignedRoot& root, const meta::R
       }
     }
   }
-  RETURN_IF_ERROR(CheckSignerHeldReplica(root, region));
+  RETURN_IF_ERROR(CheckSignerHeldReplica(root, region, write));
   out.verified = true;
   return out;
 }
 
-Status Client::CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked) {
+Status Client::CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked,
+                                      bool write) {
   auto holds = [&root](const meta::Region& r) {
     for (const meta::Peer& p : r.peers()) {
       if (p.store_id() == root.store_id()) return true;
@@ -237,7 +258,11 @@ Status Client::CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Re
     return r.epoch().conf_ver() == root.epoch().conf_ver() &&
            r.epoch().version() == root.epoch().version();
   };
-  const meta::Region* at = same_epoch(asked) ? &asked : nullptr;
+  // The replicas change only with conf_ver: a write's root signed after a split (a newer
+  // version, the same conf_ver) has the replicas the request named.
+  const bool newer_version = write && asked.epoch().conf_ver() == root.epoch().conf_ver() &&
+                             asked.epoch().version() < root.epoch().version();
+  const meta::Region* at = same_epoch(asked) || newer_version ? &asked : nullptr;
   pd::GetRegionResponse current;
   if (at == nullptr) {
     // Answered at another epoch than asked: learn that epoch's replicas from PD.
@@ -373,7 +398,9 @@ Result<std::pair<Response, meta::Region>> Client::RegionCall(const std::string& 
     } else if (e.has_server_busy()) {
       // back off and retry
     } else {
-      // EpochNotMatch, KeyNotInRegion, RegionNotFound: the cache is stale.
+      // EpochNotMatch, KeyNotInRegion, RegionNotFound: the cache is stale. PD is asked again
+      // (not the store's list of its regions: a store is not trusted to say who holds a range),
+      // and hears of a split from the leader's next heartbeat.
       Forget(c->region.id());
     }
   }
@@ -430,7 +457,7 @@ Result<WriteResult> Client::Write(const std::string& key, store::Command command
                             ": outcome unknown: " + out.result.error());
   }
   if (!out.result.error().empty()) return Status::InvalidArgument(out.result.error());
-  ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region));
+  ASSIGN_OR_RETURN(out.root, CheckRoot(resp.root(), region, /*write=*/true));
   // A replayed answer is the stored result of the write's first application, signed at that
   // application's root; it carries no proofs (that tree version may be pruned).
   if (out.result.replayed()) {

@@ -123,6 +123,11 @@ class Client {
   Result<pd::GetRegionsResponse> Regions();
   // A store's memory and signing figures (store.Stats), asked of the store at `address`.
   Result<kv::StoreStatsResponse> StoreStats(const std::string& address);
+  // Splits the region holding `key` at `key` (store.Split at its leader; under TLS an admin
+  // certificate): it keeps the keys below, and a new region (its id allocated by PD) takes
+  // `key` and above, on the same stores. Returns the region, then the new one; a key that
+  // starts a region already is split already, and its region alone is returned.
+  Result<std::vector<meta::Region>> SplitRegion(const std::string& key);
 
   // The asynchronous API: each call returns at once and `done` runs later on one of the
   // client's worker threads (ClientOptions::async_threads) with what the blocking call returns.
@@ -148,12 +153,17 @@ class Client {
   Result<CachedRegion> Locate(const std::string& key);
   void Forget(uint64_t region_id);
   Result<std::string> PublicKey(uint64_t store_id);
-  // Checks the signature of `root` and returns the root element.
-  Result<VerifiedRoot> CheckRoot(const kv::SignedRoot& root, const meta::Region& region);
+  // Checks the signature of `root` and returns the root element. With `write`, a root signed
+  // at a newer version than asked (a split applied before the write) is taken as the asked
+  // region's, whose replicas it has; a read's root must be at the asked epoch, since a newer
+  // version may have a narrower range (where a moved key would look absent).
+  Result<VerifiedRoot> CheckRoot(const kv::SignedRoot& root, const meta::Region& region,
+                                 bool write = false);
   // OK when the store that signed `root` holds a replica of the region at the root's epoch:
-  // `asked` (the region as the request named it) when the epochs are the same, else the
-  // region as PD reports it at that epoch. Corruption otherwise.
-  Status CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked);
+  // `asked` (the region as the request named it) when the epochs are the same (or, with
+  // `write`, the conf_ver is and the version newer), else the region as PD reports it at that
+  // epoch. Corruption otherwise.
+  Status CheckSignerHeldReplica(const kv::SignedRoot& root, const meta::Region& asked, bool write);
   // Sends `request` (a kv request; its region id and epoch are filled in for each attempt) for
   // `key` to the leader of the key's region, following region errors; returns the leader's
   // reply and the region it went to. A call that is not `idempotent` is sent again only when

@@ -10,6 +10,7 @@
 //            'g' group 'e' index           a log entry (term, type, data)
 //            'g' group 's'                 snapshot metadata
 //   meta     'r' region 'a'                a region's applied index and index-rebuild state
+//            'r' region 'm'                a region's metadata (range, epoch, peers)
 //            'r' region 'c' client         a client's write session in the region
 //            'r' region 'd' client seq     a session's stored result of one write
 //            'r' region 'y' ('c'|'d') ...  a snapshot's session records, staged until installed
@@ -116,6 +117,11 @@ inline std::string RegionMetaPrefix(uint64_t region_id) {
 // its staged records).
 inline std::string RegionApplyStateKey(uint64_t region_id) {
   return RegionMetaPrefix(region_id) + 'a';
+}
+// A region's metadata as this replica last applied it (meta.proto's Region: range, epoch,
+// peers): what the store opens its regions from, changed by splits and snapshots.
+inline std::string RegionLocalStateKey(uint64_t region_id) {
+  return RegionMetaPrefix(region_id) + 'm';
 }
 // A client's write session in a region (region/store/sessions.h), and one stored result of it.
 inline constexpr char kRegionSessionTag = 'c';

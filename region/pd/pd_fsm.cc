@@ -13,6 +13,12 @@ bool EpochNewer(const meta::RegionEpoch& a, const meta::RegionEpoch& b) {
   return a.conf_ver() > b.conf_ver() || a.version() > b.version();
 }
 
+bool Overlap(const meta::Region& a, const meta::Region& b) {
+  const bool a_before_b = !a.end_key().empty() && a.end_key() <= b.start_key();
+  const bool b_before_a = !b.end_key().empty() && b.end_key() <= a.start_key();
+  return !a_before_b && !b_before_a;
+}
+
 // The first region id of a state written before regions had a counter of their own (or of a
 // new state). Region 1 is the bootstrap region's, never allocated.
 uint64_t FirstFreeRegionId(const PdState& state) {
@@ -166,13 +172,32 @@ Result<std::string> PdFsm::Apply(uint64_t index, std::string_view bytes) {
           result.set_error(s.message());
           break;
         }
-        bool replaced = false;
-        for (meta::Region& existing : *next.mutable_regions()) {
-          if (existing.id() != r.id()) continue;
-          replaced = true;
-          if (EpochNewer(r.epoch(), existing.epoch())) existing = r;
+        // A report older than a region it overlaps is stale (that region split or merged
+        // since): ignored. Otherwise the regions it overlaps are the older shapes of its range,
+        // and go (their own newer reports follow).
+        bool stale = false;
+        for (const meta::Region& existing : next.regions()) {
+          if (existing.id() == r.id()) {
+            stale = stale || !EpochNewer(r.epoch(), existing.epoch());
+          } else if (Overlap(existing, r) && existing.epoch().version() >= r.epoch().version()) {
+            stale = true;
+          }
         }
-        if (!replaced) *next.add_regions() = r;
+        bool known = false;
+        for (const meta::Region& existing : next.regions())
+          known = known || existing.id() == r.id();
+        if (stale) {
+          if (!known)
+            result.set_error("region " + std::to_string(r.id()) +
+                             " is reported at a stale version");
+          break;
+        }
+        google::protobuf::RepeatedPtrField<meta::Region> kept;
+        for (meta::Region& existing : *next.mutable_regions()) {
+          if (existing.id() != r.id() && !Overlap(existing, r)) *kept.Add() = std::move(existing);
+        }
+        *kept.Add() = r;
+        next.mutable_regions()->Swap(&kept);
         next.set_next_region_id(std::max(next.next_region_id(), r.id() + 1));
         break;
       }

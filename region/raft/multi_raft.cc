@@ -92,7 +92,7 @@ MultiRaft::Group* MultiRaft::Find(GroupId group) const {
 }
 
 Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
-                              const std::vector<Member>& bootstrap_members) {
+                              const std::vector<Member>& bootstrap_members, bool campaign) {
   if (shutting_down_) return Status::FailedPrecondition("multi-raft is shutting down");
   if (groups_.count(group) != 0)
     return Status::FailedPrecondition("group " + std::to_string(group) + " exists");
@@ -107,8 +107,12 @@ Status MultiRaft::CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
   int rv = raft_init(&g.r, &g.io, &g.fsm, options_.store_id, options_.address.c_str());
   if (rv != 0) return FromRaftError(rv, g.r.errmsg);
   groups_.emplace(group, std::move(owned));
-  raft_set_election_timeout(&g.r, static_cast<unsigned>(options_.election.count()));
-  raft_set_heartbeat_timeout(&g.r, static_cast<unsigned>(options_.heartbeat.count()));
+  g.campaigning = campaign;
+  const auto tick = static_cast<unsigned>(options_.tick.count());
+  raft_set_election_timeout(&g.r,
+                            campaign ? 3 * tick : static_cast<unsigned>(options_.election.count()));
+  raft_set_heartbeat_timeout(&g.r,
+                             campaign ? tick : static_cast<unsigned>(options_.heartbeat.count()));
   raft_set_install_snapshot_timeout(
       &g.r, static_cast<unsigned>(options_.install_snapshot_timeout.count()));
   raft_set_snapshot_threshold(&g.r, options_.snapshot_threshold);
@@ -154,6 +158,13 @@ void MultiRaft::Tick() {
     }
     g->tick_cb(&g->io);
     RaftIoGlue::AfterStep(*g);
+    if (g->campaigning &&
+        (g->r.state == RAFT_LEADER ||
+         (g->r.state == RAFT_FOLLOWER && g->r.follower_state.current_leader.id != 0))) {
+      g->campaigning = false;
+      raft_set_election_timeout(&g->r, static_cast<unsigned>(options_.election.count()));
+      raft_set_heartbeat_timeout(&g->r, static_cast<unsigned>(options_.heartbeat.count()));
+    }
   }
   // Incoming snapshot transfers whose sender went quiet are abandoned.
   snapshots_->Sweep();

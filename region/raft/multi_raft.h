@@ -204,8 +204,19 @@ class MultiRaft {
   // it. A new group with `bootstrap_members` starts as the first configuration (every member a
   // voter; every initial member must be given the same list); a new group without waits to be
   // added by a leader (it needs a message from one before it does anything).
+  // With `campaign` (a group a split just made: its replicas start together and none has a
+  // leader to wait for) it campaigns within a few ticks instead of an election timeout: it runs with election and heartbeat
+  // timeouts of 3 ticks and 1 tick until it has a leader, then with the configured ones.
   Status CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
-                     const std::vector<Member>& bootstrap_members);
+                     const std::vector<Member>& bootstrap_members, bool campaign = false);
+  // Stages into `batch` the Raft state of a group made by a split, as every replica that
+  // applies the split stages it alike: the group's log starts after a snapshot at (`index`,
+  // `term`) whose configuration is `voters`, its term is `term`, and its state machine must be
+  // at applied index `index` in the same batch (TiKV starts a split region's log at index 5
+  // alike). A replica that never applied the split starts the group empty (CreateGroup without
+  // members) and gets it by snapshot from the leader, which has no entry before index + 1.
+  static void StageSplitGroup(engine::WriteBatch& batch, GroupId group,
+                              const std::vector<Member>& voters, uint64_t index, uint64_t term);
   // Proposes a command; `done` gets where and with what result it was applied, or an error:
   // FailedPrecondition when this replica is not the leader (see Info for a hint), Aborted when
   // leadership was lost with the command in flight (its outcome is unknown).
@@ -252,6 +263,7 @@ class MultiRaft {
   StateMachine* state_machine(GroupId group) const;
   const MultiRaftStats& stats() const { return stats_; }
   const MultiRaftOptions& options() const { return options_; }
+  rpc::EventLoop& loop() const { return loop_; }
 
  private:
   struct Group;    // one libraft instance and its raft_io state (multi_raft_internal.h)

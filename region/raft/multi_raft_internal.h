@@ -38,6 +38,9 @@ struct MultiRaft::Group {
   raft_io_tick_cb tick_cb = nullptr;
   raft_io_recv_cb recv_cb = nullptr;
   bool closing = false;
+  // Started with short timeouts to elect a leader at once (CreateGroup's `campaign`); the
+  // configured ones return once the group has a leader.
+  bool campaigning = false;
   bool destroy = false;
   int pending_io = 0;  // completions owed to libraft (appends, sends, snapshot puts and gets)
   // A snapshot from a leader is being written. libraft 0.15 must not tick meanwhile: a tick

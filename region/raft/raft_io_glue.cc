@@ -756,6 +756,29 @@ int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
   return 0;
 }
 
+void MultiRaft::StageSplitGroup(engine::WriteBatch& batch, GroupId group,
+                                const std::vector<Member>& voters, uint64_t index, uint64_t term) {
+  SnapshotMeta meta;
+  meta.index = index;
+  meta.term = term;
+  meta.configuration_index = index;
+  Configuration conf;
+  for (const Member& m : voters) {
+    Server* s = conf.add_servers();
+    s->set_id(m.id);
+    s->set_address(m.address);
+    s->set_role(RAFT_VOTER);
+  }
+  meta.configuration = conf.SerializeAsString();
+  meta.data = kSnapshotMarker;
+  PutFixed64BE(meta.data, index);
+  PutFixed64BE(meta.data, index);
+  RaftLogStore store(nullptr);
+  store.StageDeleteGroup(batch, group);
+  store.StageSnapshot(batch, group, meta, 0);
+  store.StageHardState(batch, group, HardState{term, 0});
+}
+
 // Nothing to restore from a marker: on restart the data is in the engine; a snapshot from a
 // leader was installed (SnapshotWriter::Finish) before libraft saw its message.
 int RaftIoGlue::Restore(raft_fsm*, raft_buffer* buf) {

@@ -48,12 +48,17 @@ Result<SnapshotMeta> DecodeSnapshotRecord(std::string_view v) {
 }
 
 Status RaftLogStore::SetHardState(GroupId group, const HardState& state) {
+  engine::WriteBatch batch;
+  StageHardState(batch, group, state);
+  return engine_->WriteSync(batch);
+}
+
+void RaftLogStore::StageHardState(engine::WriteBatch& batch, GroupId group,
+                                  const HardState& state) const {
   std::string v;
   PutFixed64BE(v, state.term);
   PutFixed64BE(v, state.vote);
-  engine::WriteBatch batch;
   batch.Put(ColumnFamily::kRaft, keys::RaftHardStateKey(group), v);
-  return engine_->WriteSync(batch);
 }
 
 void RaftLogStore::StageAppend(engine::WriteBatch& batch, GroupId group, uint64_t first_index,

@@ -68,6 +68,8 @@ class RaftLogStore {
 
   // Writes a group's term and vote with a synced write, whatever the engine's sync mode.
   [[nodiscard]] Status SetHardState(GroupId group, const HardState& state);
+  // Stages what SetHardState writes, for a caller that syncs the batch itself.
+  void StageHardState(engine::WriteBatch& batch, GroupId group, const HardState& state) const;
 
   // Stages entries first_index, first_index + 1, ... of `group` (replacing any stored there).
   void StageAppend(engine::WriteBatch& batch, GroupId group, uint64_t first_index,

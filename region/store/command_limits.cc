@@ -70,6 +70,9 @@ std::string CheckCommand(const Command& command, std::size_t command_bytes,
       }
       return "";
     }
+    case Command::kSplit:
+      // An admin command, proposed by the store itself (store.Split), never through kv.Write.
+      return "a split is not a write";
     case Command::BODY_NOT_SET:
       break;
   }

@@ -5,6 +5,7 @@
 #include "base/codec.h"
 #include "base/fault_point.h"
 #include "region/keys.h"
+#include "region/raft/multi_raft.h"
 #include "region/store/command_limits.h"
 #include "region/store/engine_limits.h"
 #include "region/store/root_statement.h"
@@ -20,24 +21,90 @@ using keys::DataKey;
 // The end of the region's data in the engine.
 std::string DataEnd(const RegionRange& r) { return keys::DataEnd(r.end); }
 
-// Snapshot records: a length-prefixed key, then a length-prefixed value (base/codec.h).
+// Snapshot records: a length-prefixed key, then a length-prefixed value (base/codec.h). An
+// empty key marks a record that is not data: the region's metadata (the value starts with
+// kRegionRecord) or a session record (the value starts with the record's tag).
+constexpr char kRegionRecord = 'm';
 
 }  // namespace
 
 std::string RegionFsm::MetaKey() const { return keys::RegionApplyStateKey(range_.id); }
 
-void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const {
+void RegionFsm::StageApplyState(engine::WriteBatch& batch, uint64_t region_id, uint64_t applied,
+                                ApplyState state) {
   std::string v;
   PutFixed64BE(v, applied);
   v.push_back(static_cast<char>(state));
-  batch.Put(ColumnFamily::kMeta, MetaKey(), v);
+  batch.Put(ColumnFamily::kMeta, keys::RegionApplyStateKey(region_id), v);
+}
+
+void RegionFsm::StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const {
+  StageApplyState(batch, range_.id, applied, state);
+}
+
+void RegionFsm::SetRegion(const meta::Region& now) {
+  {
+    std::lock_guard<std::mutex> lock(meta_mu_);
+    region_ = now;
+    range_ = RegionRange{now.id(), now.start_key(), now.end_key()};
+  }
+  meta_changes_++;
+}
+
+Result<bool> RegionFsm::Recorded(const engine::Engine& engine, uint64_t id) {
+  ASSIGN_OR_RETURN(std::optional<std::string> v,
+                   engine.Get(ColumnFamily::kMeta, keys::RegionLocalStateKey(id)));
+  return v.has_value();
+}
+
+Result<std::vector<meta::Region>> RegionFsm::RecordedRegions(const engine::Engine& engine) {
+  std::vector<meta::Region> out;
+  engine::IteratorOptions io;
+  io.prefix = std::string(1, keys::kRegionMetaTag);
+  auto it = engine.NewIterator(ColumnFamily::kMeta, io);
+  const std::size_t size = keys::RegionLocalStateKey(0).size();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != size || it->key().back() != 'm') continue;
+    meta::Region r;
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        r.id() != GetFixed64BE(it->key().substr(1))) {
+      return Status::Corruption("region metadata record malformed");
+    }
+    out.push_back(std::move(r));
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, RegionRange range,
                                                    proof::SmtOptions tree_options) {
-  if (range.id == 0) return Status::InvalidArgument("region id must be > 0");
-  if (!range.end.empty() && range.end <= range.start)
+  meta::Region region;
+  region.set_id(range.id);
+  region.set_start_key(range.start);
+  region.set_end_key(range.end);
+  return Open(engine, std::move(region), tree_options);
+}
+
+Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, meta::Region region,
+                                                   proof::SmtOptions tree_options) {
+  if (region.id() == 0) return Status::InvalidArgument("region id must be > 0");
+  ASSIGN_OR_RETURN(std::optional<std::string> recorded,
+                   engine->Get(ColumnFamily::kMeta, keys::RegionLocalStateKey(region.id())));
+  if (recorded.has_value()) {
+    meta::Region r;
+    if (!r.ParseFromString(*recorded) || r.id() != region.id())
+      return Status::Corruption("region " + std::to_string(region.id()) +
+                                " metadata record malformed");
+    region = std::move(r);
+  }
+  if (!region.end_key().empty() && region.end_key() <= region.start_key())
     return Status::InvalidArgument("region range is empty");
+  if (!recorded.has_value()) {
+    engine::WriteBatch record;
+    record.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(region.id()),
+               region.SerializeAsString());
+    RETURN_IF_ERROR(engine->Write(record));
+  }
   const engine::StorageOptions& limits = engine->options();
   const engine::StorageOptions needed = EngineOptionsFor(limits);
   if (limits.max_key_size < needed.max_key_size || limits.max_value_size < needed.max_value_size) {
@@ -46,10 +113,10 @@ Result<std::unique_ptr<RegionFsm>> RegionFsm::Open(engine::Engine* engine, Regio
         "store::EngineOptionsFor");
   }
   ASSIGN_OR_RETURN(proof::SparseMerkleTree tree,
-                   proof::SparseMerkleTree::Open(engine, range.id, tree_options));
-  ASSIGN_OR_RETURN(SessionTable sessions, SessionTable::Load(engine, range.id));
+                   proof::SparseMerkleTree::Open(engine, region.id(), tree_options));
+  ASSIGN_OR_RETURN(SessionTable sessions, SessionTable::Load(engine, region.id()));
   std::unique_ptr<RegionFsm> fsm(
-      new RegionFsm(engine, std::move(range), std::move(tree), tree_options, std::move(sessions)));
+      new RegionFsm(engine, std::move(region), std::move(tree), tree_options, std::move(sessions)));
   ASSIGN_OR_RETURN(std::optional<std::string> meta,
                    engine->Get(ColumnFamily::kMeta, fsm->MetaKey()));
   if (meta.has_value()) {
@@ -86,6 +153,7 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
   for (const Mutation* m : apply) {
     if (!range_.Contains(m->key())) {
       result.set_error("key not in region " + std::to_string(range_.id));
+      result.set_key_not_in_region(true);
       return result;
     }
   }
@@ -156,6 +224,18 @@ Result<std::vector<std::string>> RegionFsm::ApplyBatch(std::span<const Entry> en
   std::set<std::string_view> keys;
   std::set<uint64_t> clients;
   for (std::size_t i = 0; i <= entries.size(); ++i) {
+    if (i < entries.size() && parsed[i].ok && parsed[i].command.has_split()) {
+      // A split changes the range every later command is checked against: it runs alone.
+      if (i > begin) {
+        RETURN_IF_ERROR(ApplyRun(entries.subspan(begin, i - begin),
+                                 std::span(parsed).subspan(begin, i - begin), out));
+      }
+      RETURN_IF_ERROR(ApplySplit(entries[i].index, parsed[i].command.split(), out));
+      begin = i + 1;
+      keys.clear();
+      clients.clear();
+      continue;
+    }
     Footprint f;
     bool fits = i < entries.size();
     if (fits && parsed[i].ok) {
@@ -254,6 +334,97 @@ Status RegionFsm::ApplyRun(std::span<const Entry> entries, std::span<const Parse
   return Status::OK();
 }
 
+Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std::string>& out) {
+  ApplyResult result;
+  result.set_applied_index(index);
+  result.set_root_index(index);
+  const meta::Region& current = region_;  // the worker is its only writer: no lock to read
+  engine::WriteBatch batch;
+  std::vector<proof::SmtUpdate> left_updates;
+  std::optional<meta::Region> left, right;
+  if (split.version() != current.epoch().version()) {
+    result.set_error("split refused: region " + std::to_string(current.id()) + " is at version " +
+                     std::to_string(current.epoch().version()) + ", the split was asked at " +
+                     std::to_string(split.version()));
+  } else if (split.split_key() == current.start_key()) {
+    *result.add_regions() = current;  // done already (a repeated split)
+  } else if (!range_.Contains(split.split_key())) {
+    result.set_error("split refused: the key is not inside region " + std::to_string(current.id()) +
+                     "'s range");
+  } else if (split.new_region_id() == 0 || split.new_region_id() == current.id()) {
+    result.set_error("split refused: the new region needs an id of its own");
+  } else {
+    left = current;
+    right = current;
+    left->set_end_key(split.split_key());
+    left->mutable_epoch()->set_version(current.epoch().version() + 1);
+    right->set_id(split.new_region_id());
+    right->set_start_key(split.split_key());
+    *right->mutable_epoch() = left->epoch();
+    // The right half's data: out of this tree, into the new region's built in bulk.
+    std::vector<proof::SmtUpdate> right_updates;
+    engine::IteratorOptions io;
+    io.lower_bound = DataKey(split.split_key());
+    io.upper_bound = DataEnd(range_);
+    auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const proof::Fr key = TreeKey(keys::UserKey(it->key()));
+      left_updates.push_back({key, std::nullopt});
+      right_updates.push_back({key, TreeValue(it->value())});
+    }
+    RETURN_IF_ERROR(it->status());
+    proof::SmtOptions right_options = tree_options_;
+    ASSIGN_OR_RETURN(proof::SparseMerkleTree right_tree,
+                     proof::SparseMerkleTree::Open(engine_, right->id(), right_options));
+    right_tree.Reset();  // nothing of an earlier tree under this id may be remembered
+    proof::SparseMerkleTree::StageDrop(batch, right->id());
+    RETURN_IF_ERROR(right_tree.Apply(right_updates, kSplitInitIndex, batch).status());
+    // The write sessions go with both halves: a client's retry may reach either.
+    engine::IteratorOptions so;
+    so.lower_bound = keys::RegionSessionsBegin(current.id());
+    so.upper_bound = keys::RegionSessionsEnd(current.id());
+    auto sessions = engine_->NewIterator(ColumnFamily::kMeta, so);
+    const std::size_t prefix = keys::RegionMetaPrefix(current.id()).size();
+    for (sessions->SeekToFirst(); sessions->Valid(); sessions->Next()) {
+      batch.Put(ColumnFamily::kMeta,
+                keys::RegionMetaPrefix(right->id()) + std::string(sessions->key().substr(prefix)),
+                sessions->value());
+    }
+    RETURN_IF_ERROR(sessions->status());
+    StageApplyState(batch, right->id(), kSplitInitIndex, ApplyState::kReady);
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(right->id()),
+              right->SerializeAsString());
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(left->id()),
+              left->SerializeAsString());
+    std::vector<raft::Member> voters;
+    for (const meta::Peer& p : right->peers()) voters.push_back({p.store_id(), p.address()});
+    raft::MultiRaft::StageSplitGroup(batch, right->id(), voters, kSplitInitIndex, kSplitInitIndex);
+    *result.add_regions() = *left;
+    *result.add_regions() = *right;
+  }
+  // One tree version at the split's index, whatever the outcome (as for a refused command).
+  Result<proof::Fr> root = tree_.Apply(left_updates, index, batch);
+  if (!root.ok()) return root.status();  // deletes of present keys cannot collide
+  result.set_root(RootToBytes(*root));
+  StageMeta(batch, index, ApplyState::kReady);
+  // The range narrows before the data moves: a reader takes its engine snapshot, then checks
+  // the range, so it never answers a moved key from the data after the split.
+  const meta::Region before = current;
+  if (left) SetRegion(*left);
+  Status written = FaultPoint("store.split_write")
+                       ? Status::IOError("injected fault store.split_write")
+                       : engine_->Write(batch);
+  if (!written.ok()) {
+    tree_.Reset();
+    SetRegion(before);
+    return written;
+  }
+  applied_ = index;
+  if (left && observer_) observer_(*left, &*right);
+  out.push_back(result.SerializeAsString());
+  return Status::OK();
+}
+
 namespace {
 
 // The applied index a snapshot holds (0 for a region never written).
@@ -275,13 +446,16 @@ std::optional<uint64_t> Version(uint64_t applied) {
 // proofs of the state the snapshot holds. A version pruned meanwhile (the region applied
 // keep_versions commands during the read) makes the read start again.
 Result<ProvenRead> RegionFsm::Read(std::string_view key, bool with_proof) const {
-  if (!range_.Contains(key))
-    return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
+    // After the snapshot (ApplySplit narrows the range before it moves data).
+    const meta::Region region = this->region();
+    if (!RegionRange{region.id(), region.start_key(), region.end_key()}.Contains(key))
+      return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
     engine::ReadOptions ro;
     ro.snapshot = snap.get();
     ProvenRead out;
+    out.epoch = region.epoch();
     ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
     ASSIGN_OR_RETURN(out.value, engine_->Get(ColumnFamily::kDefault, DataKey(key), ro));
     Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
@@ -301,12 +475,15 @@ Result<ProvenRead> RegionFsm::Read(std::string_view key, bool with_proof) const 
 
 Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::string_view end,
                                               std::size_t limit, std::size_t max_bytes) const {
-  std::string from = std::max(std::string(start), range_.start);
-  std::string to = range_.end;
-  if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto snap = engine_->GetSnapshot();
+    // After the snapshot (ApplySplit narrows the range before it moves data).
+    const meta::Region region = this->region();
+    std::string from = std::max(std::string(start), region.start_key());
+    std::string to = region.end_key();
+    if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
     ScanResult out;
+    out.epoch = region.epoch();
     ASSIGN_OR_RETURN(out.applied_index, AppliedAt(*engine_, MetaKey(), snap.get()));
     Result<proof::Fr> root = tree_.Root(Version(out.applied_index));
     if (!root.ok() && root.status().code() == StatusCode::kNotFound) continue;
@@ -349,6 +526,36 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
   }
   return Status::Busy("region " + std::to_string(range_.id) +
                       " is applying faster than it can be scanned");
+}
+
+Result<RegionFsm::SizeCheck> RegionFsm::CheckSize(uint64_t max_keys, uint64_t max_bytes) const {
+  auto snap = engine_->GetSnapshot();
+  const RegionRange range = this->range();
+  engine::IteratorOptions io;
+  io.lower_bound = DataKey(range.start);
+  io.upper_bound = DataEnd(range);
+  io.snapshot = snap.get();
+  SizeCheck out;
+  auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.keys++;
+    out.bytes += keys::UserKey(it->key()).size() + it->value().size();
+  }
+  RETURN_IF_ERROR(it->status());
+  const bool by_bytes = out.bytes > max_bytes;
+  if ((!by_bytes && out.keys <= max_keys) || out.keys < 2) return out;
+  uint64_t count = 0, bytes = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::size_t size = keys::UserKey(it->key()).size() + it->value().size();
+    if (count > 0 && (by_bytes ? bytes + size > out.bytes / 2 : count >= out.keys / 2)) {
+      out.middle_key = std::string(keys::UserKey(it->key()));
+      break;
+    }
+    count++;
+    bytes += size;
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 Result<std::vector<proof::SmtUpdate>> RegionFsm::UpdatesFromData() const {
@@ -394,17 +601,32 @@ Status RegionFsm::RebuildIndex(uint64_t applied) {
 class RegionFsm::Reader : public raft::SnapshotReader {
  public:
   // `snap` holds the region at applied index `applied`.
-  Reader(const RegionFsm& fsm, std::unique_ptr<engine::Snapshot> snap, uint64_t applied)
-      : engine_(fsm.engine_), region_id_(fsm.range_.id), snap_(std::move(snap)), applied_(applied) {
+  // `region` is the region's metadata at `applied`.
+  Reader(const RegionFsm& fsm, std::unique_ptr<engine::Snapshot> snap, uint64_t applied,
+         const meta::Region& region)
+      : engine_(fsm.engine_),
+        region_id_(region.id()),
+        snap_(std::move(snap)),
+        applied_(applied),
+        region_(region.SerializeAsString()) {
+    const RegionRange range{region.id(), region.start_key(), region.end_key()};
     engine::IteratorOptions io;
-    io.lower_bound = DataKey(fsm.range_.start);
-    io.upper_bound = DataEnd(fsm.range_);
+    io.lower_bound = DataKey(range.start);
+    io.upper_bound = DataEnd(range);
     io.snapshot = snap_.get();
     it_ = fsm.engine_->NewIterator(ColumnFamily::kDefault, io);
     it_->SeekToFirst();
   }
   uint64_t applied_index() const override { return applied_; }
   Result<bool> Next(std::string* chunk, std::size_t max_bytes) override {
+    if (!region_.empty()) {
+      // First the metadata: an empty key, then kRegionRecord and the Region.
+      PutFixed32BE(*chunk, 0);
+      PutFixed32BE(*chunk, static_cast<uint32_t>(1 + region_.size()));
+      chunk->push_back(kRegionRecord);
+      chunk->append(region_);
+      region_.clear();
+    }
     while (chunk->size() < max_bytes) {
       if (!it_->Valid()) {
         RETURN_IF_ERROR(it_->status());
@@ -446,6 +668,7 @@ class RegionFsm::Reader : public raft::SnapshotReader {
   std::unique_ptr<engine::Iterator> it_;
   bool sessions_ = false;  // it_ walks the session records
   uint64_t applied_;
+  std::string region_;  // the metadata record, until it is sent
 };
 
 Status RegionFsm::InstallStaged(uint64_t applied, std::size_t batch_bytes) {
@@ -501,7 +724,7 @@ Status RegionFsm::InstallStaged(uint64_t applied, std::size_t batch_bytes) {
 // Stages each chunk's records in the engine as it arrives; Finish installs them.
 class RegionFsm::Writer : public raft::SnapshotWriter {
  public:
-  explicit Writer(RegionFsm* fsm) : fsm_(fsm) {}
+  explicit Writer(RegionFsm* fsm) : fsm_(fsm), range_(fsm->range()) {}
   Status Add(std::string_view chunk) override {
     engine::WriteBatch batch;
     ByteReader r(chunk);
@@ -509,6 +732,17 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
       std::string_view k, v;
       if (!r.Bytes(k, r.remaining()) || !r.Bytes(v, r.remaining()))
         return Status::Corruption("region snapshot chunk malformed");
+      if (k.empty() && !v.empty() && v[0] == kRegionRecord) {
+        // The range the snapshot holds (a split the receiver has not applied narrowed it).
+        meta::Region region;
+        if (!region.ParseFromArray(v.data() + 1, static_cast<int>(v.size() - 1)) ||
+            region.id() != range_.id ||
+            (!region.end_key().empty() && region.end_key() <= region.start_key()))
+          return Status::Corruption("region snapshot metadata malformed");
+        range_ = RegionRange{region.id(), region.start_key(), region.end_key()};
+        region_ = std::move(region);
+        continue;
+      }
       if (k.empty()) {  // a session record: its key suffix, then its value
         const std::size_t suffix = v.empty() ? 0 : SessionTable::RecordKeySize(v[0]);
         if (suffix == 0 || v.size() < suffix ||
@@ -520,8 +754,7 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
             v.substr(suffix));
         continue;
       }
-      if (!fsm_->range_.Contains(k))
-        return Status::Corruption("region snapshot key outside the region");
+      if (!range_.Contains(k)) return Status::Corruption("region snapshot key outside the region");
       batch.Put(ColumnFamily::kDefault, keys::SnapshotStagingKey(fsm_->range_.id, k), v);
     }
     return fsm_->engine_->Write(batch);  // a chunk with a bad record stages nothing of it
@@ -529,9 +762,19 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
   Status Finish(uint64_t applied_index) override {
     // Every chunk is staged: mark the install (synced, with the staged records before it in
     // the log), then install. A crash from here on finishes the install when the region opens.
+    // The metadata the snapshot carried is recorded with the mark: the install (now or on the
+    // next open) replaces the data of that range.
     engine::WriteBatch mark;
     fsm_->StageMeta(mark, applied_index, ApplyState::kInstalling);
+    if (region_) {
+      mark.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(region_->id()),
+               region_->SerializeAsString());
+    }
     RETURN_IF_ERROR(fsm_->engine_->WriteSync(mark));
+    if (region_) {
+      fsm_->SetRegion(*region_);
+      if (fsm_->observer_) fsm_->observer_(*region_, nullptr);
+    }
     if (FaultPoint("store.snapshot_install"))
       return Status::IOError("injected fault store.snapshot_install");
     return fsm_->InstallStaged(applied_index);
@@ -539,13 +782,23 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
 
  private:
   RegionFsm* fsm_;
+  RegionRange range_;                   // what the snapshot's keys must lie in
+  std::optional<meta::Region> region_;  // the metadata the snapshot carried
 };
 
 Result<std::unique_ptr<raft::SnapshotReader>> RegionFsm::OpenSnapshot() {
   // The applied index from the snapshot itself: a batch may be applying on the worker.
   auto snap = engine_->GetSnapshot();
   ASSIGN_OR_RETURN(uint64_t applied, AppliedAt(*engine_, MetaKey(), snap.get()));
-  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this, std::move(snap), applied));
+  // The metadata from the same snapshot: a split may be applying on the worker.
+  engine::ReadOptions ro;
+  ro.snapshot = snap.get();
+  ASSIGN_OR_RETURN(std::optional<std::string> recorded,
+                   engine_->Get(ColumnFamily::kMeta, keys::RegionLocalStateKey(range_.id), ro));
+  meta::Region region = this->region();
+  if (recorded.has_value() && !region.ParseFromString(*recorded))
+    return Status::Corruption("region " + std::to_string(range_.id) + " metadata record malformed");
+  return std::unique_ptr<raft::SnapshotReader>(new Reader(*this, std::move(snap), applied, region));
 }
 
 Result<std::unique_ptr<raft::SnapshotWriter>> RegionFsm::BeginSnapshot() {

@@ -9,21 +9,31 @@
 //   default  DataKey(key)              -> value (data keys are global: regions partition them)
 //   index    the tree with id = region id (proof/smt)
 //   meta     RegionApplyStateKey(id)   -> applied index, state (ApplyState)
+//            RegionLocalStateKey(id)   -> the region's metadata (meta.proto's Region)
 //            RegionSession*Key(id, ...) -> the region's write sessions (region/store/sessions.h)
 //
 // A command with a WriteSession is applied once per client and sequence number: a retry is
 // answered with the stored result (`replayed`) and changes nothing but the applied index.
 //
-// Snapshots stream the region's data, then its session records. The follower stages each chunk in
-// the engine as it arrives (SnapshotStagingKey: memory holds one chunk, not the region); once the
-// last chunk is in, it marks the install in the meta record, moves the staged records over the
-// region's data in bounded batches, and rebuilds the tree at the snapshot's applied index. Each
-// step is marked first, so a crash anywhere finishes the install or the rebuild on the next open.
+// A Split command (command.proto) cuts the range in two inside one apply: in one engine write
+// the region keeps the left half (its tree loses the right half's keys in one version at the
+// split's index), and the new region gets the right half: its tree built in bulk from the data
+// at version kSplitInitIndex, a copy of the write sessions, its metadata, applied index and
+// Raft state (MultiRaft::StageSplitGroup). The observer hears of it afterwards.
+//
+// Snapshots stream the region's metadata, then its data, then its session records. The follower
+// stages each chunk in the engine as it arrives (SnapshotStagingKey: memory holds one chunk, not
+// the region); once the last chunk is in, it marks the install in the meta record, moves the staged
+// records over the region's data in bounded batches, and rebuilds the tree at the snapshot's
+// applied index. Each step is marked first, so a crash anywhere finishes the install or the rebuild
+// on the next open.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +42,7 @@
 #include "base/status.h"
 #include "engine/engine.h"
 #include "proof/smt/sparse_merkle_tree.h"
+#include "region/meta.pb.h"
 #include "region/raft/state_machine.h"
 #include "region/store/command.pb.h"
 #include "region/store/root_statement.h"
@@ -53,13 +64,33 @@ struct ProvenRead {
   uint64_t applied_index = 0;
   proof::Fr root;
   proof::SmtProof proof;
+  meta::RegionEpoch epoch;  // the region's epoch the read was checked against
 };
+
+// The applied index (and Raft log start, MultiRaft::StageSplitGroup) of a region made by a
+// split: TiKV's RAFT_INIT_LOG_INDEX.
+inline constexpr uint64_t kSplitInitIndex = 5;
 
 class RegionFsm : public raft::StateMachine {
  public:
-  // Opens the region's state in `engine` (not owned), finishing an interrupted index rebuild.
+  // Opens the region's state in `engine` (not owned), finishing an interrupted index rebuild or
+  // snapshot install. The metadata this replica recorded (RegionLocalStateKey: what splits and
+  // snapshots made of it) wins over `region`, which is recorded when there is none.
+  static Result<std::unique_ptr<RegionFsm>> Open(engine::Engine* engine, meta::Region region,
+                                                 proof::SmtOptions tree_options = {});
+  // The same for a region known by its range only (no epoch, no peers: tests).
   static Result<std::unique_ptr<RegionFsm>> Open(engine::Engine* engine, RegionRange range,
                                                  proof::SmtOptions tree_options = {});
+  // Whether `engine` holds a recorded state of region `id` (RegionLocalStateKey).
+  static Result<bool> Recorded(const engine::Engine& engine, uint64_t id);
+  // Every region `engine` holds a recorded state of.
+  static Result<std::vector<meta::Region>> RecordedRegions(const engine::Engine& engine);
+
+  // Hears of the region's metadata changing (a split, with the region it made; a snapshot
+  // that brought another range or epoch): on the apply worker or the loop, after the change is
+  // written. Set before the region's group starts.
+  using Observer = std::function<void(const meta::Region& now, const meta::Region* created)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
   // `command` is a serialized Command; the result a serialized ApplyResult. A malformed or
   // refused command (region/store/command_limits.h) is a result with `error` that advances the
@@ -91,6 +122,7 @@ class RegionFsm : public raft::StateMachine {
     uint64_t applied_index = 0;
     proof::Fr root;
     bool more = false;
+    meta::RegionEpoch epoch;  // the epoch of the range the scan was clamped to
   };
   Result<ScanResult> Scan(std::string_view start, std::string_view end, std::size_t limit,
                           std::size_t max_bytes = SIZE_MAX) const;
@@ -104,19 +136,40 @@ class RegionFsm : public raft::StateMachine {
     ASSIGN_OR_RETURN(uint64_t version, tree_.VersionCovering(index));
     return tree_.Prove(TreeKey(key), version);
   }
+  // What a split check finds (TiKV's size and keys checkers): the region's keys and their
+  // bytes (keys and values), and, when it holds more than `max_keys` keys or `max_bytes` bytes,
+  // the key at its middle (by bytes when over max_bytes, else by count; never its first key).
+  struct SizeCheck {
+    uint64_t keys = 0;
+    uint64_t bytes = 0;
+    std::string middle_key;  // empty: under both limits, or fewer than two keys
+  };
+  // Walks the region's data at one engine snapshot (any thread; twice when over a limit).
+  Result<SizeCheck> CheckSize(uint64_t max_keys, uint64_t max_bytes) const;
   // The root at the newest applied version (zero for an empty region never written).
   Result<proof::Fr> Root() const { return tree_.Root(); }
   // The root the data implies, computed from scratch (the index-integrity check).
   Result<proof::Fr> RootFromData() const;
 
-  const RegionRange& range() const { return range_; }
+  // The region's range and metadata now (any thread; a split changes them on the apply worker).
+  RegionRange range() const {
+    std::lock_guard<std::mutex> lock(meta_mu_);
+    return range_;
+  }
+  meta::Region region() const {
+    std::lock_guard<std::mutex> lock(meta_mu_);
+    return region_;
+  }
+  // Counts the metadata's changes: a caller that copied region() compares to see it is current.
+  uint64_t meta_changes() const { return meta_changes_.load(); }
   const SessionTable& sessions() const { return sessions_; }
 
  private:
-  RegionFsm(engine::Engine* engine, RegionRange range, proof::SparseMerkleTree tree,
+  RegionFsm(engine::Engine* engine, meta::Region region, proof::SparseMerkleTree tree,
             proof::SmtOptions options, SessionTable sessions)
       : engine_(engine),
-        range_(std::move(range)),
+        region_(std::move(region)),
+        range_{region_.id(), region_.start_key(), region_.end_key()},
         tree_(std::move(tree)),
         tree_options_(options),
         sessions_(std::move(sessions)) {}
@@ -128,6 +181,13 @@ class RegionFsm : public raft::StateMachine {
     kInstalling = 2,  // a snapshot is staged completely; it replaces the data on open
   };
   void StageMeta(engine::WriteBatch& batch, uint64_t applied, ApplyState state) const;
+  static void StageApplyState(engine::WriteBatch& batch, uint64_t region_id, uint64_t applied,
+                              ApplyState state);
+  // Replaces the region's metadata (the writer is the apply worker, or the loop with no apply
+  // in flight).
+  void SetRegion(const meta::Region& now);
+  // Applies a Split at `index`, appending its serialized result to `out`.
+  Status ApplySplit(uint64_t index, const Split& split, std::vector<std::string>& out);
   // Validates `command` (`command_bytes` long serialized) at `index` and stages its data into
   // `batch` and its tree updates into `updates`: a refusal is a result with `error` and
   // nothing staged; an error Status only when the engine fails.
@@ -153,7 +213,11 @@ class RegionFsm : public raft::StateMachine {
   class Writer;
 
   engine::Engine* engine_;
+  mutable std::mutex meta_mu_;  // guards region_ and range_ (written by one thread at a time)
+  meta::Region region_;
   RegionRange range_;
+  std::atomic<uint64_t> meta_changes_{0};
+  Observer observer_;
   proof::SparseMerkleTree tree_;
   proof::SmtOptions tree_options_;
   SessionTable sessions_;

@@ -1,17 +1,24 @@
 #include "region/store/store.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <set>
 
 #include "base/fault_point.h"
+#include "base/quote.h"
+#include "region/rpc/event_loop.h"
 
 namespace rustorium::store {
 
 namespace {
 
-RegionRange RangeOf(const meta::Region& r) { return {r.id(), r.start_key(), r.end_key()}; }
+bool Overlap(const meta::Region& a, const meta::Region& b) {
+  const bool a_before_b = !a.end_key().empty() && a.end_key() <= b.start_key();
+  const bool b_before_a = !b.end_key().empty() && b.end_key() <= a.start_key();
+  return !a_before_b && !b_before_a;
+}
 
 }  // namespace
 
@@ -41,6 +48,10 @@ void Store::RegisterHandlers(rpc::RpcServer& server) {
       "store.Stats",
       [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Stats(e, std::move(r)); },
       users);
+  server.Handle(
+      "store.Split",
+      [this](const rpc::Envelope& e, rpc::RpcServer::Responder r) { Split(e, std::move(r)); },
+      rpc::Roles(rpc::PeerRole::kAdmin));
 }
 
 namespace {
@@ -81,20 +92,83 @@ Status Store::AddRegion(const meta::Region& region) {
   if (regions_.count(region.id()) != 0)
     return Status::FailedPrecondition("region " + std::to_string(region.id()) +
                                       " is hosted already");
-  proof::SmtOptions tree;
-  tree.cache = &index_cache_;
-  ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, RangeOf(region), tree));
-  RegionFsm* raw = fsm.get();
-  std::vector<raft::Member> members;
-  for (const meta::Peer& p : region.peers()) members.push_back({p.store_id(), p.address()});
-  RETURN_IF_ERROR(raft_.CreateGroup(region.id(), std::move(fsm), members));
-  regions_[region.id()] = Hosted{region, raw, std::nullopt};
+  for (auto& [id, h] : regions_) {
+    if (Overlap(Current(h).meta, region)) {
+      return Status::Busy("region " + std::to_string(region.id()) + " overlaps region " +
+                          std::to_string(id) + " here, which has not applied its split yet");
+    }
+  }
+  ASSIGN_OR_RETURN(bool recorded, RegionFsm::Recorded(*engine_, region.id()));
+  const bool first = region.epoch().conf_ver() <= 1 && region.epoch().version() <= 1;
+  return Host(region, !recorded && first, false);
+}
+
+Status Store::OpenRecordedRegions() {
+  ASSIGN_OR_RETURN(std::vector<meta::Region> recorded, RegionFsm::RecordedRegions(*engine_));
+  for (const meta::Region& r : recorded) {
+    if (regions_.count(r.id()) == 0) RETURN_IF_ERROR(Host(r, false, false));
+  }
   return Status::OK();
 }
 
-std::vector<meta::Region> Store::Regions() const {
+Status Store::Host(const meta::Region& region, bool bootstrap, bool campaign) {
+  proof::SmtOptions tree;
+  tree.cache = &index_cache_;
+  ASSIGN_OR_RETURN(std::unique_ptr<RegionFsm> fsm, RegionFsm::Open(engine_, region, tree));
+  RegionFsm* raw = fsm.get();
+  const uint64_t id = region.id();
+  raw->set_observer([this, id](const meta::Region&, const meta::Region* created) {
+    std::optional<meta::Region> made;
+    if (created != nullptr) made = *created;
+    raft_.loop().Post([this, id, made = std::move(made)] { OnRegionChanged(id, made); });
+  });
+  std::vector<raft::Member> members;
+  if (bootstrap) {
+    for (const meta::Peer& p : region.peers()) members.push_back({p.store_id(), p.address()});
+  }
+  Hosted hosted{raw->region(), raw, raw->meta_changes(), std::nullopt};
+  RETURN_IF_ERROR(raft_.CreateGroup(id, std::move(fsm), members, campaign));
+  regions_[id] = std::move(hosted);
+  return Status::OK();
+}
+
+void Store::OnRegionChanged(uint64_t region_id, const std::optional<meta::Region>& created) {
+  auto it = regions_.find(region_id);
+  if (it != regions_.end()) Current(it->second);
+  if (regions_changed_) regions_changed_();
+  if (!created.has_value() || regions_.count(created->id()) != 0) return;
+  // The new region elects its leader at once (within a few ticks), not after an election
+  // timeout: its replicas all start together, and none has heard of a leader.
+  Status s = Host(*created, false, /*campaign=*/true);
+  if (!s.ok()) {
+    spdlog::error("store {}: starting region {} made by splitting region {}: {}", options_.store_id,
+                  created->id(), region_id, s.ToString());
+  } else {
+    spdlog::info("store {}: region {} split: region {} starts at {}", options_.store_id, region_id,
+                 created->id(), QuoteInput(created->start_key()));
+  }
+}
+
+Store::Hosted& Store::Current(Hosted& h) {
+  const uint64_t changes = h.fsm->meta_changes();
+  if (changes != h.meta_changes) {
+    h.meta = h.fsm->region();
+    h.meta_changes = changes;
+  }
+  return h;
+}
+
+meta::RegionError Store::EpochError(uint64_t region_id) {
+  meta::RegionError error;
+  error.set_message("epoch of region " + std::to_string(region_id) + " does not match");
+  for (const meta::Region& r : Regions())
+    *error.mutable_epoch_not_match()->add_current_regions() = r;
+  return error;
+}
+
+std::vector<meta::Region> Store::Regions() {
   std::vector<meta::Region> out;
-  for (const auto& [id, h] : regions_) out.push_back(h.meta);
+  for (auto& [id, h] : regions_) out.push_back(Current(h).meta);
   return out;
 }
 
@@ -107,11 +181,9 @@ Store::Hosted* Store::Check(uint64_t region_id, const meta::RegionEpoch& epoch,
     error->mutable_region_not_found()->set_region_id(region_id);
     return nullptr;
   }
-  const meta::RegionEpoch& current = it->second.meta.epoch();
+  const meta::RegionEpoch& current = Current(it->second).meta.epoch();
   if (epoch.conf_ver() != current.conf_ver() || epoch.version() != current.version()) {
-    error->set_message("epoch of region " + std::to_string(region_id) + " does not match");
-    for (const meta::Region& r : Regions())
-      *error->mutable_epoch_not_match()->add_current_regions() = r;
+    *error = EpochError(region_id);
     return nullptr;
   }
   return &it->second;
@@ -131,10 +203,11 @@ meta::RegionError Store::NotLeaderError(uint64_t region_id) const {
   return e;
 }
 
-kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& root) {
+kv::SignedRoot Store::Sign(Hosted& h, const meta::RegionEpoch& epoch, uint64_t applied_index,
+                           const proof::Fr& root) {
   kv::SignedRoot s;
   s.set_region_id(h.meta.id());
-  *s.mutable_epoch() = h.meta.epoch();
+  *s.mutable_epoch() = epoch;
   s.set_applied_index(applied_index);
   s.set_root(RootToBytes(root));
   s.set_store_id(options_.store_id);
@@ -146,8 +219,8 @@ kv::SignedRoot Store::Sign(Hosted& h, uint64_t applied_index, const proof::Fr& r
     return *h.last_signed;
   }
   ++roots_signed_;
-  s.set_signature(key_.Sign(RootStatement(h.meta.id(), h.meta.epoch().conf_ver(),
-                                          h.meta.epoch().version(), applied_index, root)));
+  s.set_signature(key_.Sign(
+      RootStatement(h.meta.id(), epoch.conf_ver(), epoch.version(), applied_index, root)));
   h.last_signed = s;
   return s;
 }
@@ -206,25 +279,36 @@ void Store::Get(const rpc::Envelope& request, rpc::RpcServer::Responder respond)
   }
   const uint64_t region_id = req.region_id();
   const bool with_proof = !req.skip_proofs();
-  raft_.ReadIndex(region_id,
-                  [this, region_id, key = req.key(), with_proof, respond](Result<uint64_t> at) {
-                    if (AnswerRaftFailure<kv::GetResponse>(at.status(), region_id, false, respond))
-                      return;
-                    kv::GetResponse response;
-                    Hosted& h = regions_.at(region_id);
-                    Result<ProvenRead> r = h.fsm->Read(key, with_proof);
-                    if (!r.ok()) {
-                      respond(r.status());
-                      return;
-                    }
-                    kv::KvProof* kv = response.mutable_kv();
-                    kv->set_key(key);
-                    kv->set_found(r->value.has_value());
-                    if (r->value) kv->set_value(*r->value);
-                    if (with_proof) kv->set_proof(r->proof.EncodeBinary());
-                    *response.mutable_root() = Sign(h, r->applied_index, r->root);
-                    respond(response.SerializeAsString());
-                  });
+  raft_.ReadIndex(region_id, [this, region_id, key = req.key(), epoch = req.epoch(), with_proof,
+                              respond](Result<uint64_t> at) {
+    if (AnswerRaftFailure<kv::GetResponse>(at.status(), region_id, false, respond)) return;
+    kv::GetResponse response;
+    Hosted& h = regions_.at(region_id);
+    Result<ProvenRead> r = h.fsm->Read(key, with_proof);
+    if (!r.ok() && !h.fsm->range().Contains(key)) {
+      *response.mutable_region_error() = EpochError(region_id);  // a split
+      respond(response.SerializeAsString());
+      return;
+    }
+    if (!r.ok()) {
+      respond(r.status());
+      return;
+    }
+    if (r->epoch.version() != epoch.version() || r->epoch.conf_ver() != epoch.conf_ver()) {
+      // A split since the read was admitted: the client asked at an epoch
+      // whose range may hold keys this root no longer covers.
+      *response.mutable_region_error() = EpochError(region_id);
+      respond(response.SerializeAsString());
+      return;
+    }
+    kv::KvProof* kv = response.mutable_kv();
+    kv->set_key(key);
+    kv->set_found(r->value.has_value());
+    if (r->value) kv->set_value(*r->value);
+    if (with_proof) kv->set_proof(r->proof.EncodeBinary());
+    *response.mutable_root() = Sign(h, r->epoch, r->applied_index, r->root);
+    respond(response.SerializeAsString());
+  });
 }
 
 void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
@@ -279,8 +363,15 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                     respond(Status::Internal("apply result does not parse"));
                     return;
                   }
-                  Hosted& h = regions_.at(region_id);
+                  Hosted& h = Current(regions_.at(region_id));
                   const ApplyResult& applied = response.result();
+                  if (applied.key_not_in_region()) {
+                    // A split moved the key after the write was admitted; nothing was applied.
+                    response.Clear();
+                    *response.mutable_region_error() = EpochError(region_id);
+                    respond(response.SerializeAsString());
+                    return;
+                  }
                   const Result<proof::Fr> root = RootFromBytes(applied.root());
                   if (!root.ok()) {
                     respond(Status::Internal("apply result without a root"));
@@ -305,7 +396,7 @@ void Store::Write(const rpc::Envelope& request, rpc::RpcServer::Responder respon
                     kv->set_found(p->existence);
                     kv->set_proof(p->EncodeBinary());
                   }
-                  *response.mutable_root() = Sign(h, version, *root);
+                  *response.mutable_root() = Sign(h, h.meta.epoch(), version, *root);
                   respond(response.SerializeAsString());
                 });
 }
@@ -330,6 +421,14 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
       respond(r.status());
       return;
     }
+    if (r->epoch.version() != req.epoch().version() ||
+        r->epoch.conf_ver() != req.epoch().conf_ver()) {
+      // The range changed (a split) since the scan was admitted: where the asked range ends
+      // is no longer where this region ends.
+      *response.mutable_region_error() = EpochError(region_id);
+      respond(response.SerializeAsString());
+      return;
+    }
     for (std::size_t i = 0; i < r->kvs.size(); ++i) {
       kv::KvProof* kv = response.add_kvs();
       kv->set_key(std::move(r->kvs[i].first));
@@ -339,9 +438,63 @@ void Store::Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond
     }
     response.set_more(r->more);
     if (r->more) response.set_next_key(response.kvs(response.kvs_size() - 1).key() + '\0');
-    *response.mutable_root() = Sign(h, r->applied_index, r->root);
+    *response.mutable_root() = Sign(h, r->epoch, r->applied_index, r->root);
     respond(response.SerializeAsString());
   });
+}
+
+void Store::Split(const rpc::Envelope& request, rpc::RpcServer::Responder respond) {
+  kv::SplitRequest req;
+  Hosted* h = Admit<kv::SplitRequest, kv::SplitResponse>(request, &req, respond);
+  if (h == nullptr) return;
+  if (req.split_key().empty() || req.split_key().size() > kHardCommandLimits.max_key_size) {
+    respond(Status::InvalidArgument("a split key has 1.." +
+                                    std::to_string(kHardCommandLimits.max_key_size) + " bytes"));
+    return;
+  }
+  const uint64_t region_id = req.region_id();
+  ProposeSplit(
+      region_id, req.split_key(), req.new_region_id(), req.epoch().version(),
+      [this, region_id, respond](Result<ApplyResult> applied) {
+        if (AnswerRaftFailure<kv::SplitResponse>(applied.status(), region_id, true, respond))
+          return;
+        kv::SplitResponse response;
+        response.set_error(applied->error());
+        *response.mutable_regions() = applied->regions();
+        respond(response.SerializeAsString());
+      });
+}
+
+void Store::ProposeSplit(uint64_t region_id, const std::string& key, uint64_t new_region_id,
+                         uint64_t version, std::function<void(Result<ApplyResult>)> done) {
+  Command command;
+  store::Split* split = command.mutable_split();
+  split->set_split_key(key);
+  split->set_new_region_id(new_region_id);
+  split->set_version(version);
+  raft_.Propose(region_id, command.SerializeAsString(),
+                [done = std::move(done)](Result<raft::ProposeResult> r) {
+                  if (!r.ok()) {
+                    done(r.status());
+                    return;
+                  }
+                  ApplyResult applied;
+                  if (!applied.ParseFromString(r->result)) {
+                    done(Status::Internal("apply result does not parse"));
+                    return;
+                  }
+                  done(std::move(applied));
+                });
+}
+
+std::vector<std::pair<meta::Region, const RegionFsm*>> Store::Led() {
+  std::vector<std::pair<meta::Region, const RegionFsm*>> out;
+  for (auto& [id, h] : regions_) {
+    const std::optional<raft::GroupInfo> info = raft_.Info(id);
+    if (info.has_value() && info->role == raft::Role::kLeader)
+      out.emplace_back(Current(h).meta, h.fsm);
+  }
+  return out;
 }
 
 }  // namespace rustorium::store

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/codec.h"
+#include "base/quote.h"
 #include "region/keys.h"
 #include "region/store/engine_limits.h"
 
@@ -98,8 +99,20 @@ Result<std::unique_ptr<StoreNode>> StoreNode::Start(StoreNodeOptions options) {
   o.service.store_id = node->store_id_;
   node->store_ = std::make_unique<Store>(node->engine_.get(), *node->raft_, node->key_, o.service);
   node->store_->RegisterHandlers(*node->server_);
+  node->store_->set_regions_changed([n = node.get()] {
+    {
+      std::lock_guard<std::mutex> lock(n->mu_);
+      n->beat_now_ = true;
+    }
+    n->cv_.notify_all();
+  });
+  // The regions this store recorded start first (their ranges as its splits left them), then
+  // those PD placed here that it has no record of.
+  Status opened;
+  node->loop_->RunSync([&] { opened = node->store_->OpenRecordedRegions(); });
+  RETURN_IF_ERROR(opened);
   RETURN_IF_ERROR(node->server_->Start());
-  node->Heartbeat();  // the regions PD already placed here start now
+  node->Heartbeat();
   node->heartbeat_ = std::thread([n = node.get()] { n->HeartbeatLoop(); });
   return node;
 }
@@ -112,6 +125,7 @@ StoreNode::~StoreNode() {
   cv_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (raft_) raft_->ShutdownAndWait();
+  if (loop_) loop_->RunSync([] {});  // what the state machines posted runs with the Store whole
   server_.reset();
   store_.reset();
   raft_.reset();
@@ -148,8 +162,12 @@ void StoreNode::Heartbeat() {
     for (const meta::Region& region : placed->regions()) {
       if (hosted.count(region.id()) == 0) {
         Status s = store_->AddRegion(region);
-        if (!s.ok())
+        if (s.code() == StatusCode::kBusy) {
+          spdlog::debug("store {}: not yet hosting region {}: {}", store_id_, region.id(),
+                        s.ToString());
+        } else if (!s.ok()) {
           spdlog::error("store {}: hosting region {}: {}", store_id_, region.id(), s.ToString());
+        }
       }
     }
     for (const meta::Region& h : store_->Regions()) {
@@ -170,13 +188,54 @@ void StoreNode::Heartbeat() {
   }
 }
 
+void StoreNode::SplitCheck() {
+  std::vector<std::pair<meta::Region, const RegionFsm*>> led;
+  loop_->RunSync([&] { led = store_->Led(); });
+  for (const auto& [region, fsm] : led) {
+    // The state machines live until the MultiRaft shuts down, after this thread has stopped.
+    Result<RegionFsm::SizeCheck> size =
+        fsm->CheckSize(options_.region_split_keys, options_.region_split_bytes);
+    if (!size.ok()) {
+      spdlog::warn("store {}: split check of region {}: {}", store_id_, region.id(),
+                   size.status().ToString());
+      continue;
+    }
+    if (size->middle_key.empty()) continue;
+    pd::AllocIdRequest alloc;
+    alloc.set_count(1);
+    Result<pd::AllocIdResponse> id = pd_->AllocId(alloc);
+    if (!id.ok()) continue;  // the next check tries again
+    spdlog::info("store {}: region {} holds {} keys, {} bytes: splitting it at {} (new region {})",
+                 store_id_, region.id(), size->keys, size->bytes, QuoteInput(size->middle_key),
+                 id->first_id());
+    const uint64_t region_id = region.id();
+    const uint64_t store = store_id_;
+    loop_->RunSync([&] {
+      store_->ProposeSplit(region_id, size->middle_key, id->first_id(), region.epoch().version(),
+                           [store, region_id](Result<ApplyResult> r) {
+                             if (!r.ok() || !r->error().empty()) {
+                               spdlog::info("store {}: split of region {} not applied: {}", store,
+                                            region_id, r.ok() ? r->error() : r.status().ToString());
+                             }
+                           });
+    });
+  }
+}
+
 void StoreNode::HeartbeatLoop() {
+  auto next_split_check = std::chrono::steady_clock::now() + options_.split_check_interval;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, options_.heartbeat, [this] { return stopping_; });
+    cv_.wait_for(lock, options_.heartbeat, [this] { return stopping_ || beat_now_; });
     if (stopping_) break;
+    beat_now_ = false;
     lock.unlock();
     Heartbeat();
+    if (options_.split_check_interval.count() > 0 &&
+        std::chrono::steady_clock::now() >= next_split_check) {
+      SplitCheck();
+      next_split_check = std::chrono::steady_clock::now() + options_.split_check_interval;
+    }
     lock.lock();
   }
 }

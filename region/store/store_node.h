@@ -34,6 +34,13 @@ struct StoreNodeOptions {
   std::map<std::string, std::string> labels;  // "region", "zone", "host"
   raft::MultiRaftOptions raft;                // timings; store id and address are filled in
   std::chrono::milliseconds heartbeat{1000};
+  // Size and keys splits (TiKV's region-split-size and region-split-keys): every
+  // `split_check_interval` the store walks each region it leads, and splits one that holds
+  // more than `region_split_bytes` bytes of keys and values or more than `region_split_keys`
+  // keys at its middle. A zero interval turns it off.
+  uint64_t region_split_bytes = 96ull << 20;
+  uint64_t region_split_keys = 960000;
+  std::chrono::milliseconds split_check_interval{10000};
   std::shared_ptr<rpc::TlsContext> server_tls;
   // The RPC server's limits (connections, timeouts, frame and queue sizes); host, port and tls
   // are set from `address` and `server_tls`.
@@ -72,6 +79,8 @@ class StoreNode {
   explicit StoreNode(StoreNodeOptions options) : options_(std::move(options)) {}
   void Heartbeat();
   void HeartbeatLoop();
+  // The size and keys split check of the regions this store leads (heartbeat thread).
+  void SplitCheck();
 
   StoreNodeOptions options_;
   StoreKey key_;
@@ -86,6 +95,7 @@ class StoreNode {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
+  bool beat_now_ = false;  // guarded by mu_: a region changed, PD hears of it at once
   std::thread heartbeat_;
 };
 

@@ -65,6 +65,9 @@ Result<std::unique_ptr<FaultCluster>> FaultCluster::Create(std::string binary, s
   ASSIGN_OR_RETURN(tools::NodeTls tls,
                    tools::MakeTls(certs + "/ca.crt", certs + "/client.crt", certs + "/client.key"));
   c->client_tls_ = tls.client;
+  ASSIGN_OR_RETURN(tools::NodeTls admin,
+                   tools::MakeTls(certs + "/ca.crt", certs + "/admin.crt", certs + "/admin.key"));
+  c->admin_tls_ = admin.client;
   c->pd_address_ = "127.0.0.1:" + std::to_string(raft::testing::PickPort());
   RETURN_IF_ERROR(WriteFileAtomically(
       c->dir_ + "/pd.toml", "[pd]\ndata_dir = \"" + c->dir_ + "/pd\"\naddress = \"" +
@@ -213,6 +216,12 @@ client::ClientOptions FaultCluster::ClientOptions() const {
   o.max_attempts = 30;
   o.backoff_initial = std::chrono::milliseconds(20);
   o.backoff_max = std::chrono::milliseconds(250);
+  return o;
+}
+
+client::ClientOptions FaultCluster::AdminOptions() const {
+  client::ClientOptions o = ClientOptions();
+  o.channel.tls = admin_tls_;
   return o;
 }
 

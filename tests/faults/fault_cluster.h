@@ -58,6 +58,8 @@ class FaultCluster {
   Status ClearLinks();
 
   client::ClientOptions ClientOptions() const;
+  // The same with the operator's certificate (admin.crt): for `shard split`.
+  client::ClientOptions AdminOptions() const;
   // Waits for a verified read to succeed. On time-out the status also names the processes that
   // exited on their own and carries the last lines of every process's log, so that a failure in
   // CI says why without the temporary directory.
@@ -80,6 +82,7 @@ class FaultCluster {
   Child pd_;
   std::vector<Child> store_procs_;
   std::shared_ptr<rpc::TlsContext> client_tls_;
+  std::shared_ptr<rpc::TlsContext> admin_tls_;
 };
 
 }  // namespace rustorium::faults

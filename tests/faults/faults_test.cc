@@ -1,4 +1,4 @@
-// The CI fault profile: three seeded runs of the fault harness, each a bounded 25 seconds of
+// The CI fault profile: four seeded runs of the fault harness, each a bounded 25 seconds of
 // faults, and the stale-read nemesis against a deliberately broken read path. Zero linearizability
 // violations, zero lost acknowledged writes, index integrity and every proof verified, or the test
 // fails and prints the seed (replay it with tools/faults --seed S).
@@ -36,18 +36,20 @@ TEST_P(FaultProfile, LinearizableDurableAndIntact) {
   std::printf("%s", report.Summary().c_str());
 }
 
-// Every nemesis runs in every CI run: one run draws from all of them, and two more split them
-// between partitions and pauses on one side and crashes on the other, so each gets several turns.
+std::string ProfileName(const ::testing::TestParamInfo<Profile>& p) {
+  static const std::vector<std::string> names = {"_all", "_partitions", "_crashes", "_splits"};
+  return "seed" + std::to_string(p.param.seed) + names.at(p.index);
+}
+
+// Every nemesis runs in every CI run: one run draws from all of them, two more split them
+// between partitions and pauses on one side and crashes on the other, and a fourth splits
+// regions while leaders are killed and stores paused, so each gets several turns.
 INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile,
                          ::testing::Values(Profile{11, AllNemeses()},
                                            Profile{22, {"isolate", "pause", "delay"}},
-                                           Profile{33, {"kill-leader", "kill-store", "kill-all"}}),
-                         [](const ::testing::TestParamInfo<Profile>& p) {
-                           return "seed" + std::to_string(p.param.seed) +
-                                  (p.index == 0   ? "_all"
-                                   : p.index == 1 ? "_partitions"
-                                                  : "_crashes");
-                         });
+                                           Profile{33, {"kill-leader", "kill-store", "kill-all"}},
+                                           Profile{55, {"split", "split", "kill-leader", "pause"}}),
+                         ProfileName);
 
 // The stale-read nemesis alone, with the stores' read path broken on purpose (reads answered
 // without confirming leadership) and then as it is: the checker must find the stale read, and

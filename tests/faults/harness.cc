@@ -217,6 +217,26 @@ class Run {
         Log("healed the partition");
       } else if (kind == "stale-read") {
         StaleRead(++stale_rounds_);
+      } else if (kind == "split") {
+        // Keys inside the register and set key spaces; one already a region's start is a no-op.
+        static const std::vector<std::string> keys = {
+            "reg/1",        "reg/2",        "reg/3",        "s",
+            "set/00000050", "set/00000200", "set/00000500", "set/00001000"};
+        const std::string& key = keys[Pick(rng, 0, keys.size() - 1)];
+        auto admin = client::Client::Connect(cluster_.AdminOptions());
+        Result<std::vector<meta::Region>> split =
+            admin.ok() ? (*admin)->SplitRegion(key)
+                       : Result<std::vector<meta::Region>>(admin.status());
+        if (!split.ok()) {
+          Log("split at " + key + " not done: " + split.status().ToString());
+        } else if (split->size() == 1) {
+          Log("split at " + key + ": region " + std::to_string(split->front().id()) +
+              " starts there already");
+        } else {
+          Log("split region " + std::to_string(split->front().id()) + " at " + key +
+              ": new region " + std::to_string(split->back().id()));
+          splits_++;
+        }
       } else if (kind == "delay") {
         Log("delay every link between stores by " + std::to_string(delay_ms) + " ms");
         for (int j = 0; j < cluster_.stores(); ++j) {
@@ -409,31 +429,38 @@ class Run {
   }
 
   // Each replica, read offline from its store's data after a clean stop: its applied index,
-  // its index root and the root rebuilt from its data. Empty when a store cannot be read.
+  // its index root and the root rebuilt from its data.
   struct Replica {
     uint64_t applied = 0;
     proof::Fr root;
     proof::Fr rebuilt;
   };
-  Result<std::vector<Replica>> ReadReplicas() {
-    std::vector<Replica> out;
+  // Per store, its replicas by region id (every region it recorded).
+  Result<std::vector<std::map<uint64_t, Replica>>> ReadReplicas() {
+    std::vector<std::map<uint64_t, Replica>> out;
     for (int i = 0; i < cluster_.stores(); ++i) {
       engine::StorageOptions so = store::EngineOptionsFor({});
       so.path = cluster_.store_data_dir(i) + "/db";
       ASSIGN_OR_RETURN(auto engine, engine::Engine::Open(so));
-      ASSIGN_OR_RETURN(auto fsm,
-                       store::RegionFsm::Open(engine.get(), store::RegionRange{1, "", ""}));
-      Replica r;
-      r.applied = fsm->AppliedIndex();
-      ASSIGN_OR_RETURN(r.root, fsm->Root());
-      ASSIGN_OR_RETURN(r.rebuilt, fsm->RootFromData());
-      out.push_back(r);
+      ASSIGN_OR_RETURN(std::vector<meta::Region> regions,
+                       store::RegionFsm::RecordedRegions(*engine));
+      std::map<uint64_t, Replica> replicas;
+      for (const meta::Region& region : regions) {
+        ASSIGN_OR_RETURN(auto fsm, store::RegionFsm::Open(engine.get(), region));
+        Replica r;
+        r.applied = fsm->AppliedIndex();
+        ASSIGN_OR_RETURN(r.root, fsm->Root());
+        ASSIGN_OR_RETURN(r.rebuilt, fsm->RootFromData());
+        replicas[region.id()] = r;
+      }
+      out.push_back(std::move(replicas));
     }
     return out;
   }
 
-  // Stops the cluster cleanly and compares the replicas; when they have not all caught up,
-  // runs the cluster a while longer and looks again.
+  // Stops the cluster cleanly and compares the replicas of each region; when they have not all
+  // caught up (or a store does not host every region yet), runs the cluster a while longer and
+  // looks again.
   void CheckIntegrity() {
     for (int round = 0; round < 3; ++round) {
       std::string problems;
@@ -443,27 +470,49 @@ class Run {
         Fail("cannot read the replicas: " + replicas.status().ToString());
         return;
       }
+      std::set<uint64_t> regions;
+      for (const auto& store : *replicas) {
+        for (const auto& [id, r] : store) regions.insert(id);
+      }
       std::ostringstream line;
-      bool same_index = true;
-      for (std::size_t i = 0; i < replicas->size(); ++i) {
-        const Replica& r = (*replicas)[i];
-        line << "store " << i + 1 << ": applied " << r.applied << " root "
-             << r.root.ToHex().substr(0, 18) << "...; ";
-        if (r.root != r.rebuilt)
-          Fail("store " + std::to_string(i + 1) +
-               ": the index root disagrees with the root of its data");
-        same_index &= r.applied == (*replicas)[0].applied;
+      bool converged = !regions.empty();
+      for (uint64_t id : regions) {
+        line << "region " << id << ":";
+        std::optional<Replica> first;
+        for (std::size_t i = 0; i < replicas->size(); ++i) {
+          auto it = (*replicas)[i].find(id);
+          if (it == (*replicas)[i].end()) {
+            line << " store " << i + 1 << " missing;";
+            converged = false;
+            continue;
+          }
+          const Replica& r = it->second;
+          line << " store " << i + 1 << " applied " << r.applied << " root "
+               << r.root.ToHex().substr(0, 12) << "...;";
+          if (r.root != r.rebuilt)
+            Fail("store " + std::to_string(i + 1) + " region " + std::to_string(id) +
+                 ": the index root disagrees with the root of its data");
+          if (!first) first = r;
+          converged &= r.applied == first->applied;
+        }
+        line << " ";
       }
       report_.integrity = line.str();
-      if (same_index) {
-        for (const Replica& r : *replicas) {
-          if (r.root != (*replicas)[0].root)
-            Fail("replicas at the same applied index have different roots: " + line.str());
+      if (converged) {
+        for (uint64_t id : regions) {
+          std::optional<proof::Fr> root;
+          for (const auto& store : *replicas) {
+            const Replica& r = store.at(id);
+            if (root && r.root != *root)
+              Fail("replicas of region " + std::to_string(id) +
+                   " at the same applied index have different roots: " + line.str());
+            root = r.root;
+          }
         }
         return;
       }
       if (round == 2) {
-        Fail("the replicas did not converge on one applied index: " + line.str());
+        Fail("the replicas did not converge on one applied index per region: " + line.str());
         return;
       }
       Log("replicas not caught up yet (" + line.str() + "): running the cluster a while longer");
@@ -505,6 +554,7 @@ class Run {
     for (int i = 0; i < cluster_.stores(); ++i)
       ScanLog(cluster_.store_log(i), "store " + std::to_string(i + 1));
     ScanLog(cluster_.pd_log(), "pd");
+    report_.splits = static_cast<std::size_t>(splits_);
     report_.ok = report_.failures.empty();
     return report_;
   }
@@ -552,6 +602,7 @@ class Run {
   const Clock::time_point start_;
   std::atomic<bool> stop_workload_{false};
   int stale_rounds_ = 0;  // the nemesis thread's
+  int splits_ = 0;        // the nemesis thread's: splits applied
   std::mutex mu_;
   FaultReport report_;              // guarded by mu_ while workers run
   std::vector<Operation> history_;  // guarded by mu_
@@ -563,7 +614,7 @@ class Run {
 std::string FaultReport::Summary() const {
   std::ostringstream out;
   out << "seed " << seed << ": " << (ok ? "PASS" : "FAIL") << "\n"
-      << "  faults: " << faults.size() << " events\n"
+      << "  faults: " << faults.size() << " events, " << splits << " splits\n"
       << "  register ops: " << ops << " (" << ops_ok << " ok, " << ops_failed << " failed, "
       << ops_unknown << " unknown); " << linearizability << "\n"
       << "  set: " << set_acknowledged << " acknowledged, " << set_unknown << " unknown, "

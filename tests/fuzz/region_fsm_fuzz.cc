@@ -1,7 +1,7 @@
-// The replicated state machines' decoders (the region's and PD's): Raft log entries and
-// snapshot chunks from a leader. Whatever the bytes, Apply answers a result (a refusal at
-// worst) and never an error, a snapshot writer refuses or accepts, and the region's index
-// always matches its data.
+// The replicated state machines' decoders (the region's and PD's): Raft log entries (splits
+// included) and snapshot chunks from a leader (the region's metadata record included). Whatever the
+// bytes, Apply answers a result (a refusal at worst) and never an error, a snapshot writer refuses
+// or accepts, and the region's index always matches its data.
 #include <memory>
 #include <string>
 
@@ -78,7 +78,19 @@ std::vector<std::string> FuzzSeeds() {
   rustorium::pd::PdCommand region;
   region.mutable_put_region()->set_id(4);
   region.mutable_put_region()->add_peers()->set_store_id(1);
+  st::Command split;
+  split.mutable_split()->set_split_key("m");
+  split.mutable_split()->set_new_region_id(9);
+  rustorium::meta::Region meta;
+  meta.set_id(3);
+  meta.set_start_key("a");
+  meta.set_end_key("f");
+  std::string meta_record("\x00\x00\x00\x00", 4);
+  rustorium::PutFixed32BE(meta_record, static_cast<uint32_t>(1 + meta.ByteSizeLong()));
+  meta_record += "m" + meta.SerializeAsString();
   return {std::string(1, 0) + put.SerializeAsString(),
+          std::string(1, 0) + split.SerializeAsString(),
+          std::string(1, 1) + meta_record + record,
           std::string(1, 0) + cas.SerializeAsString(),
           std::string(1, 0) + with_session.SerializeAsString(),
           std::string(1, 1) + session_record,

@@ -1,6 +1,7 @@
 // A live store under random envelopes: one in-process store (real engine, libraft, RPC server
 // on loopback, mutual TLS) hosting a one-member region, sent each input as a call or one-way
-// message to one of the methods a store serves (kv.*, raft.Batch, raft.SnapshotChunk), or to
+// message to one of the methods a store serves (kv.*, raft.Batch, raft.SnapshotChunk,
+// store.Split, which only admins may call), or to
 // one it does not, over a connection that presents either a client certificate or the node
 // certificate of store 2, a store of the cluster that is a member of no group. Raft messages
 // from either are decoded and refused (wrong role, or a sender outside the group); a member's
@@ -35,8 +36,8 @@ namespace {
 namespace rs = rustorium::store;
 using namespace std::chrono_literals;
 
-constexpr const char* kMethods[] = {"kv.Get", "kv.Write", "kv.Scan",   "raft.SnapshotChunk",
-                                    "pd.Tso", "no.such",  "raft.Batch"};
+constexpr const char* kMethods[] = {"kv.Get", "kv.Write", "kv.Scan",    "raft.SnapshotChunk",
+                                    "pd.Tso", "no.such",  "raft.Batch", "store.Split"};
 constexpr std::size_t kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 
 rustorium::meta::Region TheRegion(const rustorium::raft::testing::TestStore& s) {
@@ -232,6 +233,13 @@ std::vector<std::string> FuzzSeeds() {
   with(6, true, b.SerializeAsString());
   seeds.back()[1] = 2;  // one-way, with the node certificate
   with(6, true, b.SerializeAsString());
+  // store.Split: open to admin certificates only, so refused to both of the fuzzer's.
+  rustorium::kv::SplitRequest split;
+  split.set_region_id(1);
+  *split.mutable_epoch() = epoch;
+  split.set_split_key("m");
+  split.set_new_region_id(2);
+  with(7, true, split.SerializeAsString());
   return seeds;
 }
 
@@ -252,5 +260,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok()) ++f.answered_ok;
   // Answered, whatever the answer: a refusal is fine, silence is not.
   FUZZ_CHECK(r.status().code() != rustorium::StatusCode::kTimedOut);
+  // Neither certificate is an admin's: no split is ever proposed.
+  if (std::string_view(method) == "store.Split")
+    FUZZ_CHECK(r.status().code() == rustorium::StatusCode::kPermissionDenied);
   return 0;
 }

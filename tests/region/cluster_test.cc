@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "base/fault_point.h"
 #include "region/client.h"
@@ -50,6 +53,8 @@ class LocalCluster {
       so.labels = {{"region", "local"}, {"zone", "z" + std::to_string(i)}};
       so.raft = FastRaft();
       so.heartbeat = 100ms;
+      so.split_check_interval = 0ms;  // size splits only where a test asks for them
+      if (tweak_) tweak_(so);
       ASSIGN_OR_RETURN(auto node, store::StoreNode::Start(so));
       stores_.push_back(std::move(node));
     }
@@ -67,8 +72,11 @@ class LocalCluster {
     return std::move(*c);
   }
   std::vector<std::unique_ptr<store::StoreNode>>& stores() { return stores_; }
+  // Changes each store's options before it starts.
+  void set_tweak(std::function<void(store::StoreNodeOptions&)> f) { tweak_ = std::move(f); }
 
  private:
+  std::function<void(store::StoreNodeOptions&)> tweak_;
   TempDir& dir_;
   std::string pd_address_;
   std::vector<std::string> store_addresses_;
@@ -180,6 +188,128 @@ TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   auto stores = client->Stores();
   ASSERT_TRUE(stores.ok());
   EXPECT_EQ(stores->stores_size(), 3) << "stores keep their ids across the restart";
+}
+
+// Issue 20: a region that grows past region_split_keys splits by itself at its middle key, and
+// the halves go on splitting as they grow; every key stays readable with its proof.
+TEST(LocalCluster, ARegionThatGrowsPastTheKeysLimitSplitsByItself) {
+  TempDir dir;
+  LocalCluster cluster(dir);
+  cluster.set_tweak([](store::StoreNodeOptions& o) {
+    o.region_split_keys = 40;
+    o.split_check_interval = 200ms;
+  });
+  ASSERT_TRUE(cluster.Start().ok());
+  auto client = cluster.NewClient();
+  for (int i = 0; i < 100; ++i) {
+    auto put = client->Put("key" + std::to_string(1000 + i), std::to_string(i));
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  // 100 keys over a limit of 40: at least three regions once the checks have run.
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() >= 3;
+      },
+      60s));
+  for (int i = 0; i < 100; ++i) {
+    auto got = client->Get("key" + std::to_string(1000 + i));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->value, std::to_string(i));
+    EXPECT_TRUE(got->root.verified);
+  }
+  auto scan = client->Scan("", "", 1000);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->items.size(), 100u);
+  EXPECT_GE(scan->roots.size(), 3u) << "the scan crossed the regions the splits made";
+}
+
+// Issue 20: the region splits twice while a client writes; nothing acknowledged is lost, every
+// answer verifies, PD and the client follow the new ranges, and a restart keeps them.
+TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
+  TempDir dir;
+  LocalCluster cluster(dir);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto client = cluster.NewClient();
+  ASSERT_TRUE(client->Put("a0", "first").ok());
+
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> acked;  // guarded by mu
+  Status writer_error;
+  std::thread writer([&] {
+    auto w = cluster.NewClient();
+    for (int i = 0; i < 300; ++i) {
+      const std::string key = std::string(1, "cgkpu"[i % 5]) + std::to_string(1000 + i);
+      const std::string value = "v" + std::to_string(i);
+      auto r = w->Put(key, value);
+      if (!r.ok() || !r->root.verified) {
+        writer_error = r.ok() ? Status::Corruption("unverified root") : r.status();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      acked.emplace_back(key, value);
+    }
+  });
+  auto written = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return acked.size();
+  };
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return written() >= 20 || !writer_error.ok(); }, 60s));
+  auto first = client->SplitRegion("h");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].end_key(), "h");
+  EXPECT_EQ((*first)[1].start_key(), "h");
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return written() >= 80 || !writer_error.ok(); }, 60s));
+  auto second = client->SplitRegion("p");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(second->size(), 2u);
+  EXPECT_EQ((*second)[0].start_key(), "h");
+  EXPECT_EQ((*second)[1].start_key(), "p");
+  auto again = client->SplitRegion("p");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->size(), 1u) << "p starts a region already";
+  writer.join();
+  ASSERT_TRUE(writer_error.ok()) << writer_error.ToString();
+  ASSERT_EQ(acked.size(), 300u);
+
+  for (const auto& [key, value] : acked) {
+    auto got = client->Get(key);
+    ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+    EXPECT_EQ(got->value, value) << key;
+    EXPECT_TRUE(got->root.verified);
+  }
+  // One scan over the three regions: every key once, in order, each page proven.
+  auto scan = client->Scan("", "", 1000);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->items.size(), acked.size() + 1);
+  std::set<uint64_t> regions_seen;
+  for (const auto& root : scan->roots) {
+    EXPECT_TRUE(root.verified);
+    regions_seen.insert(root.region_id);
+  }
+  EXPECT_EQ(regions_seen.size(), 3u);
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        if (!regions.ok() || regions->regions_size() != 3) return false;
+        for (uint64_t leader : regions->leader_store_ids())
+          if (leader == 0) return false;
+        return true;
+      },
+      30s));
+
+  // Everything stops and starts again: the stores open the three regions they recorded.
+  client.reset();
+  cluster.Stop();
+  ASSERT_TRUE(cluster.Start().ok());
+  client = cluster.NewClient();
+  for (std::size_t i = 0; i < acked.size(); i += 37) {
+    auto got = client->Get(acked[i].first);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->value, acked[i].second);
+  }
+  for (auto& s : cluster.stores()) EXPECT_EQ(s->Regions().size(), 3u);
 }
 
 }  // namespace

@@ -59,7 +59,9 @@ TEST(Keys, RaftRecordsOfAGroupOverlapNeitherEachOtherNorOtherGroups) {
     EXPECT_GE(a, keys::RaftGroupPrefix(7));
     EXPECT_FALSE(IsPrefix(keys::RaftGroupPrefix(8), a));
     for (const std::string& b : records) {
-      if (a != b) EXPECT_FALSE(IsPrefix(a, b));
+      if (a != b) {
+        EXPECT_FALSE(IsPrefix(a, b));
+      }
     }
   }
   // Entries sort by index and stay inside the entry range.
@@ -79,6 +81,24 @@ TEST(Keys, RegionDataStaysInsideItsRange) {
   EXPECT_LT(keys::DataKey(std::string(8192, '\xff')), keys::DataEnd(""));
   EXPECT_TRUE(IsPrefix("r", keys::RegionApplyStateKey(3)));
   EXPECT_NE(keys::RegionApplyStateKey(3), keys::RegionApplyStateKey(4));
+}
+
+TEST(Keys, RegionMetaRecordsOverlapNeitherEachOtherNorOtherRegions) {
+  const std::vector<std::string> records = {
+      keys::RegionApplyStateKey(7), keys::RegionLocalStateKey(7), keys::RegionSessionsBegin(7),
+      keys::RegionSessionStagingPrefix(7)};
+  for (const std::string& a : records) {
+    EXPECT_TRUE(IsPrefix(keys::RegionMetaPrefix(7), a));
+    EXPECT_FALSE(IsPrefix(keys::RegionMetaPrefix(8), a));
+    for (const std::string& b : records) {
+      if (a != b) {
+        EXPECT_FALSE(IsPrefix(a, b));
+      }
+    }
+  }
+  // The local state lies outside the session records (a snapshot install deletes those).
+  EXPECT_FALSE(keys::RegionLocalStateKey(7) >= keys::RegionSessionsBegin(7) &&
+               keys::RegionLocalStateKey(7) < keys::RegionSessionsEnd(7));
 }
 
 TEST(Keys, TreePrefixesOfTwoRegionsDiffer) {

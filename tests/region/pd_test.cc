@@ -2,8 +2,10 @@
 // routing, heartbeats and the timestamp oracle, on one PD member and on three.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
+#include "region/pd/pd_fsm.h"
 #include "region/pd/pd_service.h"
 #include "region/rpc/channel.h"
 #include "tests/support/raft_cluster.h"
@@ -164,6 +166,66 @@ StoreInfo MakeStore(const std::string& address, const std::string& zone) {
   (*s.mutable_labels())["region"] = "asia-northeast";
   (*s.mutable_labels())["zone"] = zone;
   return s;
+}
+
+meta::Region Shape(uint64_t id, const std::string& start, const std::string& end,
+                   uint64_t version) {
+  meta::Region r;
+  r.set_id(id);
+  r.set_start_key(start);
+  r.set_end_key(end);
+  r.mutable_epoch()->set_conf_ver(1);
+  r.mutable_epoch()->set_version(version);
+  meta::Peer* p = r.add_peers();
+  p->set_store_id(1);
+  p->set_address("127.0.0.1:20161");
+  return r;
+}
+
+// Issue 20: after a split, the halves' reports replace the region's old shape in PD (TiKV's
+// region tree): a newer report drops the shapes it overlaps, an older one is ignored.
+TEST(PdFsm, ANewerRegionReplacesTheShapesItOverlapsAndAStaleReportIsIgnored) {
+  TempDir dir;
+  engine::StorageOptions o;
+  o.path = dir.Sub("db");
+  auto engine = engine::Engine::Open(o);
+  ASSERT_TRUE(engine.ok());
+  auto fsm = PdFsm::Open(engine->get());
+  ASSERT_TRUE(fsm.ok());
+  uint64_t index = 0;
+  auto put = [&](const meta::Region& r) {
+    PdCommand c;
+    *c.mutable_put_region() = r;
+    auto out = (*fsm)->Apply(++index, c.SerializeAsString());
+    EXPECT_TRUE(out.ok());
+    PdResult result;
+    EXPECT_TRUE(result.ParseFromString(*out));
+    return result;
+  };
+  auto ids = [&] {
+    std::vector<uint64_t> out;
+    for (const meta::Region& r : (*fsm)->state().regions()) out.push_back(r.id());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_TRUE(put(Shape(1, "", "", 1)).error().empty());
+  // The upper half is heard of first: the old shape goes, the lower keys wait for their report.
+  EXPECT_TRUE(put(Shape(2, "m", "", 2)).error().empty());
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{2}));
+  EXPECT_EQ((*fsm)->RegionFor("a"), nullptr);
+  EXPECT_EQ((*fsm)->RegionFor("q")->id(), 2u);
+  // A late heartbeat of the old shape is stale now.
+  put(Shape(1, "", "", 1));
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(put(Shape(1, "", "m", 2)).error().empty());
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ((*fsm)->RegionFor("a")->id(), 1u);
+  EXPECT_EQ((*fsm)->RegionFor("m")->id(), 2u);
+  // The same report again changes nothing; an older version of a region is refused.
+  EXPECT_TRUE(put(Shape(1, "", "m", 2)).error().empty());
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_FALSE(put(Shape(3, "", "z", 1)).error().empty()) << "older than what it overlaps";
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{1, 2}));
 }
 
 TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {

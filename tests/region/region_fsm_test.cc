@@ -10,6 +10,7 @@
 #include "base/fault_point.h"
 #include "proof/smt/proof.h"
 #include "region/keys.h"
+#include "region/raft/raft_log_store.h"
 #include "region/store/command_limits.h"
 #include "region/store/engine_limits.h"
 #include "region/store/root_statement.h"
@@ -679,6 +680,179 @@ TEST(RegionFsmReplicated, EveryReplicaHasTheSameRootAtTheSameIndex) {
       EXPECT_EQ(from_data, state(*s, g).second);
     }
   }
+}
+
+std::string SplitAt(const std::string& key, uint64_t new_id, uint64_t version) {
+  Command c;
+  c.mutable_split()->set_split_key(key);
+  c.mutable_split()->set_new_region_id(new_id);
+  c.mutable_split()->set_version(version);
+  return c.SerializeAsString();
+}
+
+// A region with an epoch and peers, as a store opens it.
+meta::Region RegionMeta(uint64_t id, const std::string& start, const std::string& end) {
+  meta::Region r;
+  r.set_id(id);
+  r.set_start_key(start);
+  r.set_end_key(end);
+  r.mutable_epoch()->set_conf_ver(1);
+  r.mutable_epoch()->set_version(1);
+  for (uint64_t s = 1; s <= 3; ++s) {
+    meta::Peer* p = r.add_peers();
+    p->set_store_id(s);
+    p->set_address("127.0.0.1:" + std::to_string(20160 + s));
+  }
+  return r;
+}
+
+TEST_F(RegionFsmTest, ASplitMovesTheUpperHalfIntoANewRegionWithItsOwnIndex) {
+  fsm_.reset();
+  auto opened = RegionFsm::Open(engine_.get(), RegionMeta(9, "b", "t"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  RegionFsm& fsm = **opened;
+  std::vector<meta::Region> heard;
+  std::optional<meta::Region> created;
+  fsm.set_observer([&](const meta::Region& now, const meta::Region* made) {
+    if (made != nullptr) created = *made;
+    heard.push_back(now);
+  });
+  uint64_t index = 1;
+  for (int i = 0; i < 40; ++i) {
+    MustApply(fsm, index++, Put({{"k" + std::to_string(100 + i), "v" + std::to_string(i)}}));
+  }
+  MustApply(fsm, index++, WithSession(Put({{"c", "1"}}), 1, 1, 1000));
+  const proof::Fr before = *fsm.Root();
+
+  // Refusals change nothing but the applied index.
+  for (const std::string& refused :
+       {SplitAt("k120", 20, 2), SplitAt("u", 20, 1), SplitAt("a", 20, 1), SplitAt("k120", 0, 1),
+        SplitAt("k120", 9, 1)}) {
+    const ApplyResult r = MustApply(fsm, index++, refused);
+    EXPECT_FALSE(r.error().empty());
+    EXPECT_EQ(RootOf(r), before);
+    EXPECT_EQ(r.regions_size(), 0);
+  }
+  EXPECT_EQ(fsm.range().end, "t");
+  EXPECT_TRUE(heard.empty());
+
+  const uint64_t split_index = index++;
+  const ApplyResult split = MustApply(fsm, split_index, SplitAt("k120", 20, 1));
+  ASSERT_TRUE(split.error().empty()) << split.error();
+  ASSERT_EQ(split.regions_size(), 2);
+  const meta::Region& left = split.regions(0);
+  const meta::Region& right = split.regions(1);
+  EXPECT_EQ(left.id(), 9u);
+  EXPECT_EQ(left.start_key(), "b");
+  EXPECT_EQ(left.end_key(), "k120");
+  EXPECT_EQ(left.epoch().version(), 2u);
+  EXPECT_EQ(right.id(), 20u);
+  EXPECT_EQ(right.start_key(), "k120");
+  EXPECT_EQ(right.end_key(), "t");
+  EXPECT_EQ(right.epoch().version(), 2u);
+  EXPECT_EQ(right.peers_size(), 3);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(created->id(), 20u);
+  EXPECT_EQ(fsm.region().end_key(), "k120");
+  EXPECT_EQ(RootOf(split), *fsm.RootFromData());
+  EXPECT_NE(RootOf(split), before);
+
+  // The left half keeps its keys; the right half's are no longer its.
+  ExpectVerified(*fsm.Read("k119"), "k119");
+  EXPECT_EQ(fsm.Read("k119")->value, "v19");
+  EXPECT_FALSE(fsm.Read("k120").ok());
+  // A write admitted before the split for a moved key is refused, and says so.
+  const ApplyResult moved = MustApply(fsm, index++, Put({{"k130", "x"}}));
+  EXPECT_TRUE(moved.key_not_in_region());
+  EXPECT_FALSE(moved.error().empty());
+
+  // The new region opens from what the split recorded: its range, its index at
+  // kSplitInitIndex, the sessions, and a Raft log that starts after it.
+  auto child = RegionFsm::Open(engine_.get(), RegionMeta(20, "", ""));
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  EXPECT_EQ((*child)->range().start, "k120");
+  EXPECT_EQ((*child)->range().end, "t");
+  EXPECT_EQ((*child)->AppliedIndex(), kSplitInitIndex);
+  EXPECT_EQ(*(*child)->Root(), *(*child)->RootFromData());
+  const auto read = (*child)->Read("k139");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->value, "v39");
+  ExpectVerified(*read, "k139");
+  EXPECT_EQ(read->applied_index, kSplitInitIndex);
+  EXPECT_EQ((*child)->sessions().size(), 1u);
+  raft::RaftLogStore log(engine_.get());
+  auto loaded = log.Load(20);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->snapshot.has_value());
+  EXPECT_EQ(loaded->snapshot->index, kSplitInitIndex);
+  EXPECT_EQ(loaded->hard_state.term, kSplitInitIndex);
+  EXPECT_TRUE(loaded->entries.empty());
+  // It applies on from there.
+  const ApplyResult next = MustApply(**child, kSplitInitIndex + 1, Put({{"k150", "new"}}));
+  EXPECT_TRUE(next.error().empty());
+  EXPECT_EQ(RootOf(next), *(*child)->RootFromData());
+
+  // A repeated split (its key starts the region now) is done already.
+  const ApplyResult again = MustApply(**child, kSplitInitIndex + 2, SplitAt("k120", 21, 2));
+  EXPECT_TRUE(again.error().empty());
+  ASSERT_EQ(again.regions_size(), 1);
+  EXPECT_EQ(again.regions(0).id(), 20u);
+
+  // Reopened, the left half keeps its narrowed range.
+  opened->reset();
+  auto reopened = RegionFsm::Open(engine_.get(), RegionMeta(9, "b", "t"));
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->range().end, "k120");
+  EXPECT_EQ((*reopened)->region().epoch().version(), 2u);
+  EXPECT_EQ(*(*reopened)->Root(), *(*reopened)->RootFromData());
+  auto recorded = RegionFsm::RecordedRegions(*engine_);
+  ASSERT_TRUE(recorded.ok());
+  std::set<uint64_t> ids;
+  for (const meta::Region& r : *recorded) ids.insert(r.id());
+  EXPECT_EQ(ids, (std::set<uint64_t>{7, 9, 20})) << "the fixture's region 7 too";
+}
+
+TEST_F(RegionFsmTest, ASnapshotTakenAfterASplitNarrowsAReplicaThatMissedIt) {
+  fsm_.reset();
+  auto leader = RegionFsm::Open(engine_.get(), RegionMeta(9, "b", "t"));
+  ASSERT_TRUE(leader.ok());
+  uint64_t index = 1;
+  for (int i = 0; i < 20; ++i)
+    MustApply(**leader, index++, Put({{"k" + std::to_string(100 + i), "v"}}));
+  ASSERT_TRUE(MustApply(**leader, index++, SplitAt("k110", 20, 1)).error().empty());
+  MustApply(**leader, index++, Put({{"c", "after"}}));
+
+  // A replica that never applied the split, and that already holds the new region's data
+  // (it got the new region by its own snapshot): installing the old region's snapshot must
+  // narrow its range and leave the new region's keys alone.
+  TempDir other;
+  auto engine2 = rustorium::testing::OpenScratchEngine(other.Sub("db"), EngineOptionsFor({}));
+  ASSERT_TRUE(engine2->Put(engine::ColumnFamily::kDefault, keys::DataKey("k115"), "v").ok());
+  auto follower = RegionFsm::Open(engine2.get(), RegionMeta(9, "b", "t"));
+  ASSERT_TRUE(follower.ok());
+  std::optional<meta::Region> heard;
+  (*follower)->set_observer([&](const meta::Region& now, const meta::Region*) { heard = now; });
+  auto reader = (*leader)->OpenSnapshot();
+  auto writer = (*follower)->BeginSnapshot();
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  for (;;) {
+    std::string chunk;
+    auto more = (*reader)->Next(&chunk, 128);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+    ASSERT_TRUE((*writer)->Add(chunk).ok());
+  }
+  ASSERT_TRUE((*writer)->Finish((*reader)->applied_index()).ok());
+  EXPECT_EQ((*follower)->range().end, "k110");
+  ASSERT_TRUE(heard.has_value());
+  EXPECT_EQ(heard->epoch().version(), 2u);
+  EXPECT_EQ(*(*follower)->Root(), *(*leader)->Root());
+  EXPECT_EQ(*engine2->Get(engine::ColumnFamily::kDefault, keys::DataKey("k115")), "v");
+  // Reopened after the install, it keeps the narrowed range.
+  follower->reset();
+  auto reopened = RegionFsm::Open(engine2.get(), RegionMeta(9, "b", "t"));
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->range().end, "k110");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
+#include <tuple>
 
 #include "proof/smt/proof.h"
 #include "region/rpc/channel.h"
@@ -28,11 +30,13 @@ struct StoreNode {
 
 class StoreTest : public ::testing::Test {
  protected:
+  StoreTest() {
+    raft_options_.tick = 20ms;
+    raft_options_.heartbeat = 100ms;
+    raft_options_.election = 1000ms;
+  }
   void SetUp() override {
-    raft::MultiRaftOptions o;
-    o.tick = 20ms;
-    o.heartbeat = 100ms;
-    o.election = 1000ms;
+    const raft::MultiRaftOptions o = raft_options_;
     for (int i = 1; i <= 3; ++i) {
       auto n = std::make_unique<StoreNode>();
       n->base = std::make_unique<raft::testing::TestStore>(i, dir_.Sub("s" + std::to_string(i)), o);
@@ -75,14 +79,20 @@ class StoreTest : public ::testing::Test {
 
   StoreNode* Leader(uint64_t region) {
     for (auto& n : nodes_) {
+      if (!n->base->running()) continue;
       auto info = n->base->Info(region);
       if (info && info->role == raft::Role::kLeader) return n.get();
     }
     return nullptr;
   }
+  // The leader of `region` once one is elected (nullptr after 30 s).
+  StoreNode* WaitLeader(uint64_t region) {
+    raft::testing::WaitFor([&] { return Leader(region) != nullptr; }, 30s);
+    return Leader(region);
+  }
   StoreNode* Follower(uint64_t region) {
     for (auto& n : nodes_) {
-      if (n.get() != Leader(region)) return n.get();
+      if (n->base->running() && n.get() != Leader(region)) return n.get();
     }
     return nullptr;
   }
@@ -113,6 +123,21 @@ class StoreTest : public ::testing::Test {
     m->set_value(v);
     return Call<kv::WriteResponse>(n, "kv.Write", req);
   }
+  // Put at the region's leader, following leader changes (up to 30 s): the answer without a
+  // region error.
+  kv::WriteResponse PutAt(uint64_t region, const std::string& k, const std::string& v) {
+    kv::WriteResponse w;
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    do {
+      StoreNode* leader = WaitLeader(region);
+      if (leader == nullptr) break;
+      w = Put(leader, region, k, v);
+      if (!w.has_region_error()) return w;
+      std::this_thread::sleep_for(50ms);
+    } while (std::chrono::steady_clock::now() < give_up);
+    ADD_FAILURE() << "no leader of region " << region << " took the write of " << k;
+    return w;
+  }
   kv::GetResponse Get(StoreNode* n, uint64_t region, const std::string& k) {
     kv::GetRequest req;
     req.set_region_id(region);
@@ -141,7 +166,47 @@ class StoreTest : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
-  // The stores' kv options (store_id set per store); a derived fixture changes them.
+  // The state machine of `region` at `n` (nullptr when it does not host it).
+  static RegionFsm* Fsm(StoreNode& n, uint64_t region) {
+    return n.base->Sync(
+        [&] { return static_cast<RegionFsm*>(n.base->raft().state_machine(region)); });
+  }
+  // (applied index, root) of `region` at `n`, and whether its root is the one its data implies.
+  static std::tuple<uint64_t, std::string, bool> RegionState(StoreNode& n, uint64_t region) {
+    return n.base->Sync([&] {
+      auto* fsm = static_cast<RegionFsm*>(n.base->raft().state_machine(region));
+      if (fsm == nullptr) return std::make_tuple(uint64_t{0}, std::string(), false);
+      const std::string root = fsm->Root()->ToHex();
+      return std::make_tuple(fsm->AppliedIndex(), root, fsm->RootFromData()->ToHex() == root);
+    });
+  }
+  // Every store holds `region` at the same applied index and root, each its data's root.
+  bool Converged(uint64_t region) {
+    const auto first = RegionState(*nodes_[0], region);
+    for (auto& n : nodes_) {
+      const auto s = RegionState(*n, region);
+      if (s != first || !std::get<2>(s)) return false;
+    }
+    return true;
+  }
+  kv::SplitResponse SplitAt(uint64_t region, const std::string& key, uint64_t new_id) {
+    kv::SplitRequest req;
+    req.set_region_id(region);
+    *req.mutable_epoch() = regions_[region].epoch();
+    req.set_split_key(key);
+    req.set_new_region_id(new_id);
+    kv::SplitResponse out;
+    EXPECT_TRUE(raft::testing::WaitFor([&] { return Leader(region) != nullptr; }, 30s));
+    out = Call<kv::SplitResponse>(Leader(region), "store.Split", req);
+    if (out.regions_size() == 2) {
+      regions_[region] = out.regions(0);
+      regions_[new_id] = out.regions(1);
+    }
+    return out;
+  }
+
+  // The stores' Raft and kv options (store_id set per store); a derived fixture changes them.
+  raft::MultiRaftOptions raft_options_;
   StoreServiceOptions service_;
   TempDir dir_;
   std::vector<std::unique_ptr<StoreNode>> nodes_;
@@ -384,6 +449,118 @@ TEST_F(StoreTest, AKeyOfTheMaximumSizeIsStoredAndOneByteMoreIsRefusedAtTheDoor) 
   // The region keeps serving.
   EXPECT_TRUE(Put(leader, 2, "n-after", "ok").result().error().empty());
   EXPECT_EQ(Get(leader, 2, "n-after").kv().value(), "ok");
+}
+
+TEST_F(StoreTest, ASplitMakesANewRegionOnEveryStoreThatServesVerifiedProofs) {
+  const std::vector<std::string> keys = {"n1", "p2", "s3", "u4", "w5", "y6"};
+  for (const std::string& k : keys)
+    ASSERT_TRUE(PutAt(2, k, "v-" + k).result().error().empty());
+  const meta::Region before = regions_[2];
+  const kv::SplitResponse split = SplitAt(2, "t", 3);
+  ASSERT_FALSE(split.has_region_error()) << split.region_error().message();
+  ASSERT_TRUE(split.error().empty()) << split.error();
+  ASSERT_EQ(split.regions_size(), 2);
+  EXPECT_EQ(regions_[2].end_key(), "t");
+  EXPECT_EQ(regions_[3].start_key(), "t");
+  EXPECT_EQ(regions_[3].end_key(), "");
+  EXPECT_EQ(regions_[3].epoch().version(), 2u);
+
+  // Every store starts the new region, which elects a leader.
+  ASSERT_TRUE(WaitLeader(3) != nullptr);
+  for (auto& n : nodes_) {
+    ASSERT_TRUE(raft::testing::WaitFor([&] { return Fsm(*n, 3) != nullptr; }, 30s));
+  }
+  // The moved keys are read from the new region, with proofs at its root.
+  for (const std::string& k : {std::string("u4"), std::string("y6")}) {
+    kv::GetResponse g = Get(WaitLeader(3), 3, k);
+    ASSERT_FALSE(g.has_region_error()) << g.region_error().message();
+    EXPECT_EQ(g.kv().value(), "v-" + k);
+    EXPECT_TRUE(Verified(*WaitLeader(3), g.root(), g.kv()));
+  }
+  kv::GetResponse kept = Get(WaitLeader(2), 2, "p2");
+  ASSERT_FALSE(kept.has_region_error());
+  EXPECT_EQ(kept.kv().value(), "v-p2");
+  EXPECT_TRUE(Verified(*WaitLeader(2), kept.root(), kept.kv()));
+  EXPECT_EQ(kept.root().epoch().version(), 2u);
+  // The old region no longer answers for them.
+  EXPECT_TRUE(Get(WaitLeader(2), 2, "u4").region_error().has_key_not_in_region());
+  // A request at the old epoch is told the regions as they are now.
+  kv::GetRequest stale;
+  stale.set_region_id(2);
+  *stale.mutable_epoch() = before.epoch();
+  stale.set_key("p2");
+  kv::GetResponse refused = Call<kv::GetResponse>(WaitLeader(2), "kv.Get", stale);
+  ASSERT_TRUE(refused.region_error().has_epoch_not_match());
+  std::set<uint64_t> listed;
+  for (const meta::Region& r : refused.region_error().epoch_not_match().current_regions())
+    listed.insert(r.id());
+  EXPECT_TRUE(listed.count(2) == 1 && listed.count(3) == 1);
+  // A split of the new region at its own start is done already.
+  EXPECT_EQ(SplitAt(3, "t", 4).regions_size(), 1);
+
+  // Both halves take writes; every replica agrees and each index matches its data.
+  kv::WriteResponse w = PutAt(3, "z9", "new");
+  ASSERT_TRUE(w.result().error().empty()) << w.result().error();
+  ASSERT_EQ(w.proofs_size(), 1);
+  kv::KvProof written = w.proofs(0);
+  written.set_value("new");
+  EXPECT_TRUE(Verified(*WaitLeader(3), w.root(), written));
+  ASSERT_TRUE(PutAt(2, "o7", "left").result().error().empty());
+  for (uint64_t r : {2, 3})
+    EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(r); }, 30s)) << "region " << r;
+
+  // A restarted store opens both halves from what it recorded.
+  StoreNode& restarted = *nodes_[2];
+  restarted.base->Stop();
+  ASSERT_TRUE(restarted.base->Start({}, {}).ok());
+  ASSERT_TRUE(restarted.base->Sync([&] { return restarted.store->OpenRecordedRegions(); }).ok());
+  EXPECT_EQ(Fsm(restarted, 2)->range().end, "t");
+  EXPECT_EQ(Fsm(restarted, 3)->range().start, "t");
+  ASSERT_TRUE(PutAt(3, "z10", "after restart").result().error().empty());
+  for (uint64_t r : {2, 3})
+    EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(r); }, 30s)) << "region " << r;
+}
+
+// Logs compacted often, so that a store that was down catches up by snapshot.
+class StoreSnapshotTest : public StoreTest {
+ protected:
+  StoreSnapshotTest() {
+    raft_options_.snapshot_threshold = 16;
+    raft_options_.snapshot_trailing = 4;
+  }
+};
+
+TEST_F(StoreSnapshotTest, AStoreThatMissedASplitGetsBothHalvesBySnapshot) {
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(PutAt(2, "r" + std::to_string(i), "v").result().error().empty());
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return Converged(2); }, 30s));
+  StoreNode* down = Follower(2);
+  const meta::Region wide = regions_[2];
+  down->base->Stop();
+  ASSERT_TRUE(WaitLeader(2) != nullptr);
+  const kv::SplitResponse split = SplitAt(2, "t", 3);
+  ASSERT_TRUE(split.error().empty() && split.regions_size() == 2) << split.error();
+  ASSERT_TRUE(WaitLeader(3) != nullptr);
+  // Enough writes on both halves that their logs no longer hold the split.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(PutAt(2, "p" + std::to_string(i), "l").result().error().empty());
+    ASSERT_TRUE(PutAt(3, "w" + std::to_string(i), "r").result().error().empty());
+  }
+  ASSERT_TRUE(down->base->Start({}, {}).ok());
+  ASSERT_TRUE(down->base->Sync([&] { return down->store->OpenRecordedRegions(); }).ok());
+  // Until the old region's snapshot narrows it here, PD's placement of the new region waits.
+  Status placed = down->base->Sync([&] { return down->store->AddRegion(regions_[3]); });
+  if (!placed.ok()) {
+    EXPECT_EQ(placed.code(), StatusCode::kBusy) << placed.ToString();
+    ASSERT_TRUE(raft::testing::WaitFor(
+        [&] { return down->base->Sync([&] { return down->store->AddRegion(regions_[3]); }).ok(); },
+        30s));
+  }
+  EXPECT_NE(wide.end_key(), Fsm(*down, 2)->range().end);
+  for (uint64_t r : {2, 3})
+    EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(r); }, 60s)) << "region " << r;
+  kv::GetResponse g = Get(WaitLeader(3), 3, "w7");
+  EXPECT_EQ(g.kv().value(), "r");
 }
 
 class StoreLimitsTest : public StoreTest {

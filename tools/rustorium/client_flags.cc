@@ -87,7 +87,7 @@ Result<client::ClientOptions> ClientOptionsFrom(const ClientFlags& f) {
       return Status::InvalidArgument("no cluster CA at " + dir +
                                      "/ca.crt: give --certs DIR (or --plain)");
     }
-    std::string cert = dir + "/client";
+    std::string cert = dir + (f.admin ? "/admin" : "/client");
     if (!f.user.empty()) {
       RETURN_IF_ERROR(rpc::CheckUserName(f.user).WithContext("--user"));
       cert = dir + "/client-" + f.user;

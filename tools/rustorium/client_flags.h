@@ -25,6 +25,9 @@ struct ClientFlags {
   bool json = false;
   std::string proof_out;
   std::optional<std::string> timeout;  // --timeout; none: the default budget (ClientOptionsFrom)
+  // An operator command (`shard split`): without --user it connects with admin.crt, not
+  // client.crt.
+  bool admin = false;
 };
 
 // Adds --pd, --certs, --user, --plain and --timeout to `cmd`, bound to `f` (which must outlive

@@ -177,7 +177,8 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   RETURN_IF_ERROR(
       t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms", "max_key_size", "max_value_size",
                    "max_mutations", "max_command_bytes", "max_scan_bytes", "index_cache_mb",
-                   "max_connections", "handshake_timeout_ms", "idle_timeout_ms"}));
+                   "max_connections", "handshake_timeout_ms", "idle_timeout_ms",
+                   "region_split_size_mb", "region_split_keys", "split_check_interval_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -202,6 +203,13 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   std::size_t cache_mb = o.service.index_cache_bytes >> 20;
   RETURN_IF_ERROR(t.Read<std::size_t>("index_cache_mb", cache_mb, 0, 65536));
   o.service.index_cache_bytes = cache_mb << 20;
+  uint64_t split_mb = o.region_split_bytes >> 20;
+  RETURN_IF_ERROR(t.Read<uint64_t>("region_split_size_mb", split_mb, 1, 1 << 20));
+  o.region_split_bytes = split_mb << 20;
+  RETURN_IF_ERROR(t.Read<uint64_t>("region_split_keys", o.region_split_keys, 2, uint64_t{1} << 40));
+  int64_t split_check = o.split_check_interval.count();
+  RETURN_IF_ERROR(t.Read<int64_t>("split_check_interval_ms", split_check, 0, 86'400'000));
+  o.split_check_interval = std::chrono::milliseconds(split_check);
   RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   ASSIGN_OR_RETURN(ConfigTable labels, root.Section("labels"));
   RETURN_IF_ERROR(labels.AllowOnly({"region", "zone", "host"}));

@@ -16,6 +16,7 @@
 #include "tools/rustorium/byte_format.h"
 #include "tools/rustorium/client_flags.h"
 #include "tools/rustorium/exit_code.h"
+#include "tools/rustorium/topology_command.h"
 
 namespace rustorium::tools {
 
@@ -349,19 +350,6 @@ void RegisterKvCommands(CLI::App& app, int& exit_code) {
 
 namespace {
 
-const char* StateName(pd::StoreState state) {
-  switch (state) {
-    case pd::STORE_UP:
-      return "up";
-    case pd::STORE_DISCONNECTED:
-      return "disconnected";
-    case pd::STORE_DOWN:
-      return "down";
-    default:
-      return "unknown";
-  }
-}
-
 std::string Seconds(uint64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000.0);
@@ -449,10 +437,10 @@ int RunStatusCheck(const ClientFlags& f) {
     for (const auto& [k, v] : s.labels()) labels[k] = v;
     json item = {{"id", s.id()},
                  {"address", s.address()},
-                 {"state", StateName(state)},
+                 {"state", StoreStateName(state)},
                  {"heartbeat_age_ms", age},
                  {"labels", labels}};
-    text << "store " << s.id() << " at " << s.address() << ": " << StateName(state)
+    text << "store " << s.id() << " at " << s.address() << ": " << StoreStateName(state)
          << (state == pd::STORE_UP ? " (last heartbeat " + Seconds(age) + " ago)"
                                    : " (no heartbeat for " + Seconds(age) + ")")
          << "\n";

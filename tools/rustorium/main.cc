@@ -18,6 +18,7 @@
 #include "tools/rustorium/playground_command.h"
 #include "tools/rustorium/proof_command.h"
 #include "tools/rustorium/server_command.h"
+#include "tools/rustorium/topology_command.h"
 #include "tools/rustorium/version.h"
 #include "tools/rustorium/zk_command.h"
 
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
   tools::RegisterServerCommand(app, exit_code);
   tools::RegisterKvCommands(app, exit_code);
   tools::RegisterStatusCommand(app, exit_code);
+  tools::RegisterShardCommands(app, exit_code);
+  tools::RegisterNodeCommands(app, exit_code);
   tools::RegisterPlaygroundCommand(app, exit_code);
   tools::RegisterBenchCommand(app, exit_code);
   tools::RegisterChainCommands(app, exit_code);
