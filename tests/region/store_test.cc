@@ -453,8 +453,7 @@ TEST_F(StoreTest, AKeyOfTheMaximumSizeIsStoredAndOneByteMoreIsRefusedAtTheDoor) 
 
 TEST_F(StoreTest, ASplitMakesANewRegionOnEveryStoreThatServesVerifiedProofs) {
   const std::vector<std::string> keys = {"n1", "p2", "s3", "u4", "w5", "y6"};
-  for (const std::string& k : keys)
-    ASSERT_TRUE(PutAt(2, k, "v-" + k).result().error().empty());
+  for (const std::string& k : keys) ASSERT_TRUE(PutAt(2, k, "v-" + k).result().error().empty());
   const meta::Region before = regions_[2];
   const kv::SplitResponse split = SplitAt(2, "t", 3);
   ASSERT_FALSE(split.has_region_error()) << split.region_error().message();
