@@ -133,6 +133,23 @@ Result<std::vector<meta::Region>> Client::SplitRegion(const std::string& key) {
   return std::vector<meta::Region>(resp.regions().begin(), resp.regions().end());
 }
 
+Result<store::SplitFacts> Client::VerifyOrigin(const meta::Region& region) {
+  if (region.origin_statement().empty())
+    return Status::NotFound("region " + std::to_string(region.id()) + " was made by no split");
+  ASSIGN_OR_RETURN(store::SplitFacts facts, store::ParseSplitStatement(region.origin_statement()));
+  ASSIGN_OR_RETURN(std::string key, PublicKey(region.origin_signer()));
+  if (!store::VerifySignature(key, region.origin_statement(), region.origin_signature())) {
+    return Status::Corruption("the split statement of region " + std::to_string(region.id()) +
+                              " does not verify with store " +
+                              std::to_string(region.origin_signer()) + "'s key");
+  }
+  if (region.id() != facts.left_id && region.id() != facts.right_id) {
+    return Status::Corruption("the split statement of region " + std::to_string(region.id()) +
+                              " names other regions");
+  }
+  return facts;
+}
+
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   std::unique_ptr<Client> client(new Client(std::move(options)));
   pd::PdClientOptions pd;

@@ -40,6 +40,7 @@
 #include "region/pd/pd_client.h"
 #include "region/rpc/channel.h"
 #include "region/rpc/event_loop.h"
+#include "region/store/root_statement.h"
 
 namespace rustorium::client {
 
@@ -128,6 +129,11 @@ class Client {
   // `key` and above, on the same stores. Returns the region, then the new one; a key that
   // starts a region already is split already, and its region alone is returned.
   Result<std::vector<meta::Region>> SplitRegion(const std::string& key);
+  // Checks the statement of the split that made `region` (Region.origin_statement): its
+  // signature by the store that reported it, with the key PD published, and that it names
+  // `region` as one of its halves. Returns what it states; NotFound for a region no split made,
+  // Corruption when it does not check.
+  Result<store::SplitFacts> VerifyOrigin(const meta::Region& region);
 
   // The asynchronous API: each call returns at once and `done` runs later on one of the
   // client's worker threads (ClientOptions::async_threads) with what the blocking call returns.

@@ -89,6 +89,11 @@ Status CheckRegion(const meta::Region& r) {
     return Status::InvalidArgument("a region's keys have at most " +
                                    std::to_string(kMaxRegionKeyBytes) + " bytes");
   }
+  if (r.origin_statement().size() > kMaxOriginStatementBytes || r.origin_signature().size() > 64) {
+    return Status::InvalidArgument("a region's split statement has at most " +
+                                   std::to_string(kMaxOriginStatementBytes) +
+                                   " bytes and its signature 64");
+  }
   if (r.peers_size() < 1 || r.peers_size() > kMaxRegionPeers) {
     return Status::InvalidArgument("a region has 1.." + std::to_string(kMaxRegionPeers) + " peers");
   }

@@ -21,6 +21,8 @@ inline constexpr std::size_t kMaxLabelNameBytes = 64;
 inline constexpr std::size_t kMaxLabelValueBytes = 256;
 inline constexpr std::size_t kMaxRegionKeyBytes = 8192;  // the store's max_key_size
 inline constexpr int kMaxRegionPeers = 16;
+// A region's split statement: its fixed fields and one split key.
+inline constexpr std::size_t kMaxOriginStatementBytes = 256 + kMaxRegionKeyBytes;
 
 // OK when `store` is within the bounds (address, labels, a 32-byte key); InvalidArgument
 // naming the bound otherwise.

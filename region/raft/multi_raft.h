@@ -204,10 +204,10 @@ class MultiRaft {
   // it. A new group with `bootstrap_members` starts as the first configuration (every member a
   // voter; every initial member must be given the same list); a new group without waits to be
   // added by a leader (it needs a message from one before it does anything).
-  // With `campaign` (a group a split just made: its replicas start together and none has a
-  // leader to wait for) it campaigns within a few ticks instead of an election timeout: it runs
-  // with election and heartbeat timeouts of 3 ticks and 1 tick until it has a leader, then with
-  // the configured ones.
+  // With `campaign` (a group a split just made, on the store that led the group split) it
+  // campaigns within a few ticks instead of an election timeout: it runs with election and
+  // heartbeat timeouts of 3 ticks and 1 tick until it has a leader, then with the configured
+  // ones. Only one replica of a group should campaign so.
   Status CreateGroup(GroupId group, std::unique_ptr<StateMachine> sm,
                      const std::vector<Member>& bootstrap_members, bool campaign = false);
   // Stages into `batch` the Raft state of a group made by a split, as every replica that

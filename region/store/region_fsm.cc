@@ -26,6 +26,10 @@ std::string DataEnd(const RegionRange& r) { return keys::DataEnd(r.end); }
 // kRegionRecord) or a session record (the value starts with the record's tag).
 constexpr char kRegionRecord = 'm';
 
+// A split takes the tree value of a value longer than this from the old tree's leaf instead of
+// hashing the value again.
+constexpr std::size_t kRehashValueBytes = 1024;
+
 }  // namespace
 
 std::string RegionFsm::MetaKey() const { return keys::RegionApplyStateKey(range_.id); }
@@ -342,6 +346,7 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
   engine::WriteBatch batch;
   std::vector<proof::SmtUpdate> left_updates;
   std::optional<meta::Region> left, right;
+  proof::Fr right_root;
   if (split.version() != current.epoch().version()) {
     result.set_error("split refused: region " + std::to_string(current.id()) + " is at version " +
                      std::to_string(current.epoch().version()) + ", the split was asked at " +
@@ -370,7 +375,13 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const proof::Fr key = TreeKey(keys::UserKey(it->key()));
       left_updates.push_back({key, std::nullopt});
-      right_updates.push_back({key, TreeValue(it->value())});
+      // A large value's tree value is read from the leaf this tree holds for it rather than
+      // hashed again (an 8 MiB value hashes for about a second).
+      std::optional<proof::Fr> value;
+      if (it->value().size() > kRehashValueBytes) {
+        ASSIGN_OR_RETURN(value, tree_.Get(key));
+      }
+      right_updates.push_back({key, value.has_value() ? *value : TreeValue(it->value())});
     }
     RETURN_IF_ERROR(it->status());
     proof::SmtOptions right_options = tree_options_;
@@ -378,7 +389,7 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
                      proof::SparseMerkleTree::Open(engine_, right->id(), right_options));
     right_tree.Reset();  // nothing of an earlier tree under this id may be remembered
     proof::SparseMerkleTree::StageDrop(batch, right->id());
-    RETURN_IF_ERROR(right_tree.Apply(right_updates, kSplitInitIndex, batch).status());
+    ASSIGN_OR_RETURN(right_root, right_tree.Apply(right_updates, kSplitInitIndex, batch));
     // The write sessions go with both halves: a client's retry may reach either.
     engine::IteratorOptions so;
     so.lower_bound = keys::RegionSessionsBegin(current.id());
@@ -392,20 +403,42 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
     }
     RETURN_IF_ERROR(sessions->status());
     StageApplyState(batch, right->id(), kSplitInitIndex, ApplyState::kReady);
-    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(right->id()),
-              right->SerializeAsString());
-    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(left->id()),
-              left->SerializeAsString());
     std::vector<raft::Member> voters;
     for (const meta::Peer& p : right->peers()) voters.push_back({p.store_id(), p.address()});
     raft::MultiRaft::StageSplitGroup(batch, right->id(), voters, kSplitInitIndex, kSplitInitIndex);
-    *result.add_regions() = *left;
-    *result.add_regions() = *right;
   }
+  // The root before: the newest version's (the run before this command).
+  ASSIGN_OR_RETURN(proof::Fr parent_root, tree_.Root());
   // One tree version at the split's index, whatever the outcome (as for a refused command).
   Result<proof::Fr> root = tree_.Apply(left_updates, index, batch);
   if (!root.ok()) return root.status();  // deletes of present keys cannot collide
   result.set_root(RootToBytes(*root));
+  if (left) {
+    // What the split changed, recorded alike by every replica in both halves' metadata.
+    SplitFacts facts;
+    facts.split_index = index;
+    facts.parent_id = current.id();
+    facts.parent_conf_ver = current.epoch().conf_ver();
+    facts.parent_version = current.epoch().version();
+    facts.parent_applied_index = applied_.load();
+    facts.parent_root = parent_root;
+    facts.split_key = split.split_key();
+    facts.left_id = left->id();
+    facts.left_version = left->epoch().version();
+    facts.left_root = *root;
+    facts.right_id = right->id();
+    facts.right_version = right->epoch().version();
+    facts.right_root = right_root;
+    const std::string statement = SplitStatement(facts);
+    left->set_origin_statement(statement);
+    right->set_origin_statement(statement);
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(right->id()),
+              right->SerializeAsString());
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(left->id()),
+              left->SerializeAsString());
+    *result.add_regions() = *left;
+    *result.add_regions() = *right;
+  }
   StageMeta(batch, index, ApplyState::kReady);
   // The range narrows before the data moves: a reader takes its engine snapshot, then checks
   // the range, so it never answers a moved key from the data after the split.

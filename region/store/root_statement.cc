@@ -43,6 +43,52 @@ std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t versio
   return s + RootToBytes(root);
 }
 
+namespace {
+constexpr std::string_view kSplitTag = "rustorium.split.v1";
+}  // namespace
+
+std::string SplitStatement(const SplitFacts& f) {
+  std::string s(kSplitTag);
+  for (uint64_t v :
+       {f.split_index, f.parent_id, f.parent_conf_ver, f.parent_version, f.parent_applied_index})
+    PutFixed64BE(s, v);
+  s += RootToBytes(f.parent_root);
+  PutFixed32BE(s, static_cast<uint32_t>(f.split_key.size()));
+  s += f.split_key;
+  PutFixed64BE(s, f.left_id);
+  PutFixed64BE(s, f.left_version);
+  s += RootToBytes(f.left_root);
+  PutFixed64BE(s, f.right_id);
+  PutFixed64BE(s, f.right_version);
+  s += RootToBytes(f.right_root);
+  return s;
+}
+
+Result<SplitFacts> ParseSplitStatement(std::string_view statement) {
+  const Status malformed = Status::Corruption("split statement malformed");
+  if (statement.substr(0, kSplitTag.size()) != kSplitTag) return malformed;
+  ByteReader r(statement.substr(kSplitTag.size()));
+  SplitFacts f;
+  auto root = [&r](proof::Fr& out) {
+    std::string_view bytes;
+    if (!r.Raw(32, bytes)) return false;
+    Result<proof::Fr> parsed = RootFromBytes(bytes);
+    if (!parsed.ok()) return false;
+    out = *parsed;
+    return true;
+  };
+  std::string_view key;
+  if (!r.U64(f.split_index) || !r.U64(f.parent_id) || !r.U64(f.parent_conf_ver) ||
+      !r.U64(f.parent_version) || !r.U64(f.parent_applied_index) || !root(f.parent_root) ||
+      !r.Bytes(key, r.remaining()) || !r.U64(f.left_id) || !r.U64(f.left_version) ||
+      !root(f.left_root) || !r.U64(f.right_id) || !r.U64(f.right_version) || !root(f.right_root) ||
+      !r.done()) {
+    return malformed;
+  }
+  f.split_key = std::string(key);
+  return f;
+}
+
 bool VerifySignature(std::string_view public_key, std::string_view message,
                      std::string_view signature) {
   if (!SodiumReady() || public_key.size() != crypto_sign_PUBLICKEYBYTES ||

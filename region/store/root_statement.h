@@ -29,6 +29,37 @@ Result<proof::Fr> RootFromBytes(std::string_view bytes);
 std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t version,
                           uint64_t applied_index, const proof::Fr& root);
 
+// What a split changed (issue 20), as every replica applied it: the region before the split
+// (its id, epoch, and its root at the applied index just before), the key it was cut at, and
+// each half after with its first root (the left half's at the split's index, the right half's
+// at store::kSplitInitIndex). A verifier crosses a split with it: the old region's roots end at
+// `parent_root`, the halves' start at `left_root` and `right_root` (docs/proofs.md).
+struct SplitFacts {
+  uint64_t split_index = 0;  // the Split command's index in the old region's log
+  uint64_t parent_id = 0;
+  uint64_t parent_conf_ver = 0;
+  uint64_t parent_version = 0;
+  uint64_t parent_applied_index = 0;
+  proof::Fr parent_root;
+  std::string split_key;
+  uint64_t left_id = 0;
+  uint64_t left_version = 0;
+  proof::Fr left_root;
+  uint64_t right_id = 0;
+  uint64_t right_version = 0;
+  proof::Fr right_root;
+  friend bool operator==(const SplitFacts&, const SplitFacts&) = default;
+};
+
+// The bytes a store signs for a split, kept as they are in both halves' metadata
+// (meta.proto's Region.origin_statement): "rustorium.split.v1", then the integers of
+// SplitFacts in its order (8 bytes big-endian each), each root as 32 bytes big-endian and the
+// split key as its length (4 bytes) and its bytes.
+std::string SplitStatement(const SplitFacts& facts);
+// The facts of a statement; Corruption when the bytes are not one (another tag, a length
+// past the end, a root that is not a field element, trailing bytes).
+Result<SplitFacts> ParseSplitStatement(std::string_view statement);
+
 // True when `signature` is `public_key`'s ed25519 signature of `message`. Thread-safe.
 bool VerifySignature(std::string_view public_key, std::string_view message,
                      std::string_view signature);

@@ -126,7 +126,8 @@ Status Store::Host(const meta::Region& region, bool bootstrap, bool campaign) {
   if (bootstrap) {
     for (const meta::Peer& p : region.peers()) members.push_back({p.store_id(), p.address()});
   }
-  Hosted hosted{raw->region(), raw, raw->meta_changes(), std::nullopt};
+  Hosted hosted{meta::Region(), raw, UINT64_MAX, std::nullopt};
+  Current(hosted);  // its metadata (and the signature of a split statement)
   RETURN_IF_ERROR(raft_.CreateGroup(id, std::move(fsm), members, campaign));
   regions_[id] = std::move(hosted);
   return Status::OK();
@@ -137,9 +138,13 @@ void Store::OnRegionChanged(uint64_t region_id, const std::optional<meta::Region
   if (it != regions_.end()) Current(it->second);
   if (regions_changed_) regions_changed_();
   if (!created.has_value() || regions_.count(created->id()) != 0) return;
-  // The new region elects its leader at once (within a few ticks), not after an election
-  // timeout: its replicas all start together, and none has heard of a leader.
-  Status s = Host(*created, false, /*campaign=*/true);
+  // The new region elects its leader at once where the split region's leader was (TiKV's
+  // habit): that replica campaigns within a few ticks, the others wait as usual. (Were they all
+  // to start with short timeouts, a follower that heard of the leader before its timeouts came
+  // back would still time out before the leader's next heartbeat, and depose it.)
+  const std::optional<raft::GroupInfo> info = raft_.Info(region_id);
+  const bool led = info.has_value() && info->role == raft::Role::kLeader;
+  Status s = Host(*created, false, led);
   if (!s.ok()) {
     spdlog::error("store {}: starting region {} made by splitting region {}: {}", options_.store_id,
                   created->id(), region_id, s.ToString());
@@ -154,6 +159,11 @@ Store::Hosted& Store::Current(Hosted& h) {
   if (changes != h.meta_changes) {
     h.meta = h.fsm->region();
     h.meta_changes = changes;
+    if (!h.meta.origin_statement().empty()) {
+      // What a split left behind, vouched for by this store wherever the region is reported.
+      h.meta.set_origin_signer(options_.store_id);
+      h.meta.set_origin_signature(key_.Sign(h.meta.origin_statement()));
+    }
   }
   return h;
 }

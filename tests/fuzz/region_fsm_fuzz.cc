@@ -1,5 +1,6 @@
 // The replicated state machines' decoders (the region's and PD's): Raft log entries (splits
-// included) and snapshot chunks from a leader (the region's metadata record included). Whatever the
+// included) and snapshot chunks from a leader (the region's metadata record included), and the
+// split statements regions carry. Whatever the
 // bytes, Apply answers a result (a refusal at worst) and never an error, a snapshot writer refuses
 // or accepts, and the region's index always matches its data.
 #include <memory>
@@ -10,6 +11,7 @@
 #include "region/store/command_limits.h"
 #include "region/store/engine_limits.h"
 #include "region/store/region_fsm.h"
+#include "region/store/root_statement.h"
 #include "tests/fuzz/fuzz_driver.h"
 #include "tests/test_util.h"
 
@@ -81,6 +83,12 @@ std::vector<std::string> FuzzSeeds() {
   st::Command split;
   split.mutable_split()->set_split_key("m");
   split.mutable_split()->set_new_region_id(9);
+  st::SplitFacts facts;
+  facts.split_index = 9;
+  facts.parent_id = 3;
+  facts.split_key = "m";
+  facts.left_id = 3;
+  facts.right_id = 4;
   rustorium::meta::Region meta;
   meta.set_id(3);
   meta.set_start_key("a");
@@ -96,19 +104,25 @@ std::vector<std::string> FuzzSeeds() {
           std::string(1, 1) + session_record,
           std::string(1, 1) + record,
           std::string(1, 2) + reg.SerializeAsString(),
-          std::string(1, 2) + region.SerializeAsString()};
+          std::string(1, 2) + region.SerializeAsString(),
+          std::string(1, 3) + st::SplitStatement(facts)};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Fixture& f = F();
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] % 3 == 2) {
+  if (data[0] % 4 == 3) {
+    // A split statement (Region.origin_statement, from PD or a store): parsed or refused, and
+    // what parses is exactly what it states.
+    auto facts = st::ParseSplitStatement(input);
+    if (facts.ok()) FUZZ_CHECK(st::SplitStatement(*facts) == input);
+  } else if (data[0] % 4 == 2) {
     auto r = f.pd->Apply(++f.index, input);
     FUZZ_CHECK(r.ok());
     rustorium::pd::PdResult result;
     FUZZ_CHECK(result.ParseFromString(*r));
-  } else if (data[0] % 3 == 0) {
+  } else if (data[0] % 4 == 0) {
     auto r = f.fsm->Apply(++f.index, input);
     FUZZ_CHECK(r.ok());
     st::ApplyResult result;

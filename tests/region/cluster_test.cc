@@ -299,6 +299,26 @@ TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
       },
       30s));
 
+  // PD has each split's statement as a leader reported it, signed; it names the halves.
+  auto regions = client->Regions();
+  ASSERT_TRUE(regions.ok());
+  int checked = 0;
+  for (const meta::Region& r : regions->regions()) {
+    auto facts = client->VerifyOrigin(r);
+    if (facts.status().IsNotFound()) continue;
+    ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+    EXPECT_TRUE(facts->left_id == r.id() || facts->right_id == r.id());
+    EXPECT_EQ(facts->split_key, facts->right_id == r.id() ? r.start_key() : r.end_key());
+    checked++;
+  }
+  EXPECT_EQ(checked, 3) << "the three regions a split made or narrowed";
+  meta::Region forged = regions->regions(0);
+  for (const meta::Region& r : regions->regions()) {
+    if (!r.origin_statement().empty()) forged = r;
+  }
+  forged.mutable_origin_statement()->back() ^= 1;
+  EXPECT_FALSE(client->VerifyOrigin(forged).ok()) << "a changed statement does not verify";
+
   // Everything stops and starts again: the stores open the three regions they recorded.
   client.reset();
   cluster.Stop();

@@ -455,6 +455,8 @@ TEST_F(StoreTest, ASplitMakesANewRegionOnEveryStoreThatServesVerifiedProofs) {
   const std::vector<std::string> keys = {"n1", "p2", "s3", "u4", "w5", "y6"};
   for (const std::string& k : keys) ASSERT_TRUE(PutAt(2, k, "v-" + k).result().error().empty());
   const meta::Region before = regions_[2];
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return Converged(2); }, 30s));
+  const std::string root_before = std::get<1>(RegionState(*nodes_[0], 2));
   const kv::SplitResponse split = SplitAt(2, "t", 3);
   ASSERT_FALSE(split.has_region_error()) << split.region_error().message();
   ASSERT_TRUE(split.error().empty()) << split.error();
@@ -468,6 +470,29 @@ TEST_F(StoreTest, ASplitMakesANewRegionOnEveryStoreThatServesVerifiedProofs) {
   ASSERT_TRUE(WaitLeader(3) != nullptr);
   for (auto& n : nodes_) {
     ASSERT_TRUE(raft::testing::WaitFor([&] { return Fsm(*n, 3) != nullptr; }, 30s));
+  }
+  // Every replica recorded the same statement of what the split changed: the old root, and
+  // each half's first root; each store signs it where it reports the halves.
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return Converged(2) && Converged(3); }, 30s));
+  const std::string statement = Fsm(*nodes_[0], 3)->region().origin_statement();
+  auto facts = ParseSplitStatement(statement);
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->parent_id, 2u);
+  EXPECT_EQ(facts->parent_version, 1u);
+  EXPECT_EQ(facts->split_key, "t");
+  EXPECT_EQ(facts->parent_root.ToHex(), root_before);
+  EXPECT_EQ(facts->left_id, 2u);
+  EXPECT_EQ(facts->left_root.ToHex(), std::get<1>(RegionState(*nodes_[0], 2)));
+  EXPECT_EQ(facts->right_id, 3u);
+  EXPECT_EQ(facts->right_root.ToHex(), std::get<1>(RegionState(*nodes_[0], 3)));
+  for (auto& n : nodes_) {
+    EXPECT_EQ(Fsm(*n, 2)->region().origin_statement(), statement);
+    EXPECT_EQ(Fsm(*n, 3)->region().origin_statement(), statement);
+    for (const meta::Region& r : n->base->Sync([&] { return n->store->Regions(); })) {
+      if (r.id() == 1) continue;
+      EXPECT_EQ(r.origin_signer(), n->base->id());
+      EXPECT_TRUE(VerifySignature(n->key.public_key_bytes(), statement, r.origin_signature()));
+    }
   }
   // The moved keys are read from the new region, with proofs at its root.
   for (const std::string& k : {std::string("u4"), std::string("y6")}) {

@@ -34,6 +34,29 @@ std::string Epoch(const meta::Region& r) {
   return std::to_string(r.epoch().conf_ver()) + "." + std::to_string(r.epoch().version());
 }
 
+// The split that made `r`, checked (Client::VerifyOrigin): null for a region no split made.
+json OriginJson(const ShardFlags& f, client::Client& c, const meta::Region& r) {
+  if (r.origin_statement().empty()) return nullptr;
+  json out = {{"statement_hex", ToHex(r.origin_statement())}, {"signer", r.origin_signer()}};
+  auto facts = c.VerifyOrigin(r);
+  out["verified"] = facts.ok();
+  if (!facts.ok()) {
+    out["error"] = facts.status().ToString();
+    return out;
+  }
+  out["split_index"] = facts->split_index;
+  out["parent_id"] = facts->parent_id;
+  out["parent_version"] = facts->parent_version;
+  out["parent_applied_index"] = facts->parent_applied_index;
+  out["parent_root"] = facts->parent_root.ToHex();
+  SetJsonBytes(out, "split_key", facts->split_key, f.hex);
+  out["left_id"] = facts->left_id;
+  out["left_root"] = facts->left_root.ToHex();
+  out["right_id"] = facts->right_id;
+  out["right_root"] = facts->right_root.ToHex();
+  return out;
+}
+
 json ShardJson(const ShardFlags& f, const meta::Region& r, uint64_t leader,
                const std::map<uint64_t, pd::StoreInfo>& stores) {
   json replicas = json::array();
@@ -94,7 +117,9 @@ int RunList(const ShardFlags& f) {
     const meta::Region& r = regions->regions(i);
     const uint64_t leader = i < regions->leader_store_ids_size() ? regions->leader_store_ids(i) : 0;
     if (f.client.json) {
-      list.push_back(ShardJson(f, r, leader, by_id));
+      json item = ShardJson(f, r, leader, by_id);
+      item["origin"] = OriginJson(f, **c, r);
+      list.push_back(std::move(item));
     } else {
       std::cout << ShardLine(f, r, leader, by_id) << "\n";
     }
