@@ -376,7 +376,12 @@ TEST(ClusterCli, BytesPagingConditionalWritesStatusAndErrors) {
   ASSERT_TRUE(seen) << last;
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("store 3 at "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(": disconnected (no heartbeat for "), std::string::npos) << r.out;
+  // Disconnected, or down already: the playground splits its region (the 8 MiB value is over
+  // its 1 MiB split size), each status check probes every region, and under a loaded machine
+  // the checks can take past store_down_after (30 s).
+  EXPECT_TRUE(r.out.find(": disconnected (no heartbeat for ") != std::string::npos ||
+              r.out.find(": down (no heartbeat for ") != std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.find(", ok\n"), std::string::npos)
       << "no region is ok with a replica away: " << r.out;
   EXPECT_TRUE(StatusUntil(
