@@ -30,6 +30,15 @@ namespace {
 using rustorium::testing::TempDir;
 using namespace std::chrono_literals;
 
+// A certificate that no later one links (it formed after the others had moved on: a validator
+// that starts late or falls behind joins their round) is never committed, and its author
+// proposes its batches again only once garbage collection passes its round (Primary::
+// GarbageCollect). So the wait for every transaction covers gc_depth rounds (about 100 ms
+// each here) with room to spare on a loaded machine, and gc_depth still covers a validator's
+// restart (a few seconds of rounds).
+constexpr int kGcDepth = 150;
+constexpr auto kCommitWait = 60s;
+
 class Committee4 {
  public:
   // Mutual TLS between the validators (certificates in DIR/certs: v0..v3 and a client), or
@@ -63,7 +72,8 @@ class Committee4 {
           "key_file = \"v" + n + ".key\"\ncommittee = \"committee.toml\"\ndata_dir = \"v" + n +
               "\"\n" + transport +
               "[parameters]\nmax_header_delay_ms = 100\nmax_batch_delay_ms = 20\n"
-              "retry_delay_ms = 500\ngc_depth = 500\n");
+              "retry_delay_ms = 500\ngc_depth = " +
+              std::to_string(kGcDepth) + "\n");
     }
     if (!plain) EXPECT_TRUE(rpc::CreateClusterCerts(certs).ok());
     auto committee = Committee::Create(authorities);
@@ -215,15 +225,16 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   Committee4 c(dir);
   for (int i = 0; i < 4; ++i) c.Start(i);
   for (int i = 0; i < 4; ++i) c.Submit(i, 10, "a" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, 30s)) << "every transaction committed everywhere\n"
-                                                      << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 40, kCommitWait))
+      << "every transaction committed everywhere\n"
+      << c.Describe();
   c.ExpectSameSequence();
 
   c.Kill(3, SIGKILL);  // f = 1: the rest keep committing
   for (int i = 0; i < 3; ++i) c.Submit(i, 10, "b" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2}, 70, 30s)) << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2}, 70, kCommitWait)) << c.Describe();
   c.Start(3);  // catches up from the others
-  ASSERT_TRUE(c.WaitCommitted({3}, 70, 30s)) << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({3}, 70, kCommitWait)) << c.Describe();
   c.ExpectSameSequence();
 
   c.Kill(2, SIGKILL);  // f + 1 down: no progress
@@ -235,8 +246,8 @@ TEST(ChainProcesses, CommitTheSameSequenceThroughCrashesAndRestarts) {
   EXPECT_EQ(c.Committed(0), before) << "committed without a quorum";
   c.Start(2);
   c.Start(3);
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, 40s)) << "recovery after f + 1 restarts\n"
-                                                      << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 80, kCommitWait)) << "recovery after f + 1 restarts\n"
+                                                              << c.Describe();
   c.ExpectSameSequence();
 }
 
@@ -247,7 +258,7 @@ TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
   Committee4 c(dir);
   for (int i = 0; i < 4; ++i) c.Start(i);
   c.Submit(0, 5, "warm");
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, 30s)) << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, kCommitWait)) << c.Describe();
 
   auto empty = c.Call(c.worker(0), kSubmitMethod, "");
   ASSERT_FALSE(empty.ok());
@@ -283,7 +294,8 @@ TEST(ChainProcesses, BadInputIsRefusedDroppedAndCounted) {
   EXPECT_EQ(Committee4::ValueIn(*after, "dropped_messages"), dropped + 4) << *after;
 
   for (int i = 0; i < 4; ++i) c.Submit(i, 5, "after" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, 30s)) << "the committee goes on\n" << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, kCommitWait)) << "the committee goes on\n"
+                                                              << c.Describe();
   c.ExpectSameSequence();
 }
 
@@ -296,7 +308,7 @@ TEST(ChainProcesses, AValidatorCertificateSpeaksOnlyForItsValidator) {
   Committee4 c(dir);
   for (int i = 0; i < 4; ++i) c.Start(i);
   c.Submit(0, 5, "warm");
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, 30s)) << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 5, kCommitWait)) << c.Describe();
   const int64_t refused = c.StatusValue(0, "refused_identity");
   ASSERT_EQ(refused, 0);
 
@@ -342,7 +354,8 @@ TEST(ChainProcesses, AValidatorCertificateSpeaksOnlyForItsValidator) {
   EXPECT_TRUE(client_sync.status().IsPermissionDenied()) << client_sync.status().ToString();
 
   for (int i = 0; i < 4; ++i) c.Submit(i, 5, "after" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, 30s)) << "the committee goes on\n" << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 25, kCommitWait)) << "the committee goes on\n"
+                                                              << c.Describe();
   c.ExpectSameSequence();
 }
 
@@ -352,7 +365,7 @@ TEST(ChainProcesses, PlainTcpCommitteeWithPlainTrue) {
   Committee4 c(dir, /*plain=*/true);
   for (int i = 0; i < 4; ++i) c.Start(i);
   for (int i = 0; i < 4; ++i) c.Submit(i, 3, "p" + std::to_string(i));
-  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 12, 30s)) << c.Describe();
+  ASSERT_TRUE(c.WaitCommitted({0, 1, 2, 3}, 12, kCommitWait)) << c.Describe();
   c.ExpectSameSequence();
 }
 
