@@ -133,21 +133,128 @@ Result<std::vector<meta::Region>> Client::SplitRegion(const std::string& key) {
   return std::vector<meta::Region>(resp.regions().begin(), resp.regions().end());
 }
 
-Result<store::SplitFacts> Client::VerifyOrigin(const meta::Region& region) {
-  if (region.origin_statement().empty())
-    return Status::NotFound("region " + std::to_string(region.id()) + " was made by no split");
-  ASSIGN_OR_RETURN(store::SplitFacts facts, store::ParseSplitStatement(region.origin_statement()));
+Result<Client::RegionOrigin> Client::VerifyOrigin(const meta::Region& region) {
+  if (region.origin_statement().empty()) {
+    return Status::NotFound("region " + std::to_string(region.id()) +
+                            " was made by no split or merge");
+  }
+  RegionOrigin origin;
+  if (Result<store::SplitFacts> split = store::ParseSplitStatement(region.origin_statement());
+      split.ok()) {
+    origin.split = *split;
+  } else {
+    ASSIGN_OR_RETURN(origin.merge, store::ParseMergeStatement(region.origin_statement()));
+  }
   ASSIGN_OR_RETURN(std::string key, PublicKey(region.origin_signer()));
   if (!store::VerifySignature(key, region.origin_statement(), region.origin_signature())) {
-    return Status::Corruption("the split statement of region " + std::to_string(region.id()) +
+    return Status::Corruption("the origin statement of region " + std::to_string(region.id()) +
                               " does not verify with store " +
                               std::to_string(region.origin_signer()) + "'s key");
   }
-  if (region.id() != facts.left_id && region.id() != facts.right_id) {
-    return Status::Corruption("the split statement of region " + std::to_string(region.id()) +
+  const bool names =
+      origin.split ? region.id() == origin.split->left_id || region.id() == origin.split->right_id
+                   : region.id() == origin.merge->target_id;
+  if (!names) {
+    return Status::Corruption("the origin statement of region " + std::to_string(region.id()) +
                               " names other regions");
   }
-  return facts;
+  return origin;
+}
+
+namespace {
+
+// The address of `store_id`'s replica of `region` (empty when it has none).
+std::string PeerAddress(const meta::Region& region, uint64_t store_id) {
+  for (const meta::Peer& p : region.peers()) {
+    if (p.store_id() == store_id) return p.address();
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<meta::Region> Client::MergeRegions(uint64_t region_id) {
+  std::optional<meta::Region> source;  // as first found: its range tells a merge that is done
+  Status last = Status::Busy("no attempt");
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ASSIGN_OR_RETURN(pd::GetRegionsResponse regions, pd_->GetRegions());
+    const meta::Region* target = nullptr;
+    const meta::Region* right = nullptr;
+    uint64_t target_leader = 0, right_leader = 0;
+    for (int i = 0; i < regions.regions_size(); ++i) {
+      if (regions.regions(i).id() == region_id) {
+        target = &regions.regions(i);
+        if (i < regions.leader_store_ids_size()) target_leader = regions.leader_store_ids(i);
+      }
+    }
+    if (target == nullptr) return Status::NotFound("no region " + std::to_string(region_id));
+    const bool covers_source =
+        source && target->start_key() <= source->start_key() &&
+        (target->end_key().empty() ||
+         (!source->end_key().empty() && target->end_key() >= source->end_key()));
+    if (covers_source) return *target;  // it covers its neighbour's range: merged
+    for (int i = 0; i < regions.regions_size(); ++i) {
+      if (!target->end_key().empty() && regions.regions(i).start_key() == target->end_key()) {
+        right = &regions.regions(i);
+        if (i < regions.leader_store_ids_size()) right_leader = regions.leader_store_ids(i);
+      }
+    }
+    if (right == nullptr) {
+      if (target->end_key().empty())
+        return Status::InvalidArgument("region " + std::to_string(region_id) +
+                                       " is the last: it has no right neighbour");
+      last = Status::Busy("PD knows no region after region " + std::to_string(region_id));
+      continue;
+    }
+    if (!source || source->id() != right->id()) source = *right;
+    if (target_leader == 0 || right_leader == 0) {
+      last = Status::Busy("PD knows no leader of the regions yet");
+      continue;
+    }
+    if (target_leader != right_leader) {
+      // One store must lead both: the target's leadership goes to the neighbour's leader.
+      kv::TransferLeaderRequest move;
+      move.set_region_id(target->id());
+      *move.mutable_epoch() = target->epoch();
+      move.set_to_store_id(right_leader);
+      Result<std::string> got = CallStore(PeerAddress(*target, target_leader),
+                                          "store.TransferLeader", move.SerializeAsString());
+      kv::TransferLeaderResponse moved;
+      if (!got.ok() || !moved.ParseFromString(*got)) {
+        last =
+            got.ok() ? Status::Corruption("malformed store.TransferLeader answer") : got.status();
+        continue;
+      }
+      if (!moved.error().empty()) return Status::FailedPrecondition(moved.error());
+      if (moved.leader_store_id() != right_leader) {
+        last = Status::Busy("the leadership of region " + std::to_string(region_id) +
+                            " did not move yet");
+        continue;
+      }
+    }
+    kv::MergeRequest req;
+    req.set_region_id(target->id());
+    *req.mutable_epoch() = target->epoch();
+    req.set_source_region_id(right->id());
+    Result<std::string> got =
+        CallStore(PeerAddress(*right, right_leader), "store.Merge", req.SerializeAsString());
+    if (!got.ok()) {
+      last = got.status();  // sent again, the store resumes the prepared merge
+      continue;
+    }
+    kv::MergeResponse resp;
+    if (!resp.ParseFromString(*got)) return Status::Corruption("malformed store.Merge answer");
+    if (resp.has_region_error()) {
+      last = Status::Busy(resp.region_error().message());
+      continue;  // PD's view catches up (leaders, epochs)
+    }
+    if (!resp.error().empty()) return Status::FailedPrecondition(resp.error());
+    Forget(target->id());
+    Forget(right->id());
+    return resp.region();
+  }
+  return last;
 }
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {

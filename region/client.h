@@ -129,11 +129,23 @@ class Client {
   // `key` and above, on the same stores. Returns the region, then the new one; a key that
   // starts a region already is split already, and its region alone is returned.
   Result<std::vector<meta::Region>> SplitRegion(const std::string& key);
-  // Checks the statement of the split that made `region` (Region.origin_statement): its
-  // signature by the store that reported it, with the key PD published, and that it names
-  // `region` as one of its halves. Returns what it states; NotFound for a region no split made,
-  // Corruption when it does not check.
-  Result<store::SplitFacts> VerifyOrigin(const meta::Region& region);
+  // Merges the right neighbour of region `region_id` into it (store.Merge; under TLS an admin
+  // certificate): first hands the region's leadership to the store that leads the neighbour
+  // (store.TransferLeader), so that one store leads both. Returns the merged region; a merge
+  // done already (sent again after an unknown outcome) returns the region as it is.
+  // InvalidArgument when the region has no right neighbour; FailedPrecondition when a store
+  // refused (the regions are on different stores, one changed, a merge was rolled back).
+  Result<meta::Region> MergeRegions(uint64_t region_id);
+  // What made a region: the split or the merge its origin statement records (one is set).
+  struct RegionOrigin {
+    std::optional<store::SplitFacts> split;
+    std::optional<store::MergeFacts> merge;
+  };
+  // Checks the statement of the split or merge that made `region` (Region.origin_statement):
+  // its signature by the store that reported it, with the key PD published, and that it names
+  // `region` (a split's half, a merge's target). Returns what it states; NotFound for a region
+  // no split or merge made, Corruption when it does not check.
+  Result<RegionOrigin> VerifyOrigin(const meta::Region& region);
 
   // The asynchronous API: each call returns at once and `done` runs later on one of the
   // client's worker threads (ClientOptions::async_threads) with what the blocking call returns.

@@ -151,6 +151,10 @@ void MultiRaft::SetElectionTimeout(GroupId group, std::chrono::milliseconds elec
 
 void MultiRaft::Tick() {
   for (auto& [id, g] : groups_) {
+    if (g->apply_blocked && !g->closing) {  // a state machine that waited tries again
+      g->apply_blocked = false;
+      RaftIoGlue::ApplyQueued(*g);
+    }
     if (g->tick_cb == nullptr || g->closing || g->installing_snapshot) continue;
     if (!RaftIoGlue::MayTick(*g)) {
       stats_.guard_ticks_skipped++;
@@ -496,6 +500,10 @@ std::optional<GroupInfo> MultiRaft::Info(GroupId group) const {
   for (unsigned i = 0; i < g->r.configuration.n; ++i) {
     const raft_server& s = g->r.configuration.servers[i];
     info.servers.push_back({s.id, ToSuffrage(s.role)});
+    if (info.role == Role::kLeader && g->r.leader_state.progress != nullptr) {
+      info.match_indexes.emplace_back(
+          s.id, s.id == g->r.id ? g->r.last_stored : g->r.leader_state.progress[i].match_index);
+    }
   }
   return info;
 }

@@ -182,6 +182,9 @@ struct GroupInfo {
   uint64_t last_index = 0;
   uint64_t last_stored = 0;  // the last index on disk (last_index counts appends in flight)
   std::vector<ConfigMember> servers;  // the current configuration
+  // On the leader: each server's (id, highest index known replicated on it), its own the last
+  // stored; empty elsewhere.
+  std::vector<std::pair<uint64_t, uint64_t>> match_indexes;
 };
 
 class MultiRaft {
@@ -218,6 +221,9 @@ class MultiRaft {
   // members) and gets it by snapshot from the leader, which has no entry before index + 1.
   static void StageSplitGroup(engine::WriteBatch& batch, GroupId group,
                               const std::vector<Member>& voters, uint64_t index, uint64_t term);
+  // Stages into `batch` the removal of a group's Raft state (a merge's source, in the merge's
+  // write); the group, if open, is to be closed with `destroy` after it (its later writes).
+  static void StageDestroyGroup(engine::WriteBatch& batch, GroupId group);
   // Proposes a command; `done` gets where and with what result it was applied, or an error:
   // FailedPrecondition when this replica is not the leader (see Info for a hint), Aborted when
   // leadership was lost with the command in flight (its outcome is unknown).

@@ -81,6 +81,9 @@ struct MultiRaft::Group {
   };
   std::vector<QueuedCommand> apply_queue;
   bool apply_scheduled = false;
+  // The state machine applied a prefix of a batch (StateMachine::ApplyBatch): the queue waits
+  // for the next tick.
+  bool apply_blocked = false;
   // The batch on the apply worker (ApplyOffLoop state machines), or null: one at a time.
   struct ApplyWork;
   std::shared_ptr<ApplyWork> applying;
@@ -159,7 +162,8 @@ struct RaftIoGlue {
   static void ApplyQueued(Group& g);
   // Applies everything queued before returning, waiting for the batch on the worker: before a
   // snapshot is taken or installed and before the group closes. Blocks the loop for that batch.
-  static void DrainApplies(Group& g);
+  // False when commands remain queued because the state machine waits (apply_blocked).
+  static bool DrainApplies(Group& g);
   // Whether a follower may tick now (RaftGuards::no_election_while_persisting).
   static bool MayTick(const Group& g);
   // Hands the held AppendEntries results to libraft once they can no longer make it count
@@ -206,6 +210,11 @@ struct RaftIoGlue {
   static Result<std::vector<std::string>> ApplyNow(StateMachine& sm,
                                                    const std::vector<Group::QueuedCommand>& batch,
                                                    std::chrono::milliseconds* took);
+  // Finishes what the state machine applied of `batch` (all of it, or a prefix: the rest goes
+  // back to the front of the queue, which waits for the next tick).
+  static void FinishApplied(Group& g, std::vector<Group::QueuedCommand>& batch,
+                            const Result<std::vector<std::string>>& out,
+                            std::chrono::milliseconds took);
   // The batch applied: stats, the slow-apply line, the waiters it releases.
   static void FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& batch,
                           const Result<std::vector<std::string>>& out,

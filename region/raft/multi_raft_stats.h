@@ -31,6 +31,7 @@ struct MultiRaftStats {
   // Commands through the state machine, and the batches they went in (one per group and turn).
   std::atomic<uint64_t> commands_applied{0};
   std::atomic<uint64_t> apply_batches{0};
+  std::atomic<uint64_t> apply_waits{0};  // batches a state machine applied only a prefix of
   // Linearizable reads: probe rounds sent to the voters (one per group per loop turn with
   // reads; no log entry), and the times reads were failed because no quorum confirmed the
   // leader (or the term's first entry did not commit) within an election timeout.

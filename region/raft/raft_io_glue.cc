@@ -555,6 +555,11 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
     }
     DrainApplies(*g);  // the snapshot replaces the data: nothing older may be applied after it
     if (!self.snapshots_->Install(g->id, from_id, install.transfer_id(), *g->sm)) return false;
+    // Commands that waited (a merge's source) and the snapshot covers are done with.
+    const uint64_t installed = g->sm->AppliedIndex();
+    std::erase_if(g->apply_queue,
+                  [installed](const Group::QueuedCommand& c) { return c.index <= installed; });
+    if (g->apply_queue.empty()) g->apply_blocked = false;
   }
   raft_message msg;
   if (!DecodeMessage(m, from_id, from_address.c_str(), &msg).ok()) return false;
@@ -568,6 +573,8 @@ bool RaftIoGlue::Deliver(MultiRaft& self, const RaftMessage& m, uint64_t from_id
   AfterStep(*g);
   return true;
 }
+
+static_assert(kCommandEntry == RAFT_COMMAND, "raft_log_store.h names libraft's command type");
 
 // ---- raft_fsm ----
 
@@ -624,12 +631,28 @@ void RaftIoGlue::ApplyQueueHere(Group& g) {
   batch.swap(g.apply_queue);
   std::chrono::milliseconds took{0};
   const Result<std::vector<std::string>> out = ApplyNow(*g.sm, batch, &took);
+  FinishApplied(g, batch, out, took);
+}
+
+void RaftIoGlue::FinishApplied(Group& g, std::vector<Group::QueuedCommand>& batch,
+                               const Result<std::vector<std::string>>& out,
+                               std::chrono::milliseconds took) {
+  if (out.ok() && out->size() < batch.size()) {
+    // The state machine waits before command out->size(): it and the rest go back in front.
+    const auto applied = static_cast<std::ptrdiff_t>(out->size());
+    g.apply_queue.insert(g.apply_queue.begin(), std::make_move_iterator(batch.begin() + applied),
+                         std::make_move_iterator(batch.end()));
+    batch.erase(batch.begin() + applied, batch.end());
+    g.apply_blocked = true;
+    g.owner->stats_.apply_waits++;
+    if (batch.empty()) return;
+  }
   FinishBatch(g, batch, out, took);
 }
 
 void RaftIoGlue::ApplyQueued(Group& g) {
   g.apply_scheduled = false;
-  if (g.applying != nullptr || g.apply_queue.empty()) return;
+  if (g.applying != nullptr || g.apply_queue.empty() || g.apply_blocked) return;
   if (!g.sm->ApplyOffLoop()) {
     ApplyQueueHere(g);
     return;
@@ -679,17 +702,19 @@ void RaftIoGlue::TakeWorkDone(Group& g) {
     std::unique_lock<std::mutex> lock(w->mu);
     w->cv.wait(lock, [&] { return w->done; });
   }
-  FinishBatch(g, w->batch, w->out, w->took);
+  FinishApplied(g, w->batch, w->out, w->took);
 }
 
-void RaftIoGlue::DrainApplies(Group& g) {
-  while (g.applying != nullptr || !g.apply_queue.empty()) {
+bool RaftIoGlue::DrainApplies(Group& g) {
+  g.apply_blocked = false;  // one more try
+  while (g.applying != nullptr || (!g.apply_queue.empty() && !g.apply_blocked)) {
     if (g.applying != nullptr) {
       TakeWorkDone(g);
     } else {
       ApplyQueueHere(g);
     }
   }
+  return g.apply_queue.empty();
 }
 
 void RaftIoGlue::FinishBatch(Group& g, const std::vector<Group::QueuedCommand>& batch,
@@ -740,7 +765,9 @@ int RaftIoGlue::Snapshot(raft_fsm* fsm, raft_buffer* bufs[], unsigned* n) {
     return RAFT_BUSY;
   }
   // libraft snapshots at its last_applied: the state machine must have caught up with it.
-  DrainApplies(g);
+  if (!DrainApplies(g)) {
+    return RAFT_BUSY;  // it waits (a merge's source): after the next apply
+  }
   std::string marker(kSnapshotMarker);
   PutFixed64BE(marker, g.r.last_applied);
   PutFixed64BE(marker, g.sm->AppliedIndex());
@@ -777,6 +804,10 @@ void MultiRaft::StageSplitGroup(engine::WriteBatch& batch, GroupId group,
   store.StageDeleteGroup(batch, group);
   store.StageSnapshot(batch, group, meta, 0);
   store.StageHardState(batch, group, HardState{term, 0});
+}
+
+void MultiRaft::StageDestroyGroup(engine::WriteBatch& batch, GroupId group) {
+  RaftLogStore(nullptr).StageDeleteGroup(batch, group);
 }
 
 // Nothing to restore from a marker: on restart the data is in the engine; a snapshot from a

@@ -25,6 +25,9 @@ namespace rustorium::raft {
 
 using GroupId = uint64_t;
 
+// libraft's type of an entry that carries a state machine command (RAFT_COMMAND).
+inline constexpr uint16_t kCommandEntry = 1;
+
 struct LogEntry {
   uint64_t term = 0;
   uint16_t type = 0;  // libraft's entry type (command, barrier, configuration change)

@@ -65,6 +65,9 @@ class StateMachine {
   // returns one result per command, in order. The backend hands over what libraft applied in
   // one loop turn, so a state machine can do once per batch what it would do per command (a
   // tree version, an engine write). The default applies them one by one.
+  // Fewer results (those of the first commands) mean the next command waits for something
+  // outside the group (a merge's source region): the backend offers it and the rest again at its
+  // next tick, and takes no snapshot meanwhile.
   virtual Result<std::vector<std::string>> ApplyBatch(std::span<const Entry> entries) {
     std::vector<std::string> out;
     out.reserve(entries.size());

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "region/rpc/uv_loop.h"
@@ -20,6 +21,23 @@ struct EventLoop::Impl {
   std::mutex mu;
   std::deque<std::function<void()>> queue;  // guarded by mu
   bool stopping = false;                    // guarded by mu
+  // RunAfter's timers not yet run or cancelled (loop thread; freed by the destructor after
+  // the thread ends when still here).
+  struct Delayed {
+    uv_timer_t timer;
+    std::function<void()> fn;
+    Impl* impl;
+    uint64_t handle;
+  };
+  std::map<uint64_t, Delayed*> delayed;
+  uint64_t next_delayed = 1;
+  // Stops and closes a timer: its memory goes in the close callback.
+  static void Retire(Delayed* d) {
+    d->impl->delayed.erase(d->handle);
+    uv_timer_stop(&d->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
+             [](uv_handle_t* h) { delete static_cast<Delayed*>(h->data); });
+  }
 };
 
 uv_loop_t* UvLoop(EventLoop& loop) { return &loop.impl_->loop; }
@@ -54,6 +72,33 @@ EventLoop::~EventLoop() {
       nullptr);
   uv_run(&impl.loop, UV_RUN_DEFAULT);
   uv_loop_close(&impl.loop);
+  for (auto& [handle, d] : impl.delayed) delete d;  // closed by the walk, with no callback
+}
+
+uint64_t EventLoop::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto* d = new Impl::Delayed{{}, std::move(fn), impl_.get(), impl_->next_delayed++};
+  impl_->delayed[d->handle] = d;
+  uv_timer_init(&impl_->loop, &d->timer);
+  d->timer.data = d;
+  uv_timer_start(
+      &d->timer,
+      [](uv_timer_t* t) {
+        auto* d = static_cast<Impl::Delayed*>(t->data);
+        std::function<void()> fn = std::move(d->fn);
+        Impl::Retire(d);
+        try {
+          fn();
+        } catch (...) {
+          // Nothing may throw through libuv; a throwing callback is a bug, and is dropped.
+        }
+      },
+      static_cast<uint64_t>(delay.count()), 0);
+  return d->handle;
+}
+
+void EventLoop::Cancel(uint64_t handle) {
+  auto it = impl_->delayed.find(handle);
+  if (it != impl_->delayed.end()) Impl::Retire(it->second);
 }
 
 void EventLoop::Post(std::function<void()> fn) {

@@ -6,6 +6,8 @@
 // include.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -35,6 +37,12 @@ class EventLoop {
   // callbacks and posted tasks: where connections flush what the turn queued, so messages of
   // one turn to one peer go out in one write. Loop thread only.
   void AtEndOfTurn(std::function<void()> fn) { end_of_turn_.push_back(std::move(fn)); }
+
+  // Runs `fn` on the loop thread once `delay` has passed; returns a handle for Cancel. Loop
+  // thread only. An owner whose `fn` uses it cancels what it started before it goes.
+  uint64_t RunAfter(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Drops a RunAfter that has not run (nothing when it has). Loop thread only.
+  void Cancel(uint64_t handle);
 
   bool InLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 

@@ -6,6 +6,7 @@
 #include "base/fault_point.h"
 #include "region/keys.h"
 #include "region/raft/multi_raft.h"
+#include "region/raft/raft_log_store.h"
 #include "region/store/command_limits.h"
 #include "region/store/engine_limits.h"
 #include "region/store/root_statement.h"
@@ -148,6 +149,13 @@ Result<ApplyResult> RegionFsm::Stage(uint64_t index, const Command& command,
     result.set_error(why);
     return result;
   }
+  if (region_.has_merging()) {
+    // The source of a prepared merge takes no writes: its keys go to the target as they are.
+    result.set_error("region " + std::to_string(range_.id) + " is merging into region " +
+                     std::to_string(region_.merging().target_id()));
+    result.set_key_not_in_region(true);  // the client refreshes and retries where the key goes
+    return result;
+  }
   std::vector<const Mutation*> apply;
   if (command.has_write()) {
     for (const Mutation& m : command.write().mutations()) apply.push_back(&m);
@@ -212,29 +220,57 @@ Footprint CommandFootprint(const Command& c) {
 Result<std::string> RegionFsm::Apply(uint64_t index, std::string_view command) {
   const Entry entry{index, command};
   ASSIGN_OR_RETURN(std::vector<std::string> out, ApplyBatch(std::span(&entry, 1)));
+  if (out.empty()) return Status::Busy("the merge waits for its source region");
   return std::move(out.front());
 }
 
 Result<std::vector<std::string>> RegionFsm::ApplyBatch(std::span<const Entry> entries) {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return ApplyBatchLocked(entries);
+}
+
+Result<std::vector<std::string>> RegionFsm::ApplyBatchLocked(std::span<const Entry> entries) {
+  std::vector<std::string> out;
+  // Entries a target's CommitMerge applied already (bringing this source up to its prepare),
+  // and everything once a merge took this region in: answered, nothing written.
+  while (!entries.empty() && (entries.front().index <= applied_.load() || merged_.load())) {
+    ApplyResult r;
+    r.set_applied_index(entries.front().index);
+    r.set_error(merged_.load() ? "region " + std::to_string(range_.id) + " was merged"
+                               : "applied already");
+    out.push_back(r.SerializeAsString());
+    entries = entries.subspan(1);
+  }
+  if (entries.empty()) return out;
   std::vector<Parsed> parsed(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     parsed[i].ok = parsed[i].command.ParseFromArray(entries[i].command.data(),
                                                     static_cast<int>(entries[i].command.size()));
   }
-  std::vector<std::string> out;
-  out.reserve(entries.size());
+  out.reserve(out.size() + entries.size());
   // Runs of commands with disjoint footprints, each one tree version and one engine write.
   std::size_t begin = 0;
   std::set<std::string_view> keys;
   std::set<uint64_t> clients;
   for (std::size_t i = 0; i <= entries.size(); ++i) {
-    if (i < entries.size() && parsed[i].ok && parsed[i].command.has_split()) {
-      // A split changes the range every later command is checked against: it runs alone.
+    const Command& c = parsed[std::min(i, entries.size() - 1)].command;
+    if (i < entries.size() && parsed[i].ok &&
+        (c.has_split() || c.has_prepare_merge() || c.has_commit_merge() ||
+         c.has_rollback_merge())) {
+      // Splits and merges change the range or state every later command is checked against:
+      // each runs alone.
       if (i > begin) {
         RETURN_IF_ERROR(ApplyRun(entries.subspan(begin, i - begin),
                                  std::span(parsed).subspan(begin, i - begin), out));
       }
-      RETURN_IF_ERROR(ApplySplit(entries[i].index, parsed[i].command.split(), out));
+      if (c.has_split()) {
+        RETURN_IF_ERROR(ApplySplit(entries[i].index, c.split(), out));
+      } else if (c.has_commit_merge()) {
+        ASSIGN_OR_RETURN(bool applied, ApplyCommitMerge(entries[i].index, c.commit_merge(), out));
+        if (!applied) return out;  // the rest waits for the source
+      } else {
+        RETURN_IF_ERROR(ApplyMergeState(entries[i].index, c, out));
+      }
       begin = i + 1;
       keys.clear();
       clients.clear();
@@ -295,8 +331,11 @@ Status RegionFsm::ApplyRun(std::span<const Entry> entries, std::span<const Parse
         updates.insert(updates.end(), staged_updates.begin(), staged_updates.end());
       }
     }
-    // The stored result gets the run's root below, once it is known.
-    if (command.has_session() && (apply || replayed[i])) {
+    // The stored result gets the run's root below, once it is known. A command refused because
+    // its key is not (or no longer) this region's is not remembered: the client sends it again
+    // where the key is now, which may be this region's range after a merge (the sessions come
+    // along), and there it must apply, not replay the refusal.
+    if (command.has_session() && (apply || replayed[i]) && !result.key_not_in_region()) {
       sessions_.Record(command.session(), apply ? &result : nullptr, batch);
       recorded[i] = apply;
     }
@@ -347,7 +386,10 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
   std::vector<proof::SmtUpdate> left_updates;
   std::optional<meta::Region> left, right;
   proof::Fr right_root;
-  if (split.version() != current.epoch().version()) {
+  if (current.has_merging()) {
+    result.set_error("split refused: region " + std::to_string(current.id()) +
+                     " is merging into region " + std::to_string(current.merging().target_id()));
+  } else if (split.version() != current.epoch().version()) {
     result.set_error("split refused: region " + std::to_string(current.id()) + " is at version " +
                      std::to_string(current.epoch().version()) + ", the split was asked at " +
                      std::to_string(split.version()));
@@ -453,9 +495,242 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
     return written;
   }
   applied_ = index;
-  if (left && observer_) observer_(*left, &*right);
+  if (left && observer_) observer_(*left, &*right, 0);
   out.push_back(result.SerializeAsString());
   return Status::OK();
+}
+
+Status RegionFsm::ApplyAlone(uint64_t index, ApplyResult result, const meta::Region* now,
+                             std::vector<std::string>& out) {
+  engine::WriteBatch batch;
+  Result<proof::Fr> root = tree_.Apply({}, index, batch);  // a version, as for a refused command
+  if (!root.ok()) return root.status();
+  result.set_applied_index(index);
+  result.set_root(RootToBytes(*root));
+  result.set_root_index(index);
+  if (now != nullptr) {
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(range_.id), now->SerializeAsString());
+  }
+  StageMeta(batch, index, ApplyState::kReady);
+  const meta::Region before = region_;
+  if (now != nullptr) SetRegion(*now);  // before the write: a write admitted after sees it
+  Status written = engine_->Write(batch);
+  if (!written.ok()) {
+    tree_.Reset();
+    if (now != nullptr) SetRegion(before);
+    return written;
+  }
+  applied_ = index;
+  if (now != nullptr && observer_) observer_(*now, nullptr, 0);
+  out.push_back(result.SerializeAsString());
+  return Status::OK();
+}
+
+Status RegionFsm::ApplyMergeState(uint64_t index, const Command& command,
+                                  std::vector<std::string>& out) {
+  ApplyResult result;
+  const meta::Region& current = region_;  // the worker is its only writer: no lock to read
+  const std::string id = std::to_string(current.id());
+  std::optional<meta::Region> now;
+  if (command.has_prepare_merge()) {
+    const PrepareMerge& p = command.prepare_merge();
+    if (current.has_merging()) {
+      if (current.merging().target_id() == p.target_id()) {
+        *result.add_regions() = current;  // prepared already (a repeated prepare)
+      } else {
+        result.set_error("merge refused: region " + id + " is merging into region " +
+                         std::to_string(current.merging().target_id()) + " already");
+      }
+    } else if (p.version() != current.epoch().version()) {
+      result.set_error("merge refused: region " + id + " is at version " +
+                       std::to_string(current.epoch().version()) + ", the merge was asked at " +
+                       std::to_string(p.version()));
+    } else if (p.target_id() == 0 || p.target_id() == current.id()) {
+      result.set_error("merge refused: the target must be another region");
+    } else {
+      now = current;
+      now->mutable_epoch()->set_version(current.epoch().version() + 1);
+      meta::MergeState* m = now->mutable_merging();
+      m->set_target_id(p.target_id());
+      *m->mutable_target_epoch() = p.target_epoch();
+      m->set_prepare_index(index);
+      m->set_prepare_term(p.term());
+    }
+  } else {
+    const RollbackMerge& r = command.rollback_merge();
+    if (!current.has_merging() || current.merging().prepare_index() != r.prepare_index()) {
+      result.set_error("rollback refused: region " + id + " has no merge prepared at index " +
+                       std::to_string(r.prepare_index()));
+    } else {
+      now = current;
+      now->clear_merging();
+      now->mutable_epoch()->set_version(current.epoch().version() + 1);
+    }
+  }
+  if (now) *result.add_regions() = *now;
+  return ApplyAlone(index, std::move(result), now ? &*now : nullptr, out);
+}
+
+Result<std::optional<MergeHooks::LogCommands>> ReadCommittedCommands(engine::Engine* engine,
+                                                                     uint64_t group, uint64_t after,
+                                                                     uint64_t through,
+                                                                     uint64_t term) {
+  ASSIGN_OR_RETURN(raft::LoadedGroup log, raft::RaftLogStore(engine).Load(group));
+  const uint64_t end = log.first_index + log.entries.size();  // one past the last entry
+  if (through < log.first_index || through >= end || after + 1 < log.first_index ||
+      log.entries[through - log.first_index].term != term) {
+    return std::optional<MergeHooks::LogCommands>();
+  }
+  MergeHooks::LogCommands out;
+  for (uint64_t i = after + 1; i <= through; ++i) {
+    const raft::LogEntry& e = log.entries[i - log.first_index];
+    if (e.type == raft::kCommandEntry) out.emplace_back(i, e.data);
+  }
+  return std::optional<MergeHooks::LogCommands>(std::move(out));
+}
+
+namespace {
+
+bool SameStores(const meta::Region& a, const meta::Region& b) {
+  std::set<uint64_t> sa, sb;
+  for (const meta::Peer& p : a.peers()) sa.insert(p.store_id());
+  for (const meta::Peer& p : b.peers()) sb.insert(p.store_id());
+  return sa == sb;
+}
+
+}  // namespace
+
+Result<bool> RegionFsm::ApplyCommitMerge(uint64_t index, const CommitMerge& commit,
+                                         std::vector<std::string>& out) {
+  ApplyResult result;
+  const meta::Region& current = region_;  // the worker is its only writer: no lock to read
+  const meta::Region& source = commit.source();
+  const meta::MergeState& m = source.merging();
+  const std::string id = std::to_string(current.id());
+  // The refusals depend on the command and this region's state only: every replica alike.
+  std::string refusal;
+  if (!source.has_merging() || m.target_id() != current.id() || source.id() == 0 ||
+      source.id() == current.id()) {
+    refusal = "merge refused: the source is not prepared to merge into region " + id;
+  } else if (m.target_epoch().version() != current.epoch().version() ||
+             m.target_epoch().conf_ver() != current.epoch().conf_ver()) {
+    refusal = "merge refused: region " + id + " changed since the merge was prepared";
+    result.set_merge_target_changed(true);
+  } else if (current.end_key().empty() || source.start_key() != current.end_key()) {
+    refusal = "merge refused: region " + std::to_string(source.id()) +
+              " does not start where region " + id + " ends";
+  } else if (!SameStores(current, source)) {
+    refusal = "merge refused: regions " + id + " and " + std::to_string(source.id()) +
+              " are not on the same stores";
+  }
+  if (!refusal.empty()) {
+    result.set_error(refusal);
+    RETURN_IF_ERROR(ApplyAlone(index, std::move(result), nullptr, out));
+    return true;
+  }
+  if (hooks_ == nullptr) return false;
+  bool ready = false;
+  RETURN_IF_ERROR(hooks_->WithRegion(source.id(), [&](RegionFsm* s) -> Status {
+    if (s == nullptr) return Status::OK();  // not hosted here (yet)
+    std::lock_guard<std::mutex> lock(s->apply_mu_);
+    if (s->merged_.load()) {
+      return Status::Corruption("region " + std::to_string(source.id()) +
+                                " was merged, and region " + id + " has not applied it");
+    }
+    if (s->applied_.load() < m.prepare_index()) {
+      // The source lags here: its commands up to the prepare from its own log.
+      ASSIGN_OR_RETURN(std::optional<MergeHooks::LogCommands> commands,
+                       hooks_->CommittedCommands(source.id(), s->applied_.load(), m.prepare_index(),
+                                                 m.prepare_term()));
+      if (!commands.has_value()) return Status::OK();  // its log has not got there yet
+      std::vector<Entry> entries;
+      for (const auto& [i, c] : *commands) entries.push_back({i, c});
+      ASSIGN_OR_RETURN(std::vector<std::string> ignored, s->ApplyBatchLocked(entries));
+      if (s->applied_.load() < m.prepare_index()) return Status::OK();  // it waits itself
+    }
+    const meta::Region prepared = s->region_;
+    if (!prepared.has_merging() || prepared.merging().prepare_index() != m.prepare_index() ||
+        prepared.merging().target_id() != current.id() ||
+        prepared.start_key() != source.start_key() || prepared.end_key() != source.end_key()) {
+      return Status::Corruption("region " + std::to_string(source.id()) +
+                                " is not as its prepared merge says after the prepare");
+    }
+    ready = true;
+    engine::WriteBatch batch;
+    // The source's keys into this tree: data keys are global, so the data stays where it is.
+    std::vector<proof::SmtUpdate> updates;
+    engine::IteratorOptions io;
+    io.lower_bound = DataKey(prepared.start_key());
+    io.upper_bound = keys::DataEnd(prepared.end_key());
+    auto it = engine_->NewIterator(ColumnFamily::kDefault, io);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const proof::Fr key = TreeKey(keys::UserKey(it->key()));
+      std::optional<proof::Fr> value;
+      if (it->value().size() > kRehashValueBytes) {
+        ASSIGN_OR_RETURN(value, s->tree_.Get(key));
+      }
+      updates.push_back({key, value.has_value() ? *value : TreeValue(it->value())});
+    }
+    RETURN_IF_ERROR(it->status());
+    it.reset();
+    ASSIGN_OR_RETURN(proof::Fr target_root, tree_.Root());
+    ASSIGN_OR_RETURN(proof::Fr source_root, s->tree_.Root());
+    Result<proof::Fr> root = tree_.Apply(updates, index, batch);
+    if (!root.ok()) return root.status();  // the source's keys are absent here: no collision
+    RETURN_IF_ERROR(sessions_.TakeOver(s->sessions_, batch));
+    // The source's state goes: its metadata, applied index, sessions, tree and Raft state.
+    batch.Delete(ColumnFamily::kMeta, keys::RegionLocalStateKey(source.id()));
+    batch.Delete(ColumnFamily::kMeta, keys::RegionApplyStateKey(source.id()));
+    batch.DeleteRange(ColumnFamily::kMeta, keys::RegionSessionsBegin(source.id()),
+                      keys::RegionSessionsEnd(source.id()));
+    proof::SparseMerkleTree::StageDrop(batch, source.id());
+    raft::MultiRaft::StageDestroyGroup(batch, source.id());
+    meta::Region merged = current;
+    merged.set_end_key(prepared.end_key());
+    merged.mutable_epoch()->set_version(
+        std::max(current.epoch().version(), prepared.epoch().version()) + 1);
+    MergeFacts facts;
+    facts.merge_index = index;
+    facts.target_id = current.id();
+    facts.target_conf_ver = current.epoch().conf_ver();
+    facts.target_version = current.epoch().version();
+    facts.target_applied_index = applied_.load();
+    facts.target_root = target_root;
+    facts.source_id = source.id();
+    facts.source_conf_ver = prepared.epoch().conf_ver();
+    facts.source_version = prepared.epoch().version();
+    facts.source_prepare_index = m.prepare_index();
+    facts.source_root = source_root;
+    facts.merged_version = merged.epoch().version();
+    facts.merged_root = *root;
+    merged.set_origin_statement(MergeStatement(facts));
+    merged.clear_origin_signer();
+    merged.clear_origin_signature();
+    batch.Put(ColumnFamily::kMeta, keys::RegionLocalStateKey(current.id()),
+              merged.SerializeAsString());
+    StageMeta(batch, index, ApplyState::kReady);
+    result.set_applied_index(index);
+    result.set_root(RootToBytes(*root));
+    result.set_root_index(index);
+    *result.add_regions() = merged;
+    // The source stops answering before the write (its reads check after their snapshot); this
+    // region widens after it (a read whose snapshot is older than the merge sees the old range).
+    s->merged_ = true;
+    Status written = engine_->Write(batch);
+    if (!written.ok()) {
+      s->merged_ = false;
+      tree_.Reset();
+      ASSIGN_OR_RETURN(sessions_, SessionTable::Load(engine_, range_.id));
+      return written;
+    }
+    SetRegion(merged);
+    applied_ = index;
+    return Status::OK();
+  }));
+  if (!ready) return false;
+  if (observer_) observer_(region(), nullptr, source.id());
+  out.push_back(result.SerializeAsString());
+  return true;
 }
 
 namespace {
@@ -483,7 +758,8 @@ Result<ProvenRead> RegionFsm::Read(std::string_view key, bool with_proof) const 
     auto snap = engine_->GetSnapshot();
     // After the snapshot (ApplySplit narrows the range before it moves data).
     const meta::Region region = this->region();
-    if (!RegionRange{region.id(), region.start_key(), region.end_key()}.Contains(key))
+    if (merged_.load() ||
+        !RegionRange{region.id(), region.start_key(), region.end_key()}.Contains(key))
       return Status::InvalidArgument("key not in region " + std::to_string(range_.id));
     engine::ReadOptions ro;
     ro.snapshot = snap.get();
@@ -512,6 +788,8 @@ Result<RegionFsm::ScanResult> RegionFsm::Scan(std::string_view start, std::strin
     auto snap = engine_->GetSnapshot();
     // After the snapshot (ApplySplit narrows the range before it moves data).
     const meta::Region region = this->region();
+    if (merged_.load())
+      return Status::NotFound("region " + std::to_string(range_.id) + " was merged");
     std::string from = std::max(std::string(start), region.start_key());
     std::string to = region.end_key();
     if (!end.empty() && (to.empty() || end < to)) to = std::string(end);
@@ -793,6 +1071,9 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
     return fsm_->engine_->Write(batch);  // a chunk with a bad record stages nothing of it
   }
   Status Finish(uint64_t applied_index) override {
+    std::lock_guard<std::mutex> lock(fsm_->apply_mu_);  // a target's merge may hold it
+    if (fsm_->merged_.load())
+      return Status::Aborted("region " + std::to_string(fsm_->range_.id) + " was merged");
     // Every chunk is staged: mark the install (synced, with the staged records before it in
     // the log), then install. A crash from here on finishes the install when the region opens.
     // The metadata the snapshot carried is recorded with the mark: the install (now or on the
@@ -806,7 +1087,7 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
     RETURN_IF_ERROR(fsm_->engine_->WriteSync(mark));
     if (region_) {
       fsm_->SetRegion(*region_);
-      if (fsm_->observer_) fsm_->observer_(*region_, nullptr);
+      if (fsm_->observer_) fsm_->observer_(*region_, nullptr, 0);
     }
     if (FaultPoint("store.snapshot_install"))
       return Status::IOError("injected fault store.snapshot_install");

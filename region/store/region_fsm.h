@@ -21,6 +21,15 @@
 // at version kSplitInitIndex, a copy of the write sessions, its metadata, applied index and
 // Raft state (MultiRaft::StageSplitGroup). The observer hears of it afterwards.
 //
+// Merges (command.proto's PrepareMerge, CommitMerge, RollbackMerge; TiKV's prepare/commit
+// merge): the source region prepares (no more writes or splits; its metadata records the merge),
+// then the target's CommitMerge brings the local source replica up to the prepare, from the
+// source's local Raft log when it lags (MergeHooks), and in one engine write takes the source's
+// keys into the target's tree (one version at the commit's index), its range, its write
+// sessions, and deletes the source's state. A replica whose source is not ready (not hosted
+// here, or its log lacks the prepare) applies the commands before the CommitMerge and waits: the
+// Raft backend offers the rest again (StateMachine::ApplyBatch).
+//
 // Snapshots stream the region's metadata, then its data, then its session records. The follower
 // stages each chunk in the engine as it arrives (SnapshotStagingKey: memory holds one chunk, not
 // the region); once the last chunk is in, it marks the install in the meta record, moves the staged
@@ -71,6 +80,30 @@ struct ProvenRead {
 // split: TiKV's RAFT_INIT_LOG_INDEX.
 inline constexpr uint64_t kSplitInitIndex = 5;
 
+class RegionFsm;
+
+// What a merge's commit needs from the store around the target region (Store provides it).
+// Called on the apply worker.
+class MergeHooks {
+ public:
+  virtual ~MergeHooks() = default;
+  // Runs `fn` with the state machine of region `id` on this store (nullptr when there is none),
+  // which stays alive while `fn` runs.
+  virtual Status WithRegion(uint64_t id, const std::function<Status(RegionFsm*)>& fn) = 0;
+  // The commands (index, command) of region `id`'s local Raft log after index `after` up to
+  // `through`, when the log holds entry `through` with term `term` (then every entry up to it is
+  // the committed one: Raft's log matching); nullopt when it does not (yet).
+  using LogCommands = std::vector<std::pair<uint64_t, std::string>>;
+  virtual Result<std::optional<LogCommands>> CommittedCommands(uint64_t id, uint64_t after,
+                                                               uint64_t through, uint64_t term) = 0;
+};
+
+// MergeHooks::CommittedCommands from the Raft log `engine` holds for `group`.
+Result<std::optional<MergeHooks::LogCommands>> ReadCommittedCommands(engine::Engine* engine,
+                                                                     uint64_t group, uint64_t after,
+                                                                     uint64_t through,
+                                                                     uint64_t term);
+
 class RegionFsm : public raft::StateMachine {
  public:
   // Opens the region's state in `engine` (not owned), finishing an interrupted index rebuild or
@@ -89,15 +122,22 @@ class RegionFsm : public raft::StateMachine {
   // Hears of the region's metadata changing (a split, with the region it made; a snapshot
   // that brought another range or epoch): on the apply worker or the loop, after the change is
   // written. Set before the region's group starts.
-  using Observer = std::function<void(const meta::Region& now, const meta::Region* created)>;
+  // A merge passes the id of the region it took in (`merged_source`, else 0).
+  using Observer = std::function<void(const meta::Region& now, const meta::Region* created,
+                                      uint64_t merged_source)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // Where a CommitMerge finds its source (not owned; set before the region's group starts).
+  // Without hooks a CommitMerge waits forever.
+  void set_merge_hooks(MergeHooks* hooks) { hooks_ = hooks; }
 
   // `command` is a serialized Command; the result a serialized ApplyResult. A malformed or
   // refused command (region/store/command_limits.h) is a result with `error` that advances the
   // applied index (Raft must go on); an error Status only when the engine fails, and then the
   // Raft backend stops the store (base/fatal.h) rather than retrying the entry forever.
   Result<std::string> Apply(uint64_t index, std::string_view command) override;
-  // Applies the batch in runs: consecutive commands that touch disjoint keys and write sessions
+  // Applies the batch in runs: a CommitMerge whose source is not ready ends the batch early (the
+  // results cover the commands before it; the backend offers the rest again later). Consecutive
+  // commands that touch disjoint keys and write sessions
   // share one tree version (keyed by the run's last index, so each touched tree node is hashed
   // once per run) and one engine write. Each result carries its own applied index and the run's
   // root and version (`root_index`): a proof of a command's write is a proof at that version.
@@ -162,6 +202,8 @@ class RegionFsm : public raft::StateMachine {
   }
   // Counts the metadata's changes: a caller that copied region() compares to see it is current.
   uint64_t meta_changes() const { return meta_changes_.load(); }
+  // Whether a merge took this region into its target (its state is gone from the engine).
+  bool merged() const { return merged_.load(); }
   const SessionTable& sessions() const { return sessions_; }
 
  private:
@@ -186,8 +228,20 @@ class RegionFsm : public raft::StateMachine {
   // Replaces the region's metadata (the writer is the apply worker, or the loop with no apply
   // in flight).
   void SetRegion(const meta::Region& now);
+  // ApplyBatch under apply_mu_.
+  Result<std::vector<std::string>> ApplyBatchLocked(std::span<const Entry> entries);
   // Applies a Split at `index`, appending its serialized result to `out`.
   Status ApplySplit(uint64_t index, const Split& split, std::vector<std::string>& out);
+  // Applies a PrepareMerge or a RollbackMerge at `index` (the source's side).
+  Status ApplyMergeState(uint64_t index, const Command& command, std::vector<std::string>& out);
+  // Applies a CommitMerge at `index` (the target's side); false, with nothing applied, when the
+  // local source is not ready.
+  Result<bool> ApplyCommitMerge(uint64_t index, const CommitMerge& commit,
+                                std::vector<std::string>& out);
+  // Writes a command that changes nothing but the applied index (and the metadata to `now`, when
+  // given) as one tree version at `index`, appending `result` (with its root) to `out`.
+  Status ApplyAlone(uint64_t index, ApplyResult result, const meta::Region* now,
+                    std::vector<std::string>& out);
   // Validates `command` (`command_bytes` long serialized) at `index` and stages its data into
   // `batch` and its tree updates into `updates`: a refusal is a result with `error` and
   // nothing staged; an error Status only when the engine fails.
@@ -213,6 +267,11 @@ class RegionFsm : public raft::StateMachine {
   class Writer;
 
   engine::Engine* engine_;
+  // Held while a batch applies; a target's CommitMerge holds its source's too (always the right
+  // neighbour's after the left's: merges go leftwards, so no cycle).
+  std::mutex apply_mu_;
+  std::atomic<bool> merged_{false};
+  MergeHooks* hooks_ = nullptr;
   mutable std::mutex meta_mu_;  // guards region_ and range_ (written by one thread at a time)
   meta::Region region_;
   RegionRange range_;

@@ -44,7 +44,20 @@ std::string RootStatement(uint64_t region_id, uint64_t conf_ver, uint64_t versio
 }
 
 namespace {
+
 constexpr std::string_view kSplitTag = "rustorium.split.v1";
+constexpr std::string_view kMergeTag = "rustorium.merge.v1";
+
+// Reads a 32-byte root that is a field element.
+bool ReadRoot(ByteReader& r, proof::Fr& out) {
+  std::string_view bytes;
+  if (!r.Raw(32, bytes)) return false;
+  Result<proof::Fr> parsed = RootFromBytes(bytes);
+  if (!parsed.ok()) return false;
+  out = *parsed;
+  return true;
+}
+
 }  // namespace
 
 std::string SplitStatement(const SplitFacts& f) {
@@ -69,14 +82,7 @@ Result<SplitFacts> ParseSplitStatement(std::string_view statement) {
   if (statement.substr(0, kSplitTag.size()) != kSplitTag) return malformed;
   ByteReader r(statement.substr(kSplitTag.size()));
   SplitFacts f;
-  auto root = [&r](proof::Fr& out) {
-    std::string_view bytes;
-    if (!r.Raw(32, bytes)) return false;
-    Result<proof::Fr> parsed = RootFromBytes(bytes);
-    if (!parsed.ok()) return false;
-    out = *parsed;
-    return true;
-  };
+  auto root = [&r](proof::Fr& out) { return ReadRoot(r, out); };
   std::string_view key;
   if (!r.U64(f.split_index) || !r.U64(f.parent_id) || !r.U64(f.parent_conf_ver) ||
       !r.U64(f.parent_version) || !r.U64(f.parent_applied_index) || !root(f.parent_root) ||
@@ -86,6 +92,35 @@ Result<SplitFacts> ParseSplitStatement(std::string_view statement) {
     return malformed;
   }
   f.split_key = std::string(key);
+  return f;
+}
+
+std::string MergeStatement(const MergeFacts& f) {
+  std::string s(kMergeTag);
+  for (uint64_t v :
+       {f.merge_index, f.target_id, f.target_conf_ver, f.target_version, f.target_applied_index})
+    PutFixed64BE(s, v);
+  s += RootToBytes(f.target_root);
+  for (uint64_t v : {f.source_id, f.source_conf_ver, f.source_version, f.source_prepare_index})
+    PutFixed64BE(s, v);
+  s += RootToBytes(f.source_root);
+  PutFixed64BE(s, f.merged_version);
+  s += RootToBytes(f.merged_root);
+  return s;
+}
+
+Result<MergeFacts> ParseMergeStatement(std::string_view statement) {
+  if (statement.substr(0, kMergeTag.size()) != kMergeTag)
+    return Status::Corruption("merge statement malformed");
+  ByteReader r(statement.substr(kMergeTag.size()));
+  MergeFacts f;
+  if (!r.U64(f.merge_index) || !r.U64(f.target_id) || !r.U64(f.target_conf_ver) ||
+      !r.U64(f.target_version) || !r.U64(f.target_applied_index) || !ReadRoot(r, f.target_root) ||
+      !r.U64(f.source_id) || !r.U64(f.source_conf_ver) || !r.U64(f.source_version) ||
+      !r.U64(f.source_prepare_index) || !ReadRoot(r, f.source_root) || !r.U64(f.merged_version) ||
+      !ReadRoot(r, f.merged_root) || !r.done()) {
+    return Status::Corruption("merge statement malformed");
+  }
   return f;
 }
 

@@ -60,6 +60,36 @@ std::string SplitStatement(const SplitFacts& facts);
 // past the end, a root that is not a field element, trailing bytes).
 Result<SplitFacts> ParseSplitStatement(std::string_view statement);
 
+// What a merge changed (issue 20), as every replica of the merged region applied it: the
+// target before (its id, epoch, and its root just before the merge), the source as prepared
+// (its id, epoch, the prepare's index and its root there), and the merged region (the target's
+// id, its new version, its root at the merge's index). A verifier crosses a merge with it: the
+// target's and the source's roots end at `target_root` and `source_root`, the merged region's
+// start at `merged_root` (docs/proofs.md).
+struct MergeFacts {
+  uint64_t merge_index = 0;  // the CommitMerge command's index in the target's log
+  uint64_t target_id = 0;
+  uint64_t target_conf_ver = 0;
+  uint64_t target_version = 0;
+  uint64_t target_applied_index = 0;
+  proof::Fr target_root;
+  uint64_t source_id = 0;
+  uint64_t source_conf_ver = 0;
+  uint64_t source_version = 0;
+  uint64_t source_prepare_index = 0;
+  proof::Fr source_root;
+  uint64_t merged_version = 0;
+  proof::Fr merged_root;
+  friend bool operator==(const MergeFacts&, const MergeFacts&) = default;
+};
+
+// The bytes a store signs for a merge, kept in the merged region's metadata
+// (Region.origin_statement): "rustorium.merge.v1", then MergeFacts's integers and roots in its
+// order (integers 8 bytes big-endian, roots 32 bytes big-endian).
+std::string MergeStatement(const MergeFacts& facts);
+// The facts of a statement; Corruption when the bytes are not one.
+Result<MergeFacts> ParseMergeStatement(std::string_view statement);
+
 // True when `signature` is `public_key`'s ed25519 signature of `message`. Thread-safe.
 bool VerifySignature(std::string_view public_key, std::string_view message,
                      std::string_view signature);

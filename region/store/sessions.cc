@@ -158,6 +158,37 @@ void SessionTable::UpdateStoredResult(const WriteSession& session, const ApplyRe
             result.SerializeAsString());
 }
 
+Status SessionTable::TakeOver(const SessionTable& source, engine::WriteBatch& batch) {
+  for (const auto& [client, theirs] : source.sessions_) {
+    auto [it, fresh] = sessions_.try_emplace(client, Session{theirs.floor, theirs.stamp_ms, {}});
+    Session& s = it->second;
+    if (!fresh) by_stamp_.erase({s.stamp_ms, client});
+    s.floor = std::max(s.floor, theirs.floor);
+    s.stamp_ms = std::max(s.stamp_ms, theirs.stamp_ms);
+    for (uint64_t seq : theirs.seqs) {
+      ASSIGN_OR_RETURN(
+          std::optional<std::string> stored,
+          source.engine_->Get(ColumnFamily::kMeta,
+                              keys::RegionSessionResultKey(source.region_id_, client, seq)));
+      if (!stored.has_value())
+        return Status::Corruption("region " + std::to_string(source.region_id_) +
+                                  " lost the stored result of a write");
+      s.seqs.insert(seq);
+      batch.Put(ColumnFamily::kMeta, keys::RegionSessionResultKey(region_id_, client, seq),
+                *stored);
+    }
+    while (!s.seqs.empty() && *s.seqs.begin() < s.floor) {
+      batch.Delete(ColumnFamily::kMeta,
+                   keys::RegionSessionResultKey(region_id_, client, *s.seqs.begin()));
+      s.seqs.erase(s.seqs.begin());
+    }
+    by_stamp_.insert({s.stamp_ms, client});
+    StageSession(client, s, batch);
+  }
+  while (sessions_.size() > kMaxSessions) Forget(by_stamp_.begin()->second, batch);
+  return Status::OK();
+}
+
 std::optional<std::set<uint64_t>> SessionTable::Remembered(uint64_t client_id) const {
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return std::nullopt;

@@ -56,6 +56,12 @@ class SessionTable {
   void UpdateStoredResult(const WriteSession& session, const ApplyResult& result,
                           engine::WriteBatch& batch) const;
 
+  // A merge: this table (the target region's) takes `source`'s sessions and stored results,
+  // staged into `batch` under this region's keys (the source's records are the caller's to
+  // delete). A client both know keeps the higher floor and stamp and both sets of results; past
+  // kMaxSessions the least recently stamped sessions go.
+  Status TakeOver(const SessionTable& source, engine::WriteBatch& batch);
+
   std::size_t size() const { return sessions_.size(); }
   // The sequence numbers remembered for `client_id` (tests and figures).
   std::optional<std::set<uint64_t>> Remembered(uint64_t client_id) const;

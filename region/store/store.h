@@ -12,9 +12,12 @@
 // have, or reach a follower get a RegionError the client acts on.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 
 #include "engine/engine.h"
 #include "proof/smt/node_cache.h"
@@ -45,16 +48,22 @@ struct StoreServiceOptions {
   std::size_t index_cache_bytes = std::size_t{64} << 20;
 };
 
-class Store {
+class Store : public MergeHooks {
  public:
   // Everything is borrowed and must outlive the Store; it runs on `raft`'s loop.
   Store(engine::Engine* engine, raft::MultiRaft& raft, const StoreKey& key,
         StoreServiceOptions options);
   // The state machines post to the loop (a split's new region): destroy a Store after its
-  // MultiRaft has shut down and the loop has run what they posted (StoreNode's destructor).
+  // MultiRaft has shut down and the loop has run what they posted, and after Stop (StoreNode's
+  // destructor), or after the loop is gone.
+
+  // Cancels the merge polls' timers (loop thread), which use this Store: before destroying it
+  // while its loop still runs.
+  void Stop();
 
   // Registers the kv.* handlers and store.Stats (under TLS for client and admin certificates
-  // only) and store.Split (admin certificates only); before server.Start().
+  // only), store.Split, store.Merge and store.TransferLeader (admin certificates only); before
+  // server.Start().
   void RegisterHandlers(rpc::RpcServer& server);
 
   // Hosts `region` as PD placed it (loop thread): opens its state machine and starts its Raft
@@ -66,9 +75,26 @@ class Store {
   // and snapshots made, before PD's placement is heard. Loop thread, at start.
   Status OpenRecordedRegions();
   std::vector<meta::Region> Regions();  // loop thread
-  // The regions this replica leads, with their state machines (loop thread; the state machines
-  // live while their groups do, until the MultiRaft shuts down): for the split check.
-  std::vector<std::pair<meta::Region, const RegionFsm*>> Led();
+  // The regions this replica leads and that are not merging (loop thread): for the split check,
+  // which reads their state machines through WithRegion.
+  std::vector<meta::Region> Led();
+  // MergeHooks (any thread): a hosted region's state machine, alive while `fn` runs, and a
+  // group's committed commands from its local log.
+  Status WithRegion(uint64_t id, const std::function<Status(RegionFsm*)>& fn) override;
+  Result<std::optional<LogCommands>> CommittedCommands(uint64_t id, uint64_t after,
+                                                       uint64_t through, uint64_t term) override;
+  // Merges region `source_id` into `target_id`, its left neighbour, both led here (loop thread):
+  // PrepareMerge in the source (unless prepared already), a wait until every source replica has
+  // the prepare in its log, CommitMerge in the target, and RollbackMerge in the source when the
+  // target refused for having changed. `done` gets the merged region, or why not.
+  void Merge(uint64_t target_id, uint64_t source_id,
+             std::function<void(Result<meta::Region>)> done);
+  // Resumes the prepared merges of regions this store leads together with their targets (loop
+  // thread; a leader change or a restart interrupted them).
+  void ResumeMerges();
+  // How long since region `id`'s range or epoch last changed here, or since it was opened
+  // (loop thread): a size merge waits for split_merge_interval after a split.
+  std::chrono::steady_clock::duration UnchangedFor(uint64_t id) const;
   // Proposes a split of `region_id` at `key`, the new region to be `new_region_id`, at the
   // region's epoch version `version` (a region that changed since refuses it); `done` gets the
   // apply result (its `error` when refused) or why it was not applied. Loop thread.
@@ -100,8 +126,19 @@ class Store {
   meta::RegionError EpochError(uint64_t region_id);
   // Opens `region`'s state machine and starts its group (CreateGroup's bootstrap and campaign).
   Status Host(const meta::Region& region, bool bootstrap, bool campaign);
-  // On the loop, after a state machine's metadata changed: a split's new region starts here.
-  void OnRegionChanged(uint64_t region_id, const std::optional<meta::Region>& created);
+  // On the loop, after a state machine's metadata changed: a split's new region starts here, a
+  // merge's source goes, and so does a region a snapshot's wider range covers now.
+  void OnRegionChanged(uint64_t region_id, const std::optional<meta::Region>& created,
+                       uint64_t merged_source);
+  // Stops hosting `region_id` and deletes its Raft state; with `state`, also its region state
+  // (metadata, applied index, sessions, tree; its data keys belong to the region that covers
+  // them now).
+  void DropRegion(uint64_t region_id, bool state);
+  // The merge's steps after the prepare (Merge).
+  void AwaitPrepareEverywhere(uint64_t target_id, meta::Region source, int polls_left,
+                              std::function<void(Result<meta::Region>)> done);
+  void CommitMergeStep(uint64_t target_id, meta::Region source,
+                       std::function<void(Result<meta::Region>)> done);
   // Answers a request whose Raft step (ReadIndex or Propose) failed with `s`; false, answering
   // nothing, when `s` is OK. The one place where Raft's refusals become region errors: not
   // the leader (FailedPrecondition), and a read that lost leadership (Aborted), are NotLeader,
@@ -120,6 +157,11 @@ class Store {
   void Write(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Scan(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
   void Split(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  void MergeRpc(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  void TransferLeaderRpc(const rpc::Envelope& request, rpc::RpcServer::Responder respond);
+  // Proposes `command` to `region_id` and parses its ApplyResult.
+  void ProposeAdmin(uint64_t region_id, const Command& command,
+                    std::function<void(Result<ApplyResult>)> done);
 
   engine::Engine* engine_;
   raft::MultiRaft& raft_;
@@ -127,6 +169,13 @@ class Store {
   StoreServiceOptions options_;
   proof::NodeCache index_cache_;
   std::map<uint64_t, Hosted> regions_;  // loop thread
+  // The hosted state machines for other threads (WithRegion), shared with their groups (each
+  // lives while either holds it; the lock is held only to copy a pointer).
+  std::mutex fsms_mu_;
+  std::map<uint64_t, std::shared_ptr<RegionFsm>> fsms_;
+  std::set<uint64_t> merges_running_;  // source region ids (loop thread)
+  std::map<uint64_t, std::chrono::steady_clock::time_point> changed_at_;  // loop thread
+  std::set<uint64_t> timers_;  // RunAfter handles not yet run (loop thread)
   std::function<void()> regions_changed_;
   std::size_t pending_writes_ = 0;  // loop thread
   uint64_t roots_signed_ = 0;       // loop thread (Sign)

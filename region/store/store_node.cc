@@ -125,7 +125,12 @@ StoreNode::~StoreNode() {
   cv_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (raft_) raft_->ShutdownAndWait();
-  if (loop_) loop_->RunSync([] {});  // what the state machines posted runs with the Store whole
+  if (loop_) {
+    // What the state machines posted runs with the Store whole; its timers go before it.
+    loop_->RunSync([this] {
+      if (store_) store_->Stop();
+    });
+  }
   server_.reset();
   store_.reset();
   raft_.reset();
@@ -189,18 +194,39 @@ void StoreNode::Heartbeat() {
 }
 
 void StoreNode::SplitCheck() {
-  std::vector<std::pair<meta::Region, const RegionFsm*>> led;
-  loop_->RunSync([&] { led = store_->Led(); });
-  for (const auto& [region, fsm] : led) {
-    // The state machines live until the MultiRaft shuts down, after this thread has stopped.
-    Result<RegionFsm::SizeCheck> size =
-        fsm->CheckSize(options_.region_split_keys, options_.region_split_bytes);
+  std::vector<meta::Region> led;
+  std::map<uint64_t, bool> settled;  // region id → unchanged for split_merge_interval
+  loop_->RunSync([&] {
+    store_->ResumeMerges();  // those a leader change or a restart interrupted
+    led = store_->Led();
+    for (const meta::Region& r : led)
+      settled[r.id()] = store_->UnchangedFor(r.id()) >= options_.split_merge_interval;
+  });
+  std::map<std::string, std::pair<meta::Region, RegionFsm::SizeCheck>> small;  // by start key
+  for (const meta::Region& region : led) {
+    Result<RegionFsm::SizeCheck> size = Status::NotFound("region gone");
+    store_
+        ->WithRegion(region.id(),
+                     [&](RegionFsm* fsm) {
+                       if (fsm != nullptr)
+                         size = fsm->CheckSize(options_.region_split_keys,
+                                               options_.region_split_bytes);
+                       return Status::OK();
+                     })
+        .IgnoreError();
+    if (size.status().IsNotFound()) continue;  // merged meanwhile
     if (!size.ok()) {
       spdlog::warn("store {}: split check of region {}: {}", store_id_, region.id(),
                    size.status().ToString());
       continue;
     }
-    if (size->middle_key.empty()) continue;
+    if (size->middle_key.empty()) {
+      if (options_.region_merge_bytes > 0 && options_.region_merge_keys > 0 &&
+          size->bytes <= options_.region_merge_bytes && size->keys <= options_.region_merge_keys &&
+          settled[region.id()])
+        small[region.start_key()] = {region, *size};
+      continue;
+    }
     pd::AllocIdRequest alloc;
     alloc.set_count(1);
     Result<pd::AllocIdResponse> id = pd_->AllocId(alloc);
@@ -219,6 +245,30 @@ void StoreNode::SplitCheck() {
                              }
                            });
     });
+  }
+  // One size merge per check: a small region takes in its small right neighbour.
+  for (const auto& [start, left] : small) {
+    const meta::Region& target = left.first;
+    if (target.end_key().empty()) continue;
+    auto right = small.find(target.end_key());
+    if (right == small.end() ||
+        left.second.keys + right->second.second.keys >= options_.region_split_keys ||
+        left.second.bytes + right->second.second.bytes >= options_.region_split_bytes)
+      continue;
+    const uint64_t target_id = target.id(), source_id = right->second.first.id();
+    spdlog::info("store {}: regions {} and {} hold {} and {} keys: merging {} into {}", store_id_,
+                 target_id, source_id, left.second.keys, right->second.second.keys, source_id,
+                 target_id);
+    const uint64_t store = store_id_;
+    loop_->RunSync([&] {
+      store_->Merge(target_id, source_id, [store, source_id](Result<meta::Region> r) {
+        if (!r.ok()) {
+          spdlog::info("store {}: merge of region {} not done: {}", store, source_id,
+                       r.status().ToString());
+        }
+      });
+    });
+    break;
   }
 }
 

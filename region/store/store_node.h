@@ -41,6 +41,14 @@ struct StoreNodeOptions {
   uint64_t region_split_bytes = 96ull << 20;
   uint64_t region_split_keys = 960000;
   std::chrono::milliseconds split_check_interval{10000};
+  // Size merges (TiKV's max-merge-region-size and -keys, split-merge-interval): at each split
+  // check, a region this store leads that holds at most `region_merge_bytes` bytes and
+  // `region_merge_keys` keys takes in its right neighbour (Store::Merge) when this store leads
+  // that too, it is as small, the two together are under the split limits, and neither changed
+  // (a split, a merge) for `split_merge_interval`. Zero bytes or keys turns them off.
+  uint64_t region_merge_bytes = 20ull << 20;
+  uint64_t region_merge_keys = 200000;
+  std::chrono::milliseconds split_merge_interval{3600 * 1000};
   std::shared_ptr<rpc::TlsContext> server_tls;
   // The RPC server's limits (connections, timeouts, frame and queue sizes); host, port and tls
   // are set from `address` and `server_tls`.

@@ -37,19 +37,19 @@ TEST_P(FaultProfile, LinearizableDurableAndIntact) {
 }
 
 std::string ProfileName(const ::testing::TestParamInfo<Profile>& p) {
-  static const std::vector<std::string> names = {"_all", "_partitions", "_crashes", "_splits"};
+  static const std::vector<std::string> names = {"_all", "_partitions", "_crashes", "_reshards"};
   return "seed" + std::to_string(p.param.seed) + names.at(p.index);
 }
 
 // Every nemesis runs in every CI run: one run draws from all of them, two more split them
-// between partitions and pauses on one side and crashes on the other, and a fourth splits
-// regions while leaders are killed and stores paused, so each gets several turns.
-INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile,
-                         ::testing::Values(Profile{11, AllNemeses()},
-                                           Profile{22, {"isolate", "pause", "delay"}},
-                                           Profile{33, {"kill-leader", "kill-store", "kill-all"}},
-                                           Profile{55, {"split", "split", "kill-leader", "pause"}}),
-                         ProfileName);
+// between partitions and pauses on one side and crashes on the other, and a fourth splits and
+// merges regions while leaders are killed and stores paused, so each gets several turns.
+INSTANTIATE_TEST_SUITE_P(
+    Seeds, FaultProfile,
+    ::testing::Values(Profile{11, AllNemeses()}, Profile{22, {"isolate", "pause", "delay"}},
+                      Profile{33, {"kill-leader", "kill-store", "kill-all"}},
+                      Profile{55, {"split", "split", "merge", "kill-leader", "pause"}}),
+    ProfileName);
 
 // The stale-read nemesis alone, with the stores' read path broken on purpose (reads answered
 // without confirming leadership) and then as it is: the checker must find the stale read, and

@@ -237,6 +237,29 @@ class Run {
               ": new region " + std::to_string(split->back().id()));
           splits_++;
         }
+      } else if (kind == "merge") {
+        auto admin = client::Client::Connect(cluster_.AdminOptions());
+        Result<pd::GetRegionsResponse> regions =
+            admin.ok() ? (*admin)->Regions() : Result<pd::GetRegionsResponse>(admin.status());
+        std::vector<uint64_t> with_neighbour;
+        if (regions.ok()) {
+          for (const meta::Region& r : regions->regions())
+            if (!r.end_key().empty()) with_neighbour.push_back(r.id());
+        }
+        if (with_neighbour.empty()) {
+          Log("merge: no region has a right neighbour" +
+              (regions.ok() ? std::string() : " (" + regions.status().ToString() + ")"));
+        } else {
+          const uint64_t id = with_neighbour[Pick(rng, 0, with_neighbour.size() - 1)];
+          Result<meta::Region> merged = (*admin)->MergeRegions(id);
+          if (!merged.ok()) {
+            Log("merge into region " + std::to_string(id) +
+                " not done: " + merged.status().ToString());
+          } else {
+            Log("merged region " + std::to_string(id) + "'s right neighbour into it");
+            merges_++;
+          }
+        }
       } else if (kind == "delay") {
         Log("delay every link between stores by " + std::to_string(delay_ms) + " ms");
         for (int j = 0; j < cluster_.stores(); ++j) {
@@ -555,6 +578,7 @@ class Run {
       ScanLog(cluster_.store_log(i), "store " + std::to_string(i + 1));
     ScanLog(cluster_.pd_log(), "pd");
     report_.splits = static_cast<std::size_t>(splits_);
+    report_.merges = static_cast<std::size_t>(merges_);
     report_.ok = report_.failures.empty();
     return report_;
   }
@@ -603,6 +627,7 @@ class Run {
   std::atomic<bool> stop_workload_{false};
   int stale_rounds_ = 0;  // the nemesis thread's
   int splits_ = 0;        // the nemesis thread's: splits applied
+  int merges_ = 0;        // the nemesis thread's: merges applied
   std::mutex mu_;
   FaultReport report_;              // guarded by mu_ while workers run
   std::vector<Operation> history_;  // guarded by mu_
@@ -614,7 +639,8 @@ class Run {
 std::string FaultReport::Summary() const {
   std::ostringstream out;
   out << "seed " << seed << ": " << (ok ? "PASS" : "FAIL") << "\n"
-      << "  faults: " << faults.size() << " events, " << splits << " splits\n"
+      << "  faults: " << faults.size() << " events, " << splits << " splits, " << merges
+      << " merges\n"
       << "  register ops: " << ops << " (" << ops_ok << " ok, " << ops_failed << " failed, "
       << ops_unknown << " unknown); " << linearizability << "\n"
       << "  set: " << set_acknowledged << " acknowledged, " << set_unknown << " unknown, "

@@ -33,6 +33,9 @@ inline const std::vector<std::string>& AllNemeses() {
       // Split the region holding a key of the workload at that key (issue 20), as an operator
       // would with `rustorium shard split`; a split that a fault stops is logged, not failed.
       "split",
+      // Merge a region with its right neighbour (`rustorium shard merge`); one that a fault
+      // stops is logged (a prepared merge resumes at the next merge or the stores' check).
+      "merge",
   };
   return all;
 }
@@ -69,6 +72,7 @@ struct FaultReport {
   std::size_t proof_failures = 0;
   std::string integrity;   // the replicas' applied index and root, per region
   std::size_t splits = 0;  // splits the nemesis applied
+  std::size_t merges = 0;  // merges the nemesis applied
   std::string Summary() const;
 };
 

@@ -1,7 +1,7 @@
 // A live store under random envelopes: one in-process store (real engine, libraft, RPC server
 // on loopback, mutual TLS) hosting a one-member region, sent each input as a call or one-way
 // message to one of the methods a store serves (kv.*, raft.Batch, raft.SnapshotChunk,
-// store.Split, which only admins may call), or to
+// store.Split, store.Merge and store.TransferLeader, which only admins may call), or to
 // one it does not, over a connection that presents either a client certificate or the node
 // certificate of store 2, a store of the cluster that is a member of no group. Raft messages
 // from either are decoded and refused (wrong role, or a sender outside the group); a member's
@@ -36,8 +36,9 @@ namespace {
 namespace rs = rustorium::store;
 using namespace std::chrono_literals;
 
-constexpr const char* kMethods[] = {"kv.Get", "kv.Write", "kv.Scan",    "raft.SnapshotChunk",
-                                    "pd.Tso", "no.such",  "raft.Batch", "store.Split"};
+constexpr const char* kMethods[] = {
+    "kv.Get",  "kv.Write",   "kv.Scan",     "raft.SnapshotChunk", "pd.Tso",
+    "no.such", "raft.Batch", "store.Split", "store.Merge",        "store.TransferLeader"};
 constexpr std::size_t kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 
 rustorium::meta::Region TheRegion(const rustorium::raft::testing::TestStore& s) {
@@ -240,6 +241,17 @@ std::vector<std::string> FuzzSeeds() {
   split.set_split_key("m");
   split.set_new_region_id(2);
   with(7, true, split.SerializeAsString());
+  // store.Merge and store.TransferLeader: admins only too.
+  rustorium::kv::MergeRequest merge;
+  merge.set_region_id(1);
+  *merge.mutable_epoch() = epoch;
+  merge.set_source_region_id(2);
+  with(8, true, merge.SerializeAsString());
+  rustorium::kv::TransferLeaderRequest transfer;
+  transfer.set_region_id(1);
+  *transfer.mutable_epoch() = epoch;
+  transfer.set_to_store_id(1);
+  with(9, true, transfer.SerializeAsString());
   return seeds;
 }
 
@@ -260,8 +272,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok()) ++f.answered_ok;
   // Answered, whatever the answer: a refusal is fine, silence is not.
   FUZZ_CHECK(r.status().code() != rustorium::StatusCode::kTimedOut);
-  // Neither certificate is an admin's: no split is ever proposed.
-  if (std::string_view(method) == "store.Split")
+  // Neither certificate is an admin's: no split or merge is ever proposed, no leader moved.
+  const std::string_view m(method);
+  if (m == "store.Split" || m == "store.Merge" || m == "store.TransferLeader")
     FUZZ_CHECK(r.status().code() == rustorium::StatusCode::kPermissionDenied);
   return 0;
 }

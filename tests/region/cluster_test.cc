@@ -84,6 +84,51 @@ class LocalCluster {
   std::vector<std::unique_ptr<store::StoreNode>> stores_;
 };
 
+// Puts 300 keys spread over the key space ("c…" to "u…") from its own client while a test
+// reshapes the regions; records each acknowledged write, and stops at the first failure.
+class AckedWriter {
+ public:
+  explicit AckedWriter(LocalCluster& cluster)
+      : thread_([this, &cluster] {
+          auto w = cluster.NewClient();
+          for (int i = 0; i < 300; ++i) {
+            const std::string key = std::string(1, "cgkpu"[i % 5]) + std::to_string(1000 + i);
+            const std::string value = "v" + std::to_string(i);
+            auto r = w->Put(key, value);
+            std::lock_guard<std::mutex> lock(mu_);
+            if (!r.ok() || !r->root.verified) {
+              error_ = r.ok() ? Status::Corruption("unverified root") : r.status();
+              return;
+            }
+            acked_.emplace_back(key, value);
+          }
+        }) {}
+  ~AckedWriter() {
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits (up to 60 s) until `n` writes are acknowledged or one failed.
+  bool WaitWritten(std::size_t n) {
+    return raft::testing::WaitFor(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return acked_.size() >= n || !error_.ok();
+        },
+        60s);
+  }
+  // Waits for the end; the first failure, or OK.
+  Status Join() {
+    thread_.join();
+    return error_;
+  }
+  const std::vector<std::pair<std::string, std::string>>& acked() const { return acked_; }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> acked_;  // guarded by mu_
+  Status error_;                                            // guarded by mu_
+  std::thread thread_;
+};
+
 TEST(LocalCluster, ClientWritesAndReadsWithVerifiedProofsAcrossARestart) {
   TempDir dir;
   LocalCluster cluster(dir);
@@ -224,6 +269,55 @@ TEST(LocalCluster, ARegionThatGrowsPastTheKeysLimitSplitsByItself) {
   EXPECT_GE(scan->roots.size(), 3u) << "the scan crossed the regions the splits made";
 }
 
+// Issue 20: a region that splits and then loses most of its keys merges back with its
+// neighbour by itself, once both are small and settled; every key stays readable.
+TEST(LocalCluster, AnEmptiedRangeMergesBackByItself) {
+  TempDir dir;
+  LocalCluster cluster(dir);
+  cluster.set_tweak([](store::StoreNodeOptions& o) {
+    o.region_split_keys = 40;
+    o.split_check_interval = 200ms;
+    o.region_merge_keys = 10;
+    o.region_merge_bytes = 1 << 20;
+    o.split_merge_interval = 1s;
+  });
+  ASSERT_TRUE(cluster.Start().ok());
+  auto client = cluster.NewClient();
+  for (int i = 0; i < 60; ++i) {
+    auto put = client->Put("key" + std::to_string(1000 + i), std::to_string(i));
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() >= 2;
+      },
+      60s));
+  // All but every tenth key go: each region holds a few keys, and they merge back into one.
+  for (int i = 0; i < 60; ++i) {
+    if (i % 10 == 0) continue;
+    auto del = client->Delete("key" + std::to_string(1000 + i));
+    ASSERT_TRUE(del.ok()) << del.status().ToString();
+  }
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() == 1 &&
+               regions->regions(0).end_key().empty();
+      },
+      60s));
+  for (int i = 0; i < 60; i += 10) {
+    auto got = client->Get("key" + std::to_string(1000 + i));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->value, std::to_string(i));
+    EXPECT_TRUE(got->root.verified);
+  }
+  auto scan = client->Scan("", "", 1000);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->items.size(), 6u);
+  EXPECT_EQ(scan->roots.size(), 1u);
+}
+
 // Issue 20: the region splits twice while a client writes; nothing acknowledged is lost, every
 // answer verifies, PD and the client follow the new ranges, and a restart keeps them.
 TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
@@ -233,34 +327,14 @@ TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
   auto client = cluster.NewClient();
   ASSERT_TRUE(client->Put("a0", "first").ok());
 
-  std::mutex mu;
-  std::vector<std::pair<std::string, std::string>> acked;  // guarded by mu
-  Status writer_error;
-  std::thread writer([&] {
-    auto w = cluster.NewClient();
-    for (int i = 0; i < 300; ++i) {
-      const std::string key = std::string(1, "cgkpu"[i % 5]) + std::to_string(1000 + i);
-      const std::string value = "v" + std::to_string(i);
-      auto r = w->Put(key, value);
-      if (!r.ok() || !r->root.verified) {
-        writer_error = r.ok() ? Status::Corruption("unverified root") : r.status();
-        return;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      acked.emplace_back(key, value);
-    }
-  });
-  auto written = [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    return acked.size();
-  };
-  ASSERT_TRUE(raft::testing::WaitFor([&] { return written() >= 20 || !writer_error.ok(); }, 60s));
+  AckedWriter writer(cluster);
+  ASSERT_TRUE(writer.WaitWritten(20));
   auto first = client->SplitRegion("h");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->size(), 2u);
   EXPECT_EQ((*first)[0].end_key(), "h");
   EXPECT_EQ((*first)[1].start_key(), "h");
-  ASSERT_TRUE(raft::testing::WaitFor([&] { return written() >= 80 || !writer_error.ok(); }, 60s));
+  ASSERT_TRUE(writer.WaitWritten(80));
   auto second = client->SplitRegion("p");
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   ASSERT_EQ(second->size(), 2u);
@@ -269,8 +343,9 @@ TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
   auto again = client->SplitRegion("p");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->size(), 1u) << "p starts a region already";
-  writer.join();
-  ASSERT_TRUE(writer_error.ok()) << writer_error.ToString();
+  const Status written = writer.Join();
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  const auto& acked = writer.acked();
   ASSERT_EQ(acked.size(), 300u);
 
   for (const auto& [key, value] : acked) {
@@ -304,9 +379,11 @@ TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
   ASSERT_TRUE(regions.ok());
   int checked = 0;
   for (const meta::Region& r : regions->regions()) {
-    auto facts = client->VerifyOrigin(r);
-    if (facts.status().IsNotFound()) continue;
-    ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+    auto origin = client->VerifyOrigin(r);
+    if (origin.status().IsNotFound()) continue;
+    ASSERT_TRUE(origin.ok()) << origin.status().ToString();
+    ASSERT_TRUE(origin->split.has_value());
+    const store::SplitFacts* facts = &*origin->split;
     EXPECT_TRUE(facts->left_id == r.id() || facts->right_id == r.id());
     EXPECT_EQ(facts->split_key, facts->right_id == r.id() ? r.start_key() : r.end_key());
     checked++;
@@ -330,6 +407,84 @@ TEST(LocalCluster, SplitsUnderWritesLoseNothingAndProofsKeepVerifying) {
     EXPECT_EQ(got->value, acked[i].second);
   }
   for (auto& s : cluster.stores()) EXPECT_EQ(s->Regions().size(), 3u);
+}
+
+TEST(LocalCluster, MergesUnderWritesLoseNothingAndProofsKeepVerifying) {
+  TempDir dir;
+  LocalCluster cluster(dir);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto client = cluster.NewClient();
+  ASSERT_TRUE(client->Put("a0", "first").ok());
+  auto h = client->SplitRegion("h");
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  auto p = client->SplitRegion("p");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const uint64_t first = (*h)[0].id(), middle = (*p)[0].id(), last = (*p)[1].id();
+
+  AckedWriter writer(cluster);
+  ASSERT_TRUE(writer.WaitWritten(40));
+  // [h, p) takes [p, ) in, then [, h) takes the rest: one region again.
+  auto merged = client->MergeRegions(middle);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->id(), middle);
+  EXPECT_EQ(merged->start_key(), "h");
+  EXPECT_EQ(merged->end_key(), "");
+  ASSERT_TRUE(writer.WaitWritten(120));
+  auto whole = client->MergeRegions(first);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->start_key(), "");
+  EXPECT_EQ(whole->end_key(), "");
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() == 1;
+      },
+      30s));
+  const auto no_neighbour = client->MergeRegions(first);
+  EXPECT_EQ(no_neighbour.status().code(), StatusCode::kInvalidArgument)
+      << "the last region has no right neighbour: " << no_neighbour.status().ToString();
+  const Status written = writer.Join();
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  const auto& acked = writer.acked();
+  ASSERT_EQ(acked.size(), 300u);
+
+  for (const auto& [key, value] : acked) {
+    auto got = client->Get(key);
+    ASSERT_TRUE(got.ok()) << key << ": " << got.status().ToString();
+    EXPECT_EQ(got->value, value) << key;
+    EXPECT_TRUE(got->root.verified);
+    EXPECT_EQ(got->root.region_id, first);
+  }
+  auto scan = client->Scan("", "", 1000);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->items.size(), acked.size() + 1);
+  // PD holds the one region, with the statement of its last merge, signed.
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto regions = client->Regions();
+        return regions.ok() && regions->regions_size() == 1 &&
+               regions->regions(0).epoch().version() == whole->epoch().version() &&
+               regions->leader_store_ids(0) != 0;
+      },
+      30s));
+  auto regions = client->Regions();
+  auto origin = client->VerifyOrigin(regions->regions(0));
+  ASSERT_TRUE(origin.ok()) << origin.status().ToString();
+  ASSERT_TRUE(origin->merge.has_value());
+  EXPECT_EQ(origin->merge->target_id, first);
+  EXPECT_EQ(origin->merge->source_id, middle);
+  EXPECT_NE(last, middle);
+
+  client.reset();
+  cluster.Stop();
+  ASSERT_TRUE(cluster.Start().ok());
+  client = cluster.NewClient();
+  for (std::size_t i = 0; i < acked.size(); i += 37) {
+    auto got = client->Get(acked[i].first);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->value, acked[i].second);
+  }
+  for (auto& s : cluster.stores()) EXPECT_EQ(s->Regions().size(), 1u);
 }
 
 }  // namespace

@@ -713,7 +713,7 @@ TEST_F(RegionFsmTest, ASplitMovesTheUpperHalfIntoANewRegionWithItsOwnIndex) {
   RegionFsm& fsm = **opened;
   std::vector<meta::Region> heard;
   std::optional<meta::Region> created;
-  fsm.set_observer([&](const meta::Region& now, const meta::Region* made) {
+  fsm.set_observer([&](const meta::Region& now, const meta::Region* made, uint64_t) {
     if (made != nullptr) created = *made;
     heard.push_back(now);
   });
@@ -831,7 +831,8 @@ TEST_F(RegionFsmTest, ASnapshotTakenAfterASplitNarrowsAReplicaThatMissedIt) {
   auto follower = RegionFsm::Open(engine2.get(), RegionMeta(9, "b", "t"));
   ASSERT_TRUE(follower.ok());
   std::optional<meta::Region> heard;
-  (*follower)->set_observer([&](const meta::Region& now, const meta::Region*) { heard = now; });
+  (*follower)->set_observer(
+      [&](const meta::Region& now, const meta::Region*, uint64_t) { heard = now; });
   auto reader = (*leader)->OpenSnapshot();
   auto writer = (*follower)->BeginSnapshot();
   ASSERT_TRUE(reader.ok() && writer.ok());
@@ -853,6 +854,248 @@ TEST_F(RegionFsmTest, ASnapshotTakenAfterASplitNarrowsAReplicaThatMissedIt) {
   auto reopened = RegionFsm::Open(engine2.get(), RegionMeta(9, "b", "t"));
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->range().end, "k110");
+}
+
+// The store around the regions of one engine, as a CommitMerge sees it: the state machines
+// opened here, and the Raft logs in the engine.
+class LocalRegions : public MergeHooks {
+ public:
+  explicit LocalRegions(engine::Engine* engine) : engine_(engine) {}
+  std::map<uint64_t, RegionFsm*> fsms;
+  Status WithRegion(uint64_t id, const std::function<Status(RegionFsm*)>& fn) override {
+    auto it = fsms.find(id);
+    return fn(it == fsms.end() ? nullptr : it->second);
+  }
+  Result<std::optional<LogCommands>> CommittedCommands(uint64_t id, uint64_t after,
+                                                       uint64_t through, uint64_t term) override {
+    return ReadCommittedCommands(engine_, id, after, through, term);
+  }
+
+ private:
+  engine::Engine* engine_;
+};
+
+std::string Prepare(uint64_t target, const meta::RegionEpoch& target_epoch, uint64_t version,
+                    uint64_t term) {
+  Command c;
+  PrepareMerge* p = c.mutable_prepare_merge();
+  p->set_target_id(target);
+  *p->mutable_target_epoch() = target_epoch;
+  p->set_version(version);
+  p->set_term(term);
+  return c.SerializeAsString();
+}
+
+std::string Commit(const meta::Region& source) {
+  Command c;
+  *c.mutable_commit_merge()->mutable_source() = source;
+  return c.SerializeAsString();
+}
+
+std::string Rollback(uint64_t prepare_index) {
+  Command c;
+  c.mutable_rollback_merge()->set_prepare_index(prepare_index);
+  return c.SerializeAsString();
+}
+
+// Region 9 [b, t) with keys k100..k139 (and a write session), split at k120: region 20 takes
+// [k120, t). Returns the next index of region 9.
+uint64_t SplitNine(engine::Engine& engine, std::unique_ptr<RegionFsm>& left,
+                   std::unique_ptr<RegionFsm>& right) {
+  auto opened = RegionFsm::Open(&engine, RegionMeta(9, "b", "t"));
+  EXPECT_TRUE(opened.ok());
+  left = std::move(*opened);
+  uint64_t index = 1;
+  for (int i = 0; i < 40; ++i) {
+    MustApply(*left, index++, Put({{"k" + std::to_string(100 + i), "v" + std::to_string(i)}}));
+  }
+  MustApply(*left, index++, WithSession(Put({{"c", "1"}}), 1, 1, 1000));
+  EXPECT_TRUE(MustApply(*left, index++, SplitAt("k120", 20, 1)).error().empty());
+  auto child = RegionFsm::Open(&engine, RegionMeta(20, "", ""));
+  EXPECT_TRUE(child.ok());
+  right = std::move(*child);
+  return index;
+}
+
+TEST_F(RegionFsmTest, APreparedMergeCommitsIntoTheLeftNeighbourWithOneIndex) {
+  fsm_.reset();
+  std::unique_ptr<RegionFsm> left, right;
+  uint64_t index = SplitNine(*engine_, left, right);
+  LocalRegions hooks(engine_.get());
+  hooks.fsms = {{9, left.get()}, {20, right.get()}};
+  left->set_merge_hooks(&hooks);
+  std::vector<uint64_t> merged_sources;
+  left->set_observer([&](const meta::Region&, const meta::Region*, uint64_t merged) {
+    merged_sources.push_back(merged);
+  });
+  uint64_t rindex = kSplitInitIndex + 1;
+  MustApply(*right, rindex++, WithSession(Put({{"k150", "right"}}), 2, 1, 2000));
+  const meta::RegionEpoch target_epoch = left->region().epoch();
+
+  // A commit before any prepare, and prepares that cannot be, are refused.
+  EXPECT_NE(MustApply(*left, index++, Commit(right->region())).error(), "");
+  EXPECT_NE(MustApply(*right, rindex++, Prepare(9, target_epoch, 1, 5)).error(), "")
+      << "a stale version";
+  EXPECT_NE(MustApply(*right, rindex++, Prepare(20, target_epoch, 2, 5)).error(), "")
+      << "itself as the target";
+  EXPECT_FALSE(right->region().has_merging());
+
+  // The prepare: a new version, the merge recorded; writes and splits are refused from then.
+  const uint64_t prepare_index = rindex++;
+  const ApplyResult prepared = MustApply(*right, prepare_index, Prepare(9, target_epoch, 2, 5));
+  ASSERT_TRUE(prepared.error().empty()) << prepared.error();
+  ASSERT_EQ(prepared.regions_size(), 1);
+  const meta::Region source = prepared.regions(0);
+  EXPECT_EQ(source.epoch().version(), 3u);
+  EXPECT_EQ(source.merging().target_id(), 9u);
+  EXPECT_EQ(source.merging().prepare_index(), prepare_index);
+  EXPECT_EQ(source.merging().prepare_term(), 5u);
+  const std::string late_write = WithSession(Put({{"k151", "late"}}), 3, 1, 3000);
+  const ApplyResult refused = MustApply(*right, rindex++, late_write);
+  EXPECT_TRUE(refused.key_not_in_region());
+  EXPECT_NE(MustApply(*right, rindex++, SplitAt("k130", 21, 3)).error(), "");
+  const ApplyResult again = MustApply(*right, rindex++, Prepare(9, target_epoch, 3, 5));
+  EXPECT_TRUE(again.error().empty()) << "a repeated prepare is done already";
+  EXPECT_EQ(again.regions(0).merging().prepare_index(), prepare_index);
+  const proof::Fr source_root = *right->Root();
+  const proof::Fr target_root = *left->Root();
+
+  // A commit against another epoch of the target is refused, and says the target changed.
+  meta::Region stale = source;
+  stale.mutable_merging()->mutable_target_epoch()->set_version(1);
+  const ApplyResult changed = MustApply(*left, index++, Commit(stale));
+  EXPECT_NE(changed.error(), "");
+  EXPECT_TRUE(changed.merge_target_changed());
+  EXPECT_EQ(RootOf(changed), target_root);
+
+  // The commit: one index over both ranges, the source's state gone.
+  const uint64_t merge_index = index++;
+  const ApplyResult merged = MustApply(*left, merge_index, Commit(source));
+  ASSERT_TRUE(merged.error().empty()) << merged.error();
+  ASSERT_EQ(merged.regions_size(), 1);
+  const meta::Region& now = merged.regions(0);
+  EXPECT_EQ(now.id(), 9u);
+  EXPECT_EQ(now.start_key(), "b");
+  EXPECT_EQ(now.end_key(), "t");
+  EXPECT_EQ(now.epoch().version(), 4u);
+  EXPECT_EQ(left->region().end_key(), "t");
+  EXPECT_EQ(merged_sources, (std::vector<uint64_t>{20}));
+  EXPECT_EQ(RootOf(merged), *left->RootFromData());
+  for (const std::string key : {"k100", "k139", "k150"}) {
+    const auto read = left->Read(key);
+    ASSERT_TRUE(read.ok()) << key;
+    ASSERT_TRUE(read->value.has_value()) << key;
+    ExpectVerified(*read, key);
+  }
+  EXPECT_TRUE(right->merged());
+  EXPECT_FALSE(right->Read("k150").ok());
+  EXPECT_FALSE(*RegionFsm::Recorded(*engine_, 20));
+  EXPECT_FALSE(raft::RaftLogStore(engine_.get()).Load(20)->snapshot.has_value());
+  EXPECT_EQ(left->sessions().size(), 1u) << "both halves knew the client: one session";
+  // What it changed, in the merged region's metadata.
+  auto facts = ParseMergeStatement(now.origin_statement());
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->merge_index, merge_index);
+  EXPECT_EQ(facts->target_id, 9u);
+  EXPECT_EQ(facts->target_version, 2u);
+  EXPECT_EQ(facts->target_root, target_root);
+  EXPECT_EQ(facts->source_id, 20u);
+  EXPECT_EQ(facts->source_version, 3u);
+  EXPECT_EQ(facts->source_prepare_index, prepare_index);
+  EXPECT_EQ(facts->source_root, source_root);
+  EXPECT_EQ(facts->merged_version, 4u);
+  EXPECT_EQ(facts->merged_root, RootOf(merged));
+  // The source's state machine answers nothing more; the commit sent again is refused.
+  const ApplyResult late = MustApply(*right, rindex++, Put({{"k152", "x"}}));
+  EXPECT_NE(late.error(), "");
+  EXPECT_TRUE(MustApply(*left, index++, Commit(source)).merge_target_changed());
+  // Writes go on over the whole range: the write the source refused applies when sent again
+  // (its refusal was not remembered), and it reopens merged.
+  const ApplyResult resent = MustApply(*left, index++, late_write);
+  EXPECT_TRUE(resent.error().empty()) << resent.error();
+  EXPECT_FALSE(resent.replayed());
+  EXPECT_EQ(left->Read("k151")->value, "late");
+  EXPECT_TRUE(MustApply(*left, index++, Put({{"k160", "after"}})).error().empty());
+  left.reset();
+  right.reset();
+  auto reopened = RegionFsm::Open(engine_.get(), RegionMeta(9, "", ""));
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->range().end, "t");
+  EXPECT_EQ(*(*reopened)->Root(), *(*reopened)->RootFromData());
+  std::set<uint64_t> ids;
+  const auto recorded = RegionFsm::RecordedRegions(*engine_);
+  ASSERT_TRUE(recorded.ok());
+  for (const meta::Region& r : *recorded) ids.insert(r.id());
+  EXPECT_EQ(ids, (std::set<uint64_t>{7, 9}));
+}
+
+TEST_F(RegionFsmTest, ARolledBackMergeTakesWritesAgain) {
+  fsm_.reset();
+  std::unique_ptr<RegionFsm> left, right;
+  SplitNine(*engine_, left, right);
+  uint64_t rindex = kSplitInitIndex + 1;
+  const uint64_t prepare_index = rindex++;
+  ASSERT_TRUE(
+      MustApply(*right, prepare_index, Prepare(9, left->region().epoch(), 2, 5)).error().empty());
+  EXPECT_NE(MustApply(*right, rindex++, Rollback(prepare_index + 1)).error(), "");
+  const ApplyResult rolled = MustApply(*right, rindex++, Rollback(prepare_index));
+  ASSERT_TRUE(rolled.error().empty()) << rolled.error();
+  EXPECT_FALSE(right->region().has_merging());
+  EXPECT_EQ(right->region().epoch().version(), 4u);
+  EXPECT_TRUE(MustApply(*right, rindex++, Put({{"k150", "again"}})).error().empty());
+}
+
+TEST_F(RegionFsmTest, ACommitBringsALaggingSourceUpFromItsLogOrWaitsForIt) {
+  fsm_.reset();
+  std::unique_ptr<RegionFsm> left, right;
+  uint64_t index = SplitNine(*engine_, left, right);
+  LocalRegions hooks(engine_.get());
+  left->set_merge_hooks(&hooks);
+  // What the source's log holds here, its state machine behind it: a write, then the prepare.
+  const meta::RegionEpoch target_epoch = left->region().epoch();
+  raft::RaftLogStore log(engine_.get());
+  auto append = [&](uint64_t i, uint64_t term, const std::string& command) {
+    engine::WriteBatch batch;
+    log.StageEntry(batch, 20, i, term, raft::kCommandEntry, command);
+    ASSERT_TRUE(engine_->Write(batch).ok());
+  };
+  const uint64_t prepare_index = kSplitInitIndex + 2;
+  append(kSplitInitIndex + 1, 6, Put({{"k150", "lagging"}}));
+  meta::Region source = right->region();
+  source.mutable_epoch()->set_version(3);
+  meta::MergeState* m = source.mutable_merging();
+  m->set_target_id(9);
+  *m->mutable_target_epoch() = target_epoch;
+  m->set_prepare_index(prepare_index);
+  m->set_prepare_term(6);
+
+  // Not hosted here: the commit waits, and so do the commands after it.
+  const std::vector<std::string> batch = {Put({{"c", "2"}}), Commit(source), Put({{"d", "3"}})};
+  std::vector<raft::StateMachine::Entry> entries;
+  for (std::size_t i = 0; i < batch.size(); ++i) entries.push_back({index + i, batch[i]});
+  auto waiting = left->ApplyBatch(entries);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u) << "the command before the commit applies";
+  EXPECT_EQ(left->AppliedIndex(), index);
+  index++;
+  hooks.fsms = {{9, left.get()}, {20, right.get()}};
+  // Hosted, but its log lacks the prepare, then holds it at another term: still waiting.
+  EXPECT_TRUE(left->Apply(index, Commit(source)).status().code() == StatusCode::kBusy);
+  append(prepare_index, 5, Prepare(9, target_epoch, 2, 6));
+  EXPECT_TRUE(left->Apply(index, Commit(source)).status().code() == StatusCode::kBusy);
+  EXPECT_EQ(right->AppliedIndex(), kSplitInitIndex) << "nothing of a log that may be replaced";
+  // The log holds the prepare at its term: the source catches up from it, then merges.
+  append(prepare_index, 6, Prepare(9, target_epoch, 2, 6));
+  auto applied = ApplyInBatch(*left, index, {Commit(source), Put({{"d", "3"}})});
+  ASSERT_EQ(applied.size(), 2u);
+  ASSERT_TRUE(applied[0].error().empty()) << applied[0].error();
+  EXPECT_EQ(applied[0].regions(0).end_key(), "t");
+  EXPECT_TRUE(right->merged());
+  const auto read = left->Read("k150");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->value, "lagging");
+  ExpectVerified(*read, "k150");
+  EXPECT_EQ(*left->Root(), *left->RootFromData());
 }
 
 }  // namespace

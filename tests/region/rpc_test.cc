@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -40,6 +41,44 @@ std::unique_ptr<RpcServer> StartServer(EventLoop& loop, int port = 0,
   Status s = server->Start();
   EXPECT_TRUE(s.ok()) << s.ToString();
   return server;
+}
+
+// RunAfter runs on the loop once its delay has passed, in order of their deadlines; Cancel
+// drops one that has not run; a loop destroyed with one pending frees it without running it.
+TEST(EventLoopTimers, RunAfterRunsOnceAndCancelDropsIt) {
+  std::mutex mu;
+  std::vector<int> ran;
+  auto record = [&](int i) {
+    std::lock_guard<std::mutex> lock(mu);
+    ran.push_back(i);
+  };
+  {
+    EventLoop loop;
+    const auto start = std::chrono::steady_clock::now();
+    uint64_t cancelled = 0;
+    loop.RunSync([&] {
+      loop.RunAfter(milliseconds(60), [&] { record(2); });
+      loop.RunAfter(milliseconds(20), [&] {
+        EXPECT_TRUE(loop.InLoopThread());
+        record(1);
+      });
+      cancelled = loop.RunAfter(milliseconds(40), [&] { record(99); });
+      loop.RunAfter(milliseconds(10'000), [&] { record(100); });  // never reached
+    });
+    loop.RunSync([&] { loop.Cancel(cancelled); });
+    const auto give_up = start + milliseconds(5000);
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (ran.size() >= 2) break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the timers did not run";
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(60));
+    loop.RunSync([&] { loop.Cancel(cancelled); });  // twice: nothing
+  }
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
 }
 
 TEST(Rpc, RoundTripsAndErrors) {
@@ -502,17 +541,23 @@ TEST(LinkFilter, WatchesItsFile) {
   LinkFilter filter;
   filter.Watch(path, milliseconds(10));
   EXPECT_FALSE(filter.For("127.0.0.1:7").drop);  // no file: no rules
-  { std::ofstream(path) << "drop 127.0.0.1:7\n"; }
+  // Each version of the file replaces the last at once (written beside it, then renamed): a
+  // file rewritten in place is empty for a moment, and the watcher may read that (no rules).
+  auto write = [&](const std::string& text) {
+    { std::ofstream(path + ".tmp") << text; }
+    std::filesystem::rename(path + ".tmp", path);
+  };
+  write("drop 127.0.0.1:7\n");
   bool dropped = false;
   for (int i = 0; i < 200 && !dropped; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
     dropped = filter.For("127.0.0.1:7").drop;
   }
   EXPECT_TRUE(dropped);
-  { std::ofstream(path) << "nonsense\n"; }  // refused: the rules stay
+  write("nonsense\n");  // refused: the rules stay
   std::this_thread::sleep_for(milliseconds(100));
   EXPECT_TRUE(filter.For("127.0.0.1:7").drop);
-  { std::ofstream(path) << ""; }
+  write("");
   for (int i = 0; i < 200 && dropped; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
     dropped = filter.For("127.0.0.1:7").drop;

@@ -168,13 +168,22 @@ class StoreTest : public ::testing::Test {
 
   // The state machine of `region` at `n` (nullptr when it does not host it).
   static RegionFsm* Fsm(StoreNode& n, uint64_t region) {
-    return n.base->Sync(
-        [&] { return static_cast<RegionFsm*>(n.base->raft().state_machine(region)); });
+    return n.base->Sync([&] {
+      RegionFsm* out = nullptr;
+      n.store
+          ->WithRegion(region,
+                       [&](RegionFsm* fsm) {
+                         out = fsm;
+                         return Status::OK();
+                       })
+          .IgnoreError();
+      return out;
+    });
   }
   // (applied index, root) of `region` at `n`, and whether its root is the one its data implies.
   static std::tuple<uint64_t, std::string, bool> RegionState(StoreNode& n, uint64_t region) {
+    RegionFsm* fsm = Fsm(n, region);
     return n.base->Sync([&] {
-      auto* fsm = static_cast<RegionFsm*>(n.base->raft().state_machine(region));
       if (fsm == nullptr) return std::make_tuple(uint64_t{0}, std::string(), false);
       const std::string root = fsm->Root()->ToHex();
       return std::make_tuple(fsm->AppliedIndex(), root, fsm->RootFromData()->ToHex() == root);
@@ -203,6 +212,25 @@ class StoreTest : public ::testing::Test {
       regions_[new_id] = out.regions(1);
     }
     return out;
+  }
+
+  // Hands `region`'s leadership to `to` (store.TransferLeader at its leader): true once `to`
+  // leads it (within 30 s).
+  bool MoveLeader(uint64_t region, StoreNode* to) {
+    return raft::testing::WaitFor(
+        [&] {
+          StoreNode* now = Leader(region);
+          if (now == to) return true;
+          if (now == nullptr) return false;
+          kv::TransferLeaderRequest req;
+          req.set_region_id(region);
+          *req.mutable_epoch() = regions_[region].epoch();
+          req.set_to_store_id(to->base->id());
+          const auto moved = Call<kv::TransferLeaderResponse>(now, "store.TransferLeader", req);
+          EXPECT_TRUE(moved.error().empty()) << moved.error();
+          return Leader(region) == to;
+        },
+        30s);
   }
 
   // The stores' Raft and kv options (store_id set per store); a derived fixture changes them.
@@ -543,6 +571,124 @@ TEST_F(StoreTest, ASplitMakesANewRegionOnEveryStoreThatServesVerifiedProofs) {
   ASSERT_TRUE(PutAt(3, "z10", "after restart").result().error().empty());
   for (uint64_t r : {2, 3})
     EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(r); }, 30s)) << "region " << r;
+}
+
+TEST_F(StoreTest, AMergeTakesTheRightNeighbourInOnEveryStoreAndProofsKeepVerifying) {
+  for (const std::string& k : {"a1", "c2"})
+    ASSERT_TRUE(PutAt(1, k, "v-" + k).result().error().empty());
+  for (const std::string& k : {"n1", "p2"})
+    ASSERT_TRUE(PutAt(2, k, "v-" + k).result().error().empty());
+  for (uint64_t r : {1, 2}) ASSERT_TRUE(raft::testing::WaitFor([&] { return Converged(r); }, 30s));
+  const std::string target_root = std::get<1>(RegionState(*nodes_[0], 1));
+  const std::string source_root = std::get<1>(RegionState(*nodes_[0], 2));
+
+  // The store that leads the source must lead the target: a merge asked elsewhere is refused.
+  StoreNode* leader = WaitLeader(2);
+  ASSERT_NE(leader, nullptr);
+  ASSERT_TRUE(MoveLeader(1, leader));
+  kv::MergeRequest req;
+  req.set_region_id(1);
+  *req.mutable_epoch() = regions_[1].epoch();
+  req.set_source_region_id(2);
+  kv::MergeResponse elsewhere = Call<kv::MergeResponse>(Follower(2), "store.Merge", req);
+  EXPECT_TRUE(elsewhere.region_error().has_not_leader());
+  kv::MergeRequest backwards = req;
+  backwards.set_region_id(2);
+  *backwards.mutable_epoch() = regions_[2].epoch();
+  backwards.set_source_region_id(1);
+  EXPECT_NE(Call<kv::MergeResponse>(leader, "store.Merge", backwards).error(), "")
+      << "region 1 is not region 2's right neighbour";
+
+  const kv::MergeResponse merged = Call<kv::MergeResponse>(leader, "store.Merge", req);
+  ASSERT_FALSE(merged.has_region_error()) << merged.region_error().message();
+  ASSERT_TRUE(merged.error().empty()) << merged.error();
+  EXPECT_EQ(merged.region().id(), 1u);
+  EXPECT_EQ(merged.region().start_key(), "");
+  EXPECT_EQ(merged.region().end_key(), "");
+  EXPECT_EQ(merged.region().epoch().version(), 3u) << "max(1, the prepared source's 2) + 1";
+  regions_[1] = merged.region();
+
+  // Every store takes the source in and lets it go.
+  for (auto& n : nodes_) {
+    EXPECT_TRUE(raft::testing::WaitFor(
+        [&] { return Fsm(*n, 2) == nullptr && Fsm(*n, 1)->range().end.empty(); }, 30s))
+        << "store " << n->base->id();
+  }
+  ASSERT_TRUE(raft::testing::WaitFor([&] { return Converged(1); }, 30s));
+  // Every replica recorded the same statement: the two roots it ends and the one it starts.
+  const std::string statement = Fsm(*nodes_[0], 1)->region().origin_statement();
+  auto facts = ParseMergeStatement(statement);
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ(facts->target_root.ToHex(), target_root);
+  EXPECT_EQ(facts->source_root.ToHex(), source_root);
+  EXPECT_EQ(facts->merged_root.ToHex(), std::get<1>(RegionState(*nodes_[0], 1)));
+  for (auto& n : nodes_) {
+    EXPECT_EQ(Fsm(*n, 1)->region().origin_statement(), statement);
+    for (const meta::Region& r : n->base->Sync([&] { return n->store->Regions(); })) {
+      EXPECT_EQ(r.id(), 1u);
+      EXPECT_TRUE(VerifySignature(n->key.public_key_bytes(), statement, r.origin_signature()));
+    }
+  }
+  // The source's keys are read from the target with proofs at its root; the source is gone.
+  for (const std::string& k : {std::string("a1"), std::string("p2")}) {
+    kv::GetResponse g = Get(WaitLeader(1), 1, k);
+    ASSERT_FALSE(g.has_region_error()) << g.region_error().message();
+    EXPECT_EQ(g.kv().value(), "v-" + k);
+    EXPECT_TRUE(Verified(*WaitLeader(1), g.root(), g.kv()));
+  }
+  EXPECT_TRUE(Get(WaitLeader(1), 2, "p2").region_error().has_region_not_found());
+  // The merged region takes writes over both ranges; a restarted store opens it alone.
+  ASSERT_TRUE(PutAt(1, "q3", "after").result().error().empty());
+  StoreNode& restarted = *nodes_[2];
+  restarted.base->Stop();
+  ASSERT_TRUE(restarted.base->Start({}, {}).ok());
+  ASSERT_TRUE(restarted.base->Sync([&] { return restarted.store->OpenRecordedRegions(); }).ok());
+  EXPECT_EQ(Fsm(restarted, 2), nullptr);
+  EXPECT_TRUE(Fsm(restarted, 1)->range().end.empty());
+  ASSERT_TRUE(PutAt(1, "z4", "after restart").result().error().empty());
+  EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(1); }, 30s));
+}
+
+TEST_F(StoreTest, AMergeWaitsForEveryReplicaOfTheSourceThenResumes) {
+  ASSERT_TRUE(PutAt(2, "n1", "v").result().error().empty());
+  StoreNode* leader = WaitLeader(2);
+  ASSERT_NE(leader, nullptr);
+  ASSERT_TRUE(MoveLeader(1, leader));
+  StoreNode* down = Follower(2);
+  down->base->Stop();
+  kv::MergeRequest req;
+  req.set_region_id(1);
+  *req.mutable_epoch() = regions_[1].epoch();
+  req.set_source_region_id(2);
+  // The prepare commits without the stopped store, which lacks it: the commit waits (about
+  // 10 s) and the answer says to come again.
+  auto waited = ChannelTo(leader).CallSync("store.Merge", req.SerializeAsString(), 30s);
+  ASSERT_FALSE(waited.ok());
+  EXPECT_TRUE(waited.status().code() == StatusCode::kBusy) << waited.status().ToString();
+  EXPECT_TRUE(Fsm(*leader, 2)->region().has_merging());
+  // The source takes no writes meanwhile: a region error tells the client to wait.
+  kv::WriteResponse refused = Put(leader, 2, "n2", "v");
+  EXPECT_TRUE(refused.region_error().has_server_busy() ||
+              refused.region_error().has_epoch_not_match())
+      << refused.region_error().message();
+  ASSERT_TRUE(down->base->Start({}, {}).ok());
+  ASSERT_TRUE(down->base->Sync([&] { return down->store->OpenRecordedRegions(); }).ok());
+  kv::MergeResponse merged;
+  ASSERT_TRUE(raft::testing::WaitFor(
+      [&] {
+        auto r = ChannelTo(leader).CallSync("store.Merge", req.SerializeAsString(), 30s);
+        return r.ok() && merged.ParseFromString(*r) && !merged.has_region_error() &&
+               merged.error().empty();
+      },
+      60s));
+  regions_[1] = merged.region();
+  for (auto& n : nodes_) {
+    EXPECT_TRUE(raft::testing::WaitFor([&] { return Fsm(*n, 2) == nullptr; }, 30s))
+        << "store " << n->base->id();
+  }
+  EXPECT_TRUE(raft::testing::WaitFor([&] { return Converged(1); }, 30s));
+  kv::GetResponse g = Get(WaitLeader(1), 1, "n1");
+  EXPECT_EQ(g.kv().value(), "v");
 }
 
 // Logs compacted often, so that a store that was down catches up by snapshot.

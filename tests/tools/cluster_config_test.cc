@@ -99,6 +99,26 @@ TEST(ClusterConfig, StoreConfigParsesLabelsAndPdList) {
   EXPECT_TRUE(LoadStoreConfig(path, o).ok());
   WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\nmax_key_size = 8193\n[tls]\nplain = true\n");
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument);
+  // Splits and merges by size.
+  WriteFile(path,
+            "[store]\ndata_dir = \"/tmp/s\"\nregion_split_size_mb = 4\nregion_split_keys = 400\n"
+            "split_check_interval_ms = 50\nregion_merge_size_mb = 1\nregion_merge_keys = 40\n"
+            "split_merge_interval_ms = 2000\n[tls]\nplain = true\n");
+  ASSERT_TRUE(LoadStoreConfig(path, o).ok());
+  EXPECT_EQ(o.region_split_bytes, 4u << 20);
+  EXPECT_EQ(o.region_split_keys, 400u);
+  EXPECT_EQ(o.split_check_interval.count(), 50);
+  EXPECT_EQ(o.region_merge_bytes, 1u << 20);
+  EXPECT_EQ(o.region_merge_keys, 40u);
+  EXPECT_EQ(o.split_merge_interval.count(), 2000);
+  // A week is the longest split-merge interval; a millisecond more is refused, as is a negative
+  // one.
+  for (const auto& [value, ok] : std::vector<std::pair<std::string, bool>>{
+           {"604799999", true}, {"604800000", true}, {"604800001", false}, {"-1", false}}) {
+    WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\nsplit_merge_interval_ms = " + value +
+                        "\n[tls]\nplain = true\n");
+    EXPECT_EQ(LoadStoreConfig(path, o).ok(), ok) << value;
+  }
   WriteFile(path, "[store]\ndata_dir = \"/tmp/s\"\n[labels]\nrack = \"r1\"\n[tls]\nplain = true\n");
   EXPECT_EQ(LoadStoreConfig(path, o).code(), StatusCode::kInvalidArgument) << "unknown label";
   WriteFile(path, "[store]\npd = \"127.0.0.1:2479\"\ndata_dir = \"/tmp/s\"\n[tls]\nplain = true\n");

@@ -178,7 +178,8 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
       t.AllowOnly({"data_dir", "address", "pd", "heartbeat_ms", "max_key_size", "max_value_size",
                    "max_mutations", "max_command_bytes", "max_scan_bytes", "index_cache_mb",
                    "max_connections", "handshake_timeout_ms", "idle_timeout_ms",
-                   "region_split_size_mb", "region_split_keys", "split_check_interval_ms"}));
+                   "region_split_size_mb", "region_split_keys", "split_check_interval_ms",
+                   "region_merge_size_mb", "region_merge_keys", "split_merge_interval_ms"}));
   RETURN_IF_ERROR(ReadDataDir(t, o.data_dir));
   RETURN_IF_ERROR(t.Read("address", o.address));
   RETURN_IF_ERROR(CheckAddress(t, "address", o.address));
@@ -210,6 +211,13 @@ Status LoadStoreConfig(const std::string& path, store::StoreNodeOptions& o) {
   int64_t split_check = o.split_check_interval.count();
   RETURN_IF_ERROR(t.Read<int64_t>("split_check_interval_ms", split_check, 0, 86'400'000));
   o.split_check_interval = std::chrono::milliseconds(split_check);
+  uint64_t merge_mb = o.region_merge_bytes >> 20;
+  RETURN_IF_ERROR(t.Read<uint64_t>("region_merge_size_mb", merge_mb, 0, 1 << 20));
+  o.region_merge_bytes = merge_mb << 20;
+  RETURN_IF_ERROR(t.Read<uint64_t>("region_merge_keys", o.region_merge_keys, 0, uint64_t{1} << 40));
+  int64_t split_merge = o.split_merge_interval.count();
+  RETURN_IF_ERROR(t.Read<int64_t>("split_merge_interval_ms", split_merge, 0, 7 * 86'400'000LL));
+  o.split_merge_interval = std::chrono::milliseconds(split_merge);
   RETURN_IF_ERROR(ReadConnectionLimits(t, o.server));
   ASSIGN_OR_RETURN(ConfigTable labels, root.Section("labels"));
   RETURN_IF_ERROR(labels.AllowOnly({"region", "zone", "host"}));

@@ -34,26 +34,44 @@ std::string Epoch(const meta::Region& r) {
   return std::to_string(r.epoch().conf_ver()) + "." + std::to_string(r.epoch().version());
 }
 
-// The split that made `r`, checked (Client::VerifyOrigin): null for a region no split made.
+// The split or merge that made `r`, checked (Client::VerifyOrigin): null for a region none made.
 json OriginJson(const ShardFlags& f, client::Client& c, const meta::Region& r) {
   if (r.origin_statement().empty()) return nullptr;
   json out = {{"statement_hex", ToHex(r.origin_statement())}, {"signer", r.origin_signer()}};
-  auto facts = c.VerifyOrigin(r);
-  out["verified"] = facts.ok();
-  if (!facts.ok()) {
-    out["error"] = facts.status().ToString();
+  auto origin = c.VerifyOrigin(r);
+  out["verified"] = origin.ok();
+  if (!origin.ok()) {
+    out["error"] = origin.status().ToString();
     return out;
   }
-  out["split_index"] = facts->split_index;
-  out["parent_id"] = facts->parent_id;
-  out["parent_version"] = facts->parent_version;
-  out["parent_applied_index"] = facts->parent_applied_index;
-  out["parent_root"] = facts->parent_root.ToHex();
-  SetJsonBytes(out, "split_key", facts->split_key, f.hex);
-  out["left_id"] = facts->left_id;
-  out["left_root"] = facts->left_root.ToHex();
-  out["right_id"] = facts->right_id;
-  out["right_root"] = facts->right_root.ToHex();
+  if (origin->merge) {
+    const store::MergeFacts& m = *origin->merge;
+    out["kind"] = "merge";
+    out["merge_index"] = m.merge_index;
+    out["target_id"] = m.target_id;
+    out["target_version"] = m.target_version;
+    out["target_applied_index"] = m.target_applied_index;
+    out["target_root"] = m.target_root.ToHex();
+    out["source_id"] = m.source_id;
+    out["source_version"] = m.source_version;
+    out["source_prepare_index"] = m.source_prepare_index;
+    out["source_root"] = m.source_root.ToHex();
+    out["merged_version"] = m.merged_version;
+    out["merged_root"] = m.merged_root.ToHex();
+    return out;
+  }
+  const store::SplitFacts& facts = *origin->split;
+  out["kind"] = "split";
+  out["split_index"] = facts.split_index;
+  out["parent_id"] = facts.parent_id;
+  out["parent_version"] = facts.parent_version;
+  out["parent_applied_index"] = facts.parent_applied_index;
+  out["parent_root"] = facts.parent_root.ToHex();
+  SetJsonBytes(out, "split_key", facts.split_key, f.hex);
+  out["left_id"] = facts.left_id;
+  out["left_root"] = facts.left_root.ToHex();
+  out["right_id"] = facts.right_id;
+  out["right_root"] = facts.right_root.ToHex();
   return out;
 }
 
@@ -74,6 +92,11 @@ json ShardJson(const ShardFlags& f, const meta::Region& r, uint64_t leader,
                {"replicas", replicas}};
   SetJsonBytes(item, "start_key", r.start_key(), f.hex);
   SetJsonBytes(item, "end_key", r.end_key(), f.hex);
+  item["merging"] = nullptr;
+  if (r.has_merging()) {
+    item["merging"] = {{"target_id", r.merging().target_id()},
+                       {"prepare_index", r.merging().prepare_index()}};
+  }
   return item;
 }
 
@@ -94,6 +117,7 @@ std::string ShardLine(const ShardFlags& f, const meta::Region& r, uint64_t leade
     for (const auto& [k, v] : sorted) labels += (labels.empty() ? "" : ",") + k + "=" + v;
     line << " (" << labels << ")";
   }
+  if (r.has_merging()) line << ", merging into " << r.merging().target_id();
   return line.str();
 }
 
@@ -150,6 +174,22 @@ int RunSplit(const ShardFlags& f, const std::string& key) {
     std::cout << r.id() << " [" << Show(f, r.start_key()) << ", " << Show(f, r.end_key())
               << ") epoch " << Epoch(r) << "\n";
   }
+  return kExitOk;
+}
+
+int RunMerge(const ShardFlags& f, uint64_t id) {
+  auto c = MakeClient(f.client);
+  if (!c.ok()) return FailClient(f.client, c.status());
+  auto merged = (*c)->MergeRegions(id);
+  if (!merged.ok()) return FailClient(f.client, merged.status());
+  const std::map<uint64_t, pd::StoreInfo> no_labels;
+  if (f.client.json) {
+    std::cout << json{{"merged", ShardJson(f, *merged, 0, no_labels)}}.dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << "merged into shard " << merged->id() << "\n"
+            << merged->id() << " [" << Show(f, merged->start_key()) << ", "
+            << Show(f, merged->end_key()) << ") epoch " << Epoch(*merged) << "\n";
   return kExitOk;
 }
 
@@ -219,7 +259,8 @@ void RegisterShardCommands(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<ShardFlags>();
   f->client.admin = true;
   auto key = std::make_shared<std::string>();
-  CLI::App* shard = app.add_subcommand("shard", "List and split the cluster's shards (regions)");
+  CLI::App* shard =
+      app.add_subcommand("shard", "List, split and merge the cluster's shards (regions)");
   shard->require_subcommand(1);
   auto common = [&](CLI::App* c) {
     AddClientFlags(c, f->client);
@@ -243,6 +284,13 @@ void RegisterShardCommands(CLI::App& app, int& exit_code) {
     }
     exit_code = RunSplit(*f, *k);
   });
+
+  auto id = std::make_shared<uint64_t>(0);
+  CLI::App* merge = shard->add_subcommand(
+      "merge", "Merge shard ID with its right neighbour (admin): ID then spans both ranges");
+  merge->add_option("ID", *id)->required();
+  common(merge);
+  merge->callback([f, id, &exit_code] { exit_code = RunMerge(*f, *id); });
 }
 
 }  // namespace rustorium::tools
