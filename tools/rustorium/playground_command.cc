@@ -104,11 +104,9 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
           "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
               "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) + "\"\npd = [\"" +
               pd +
-              "\"]\n# small regions: the playground splits by itself under load, and merges\n"
-              "# emptied ones back a minute after\n"
+              "\"]\n# small regions: the playground splits by itself under load\n"
               "region_split_size_mb = 1\nregion_split_keys = 10000\n"
-              "split_check_interval_ms = 5000\nregion_merge_size_mb = 1\n"
-              "region_merge_keys = 1000\nsplit_merge_interval_ms = 60000\n\n[labels]\nregion = "
+              "split_check_interval_ms = 5000\n\n[labels]\nregion = "
               "\"local\"\nzone = \"z" +
               std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
               tls("store-" + std::to_string(i)));
