@@ -99,17 +99,16 @@ void RegisterPlaygroundCommand(CLI::App& app, int& exit_code) {
                                                 pd + "\"\nreplicas = " + std::to_string(replicas) +
                                                 "\n\n" + tls("pd-1"));
     for (int i = 1; s.ok() && i <= *stores; ++i) {
-      s = WriteFile(
-          root + "/store" + std::to_string(i) + ".toml",
-          "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
-              "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) + "\"\npd = [\"" +
-              pd +
-              "\"]\n# small regions: the playground splits by itself under load\n"
-              "region_split_size_mb = 1\nregion_split_keys = 10000\n"
-              "split_check_interval_ms = 5000\n\n[labels]\nregion = "
-              "\"local\"\nzone = \"z" +
-              std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
-              tls("store-" + std::to_string(i)));
+      s = WriteFile(root + "/store" + std::to_string(i) + ".toml",
+                    "[store]\ndata_dir = \"" + root + "/store" + std::to_string(i) +
+                        "\"\naddress = \"127.0.0.1:" + std::to_string(*store_port + i - 1) +
+                        "\"\npd = [\"" + pd +
+                        "\"]\n# small regions: the playground splits by itself under load\n"
+                        "region_split_size_mb = 1\nregion_split_keys = 10000\n"
+                        "split_check_interval_ms = 5000\n\n[labels]\nregion = "
+                        "\"local\"\nzone = \"z" +
+                        std::to_string(i) + "\"\nhost = \"store" + std::to_string(i) + "\"\n\n" +
+                        tls("store-" + std::to_string(i)));
     }
     if (!s.ok()) {
       exit_code = Fail(s);
