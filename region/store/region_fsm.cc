@@ -589,16 +589,12 @@ Result<std::optional<MergeHooks::LogCommands>> ReadCommittedCommands(engine::Eng
   return std::optional<MergeHooks::LogCommands>(std::move(out));
 }
 
-namespace {
-
 bool SameStores(const meta::Region& a, const meta::Region& b) {
   std::set<uint64_t> sa, sb;
   for (const meta::Peer& p : a.peers()) sa.insert(p.store_id());
   for (const meta::Peer& p : b.peers()) sb.insert(p.store_id());
   return sa == sb;
 }
-
-}  // namespace
 
 Result<bool> RegionFsm::ApplyCommitMerge(uint64_t index, const CommitMerge& commit,
                                          std::vector<std::string>& out) {

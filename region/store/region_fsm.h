@@ -98,6 +98,9 @@ class MergeHooks {
                                                                uint64_t through, uint64_t term) = 0;
 };
 
+// Whether two regions have their replicas on the same stores (a merge needs it).
+bool SameStores(const meta::Region& a, const meta::Region& b);
+
 // MergeHooks::CommittedCommands from the Raft log `engine` holds for `group`.
 Result<std::optional<MergeHooks::LogCommands>> ReadCommittedCommands(engine::Engine* engine,
                                                                      uint64_t group, uint64_t after,

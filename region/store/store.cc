@@ -21,13 +21,6 @@ bool Overlap(const meta::Region& a, const meta::Region& b) {
   return !a_before_b && !b_before_a;
 }
 
-bool SameStores(const meta::Region& a, const meta::Region& b) {
-  std::set<uint64_t> sa, sb;
-  for (const meta::Peer& p : a.peers()) sa.insert(p.store_id());
-  for (const meta::Peer& p : b.peers()) sb.insert(p.store_id());
-  return sa == sb;
-}
-
 // A region's state machine as its Raft group holds it: shared with the Store's registry, so that
 // a thread reading it (a split check, a merge's commit) keeps it alive past the group's close.
 class SharedRegion : public raft::StateMachine {
