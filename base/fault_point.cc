@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -50,7 +51,43 @@ Armed* Faults() {
   return armed;
 }
 
+struct Hooks {
+  std::mutex mu;
+  std::map<std::string, std::function<void()>, std::less<>> sites;
+  std::atomic<bool> any{false};
+};
+
+Hooks* TestHooks() {
+  static Hooks* const hooks = new Hooks;  // lives as long as the process
+  return hooks;
+}
+
 }  // namespace
+
+void TestHook(std::string_view site) {
+  Hooks* hooks = TestHooks();
+  if (!hooks->any.load(std::memory_order_relaxed)) return;
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(hooks->mu);
+    auto it = hooks->sites.find(site);
+    if (it == hooks->sites.end()) return;
+    hook = it->second;
+  }
+  hook();  // unlocked: the hook may take as long as it needs, on several threads at once
+}
+
+void SetTestHookForTest(std::string_view site, std::function<void()> hook) {
+  Hooks* hooks = TestHooks();
+  std::lock_guard<std::mutex> lock(hooks->mu);
+  if (hook) {
+    hooks->sites[std::string(site)] = std::move(hook);
+  } else {
+    auto it = hooks->sites.find(site);
+    if (it != hooks->sites.end()) hooks->sites.erase(it);
+  }
+  hooks->any = !hooks->sites.empty();
+}
 
 bool FaultPoint(std::string_view site) {
   Armed* armed = Faults();

@@ -1,9 +1,12 @@
 #include "region/store/region_fsm.h"
 
+#include <spdlog/spdlog.h>
+
 #include <set>
 
 #include "base/codec.h"
 #include "base/fault_point.h"
+#include "base/quote.h"
 #include "region/keys.h"
 #include "region/raft/multi_raft.h"
 #include "region/raft/raft_log_store.h"
@@ -485,16 +488,26 @@ Status RegionFsm::ApplySplit(uint64_t index, const Split& split, std::vector<std
   // The range narrows before the data moves: a reader takes its engine snapshot, then checks
   // the range, so it never answers a moved key from the data after the split.
   const meta::Region before = current;
-  if (left) SetRegion(*left);
+  if (left) {
+    splitting_ = true;  // before the range narrows (Store::AddRegion reads them in that order)
+    SetRegion(*left);
+    TestHook("store.split_narrowed");
+  }
   Status written = FaultPoint("store.split_write")
                        ? Status::IOError("injected fault store.split_write")
                        : engine_->Write(batch);
+  splitting_ = false;
   if (!written.ok()) {
     tree_.Reset();
     SetRegion(before);
     return written;
   }
   applied_ = index;
+  spdlog::info(
+      "region {} applied its split at index {}: {}", range_.id, index,
+      left ? "region " + std::to_string(right->id()) + " from " + QuoteInput(right->start_key())
+      : result.error().empty() ? std::string("done already")
+                               : result.error());
   if (left && observer_) observer_(*left, &*right, 0);
   out.push_back(result.SerializeAsString());
   return Status::OK();
@@ -568,6 +581,9 @@ Status RegionFsm::ApplyMergeState(uint64_t index, const Command& command,
     }
   }
   if (now) *result.add_regions() = *now;
+  spdlog::info("region {} applied a {} merge at index {} (version {}): {}", range_.id,
+               command.has_prepare_merge() ? "prepare" : "rollback", index,
+               current.epoch().version(), result.error().empty() ? "done" : result.error());
   return ApplyAlone(index, std::move(result), now ? &*now : nullptr, out);
 }
 
@@ -620,6 +636,8 @@ Result<bool> RegionFsm::ApplyCommitMerge(uint64_t index, const CommitMerge& comm
               " are not on the same stores";
   }
   if (!refusal.empty()) {
+    spdlog::info("region {} applied a commit merge of region {} at index {}: {}", id, source.id(),
+                 index, refusal);
     result.set_error(refusal);
     RETURN_IF_ERROR(ApplyAlone(index, std::move(result), nullptr, out));
     return true;
@@ -721,6 +739,10 @@ Result<bool> RegionFsm::ApplyCommitMerge(uint64_t index, const CommitMerge& comm
     }
     SetRegion(merged);
     applied_ = index;
+    spdlog::info(
+        "region {} applied a commit merge of region {} at index {}: {} keys taken in "
+        "(the source prepared at {}, applied here through {})",
+        id, source.id(), index, updates.size(), m.prepare_index(), s->applied_.load());
     return Status::OK();
   }));
   if (!ready) return false;
@@ -1081,6 +1103,12 @@ class RegionFsm::Writer : public raft::SnapshotWriter {
                region_->SerializeAsString());
     }
     RETURN_IF_ERROR(fsm_->engine_->WriteSync(mark));
+    spdlog::info("region {} installs a snapshot at index {}{}", range_.id, applied_index,
+                 region_ ? " of version " + std::to_string(region_->epoch().version()) + ", from " +
+                               QuoteInput(region_->start_key()) + " to " +
+                               QuoteInput(region_->end_key()) +
+                               (region_->has_merging() ? " (merging)" : "")
+                         : std::string());
     if (region_) {
       fsm_->SetRegion(*region_);
       if (fsm_->observer_) fsm_->observer_(*region_, nullptr, 0);

@@ -207,6 +207,9 @@ class RegionFsm : public raft::StateMachine {
   uint64_t meta_changes() const { return meta_changes_.load(); }
   // Whether a merge took this region into its target (its state is gone from the engine).
   bool merged() const { return merged_.load(); }
+  // True from the moment a split narrows this region until its write is in the engine: the new
+  // region's records are not there yet, so a store must not open it from elsewhere meanwhile.
+  bool splitting() const { return splitting_.load(); }
   const SessionTable& sessions() const { return sessions_; }
 
  private:
@@ -274,6 +277,7 @@ class RegionFsm : public raft::StateMachine {
   // neighbour's after the left's: merges go leftwards, so no cycle).
   std::mutex apply_mu_;
   std::atomic<bool> merged_{false};
+  std::atomic<bool> splitting_{false};
   MergeHooks* hooks_ = nullptr;
   mutable std::mutex meta_mu_;  // guards region_ and range_ (written by one thread at a time)
   meta::Region region_;

@@ -151,8 +151,20 @@ Status Store::AddRegion(const meta::Region& region) {
                           std::to_string(id) + " here, which has not applied its split yet");
     }
   }
+  // A split that narrowed its region (above) may not have written the new region's records
+  // yet: opened now, the new region would start empty beside the records the split writes.
+  for (auto& [id, h] : regions_) {
+    if (h.fsm->splitting()) {
+      return Status::Busy("region " + std::to_string(id) + " is writing a split here");
+    }
+  }
   ASSIGN_OR_RETURN(bool recorded, RegionFsm::Recorded(*engine_, region.id()));
   const bool first = region.epoch().conf_ver() <= 1 && region.epoch().version() <= 1;
+  if (!recorded && !first) {
+    spdlog::info(
+        "store {}: hosting region {} from PD's record (none here): it waits for a snapshot",
+        options_.store_id, region.id());
+  }
   return Host(region, !recorded && first, false);
 }
 

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   std::string binary, dir, nemeses;
   uint64_t seed = static_cast<uint64_t>(std::time(nullptr));
   double minutes = 0;
-  int seconds = 30, runs = 1, clients = 4, keys = 4;
+  int seconds = 30, runs = 1, clients = 4, keys = 4, preload = 0;
   app.add_option("--binary", binary, "The rustorium binary")->required();
   app.add_option("--dir", dir, "Working directory (a subdirectory per run)")->required();
   app.add_option("--seed", seed, "First seed (the runs use seed, seed+1, ...)");
@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", clients, "Register clients");
   app.add_option("--keys", keys,
                  "Register keys (more keys: shorter histories per key for long runs)");
+  app.add_option("--preload", preload,
+                 "Set members written before the faults (large regions in a short run)");
   app.add_option("--nemeses", nemeses, "Comma-separated faults (default: all)");
   bool unsafe_reads = false;
   app.add_flag("--unsafe-reads-without-quorum", unsafe_reads,
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
                            : std::chrono::seconds(seconds);
   o.register_clients = clients;
   o.register_keys = keys;
+  o.preload_keys = preload;
   o.unsafe_reads_without_quorum = unsafe_reads;
   if (!nemeses.empty()) {
     o.nemeses.clear();

@@ -132,24 +132,56 @@ class Run {
     for (uint64_t n = 0; !stop_workload_.load(); ++n) {
       char key[32];
       std::snprintf(key, sizeof(key), "set/%08llu", static_cast<unsigned long long>(n));
-      const Status s = (*client)->Put(key, "member").status();
-      std::lock_guard<std::mutex> lock(mu_);
-      switch (EndingOf(s, true)) {
-        case Ending::kOk:
-          set_acknowledged_.insert(key);
-          break;
-        case Ending::kFailed:
-          set_failed_.insert(key);
-          break;
-        case Ending::kUnknown:
-          set_unknown_.insert(key);
-          break;
-        case Ending::kProofFailure:
-          set_unknown_.insert(key);
-          report_.proof_failures++;
-          report_.failures.push_back("a set insert's answer failed its check: " + s.ToString());
-          break;
-      }
+      Insert(**client, key);
+    }
+  }
+
+  // Before the faults: o_.preload_keys members ("set/pre/..."), from a few clients at once.
+  void Preload() {
+    if (o_.preload_keys <= 0) return;
+    const auto start = Clock::now();
+    constexpr int kClients = 4;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([this, c] {
+        auto client = client::Client::Connect(cluster_.ClientOptions());
+        if (!client.ok()) {
+          Fail("preload client cannot start: " + client.status().ToString());
+          return;
+        }
+        for (int n = c; n < o_.preload_keys; n += kClients) {
+          char key[32];
+          std::snprintf(key, sizeof(key), "set/pre/%08d", n);
+          Insert(**client, key);
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+    Log("preloaded " + std::to_string(o_.preload_keys) + " set members in " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count()) +
+        " s");
+  }
+
+  // One set insert, recorded by its outcome.
+  void Insert(client::Client& client, const std::string& key) {
+    const Status s = client.Put(key, "member").status();
+    std::lock_guard<std::mutex> lock(mu_);
+    switch (EndingOf(s, true)) {
+      case Ending::kOk:
+        set_acknowledged_.insert(key);
+        break;
+      case Ending::kFailed:
+        set_failed_.insert(key);
+        break;
+      case Ending::kUnknown:
+        set_unknown_.insert(key);
+        break;
+      case Ending::kProofFailure:
+        set_unknown_.insert(key);
+        report_.proof_failures++;
+        report_.failures.push_back("a set insert's answer failed its check: " + s.ToString());
+        break;
     }
   }
 
@@ -552,6 +584,7 @@ class Run {
     report_.seed = o_.seed;
     Log("seed " + std::to_string(o_.seed) + ", " + std::to_string(o_.duration.count()) +
         " s of faults");
+    Preload();
     std::vector<std::thread> workers;
     for (int p = 0; p < o_.register_clients; ++p)
       workers.emplace_back([this, p] { RegisterClient(p); });

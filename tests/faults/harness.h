@@ -47,6 +47,9 @@ struct FaultOptions {
   std::string dir;                    // cluster data and logs (a new directory)
   int register_clients = 4;
   int register_keys = 4;
+  // Set members written before the faults start (as the set workload's, checked alike), so that
+  // a short run splits and merges regions as large as a long run's.
+  int preload_keys = 0;
   std::vector<std::string> nemeses = AllNemeses();
   // Each round: quiet for quiet_min..quiet_max, then one fault held for fault_min..fault_max.
   std::chrono::milliseconds quiet_min{1500}, quiet_max{3000};
