@@ -1,5 +1,7 @@
 // Multi-raft backend throughput, latency, group commit and per-group cost, side by side with
-// libraft's stock libuv backend (raft/uv.h) in one run.
+// libraft's stock libuv backend (raft/uv.h) in one run; with --regions, the same for whole
+// regions (each group a region: the store's state machine, index tree and write sessions on
+// top of the group), so that the region layer's share of the cost shows beside the raft layer's.
 //
 // Three stores in this process, each with its own event loop and engine (sync on: every
 // acknowledged append is fsynced), replicate G groups of three replicas over loopback TCP.
@@ -35,6 +37,8 @@ extern "C" {
 
 #include "region/raft/multi_raft.h"
 #include "region/rpc/uv_loop.h"
+#include "region/store/engine_limits.h"
+#include "region/store/store.h"
 #include "tests/support/raft_cluster.h"
 
 namespace fs = std::filesystem;
@@ -49,6 +53,7 @@ struct Config {
   int window = 256;
   double idle_seconds = 5;
   int stock_max_groups = 10;
+  bool regions = false;
   std::string dir = "/tmp/rustorium-raft-bench";
 };
 
@@ -232,6 +237,106 @@ class Ours : public System {
   }
   std::vector<std::unique_ptr<rr::testing::TestStore>> stores_;
   std::vector<rr::Member> peers_;
+};
+
+// ---- whole regions ----
+
+// Three stores as the store process runs them (store::Store over the multi-raft backend), each
+// group a region of the key space: a proposal is a one-key write command applied by the region's
+// state machine (engine write, index tree, session-free), as kv.Write proposes after its checks.
+class Regions : public System {
+ public:
+  explicit Regions(const std::string& dir) {
+    rr::MultiRaftOptions o;
+    o.tick = 100ms;
+    o.heartbeat = 1000ms;
+    o.election = 3000ms;
+    for (int i = 1; i <= 3; ++i) {
+      auto n = std::make_unique<Node>();
+      n->base =
+          std::make_unique<rr::testing::TestStore>(i, dir + "/regions-" + std::to_string(i), o);
+      n->base->set_engine_options(rustorium::store::EngineOptionsFor({}));
+      Node* raw = n.get();
+      rustorium::store::StoreServiceOptions service;
+      service.store_id = static_cast<uint64_t>(i);
+      n->base->set_before_serve([raw, service](rr::testing::TestStore& ts,
+                                               rustorium::rpc::RpcServer& server) {
+        raw->store =
+            std::make_unique<rustorium::store::Store>(&ts.engine(), ts.raft(), raw->key, service);
+        raw->store->RegisterHandlers(server);
+      });
+      nodes_.push_back(std::move(n));
+    }
+    for (auto& n : nodes_) Check(n->base->Start({}, {}));
+  }
+  ~Regions() override {
+    for (auto& n : nodes_) {
+      n->base->Sync([&] { n->store->Stop(); });
+      n->base->Stop();
+    }
+  }
+  // Region g holds the keys from StartKey(g) (none for the first) to StartKey(g + 1).
+  static std::string StartKey(uint64_t g) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "r%07llu", static_cast<unsigned long long>(g));
+    return key;
+  }
+  void Start(int groups) override {
+    for (int g = 1; g <= groups; ++g) {
+      rustorium::meta::Region r;
+      r.set_id(static_cast<uint64_t>(g));
+      if (g > 1) r.set_start_key(StartKey(g));
+      if (g < groups) r.set_end_key(StartKey(g + 1));
+      r.mutable_epoch()->set_conf_ver(1);
+      r.mutable_epoch()->set_version(1);
+      for (auto& n : nodes_) {
+        rustorium::meta::Peer* p = r.add_peers();
+        p->set_store_id(n->base->id());
+        p->set_address(n->base->address());
+      }
+      for (auto& n : nodes_) Check(n->base->Sync([&] { return n->store->AddRegion(r); }));
+    }
+  }
+  rustorium::rpc::EventLoop& loop(int s) override { return nodes_[s]->base->loop(); }
+  bool IsLeader(int s, uint64_t g) override {
+    auto info = nodes_[s]->base->raft().Info(g);
+    return info && info->role == rr::Role::kLeader;
+  }
+  void Propose(int s, uint64_t g, std::string command, std::function<void(bool)> done) override {
+    const std::size_t eq = command.find('=');
+    rustorium::store::Command c;
+    rustorium::store::Mutation* m = c.mutable_write()->add_mutations();
+    m->set_key(StartKey(g) + "/" + command.substr(0, eq));
+    m->set_value(command.substr(eq + 1));
+    nodes_[s]->base->raft().Propose(
+        g, c.SerializeAsString(), [done = std::move(done)](rustorium::Result<rr::ProposeResult> r) {
+          rustorium::store::ApplyResult applied;
+          done(r.ok() && applied.ParseFromString(r->result) && applied.error().empty());
+        });
+  }
+  std::pair<int64_t, int64_t> Counters() override {
+    int64_t entries = 0, syncs = 0;
+    for (auto& n : nodes_) {
+      const auto& st = n->base->raft().stats();
+      entries += static_cast<int64_t>(st.entries_appended.load());
+      syncs += static_cast<int64_t>(st.log_writes.load() + st.hard_state_writes.load());
+    }
+    return {entries, syncs};
+  }
+
+ private:
+  struct Node {
+    std::unique_ptr<rr::testing::TestStore> base;
+    rustorium::store::StoreKey key = rustorium::store::StoreKey::Generate();
+    std::unique_ptr<rustorium::store::Store> store;
+  };
+  static void Check(const rustorium::Status& st) {
+    if (!st.ok()) {
+      std::fprintf(stderr, "regions: %s\n", st.ToString().c_str());
+      std::exit(1);
+    }
+  }
+  std::vector<std::unique_ptr<Node>> nodes_;
 };
 
 // ---- libraft's stock uv backend ----
@@ -462,6 +567,8 @@ int main(int argc, char** argv) {
   app.add_option("--stock-max-groups", c.stock_max_groups,
                  "largest group count run on the stock backend (0: none)");
   app.add_option("--dir", c.dir, "scratch directory (emptied)");
+  app.add_flag("--regions", c.regions,
+               "also run whole regions (the store's state machine on each group) per count");
   CLI11_PARSE(app, argc, argv);
   // The stock backend holds several files and sockets per replica.
   rlimit files{};
@@ -479,6 +586,20 @@ int main(int argc, char** argv) {
     fs::create_directories(c.dir);
     Row ours = Measure("ours", groups, c, [&] { return std::make_unique<Ours>(c.dir); });
     Print(ours);
+    if (c.regions) {
+      fs::remove_all(c.dir);
+      fs::create_directories(c.dir);
+      Row regions = Measure("region", groups, c, [&] { return std::make_unique<Regions>(c.dir); });
+      Print(regions);
+      const double a = static_cast<double>(regions.load.ok) / regions.load.seconds;
+      const double b = static_cast<double>(ours.load.ok) / ours.load.seconds;
+      std::printf(
+          "       regions / raft groups alone: commits/s %.2f, idle CPU %.2f, memory per replica "
+          "%.1f KiB more\n",
+          b > 0 ? a / b : 0.0,
+          ours.idle_cpu_percent > 0 ? regions.idle_cpu_percent / ours.idle_cpu_percent : 0.0,
+          regions.kib_per_replica_idle - ours.kib_per_replica_idle);
+    }
     if (groups <= c.stock_max_groups) {
       fs::remove_all(c.dir);
       fs::create_directories(c.dir);

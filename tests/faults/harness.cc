@@ -165,8 +165,20 @@ class Run {
 
   // One set insert, recorded by its outcome.
   void Insert(client::Client& client, const std::string& key) {
-    const Status s = client.Put(key, "member").status();
+    Result<client::WriteResult> w = client.Put(key, "member");
+    const Status s = w.status();
     std::lock_guard<std::mutex> lock(mu_);
+    if (w.ok()) {
+      // Who acknowledged it, when: what a loss's report needs to find the replica at fault.
+      char ack[160];
+      std::snprintf(ack, sizeof(ack), "at %.2f s by store %llu, region %llu index %llu%s",
+                    std::chrono::duration<double>(Clock::now() - start_).count(),
+                    static_cast<unsigned long long>(w->root.store_id),
+                    static_cast<unsigned long long>(w->root.region_id),
+                    static_cast<unsigned long long>(w->root.applied_index),
+                    w->result.replayed() ? " (replayed)" : "");
+      set_acks_[key] = ack;
+    }
     switch (EndingOf(s, true)) {
       case Ending::kOk:
         set_acknowledged_.insert(key);
@@ -468,7 +480,8 @@ class Run {
     for (const auto& it : all) present.insert(it.key);
     for (const std::string& k : set_acknowledged_) {
       if (present.count(k) == 0) {
-        if (report_.set_lost++ < 10) Fail("acknowledged insert " + k + " is lost");
+        if (report_.set_lost++ < 10)
+          Fail("acknowledged insert " + k + " is lost (acknowledged " + set_acks_[k] + ")");
       }
     }
     for (const std::string& k : set_failed_) {
@@ -665,6 +678,7 @@ class Run {
   FaultReport report_;              // guarded by mu_ while workers run
   std::vector<Operation> history_;  // guarded by mu_
   std::set<std::string> set_acknowledged_, set_unknown_, set_failed_;  // guarded by mu_
+  std::map<std::string, std::string> set_acks_;  // key → who acknowledged it, when (mu_)
 };
 
 }  // namespace
