@@ -33,6 +33,9 @@ inline constexpr char kGetStores[] = "pd.GetStores";
 inline constexpr char kGetRegions[] = "pd.GetRegions";
 inline constexpr char kStoreHeartbeat[] = "pd.StoreHeartbeat";
 inline constexpr char kRegionHeartbeat[] = "pd.RegionHeartbeat";
+inline constexpr char kRegionHeartbeats[] = "pd.RegionHeartbeats";
+// The most regions one pd.RegionHeartbeats message carries (about 300 KiB of records).
+inline constexpr int kMaxRegionsPerHeartbeat = 1024;
 inline constexpr char kTso[] = "pd.Tso";
 
 // Whether an error from one PD member is worth trying another member for (or trying again
@@ -86,6 +89,9 @@ class PdClient {
   }
   Result<RegionHeartbeatResponse> RegionHeartbeat(const RegionHeartbeatRequest& r) {
     return Call<RegionHeartbeatResponse>(kRegionHeartbeat, r);
+  }
+  Result<RegionHeartbeatsResponse> RegionHeartbeats(const RegionHeartbeatsRequest& r) {
+    return Call<RegionHeartbeatsResponse>(kRegionHeartbeats, r);
   }
   Result<TsoResponse> Tso(const TsoRequest& r) { return Call<TsoResponse>(kTso, r); }
 

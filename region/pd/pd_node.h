@@ -34,6 +34,8 @@ class PdNode {
   const std::string& address() const { return options_.address; }
   // The RPC server (its refusal counters); valid while this lives.
   const rpc::RpcServer& server() const { return *server_; }
+  // The service (its counters); valid while this lives.
+  const PdService& service() const { return *service_; }
 
  private:
   explicit PdNode(PdNodeOptions options) : options_(std::move(options)) {}

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "region/pd/pd_client.h"
+
 namespace rustorium::pd {
 
 namespace {
@@ -55,6 +57,7 @@ void PdService::RegisterHandlers(rpc::RpcServer& server) {
   server.Handle("pd.GetRegions", bind(&PdService::GetRegions), readers);
   server.Handle("pd.StoreHeartbeat", bind_peer(&PdService::StoreHeartbeat), stores);
   server.Handle("pd.RegionHeartbeat", bind_peer(&PdService::RegionHeartbeat), stores);
+  server.Handle("pd.RegionHeartbeats", bind_peer(&PdService::RegionHeartbeats), stores);
   server.Handle("pd.Tso", bind(&PdService::Tso), readers);
 }
 
@@ -285,6 +288,7 @@ void PdService::StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& 
     store_seen_ms_[req.store_id()] = SteadyMs();
     StoreHeartbeatResponse out;
     out.set_bootstrapped(state.regions_size() > 0);
+    out.set_pd_term(term_);
     if (state.regions_size() == 0 && state.stores_size() >= options_.replicas && !bootstrapping_) {
       // The first region: the whole key space on the first `replicas` stores.
       std::vector<StoreInfo> stores(state.stores().begin(), state.stores().end());
@@ -318,31 +322,85 @@ void PdService::RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity&
                                      peer.ToString()));
     return;
   }
-  if (req.region().id() == 0) {
-    respond(Status::InvalidArgument("region heartbeat without a region id"));
-    return;
-  }
-  if (Status s = CheckRegion(req.region()); !s.ok()) {
+  if (Status s = CheckBeat(req.region(), req.leader_store_id()); !s.ok()) {
     respond(s);
     return;
   }
-  bool leader_is_peer = false;
-  for (const meta::Peer& p : req.region().peers()) {
-    leader_is_peer |= p.store_id() == req.leader_store_id();
-  }
-  if (!leader_is_peer) {
-    respond(Status::InvalidArgument("a region's leader must be one of its peers"));
+  Beat(req.region(), req.leader_store_id(), [respond](Status s) {
+    if (!s.ok()) {
+      respond(s);
+    } else {
+      respond(RegionHeartbeatResponse().SerializeAsString());
+    }
+  });
+}
+
+void PdService::RegionHeartbeats(const rpc::Envelope& e, const rpc::PeerIdentity& peer,
+                                 Respond respond) {
+  RegionHeartbeatsRequest req;
+  if (!Parse(e, &req, respond)) return;
+  if (!peer.Is(rpc::PeerRole::kStore, req.leader_store_id())) {
+    respond(Status::PermissionDenied("region heartbeats for leader store " +
+                                     std::to_string(req.leader_store_id()) + " sent by " +
+                                     peer.ToString()));
     return;
   }
-  const uint64_t id = req.region().id();
-  const uint64_t leader = req.leader_store_id();
+  if (req.regions_size() > kMaxRegionsPerHeartbeat) {
+    respond(Status::InvalidArgument("region heartbeats carry at most " +
+                                    std::to_string(kMaxRegionsPerHeartbeat) + " regions, not " +
+                                    std::to_string(req.regions_size())));
+    return;
+  }
+  // Every region is checked before any is recorded: a bad one refuses the whole message.
+  for (int i = 0; i < req.regions_size(); ++i) {
+    if (Status s = CheckBeat(req.regions(i), req.leader_store_id()); !s.ok()) {
+      respond(Status::InvalidArgument("region heartbeats: region #" + std::to_string(i) + ": " +
+                                      s.message()));
+      return;
+    }
+  }
+  if (req.regions_size() == 0) {
+    respond(RegionHeartbeatsResponse().SerializeAsString());
+    return;
+  }
+  struct Pending {
+    int left;
+    Status first_error;
+  };
+  auto pending = std::make_shared<Pending>(Pending{req.regions_size(), Status::OK()});
+  for (const meta::Region& region : req.regions()) {
+    Beat(region, req.leader_store_id(), [pending, respond](Status s) {
+      if (!s.ok() && pending->first_error.ok()) pending->first_error = s;
+      if (--pending->left > 0) return;
+      if (!pending->first_error.ok()) {
+        respond(pending->first_error);
+      } else {
+        respond(RegionHeartbeatsResponse().SerializeAsString());
+      }
+    });
+  }
+}
+
+Status PdService::CheckBeat(const meta::Region& region, uint64_t leader) const {
+  if (region.id() == 0) return Status::InvalidArgument("region heartbeat without a region id");
+  RETURN_IF_ERROR(CheckRegion(region));
+  for (const meta::Peer& p : region.peers()) {
+    if (p.store_id() == leader) return Status::OK();
+  }
+  return Status::InvalidArgument("a region's leader must be one of its peers");
+}
+
+void PdService::Beat(const meta::Region& region, uint64_t leader,
+                     std::function<void(Status)> done) {
+  region_records_heard_++;
+  const uint64_t id = region.id();
   bool known = false;
   bool newer = true;
   for (const meta::Region& r : fsm()->state().regions()) {
     if (r.id() == id) {
       known = true;
-      newer = req.region().epoch().conf_ver() > r.epoch().conf_ver() ||
-              req.region().epoch().version() > r.epoch().version();
+      newer = region.epoch().conf_ver() > r.epoch().conf_ver() ||
+              region.epoch().version() > r.epoch().version();
     }
   }
   // Leaders are remembered for regions PD holds (a record being proposed gets its leader once
@@ -351,20 +409,20 @@ void PdService::RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity&
   // One proposal per region at a time: a heartbeat while one is in flight is answered at once,
   // and a newer record it carries comes again with the region's next heartbeat.
   if (!newer || region_proposing_.contains(id)) {
-    respond(RegionHeartbeatResponse().SerializeAsString());
+    done(Status::OK());
     return;
   }
   PdCommand c;
-  *c.mutable_put_region() = req.region();
+  *c.mutable_put_region() = region;
   region_proposing_.insert(id);
-  Propose(c, [this, id, leader, respond](Result<PdResult> r) {
+  Propose(c, [this, id, leader, done = std::move(done)](Result<PdResult> r) {
     region_proposing_.erase(id);
     if (!r.ok()) {
-      respond(r.status());
+      done(r.status());
       return;
     }
     region_leader_[id] = leader;
-    respond(RegionHeartbeatResponse().SerializeAsString());
+    done(Status::OK());
   });
 }
 

@@ -61,7 +61,7 @@ class PdService {
   PdService(raft::MultiRaft& raft, PdServiceOptions options);
   // Registers the pd.* handlers; before server.Start(). Who may call what (under TLS):
   //   reads (GetRegion, GetStoreRegions, GetStores, GetRegions, Tso): every role;
-  //   RegisterStore, StoreHeartbeat, RegionHeartbeat: stores, each only as itself (the store
+  //   RegisterStore, StoreHeartbeat, RegionHeartbeat(s): stores, each only as itself (the store
   //     id in the request must be the one in its certificate);
   //   AllocId (an operator method): stores and admins.
   // Anyone else is answered PermissionDenied (counted by the server).
@@ -71,6 +71,9 @@ class PdService {
   uint64_t busy_proposals() const { return busy_proposals_.load(); }
   uint64_t busy_reads() const { return busy_reads_.load(); }
   uint64_t busy_tso() const { return busy_tso_.load(); }
+  // Region records the region heartbeats carried since construction (any thread may read it):
+  // with batched heartbeats, what changed plus each region once a minute.
+  uint64_t region_records_heard() const { return region_records_heard_.load(); }
 
  private:
   using Respond = rpc::RpcServer::Responder;
@@ -91,6 +94,12 @@ class PdService {
   void GetRegions(const rpc::Envelope& e, Respond respond);
   void StoreHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
   void RegionHeartbeat(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
+  void RegionHeartbeats(const rpc::Envelope& e, const rpc::PeerIdentity& peer, Respond respond);
+  // Whether a heartbeat's region can be recorded with `leader` as its leader.
+  Status CheckBeat(const meta::Region& region, uint64_t leader) const;
+  // Notes the leader of a region PD holds, and proposes the region's record when it is newer
+  // than PD's (one proposal per region at a time); `done` gets the proposal's outcome.
+  void Beat(const meta::Region& region, uint64_t leader, std::function<void(Status)> done);
   void Tso(const rpc::Envelope& e, Respond respond);
   // Starts the stores' heartbeat ages again when this member leads a new term.
   void NoteTerm();
@@ -115,6 +124,7 @@ class PdService {
   bool tso_saving_ = false;
   std::deque<std::pair<uint32_t, Respond>> tso_waiting_;
   std::atomic<uint64_t> busy_proposals_{0}, busy_reads_{0}, busy_tso_{0};
+  std::atomic<uint64_t> region_records_heard_{0};
 };
 
 }  // namespace rustorium::pd

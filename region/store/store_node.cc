@@ -155,7 +155,12 @@ std::optional<raft::GroupInfo> StoreNode::RegionInfo(uint64_t region) {
 void StoreNode::Heartbeat() {
   pd::StoreHeartbeatRequest hb;
   hb.set_store_id(store_id_);
-  if (!pd_->StoreHeartbeat(hb).ok()) return;
+  Result<pd::StoreHeartbeatResponse> beat = pd_->StoreHeartbeat(hb);
+  if (!beat.ok()) return;
+  if (beat->pd_term() != pd_term_) {
+    pd_term_ = beat->pd_term();
+    reported_.clear();  // a new PD leader knows no region's leader: every region again
+  }
   pd::GetStoreRegionsRequest mine;
   mine.set_store_id(store_id_);
   Result<pd::GetStoreRegionsResponse> placed = pd_->GetStoreRegions(mine);
@@ -185,12 +190,35 @@ void StoreNode::Heartbeat() {
       }
     }
   });
+  // One message for the regions PD has not heard of as they are now (or not for a while).
+  const auto now = std::chrono::steady_clock::now();
+  std::map<uint64_t, Reported> still_led;
+  pd::RegionHeartbeatsRequest batch;
+  batch.set_leader_store_id(store_id_);
+  std::vector<std::pair<uint64_t, std::string>> in_batch;
+  auto send = [&] {
+    if (batch.regions_size() == 0) return;
+    if (pd_->RegionHeartbeats(batch).ok()) {  // else the next beat sends them again
+      for (auto& [id, record] : in_batch) still_led[id] = Reported{std::move(record), now};
+    }
+    batch.clear_regions();
+    in_batch.clear();
+  };
   for (const auto& [region, leader] : led) {
-    pd::RegionHeartbeatRequest rh;
-    *rh.mutable_region() = region;
-    rh.set_leader_store_id(leader);
-    pd_->RegionHeartbeat(rh).status().IgnoreError();  // the next beat retries
+    std::string record = region.SerializeAsString();
+    auto it = reported_.find(region.id());
+    if (it != reported_.end() && it->second.record == record &&
+        now - it->second.at < options_.region_heartbeat) {
+      still_led[region.id()] = std::move(it->second);
+      continue;
+    }
+    *batch.add_regions() = region;
+    in_batch.emplace_back(region.id(), std::move(record));
+    if (batch.regions_size() == pd::kMaxRegionsPerHeartbeat) send();
   }
+  send();
+  // A region led elsewhere since is forgotten: led here again, PD hears of it at once.
+  reported_ = std::move(still_led);
 }
 
 void StoreNode::SplitCheck() {

@@ -34,6 +34,10 @@ struct StoreNodeOptions {
   std::map<std::string, std::string> labels;  // "region", "zone", "host"
   raft::MultiRaftOptions raft;                // timings; store id and address are filled in
   std::chrono::milliseconds heartbeat{1000};
+  // The regions this store leads are told to PD in one message per heartbeat (TiKV's batched
+  // region heartbeats): those that changed or got a new leader since, at once, and every region
+  // at least every `region_heartbeat` (TiKV's pd-heartbeat-tick-interval).
+  std::chrono::milliseconds region_heartbeat{60000};
   // Size and keys splits (TiKV's region-split-size and region-split-keys): every
   // `split_check_interval` the store walks each region it leads, and splits one that holds
   // more than `region_split_bytes` bytes of keys and values or more than `region_split_keys`
@@ -106,6 +110,13 @@ class StoreNode {
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
   bool beat_now_ = false;  // guarded by mu_: a region changed, PD hears of it at once
+  // Heartbeat thread: what PD last heard of each region this store leads, and when.
+  struct Reported {
+    std::string record;  // the region's record as sent
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<uint64_t, Reported> reported_;
+  uint64_t pd_term_ = 0;  // the PD leader's term reported_ was told to
   std::thread heartbeat_;
 };
 

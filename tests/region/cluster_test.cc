@@ -72,6 +72,7 @@ class LocalCluster {
     return std::move(*c);
   }
   std::vector<std::unique_ptr<store::StoreNode>>& stores() { return stores_; }
+  pd::PdNode& pd() { return *pd_; }
   // Changes each store's options before it starts.
   void set_tweak(std::function<void(store::StoreNodeOptions&)> f) { tweak_ = std::move(f); }
 
@@ -267,6 +268,32 @@ TEST(LocalCluster, ARegionThatGrowsPastTheKeysLimitSplitsByItself) {
   ASSERT_TRUE(scan.ok()) << scan.status().ToString();
   EXPECT_EQ(scan->items.size(), 100u);
   EXPECT_GE(scan->roots.size(), 3u) << "the scan crossed the regions the splits made";
+}
+
+// Region heartbeats are batched per store and carry what changed: an idle cluster tells PD
+// nothing between the once-a-minute reports, a split tells it both halves at once.
+TEST(LocalCluster, RegionHeartbeatsCarryWhatChanged) {
+  TempDir dir;
+  LocalCluster cluster(dir);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto client = cluster.NewClient();
+  ASSERT_TRUE(client->Put("k1", "v1").ok());
+  const pd::PdService& pd = cluster.pd().service();
+  // Leaders settle; then two seconds of 100 ms heartbeats, nothing to tell.
+  std::this_thread::sleep_for(2s);
+  const uint64_t idle_from = pd.region_records_heard();
+  std::this_thread::sleep_for(2s);
+  EXPECT_LE(pd.region_records_heard() - idle_from, 1u)
+      << "a region record per heartbeat (20 in 2 s) where nothing changed";
+  const uint64_t before_split = pd.region_records_heard();
+  auto split = client->SplitRegion("m");
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_TRUE(
+      raft::testing::WaitFor([&] { return pd.region_records_heard() >= before_split + 2; }, 10s));
+  auto regions = client->Regions();
+  ASSERT_TRUE(regions.ok());
+  EXPECT_EQ(regions->regions_size(), 2);
+  cluster.Stop();
 }
 
 // Issue 20: a region that splits and then loses most of its keys merges back with its

@@ -291,6 +291,11 @@ TEST(Hostile, ForgedRaftSnapshotAndPdTrafficIsRefusedCountedAndChangesNothing) {
     rh.set_leader_store_id(leader);
     auto region_beat = to_pd->CallSync("pd.RegionHeartbeat", rh.SerializeAsString(), 3s);
     EXPECT_TRUE(region_beat.status().IsPermissionDenied()) << region_beat.status().ToString();
+    pd::RegionHeartbeatsRequest rhs;
+    *rhs.add_regions() = rh.region();
+    rhs.set_leader_store_id(leader);
+    auto region_beats = to_pd->CallSync("pd.RegionHeartbeats", rhs.SerializeAsString(), 3s);
+    EXPECT_TRUE(region_beats.status().IsPermissionDenied()) << region_beats.status().ToString();
     // As itself, it may not take the leader's address, nor change its own key.
     auto address =
         to_pd->CallSync("pd.RegisterStore",
@@ -311,6 +316,7 @@ TEST(Hostile, ForgedRaftSnapshotAndPdTrafficIsRefusedCountedAndChangesNothing) {
         },
         5s));
     EXPECT_EQ(c.pd().server().denied_calls("pd.RegionHeartbeat"), 1u);
+    EXPECT_EQ(c.pd().server().denied_calls("pd.RegionHeartbeats"), 1u);
   }
 
   // 3. The follower, as itself, announces a snapshot to the third store: once without a

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 
+#include "region/pd/pd_client.h"
 #include "region/pd/pd_fsm.h"
 #include "region/pd/pd_service.h"
 #include "region/rpc/channel.h"
@@ -280,6 +281,42 @@ TEST(Pd, RegistersStoresAllocatesIdsAndBootstrapsTheFirstRegion) {
   rh.set_leader_store_id(ids[1]);
   ASSERT_TRUE(pd.Call<RegionHeartbeatResponse>("pd.RegionHeartbeat", rh).ok());
   EXPECT_EQ(pd.Call<GetRegionResponse>("pd.GetRegion", where)->leader_store_id(), ids[1]);
+
+  // Batched: a store's regions in one message, at most kMaxRegionsPerHeartbeat of them.
+  RegionHeartbeatsRequest batch;
+  batch.set_leader_store_id(ids[2]);
+  EXPECT_TRUE(pd.Call<RegionHeartbeatsResponse>("pd.RegionHeartbeats", batch).ok());  // none
+  for (int i = 0; i < kMaxRegionsPerHeartbeat - 1; ++i) *batch.add_regions() = region->region();
+  EXPECT_TRUE(pd.Call<RegionHeartbeatsResponse>("pd.RegionHeartbeats", batch).ok());
+  *batch.add_regions() = region->region();  // the limit
+  EXPECT_TRUE(pd.Call<RegionHeartbeatsResponse>("pd.RegionHeartbeats", batch).ok());
+  EXPECT_EQ(pd.Call<GetRegionResponse>("pd.GetRegion", where)->leader_store_id(), ids[2]);
+  *batch.add_regions() = region->region();  // one more
+  auto over = pd.Call<RegionHeartbeatsResponse>("pd.RegionHeartbeats", batch);
+  EXPECT_EQ(over.status().code(), StatusCode::kInvalidArgument) << over.status().ToString();
+  // One bad region refuses the whole message: the newer record beside it is not recorded.
+  RegionHeartbeatsRequest mixed;
+  mixed.set_leader_store_id(ids[0]);
+  meta::Region newer = region->region();
+  newer.mutable_epoch()->set_version(7);
+  *mixed.add_regions() = newer;
+  meta::Region bad_region = region->region();
+  const meta::Peer twin = bad_region.peers(0);
+  *bad_region.add_peers() = twin;  // one store twice
+  *mixed.add_regions() = bad_region;
+  auto refused = pd.Call<RegionHeartbeatsResponse>("pd.RegionHeartbeats", mixed);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("region #1"), std::string::npos)
+      << refused.status().ToString();
+  auto unchanged = pd.Call<GetRegionResponse>("pd.GetRegion", where);
+  EXPECT_EQ(unchanged->region().epoch().version(), 1u);
+  EXPECT_EQ(unchanged->leader_store_id(), ids[2]);
+  // The store heartbeat names the PD leader's term: a store tells a new term its regions again.
+  StoreHeartbeatRequest beat;
+  beat.set_store_id(ids[0]);
+  auto term = pd.Call<StoreHeartbeatResponse>("pd.StoreHeartbeat", beat);
+  ASSERT_TRUE(term.ok()) << term.status().ToString();
+  EXPECT_GT(term->pd_term(), 0u);
 
   AllocIdRequest alloc;
   alloc.set_count(10);
