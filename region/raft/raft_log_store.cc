@@ -142,6 +142,33 @@ Result<LoadedGroup> RaftLogStore::Load(GroupId group) const {
   return g;
 }
 
+Result<std::optional<std::vector<LogEntry>>> RaftLogStore::ReadEntries(GroupId group, uint64_t from,
+                                                                       uint64_t through) const {
+  if (from > through || from == 0) {
+    return Status::InvalidArgument("raft entries " + std::to_string(from) + " through " +
+                                   std::to_string(through) + " is no range");
+  }
+  engine::IteratorOptions io;
+  io.lower_bound = keys::RaftEntryKey(group, from);
+  io.upper_bound =
+      through == UINT64_MAX ? keys::RaftEntryEnd(group) : keys::RaftEntryKey(group, through + 1);
+  auto it = engine_->NewIterator(ColumnFamily::kRaft, io);
+  const std::size_t prefix = keys::RaftEntryPrefix(group).size();
+  std::vector<LogEntry> out;
+  uint64_t expect = from;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != prefix + 8) return Status::Corruption("raft entry key malformed");
+    if (GetFixed64BE(it->key().substr(prefix)) != expect)
+      return std::optional<std::vector<LogEntry>>();
+    ASSIGN_OR_RETURN(LogEntry e, DecodeEntryRecord(it->value()));
+    out.push_back(std::move(e));
+    ++expect;
+  }
+  RETURN_IF_ERROR(it->status());
+  if (expect != through + 1) return std::optional<std::vector<LogEntry>>();
+  return std::optional<std::vector<LogEntry>>(std::move(out));
+}
+
 Result<std::vector<GroupId>> RaftLogStore::Groups() const {
   std::vector<GroupId> out;
   engine::IteratorOptions io;

@@ -93,6 +93,11 @@ class RaftLogStore {
 
   // A group's state as written. Corruption when a record does not parse or the log has a gap.
   [[nodiscard]] Result<LoadedGroup> Load(GroupId group) const;
+  // Entries `from` through `through` of `group` as written (from <= through), or nullopt when
+  // one of them is not there (compacted, or not appended yet); reads only those.
+  [[nodiscard]] Result<std::optional<std::vector<LogEntry>>> ReadEntries(GroupId group,
+                                                                         uint64_t from,
+                                                                         uint64_t through) const;
   // Every group with any state in the store, ascending.
   [[nodiscard]] Result<std::vector<GroupId>> Groups() const;
 

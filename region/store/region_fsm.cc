@@ -591,16 +591,20 @@ Result<std::optional<MergeHooks::LogCommands>> ReadCommittedCommands(engine::Eng
                                                                      uint64_t group, uint64_t after,
                                                                      uint64_t through,
                                                                      uint64_t term) {
-  ASSIGN_OR_RETURN(raft::LoadedGroup log, raft::RaftLogStore(engine).Load(group));
-  const uint64_t end = log.first_index + log.entries.size();  // one past the last entry
-  if (through < log.first_index || through >= end || after + 1 < log.first_index ||
-      log.entries[through - log.first_index].term != term) {
+  if (after >= through) {
+    return Status::InvalidArgument("no entries after " + std::to_string(after) + " through " +
+                                   std::to_string(through));
+  }
+  // Only the entries wanted: the rest of the log may be long.
+  ASSIGN_OR_RETURN(std::optional<std::vector<raft::LogEntry>> entries,
+                   raft::RaftLogStore(engine).ReadEntries(group, after + 1, through));
+  if (!entries.has_value() || entries->back().term != term) {
     return std::optional<MergeHooks::LogCommands>();
   }
   MergeHooks::LogCommands out;
   for (uint64_t i = after + 1; i <= through; ++i) {
-    const raft::LogEntry& e = log.entries[i - log.first_index];
-    if (e.type == raft::kCommandEntry) out.emplace_back(i, e.data);
+    raft::LogEntry& e = (*entries)[i - after - 1];
+    if (e.type == raft::kCommandEntry) out.emplace_back(i, std::move(e.data));
   }
   return std::optional<MergeHooks::LogCommands>(std::move(out));
 }

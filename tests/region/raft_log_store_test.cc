@@ -105,6 +105,31 @@ TEST_F(RaftLogStoreTest, SnapshotCompactsThePrefix) {
   EXPECT_EQ(g->first_index, 11u);
 }
 
+// A range of entries is read without the rest of the log; a range not all there is nullopt.
+TEST_F(RaftLogStoreTest, ReadEntriesReadsARangeOrSaysItIsNotAllThere) {
+  engine::WriteBatch batch;
+  store_->StageAppend(batch, 1, 1, Entries(1, 10, "e"));  // entries 1..10
+  store_->StageAppend(batch, 2, 1, Entries(3, 3, "o"));   // another group beside it
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  auto mid = store_->ReadEntries(1, 4, 6);
+  ASSERT_TRUE(mid.ok() && mid->has_value());
+  ASSERT_EQ((*mid)->size(), 3u);
+  EXPECT_EQ((**mid)[0].data, "e3");
+  EXPECT_EQ((**mid)[2].data, "e5");
+  auto last = store_->ReadEntries(1, 10, 10);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((**last)[0].data, "e9");
+  EXPECT_FALSE(store_->ReadEntries(1, 9, 11)->has_value()) << "11 is not appended";
+  EXPECT_FALSE(store_->ReadEntries(3, 1, 1)->has_value()) << "no such group";
+  engine::WriteBatch snap;
+  store_->StageSnapshot(snap, 1, SnapshotMeta{8, 1, 1, "conf", ""}, 6);  // compacts 1..6
+  ASSERT_TRUE(store_->Commit(snap).ok());
+  EXPECT_FALSE(store_->ReadEntries(1, 6, 8)->has_value()) << "6 is compacted";
+  EXPECT_TRUE(store_->ReadEntries(1, 7, 8)->has_value());
+  EXPECT_EQ(store_->ReadEntries(1, 5, 4).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReadEntries(1, 0, 4).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(RaftLogStoreTest, DeleteGroupRemovesOnlyThatGroup) {
   engine::WriteBatch batch;
   for (GroupId g : {GroupId{4}, GroupId{5}, GroupId{6}, UINT64_MAX}) {
