@@ -50,8 +50,8 @@ struct StoreNodeOptions {
   // `region_merge_keys` keys takes in its right neighbour (Store::Merge) when this store leads
   // that too, it is as small, the two together are under the split limits, and neither changed
   // (a split, a merge) for `split_merge_interval`. Zero bytes or keys turns them off: off by
-  // default until the loss a fault run found with merges is fixed (docs/reliability.md; TiKV's
-  // defaults are 20 MiB and 200,000 keys).
+  // default until more long fault runs with merges have passed (docs/reliability.md, "Merges
+  // under faults"; TiKV's defaults are 20 MiB and 200,000 keys).
   uint64_t region_merge_bytes = 0;
   uint64_t region_merge_keys = 0;
   std::chrono::milliseconds split_merge_interval{3600 * 1000};

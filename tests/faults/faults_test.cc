@@ -37,27 +37,19 @@ TEST_P(FaultProfile, LinearizableDurableAndIntact) {
 }
 
 std::string ProfileName(const ::testing::TestParamInfo<Profile>& p) {
-  static const std::vector<std::string> names = {"_all", "_partitions", "_crashes", "_splits"};
+  static const std::vector<std::string> names = {"_all", "_partitions", "_crashes",
+                                                 "_splits_merges"};
   return "seed" + std::to_string(p.param.seed) + names.at(p.index);
 }
 
-// Every nemesis but `merge` runs in every CI run: one run draws from all of them, two more
-// split them between partitions and pauses on one side and crashes on the other, and a fourth
-// splits regions while leaders are killed and stores paused, so each gets several turns.
-// `merge` stays out of CI until the loss a 30-minute run found with it is fixed
-// (docs/reliability.md, "Merges under faults"); fault_runner draws it.
-std::vector<std::string> AllButMerge() {
-  std::vector<std::string> out;
-  for (const std::string& n : AllNemeses())
-    if (n != "merge") out.push_back(n);
-  return out;
-}
-
+// Every nemesis runs in every CI run: one run draws from all of them, two more split them
+// between partitions and pauses on one side and crashes on the other, and a fourth splits and
+// merges regions while leaders are killed and stores paused, so each gets several turns.
 INSTANTIATE_TEST_SUITE_P(Seeds, FaultProfile,
-                         ::testing::Values(Profile{11, AllButMerge()},
+                         ::testing::Values(Profile{11, AllNemeses()},
                                            Profile{22, {"isolate", "pause", "delay"}},
                                            Profile{33, {"kill-leader", "kill-store", "kill-all"}},
-                                           Profile{55, {"split", "split", "kill-leader", "pause"}}),
+                                           Profile{55, {"split", "merge", "kill-leader", "pause"}}),
                          ProfileName);
 
 // The stale-read nemesis alone, with the stores' read path broken on purpose (reads answered
