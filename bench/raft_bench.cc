@@ -54,6 +54,7 @@ struct Config {
   double idle_seconds = 5;
   int stock_max_groups = 10;
   bool regions = false;
+  bool regions_only = false;
   std::string dir = "/tmp/rustorium-raft-bench";
 };
 
@@ -571,6 +572,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", c.dir, "scratch directory (emptied)");
   app.add_flag("--regions", c.regions,
                "also run whole regions (the store's state machine on each group) per count");
+  app.add_flag("--regions-only", c.regions_only,
+               "run whole regions only (memory per replica without an earlier run's freed pages)");
   CLI11_PARSE(app, argc, argv);
   // The stock backend holds several files and sockets per replica.
   rlimit files{};
@@ -586,6 +589,10 @@ int main(int argc, char** argv) {
   for (int groups : c.groups) {
     fs::remove_all(c.dir);
     fs::create_directories(c.dir);
+    if (c.regions_only) {
+      Print(Measure("region", groups, c, [&] { return std::make_unique<Regions>(c.dir); }));
+      continue;
+    }
     Row ours = Measure("ours", groups, c, [&] { return std::make_unique<Ours>(c.dir); });
     Print(ours);
     if (c.regions) {
