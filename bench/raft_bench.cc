@@ -185,13 +185,20 @@ double Percentile(const std::vector<uint32_t>& sorted, double p) {
 
 // ---- ours ----
 
+// Our backend's timers in every run: tick 100 ms, heartbeat 1 s (the default), election 3 s
+// (shorter than the default 10 s only so that the bench starts sooner).
+rr::MultiRaftOptions BenchRaftOptions() {
+  rr::MultiRaftOptions o;
+  o.tick = 100ms;
+  o.heartbeat = 1000ms;
+  o.election = 3000ms;
+  return o;
+}
+
 class Ours : public System {
  public:
   explicit Ours(const std::string& dir) {
-    rr::MultiRaftOptions o;
-    o.tick = 100ms;
-    o.heartbeat = 1000ms;  // the default
-    o.election = 3000ms;   // shorter than the default 10 s only so that the bench starts sooner
+    const rr::MultiRaftOptions o = BenchRaftOptions();
     for (int i = 1; i <= 3; ++i) {
       stores_.push_back(
           std::make_unique<rr::testing::TestStore>(i, dir + "/ours-" + std::to_string(i), o));
@@ -248,10 +255,7 @@ class Ours : public System {
 class Regions : public System {
  public:
   explicit Regions(const std::string& dir) {
-    rr::MultiRaftOptions o;
-    o.tick = 100ms;
-    o.heartbeat = 1000ms;
-    o.election = 3000ms;
+    const rr::MultiRaftOptions o = BenchRaftOptions();
     for (int i = 1; i <= 3; ++i) {
       auto n = std::make_unique<Node>();
       n->base =
@@ -535,8 +539,18 @@ Row Measure(const std::string& name, int groups, const Config& c,
   return row;
 }
 
+double CommitsPerSecond(const Row& r) {
+  return r.load.seconds > 0 ? static_cast<double>(r.load.ok) / r.load.seconds : 0.0;
+}
+
+// Empties the scratch directory before a system starts in it.
+void Fresh(const std::string& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+}
+
 void Print(const Row& r) {
-  const double tput = static_cast<double>(r.load.ok) / r.load.seconds;
+  const double tput = CommitsPerSecond(r);
   std::printf("%-6s %6d groups: %9.0f commits/s  p50 %7.2f ms  p99 %7.2f ms  failed %llu",
               r.name.c_str(), r.groups, tput, Percentile(r.load.latency_us, 0.50),
               Percentile(r.load.latency_us, 0.99), static_cast<unsigned long long>(r.load.failed));
@@ -587,36 +601,31 @@ int main(int argc, char** argv) {
       "%.0f s per run; 16-byte keys, 128-byte values; heartbeat 1 s, election 3 s\n",
       c.window, c.seconds);
   for (int groups : c.groups) {
-    fs::remove_all(c.dir);
-    fs::create_directories(c.dir);
+    Fresh(c.dir);
     if (c.regions_only) {
       Print(Measure("region", groups, c, [&] { return std::make_unique<Regions>(c.dir); }));
       continue;
     }
     Row ours = Measure("ours", groups, c, [&] { return std::make_unique<Ours>(c.dir); });
     Print(ours);
+    const double b = CommitsPerSecond(ours);
     if (c.regions) {
-      fs::remove_all(c.dir);
-      fs::create_directories(c.dir);
+      Fresh(c.dir);
       Row regions = Measure("region", groups, c, [&] { return std::make_unique<Regions>(c.dir); });
       Print(regions);
-      const double a = static_cast<double>(regions.load.ok) / regions.load.seconds;
-      const double b = static_cast<double>(ours.load.ok) / ours.load.seconds;
       std::printf(
           "       regions / raft groups alone: commits/s %.2f, idle CPU %.2f, memory per replica "
           "%.1f KiB more\n",
-          b > 0 ? a / b : 0.0,
+          b > 0 ? CommitsPerSecond(regions) / b : 0.0,
           ours.idle_cpu_percent > 0 ? regions.idle_cpu_percent / ours.idle_cpu_percent : 0.0,
           regions.kib_per_replica_idle - ours.kib_per_replica_idle);
     }
     if (groups <= c.stock_max_groups) {
-      fs::remove_all(c.dir);
-      fs::create_directories(c.dir);
+      Fresh(c.dir);
       Row stock = Measure("stock", groups, c, [&] { return std::make_unique<Stock>(c.dir); });
       Print(stock);
-      const double a = static_cast<double>(ours.load.ok) / ours.load.seconds;
-      const double b = static_cast<double>(stock.load.ok) / stock.load.seconds;
-      std::printf("       ratio ours / stock (commits/s): %.2f\n", b > 0 ? a / b : 0.0);
+      const double s = CommitsPerSecond(stock);
+      std::printf("       ratio ours / stock (commits/s): %.2f\n", s > 0 ? b / s : 0.0);
     }
   }
   fs::remove_all(c.dir);

@@ -87,9 +87,6 @@ class PdClient {
   Result<StoreHeartbeatResponse> StoreHeartbeat(const StoreHeartbeatRequest& r) {
     return Call<StoreHeartbeatResponse>(kStoreHeartbeat, r);
   }
-  Result<RegionHeartbeatResponse> RegionHeartbeat(const RegionHeartbeatRequest& r) {
-    return Call<RegionHeartbeatResponse>(kRegionHeartbeat, r);
-  }
   Result<RegionHeartbeatsResponse> RegionHeartbeats(const RegionHeartbeatsRequest& r) {
     return Call<RegionHeartbeatsResponse>(kRegionHeartbeats, r);
   }

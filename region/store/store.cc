@@ -150,10 +150,8 @@ Status Store::AddRegion(const meta::Region& region) {
       return Status::Busy("region " + std::to_string(region.id()) + " overlaps region " +
                           std::to_string(id) + " here, which has not applied its split yet");
     }
-  }
-  // A split that narrowed its region (above) may not have written the new region's records
-  // yet: opened now, the new region would start empty beside the records the split writes.
-  for (auto& [id, h] : regions_) {
+    // Read after its range: a split that narrowed it may not have written the new region's
+    // records yet; opened now, the new region would start empty beside them.
     if (h.fsm->splitting()) {
       return Status::Busy("region " + std::to_string(id) + " is writing a split here");
     }

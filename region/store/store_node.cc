@@ -165,7 +165,7 @@ void StoreNode::Heartbeat() {
   mine.set_store_id(store_id_);
   Result<pd::GetStoreRegionsResponse> placed = pd_->GetStoreRegions(mine);
   if (!placed.ok()) return;
-  std::vector<std::pair<meta::Region, uint64_t>> led;
+  std::vector<meta::Region> led;
   loop_->RunSync([&] {
     std::set<uint64_t> hosted;
     for (const meta::Region& h : store_->Regions()) hosted.insert(h.id());
@@ -182,7 +182,7 @@ void StoreNode::Heartbeat() {
     }
     for (const meta::Region& h : store_->Regions()) {
       auto info = raft_->Info(h.id());
-      if (info && info->role == raft::Role::kLeader) led.emplace_back(h, store_id_);
+      if (info && info->role == raft::Role::kLeader) led.push_back(h);
       if (info) {
         spdlog::debug("store {} region {} state {} term {} leader {} commit {} applied {} last {}",
                       store_id_, h.id(), static_cast<int>(info->role), info->term, info->leader_id,
@@ -204,7 +204,7 @@ void StoreNode::Heartbeat() {
     batch.clear_regions();
     in_batch.clear();
   };
-  for (const auto& [region, leader] : led) {
+  for (const meta::Region& region : led) {
     std::string record = region.SerializeAsString();
     auto it = reported_.find(region.id());
     if (it != reported_.end() && it->second.record == record &&
